@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { commonEnv } from '@cipherchat/service-kit';
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+  );
+
+/** The variables as read from the environment (before defaults that depend on each other). */
+export const envSchema = z.object({
+  ...commonEnv,
+  /** HTTP + Socket.IO port. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+  /** Redis: Socket.IO adapter, presence, rate limits (nothing that must survive). */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// URL' }),
+  /** Prefix of every Redis key and of the Socket.IO adapter channels (isolates test runs). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]+$/).default('cc:chat'),
+  /** user-service's JWKS (`/api/user/.well-known/jwks.json`): public keys that verify access tokens. */
+  JWKS_URL: z.url(),
+  /** Public URL of the web app (its origin is the default allowed origin). */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
+  /** Browser origins allowed for cookie-authenticated requests and Socket.IO (comma separated; default: PUBLIC_BASE_URL's origin). */
+  ALLOWED_ORIGINS: csv.optional(),
+  /** Prefix of this service's queue names (`<prefix>.user-deleted`). */
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_.-]+$/).default('chat-service'),
+  /** Where local attachments are written (one file per random id). */
+  ATTACHMENTS_DIR: z.string().min(1).default('./data/attachments'),
+  /** Largest accepted attachment ciphertext in bytes (default 25 MB). */
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  /** Attachments are deleted after this many days. */
+  ATTACHMENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** When set (`cloudinary://key:secret@cloud`), attachments go to Cloudinary as raw, private uploads. */
+  CLOUDINARY_URL: z
+    .string()
+    .regex(/^cloudinary:\/\/[^:]+:[^@]+@.+$/, 'must be cloudinary://key:secret@cloud')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** Most devices per user. */
+  MAX_DEVICES: z.coerce.number().int().min(1).max(100).default(6),
+  /** Most members of a group. */
+  MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).max(1000).default(256),
+  /** Most one-time prekeys stored per device (uploads beyond it are refused). */
+  MAX_PREKEYS_PER_DEVICE: z.coerce.number().int().min(100).default(2000),
+  /** Undelivered envelopes expire after this many days. */
+  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** How often the retention job runs (ms). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
+  /** Largest key backup blob in bytes (decoded). */
+  BACKUP_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Largest Socket.IO message in bytes (maxHttpBufferSize). */
+  SOCKET_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Bundle fetches (`GET /users/:id/keys`) per requester per minute (a client joining a big group fetches one per member). */
+  RATE_PREKEY_PER_REQUESTER: z.coerce.number().int().min(1).default(600),
+  /** Bundle fetches of one target user per minute (all requesters together). */
+  RATE_PREKEY_PER_TARGET: z.coerce.number().int().min(1).default(300),
+  /** Socket events per user per second (per process; see docs). */
+  RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
+  /** Other REST requests per user per minute. */
+  RATE_HTTP_PER_MIN: z.coerce.number().int().min(1).default(600),
+  /** Message write batches in flight at once (each holds a pool connection). */
+  WRITE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(6),
+  /** PostgreSQL pool size. */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+/** chat-service configuration. URLs have no defaults: a missing one is a configuration error. */
+export const configSchema = envSchema.transform((c) => ({
+  ...c,
+  ALLOWED_ORIGINS: c.ALLOWED_ORIGINS && c.ALLOWED_ORIGINS.length > 0 ? c.ALLOWED_ORIGINS : [new URL(c.PUBLIC_BASE_URL).origin],
+}));
+
+/** Parsed chat-service configuration. */
+export type Config = z.infer<typeof configSchema>;

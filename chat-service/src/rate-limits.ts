@@ -1,0 +1,47 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { AppError, RateLimitedError } from '@cipherchat/service-kit';
+import type { Config } from './config.js';
+
+/** The service's rate limiters. */
+export interface RateLimits {
+  /** Bundle fetches per requester (Redis: holds across processes). */
+  prekeyRequester: RateLimiterRedis;
+  /** Bundle fetches per target user (Redis). */
+  prekeyTarget: RateLimiterRedis;
+  /** Other REST calls per user (Redis). */
+  http: RateLimiterRedis;
+  /** Socket events per user, per process (in memory: it sits on the message hot path). */
+  socket: RateLimiterMemory;
+}
+
+/**
+ * @param redis client
+ * @param config limits and key prefix
+ * @returns the limiters
+ */
+export function createRateLimits(redis: Redis, config: Config): RateLimits {
+  const p = config.REDIS_PREFIX;
+  return {
+    prekeyRequester: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-req`, points: config.RATE_PREKEY_PER_REQUESTER, duration: 60 }),
+    prekeyTarget: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-tgt`, points: config.RATE_PREKEY_PER_TARGET, duration: 60 }),
+    http: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:http`, points: config.RATE_HTTP_PER_MIN, duration: 60 }),
+    socket: new RateLimiterMemory({ keyPrefix: 'sock', points: config.RATE_SOCKET_EVENTS_PER_SEC, duration: 1 }),
+  };
+}
+
+/**
+ * Consumes one point or throws 429.
+ * @param limiter the limiter
+ * @param key who is counted
+ * @throws {RateLimitedError} when over the limit
+ * @throws {AppError} 503 `unavailable` when the limiter's store (Redis) fails: limits fail closed
+ */
+export async function consumeOrThrow(limiter: RateLimiterRedis | RateLimiterMemory, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+    throw new AppError(503, 'unavailable', 'temporarily unavailable, try again', undefined, { cause: err });
+  }
+}

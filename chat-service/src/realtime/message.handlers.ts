@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import {
+  eventSchemas,
+  type MessageAckPayload,
+  type MessageSendPayload,
+  type MessageSendResult,
+} from '@cipherchat/contracts';
+import { AppError, ConflictError, ValidationError } from '@cipherchat/service-kit';
+import type { ChatContext } from '../context.js';
+import { diffDeviceSet, duplicateAddresses } from '../domain/device-set.js';
+import { loadSendContext } from '../store/mailbox.repository.js';
+import type { Presence } from './presence.js';
+
+/** Who is sending: taken from the verified handshake, never from the payload. */
+export interface SenderIdentity {
+  userId: string;
+  deviceId: number;
+}
+
+/** What {@link sendMessage} needs besides the context. */
+export interface SendDeps {
+  ctx: ChatContext;
+  presence: Presence;
+  /** Emits one envelope to one device's room (all processes). */
+  deliver: (userId: string, deviceId: number, message: import('@cipherchat/contracts').MessageNew) => void;
+}
+
+/**
+ * Keeps one socket's sends to one conversation in order while letting them overlap: the
+ * checks of several sends run concurrently, but each hands its message to the writer only
+ * after the previous one did (or gave up).
+ */
+export interface SendTurn {
+  /** Resolves when the previous send of the same socket and conversation reached the writer. */
+  wait: Promise<void>;
+  /** Signals the next send that this one reached the writer or failed. */
+  done: () => void;
+}
+
+/**
+ * `message:send`: dedupe, membership, device-set check, a batched one-statement store, then
+ * live delivery. The ack is only sent after the commit, so an acked message survives a crash.
+ * @param deps context, presence, delivery
+ * @param sender verified sender
+ * @param p validated payload
+ * @param turn ordering with the socket's other sends to the same conversation
+ * @returns message id and server time
+ * @throws {AppError} `not_member`, `stale_devices`, `validation_error`, `conflict`
+ */
+export async function sendMessage(deps: SendDeps, sender: SenderIdentity, p: MessageSendPayload, turn?: SendTurn): Promise<MessageSendResult> {
+  try {
+    return await sendInTurn(deps, sender, p, turn);
+  } finally {
+    turn?.done();
+  }
+}
+
+async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSendPayload, turn?: SendTurn): Promise<MessageSendResult> {
+  const { ctx } = deps;
+  const recipientUsers = [...new Set(p.envelopes.map((e) => e.userId))].filter((u) => u !== sender.userId);
+  // The send context (one query) and who is online (one Redis round trip) in parallel.
+  const [sc, online] = await Promise.all([
+    ctx.sendContexts.call({ senderUserId: sender.userId, clientMessageId: p.clientMessageId, conversationId: p.conversationId }),
+    // Presence only decides who gets a "queued" notification: if Redis is down, store and
+    // deliver anyway and treat everyone as offline (a later ack cancels the digest).
+    deps.presence.onlineDevices(recipientUsers).catch((err: unknown) => {
+      ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
+      return new Map<string, Set<number>>();
+    }),
+  ]);
+  if (sc.existing) return duplicateResult(sc.existing, p.conversationId);
+  // Same answer for "no such conversation" and "not yours": existence is not revealed.
+  if (!sc.isMember) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
+
+  const given = p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId }));
+  const dups = duplicateAddresses(given);
+  if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
+  const expected = sc.devices.filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId));
+  const diff = diffDeviceSet(expected, given);
+  if (diff.missing.length > 0 || diff.extra.length > 0) {
+    throw new ConflictError('the device list is out of date: fetch bundles for missing devices, drop extra ones', 'stale_devices', diff);
+  }
+
+  await turn?.wait;
+  // Time taken after the turn: a socket's messages to a conversation get non-decreasing
+  // server timestamps in the same order as their seq.
+  const messageId = randomUUID();
+  const serverTs = new Date();
+  const queuedAt = serverTs.toISOString();
+  const offline = recipientUsers.filter((u) => !online.has(u));
+  const queuedEvents = offline.map((recipientUserId) => ({
+    id: randomUUID(),
+    // validated like addToOutbox does: the bus never carries a malformed event (and never ciphertext)
+    payload: JSON.stringify(
+      eventSchemas['chat.message_queued.v1'].parse({
+        messageId,
+        recipientUserId,
+        conversationId: p.conversationId,
+        senderUserId: sender.userId,
+        queuedAt,
+      }),
+    ),
+  }));
+  const writing = ctx.writer.write({
+    messageId,
+    conversationId: p.conversationId,
+    senderUserId: sender.userId,
+    senderDeviceId: sender.deviceId,
+    clientMessageId: p.clientMessageId,
+    serverTs,
+    envelopes: p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId, type: e.type, body: Buffer.from(e.body, 'base64') })),
+    queuedEvents,
+    queuedUsers: offline,
+  });
+  turn?.done(); // the writer keeps the order from here (same conversation, same FIFO lane)
+  const stored = await writing;
+  if (!stored) {
+    // A concurrent resend with the same clientMessageId won the race: answer with its id.
+    const again = await loadSendContext(ctx.ds.manager, sender.userId, p.clientMessageId, p.conversationId);
+    if (!again.existing) throw new Error('dedupe row vanished');
+    return duplicateResult(again.existing, p.conversationId);
+  }
+  if (queuedEvents.length > 0) ctx.kickOutbox();
+  // Deliver to every addressed device's room, online or not: a device that is connecting
+  // right now gets it live or from its connect-time drain (see the gateway's drain).
+  for (const e of p.envelopes) {
+    deps.deliver(e.userId, e.deviceId, {
+      messageId,
+      conversationId: p.conversationId,
+      senderUserId: sender.userId,
+      senderDeviceId: sender.deviceId,
+      type: e.type,
+      body: e.body,
+      serverTimestamp: queuedAt,
+    });
+  }
+  return { messageId, serverTimestamp: queuedAt };
+}
+
+function duplicateResult(existing: { messageId: string; conversationId: string; serverTs: Date }, conversationId: string): MessageSendResult {
+  if (existing.conversationId !== conversationId) {
+    throw new ConflictError('clientMessageId was already used for another conversation', 'conflict');
+  }
+  return { messageId: existing.messageId, serverTimestamp: existing.serverTs.toISOString(), duplicate: true };
+}
+
+/**
+ * `message:ack`: deletes this device's copies only (user and device come from the handshake).
+ * @param ctx context
+ * @param device the acking device
+ * @param p validated payload
+ * @returns how many envelopes were deleted
+ */
+export async function ackEnvelopes(ctx: ChatContext, device: SenderIdentity, p: MessageAckPayload): Promise<{ deleted: number }> {
+  const payload = JSON.stringify(eventSchemas['chat.mailbox_drained.v1'].parse({ userId: device.userId, at: new Date().toISOString() }));
+  const out = await ctx.acks.call({ userId: device.userId, deviceId: device.deviceId, messageIds: [...new Set(p.messageIds)], drained: { id: randomUUID(), payload } });
+  if (out.drainedRecorded) ctx.kickOutbox();
+  return { deleted: out.deleted };
+}

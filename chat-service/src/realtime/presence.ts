@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Presence held in Redis so it is shared by every chat-service process: one sorted set per
+ * user whose members are `<deviceId>:<socketId>` and whose scores are lease expiry times.
+ * Connected sockets renew their lease periodically; a crashed process's sockets fall out
+ * after the lease (no data that must survive lives here).
+ */
+export class Presence {
+  private readonly leaseMs: number;
+
+  /**
+   * @param redis client
+   * @param prefix key prefix
+   * @param leaseMs how long an entry lives without renewal
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    leaseMs = 60_000,
+  ) {
+    this.leaseMs = leaseMs;
+  }
+
+  private key(userId: string): string {
+    return `${this.prefix}:online:${userId}`;
+  }
+  private lastSeenKey(userId: string): string {
+    return `${this.prefix}:lastseen:${userId}`;
+  }
+
+  /**
+   * Registers a connected socket.
+   * @param userId user
+   * @param deviceId device
+   * @param socketId socket
+   * @returns true when this is the user's first live connection (announce "online")
+   */
+  async join(userId: string, deviceId: number, socketId: string): Promise<boolean> {
+    const now = Date.now();
+    const res = await this.redis
+      .multi()
+      .zremrangebyscore(this.key(userId), '-inf', now)
+      .zadd(this.key(userId), now + this.leaseMs, `${deviceId}:${socketId}`)
+      .zcard(this.key(userId))
+      .pexpire(this.key(userId), this.leaseMs * 2)
+      .exec();
+    return Number(res?.[2]?.[1]) === 1;
+  }
+
+  /**
+   * Removes a socket and records last-seen.
+   * @param userId user
+   * @param deviceId device
+   * @param socketId socket
+   * @returns `{last, lastSeenAt}`: last is true when no live connection of the user remains
+   */
+  async leave(userId: string, deviceId: number, socketId: string): Promise<{ last: boolean; lastSeenAt: string }> {
+    const now = Date.now();
+    const lastSeenAt = new Date(now).toISOString();
+    const res = await this.redis
+      .multi()
+      .zrem(this.key(userId), `${deviceId}:${socketId}`)
+      .zremrangebyscore(this.key(userId), '-inf', now)
+      .zcard(this.key(userId))
+      .set(this.lastSeenKey(userId), lastSeenAt, 'EX', 90 * 86_400)
+      .exec();
+    return { last: Number(res?.[2]?.[1]) === 0, lastSeenAt };
+  }
+
+  /**
+   * Renews the leases of this process's sockets.
+   * @param sockets live sockets
+   */
+  async renew(sockets: { userId: string; deviceId: number; socketId: string }[]): Promise<void> {
+    if (sockets.length === 0) return;
+    const until = Date.now() + this.leaseMs;
+    const p = this.redis.pipeline();
+    for (const s of sockets) {
+      p.zadd(this.key(s.userId), until, `${s.deviceId}:${s.socketId}`);
+      p.pexpire(this.key(s.userId), this.leaseMs * 2);
+    }
+    await p.exec();
+  }
+
+  /**
+   * Which devices of these users have a live connection (one pipelined round trip).
+   * @param userIds users
+   * @returns user id -> set of online device ids (users with none are absent)
+   */
+  async onlineDevices(userIds: readonly string[]): Promise<Map<string, Set<number>>> {
+    const out = new Map<string, Set<number>>();
+    if (userIds.length === 0) return out;
+    const now = Date.now();
+    const p = this.redis.pipeline();
+    for (const u of userIds) p.zrangebyscore(this.key(u), now, '+inf');
+    const res = (await p.exec()) ?? [];
+    userIds.forEach((u, i) => {
+      const members = (res[i]?.[1] as string[] | undefined) ?? [];
+      if (members.length > 0) out.set(u, new Set(members.map((m) => Number(m.split(':')[0]))));
+    });
+    return out;
+  }
+
+  /**
+   * Presence of some users.
+   * @param userIds users
+   * @returns one entry per user
+   */
+  async describe(userIds: readonly string[]): Promise<{ userId: string; online: boolean; lastSeenAt: string | null }[]> {
+    if (userIds.length === 0) return [];
+    const online = await this.onlineDevices(userIds);
+    const seen = await this.redis.mget(userIds.map((u) => this.lastSeenKey(u)));
+    return userIds.map((u, i) => ({
+      userId: u,
+      online: online.has(u),
+      lastSeenAt: online.has(u) ? new Date().toISOString() : (seen[i] ?? null),
+    }));
+  }
+}

@@ -1,0 +1,240 @@
+import type { EntityManager } from 'typeorm';
+import { q } from './sql.js';
+import type { Queryable } from './message.writer.js';
+
+/** What `message:send` needs to know before storing: an earlier copy, and the device set. */
+export interface SendContext {
+  /** The message already stored under this (sender, clientMessageId), if any. */
+  existing: { messageId: string; conversationId: string; serverTs: Date } | null;
+  /** Whether the sender is a member. */
+  isMember: boolean;
+  /** Every keyed device of every member: `[userId, deviceId]`; members without keyed devices appear with null. */
+  devices: { userId: string; deviceId: number }[];
+}
+
+/** A send-context lookup. */
+export interface SendContextKey {
+  senderUserId: string;
+  clientMessageId: string;
+  conversationId: string;
+}
+
+type RawContext = { existing: { messageId: string; conversationId: string; serverTs: string } | null; devices: [string, number | null][] | null };
+
+function toContext(row: RawContext | undefined, senderUserId: string): SendContext {
+  const pairs = row?.devices ?? [];
+  return {
+    existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
+    isMember: pairs.some(([u]) => u === senderUserId),
+    devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
+  };
+}
+
+/**
+ * The dedupe lookup plus the conversation's members and their keyed devices, for many sends
+ * in one statement (one row per request, in request order).
+ * @param db pool
+ * @param keys the sends
+ * @returns one context per key, in order
+ */
+export async function loadSendContexts(db: Queryable, keys: readonly SendContextKey[]): Promise<SendContext[]> {
+  const res = await db.query(
+    `SELECT r.i,
+       (SELECT json_build_object('messageId', m.message_id, 'conversationId', m.conversation_id, 'serverTs', m.server_ts)
+          FROM chat.messages m WHERE m.sender_user = r.sender AND m.client_message_id = r.cmi) AS existing,
+       (SELECT json_agg(json_build_array(cm.user_id, d.device_id))
+          FROM chat.conversation_members cm
+          LEFT JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
+         WHERE cm.conversation_id = r.conv) AS devices
+     FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[]) AS r(i, sender, cmi, conv)
+     ORDER BY r.i`,
+    [keys.map((_, i) => i), keys.map((k) => k.senderUserId), keys.map((k) => k.clientMessageId), keys.map((k) => k.conversationId)],
+  );
+  const rows = res.rows as (RawContext & { i: number })[];
+  return keys.map((k, i) => toContext(rows[i], k.senderUserId));
+}
+
+/**
+ * Single-send variant of {@link loadSendContexts}.
+ * @param m manager
+ * @param senderUserId sender
+ * @param clientMessageId idempotency key
+ * @param conversationId conversation
+ * @returns the send context
+ */
+export async function loadSendContext(m: EntityManager, senderUserId: string, clientMessageId: string, conversationId: string): Promise<SendContext> {
+  const pool = (m.connection.driver as unknown as { master: Queryable }).master;
+  const [ctx] = await loadSendContexts(pool, [{ senderUserId, clientMessageId, conversationId }]);
+  return ctx as SendContext;
+}
+
+/** One stored envelope, as drained. */
+export interface MailboxRow {
+  seq: string;
+  messageId: string;
+  conversationId: string;
+  senderUserId: string;
+  senderDeviceId: number;
+  type: number;
+  body: Buffer;
+  serverTs: Date;
+}
+
+/**
+ * Reads a device's mailbox in `seq` order after a cursor.
+ * @param m manager
+ * @param userId recipient
+ * @param deviceId recipient device
+ * @param afterSeq cursor (exclusive), '0' to start
+ * @param limit batch size
+ * @param since only rows stored at or after this time
+ * @returns the batch
+ */
+export async function readMailbox(
+  m: EntityManager,
+  userId: string,
+  deviceId: number,
+  afterSeq: string,
+  limit: number,
+  since?: Date,
+): Promise<MailboxRow[]> {
+  const rows = (await q(m, 
+    `SELECT seq, message_id, conversation_id, sender_user, sender_device, type, body, server_ts FROM chat.mailbox
+      WHERE recipient_user = $1 AND recipient_device = $2 AND seq > $3 AND ($5::timestamptz IS NULL OR server_ts >= $5)
+      ORDER BY seq LIMIT $4`,
+    [userId, deviceId, afterSeq, limit, since ?? null],
+  )) as { seq: string; message_id: string; conversation_id: string; sender_user: string; sender_device: number; type: number; body: Buffer; server_ts: Date }[];
+  return rows.map((r) => ({
+    seq: String(r.seq),
+    messageId: r.message_id,
+    conversationId: r.conversation_id,
+    senderUserId: r.sender_user,
+    senderDeviceId: r.sender_device,
+    type: r.type,
+    body: r.body,
+    serverTs: r.server_ts,
+  }));
+}
+
+/**
+ * Deletes this device's copies of the given messages (never another device's: the recipient
+ * user AND device are part of the condition). When that empties the device's mailbox and the
+ * user had been announced as having queued messages, the `chat.mailbox_drained.v1` outbox row
+ * is written in the same statement.
+ * @param db the relaxed-durability pool (a lost ack only means a redelivery)
+ * @param userId the caller
+ * @param deviceId the caller's device (from the handshake, never from the payload)
+ * @param messageIds messages acked
+ * @param drained the outbox row to write if the mailbox became empty
+ * @returns how many rows were deleted and whether the drained event was recorded
+ */
+export async function ackMessages(
+  db: Queryable,
+  userId: string,
+  deviceId: number,
+  messageIds: string[],
+  drained: { id: string; payload: string },
+): Promise<{ deleted: number; drainedRecorded: boolean }> {
+  const res = await db.query(
+    `WITH del AS (
+       DELETE FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2 AND message_id = ANY($3::uuid[]) RETURNING seq
+     ), rest AS (
+       SELECT EXISTS (SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2 AND seq NOT IN (SELECT seq FROM del)) AS more
+     ), upd AS (
+       UPDATE chat.accounts SET pending_queued = false
+        WHERE user_id = $1 AND pending_queued AND (SELECT count(*) FROM del) > 0 AND NOT (SELECT more FROM rest)
+       RETURNING user_id
+     ), ob AS (
+       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
+       SELECT $4, 'chat.mailbox_drained.v1', $1::text, $5::jsonb, now() FROM upd
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM del)::int AS deleted, (SELECT count(*) FROM ob)::int AS drained`,
+    [userId, deviceId, messageIds, drained.id, drained.payload],
+  );
+  const row = res.rows[0] as { deleted: number; drained: number } | undefined;
+  return { deleted: row?.deleted ?? 0, drainedRecorded: (row?.drained ?? 0) > 0 };
+}
+
+/**
+ * Deletes envelopes, dedupe rows and (returns) attachments older than the retention, in batches.
+ * @param m manager
+ * @param before cutoff
+ * @param batch rows per statement
+ * @returns rows deleted from the mailbox
+ */
+export async function expireMailbox(m: EntityManager, before: Date, batch = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = (await q(m, 
+      `DELETE FROM chat.mailbox WHERE seq IN (SELECT seq FROM chat.mailbox WHERE server_ts < $1 LIMIT $2) RETURNING 1`,
+      [before, batch],
+    )) as unknown[];
+    total += rows.length;
+    if (rows.length < batch) break;
+  }
+  await q(m, `DELETE FROM chat.messages WHERE server_ts < $1`, [before]);
+  return total;
+}
+
+/** One device's ack, for {@link ackMessagesBatch}. */
+export interface AckRequest {
+  userId: string;
+  deviceId: number;
+  messageIds: string[];
+  /** The `chat.mailbox_drained.v1` outbox row to write if this empties the device's mailbox. */
+  drained: { id: string; payload: string };
+}
+
+/**
+ * {@link ackMessages} for many devices in one statement. Each request deletes only its own
+ * device's copies. Account rows are locked in sorted order (`= ANY(sorted array)`), like the
+ * message writer does, so the two cannot deadlock each other.
+ * @param db the relaxed-durability pool
+ * @param reqs the acks
+ * @returns per request, in order: rows deleted and whether the drained event was recorded
+ */
+export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[]): Promise<{ deleted: number; drainedRecorded: boolean }[]> {
+  const r = { i: [] as number[], u: [] as string[], d: [] as number[], mid: [] as string[] };
+  const dev = { i: [] as number[], u: [] as string[], d: [] as number[] };
+  const ev = new Map<string, { id: string; payload: string }>();
+  reqs.forEach((q, i) => {
+    dev.i.push(i);
+    dev.u.push(q.userId);
+    dev.d.push(q.deviceId);
+    for (const m of q.messageIds) {
+      r.i.push(i);
+      r.u.push(q.userId);
+      r.d.push(q.deviceId);
+      r.mid.push(m);
+    }
+    if (!ev.has(q.userId)) ev.set(q.userId, q.drained);
+  });
+  const res = await db.query(
+    `WITH del AS (
+       DELETE FROM chat.mailbox mb
+        USING unnest($1::int[], $2::uuid[], $3::int[], $4::uuid[]) AS r(i, u, d, mid)
+        WHERE mb.recipient_user = r.u AND mb.recipient_device = r.d AND mb.message_id = r.mid
+       RETURNING r.i, mb.seq
+     ), devs AS (
+       SELECT x.i, x.u, x.d, (SELECT count(*) FROM del WHERE del.i = x.i)::int AS deleted,
+              EXISTS (SELECT 1 FROM chat.mailbox mb WHERE mb.recipient_user = x.u AND mb.recipient_device = x.d
+                        AND mb.seq NOT IN (SELECT seq FROM del)) AS more
+         FROM unnest($5::int[], $6::uuid[], $7::int[]) AS x(i, u, d)
+     ), upd AS (
+       UPDATE chat.accounts SET pending_queued = false
+        WHERE user_id = ANY(ARRAY(SELECT DISTINCT u FROM devs WHERE deleted > 0 AND NOT more ORDER BY u)) AND pending_queued
+       RETURNING user_id
+     ), ob AS (
+       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
+       SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
+         FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id
+       RETURNING aggregate_id
+     )
+     SELECT devs.i, devs.deleted, EXISTS (SELECT 1 FROM ob WHERE ob.aggregate_id = devs.u::text) AS drained
+       FROM devs ORDER BY devs.i`,
+    [r.i, r.u, r.d, r.mid, dev.i, dev.u, dev.d, [...ev.keys()], [...ev.values()].map((e) => e.id), [...ev.values()].map((e) => e.payload)],
+  );
+  const rows = res.rows as { i: number; deleted: number; drained: boolean }[];
+  return reqs.map((_, i) => ({ deleted: rows[i]?.deleted ?? 0, drainedRecorded: rows[i]?.drained ?? false }));
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '@cipherchat/contracts';
+import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
+import { waitForConsumed } from '@cipherchat/service-kit/testing';
+import { api, connect, createTestEnv, createUser, fakeBody, nextEvent, request, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
+
+let env: TestEnv;
+let a: Instance;
+let b: Instance;
+let probe: Bus;
+const seen: EventEnvelope[] = [];
+const probeQueue = `probe.${randomUUID()}`;
+
+beforeAll(async () => {
+  env = await createTestEnv('chatrt');
+  a = await env.start();
+  b = await env.start();
+  probe = new Bus({ url: env.env.AMQP_URL as string, exchange: env.env.BUS_EXCHANGE as string, logger: createLogger('probe', 'silent'), metrics: createMetrics('probe', false) });
+  await probe.start(true);
+  env.extraQueues.push(probeQueue);
+  await probe.consume({
+    queue: probeQueue,
+    types: ['chat.message_queued.v1', 'chat.mailbox_drained.v1'] as const,
+    handler: async (e) => {
+      seen.push(e as EventEnvelope);
+    },
+  });
+});
+afterAll(async () => {
+  await probe?.close();
+  await env?.close();
+});
+
+/** Collects every event of a kind a socket receives. */
+function record(socket: ClientSocket, event: string) {
+  const got: unknown[] = [];
+  (socket as unknown as { on(e: string, f: (x: unknown) => void): void }).on(event, (x) => got.push(x));
+  return got;
+}
+
+describe('presence and typing', () => {
+  it('when a user connects, types and disconnects, then only users sharing a conversation hear it, across processes', async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(b, env.mint);
+    const carol = await createUser(a, env.mint); // shares a group with Alice, not with Bob's direct chat
+    const mallory = await createUser(b, env.mint); // shares nothing with Alice
+    const direct = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [carol.userId], title: 'g' });
+    const sb = await connect(b.url, bob.token, bob.deviceId);
+    const sc = await connect(a.url, carol.token, carol.deviceId);
+    const sm = await connect(b.url, mallory.token, mallory.deviceId);
+    const malloryPresence = record(sm, 'presence');
+    const malloryTyping = record(sm, 'typing');
+    const carolTyping = record(sc, 'typing');
+
+    const bobSeesOnline = nextEvent(sb, 'presence');
+    const carolSeesOnline = nextEvent(sc, 'presence');
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    expect(await bobSeesOnline).toMatchObject({ userId: alice.userId, online: true });
+    expect(await carolSeesOnline).toMatchObject({ userId: alice.userId, online: true });
+
+    const bobSeesTyping = nextEvent(sb, 'typing');
+    expect(await request(sa, 'typing', { conversationId: direct.body.id, on: true })).toEqual({ ok: true, data: null });
+    expect(await bobSeesTyping).toEqual({ conversationId: direct.body.id, userId: alice.userId, on: true });
+
+    // presence:get answers only for users who share a conversation
+    const asked = await request(sa, 'presence:get', { userIds: [bob.userId, mallory.userId] });
+    expect(asked).toMatchObject({ ok: true, data: [{ userId: bob.userId, online: true }] });
+    expect((asked as { data: unknown[] }).data).toHaveLength(1);
+
+    const bobSeesOffline = nextEvent<{ online: boolean; lastSeenAt: string }>(sb, 'presence');
+    sa.close();
+    const off = await bobSeesOffline;
+    expect(off).toMatchObject({ userId: alice.userId, online: false });
+    expect(Date.parse(off.lastSeenAt)).not.toBeNaN();
+
+    // Mallory's socket is live and on the same process as Bob: a round trip there proves delivery had its chance
+    await request(sm, 'presence:get', { userIds: [alice.userId] });
+    expect(malloryPresence).toEqual([]);
+    expect(malloryTyping).toEqual([]);
+    expect(carolTyping).toEqual([]); // typing in the direct chat is not Carol's business
+    sb.close();
+    sc.close();
+    sm.close();
+  });
+});
+
+describe('presence across processes', () => {
+  it("when a user's devices are on two processes, then contacts see offline only after the last one leaves", async () => {
+    const alice = await createUser(a, env.mint, 2);
+    const bob = await createUser(b, env.mint);
+    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sb = await connect(b.url, bob.token, bob.deviceId);
+    const seen = record(sb, 'presence') as { userId: string; online: boolean }[];
+    const online = nextEvent(sb, 'presence');
+    const s1 = await connect(a.url, alice.token, alice.deviceIds[0] as number);
+    expect(await online).toMatchObject({ userId: alice.userId, online: true });
+    const s2 = await connect(b.url, alice.token, alice.deviceIds[1] as number);
+    await nextEvent(s2, 'mailbox:empty'); // the server registers presence before it drains
+    s1.close();
+    // the second device is still connected (on the other process): Alice stays online
+    expect((await request(sb, 'presence:get', { userIds: [alice.userId] })).data).toEqual([expect.objectContaining({ userId: alice.userId, online: true })]);
+    const offline = nextEvent(sb, 'presence');
+    s2.close();
+    expect(await offline).toMatchObject({ userId: alice.userId, online: false });
+    expect(seen.filter((e) => e.userId === alice.userId).map((e) => e.online)).toEqual([true, false]);
+    sb.close();
+  });
+});
+
+describe('bus events', () => {
+  it('when a recipient has no online device, then chat.message_queued.v1 carries metadata only, and chat.mailbox_drained.v1 follows the ack', async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(b, env.mint);
+    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    const queued = waitForConsumed(probe, probeQueue, 1, (e) => e.type === 'chat.message_queued.v1' && seen.some((s) => s.id === e.eventId && (s.payload as { recipientUserId: string }).recipientUserId === bob.userId));
+    const body = fakeBody('queued');
+    const ack = await request(sa, 'message:send', {
+      conversationId: conv.body.id,
+      clientMessageId: 'q1',
+      envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body }],
+    });
+    if (!ack.ok) throw new Error('send failed');
+    await queued;
+    const event = seen.find((s) => s.type === 'chat.message_queued.v1' && (s.payload as { recipientUserId: string }).recipientUserId === bob.userId);
+    expect(event?.payload).toEqual({
+      messageId: ack.data.messageId,
+      recipientUserId: bob.userId,
+      conversationId: conv.body.id,
+      senderUserId: alice.userId,
+      queuedAt: ack.data.serverTimestamp,
+    });
+    expect(JSON.stringify(event)).not.toContain(body);
+
+    const drained = waitForConsumed(probe, probeQueue, 1, (e) => e.type === 'chat.mailbox_drained.v1');
+    const sb = await connect(b.url, bob.token, bob.deviceId);
+    await nextEvent(sb, 'mailbox:empty');
+    expect(await request(sb, 'message:ack', { messageIds: [ack.data.messageId] })).toEqual({ ok: true, data: { deleted: 1 } });
+    await drained;
+    expect(seen.find((s) => s.type === 'chat.mailbox_drained.v1')?.payload).toMatchObject({ userId: bob.userId });
+
+    // Bob online now: the next message is not announced as queued
+    const before = seen.filter((s) => s.type === 'chat.message_queued.v1').length;
+    const ack2 = await request(sa, 'message:send', {
+      conversationId: conv.body.id,
+      clientMessageId: 'q2',
+      envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+    });
+    expect(ack2.ok).toBe(true);
+    const outbox = await a.app.ds.query(`SELECT count(*)::int AS n FROM chat.outbox WHERE aggregate_id = $1`, [(ack2 as { data: { messageId: string } }).data.messageId]);
+    expect(outbox[0].n).toBe(0);
+    expect(seen.filter((s) => s.type === 'chat.message_queued.v1').length).toBe(before);
+    sa.close();
+    sb.close();
+  });
+});
+
+describe('user.deleted.v1', () => {
+  it("when a user is deleted, then their devices, keys, backup, mailboxes and memberships are gone and they can't be re-added", async () => {
+    const gone = await createUser(a, env.mint, 2);
+    const friend = await createUser(a, env.mint);
+    await api(a.url, gone.token, 'PUT', '/backup', { version: 1, blob: fakeBody() });
+    const g = await api(a.url, gone.token, 'POST', '/conversations', { kind: 'group', memberIds: [friend.userId], title: 'g' });
+    const sf = await connect(a.url, friend.token, friend.deviceId);
+    await request(sf, 'message:send', {
+      conversationId: g.body.id,
+      clientMessageId: 'to-gone',
+      envelopes: gone.deviceIds.map((d) => ({ userId: gone.userId, deviceId: d, type: 1, body: fakeBody() })),
+    });
+    const handled = waitForConsumed(a.app.bus, a.app.userDeletedQueue, 1, (e) => e.type === 'user.deleted.v1');
+    await probe.publish([{ id: randomUUID(), type: 'user.deleted.v1', occurredAt: new Date().toISOString(), aggregateId: gone.userId, payload: { userId: gone.userId } }]);
+    const [result] = await handled;
+    expect(result?.result).toBe('ack');
+    const count = async (sql: string) => (await a.app.ds.query(sql, [gone.userId]))[0].n;
+    expect(await count(`SELECT count(*)::int AS n FROM chat.devices WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.one_time_prekeys WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.accounts WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.backups WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.mailbox WHERE recipient_user = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`)).toBe(0);
+    const conv = await api(a.url, friend.token, 'GET', `/conversations/${g.body.id}`);
+    expect(conv.body.members).toEqual([expect.objectContaining({ userId: friend.userId, role: 'owner' })]);
+    expect((await api(a.url, friend.token, 'POST', `/conversations/${g.body.id}/members`, { userIds: [gone.userId] })).status).toBe(422);
+    sf.close();
+  });
+});

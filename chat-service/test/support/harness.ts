@@ -1,0 +1,360 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { PrivateKey } from '@signalapp/libsignal-client';
+import type { Ack, ClientToServerEvents, ServerToClientEvents } from '@cipherchat/contracts';
+import { createLogger, createTokenVerifier, parseConfig, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@cipherchat/service-kit';
+import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
+import { createApp, type App } from '../../src/app.js';
+import { configSchema, type Config } from '../../src/config.js';
+
+/** A typed socket.io client. */
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Signs ES256 access tokens like user-service and serves the JWKS. */
+export class TokenMint {
+  private constructor(
+    private readonly privateKey: CryptoKey,
+    readonly jwks: { keys: JWK[] },
+    readonly kid: string,
+  ) {}
+
+  /** @returns a mint with a fresh key */
+  static async create(): Promise<TokenMint> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = `k-${uniqueSuffix()}`;
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+    return new TokenMint(privateKey, { keys: [jwk] }, kid);
+  }
+
+  /**
+   * @param userId subject
+   * @param ttlSeconds lifetime (negative = already expired)
+   * @returns a signed JWT
+   */
+  async mint(userId: string, ttlSeconds = 900): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ sid: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: this.kid })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(userId)
+      .setIssuedAt(now - 5)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(this.privateKey);
+  }
+
+  /** Serves the JWKS over HTTP (for child processes that fetch JWKS_URL). */
+  async serve(): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(this.jwks));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    return { url: `http://127.0.0.1:${port}/jwks.json`, close: () => new Promise((r) => server.close(() => r())) };
+  }
+}
+
+/** Shared infrastructure of one test file: database, exchange, Redis prefix, token mint. */
+export interface TestEnv {
+  db: TestDatabase;
+  mint: TokenMint;
+  env: Record<string, string>;
+  attachmentsDir: string;
+  /** Starts an in-process instance on a free port. */
+  start(overrides?: Record<string, string>): Promise<Instance>;
+  /** Queues the test itself declared (probes), deleted on close. */
+  extraQueues: string[];
+  /** Closes every instance, drops the database, deletes the run's Redis keys, queues and exchange. */
+  close(): Promise<void>;
+}
+
+/** One running chat-service. */
+export interface Instance {
+  app: App;
+  url: string;
+  config: Config;
+  logs: LogCapture;
+}
+
+/**
+ * @param prefix database name prefix
+ * @param extraEnv config overrides shared by every instance
+ * @returns the test environment
+ */
+export async function createTestEnv(prefix = 'chat', extraEnv: Record<string, string> = {}): Promise<TestEnv> {
+  const db = await createTestDatabase(prefix);
+  const mint = await TokenMint.create();
+  const suffix = uniqueSuffix();
+  const attachmentsDir = await mkdtemp(path.join(tmpdir(), 'chat-att-'));
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: db.url,
+    AMQP_URL: testInfra.amqpUrl,
+    BUS_EXCHANGE: `t.${suffix}`,
+    REDIS_URL: testInfra.redisUrl,
+    REDIS_PREFIX: `t:${suffix}`,
+    QUEUE_PREFIX: `t.${suffix}.chat`,
+    JWKS_URL: 'http://127.0.0.1:9/unused-jwks.json',
+    HOST: '127.0.0.1',
+    ATTACHMENTS_DIR: attachmentsDir,
+    ALLOWED_ORIGINS: 'http://localhost:8080',
+    ...extraEnv,
+  };
+  const instances: Instance[] = [];
+  const extraQueues: string[] = [];
+  return {
+    db,
+    mint,
+    env,
+    attachmentsDir,
+    extraQueues,
+    async start(overrides = {}) {
+      const config = parseConfig(configSchema, { ...env, ...overrides });
+      const logs = new LogCapture();
+      const app = await createApp(config, {
+        logger: createLogger('chat-service', config.LOG_LEVEL, logs),
+        verifyToken: createTokenVerifier(mint.jwks as never),
+      });
+      const port = await app.listen(0);
+      const inst = { app, url: `http://127.0.0.1:${port}`, config, logs };
+      instances.push(inst);
+      return inst;
+    },
+    async close() {
+      for (const i of instances) await i.app.close();
+      await db.drop();
+      await rm(attachmentsDir, { recursive: true, force: true });
+      await cleanBroker(env.AMQP_URL as string, env.BUS_EXCHANGE as string, [`${env.QUEUE_PREFIX}.user-deleted`, ...extraQueues]);
+      await cleanRedis(env.REDIS_URL as string, env.REDIS_PREFIX as string);
+    },
+  };
+}
+
+/** Parsed JSON of an answer; tests index into it freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** Deletes a run's queues (with their retry and dead-letter queues) and its exchange. */
+async function cleanBroker(url: string, exchange: string, queues: string[]): Promise<void> {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) for (const name of [q, `${q}.retry`, `${q}.dlq`]) await ch.deleteQueue(name);
+    await ch.deleteExchange(exchange);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Deletes every Redis key of a run (presence, last-seen, rate limits). */
+async function cleanRedis(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A JSON HTTP answer. */
+export interface Res<T = Json> {
+  status: number;
+  body: T;
+}
+
+/**
+ * Calls the API with a bearer token.
+ * @param base instance URL
+ * @param token access token (omit for anonymous)
+ * @param method HTTP method
+ * @param p path under /api/chat
+ * @param body JSON body (or raw string to send as is)
+ * @returns status and parsed body
+ */
+export async function api<T = Json>(base: string, token: string | undefined, method: string, p: string, body?: unknown): Promise<Res<T>> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const res = await fetch(`${base}/api/chat${p}`, { method, headers, body: payload });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed as T };
+}
+
+/** Signal key material of one account identity (libsignal-client, the reference implementation). */
+export class SignalIdentity {
+  readonly identity = PrivateKey.generate();
+  private nextPreKeyId = 1;
+
+  /** @returns base64 of the 33-byte serialized identity public key */
+  get identityKey(): string {
+    return Buffer.from(this.identity.getPublicKey().serialize()).toString('base64');
+  }
+
+  /**
+   * Builds a key upload body for one device.
+   * @param preKeys how many one-time prekeys to include
+   * @param signedKeyId signed prekey id
+   * @returns the body
+   */
+  upload(preKeys = 5, signedKeyId = 1) {
+    const spk = PrivateKey.generate().getPublicKey().serialize();
+    const signature = this.identity.sign(spk);
+    return {
+      registrationId: randomInt(1, 16380),
+      identityKey: this.identityKey,
+      signedPreKey: { keyId: signedKeyId, publicKey: Buffer.from(spk).toString('base64'), signature: Buffer.from(signature).toString('base64') },
+      preKeys: Array.from({ length: preKeys }, () => ({
+        keyId: this.nextPreKeyId++,
+        publicKey: Buffer.from(PrivateKey.generate().getPublicKey().serialize()).toString('base64'),
+      })),
+    };
+  }
+}
+
+/** A test user with one registered device that uploaded keys. */
+export interface TestUser {
+  userId: string;
+  token: string;
+  deviceId: number;
+  signal: SignalIdentity;
+}
+
+/**
+ * Creates a user (token), registers `devices` devices and uploads keys for each.
+ * @param inst instance
+ * @param mint token mint
+ * @param devices device count
+ * @returns the user with the first device id
+ */
+export async function createUser(inst: Instance, mint: TokenMint, devices = 1): Promise<TestUser & { deviceIds: number[] }> {
+  const userId = randomUUID();
+  const token = await mint.mint(userId);
+  const signal = new SignalIdentity();
+  const deviceIds: number[] = [];
+  for (let i = 0; i < devices; i++) {
+    const d = await api(inst.url, token, 'POST', '/devices', { name: `device ${i + 1}` });
+    if (d.status !== 201) throw new Error(`device registration failed: ${JSON.stringify(d)}`);
+    const k = await api(inst.url, token, 'PUT', `/devices/${d.body.deviceId}/keys`, signal.upload());
+    if (k.status !== 200) throw new Error(`key upload failed: ${JSON.stringify(k)}`);
+    deviceIds.push(d.body.deviceId);
+  }
+  return { userId, token, deviceId: deviceIds[0] as number, deviceIds, signal };
+}
+
+/**
+ * Connects a socket and waits for the connection (or rejects with the connect_error).
+ * @param url instance URL
+ * @param token access token
+ * @param deviceId device
+ * @returns the connected socket
+ */
+export function connect(url: string, token: string, deviceId: number, opts: { reconnection?: boolean } = {}): Promise<ClientSocket> {
+  const socket: ClientSocket = ioClient(url, {
+    path: '/socket.io/',
+    auth: { deviceId, token },
+    transports: ['websocket'],
+    reconnection: opts.reconnection ?? false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Emits with an ack and resolves with the ack.
+ * @param socket socket
+ * @param event event
+ * @param payload payload
+ * @returns the ack
+ */
+export function request<T = Json>(socket: ClientSocket, event: string, payload?: unknown, timeoutMs = 10_000): Promise<Ack<T>> {
+  return (socket as unknown as Socket).timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack<T>>;
+}
+
+/**
+ * Collects `message:new` events of a socket.
+ * @param socket socket
+ * @returns a collector
+ */
+export function inbox(socket: ClientSocket) {
+  const messages: Parameters<ServerToClientEvents['message:new']>[0][] = [];
+  const waiters: { done: () => boolean; resolve: () => void }[] = [];
+  socket.on('message:new', (m) => {
+    messages.push(m);
+    for (const w of [...waiters]) if (w.done()) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  const wait = async (done: () => boolean, what: string, timeoutMs: number) => {
+    if (done()) return messages;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what} (got ${messages.length} messages)`)), timeoutMs);
+      waiters.push({ done, resolve: () => (clearTimeout(t), resolve()) });
+    });
+    return messages;
+  };
+  return {
+    messages,
+    /** Resolves when at least n messages arrived. */
+    waitFor: (n: number, timeoutMs = 15_000) => wait(() => messages.length >= n, `${n} messages`, timeoutMs),
+    /** Resolves when every one of these message ids arrived (duplicates allowed). */
+    waitForIds: (ids: readonly string[], timeoutMs = 15_000) => {
+      const want = new Set(ids);
+      return wait(() => want.size === 0 || (messages.forEach((m) => want.delete(m.messageId)), want.size === 0), `${ids.length} ids`, timeoutMs);
+    },
+  };
+}
+
+/**
+ * Waits for one event on a socket.
+ * @param socket socket
+ * @param event event name
+ * @param timeoutMs limit
+ * @returns the first argument
+ */
+export function nextEvent<T = unknown>(socket: ClientSocket, event: string, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
+    (socket as unknown as Socket).once(event, (arg: T) => {
+      clearTimeout(t);
+      resolve(arg);
+    });
+  });
+}
+
+/** A base64 body that is not real ciphertext but is opaque to the server. */
+export function fakeBody(text = 'ciphertext'): string {
+  return Buffer.from(`${text}:${randomUUID()}`).toString('base64');
+}

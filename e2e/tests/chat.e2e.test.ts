@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  conversationEntry,
+  goTo,
+  inNewBrowser,
+  launchBrowser,
+  logIn,
+  newPerson,
+  openConversation,
+  problemsOf,
+  seeMessage,
+  send,
+  shot,
+  signUp,
+  startDirectChat,
+  waitForResume,
+  waitForStatus,
+} from './support/harness.js';
+import type { Person } from './support/harness.js';
+
+/** A small real PNG to send as an attachment (the app's own logo). */
+const LOGO_PNG = readFileSync(new URL('../../web-client/public/logo.png', import.meta.url));
+
+/**
+ * Must show: Alice and Bob sign up in two browsers, find each other, chat both ways in real
+ * time, see typing and delivered/read; Bob reloads and the history is still there.
+ */
+describe('two people chatting', () => {
+  let browser: Browser;
+  let alice: Person;
+  let bob: Person;
+  let aliceElsewhere: Person;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    alice = await newPerson(browser, 'Alice');
+    bob = await newPerson(browser, 'Bob');
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('when Alice and Bob sign up, then each is shown a recovery key once and lands in the app', async () => {
+    const aliceKey = await signUp(alice, '01');
+    const bobKey = await signUp(bob);
+    expect(aliceKey.replace(/\s/g, '').length).toBeGreaterThanOrEqual(20);
+    expect(bobKey).not.toBe(aliceKey);
+    // The key is gone once confirmed, and no secret or plaintext sits in localStorage.
+    expect(await alice.page.getByTestId('recovery-key').count()).toBe(0);
+    const stored = await alice.page.evaluate(() => JSON.stringify({ ...window.localStorage }));
+    expect(stored).not.toContain(aliceKey.replace(/\s/g, '').slice(0, 12));
+    expect(stored).not.toContain(alice.password);
+  });
+
+  it('when Alice finds Bob in the directory and writes, then Bob gets it in real time with an unread count and a preview', async () => {
+    await startDirectChat(alice, bob, '02-people-search');
+    await send(alice.page, 'Hello Bob, this is end-to-end encrypted');
+    await waitForStatus(alice.page, 'Hello Bob, this is end-to-end encrypted', 'sent');
+
+    // Bob is on his conversation list: the message arrives live, unread, previewed locally.
+    const entry = conversationEntry(bob.page, alice.displayName);
+    await entry.waitFor();
+    await bob.page
+      .getByTestId('last-message')
+      .filter({ hasText: 'Hello Bob, this is end-to-end encrypted' })
+      .waitFor();
+    await entry.getByTestId('unread-count').filter({ hasText: '1' }).waitFor();
+    await shot(bob.page, '03-conversation-list-unread');
+
+    // Bob's device has it: Alice sees "delivered" before Bob even opens the chat.
+    await waitForStatus(alice.page, 'Hello Bob, this is end-to-end encrypted', 'delivered');
+  });
+
+  it('when Bob opens the chat, then Alice sees her message as read', async () => {
+    await openConversation(bob.page, alice.displayName);
+    await seeMessage(bob.page, 'Hello Bob, this is end-to-end encrypted');
+    await waitForStatus(alice.page, 'Hello Bob, this is end-to-end encrypted', 'read');
+    await alice.page
+      .locator('li.message-out[data-status="read"]')
+      .getByText('Read')
+      .first()
+      .waitFor();
+  });
+
+  it('when Bob types, then Alice sees the typing indicator, and his reply arrives in real time', async () => {
+    const box = bob.page.getByLabel('Message', { exact: true });
+    await box.pressSequentially('Hi Alice', { delay: 30 });
+    await alice.page
+      .getByTestId('typing-indicator')
+      .filter({ hasText: `${bob.displayName} is typing` })
+      .waitFor();
+    await shot(alice.page, '04-typing-indicator');
+    await box.press('Enter');
+    await seeMessage(alice.page, 'Hi Alice');
+    // The reply ends the typing indicator.
+    await alice.page.getByTestId('typing-indicator').filter({ hasText: /^$/ }).waitFor();
+    await waitForStatus(bob.page, 'Hi Alice', 'read');
+    await send(alice.page, 'Great to hear from you');
+    await seeMessage(bob.page, 'Great to hear from you');
+    await shot(alice.page, '05-chat-alice');
+    await shot(bob.page, '06-chat-bob');
+  });
+
+  it('when Bob reloads the page, then his session resumes and the decrypted history is still there', async () => {
+    await bob.page.reload();
+    await waitForResume(bob);
+    await openConversation(bob.page, alice.displayName);
+    await seeMessage(bob.page, 'Hello Bob, this is end-to-end encrypted');
+    await seeMessage(bob.page, 'Hi Alice', 'out');
+    await seeMessage(bob.page, 'Great to hear from you');
+    // And the live connection is back: a new message still arrives.
+    await send(alice.page, 'Still there after your reload?');
+    await seeMessage(bob.page, 'Still there after your reload?');
+  });
+
+  it('when Alice sends an image, then it is encrypted, uploaded, and Bob sees a decrypted preview', async () => {
+    await openConversation(alice.page, bob.displayName);
+    await alice.page
+      .getByLabel('Attach a file')
+      .setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: LOGO_PNG });
+    await alice.page.locator('li.message-out img[alt="logo.png"]').waitFor();
+    await bob.page.locator('li.message-in img[alt="logo.png"]').waitFor();
+    // The preview is a local blob: URL of the decrypted bytes, never the server's blob.
+    expect(await bob.page.locator('li.message-in img[alt="logo.png"]').getAttribute('src')).toMatch(
+      /^blob:/,
+    );
+    await shot(bob.page, '06b-image-attachment');
+  });
+
+  it('when Alice goes offline, then she sees the banner, and back online she reconnects and sends', async () => {
+    await alice.context.setOffline(true);
+    await alice.page.getByText('You are offline').waitFor();
+    await shot(alice.page, '06c-offline-banner');
+    await alice.context.setOffline(false);
+    await alice.page.getByText('You are offline').waitFor({ state: 'detached' });
+    await send(alice.page, 'Back online');
+    await seeMessage(bob.page, 'Back online');
+  });
+
+  it('when looking at the settings and devices screens, then they load from the real services', async () => {
+    await goTo(alice.page, 'Settings');
+    const digest = alice.page.getByLabel('Email me about unread messages while I am offline');
+    await digest.waitFor();
+    await shot(alice.page, '07-settings');
+    // Preferences round-trip through notification-service.
+    const before = await digest.isChecked();
+    await digest.setChecked(!before);
+    await alice.page.getByRole('button', { name: 'Save preferences' }).click();
+    await alice.page.getByText('Notification preferences saved.').waitFor();
+    await alice.page.reload();
+    await waitForResume(alice);
+    await goTo(alice.page, 'Settings');
+    await digest.waitFor();
+    expect(await digest.isChecked()).toBe(!before);
+    await goTo(alice.page, 'Devices');
+    await alice.page.getByRole('list', { name: 'Devices' }).getByText('This browser').waitFor();
+    await shot(alice.page, '08-devices');
+  });
+
+  it('when Alice changes her password, then a new browser logs in with the new one and restores her keys', async () => {
+    const newPassword = `${alice.password}-changed`;
+    await goTo(alice.page, 'Settings');
+    await alice.page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await alice.page.getByLabel('Confirm new password').fill(newPassword);
+    await alice.page.getByRole('button', { name: 'Change password' }).click();
+    await alice.page.getByText('Password changed.').waitFor({ timeout: 60_000 });
+    aliceElsewhere = await inNewBrowser({ ...alice, password: newPassword }, browser);
+    await logIn(aliceElsewhere);
+    await openConversation(aliceElsewhere.page, bob.displayName);
+    await send(aliceElsewhere.page, 'From my new browser, after the password change');
+    await seeMessage(bob.page, 'From my new browser, after the password change');
+  });
+
+  it('when the whole flow ran, then no page hit a CSP violation or an uncaught error', () => {
+    expect(problemsOf(alice, bob, aliceElsewhere)).toEqual([]);
+  });
+});

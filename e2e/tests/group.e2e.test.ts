@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  goTo,
+  launchBrowser,
+  newPerson,
+  openConversation,
+  problemsOf,
+  seeMessage,
+  send,
+  shot,
+  signUp,
+  waitForResume,
+} from './support/harness.js';
+import type { Person } from './support/harness.js';
+
+/** Must show: a group of three chats; a removed member stops receiving. */
+describe('group chat', () => {
+  let browser: Browser;
+  let alice: Person;
+  let bob: Person;
+  let carol: Person;
+  const title = `Trio ${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    alice = await newPerson(browser, 'Alice');
+    bob = await newPerson(browser, 'Bob');
+    // Carol uses a phone-sized window: the layout must work there too.
+    carol = await newPerson(browser, 'Carol', { width: 390, height: 844 });
+    await signUp(alice);
+    await signUp(bob);
+    await signUp(carol);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('when Alice creates a group with Bob and Carol, then everyone chats with everyone', async () => {
+    const page = alice.page;
+    await goTo(page, 'People');
+    await page.getByRole('button', { name: 'New group' }).click();
+    await page.getByLabel('Group name').fill(title);
+    for (const member of [bob, carol]) {
+      await page.getByLabel('Add people').fill(member.username);
+      await page.getByRole('button', { name: `Add ${member.displayName}` }).click();
+      await page
+        .getByRole('list', { name: 'Chosen members' })
+        .getByText(member.displayName)
+        .waitFor();
+    }
+    await shot(page, '11-new-group');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.locator('#conversation-title', { hasText: title }).waitFor();
+
+    await send(page, 'Welcome to the group');
+    for (const member of [bob, carol]) {
+      await openConversation(member.page, title);
+      await seeMessage(member.page, 'Welcome to the group');
+    }
+    await send(bob.page, 'Bob here');
+    await seeMessage(alice.page, 'Bob here');
+    await seeMessage(carol.page, 'Bob here');
+    await send(carol.page, 'Carol here, on a phone');
+    await seeMessage(alice.page, 'Carol here, on a phone');
+    await seeMessage(bob.page, 'Carol here, on a phone');
+    // Group messages name their sender.
+    await alice.page
+      .locator('li.message-in', { hasText: 'Carol here' })
+      .getByText(carol.displayName)
+      .waitFor();
+    await shot(carol.page, '12-group-chat-phone');
+    await shot(alice.page, '13-group-chat');
+  });
+
+  it('when Alice removes Carol, then Bob still receives and Carol does not', async () => {
+    const page = alice.page;
+    await page.getByRole('button', { name: 'Members' }).click();
+    // The owner can promote a member to admin (and back).
+    await page.getByRole('button', { name: `Make an admin: ${bob.displayName}` }).click();
+    await page.getByRole('button', { name: `Make a member: ${bob.displayName}` }).waitFor();
+    await page.getByRole('list', { name: 'Members' }).getByText('admin', { exact: true }).waitFor();
+    await page.getByRole('button', { name: `Remove ${carol.displayName}` }).click();
+    await page
+      .getByRole('list', { name: 'Members' })
+      .getByText(carol.displayName)
+      .waitFor({ state: 'detached' });
+    await shot(page, '14-group-members');
+    await page.getByRole('button', { name: 'Back to chat' }).click();
+
+    await send(page, 'Only Alice and Bob read this');
+    await seeMessage(bob.page, 'Only Alice and Bob read this');
+    // Carol still has the group open on her live connection: nothing arrived there.
+    await carol.page.locator('li.message-out', { hasText: 'Carol here, on a phone' }).waitFor();
+    expect(await carol.page.getByText('Only Alice and Bob read this').count()).toBe(0);
+
+    // Bob has it, so the server has fanned it out. Carol reloads (draining any mailbox she
+    // might have) and still has no copy.
+    await carol.page.reload();
+    await waitForResume(carol);
+    await goTo(carol.page, 'Chats');
+    const entry = carol.page.getByRole('navigation', { name: 'Conversations' });
+    if ((await entry.getByRole('button', { name: new RegExp(`^${title}`) }).count()) > 0) {
+      await openConversation(carol.page, title);
+      await carol.page.locator('li.message-out', { hasText: 'Carol here, on a phone' }).waitFor();
+    }
+    expect(await carol.page.getByText('Only Alice and Bob read this').count()).toBe(0);
+  });
+
+  it('when the whole flow ran, then no page hit a CSP violation or an uncaught error', () => {
+    expect(problemsOf(alice, bob, carol)).toEqual([]);
+  });
+});

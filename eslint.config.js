@@ -1,0 +1,51 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Imports the domain layer must never use: it is pure logic, no I/O frameworks. */
+const domainForbidden = [
+  'express',
+  'typeorm',
+  'amqplib',
+  'socket.io',
+  'ioredis',
+  'pg',
+  'nodemailer',
+  '@cipherchat/service-kit',
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      'bench/results/**',
+      'e2e/artifacts/**',
+      'web-client/dist/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Use crypto randomness.' },
+      ],
+    },
+  },
+  {
+    files: ['**/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: domainForbidden.map((name) => ({ name, message: 'domain/ stays free of I/O frameworks; inject a port instead.' })),
+          patterns: [{ group: ['**/http/**', '**/store/**', '**/events/**', '**/realtime/**'], message: 'domain/ must not depend on outer layers.' }],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,16 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { sharedConfig } from '../vitest.shared.js';
+
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.int.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      // Integration files each start SMTP servers and apps; running them one at a time keeps
+      // the two-core machine responsive and the logs readable.
+      fileParallelism: false,
+    },
+  }),
+);

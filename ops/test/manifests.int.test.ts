@@ -1,0 +1,259 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { REPO_ROOT } from './support/nginx.js';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const K8S = path.join(REPO_ROOT, 'k8s');
+const SERVICES = ['user-service', 'chat-service', 'notification-service'] as const;
+
+function k8sDocs(): Array<{ file: string; doc: Obj }> {
+  return readdirSync(K8S)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(path.join(K8S, file), 'utf8')).map((d) => {
+        if (d.errors.length > 0)
+          throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
+        return { file, doc: d.toJS() as Obj };
+      }),
+    )
+    .filter((d) => d.doc !== null);
+}
+
+function composeCli(): string[] | null {
+  for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(cmd[0]!, [...cmd.slice(1), 'version'], { stdio: 'ignore' });
+      return cmd;
+    } catch {
+      /* try the next */
+    }
+  }
+  return null;
+}
+
+describe('Kubernetes manifests', () => {
+  it('when every file in k8s/ is parsed, then each document is valid YAML with apiVersion, kind and name', () => {
+    const docs = k8sDocs();
+    expect(docs.length).toBeGreaterThan(15);
+    for (const { file, doc } of docs) {
+      if (file === 'kustomization.yaml') continue;
+      expect(doc.apiVersion, file).toBeTruthy();
+      expect(doc.kind, file).toBeTruthy();
+      expect(doc.metadata?.name, file).toMatch(/^[a-z0-9-]+$/);
+    }
+  });
+
+  it('when the kustomization is read, then every resource it lists exists and no Secret is inlined anywhere', () => {
+    const kustomization = parse(readFileSync(path.join(K8S, 'kustomization.yaml'), 'utf8')) as Obj;
+    for (const r of kustomization.resources as string[])
+      expect(existsSync(path.join(K8S, r)), r).toBe(true);
+    const files = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect(new Set(kustomization.resources)).toEqual(new Set(files));
+    expect(kustomization.secretGenerator).toBeUndefined();
+    const docs = k8sDocs();
+    expect(docs.filter(({ doc }) => doc.kind === 'Secret')).toEqual([]);
+  });
+
+  it('when the Deployments are read, then they run non-root with a read-only root, probes and resources', () => {
+    const deployments = k8sDocs().filter(({ doc }) => doc.kind === 'Deployment');
+    expect(deployments.map(({ doc }) => doc.metadata.name).sort()).toEqual(
+      [...SERVICES, 'web'].sort(),
+    );
+    for (const { doc } of deployments) {
+      const pod = doc.spec.template.spec;
+      const name = doc.metadata.name as string;
+      expect(pod.securityContext.runAsNonRoot, name).toBe(true);
+      expect(pod.securityContext.runAsUser, name).toBeGreaterThan(0);
+      expect(pod.automountServiceAccountToken, name).toBe(false);
+      for (const c of pod.containers as Obj[]) {
+        expect(c.securityContext.readOnlyRootFilesystem, name).toBe(true);
+        expect(c.securityContext.allowPrivilegeEscalation, name).toBe(false);
+        expect(c.securityContext.capabilities.drop, name).toEqual(['ALL']);
+        expect(
+          c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory,
+          name,
+        ).toBeTruthy();
+        expect(c.livenessProbe.httpGet.path, name).toBe(
+          name === 'web' ? '/nginx-health' : '/health',
+        );
+        expect(c.readinessProbe.httpGet.path, name).toBe(
+          name === 'web' ? '/nginx-health' : '/ready',
+        );
+        if (name !== 'web') {
+          expect(c.envFrom, name).toEqual([{ secretRef: { name: `${name}-env` } }]);
+          expect(JSON.stringify(c.env ?? [])).not.toMatch(/PASSWORD|SECRET|PRIVATE|OPAQUE/);
+        }
+      }
+    }
+  });
+
+  it('when chat-service scaling and routing are read, then an HPA targets it and its Ingress keeps WebSockets and polling working', () => {
+    const docs = k8sDocs().map((d) => d.doc);
+    const hpa = docs.find((d) => d.kind === 'HorizontalPodAutoscaler');
+    expect(hpa?.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'chat-service' });
+    expect(hpa?.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    const chatIngress = docs.find(
+      (d) => d.kind === 'Ingress' && d.metadata.name === 'cipherchat-chat',
+    );
+    const a = chatIngress?.metadata.annotations as Record<string, string>;
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
+    expect(a['nginx.ingress.kubernetes.io/upstream-hash-by']).toBe('$remote_addr');
+    const paths = (chatIngress?.spec.rules[0].http.paths as Obj[]).map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['/socket.io/', '/api/chat/']));
+    const routed = new Map<string, string>();
+    for (const ing of docs.filter((d) => d.kind === 'Ingress')) {
+      for (const p of ing.spec.rules[0].http.paths as Obj[])
+        routed.set(p.path, p.backend.service.name);
+    }
+    expect(Object.fromEntries(routed)).toMatchObject({
+      '/api/user/': 'user-service',
+      '/api/user/auth/': 'user-service',
+      '/api/chat/': 'chat-service',
+      '/api/chat/attachments': 'chat-service',
+      '/socket.io/': 'chat-service',
+      '/api/notifications/': 'notification-service',
+      '/': 'web',
+    });
+  });
+
+  it('when the NetworkPolicies are read, then the namespace denies by default and the ingress controller reaches the services', () => {
+    const policies = k8sDocs()
+      .filter(({ doc }) => doc.kind === 'NetworkPolicy')
+      .map(({ doc }) => doc);
+    const deny = policies.find((p) => p.metadata.name === 'default-deny');
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const fromIngress = policies.find((p) => p.metadata.name === 'allow-from-ingress');
+    expect(fromIngress?.spec.ingress[0].ports.map((p: Obj) => p.port)).toEqual([
+      3001, 3002, 3003, 8080,
+    ]);
+  });
+});
+
+describe('docker compose files', () => {
+  const base = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as Obj;
+  const prod = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.prod.yml'), 'utf8'), {
+    merge: true,
+  }) as Obj;
+
+  it('when the base file is read, then admin UIs and the dev edge publish on 127.0.0.1 only and secrets are files, not values', () => {
+    for (const [name, svc] of Object.entries(base.services as Record<string, Obj>)) {
+      for (const port of (svc.ports ?? []) as string[])
+        expect(port, name).toMatch(/^127\.0\.0\.1:/);
+      for (const [key, value] of Object.entries(
+        (svc.environment ?? {}) as Record<string, string>,
+      )) {
+        if (/PASSWORD|SECRET|PRIVATE|OPAQUE/.test(key))
+          expect(key, `${name} ${key}=${value}`).toMatch(/_FILE$/);
+      }
+    }
+    expect(base.services.pgadmin.environment.PGADMIN_SERVER_JSON_FILE).toBe(
+      '/pgadmin4/servers.json',
+    );
+    expect(base.services.postgres.image).toMatch(/^postgres:17/);
+    expect(base.services.postgres.volumes[0]).toBe('pgdata:/var/lib/postgresql/data');
+    expect(base.services.postgres.healthcheck.test.join(' ')).toContain('pg_isready');
+  });
+
+  it('when the services start, then they wait for the setup job and read the env file it writes', () => {
+    expect(base.services.setup.entrypoint.join(' ')).toContain('scripts/generate-envs.sh');
+    for (const name of SERVICES) {
+      const svc = base.services[name] as Obj;
+      expect(svc.depends_on.setup.condition).toBe('service_completed_successfully');
+      expect(svc.command[0]).toBe('--env-file=/run/secrets/cipherchat/app.env');
+      expect(svc.volumes).toContain(`./docker-secrets/env/${name}:/run/secrets/cipherchat:ro`);
+      expect(svc.read_only).toBe(true);
+    }
+    const servers = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'ops/pgadmin/servers.json'), 'utf8'),
+    ) as Obj;
+    expect(servers.Servers['1']).toMatchObject({
+      Host: 'postgres',
+      Port: 5432,
+      MaintenanceDB: 'chat_db',
+    });
+  });
+
+  it('when the prod file is read, then nginx serves TLS on 443 with restart policies and limits on every service', () => {
+    expect(prod.services.nginx.ports).toEqual(['80:80', '443:443']);
+    expect(prod.services.nginx.environment.TEMPLATE).toContain('prod.conf.template');
+    for (const name of [...SERVICES, 'postgres', 'rabbitmq', 'redis', 'nginx']) {
+      expect(prod.services[name].restart, name).toMatch(/always|unless-stopped/);
+      expect(prod.services[name].deploy.resources.limits.memory, name).toBeTruthy();
+    }
+    expect(prod.services.maildev.profiles).toEqual(['dev']);
+  });
+
+  it('when the compose CLI renders both files, then it accepts them', () => {
+    const cli = composeCli();
+    expect(
+      cli,
+      'neither `docker compose` nor `docker-compose` is installed (global setup installs docker-compose)',
+    ).not.toBeNull();
+    const dir = mkdtempSync(path.join(tmpdir(), 'cc-compose-'));
+    try {
+      let baseFile = path.join(REPO_ROOT, 'docker-compose.yml');
+      if (cli!.length === 1) {
+        // Compose v1 (Debian's docker-compose 1.29) predates the top-level `name`; everything
+        // else is checked as written.
+        baseFile = path.join(dir, 'docker-compose.yml');
+        writeFileSync(
+          baseFile,
+          readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8').replace(
+            /^name: .*$/m,
+            '',
+          ),
+        );
+      }
+      const run = (files: string[]) =>
+        execFileSync(
+          cli![0]!,
+          [
+            ...cli!.slice(1),
+            '--project-directory',
+            REPO_ROOT,
+            ...files.flatMap((f) => ['-f', f]),
+            'config',
+          ],
+          {
+            env: { ...process.env, DOMAIN: 'chat.example.org' },
+            encoding: 'utf8',
+          },
+        );
+      expect(run([baseFile])).toContain('user-service');
+      const merged = parse(run([baseFile, path.join(REPO_ROOT, 'docker-compose.prod.yml')])) as Obj;
+      expect(merged.services.nginx.environment.SERVER_NAME).toBe('chat.example.org');
+      expect(merged.services['chat-service'].deploy.replicas).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Dockerfiles', () => {
+  for (const name of [...SERVICES, 'nginx']) {
+    it(`when ${name}/Dockerfile is read, then every base image is pinned by digest and the build uses npm ci`, () => {
+      const text = readFileSync(path.join(REPO_ROOT, name, 'Dockerfile'), 'utf8');
+      const images = [...text.matchAll(/^ARG [A-Z_]+_IMAGE=(.+)$/gm)].map((m) => m[1]!);
+      expect(images.length).toBeGreaterThanOrEqual(2);
+      for (const image of images) expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+      expect(text).toMatch(/RUN npm ci /);
+      if (name !== 'nginx') {
+        expect(text).toContain('gcr.io/distroless/nodejs20-debian12:nonroot@sha256:');
+        expect(text).toMatch(/^USER 65532:65532$/m);
+        expect(text).toContain('HEALTHCHECK');
+        expect(text).toContain('"dist/healthcheck.js"');
+        expect(text).toContain('--omit=dev');
+        expect(existsSync(path.join(REPO_ROOT, name, 'src/healthcheck.ts'))).toBe(true);
+      }
+    });
+  }
+});

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const b64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
+
+/** Pointer to an encrypted attachment plus what is needed to verify and open it. */
+export const AttachmentPointer = z.strictObject({
+  /** Server id of the ciphertext blob (`GET /api/chat/attachments/:id`). */
+  id: z.string().min(1).max(200),
+  /** base64 of the 32-byte AES-256-GCM key (only ever inside an E2EE message). */
+  key: b64.min(43).max(44),
+  /** base64 of SHA-256 over the ciphertext blob, checked before decrypting. */
+  digest: b64.min(43).max(44),
+  /** Plaintext size in bytes. */
+  size: z.number().int().nonnegative(),
+  /** MIME type of the plaintext. */
+  contentType: z.string().max(255),
+  /** Original file name, if any. */
+  fileName: z.string().max(255).optional(),
+});
+/** Pointer to an encrypted attachment. */
+export type AttachmentPointer = z.infer<typeof AttachmentPointer>;
+
+/**
+ * The plaintext inside every Signal ciphertext. It never reaches the server: chat-service only
+ * sees the envelope around its ciphertext.
+ */
+export const PlaintextMessage = z.strictObject({
+  /** Format version. */
+  v: z.literal(1),
+  /** What this message carries. */
+  kind: z.enum(['text', 'receipt', 'attachment', 'typing']),
+  /** Client-generated id (UUID): the dedupe key, shared by every device copy. */
+  id: z.uuid(),
+  /** Conversation it belongs to. */
+  conversationId: z.string().min(1).max(100),
+  /** Sender's clock, epoch milliseconds. */
+  sentAt: z.number().int().nonnegative(),
+  /** Message text (kind `text`, or a caption for `attachment`). */
+  text: z.string().max(65_536).optional(),
+  /** Attachment pointer (kind `attachment`). */
+  attachment: AttachmentPointer.optional(),
+  /** Receipt (kind `receipt`): which message ids were delivered or read. */
+  receipt: z
+    .strictObject({ type: z.enum(['delivered', 'read']), messageIds: z.array(z.uuid()).min(1).max(500) })
+    .optional(),
+  /** Typing state (kind `typing`). */
+  typing: z.strictObject({ on: z.boolean() }).optional(),
+});
+/** The plaintext inside a Signal ciphertext. */
+export type PlaintextMessage = z.infer<typeof PlaintextMessage>;
+
+/** One message in the local history store. */
+export const StoredMessage = z.object({
+  /** Client message id (the plaintext `id`). */
+  id: z.string(),
+  conversationId: z.string(),
+  senderUserId: z.string(),
+  senderDeviceId: z.number().int(),
+  /** `out` when sent by this account (from any of my devices). */
+  direction: z.enum(['in', 'out']),
+  kind: z.enum(['text', 'attachment']),
+  text: z.string().optional(),
+  attachment: AttachmentPointer.optional(),
+  /** Sender's clock, epoch milliseconds. */
+  sentAt: z.number(),
+  /** Server timestamp (ISO 8601) when known. */
+  serverTimestamp: z.string().optional(),
+  /** Server message id when known. */
+  serverMessageId: z.string().optional(),
+  /** Delivery state of outgoing messages as told by receipts. */
+  status: z.enum(['sending', 'sent', 'delivered', 'read', 'received', 'failed']),
+});
+/** One message in the local history store. */
+export type StoredMessage = z.infer<typeof StoredMessage>;

@@ -1,0 +1,113 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fromBase64, randomBytes, toBase64, utf8 } from '../protocol/bytes.js';
+import type { KvBackend, Namespace } from '../storage/kv-backend.js';
+import { KvProtocolStore } from '../storage/kv-protocol-store.js';
+import type { ProtocolStore } from '../storage/protocol-store.js';
+
+type Data = Partial<Record<Namespace, Record<string, string>>>;
+
+/**
+ * Node file backend (CLI): the whole state in one file, written atomically (temp + rename) with
+ * mode 0600, sealed with AES-256-GCM under a key derived from the OPAQUE export key, so the
+ * file is useless without the password.
+ */
+export class FileKvBackend implements KvBackend {
+  private data: Data = {};
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly path: string,
+    private readonly key: CryptoKey,
+  ) {}
+
+  /**
+   * Opens (or starts) the state file.
+   * @param path file path
+   * @param exportKey OPAQUE export key (base64url) from login
+   * @returns the backend
+   * @throws {Error} when the file exists but does not open with this key (e.g. password changed)
+   */
+  static async open(path: string, exportKey: string): Promise<FileKvBackend> {
+    const ikm = await crypto.subtle.importKey('raw', fromBase64(exportKey), 'HKDF', false, ['deriveKey']);
+    const key = await crypto.subtle.deriveKey(
+      { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: utf8('cipherchat/cli-state/v1') },
+      ikm,
+      { name: 'AES-GCM', length: 256 },
+      false,
+      ['encrypt', 'decrypt'],
+    );
+    const backend = new FileKvBackend(path, key);
+    let text: string | undefined;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== undefined) {
+      const sealed = JSON.parse(text) as { iv: string; ct: string };
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData: utf8(path) },
+        key,
+        fromBase64(sealed.ct),
+      );
+      backend.data = JSON.parse(new TextDecoder().decode(plain)) as Data;
+    }
+    return backend;
+  }
+
+  private async persist(): Promise<void> {
+    const snapshot = JSON.stringify(this.data);
+    this.writing = this.writing.then(async () => {
+      const iv = randomBytes(12);
+      const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(this.path) }, this.key, utf8(snapshot));
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify({ iv: toBase64(iv), ct: toBase64(ct) }), { mode: 0o600 });
+      await chmod(tmp, 0o600);
+      await rename(tmp, this.path);
+    });
+    await this.writing;
+  }
+
+  /** @inheritdoc */
+  async get(ns: Namespace, key: string): Promise<string | undefined> {
+    return this.data[ns]?.[key];
+  }
+
+  /** @inheritdoc */
+  async putMany(ns: Namespace, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const m = (this.data[ns] ??= {});
+    for (const [k, v] of entries) m[k] = v;
+    await this.persist();
+  }
+
+  /** @inheritdoc */
+  async delete(ns: Namespace, key: string): Promise<void> {
+    if (this.data[ns]) delete this.data[ns][key];
+    await this.persist();
+  }
+
+  /** @inheritdoc */
+  async list(ns: Namespace): Promise<Array<[string, string]>> {
+    return Object.entries(this.data[ns] ?? {});
+  }
+
+  /** @inheritdoc */
+  async clear(namespaces?: readonly Namespace[]): Promise<void> {
+    if (!namespaces) this.data = {};
+    else for (const n of namespaces) delete this.data[n];
+    await this.persist();
+  }
+}
+
+/**
+ * A file-backed store for Node (the CLI).
+ * @param path state file
+ * @param exportKey OPAQUE export key
+ * @returns the store
+ */
+export async function createFileStore(path: string, exportKey: string | undefined): Promise<ProtocolStore> {
+  if (!exportKey) throw new Error('the CLI state file opens only after a password login');
+  return new KvProtocolStore(await FileKvBackend.open(path, exportKey));
+}

@@ -1,0 +1,162 @@
+import { utf8 } from '../protocol/bytes.js';
+import type { KvBackend, Namespace } from './kv-backend.js';
+import { KvProtocolStore } from './kv-protocol-store.js';
+import type { ProtocolStore } from './protocol-store.js';
+
+const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message'];
+const KEYRING = 'keyring';
+const DEVICE_KEY_ID = 'device-key';
+const DB_VERSION = 1;
+
+/** What rests in IndexedDB for each record: never the clear value. */
+interface SealedValue {
+  /** 12-byte random AES-GCM nonce. */
+  iv: Uint8Array;
+  /** AES-256-GCM ciphertext and tag of the UTF-8 JSON value. */
+  ct: ArrayBuffer;
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+  });
+}
+
+/**
+ * IndexedDB backend that encrypts every value with a non-extractable AES-256-GCM "device key".
+ * The CryptoKey object itself is stored in IndexedDB (structured clone keeps it
+ * non-extractable): script can use it through WebCrypto but no code, extension dump or disk
+ * image of the profile yields its bytes, so keys at rest are never in clear. The record's
+ * namespace and key are the associated data, so sealed values cannot be swapped between records.
+ */
+export class IndexedDbKvBackend implements KvBackend {
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly key: CryptoKey,
+  ) {}
+
+  /**
+   * Opens (or creates) the database and its device key.
+   * @param name database name (one per account and origin)
+   * @param factory the IDBFactory (`globalThis.indexedDB` in browsers; fake-indexeddb in tests)
+   * @returns the backend
+   */
+  static async open(name: string, factory: IDBFactory = globalThis.indexedDB): Promise<IndexedDbKvBackend> {
+    const openReq = factory.open(name, DB_VERSION);
+    openReq.onupgradeneeded = () => {
+      const db = openReq.result;
+      for (const ns of [...NAMESPACES, KEYRING]) if (!db.objectStoreNames.contains(ns)) db.createObjectStore(ns);
+    };
+    const db = await request(openReq);
+    const existing = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(DEVICE_KEY_ID));
+    let key: CryptoKey;
+    if (existing instanceof CryptoKey) {
+      key = existing;
+    } else {
+      key = await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+        'encrypt',
+        'decrypt',
+      ]);
+      // `add` (not `put`): if another tab created the key meanwhile, keep theirs.
+      const tx = db.transaction(KEYRING, 'readwrite');
+      tx.objectStore(KEYRING).add(key, DEVICE_KEY_ID);
+      try {
+        await done(tx);
+      } catch {
+        const theirs = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(DEVICE_KEY_ID));
+        if (!(theirs instanceof CryptoKey)) throw new Error('could not create the device key');
+        key = theirs;
+      }
+    }
+    return new IndexedDbKvBackend(db, key);
+  }
+
+  private async seal(ns: Namespace, key: string, value: string): Promise<SealedValue> {
+    const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
+    const ct = await globalThis.crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: utf8(`${ns}/${key}`) },
+      this.key,
+      utf8(value),
+    );
+    return { iv, ct };
+  }
+
+  private async open(ns: Namespace, key: string, sealed: unknown): Promise<string> {
+    const s = sealed as Partial<SealedValue> | undefined;
+    if (!s || !(s.iv instanceof Uint8Array) || !(s.ct instanceof ArrayBuffer)) {
+      throw new Error(`corrupt record ${ns}/${key}`);
+    }
+    const plain = await globalThis.crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: s.iv as Uint8Array<ArrayBuffer>, additionalData: utf8(`${ns}/${key}`) },
+      this.key,
+      s.ct,
+    );
+    return new TextDecoder().decode(plain);
+  }
+
+  /** @inheritdoc */
+  async get(ns: Namespace, key: string): Promise<string | undefined> {
+    const sealed = await request(this.db.transaction(ns, 'readonly').objectStore(ns).get(key));
+    return sealed === undefined ? undefined : this.open(ns, key, sealed);
+  }
+
+  /** @inheritdoc */
+  async putMany(ns: Namespace, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (entries.length === 0) return;
+    // Encrypt first: an IndexedDB transaction commits as soon as it is idle across an await.
+    const sealed = await Promise.all(entries.map(async ([k, v]) => [k, await this.seal(ns, k, v)] as const));
+    const tx = this.db.transaction(ns, 'readwrite');
+    const store = tx.objectStore(ns);
+    for (const [k, s] of sealed) store.put(s, k);
+    await done(tx);
+  }
+
+  /** @inheritdoc */
+  async delete(ns: Namespace, key: string): Promise<void> {
+    const tx = this.db.transaction(ns, 'readwrite');
+    tx.objectStore(ns).delete(key);
+    await done(tx);
+  }
+
+  /** @inheritdoc */
+  async list(ns: Namespace): Promise<Array<[string, string]>> {
+    const tx = this.db.transaction(ns, 'readonly');
+    const store = tx.objectStore(ns);
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    return Promise.all(keys.map(async (k, i) => [String(k), await this.open(ns, String(k), values[i])] as [string, string]));
+  }
+
+  /** @inheritdoc */
+  async clear(namespaces: readonly Namespace[] = NAMESPACES): Promise<void> {
+    const tx = this.db.transaction([...namespaces], 'readwrite');
+    for (const ns of namespaces) tx.objectStore(ns).clear();
+    await done(tx);
+  }
+
+  /** Closes the database connection. */
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
+ * The browser store: IndexedDB, every record sealed with a non-extractable device key.
+ * @param name database name, e.g. `cipherchat-<userId>`
+ * @param factory IDBFactory (defaults to the browser's)
+ * @returns the store
+ */
+export async function createIndexedDbStore(
+  name: string,
+  factory: IDBFactory = globalThis.indexedDB,
+): Promise<ProtocolStore> {
+  return new KvProtocolStore(await IndexedDbKvBackend.open(name, factory));
+}

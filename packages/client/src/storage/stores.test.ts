@@ -1,0 +1,142 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { fromUtf8, toBase64 } from '../protocol/bytes.js';
+import { generateLocalIdentity, generatePreKeys, generateSignedPreKey } from '../protocol/keys.js';
+import { createIndexedDbStore, IndexedDbKvBackend } from './indexeddb-backend.js';
+import { createMemoryStore } from './kv-protocol-store.js';
+import type { ProtocolStore } from './protocol-store.js';
+
+async function fill(store: ProtocolStore) {
+  const identity = await generateLocalIdentity();
+  await store.setLocalIdentity(identity);
+  await store.putPreKeys(await generatePreKeys(1, 3));
+  await store.putSignedPreKey(await generateSignedPreKey(identity.identityKeyPair, 1, 1000));
+  await store.putSession('u1.1', '{"sessions":{}}');
+  await store.putSession('u1.2', '{"sessions":{}}');
+  await store.putSession('u2.1', '{"sessions":{}}');
+  await store.putIdentity({ userId: 'u1', publicKey: identity.identityKeyPair.pubKey, status: 'trusted', updatedAt: 1 });
+  await store.setMeta('deviceId', 4);
+  await store.putMessage({
+    id: 'm1',
+    conversationId: 'c1',
+    senderUserId: 'u1',
+    senderDeviceId: 1,
+    direction: 'in',
+    kind: 'text',
+    text: 'MARKER-plaintext-history',
+    sentAt: 5,
+    status: 'received',
+  });
+  return identity;
+}
+
+describe.each([
+  ['memory', async () => createMemoryStore()],
+  ['IndexedDB (fake-indexeddb)', async () => createIndexedDbStore('t', new IDBFactory())],
+])('%s ProtocolStore', (_, make) => {
+  it('when records are written, then they read back equal and lists are filtered', async () => {
+    const store = await make();
+    const identity = await fill(store);
+    const local = await store.getLocalIdentity();
+    expect(toBase64(local!.identityKeyPair.privKey)).toBe(toBase64(identity.identityKeyPair.privKey));
+    expect(await store.listPreKeyIds()).toEqual([1, 2, 3]);
+    await store.removePreKey(2);
+    expect(await store.listPreKeyIds()).toEqual([1, 3]);
+    expect((await store.getSignedPreKey(1))?.signature).toHaveLength(64);
+    expect((await store.listSessionAddresses('u1')).sort()).toEqual(['u1.1', 'u1.2']);
+    expect((await store.getIdentity('u1'))?.status).toBe('trusted');
+    expect(await store.getMeta('deviceId')).toBe(4);
+    expect((await store.listMessages('c1')).map((m) => m.text)).toEqual(['MARKER-plaintext-history']);
+    expect(await store.listMessages('other')).toEqual([]);
+  });
+
+  it('when private state is exported and imported elsewhere, then the protocol state is identical', async () => {
+    const a = await make();
+    await fill(a);
+    const state = await a.exportPrivateState();
+    const b = createMemoryStore();
+    await b.importPrivateState(JSON.parse(JSON.stringify(state)));
+    expect(await b.exportPrivateState()).toEqual(state);
+    // History and metadata are not part of the private protocol state.
+    expect(await b.listMessages('c1')).toEqual([]);
+  });
+
+  it('when cleared, then nothing remains', async () => {
+    const store = await make();
+    await fill(store);
+    await store.clear();
+    expect(await store.getLocalIdentity()).toBeUndefined();
+    expect(await store.listSessionAddresses()).toEqual([]);
+  });
+});
+
+describe('IndexedDB encryption at rest', () => {
+  it('when records are stored, then IndexedDB holds only AES-GCM ciphertext under a non-extractable key', async () => {
+    const factory = new IDBFactory();
+    const store = await createIndexedDbStore('at-rest', factory);
+    const identity = await fill(store);
+    const privB64 = toBase64(identity.identityKeyPair.privKey);
+
+    // Read the raw database as an attacker with the profile would.
+    const db = await new Promise<IDBDatabase>((res, rej) => {
+      const r = factory.open('at-rest');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    const dump: string[] = [];
+    let deviceKey: unknown;
+    for (const name of Array.from(db.objectStoreNames)) {
+      const all = await new Promise<unknown[]>((res, rej) => {
+        const r = db.transaction(name).objectStore(name).getAll();
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      if (name === 'keyring') deviceKey = all[0];
+      for (const v of all) {
+        if (v && typeof v === 'object' && 'ct' in v) dump.push(fromUtf8Safe((v as { ct: ArrayBuffer }).ct));
+        dump.push(JSON.stringify(v));
+      }
+    }
+    db.close();
+    const text = dump.join('\n');
+    expect(text).not.toContain(privB64);
+    expect(text).not.toContain('MARKER-plaintext-history');
+    expect(deviceKey).toBeInstanceOf(CryptoKey);
+    expect((deviceKey as CryptoKey).extractable).toBe(false);
+    await expect(globalThis.crypto.subtle.exportKey('raw', deviceKey as CryptoKey)).rejects.toThrow();
+
+    // Reopening the same database finds the same device key and decrypts.
+    const again = await createIndexedDbStore('at-rest', factory);
+    expect(toBase64((await again.getLocalIdentity())!.identityKeyPair.privKey)).toBe(privB64);
+  });
+
+  it('when a sealed value is moved to another record key, then reading it fails (key is associated data)', async () => {
+    const factory = new IDBFactory();
+    const backend = await IndexedDbKvBackend.open('swap', factory);
+    await backend.putMany('meta', [['a', '"one"'], ['b', '"two"']]);
+    const db = await new Promise<IDBDatabase>((res) => {
+      const r = factory.open('swap');
+      r.onsuccess = () => res(r.result);
+    });
+    const sealedA = await new Promise<unknown>((res) => {
+      const r = db.transaction('meta').objectStore('meta').get('a');
+      r.onsuccess = () => res(r.result);
+    });
+    await new Promise<void>((res) => {
+      const tx = db.transaction('meta', 'readwrite');
+      tx.objectStore('meta').put(sealedA, 'b');
+      tx.oncomplete = () => res();
+    });
+    db.close();
+    expect(await backend.get('meta', 'a')).toBe('"one"');
+    await expect(backend.get('meta', 'b')).rejects.toThrow();
+  });
+});
+
+function fromUtf8Safe(buf: ArrayBuffer): string {
+  try {
+    return fromUtf8(buf);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { account, startStack, type Stack } from './support/stack.js';
+
+let stack: Stack;
+let stateDir: string;
+const cli = path.resolve(import.meta.dirname, '../src/cli/chat-cli.ts');
+const tsx = createRequire(import.meta.url).resolve('tsx');
+
+beforeAll(async () => {
+  stack = await startStack();
+  stateDir = await mkdtemp(path.join(tmpdir(), 'chat-cli-'));
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+function start(args: string[], password: string): ChildProcessWithoutNullStreams {
+  return spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      tsx,
+      cli,
+      ...args,
+      '--user-api',
+      `${stack.userUrl}/api/user`,
+      '--chat-api',
+      `${stack.chatUrl}/api/chat`,
+      '--socket',
+      stack.chatUrl,
+      '--state-dir',
+      stateDir,
+    ],
+    // The password comes from the environment so it never shows in `ps`.
+    { env: { ...process.env, CHAT_PASSWORD: password } },
+  );
+}
+
+async function runCli(args: string[], password: string): Promise<string> {
+  const child = start(args, password);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`chat-cli ${args[0]} exited ${code}: ${err}`);
+  return out;
+}
+
+describe('chat-cli', () => {
+  it('when Alice signs up and sends from the terminal, then Bob listening in another terminal prints it', { timeout: 120_000 }, async () => {
+    const a = account('alice');
+    const b = account('bob');
+    const signup = (x: typeof a) =>
+      runCli(['signup', '--email', x.email, '--username', x.username, '--display-name', x.displayName], x.password);
+    expect(await signup(a)).toMatch(/RECOVERY KEY[^\n]*\n\s+([A-Z2-7]{4}-){12}[A-Z2-7]{4}/);
+    await signup(b);
+
+    const listener = start(['listen', '--email', b.email], b.password);
+    let heard = '';
+    const listening = new Promise<void>((resolve) => {
+      listener.stdout.on('data', (d: Buffer) => {
+        heard += d.toString();
+        if (heard.includes('listening')) resolve();
+      });
+    });
+    await listening;
+    const sent = await runCli(['send', b.username, 'hello', 'from', 'the', 'terminal', '--email', a.email], a.password);
+    expect(sent).toMatch(/^sent /);
+    await new Promise<void>((resolve) => {
+      const check = () => heard.includes('hello from the terminal') && resolve();
+      listener.stdout.on('data', check);
+      check();
+    });
+    listener.kill('SIGINT');
+    await new Promise((resolve) => listener.on('close', resolve));
+
+    // The state files hold no key or text in clear.
+    const files = await readdir(stateDir);
+    expect(files.length).toBe(2);
+    for (const f of files) expect(await readFile(path.join(stateDir, f), 'utf8')).not.toContain('terminal');
+    // Logging in again reuses the stored device (no new device registered).
+    expect(await runCli(['login', '--email', a.email], a.password)).toMatch(/identity local/);
+  });
+});

@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import amqplib from 'amqplib';
+import { createApp as createChatApp, configSchema as chatConfigSchema, type App as ChatApp } from '@cipherchat/chat-service';
+import { createApp as createUserApp, configSchema as userConfigSchema, type App as UserApp } from '@cipherchat/user-service';
+import { testEnv as userTestEnv } from '@cipherchat/user-service/testing';
+import { createLogger, createRedis, createTokenVerifier, parseConfig } from '@cipherchat/service-kit';
+import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
+import { ChatClient } from '../../src/client/chat-client.js';
+
+const run = promisify(execFile);
+
+/** The real stack, in-process: user-service + chat-service on one fresh database. */
+export interface Stack {
+  db: TestDatabase;
+  exchange: string;
+  userUrl: string;
+  chatUrl: string;
+  userApp: UserApp;
+  chatApp: ChatApp;
+  userLogs: LogCapture;
+  chatLogs: LogCapture;
+  attachmentsDir: string;
+  /** Raw bodies of every RabbitMQ message published on the test exchange. */
+  busMessages: Array<{ routingKey: string; body: string }>;
+  /** Waits for a bus message matching a predicate (already seen ones count). */
+  waitForBus(match: (m: { routingKey: string; body: string }) => boolean, timeoutMs?: number): Promise<{ routingKey: string; body: string }>;
+  /** A new SDK client pointed at this stack. */
+  client(deviceName?: string): ChatClient;
+  /** `pg_dump` of the whole test database (schema and data, every schema). */
+  dump(): Promise<string>;
+  /** Every byte of every stored attachment blob, as latin1 text. */
+  attachmentFiles(): Promise<string>;
+  /** Every Redis key of this run (both services' prefixes) with its value, as text. */
+  redisDump(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots user-service and chat-service in-process against the local PostgreSQL, RabbitMQ and
+ * Redis, on their own database, exchange and key prefixes, with debug logs captured.
+ * @returns the stack
+ */
+export async function startStack(): Promise<Stack> {
+  const db = await createTestDatabase('client');
+  const suffix = uniqueSuffix();
+  const exchange = `t.client.${suffix}`;
+  const attachmentsDir = await mkdtemp(path.join(tmpdir(), 'client-att-'));
+
+  const userLogs = new LogCapture();
+  const userEnv = await userTestEnv({
+    databaseUrl: db.url,
+    exchange,
+    redisKeyPrefix: `t:client:${suffix}:user:`,
+    overrides: { LOG_LEVEL: 'debug' },
+  });
+  const userApp = await createUserApp(parseConfig(userConfigSchema, userEnv), {
+    logger: createLogger('user-service', 'debug', userLogs),
+  });
+  const userUrl = `http://127.0.0.1:${await userApp.listen(0)}`;
+
+  const chatLogs = new LogCapture();
+  const chatConfig = parseConfig(chatConfigSchema, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATABASE_URL: db.url,
+    AMQP_URL: testInfra.amqpUrl,
+    BUS_EXCHANGE: exchange,
+    REDIS_URL: testInfra.redisUrl,
+    REDIS_PREFIX: `t:client:${suffix}:chat`,
+    QUEUE_PREFIX: `t.client.${suffix}.chat`,
+    JWKS_URL: `${userUrl}/api/user/.well-known/jwks.json`,
+    HOST: '127.0.0.1',
+    ATTACHMENTS_DIR: attachmentsDir,
+    ALLOWED_ORIGINS: 'http://localhost:8080',
+  });
+  const chatApp = await createChatApp(chatConfig, {
+    logger: createLogger('chat-service', 'debug', chatLogs),
+    verifyToken: createTokenVerifier(userApp.jwks as never),
+  });
+  const chatUrl = `http://127.0.0.1:${await chatApp.listen(0)}`;
+
+  // A tap on the exchange: every message either service publishes, raw.
+  const conn = await amqplib.connect(testInfra.amqpUrl);
+  const ch = await conn.createChannel();
+  await ch.assertExchange(exchange, 'topic', { durable: true });
+  const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+  await ch.bindQueue(q.queue, exchange, '#');
+  const busMessages: Array<{ routingKey: string; body: string }> = [];
+  const waiters = new Set<() => void>();
+  await ch.consume(
+    q.queue,
+    (msg) => {
+      if (!msg) return;
+      busMessages.push({ routingKey: msg.fields.routingKey, body: msg.content.toString('utf8') });
+      ch.ack(msg);
+      for (const w of waiters) w();
+    },
+    { noAck: false },
+  );
+
+  const clients: ChatClient[] = [];
+  return {
+    db,
+    exchange,
+    userUrl,
+    chatUrl,
+    userApp,
+    chatApp,
+    userLogs,
+    chatLogs,
+    attachmentsDir,
+    busMessages,
+    waitForBus(match, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = busMessages.find(match);
+          if (!found) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for a bus message; saw ${busMessages.map((m) => m.routingKey).join(', ')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    client(deviceName = 'test device') {
+      const c = new ChatClient({
+        userApiUrl: `${userUrl}/api/user`,
+        chatApiUrl: `${chatUrl}/api/chat`,
+        socketUrl: chatUrl,
+        deviceName,
+        backupDebounceMs: 20,
+      });
+      clients.push(c);
+      return c;
+    },
+    async dump() {
+      const { stdout } = await run('pg_dump', ['--no-owner', '--inserts', db.url], { maxBuffer: 512 * 1024 * 1024 });
+      return stdout;
+    },
+    async attachmentFiles() {
+      const out: string[] = [];
+      const walk = async (dir: string) => {
+        for (const e of await readdir(dir, { withFileTypes: true })) {
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) await walk(p);
+          else out.push((await readFile(p)).toString('latin1'));
+        }
+      };
+      await walk(attachmentsDir);
+      return out.join('\n');
+    },
+    async redisDump() {
+      const redis = createRedis(testInfra.redisUrl, 'client-test-scan');
+      const out: string[] = [];
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `t:client:${suffix}:*`, 'COUNT', 500);
+          cursor = next;
+          for (const key of keys) {
+            const type = await redis.type(key);
+            const value =
+              type === 'string'
+                ? await redis.get(key)
+                : type === 'hash'
+                  ? JSON.stringify(await redis.hgetall(key))
+                  : type === 'set'
+                    ? JSON.stringify(await redis.smembers(key))
+                    : type === 'zset'
+                      ? JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'))
+                      : type === 'list'
+                        ? JSON.stringify(await redis.lrange(key, 0, -1))
+                        : type;
+            out.push(`${key} ${value ?? ''}`);
+          }
+        } while (cursor !== '0');
+      } finally {
+        await redis.quit();
+      }
+      return out.join('\n');
+    },
+    async close() {
+      for (const c of clients) c.disconnect();
+      await ch.close().catch(() => undefined);
+      await conn.close().catch(() => undefined);
+      await chatApp.close();
+      await userApp.close();
+      await db.drop();
+      // Leave nothing behind in Redis either (rate-limit, presence and login-state keys).
+      const redis = createRedis(testInfra.redisUrl, 'client-test-cleanup');
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `t:client:${suffix}:*`, 'COUNT', 500);
+          cursor = next;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      } finally {
+        await redis.quit();
+      }
+      await rm(attachmentsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/**
+ * A fresh account description (unique per run).
+ * @param tag readable name part
+ * @returns signup input
+ */
+export function account(tag: string) {
+  counter += 1;
+  const id = `${tag}${counter}${uniqueSuffix().slice(0, 6)}`;
+  return {
+    email: `${id}@example.org`,
+    username: id,
+    displayName: `${tag} ${counter}`,
+    password: `correct horse battery ${id}`,
+  };
+}

@@ -1,0 +1,20 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { sharedConfig } from '../../vitest.shared.js';
+
+/**
+ * Unit tests (`src/**\/*.test.ts`) run in Node against in-memory stores; integration tests
+ * (`test/**\/*.int.test.ts`) boot the real services and need PostgreSQL, RabbitMQ and Redis.
+ */
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    // Pin the TS config used to transform sources: with a solution-style root tsconfig, Vite
+    // otherwise walks up to it and fails while a referenced workspace has no tsconfig yet.
+    tsconfig: 'tsconfig.json',
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.int.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+    },
+  }),
+);

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * Standard base64 text (what the Signal keys, signatures, backups and envelope bodies travel
+ * as), bounded in length before any decoding happens.
+ * @param maxChars longest accepted text
+ * @returns the schema
+ */
+export const base64Text = (maxChars: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxChars)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64');
+
+/** A Signal serialized public key: base64 of 33 bytes (0x05 type byte + 32-byte Curve25519 key). */
+export const SignalPublicKey = base64Text(44);
+/** A Signal XEdDSA signature: base64 of 64 bytes. */
+export const SignalSignature = base64Text(88);
+/** Signal prekey ids are 24-bit (Medium.MAX_VALUE). */
+export const PreKeyId = z.number().int().min(0).max(0xffffff);
+/** A device id: small positive integer, unique per user. */
+export const DeviceId = z.coerce.number().int().min(1).max(2_147_483_647);
+
+/** POST /api/chat/devices */
+export const CreateDeviceBody = z.strictObject({
+  /** Human label of the device ("Firefox on laptop"); shown only to its owner. */
+  name: z.string().trim().min(1).max(64),
+});
+/** POST /api/chat/devices answer (201). */
+export const CreateDeviceResult = z.object({ deviceId: z.number().int() });
+
+/** A one-time prekey as uploaded and served. */
+export const PreKeyUpload = z.strictObject({
+  /** Signal prekey id. */
+  keyId: PreKeyId,
+  /** Public key (base64, 33 bytes). */
+  publicKey: SignalPublicKey,
+});
+/** A signed prekey as uploaded and served. */
+export const SignedPreKeyUpload = z.strictObject({
+  /** Signal signed-prekey id. */
+  keyId: PreKeyId,
+  /** Public key (base64, 33 bytes). */
+  publicKey: SignalPublicKey,
+  /** Signature over `publicKey`'s serialized bytes by the identity key (base64, 64 bytes). */
+  signature: SignalSignature,
+});
+/** PUT /api/chat/devices/:deviceId/keys */
+export const UploadKeysBody = z.strictObject({
+  /** Signal registration id of this device (14 bits). */
+  registrationId: z.number().int().min(1).max(16380),
+  /** The account identity public key (base64, 33 bytes); every device of a user shares it. */
+  identityKey: SignalPublicKey,
+  /** Current signed prekey of this device. */
+  signedPreKey: SignedPreKeyUpload,
+  /** One-time prekeys to add (at most 100 per request). */
+  preKeys: z.array(PreKeyUpload).max(100).default([]),
+});
+/** GET /api/chat/devices/:deviceId/keys/count answer. */
+export const PreKeyCountResult = z.object({ count: z.number().int() });
+
+/** One device of a bundle answer. */
+export const DeviceBundle = z.object({
+  deviceId: z.number().int(),
+  registrationId: z.number().int(),
+  signedPreKey: z.object({ keyId: z.number().int(), publicKey: z.string(), signature: z.string() }),
+  /** Absent when the device ran out of one-time prekeys (X3DH then runs without one). */
+  preKey: z.object({ keyId: z.number().int(), publicKey: z.string() }).optional(),
+});
+/** GET /api/chat/users/:userId/keys answer. */
+export const KeyBundleResult = z.object({
+  identityKey: z.string(),
+  devices: z.array(DeviceBundle),
+});
+/** GET /api/chat/users/:userId/devices answer: devices that published keys. */
+export const UserDevicesResult = z.object({ deviceIds: z.array(z.number().int()) });
+/** GET /api/chat/devices answer: my own devices. */
+export const MyDevicesResult = z.object({
+  devices: z.array(
+    z.object({
+      deviceId: z.number().int(),
+      name: z.string(),
+      /** Whether the device has uploaded keys (only those receive messages). */
+      hasKeys: z.boolean(),
+      createdAt: z.iso.datetime(),
+    }),
+  ),
+});
+
+/** PUT /api/chat/backup */
+export const PutBackupBody = z.strictObject({
+  /** Must be the stored version + 1 (1 for the first backup): optimistic concurrency. */
+  version: z.number().int().min(1).max(2_147_483_647),
+  /** The wrapped, encrypted backup (base64); the server cannot open it. */
+  blob: z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+});
+/** GET /api/chat/backup answer; PUT answers `{version}`. */
+export const BackupResult = z.object({ version: z.number().int(), blob: z.string() });
+
+/** Roles in a conversation. */
+export const ConversationRole = z.enum(['owner', 'admin', 'member']);
+/** POST /api/chat/conversations */
+export const CreateConversationBody = z.strictObject({
+  kind: z.enum(['direct', 'group']),
+  /** The other members (the caller is added automatically; listing the caller is tolerated). */
+  memberIds: z.array(z.uuid()).min(1).max(1000),
+  /** Group title (groups only). */
+  title: z.string().trim().min(1).max(128).optional(),
+});
+/** POST /api/chat/conversations/:id/members */
+export const AddMembersBody = z.strictObject({ userIds: z.array(z.uuid()).min(1).max(1000) });
+/** PATCH /api/chat/conversations/:id */
+export const UpdateConversationBody = z.strictObject({ title: z.string().trim().min(1).max(128) });
+/** PATCH /api/chat/conversations/:id/members/:userId (owner only). */
+export const UpdateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) });
+/** A member as presented. */
+export const ConversationMember = z.object({ userId: z.uuid(), role: ConversationRole, joinedAt: z.iso.datetime() });
+/** A conversation as presented to a member. */
+export const Conversation = z.object({
+  id: z.uuid(),
+  kind: z.enum(['direct', 'group']),
+  title: z.string().nullable(),
+  members: z.array(ConversationMember),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+/** GET /api/chat/conversations?limit=&cursor= answer (most recently updated first). */
+export const ConversationList = z.object({
+  conversations: z.array(Conversation),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable().optional(),
+});
+
+/** POST /api/chat/attachments?conversationId= answer (201). */
+export const AttachmentResult = z.object({
+  id: z.uuid(),
+  size: z.number().int(),
+  expiresAt: z.iso.datetime(),
+});
+
+export type CreateDeviceBody = z.infer<typeof CreateDeviceBody>;
+export type UploadKeysBody = z.input<typeof UploadKeysBody>;
+export type KeyBundleResult = z.infer<typeof KeyBundleResult>;
+export type DeviceBundleResult = z.infer<typeof DeviceBundle>;
+export type PutBackupBody = z.infer<typeof PutBackupBody>;
+export type BackupResult = z.infer<typeof BackupResult>;
+export type ConversationRole = z.infer<typeof ConversationRole>;
+export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
+export type Conversation = z.infer<typeof Conversation>;
+export type ConversationMember = z.infer<typeof ConversationMember>;
+export type AttachmentResult = z.infer<typeof AttachmentResult>;

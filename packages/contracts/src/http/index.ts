@@ -1,0 +1,3 @@
+export * from './user.http.js';
+export * from './notification.http.js';
+export * from './chat.http.js';

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * Socket.IO contract of chat-service (path `/socket.io/`).
+ *
+ * Handshake: `auth: {deviceId, token?}`; the token may instead come from the `cc_access`
+ * cookie. A refused handshake surfaces as `connect_error` whose `data.code` is one of
+ * {@link HandshakeErrorCode}. The server disconnects the socket when the access token
+ * expires (after emitting `session:expired`); the client reconnects with a fresh token.
+ */
+
+/** Why a handshake was refused (`connect_error` → `err.data.code`). */
+export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'origin_not_allowed', 'unavailable']);
+export type HandshakeErrorCode = z.infer<typeof HandshakeErrorCode>;
+
+/** Handshake `auth` object. */
+export const SocketAuth = z.object({
+  /** One of the caller's registered device ids. */
+  deviceId: z.coerce.number().int().min(1).max(2_147_483_647),
+  /** Access token (non-browser clients); browsers send the cookie instead. */
+  token: z.string().min(1).max(4096).optional(),
+});
+export type SocketAuth = z.infer<typeof SocketAuth>;
+
+/** Largest accepted envelope body (base64 characters). */
+export const MAX_ENVELOPE_BODY_CHARS = 256 * 1024;
+/** Most envelopes one `message:send` may carry (members × devices of a big group). */
+export const MAX_ENVELOPES = 1000;
+
+/** One ciphertext addressed to one device. */
+export const Envelope = z.strictObject({
+  /** Recipient user id. */
+  userId: z.uuid(),
+  /** Recipient device id. */
+  deviceId: z.number().int().min(1).max(2_147_483_647),
+  /** Signal message type (e.g. 3 = PreKeyWhisperMessage, 1 = WhisperMessage); opaque to the server. */
+  type: z.number().int().min(0).max(255),
+  /** Ciphertext, base64. The server stores and relays it; it never reads it. */
+  body: z
+    .string()
+    .min(1)
+    .max(MAX_ENVELOPE_BODY_CHARS)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+/** `message:send` payload. */
+export const MessageSendPayload = z.strictObject({
+  conversationId: z.uuid(),
+  /** Client-chosen idempotency key: a resend with the same id returns the original message id. */
+  clientMessageId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
+  /** One envelope per device of every other member, plus one per other device of the sender. */
+  envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
+});
+export type MessageSendPayload = z.infer<typeof MessageSendPayload>;
+
+/** `message:send` ack data. */
+export const MessageSendResult = z.object({
+  /** Server message id (the same for every envelope of the message). */
+  messageId: z.uuid(),
+  /** When the server stored it (ISO 8601). */
+  serverTimestamp: z.iso.datetime(),
+  /** True when this was a resend of an already stored `clientMessageId`. */
+  duplicate: z.boolean().optional(),
+});
+export type MessageSendResult = z.infer<typeof MessageSendResult>;
+
+/** A device named in `stale_devices` details. */
+export const DeviceAddress = z.object({ userId: z.uuid(), deviceId: z.number().int() });
+export type DeviceAddress = z.infer<typeof DeviceAddress>;
+/** `details` of a `stale_devices` error: fetch bundles for `missing`, drop sessions of `extra`. */
+export const StaleDevicesDetails = z.object({ missing: z.array(DeviceAddress), extra: z.array(DeviceAddress) });
+export type StaleDevicesDetails = z.infer<typeof StaleDevicesDetails>;
+
+/** `message:ack` payload: server message ids this device has stored; deletes only this device's copies. */
+export const MessageAckPayload = z.strictObject({ messageIds: z.array(z.uuid()).min(1).max(500) });
+export type MessageAckPayload = z.infer<typeof MessageAckPayload>;
+/** `message:ack` ack data. */
+export const MessageAckResult = z.object({ deleted: z.number().int() });
+
+/** `typing` payload (client → server). */
+export const TypingPayload = z.strictObject({ conversationId: z.uuid(), on: z.boolean() });
+export type TypingPayload = z.infer<typeof TypingPayload>;
+
+/** `presence:get` payload: ask for the presence of users who share a conversation with me. */
+export const PresenceGetPayload = z.strictObject({ userIds: z.array(z.uuid()).min(1).max(500) });
+
+/** `message:new` (server → client): one envelope for this device. */
+export const MessageNew = z.object({
+  messageId: z.uuid(),
+  conversationId: z.uuid(),
+  senderUserId: z.uuid(),
+  senderDeviceId: z.number().int(),
+  type: z.number().int(),
+  /** Ciphertext, base64. */
+  body: z.string(),
+  serverTimestamp: z.iso.datetime(),
+});
+export type MessageNew = z.infer<typeof MessageNew>;
+
+/** `presence` (server → client), only about users who share a conversation with the receiver. */
+export const PresenceEvent = z.object({
+  userId: z.uuid(),
+  online: z.boolean(),
+  /** Last time any device of the user was connected (ISO 8601), null if never. */
+  lastSeenAt: z.iso.datetime().nullable(),
+});
+export type PresenceEvent = z.infer<typeof PresenceEvent>;
+
+/** `typing` (server → client). */
+export const TypingEvent = z.object({ conversationId: z.uuid(), userId: z.uuid(), on: z.boolean() });
+export type TypingEvent = z.infer<typeof TypingEvent>;
+
+/** `identity:changed` (server → client): a contact's identity key changed; re-verify safety numbers. */
+export const IdentityChangedEvent = z.object({ userId: z.uuid() });
+export type IdentityChangedEvent = z.infer<typeof IdentityChangedEvent>;
+
+/** `conversation:updated` (server → client): membership or title changed; refetch it. */
+export const ConversationUpdatedEvent = z.object({ conversationId: z.uuid() });
+export type ConversationUpdatedEvent = z.infer<typeof ConversationUpdatedEvent>;
+
+/** An error inside a socket ack. */
+export interface SocketError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+/** What every client → server event with a callback answers. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: SocketError };
+
+/** Events the client emits. */
+export interface ClientToServerEvents {
+  'message:send': (payload: MessageSendPayload, ack: (res: Ack<MessageSendResult>) => void) => void;
+  'message:ack': (payload: MessageAckPayload, ack?: (res: Ack<{ deleted: number }>) => void) => void;
+  'mailbox:sync': (ack?: (res: Ack<{ started: true }>) => void) => void;
+  typing: (payload: TypingPayload, ack?: (res: Ack<null>) => void) => void;
+  'presence:get': (payload: { userIds: string[] }, ack: (res: Ack<PresenceEvent[]>) => void) => void;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  'message:new': (message: MessageNew) => void;
+  'mailbox:empty': () => void;
+  presence: (event: PresenceEvent) => void;
+  typing: (event: TypingEvent) => void;
+  'identity:changed': (event: IdentityChangedEvent) => void;
+  'conversation:updated': (event: ConversationUpdatedEvent) => void;
+  /** Sent just before the server disconnects a socket whose access token expired. */
+  'session:expired': () => void;
+}

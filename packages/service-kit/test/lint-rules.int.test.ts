@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('layering lint rule', () => {
+  const eslint = new ESLint({ cwd: root });
+
+  it('when domain code imports an I/O framework or an outer layer, then ESLint reports it', async () => {
+    const code = "import express from 'express';\nimport { x } from '../store/user.repository.js';\nexport const y = [express, x];\n";
+    const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/domain/example.ts` });
+    const messages = result?.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message) ?? [];
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/domain\/ stays free of I\/O frameworks/);
+  });
+
+  it('when the same imports sit outside domain/, then they are allowed', async () => {
+    const code = "import express from 'express';\nexport const y = express;\n";
+    const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/http/example.ts` });
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
+  });
+});

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# npm test: the whole suite on a clean checkout. Installs what is missing, starts
+# PostgreSQL/RabbitMQ/Redis if stopped, lints, type-checks and builds, runs every workspace's
+# unit and integration tests against the real servers, then the browser end-to-end tests
+# against a full stack behind nginx. Ends with one line "N passed, N failed".
+set -euo pipefail
+# shellcheck source=lib/stack.sh
+. "$(dirname "$0")/lib/stack.sh"
+RUN_ROOT="$ROOT/.run/test"
+RESULTS="$RUN_ROOT/results"
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+FAILED_STEPS=()
+SECONDS=0
+
+step() { # name cmd...
+  local name="$1" start=$SECONDS
+  shift
+  log "$name"
+  if "$@"; then log "$name: ok ($((SECONDS - start)) s)"; else FAILED_STEPS+=("$name"); log "$name: FAILED"; fi
+}
+
+ensure_apt nginx libnginx-mod-http-modsecurity modsecurity-crs curl:curl openssl:openssl postgresql-client:psql chromium
+ensure_node_modules
+ensure_infra
+trap stop_stack EXIT
+
+step "lint (eslint)" npx --no-install eslint .
+step "type-check and build" build_all
+
+# Unit + integration tests, one workspace at a time (two cores: keep them from fighting).
+run_vitest() { # workspace
+  (cd "$ROOT/$1" && npx --no-install vitest run --reporter=default --reporter=json \
+    --outputFile.json="$RESULTS/$(echo "$1" | tr '/' '_').json")
+}
+for ws in packages/contracts packages/service-kit packages/client user-service chat-service notification-service web-client ops; do
+  if [ -f "$ROOT/$ws/vitest.config.ts" ]; then step "tests: $ws" run_vitest "$ws"; fi
+done
+
+# Browser end-to-end tests against a real stack (own ports, database and exchange).
+e2e() {
+  NGINX_PORT=18080 USER_PORT=13001 CHAT_PORT=13002 CHAT_PORT_2=13012 NOTIFY_PORT=13003
+  SMTP_PORT=11025 MAILDEV_WEB_PORT=11080
+  DB_NAME="t_e2e_$(openssl rand -hex 4)" BUS_EXCHANGE="t.e2e.$(openssl rand -hex 4)"
+  ensure_database "$DB_NAME"
+  ensure_secrets
+  local rc=0
+  start_stack || rc=$?
+  if [ $rc -eq 0 ]; then
+    E2E_BASE_URL="http://localhost:$NGINX_PORT" E2E_MAILDEV_URL="http://localhost:$MAILDEV_WEB_PORT" \
+      E2E_LOG_DIR="$RUN_ROOT/logs" run_vitest e2e || rc=$?
+  fi
+  stop_stack
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null || true
+  return $rc
+}
+if [ -f "$ROOT/e2e/vitest.config.ts" ]; then step "tests: e2e (Chromium against the stack behind nginx)" e2e; fi
+
+# Fault suite (kill -9, cut PostgreSQL/RabbitMQ/Redis under load), when present.
+if node -e 'process.exit(require("./package.json").scripts["test:faults"] ? 0 : 1)' 2>/dev/null; then
+  step "fault suite" npm run --silent test:faults
+fi
+
+summary=$(node -e '
+  const fs = require("fs"), dir = process.argv[1];
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(dir)) {
+    const r = JSON.parse(fs.readFileSync(dir + "/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$RESULTS")
+echo
+log "finished in $SECONDS s"
+if [ ${#FAILED_STEPS[@]} -gt 0 ]; then
+  printf 'failed steps:\n' >&2
+  printf '  - %s\n' "${FAILED_STEPS[@]}" >&2
+fi
+echo "$summary"
+[ ${#FAILED_STEPS[@]} -eq 0 ]

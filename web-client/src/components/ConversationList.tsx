@@ -1,0 +1,83 @@
+import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
+import type { MessageView } from '../state/index.js';
+import { useApp } from '../state/store.js';
+import { PresenceDot } from './PresenceDot.js';
+import { VerifiedMark } from './VerifiedMark.js';
+
+/** One-line preview of a message (decrypted locally; never sent anywhere). */
+export function previewOf(m: MessageView | undefined, myId: string | undefined): string {
+  if (!m) return 'No messages yet';
+  const prefix = m.senderUserId === myId ? 'You: ' : '';
+  if (m.kind === 'attachment') return `${prefix}Attachment: ${m.attachment?.fileName ?? 'file'}`;
+  return `${prefix}${m.text ?? ''}`;
+}
+
+/**
+ * The conversation list: title, presence, verified mark, last message preview, unread count.
+ * @param props.selectedId the open conversation
+ */
+export function ConversationList({ selectedId }: { selectedId?: string }) {
+  const { state, actions } = useApp();
+  const list = orderedConversations(state);
+  return (
+    <nav className="conversation-list" aria-label="Conversations">
+      <div className="list-header">
+        <h2>Chats</h2>
+        <div className="actions">
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => actions.navigate({ name: 'people' })}
+          >
+            New chat
+          </button>
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => actions.navigate({ name: 'newGroup' })}
+          >
+            New group
+          </button>
+        </div>
+      </div>
+      {list.length === 0 && (
+        <p className="muted pad">No conversations yet. Find someone under People.</p>
+      )}
+      <ul>
+        {list.map((c) => {
+          const peer = directPeer(state, c);
+          const unread = state.unread[c.id] ?? 0;
+          const title = conversationTitle(state, c);
+          return (
+            <li key={c.id}>
+              <button
+                type="button"
+                className="conversation-item"
+                aria-current={c.id === selectedId ? 'true' : undefined}
+                aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
+                onClick={() => void actions.openConversation(c.id)}
+              >
+                <span className="conversation-top">
+                  {peer && <PresenceDot userId={peer} />}
+                  <span className="conversation-title">{title}</span>
+                  {peer && state.verified[peer] && <VerifiedMark />}
+                  {peer && state.identityChanged[peer] && (
+                    <span className="warn-chip">Safety number changed</span>
+                  )}
+                  {unread > 0 && (
+                    <span className="badge" data-testid="unread-count">
+                      {unread}
+                    </span>
+                  )}
+                </span>
+                <span className="conversation-preview" data-testid="last-message">
+                  {previewOf(state.lastMessage[c.id], state.me?.id)}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}

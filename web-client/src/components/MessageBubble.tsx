@@ -1,0 +1,83 @@
+import { useState } from 'react';
+import { describeError } from '../state/index.js';
+import type { MessageStatus, MessageView } from '../state/index.js';
+import { useApp } from '../state/store.js';
+import { AttachmentPreview } from './AttachmentPreview.js';
+
+const statusText: Record<MessageStatus, string> = {
+  sending: 'Sending…',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  received: '',
+  failed: 'Not sent',
+};
+const statusIcon: Record<MessageStatus, string> = {
+  sending: '◷',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+  received: '',
+  failed: '!',
+};
+
+/**
+ * One message. Outgoing messages show their delivery state; a failed one says why and offers
+ * a retry.
+ * @param props.message the message
+ * @param props.senderName shown above incoming messages in groups
+ */
+export function MessageBubble({
+  message,
+  senderName,
+}: {
+  message: MessageView;
+  senderName?: string;
+}) {
+  const { actions } = useApp();
+  const [retryError, setRetryError] = useState<string | null>(null);
+  const out = message.direction === 'out';
+  const time = new Date(message.sentAt).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const retry = async () => {
+    setRetryError(null);
+    try {
+      await actions.retry(message);
+    } catch (e) {
+      setRetryError(describeError(e));
+    }
+  };
+  return (
+    <li
+      className={`message ${out ? 'message-out' : 'message-in'}`}
+      data-message-id={message.id}
+      data-status={message.status}
+    >
+      <div className="bubble">
+        {senderName && !out && <div className="sender">{senderName}</div>}
+        {message.text && <p className="message-text">{message.text}</p>}
+        {message.kind === 'attachment' && <AttachmentPreview message={message} />}
+        <div className="meta">
+          <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
+          {out && (
+            <span className={`status status-${message.status}`} data-testid="message-status">
+              <span aria-hidden="true">{statusIcon[message.status]}</span>{' '}
+              {statusText[message.status]}
+            </span>
+          )}
+        </div>
+      </div>
+      {out && message.status === 'failed' && (
+        <div className="send-error" role="alert">
+          <span>Not sent{message.error ? `: ${message.error}` : ''}</span>
+          <button type="button" className="small" onClick={retry}>
+            Retry
+          </button>
+          {retryError && <span className="error">{retryError}</span>}
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../App.js';
+import type { MessageView } from '../state/index.js';
+import { AppProvider } from '../state/store.js';
+import { alice, bob, stubApi } from '../testing/stub-api.js';
+import { button, click, render, settle } from '../testing/render.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+const conversation = {
+  id: '00000000-0000-4000-8000-0000000000c2',
+  kind: 'direct' as const,
+  title: null,
+  members: [
+    { userId: alice.id, role: 'member' as const },
+    { userId: bob.id, role: 'member' as const },
+  ],
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** 70 messages of local history, oldest first. */
+const all: MessageView[] = Array.from({ length: 70 }, (_, i) => ({
+  id: `m${String(i).padStart(3, '0')}`,
+  conversationId: conversation.id,
+  senderUserId: bob.id,
+  direction: 'in',
+  kind: 'text',
+  text: `message ${i}`,
+  sentAt: 1_000 + i,
+  status: 'read',
+}));
+
+describe('MessageList', () => {
+  it('when scrolling back over local history, then older pages load until the start is reached', async () => {
+    const history = vi.fn(
+      async (_id: string, { before, limit }: { before?: number; limit: number }) => {
+        const older = before === undefined ? all : all.filter((m) => m.sentAt < before);
+        return older.slice(-limit);
+      },
+    );
+    const api = stubApi({
+      resume: async () => ({ kind: 'active', me: alice }),
+      listConversations: async () => [conversation],
+      history,
+    });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    await click(container.querySelector('.conversation-item')!);
+    await settle();
+    const shown = () => container.querySelectorAll('li.message').length;
+    expect(shown()).toBe(30);
+    await click(button(container, 'Load older messages'));
+    await settle();
+    expect(shown()).toBe(60);
+    await click(button(container, 'Load older messages'));
+    await settle();
+    expect(shown()).toBe(70);
+    expect(container.textContent).toContain('Start of your history on this device');
+    expect(container.querySelector('li.message')?.textContent).toContain('message 0');
+  });
+});

@@ -1,0 +1,30 @@
+import { useEffect, useState } from 'react';
+import { useApp } from '../state/store.js';
+
+/**
+ * Marks what the reader can see as read: while a conversation is open and the tab is visible,
+ * every incoming message still "received" gets an (encrypted) read receipt.
+ * @param props.conversationId the open conversation
+ */
+export function ReadMarker({ conversationId }: { conversationId: string }) {
+  const { state, dispatch, api } = useApp();
+  const [visible, setVisible] = useState(() => !document.hidden);
+  useEffect(() => {
+    const onChange = () => setVisible(!document.hidden);
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  }, []);
+  const unreadKey = (state.messages[conversationId] ?? [])
+    .filter((m) => m.direction === 'in' && m.status === 'received')
+    .map((m) => m.id)
+    .join(',');
+  const counted = state.unread[conversationId] ?? 0;
+  useEffect(() => {
+    if (!visible) return;
+    const ids = unreadKey ? unreadKey.split(',') : [];
+    if (ids.length === 0 && counted === 0) return;
+    dispatch({ type: 'markedRead', conversationId, messageIds: ids });
+    if (ids.length) void api.markRead(conversationId, ids).catch(() => undefined);
+  }, [visible, unreadKey, counted, conversationId, api, dispatch]);
+  return null;
+}

@@ -1,0 +1,22 @@
+// Must come first: see platform/set-immediate.ts.
+import './platform/set-immediate.js';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { createChatApi } from './state/sdk-adapter.js';
+import { AppProvider } from './state/store.js';
+import './styles/app.css';
+
+const root = document.getElementById('root');
+if (!root) throw new Error('missing #root');
+
+// One API instance per page: it owns the socket and the local (IndexedDB) stores.
+const api = createChatApi();
+
+createRoot(root).render(
+  <StrictMode>
+    <AppProvider api={api}>
+      <App />
+    </AppProvider>
+  </StrictMode>,
+);

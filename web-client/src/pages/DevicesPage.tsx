@@ -1,0 +1,100 @@
+import { useCallback, useEffect, useState } from 'react';
+import { describeError } from '../state/index.js';
+import type { DeviceView } from '../state/index.js';
+import { useApp } from '../state/store.js';
+
+/** My devices (each browser install is one) and "log out other devices". */
+export function DevicesPage() {
+  const { api } = useApp();
+  const [devices, setDevices] = useState<DeviceView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(() => {
+    setError(null);
+    api.listDevices().then(setDevices, (e: unknown) => setError(describeError(e)));
+  }, [api]);
+  useEffect(load, [load]);
+
+  const logOutOthers = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.logOutOtherDevices();
+      setNotice('Every other device has been logged out.');
+      setConfirming(false);
+      load();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="page" aria-labelledby="devices-title">
+      <h1 id="devices-title">My devices</h1>
+      <p className="muted">
+        Every browser where you logged in holds its own keys. Messages are encrypted for each of
+        them.
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}{' '}
+          <button type="button" className="link" onClick={load}>
+            Retry
+          </button>
+        </p>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {!devices && !error && <p role="status">Loading devices…</p>}
+      {devices && (
+        <ul className="device-list" aria-label="Devices">
+          {devices.map((d) => (
+            <li key={d.deviceId} className="device-row">
+              <span>{d.name ?? `Device ${d.deviceId}`}</span>
+              {d.current && <span className="chip">This browser</span>}
+              {d.createdAt && (
+                <span className="muted small">
+                  added {new Date(d.createdAt).toLocaleDateString()}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {!confirming ? (
+        <button type="button" className="danger" onClick={() => setConfirming(true)}>
+          Log out other devices
+        </button>
+      ) : (
+        <div className="notice notice-warning" role="alertdialog" aria-labelledby="confirm-others">
+          <p id="confirm-others">
+            Log out every other browser and app of your account? They need your password to come
+            back.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setConfirming(false)}
+              disabled={busy}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void logOutOthers()}
+              disabled={busy}
+            >
+              Yes, log them out
+            </button>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,103 @@
+import { useId, useState } from 'react';
+import type { FormEvent } from 'react';
+import { UserSearch } from '../components/UserSearch.js';
+import { describeError } from '../state/index.js';
+import type { UserView } from '../state/index.js';
+import { useApp } from '../state/store.js';
+
+/** Creates a group: a title and the people picked from the directory. */
+export function NewGroupPage() {
+  const { api, actions } = useApp();
+  const [title, setTitle] = useState('');
+  const [picked, setPicked] = useState<UserView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const titleId = useId();
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    if (picked.length === 0) {
+      setError('Add at least one person.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const c = await api.createConversation(
+        'group',
+        picked.map((u) => u.id),
+        title.trim(),
+      );
+      await actions.upsertConversation(c);
+      await actions.openConversation(c.id);
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="page" aria-labelledby="group-title">
+      <h1 id="group-title">New group</h1>
+      <form onSubmit={create} aria-label="New group">
+        <div className="field">
+          <label htmlFor={titleId}>Group name</label>
+          <input
+            id={titleId}
+            value={title}
+            required
+            maxLength={100}
+            onChange={(e) => setTitle(e.target.value)}
+          />
+        </div>
+        <h2 className="small-heading">Members ({picked.length})</h2>
+        <ul className="chips" aria-label="Chosen members">
+          {picked.map((u) => (
+            <li key={u.id} className="chip">
+              {u.displayName}
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={`Remove ${u.displayName}`}
+                onClick={() => setPicked((p) => p.filter((x) => x.id !== u.id))}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+        <UserSearch
+          label="Add people"
+          exclude={picked.map((u) => u.id)}
+          renderAction={(u) => (
+            <button
+              type="button"
+              className="small secondary"
+              aria-label={`Add ${u.displayName}`}
+              onClick={() => setPicked((p) => [...p, u])}
+            >
+              Add
+            </button>
+          )}
+        />
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => actions.navigate({ name: 'chats' })}
+          >
+            Cancel
+          </button>
+          <button type="submit" disabled={busy}>
+            Create group
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

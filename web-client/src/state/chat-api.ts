@@ -1,0 +1,227 @@
+/**
+ * The one interface the UI talks to. Everything cryptographic (Signal sessions, key backup,
+ * attachment encryption, the local history store) lives in `@cipherchat/client`; this file only
+ * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
+ */
+
+/** The signed-in user as the UI shows them. */
+export interface MeView {
+  id: string;
+  username: string;
+  displayName: string;
+  email: string;
+  emailVerified: boolean;
+}
+
+/** Another user as the directory shows them (never their email). */
+export interface UserView {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+/** A member of a conversation. */
+export interface MemberView {
+  userId: string;
+  role: 'owner' | 'admin' | 'member';
+}
+
+/** A conversation I belong to. */
+export interface ConversationView {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  members: MemberView[];
+  createdAt: string;
+}
+
+/** Delivery state of a message; `received` is an incoming message I have not read yet. */
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received' | 'failed';
+
+/** An encrypted attachment as referenced inside a message (the key never leaves the SDK's care). */
+export interface AttachmentView {
+  id: string;
+  contentType: string;
+  size: number;
+  fileName?: string;
+}
+
+/** One message of the local (decrypted) history. */
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  senderUserId: string;
+  direction: 'in' | 'out';
+  kind: 'text' | 'attachment';
+  text?: string;
+  attachment?: AttachmentView;
+  /** Sender's clock, epoch milliseconds (history is ordered by it). */
+  sentAt: number;
+  status: MessageStatus;
+  /** Why the last send attempt failed (status `failed`). */
+  error?: string;
+}
+
+/** Safety number of a contact, as the security screen shows it. */
+export interface SafetyNumberView {
+  /** 60 digits. */
+  digits: string;
+  /** Payload to encode in the QR code. */
+  qrPayload: string;
+  /** True once I marked this contact's current identity key verified. */
+  verified: boolean;
+}
+
+/** One of my devices. */
+export interface DeviceView {
+  deviceId: number;
+  name?: string;
+  current: boolean;
+  createdAt?: string;
+}
+
+/** Email notification preferences, exactly as notification-service presents them. */
+export type NotificationPreferences = import('@cipherchat/contracts').NotificationPreferences;
+
+/** Events the UI reacts to. */
+export type ChatEvent =
+  | { type: 'message'; message: MessageView }
+  | {
+      type: 'status';
+      conversationId: string;
+      messageIds: string[];
+      status: MessageStatus;
+      error?: string;
+    }
+  | { type: 'typing'; conversationId: string; userId: string; on: boolean }
+  | { type: 'presence'; userId: string; online: boolean; lastSeenAt?: string }
+  | { type: 'identityChanged'; userId: string }
+  | { type: 'connection'; online: boolean }
+  | { type: 'conversationsChanged' }
+  | { type: 'sessionEnded'; reason: string };
+
+/** Listener for {@link ChatEvent}s. */
+export type ChatEventListener = (event: ChatEvent) => void;
+
+/** Result of {@link ChatApi.resume}. */
+export type ResumeResult =
+  { kind: 'active'; me: MeView } | { kind: 'locked'; me: MeView } | { kind: 'none' };
+
+/** Sign-up input. */
+export interface SignUpInput {
+  email: string;
+  username: string;
+  displayName: string;
+  password: string;
+}
+
+/** What the UI needs from the SDK and the REST services. */
+export interface ChatApi {
+  /**
+   * What to show after a (re)load: an open session, a session whose keys are locked on this
+   * browser (log in again with the password to unlock; nothing secret is kept in clear between
+   * page loads), or nobody.
+   */
+  resume(): Promise<ResumeResult>;
+  /** Creates the account and this device; the recovery key is shown once and never stored. */
+  signUp(input: SignUpInput): Promise<{ me: MeView; recoveryKey: string }>;
+  /**
+   * Logs in; on a new browser this restores keys from the backup. Throws an error with code
+   * `backup_locked` when the backup was sealed under an older password (after a reset): call
+   * again with the recovery key, or with `startFresh` to begin a new identity.
+   * @returns me, and a new recovery key when a new identity was created (show it once)
+   */
+  logIn(
+    email: string,
+    password: string,
+    options?: { recoveryKey?: string; startFresh?: boolean },
+  ): Promise<{ me: MeView; recoveryKey?: string }>;
+  /** True when the server holds a backup of every local key change. */
+  isBackupUpToDate(): Promise<boolean>;
+  /** Pushes the key backup now. */
+  backupNow(): Promise<void>;
+  /** Logs out and wipes this browser's keys and history. */
+  logOut(): Promise<void>;
+  /** Changes the password (re-wraps the key backup; the recovery key keeps working). */
+  changePassword(newPassword: string): Promise<void>;
+  /** Asks for a password-reset email. */
+  requestPasswordReset(email: string): Promise<void>;
+  /**
+   * Finishes a reset from the emailed link (OPAQUE re-registration). The next login asks for the
+   * recovery key to keep the identity, or starts a new one.
+   */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /** Confirms the email address from the emailed link. */
+  verifyEmail(token: string): Promise<void>;
+
+  /** Directory search. */
+  searchUsers(
+    query: string,
+    cursor?: string | null,
+  ): Promise<{ users: UserView[]; nextCursor: string | null }>;
+  /** One user by id. */
+  getUser(userId: string): Promise<UserView>;
+  /** Updates my profile. */
+  updateProfile(patch: { displayName?: string; username?: string }): Promise<MeView>;
+
+  /** Conversations I belong to. */
+  listConversations(): Promise<ConversationView[]>;
+  /** Creates a direct chat (or returns the existing one) or a group. */
+  createConversation(
+    kind: 'direct' | 'group',
+    memberIds: string[],
+    title?: string,
+  ): Promise<ConversationView>;
+  /** Adds members to a group. */
+  addMembers(conversationId: string, userIds: string[]): Promise<ConversationView>;
+  /** Makes a group member an admin or a plain member (owner only). */
+  setMemberRole(
+    conversationId: string,
+    userId: string,
+    role: 'admin' | 'member',
+  ): Promise<ConversationView>;
+  /** Removes a member from a group (or leaves it when it is me). */
+  removeMember(conversationId: string, userId: string): Promise<ConversationView>;
+
+  /** Decrypted local history, newest last; `before` pages backwards (epoch ms, exclusive). */
+  history(
+    conversationId: string,
+    options: { before?: number; limit: number },
+  ): Promise<MessageView[]>;
+  /** Encrypts and sends a text; resolves with the local message (status tells the outcome). */
+  sendText(conversationId: string, text: string): Promise<MessageView>;
+  /** Encrypts and uploads a file, then sends the pointer. */
+  sendAttachment(conversationId: string, file: File): Promise<MessageView>;
+  /** Sends a failed message again. */
+  retry(message: MessageView): Promise<MessageView>;
+  /** Downloads, verifies and decrypts an attachment. */
+  downloadAttachment(message: MessageView): Promise<Blob>;
+  /** Marks incoming messages read (sends read receipts). */
+  markRead(conversationId: string, messageIds: string[]): Promise<void>;
+  /** Tells the others in a conversation that I am typing (or stopped). */
+  setTyping(conversationId: string, on: boolean): void;
+
+  /** Safety number with a contact. */
+  safetyNumber(userId: string): Promise<SafetyNumberView>;
+  /** Marks a contact's current identity key as verified. */
+  markVerified(userId: string): Promise<void>;
+  /** Verified state of contacts I have sessions with. */
+  verifiedUsers(): Promise<Set<string>>;
+  /** Contacts whose identity changed and who are blocked until I accept. */
+  pendingIdentityChanges(): Promise<Set<string>>;
+  /** Accepts a contact's new identity key (unblocks sending; clears "verified"). */
+  acceptIdentity(userId: string): Promise<void>;
+
+  /** My devices. */
+  listDevices(): Promise<DeviceView[]>;
+  /** Revokes every other session of my account. */
+  logOutOtherDevices(): Promise<void>;
+
+  /** Email notification preferences. */
+  getPreferences(): Promise<NotificationPreferences>;
+  /** Saves email notification preferences. */
+  savePreferences(prefs: NotificationPreferences): Promise<NotificationPreferences>;
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  subscribe(listener: ChatEventListener): () => void;
+}

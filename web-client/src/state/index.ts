@@ -1,0 +1,10 @@
+export type * from './chat-api.js';
+export type { View, AppState, Action } from './reducer.js';
+export {
+  reducer,
+  initialState,
+  orderedConversations,
+  conversationTitle,
+  directPeer,
+} from './reducer.js';
+export { ApiError, apiFetch, describeError } from './http.js';

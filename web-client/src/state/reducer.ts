@@ -1,0 +1,355 @@
+import type { ConversationView, MeView, MessageStatus, MessageView, UserView } from './chat-api.js';
+
+/** Which screen is shown. Kept in memory only: a reload lands on the conversation list. */
+export type View =
+  | { name: 'chats'; conversationId?: string }
+  | { name: 'people' }
+  | { name: 'newGroup' }
+  | { name: 'members'; conversationId: string }
+  | { name: 'safety'; userId: string }
+  | { name: 'devices' }
+  | { name: 'settings' };
+
+/** Whole UI state. Plaintext lives here only in memory, never in localStorage. */
+export interface AppState {
+  phase: 'loading' | 'signedOut' | 'recoveryKey' | 'signedIn';
+  me: MeView | null;
+  /** Shown once right after sign-up, then dropped. */
+  recoveryKey: string | null;
+  online: boolean;
+  view: View;
+  conversations: Record<string, ConversationView>;
+  /** Loaded window of each conversation's history, oldest first. */
+  messages: Record<string, MessageView[]>;
+  /** False once the start of a conversation's local history is loaded. */
+  hasMore: Record<string, boolean>;
+  lastMessage: Record<string, MessageView | undefined>;
+  unread: Record<string, number>;
+  /** conversationId -> userId -> true while that user is typing. */
+  typing: Record<string, Record<string, true>>;
+  presence: Record<string, { online: boolean; lastSeenAt?: string }>;
+  users: Record<string, UserView>;
+  verified: Record<string, true>;
+  /** Contacts whose identity key changed; sending to them is blocked until accepted. */
+  identityChanged: Record<string, true>;
+}
+
+/** Everything that changes {@link AppState}. */
+export type Action =
+  | { type: 'sessionStarted'; me: MeView }
+  | { type: 'signedUp'; me: MeView; recoveryKey: string }
+  | { type: 'recoveryKeyConfirmed' }
+  | { type: 'signedOut' }
+  | { type: 'meUpdated'; me: MeView }
+  | { type: 'navigate'; view: View }
+  | { type: 'conversationsLoaded'; conversations: ConversationView[] }
+  | { type: 'conversationUpserted'; conversation: ConversationView }
+  | { type: 'summaryLoaded'; conversationId: string; last: MessageView | undefined; unread: number }
+  | {
+      type: 'historyLoaded';
+      conversationId: string;
+      messages: MessageView[];
+      older: boolean;
+      hasMore: boolean;
+    }
+  | { type: 'messageUpserted'; message: MessageView }
+  | {
+      type: 'statusChanged';
+      conversationId: string;
+      messageIds: string[];
+      status: MessageStatus;
+      error?: string;
+    }
+  | { type: 'messageReplaced'; conversationId: string; oldId: string; message: MessageView }
+  | { type: 'markedRead'; conversationId: string; messageIds: string[] }
+  | { type: 'typing'; conversationId: string; userId: string; on: boolean }
+  | { type: 'presence'; userId: string; online: boolean; lastSeenAt?: string }
+  | { type: 'usersLoaded'; users: UserView[] }
+  | { type: 'securityLoaded'; verified: Set<string>; identityChanged: Set<string> }
+  | { type: 'verifiedSet'; userId: string; verified: boolean }
+  | { type: 'identityChanged'; userId: string }
+  | { type: 'identityAccepted'; userId: string }
+  | { type: 'connection'; online: boolean };
+
+/** State before anything is known. */
+export const initialState: AppState = {
+  phase: 'loading',
+  me: null,
+  recoveryKey: null,
+  online: true,
+  view: { name: 'chats' },
+  conversations: {},
+  messages: {},
+  hasMore: {},
+  lastMessage: {},
+  unread: {},
+  typing: {},
+  presence: {},
+  users: {},
+  verified: {},
+  identityChanged: {},
+};
+
+/** Orders by sender clock, then id, so every device shows the same order. */
+function byTime(a: MessageView, b: MessageView): number {
+  return a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Status only moves forward (a late "delivered" must not undo "read"). */
+const statusRank: Record<MessageStatus, number> = {
+  failed: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  received: 1,
+};
+
+function nextStatus(current: MessageStatus, incoming: MessageStatus): MessageStatus {
+  if (current === 'received' || incoming === 'received')
+    return incoming === 'read' ? 'read' : current;
+  if (incoming === 'failed' || incoming === 'sending')
+    return current === 'sent' || current === 'delivered' || current === 'read' ? current : incoming;
+  return statusRank[incoming] >= statusRank[current] ? incoming : current;
+}
+
+function toSet(s: Set<string>): Record<string, true> {
+  return Object.fromEntries([...s].map((k) => [k, true as const]));
+}
+
+function without<T>(record: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _, ...rest } = record;
+  return rest;
+}
+
+function isOpen(state: AppState, conversationId: string): boolean {
+  return state.view.name === 'chats' && state.view.conversationId === conversationId;
+}
+
+/**
+ * The UI's reducer (pure).
+ * @param state current state
+ * @param action what happened
+ * @returns the next state
+ */
+export function reducer(state: AppState, action: Action): AppState {
+  switch (action.type) {
+    case 'sessionStarted':
+      return { ...initialState, phase: 'signedIn', me: action.me, online: state.online };
+    case 'signedUp':
+      return {
+        ...initialState,
+        phase: 'recoveryKey',
+        me: action.me,
+        recoveryKey: action.recoveryKey,
+        online: state.online,
+      };
+    case 'recoveryKeyConfirmed':
+      return { ...state, phase: 'signedIn', recoveryKey: null };
+    case 'signedOut':
+      return { ...initialState, phase: 'signedOut', online: state.online };
+    case 'meUpdated':
+      return { ...state, me: action.me };
+    case 'navigate':
+      return { ...state, view: action.view };
+    case 'conversationsLoaded':
+      return {
+        ...state,
+        conversations: Object.fromEntries(action.conversations.map((c) => [c.id, c])),
+      };
+    case 'conversationUpserted':
+      return {
+        ...state,
+        conversations: { ...state.conversations, [action.conversation.id]: action.conversation },
+      };
+    case 'summaryLoaded':
+      return {
+        ...state,
+        lastMessage: { ...state.lastMessage, [action.conversationId]: action.last },
+        unread: { ...state.unread, [action.conversationId]: action.unread },
+      };
+    case 'historyLoaded': {
+      const existing = state.messages[action.conversationId] ?? [];
+      const ids = new Set(existing.map((m) => m.id));
+      const fresh = action.messages.filter((m) => !ids.has(m.id));
+      const merged = [...existing, ...fresh].sort(byTime);
+      const hasMore =
+        action.older || existing.length === 0
+          ? action.hasMore
+          : (state.hasMore[action.conversationId] ?? action.hasMore);
+      return {
+        ...state,
+        messages: { ...state.messages, [action.conversationId]: merged },
+        hasMore: { ...state.hasMore, [action.conversationId]: hasMore },
+      };
+    }
+    case 'messageUpserted': {
+      const m = action.message;
+      const list = state.messages[m.conversationId];
+      const prev = list?.find((x) => x.id === m.id);
+      const merged = prev ? { ...m, status: nextStatus(prev.status, m.status) } : m;
+      const nextList = list
+        ? [...list.filter((x) => x.id !== m.id), merged].sort(byTime)
+        : undefined;
+      const last = state.lastMessage[m.conversationId];
+      const newLast = !last || last.id === m.id || byTime(last, merged) < 0 ? merged : last;
+      const countsAsUnread =
+        !prev &&
+        m.direction === 'in' &&
+        m.status === 'received' &&
+        !isOpen(state, m.conversationId);
+      // A message from someone ends their "typing" dots.
+      const typingHere = state.typing[m.conversationId];
+      return {
+        ...state,
+        messages: nextList ? { ...state.messages, [m.conversationId]: nextList } : state.messages,
+        lastMessage: { ...state.lastMessage, [m.conversationId]: newLast },
+        unread: countsAsUnread
+          ? { ...state.unread, [m.conversationId]: (state.unread[m.conversationId] ?? 0) + 1 }
+          : state.unread,
+        typing: typingHere?.[m.senderUserId]
+          ? { ...state.typing, [m.conversationId]: without(typingHere, m.senderUserId) }
+          : state.typing,
+      };
+    }
+    case 'statusChanged': {
+      const ids = new Set(action.messageIds);
+      const patch = (m: MessageView): MessageView =>
+        ids.has(m.id)
+          ? {
+              ...m,
+              status: nextStatus(m.status, action.status),
+              error: action.status === 'failed' ? action.error : undefined,
+            }
+          : m;
+      const list = state.messages[action.conversationId];
+      const last = state.lastMessage[action.conversationId];
+      return {
+        ...state,
+        messages: list
+          ? { ...state.messages, [action.conversationId]: list.map(patch) }
+          : state.messages,
+        lastMessage: last
+          ? { ...state.lastMessage, [action.conversationId]: patch(last) }
+          : state.lastMessage,
+      };
+    }
+    case 'messageReplaced': {
+      // A retry sends a new copy: the failed original leaves the view, the copy takes its place.
+      const list = state.messages[action.conversationId];
+      const cleaned = list
+        ? {
+            ...state,
+            messages: {
+              ...state.messages,
+              [action.conversationId]: list.filter((m) => m.id !== action.oldId),
+            },
+          }
+        : state;
+      const last = cleaned.lastMessage[action.conversationId];
+      const withoutOld =
+        last?.id === action.oldId
+          ? {
+              ...cleaned,
+              lastMessage: { ...cleaned.lastMessage, [action.conversationId]: undefined },
+            }
+          : cleaned;
+      return reducer(withoutOld, { type: 'messageUpserted', message: action.message });
+    }
+    case 'markedRead': {
+      const ids = new Set(action.messageIds);
+      const list = state.messages[action.conversationId];
+      return {
+        ...state,
+        messages: list
+          ? {
+              ...state.messages,
+              [action.conversationId]: list.map((m) =>
+                ids.has(m.id) && m.status === 'received' ? { ...m, status: 'read' } : m,
+              ),
+            }
+          : state.messages,
+        unread: { ...state.unread, [action.conversationId]: 0 },
+      };
+    }
+    case 'typing': {
+      const here = state.typing[action.conversationId] ?? {};
+      const next = action.on
+        ? { ...here, [action.userId]: true as const }
+        : without(here, action.userId);
+      return { ...state, typing: { ...state.typing, [action.conversationId]: next } };
+    }
+    case 'presence':
+      return {
+        ...state,
+        presence: {
+          ...state.presence,
+          [action.userId]: { online: action.online, lastSeenAt: action.lastSeenAt },
+        },
+      };
+    case 'usersLoaded':
+      return {
+        ...state,
+        users: { ...state.users, ...Object.fromEntries(action.users.map((u) => [u.id, u])) },
+      };
+    case 'securityLoaded':
+      return {
+        ...state,
+        verified: toSet(action.verified),
+        identityChanged: toSet(action.identityChanged),
+      };
+    case 'verifiedSet':
+      return {
+        ...state,
+        verified: action.verified
+          ? { ...state.verified, [action.userId]: true }
+          : without(state.verified, action.userId),
+      };
+    case 'identityChanged':
+      // A new identity key is not the key that was verified: the mark goes until re-verified.
+      return {
+        ...state,
+        identityChanged: { ...state.identityChanged, [action.userId]: true },
+        verified: without(state.verified, action.userId),
+      };
+    case 'identityAccepted':
+      return { ...state, identityChanged: without(state.identityChanged, action.userId) };
+    case 'connection':
+      return { ...state, online: action.online };
+  }
+}
+
+/**
+ * Conversations ordered for the list: most recent activity first.
+ * @param state app state
+ * @returns ordered conversations
+ */
+export function orderedConversations(state: AppState): ConversationView[] {
+  const activity = (c: ConversationView) =>
+    state.lastMessage[c.id]?.sentAt ?? Date.parse(c.createdAt) ?? 0;
+  return Object.values(state.conversations).sort((a, b) => activity(b) - activity(a));
+}
+
+/**
+ * A conversation's title as I see it: the group title, or the other person's name.
+ * @param state app state
+ * @param c the conversation
+ * @returns a display title
+ */
+export function conversationTitle(state: AppState, c: ConversationView): string {
+  if (c.kind === 'group') return c.title ?? 'Group';
+  const other = c.members.find((m) => m.userId !== state.me?.id);
+  if (!other) return 'Note to self';
+  return state.users[other.userId]?.displayName ?? 'Unknown contact';
+}
+
+/**
+ * The other person of a direct chat.
+ * @param state app state
+ * @param c the conversation
+ * @returns their user id, or undefined for groups
+ */
+export function directPeer(state: AppState, c: ConversationView): string | undefined {
+  if (c.kind !== 'direct') return undefined;
+  return c.members.find((m) => m.userId !== state.me?.id)?.userId;
+}

@@ -1,0 +1,394 @@
+import {
+  BackupLockedError,
+  ChatClient,
+  createIndexedDbStore,
+  UntrustedIdentityError,
+} from '@cipherchat/client';
+import type { StoredMessage } from '@cipherchat/client';
+import type { Me } from '@cipherchat/contracts';
+import type {
+  ChatApi,
+  ChatEvent,
+  ChatEventListener,
+  MessageView,
+  MeView,
+  ResumeResult,
+} from './chat-api.js';
+import { ApiError, describeError } from './http.js';
+import { withSerialisedRefresh } from './refresh-lock.js';
+import { RestApi, toMe } from './rest-api.js';
+
+/** Store meta key: ids of failed messages replaced by a retry (hidden from history). */
+const META_SUPERSEDED = 'web.supersededMessageIds';
+
+/**
+ * One IndexedDB database per account and origin. Every record in it is sealed by the SDK with
+ * a non-extractable device key; nothing goes to localStorage.
+ * @param userId account id
+ * @returns database name
+ */
+export function storeName(userId: string): string {
+  return `cipherchat-${userId}`;
+}
+
+/** A short, non-identifying label for this browser in the device list. */
+function deviceLabel(): string {
+  const ua = navigator.userAgent;
+  const browser = /Firefox\//.test(ua)
+    ? 'Firefox'
+    : /Edg\//.test(ua)
+      ? 'Edge'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chromium'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'Browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS X/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : 'unknown OS';
+  return `${browser} on ${os}`;
+}
+
+function toView(m: StoredMessage, error?: string): MessageView {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    senderUserId: m.senderUserId,
+    direction: m.direction,
+    kind: m.kind,
+    ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.attachment
+      ? {
+          attachment: {
+            id: m.attachment.id,
+            contentType: m.attachment.contentType,
+            size: m.attachment.size,
+            ...(m.attachment.fileName ? { fileName: m.attachment.fileName } : {}),
+          },
+        }
+      : {}),
+    sentAt: m.sentAt,
+    status: m.status,
+    ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * Binds the UI's {@link ChatApi} to `@cipherchat/client`. This is the only file that knows the
+ * SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
+ * all live there. REST calls without crypto (directory, conversations, devices, preferences) go
+ * through {@link RestApi}, parsed with the contracts schemas.
+ * @returns the API used by the whole UI
+ */
+export function createChatApi(): ChatApi {
+  const fetchImpl = withSerialisedRefresh(globalThis.fetch.bind(globalThis));
+  const client = new ChatClient({
+    baseUrl: '',
+    socketUrl: window.location.origin,
+    auth: 'cookies',
+    fetch: fetchImpl,
+    deviceName: deviceLabel(),
+    openStore: (userId) => createIndexedDbStore(storeName(userId)),
+  });
+  // One refresh for the whole page: REST calls reuse the SDK's (deduplicated) refresh.
+  const listeners = new Set<ChatEventListener>();
+  const emit = (e: ChatEvent) => {
+    for (const l of listeners) l(e);
+  };
+  const rest = new RestApi(
+    () => client.api.refreshNow(),
+    fetchImpl,
+    () => {
+      // Revoked elsewhere: close the socket and go back to the login screen. The sealed local
+      // store stays, so logging in again on this browser reopens the same keys and history.
+      if (!me) return;
+      me = null;
+      client.disconnect();
+      emit({ type: 'sessionEnded', reason: 'revoked' });
+    },
+  );
+  // Files of failed attachment sends, kept in memory only so Retry can send them again.
+  const failedFiles = new Map<string, File>();
+  let me: MeView | null = null;
+
+  client.on('message', (m) => {
+    emit({ type: 'message', message: toView(m) });
+    // This device has it: tell the sender (an encrypted "delivered" receipt).
+    if (m.direction === 'in')
+      void client.markDelivered(m.conversationId, [m.id]).catch(() => undefined);
+  });
+  client.on('receipt', (r) =>
+    emit({
+      type: 'status',
+      conversationId: r.conversationId,
+      messageIds: r.messageIds,
+      status: r.type,
+    }),
+  );
+  client.on('typing', (t) =>
+    emit({ type: 'typing', conversationId: t.conversationId, userId: t.userId, on: t.on }),
+  );
+  client.on('presence', (p) =>
+    emit({
+      type: 'presence',
+      userId: p.userId,
+      online: p.online,
+      ...(p.lastSeenAt ? { lastSeenAt: p.lastSeenAt } : {}),
+    }),
+  );
+  client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
+  client.on('error', (err) => {
+    // Background work (backup upload, prekey refill) failed; the SDK retries. Log the code only.
+    console.warn('cipherchat: background task failed:', err instanceof Error ? err.name : 'error');
+  });
+  client.on('decryptFailed', (e) => {
+    // Only the reason code and the sender's device: never content.
+    console.warn('cipherchat: a message could not be decrypted:', e.code, `from device ${e.senderDeviceId}`);
+  });
+
+  // The socket reconnects by itself; when the browser says the network is back, nudge it.
+  window.addEventListener('online', () => {
+    if (me)
+      void client.connect().then(
+        () => emit({ type: 'connection', online: true }),
+        () => undefined,
+      );
+  });
+
+  const started = (user: Me): MeView => {
+    me = toMe(user);
+    return me;
+  };
+
+  const superseded = async (): Promise<Set<string>> => {
+    const v = await client.store.getMeta(META_SUPERSEDED).catch(() => undefined);
+    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  };
+  const supersede = async (id: string) => {
+    const set = await superseded();
+    set.add(id);
+    await client.store.setMeta(META_SUPERSEDED, [...set].slice(-500));
+  };
+
+  /** Runs a send; a failure becomes the stored "failed" message with its reason (for Retry). */
+  const sendOrFail = async (
+    conversationId: string,
+    send: () => Promise<StoredMessage>,
+    match: (m: StoredMessage) => boolean,
+    startedAt: number,
+  ): Promise<MessageView> => {
+    try {
+      return toView(await send());
+    } catch (err) {
+      if (err instanceof UntrustedIdentityError) {
+        emit({ type: 'identityChanged', userId: err.userId });
+      }
+      const history = await client.history(conversationId);
+      const failed = history
+        .filter(
+          (m) =>
+            m.direction === 'out' &&
+            m.status === 'failed' &&
+            m.sentAt >= startedAt - 1000 &&
+            match(m),
+        )
+        .at(-1);
+      if (!failed) throw err;
+      return toView(failed, describeError(err));
+    }
+  };
+
+  const attachmentPointer = async (message: MessageView) => {
+    const stored = await client.store.getMessage(message.id);
+    if (!stored?.attachment)
+      throw new ApiError('not_found', 'This attachment is not on this device.', 404);
+    return stored.attachment;
+  };
+
+  const api: ChatApi = {
+    async resume(): Promise<ResumeResult> {
+      // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
+      try {
+        const user = await client.resume();
+        if (user) return { kind: 'active', me: started(user) };
+      } catch {
+        // Fall through: the session may be alive while this browser's keys are unusable.
+      }
+      // A live session but no usable local keys (e.g. wiped store): log in again to restore.
+      try {
+        return { kind: 'locked', me: await rest.me() };
+      } catch {
+        return { kind: 'none' };
+      }
+    },
+    async signUp(input) {
+      const r = await client.signUp(input);
+      return { me: started(r.user), recoveryKey: r.recoveryKey };
+    },
+    async logIn(email, password, options = {}) {
+      try {
+        const r = await client.logIn({ email, password, ...options });
+        return { me: started(r.user), ...(r.recoveryKey ? { recoveryKey: r.recoveryKey } : {}) };
+      } catch (err) {
+        if (err instanceof BackupLockedError) throw new ApiError('backup_locked', err.message, 0);
+        throw err;
+      }
+    },
+    async isBackupUpToDate() {
+      try {
+        await client.flushBackup();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    backupNow: () => client.flushBackup(),
+    async logOut() {
+      if (me) {
+        await client.logOut({ forget: true });
+      } else {
+        await rest.logOut().catch(() => undefined);
+      }
+      me = null;
+      failedFiles.clear();
+    },
+    changePassword: (newPassword) => client.changePassword({ newPassword }),
+    requestPasswordReset: (email) => client.requestPasswordReset(email),
+    async resetPassword(token, newPassword) {
+      await client.resetPassword({ token, newPassword });
+    },
+    verifyEmail: (token) => rest.verifyEmail(token),
+
+    searchUsers: (q, c) => rest.searchUsers(q, c),
+    getUser: (id) => rest.getUser(id),
+    async updateProfile(p) {
+      me = await rest.updateMe(p);
+      return me;
+    },
+
+    listConversations: () => rest.listConversations(),
+    async createConversation(kind, memberIds, title) {
+      const c = await rest.createConversation(kind, memberIds, title);
+      await client.getConversation(c.id, true).catch(() => undefined);
+      return c;
+    },
+    async addMembers(id, userIds) {
+      const c = await rest.addMembers(id, userIds);
+      // The SDK caches member lists for fan-out: refresh it now rather than on the next event.
+      await client.getConversation(id, true).catch(() => undefined);
+      return c;
+    },
+    setMemberRole: (id, userId, role) => rest.setMemberRole(id, userId, role),
+    async removeMember(id, userId) {
+      const c = await rest.removeMember(id, userId, me?.id ?? '');
+      if (userId !== me?.id) await client.getConversation(id, true).catch(() => undefined);
+      return c;
+    },
+
+    async history(conversationId, { before, limit }) {
+      const hidden = await superseded();
+      const all = (await client.history(conversationId))
+        .filter((m) => !hidden.has(m.id))
+        .sort((a, b) => a.sentAt - b.sentAt);
+      const older = before === undefined ? all : all.filter((m) => m.sentAt < before);
+      return older.slice(-limit).map((m) => toView(m));
+    },
+    sendText(conversationId, text) {
+      const t = Date.now();
+      return sendOrFail(
+        conversationId,
+        () => client.sendText(conversationId, text),
+        (m) => m.kind === 'text' && m.text === text,
+        t,
+      );
+    },
+    async sendAttachment(conversationId, file) {
+      const t = Date.now();
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const view = await sendOrFail(
+        conversationId,
+        () =>
+          client.sendAttachment(conversationId, bytes, {
+            contentType: file.type || 'application/octet-stream',
+            ...(file.name ? { fileName: file.name } : {}),
+          }),
+        (m) => m.kind === 'attachment',
+        t,
+      );
+      if (view.status === 'failed') failedFiles.set(view.id, file);
+      return view;
+    },
+    async retry(message) {
+      let next: MessageView;
+      if (message.kind === 'attachment') {
+        const file = failedFiles.get(message.id);
+        if (!file)
+          throw new ApiError('retry_unavailable', 'Attach the file again to resend it.', 0);
+        next = await api.sendAttachment(message.conversationId, file);
+        failedFiles.delete(message.id);
+      } else {
+        next = await api.sendText(message.conversationId, message.text ?? '');
+      }
+      // The retry is a new message; the failed one disappears from history.
+      await supersede(message.id);
+      return next;
+    },
+    async downloadAttachment(message) {
+      const pointer = await attachmentPointer(message);
+      const bytes = await client.downloadAttachment(pointer);
+      return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: pointer.contentType });
+    },
+    markRead: (conversationId, ids) => client.markRead(conversationId, ids),
+    setTyping(conversationId, on) {
+      void client.setTyping(conversationId, on).catch(() => undefined);
+    },
+
+    async safetyNumber(userId) {
+      const [sn, status] = await Promise.all([
+        client.safetyNumber(userId),
+        client.identityStatus(userId),
+      ]);
+      return { digits: sn.digits, qrPayload: sn.qrPayload, verified: status === 'verified' };
+    },
+    markVerified: (userId) => client.markVerified(userId),
+    async verifiedUsers() {
+      const ids = await client.store.listIdentities();
+      return new Set(ids.filter((i) => i.status === 'verified').map((i) => i.userId));
+    },
+    async pendingIdentityChanges() {
+      const ids = await client.store.listIdentities();
+      return new Set(ids.filter((i) => i.status === 'untrusted').map((i) => i.userId));
+    },
+    acceptIdentity: (userId) => client.acceptIdentity(userId),
+
+    async listDevices() {
+      const [devices, mine] = await Promise.all([
+        rest.myDevices(),
+        client.deviceId().catch(() => undefined),
+      ]);
+      return devices.map((d) => ({
+        deviceId: d.deviceId,
+        name: d.name,
+        current: d.deviceId === mine,
+        createdAt: d.createdAt,
+      }));
+    },
+    logOutOtherDevices: () => rest.logOutOthers(),
+    getPreferences: () => rest.preferences(),
+    savePreferences: (p) => rest.savePreferences(p),
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return api;
+}

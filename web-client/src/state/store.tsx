@@ -1,0 +1,295 @@
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useReducer,
+  useRef,
+} from 'react';
+import type { Dispatch, ReactNode } from 'react';
+import type { ChatApi, ChatEvent, ConversationView, MessageView, View } from './index.js';
+import { initialState, reducer } from './reducer.js';
+import type { Action, AppState } from './reducer.js';
+
+/** How many messages one history page holds. */
+export const PAGE_SIZE = 30;
+/** Typing dots disappear after this long without a refresh (a lost "off" must not stick). */
+const TYPING_TTL_MS = 6000;
+
+/** Operations screens call; each updates the state and talks to the {@link ChatApi}. */
+export interface AppActions {
+  navigate(view: View): void;
+  /** Loads everything a signed-in session shows (conversations, names, summaries, security). */
+  loadSession(): Promise<void>;
+  refreshConversations(): Promise<void>;
+  openConversation(conversationId: string): Promise<void>;
+  /** Loads the page before the oldest loaded message; false when history is exhausted. */
+  loadOlder(conversationId: string): Promise<boolean>;
+  sendText(conversationId: string, text: string): Promise<void>;
+  sendFile(conversationId: string, file: File): Promise<void>;
+  retry(message: MessageView): Promise<void>;
+  upsertConversation(c: ConversationView): Promise<void>;
+  signOut(): Promise<void>;
+}
+
+interface AppContextValue {
+  state: AppState;
+  dispatch: Dispatch<Action>;
+  api: ChatApi;
+  actions: AppActions;
+}
+
+const AppContext = createContext<AppContextValue | null>(null);
+
+/**
+ * Reads the app context.
+ * @returns state, dispatch, the API and the actions
+ * @throws {Error} outside an {@link AppProvider}
+ */
+export function useApp(): AppContextValue {
+  const ctx = useContext(AppContext);
+  if (!ctx) throw new Error('useApp must be used inside <AppProvider>');
+  return ctx;
+}
+
+/**
+ * Holds the app state, wires SDK events into it, and exposes the actions.
+ * @param props.api the chat API (the SDK adapter, or a stub in tests)
+ * @param props.initial optional initial state (tests)
+ */
+export function AppProvider({
+  api,
+  initial,
+  children,
+}: {
+  api: ChatApi;
+  initial?: AppState;
+  children: ReactNode;
+}) {
+  const [state, dispatch] = useReducer(reducer, initial ?? initialState);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+
+  const ensureUsers = useCallback(
+    async (userIds: string[]) => {
+      const missing = [...new Set(userIds)].filter(
+        (id) => !stateRef.current.users[id] && id !== stateRef.current.me?.id,
+      );
+      const users = await Promise.all(missing.map((id) => api.getUser(id).catch(() => null)));
+      const found = users.filter((u) => u !== null);
+      if (found.length) dispatch({ type: 'usersLoaded', users: found });
+    },
+    [api],
+  );
+
+  const loadSummary = useCallback(
+    async (conversationId: string) => {
+      const recent = await api.history(conversationId, { limit: 100 });
+      const last = recent[recent.length - 1];
+      const unread = recent.filter((m) => m.direction === 'in' && m.status === 'received').length;
+      dispatch({ type: 'summaryLoaded', conversationId, last, unread });
+    },
+    [api],
+  );
+
+  const refreshConversations = useCallback(async () => {
+    const list = await api.listConversations();
+    dispatch({ type: 'conversationsLoaded', conversations: list });
+    await ensureUsers(list.flatMap((c) => c.members.map((m) => m.userId)));
+    await Promise.all(list.map((c) => loadSummary(c.id).catch(() => undefined)));
+  }, [api, ensureUsers, loadSummary]);
+
+  const actions = useMemo<AppActions>(
+    () => ({
+      navigate: (view) => dispatch({ type: 'navigate', view }),
+      loadSession: async () => {
+        const [verified, changed] = await Promise.all([
+          api.verifiedUsers().catch(() => new Set<string>()),
+          api.pendingIdentityChanges().catch(() => new Set<string>()),
+        ]);
+        dispatch({ type: 'securityLoaded', verified, identityChanged: changed });
+        await refreshConversations();
+      },
+      refreshConversations,
+      openConversation: async (conversationId) => {
+        dispatch({ type: 'navigate', view: { name: 'chats', conversationId } });
+        if (!stateRef.current.messages[conversationId]) {
+          const page = await api.history(conversationId, { limit: PAGE_SIZE });
+          dispatch({
+            type: 'historyLoaded',
+            conversationId,
+            messages: page,
+            older: false,
+            hasMore: page.length === PAGE_SIZE,
+          });
+        }
+      },
+      loadOlder: async (conversationId) => {
+        const loaded = stateRef.current.messages[conversationId] ?? [];
+        if (stateRef.current.hasMore[conversationId] === false) return false;
+        const oldest = loaded[0];
+        const page = await api.history(conversationId, {
+          before: oldest?.sentAt,
+          limit: PAGE_SIZE,
+        });
+        const more = page.length === PAGE_SIZE;
+        dispatch({
+          type: 'historyLoaded',
+          conversationId,
+          messages: page,
+          older: true,
+          hasMore: more,
+        });
+        return more;
+      },
+      sendText: async (conversationId, text) => {
+        const msg = await api.sendText(conversationId, text);
+        dispatch({ type: 'messageUpserted', message: msg });
+      },
+      sendFile: async (conversationId, file) => {
+        const msg = await api.sendAttachment(conversationId, file);
+        dispatch({ type: 'messageUpserted', message: msg });
+      },
+      retry: async (message) => {
+        dispatch({
+          type: 'statusChanged',
+          conversationId: message.conversationId,
+          messageIds: [message.id],
+          status: 'sending',
+        });
+        try {
+          const msg = await api.retry(message);
+          dispatch({
+            type: 'messageReplaced',
+            conversationId: message.conversationId,
+            oldId: message.id,
+            message: msg,
+          });
+        } catch (err) {
+          dispatch({
+            type: 'statusChanged',
+            conversationId: message.conversationId,
+            messageIds: [message.id],
+            status: 'failed',
+            error: err instanceof Error ? err.message : 'Not sent',
+          });
+          throw err;
+        }
+      },
+      upsertConversation: async (c) => {
+        dispatch({ type: 'conversationUpserted', conversation: c });
+        await ensureUsers(c.members.map((m) => m.userId));
+      },
+      signOut: async () => {
+        await api.logOut();
+        dispatch({ type: 'signedOut' });
+      },
+    }),
+    [api, refreshConversations, ensureUsers],
+  );
+
+  // SDK events -> state.
+  useEffect(() => {
+    const onEvent = (e: ChatEvent) => {
+      switch (e.type) {
+        case 'message': {
+          dispatch({ type: 'messageUpserted', message: e.message });
+          if (!stateRef.current.conversations[e.message.conversationId])
+            void refreshConversations().catch(() => undefined);
+          break;
+        }
+        case 'status':
+          dispatch({
+            type: 'statusChanged',
+            conversationId: e.conversationId,
+            messageIds: e.messageIds,
+            status: e.status,
+            error: e.error,
+          });
+          break;
+        case 'typing': {
+          if (e.userId === stateRef.current.me?.id) break;
+          const key = `${e.conversationId}/${e.userId}`;
+          clearTimeout(typingTimers.current.get(key));
+          dispatch({
+            type: 'typing',
+            conversationId: e.conversationId,
+            userId: e.userId,
+            on: e.on,
+          });
+          if (e.on) {
+            typingTimers.current.set(
+              key,
+              setTimeout(
+                () =>
+                  dispatch({
+                    type: 'typing',
+                    conversationId: e.conversationId,
+                    userId: e.userId,
+                    on: false,
+                  }),
+                TYPING_TTL_MS,
+              ),
+            );
+          }
+          break;
+        }
+        case 'presence':
+          dispatch({
+            type: 'presence',
+            userId: e.userId,
+            online: e.online,
+            lastSeenAt: e.lastSeenAt,
+          });
+          break;
+        case 'identityChanged':
+          dispatch({ type: 'identityChanged', userId: e.userId });
+          break;
+        case 'connection':
+          dispatch({ type: 'connection', online: e.online });
+          break;
+        case 'conversationsChanged':
+          void refreshConversations().catch(() => undefined);
+          break;
+        case 'sessionEnded':
+          dispatch({ type: 'signedOut' });
+          break;
+      }
+    };
+    const unsubscribe = api.subscribe(onEvent);
+    const timers = typingTimers.current;
+    return () => {
+      unsubscribe();
+      for (const t of timers.values()) clearTimeout(t);
+    };
+  }, [api, refreshConversations]);
+
+  // Membership changes are not pushed to the UI (the SDK keeps conversation:updated to itself):
+  // coming back to the tab refreshes the conversation list.
+  useEffect(() => {
+    const onVisible = () => {
+      if (!document.hidden && stateRef.current.phase === 'signedIn') {
+        void refreshConversations().catch(() => undefined);
+      }
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [refreshConversations]);
+
+  // Browser connectivity feeds the offline banner too (the socket may take a while to notice).
+  useEffect(() => {
+    const on = () => dispatch({ type: 'connection', online: true });
+    const off = () => dispatch({ type: 'connection', online: false });
+    window.addEventListener('online', on);
+    window.addEventListener('offline', off);
+    return () => {
+      window.removeEventListener('online', on);
+      window.removeEventListener('offline', off);
+    };
+  }, []);
+
+  const value = useMemo(() => ({ state, dispatch, api, actions }), [state, api, actions]);
+  return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}

@@ -1,0 +1,68 @@
+import type { ChatApi, ChatEvent, ChatEventListener, MeView } from '../state/index.js';
+
+/** A signed-in user for tests. */
+export const alice: MeView = {
+  id: '00000000-0000-4000-8000-00000000000a',
+  username: 'alice',
+  displayName: 'Alice',
+  email: 'alice@example.test',
+  emailVerified: true,
+};
+/** Another user for tests. */
+export const bob = {
+  id: '00000000-0000-4000-8000-00000000000b',
+  username: 'bob',
+  displayName: 'Bob',
+};
+
+/**
+ * A {@link ChatApi} stub for UI tests: every method rejects unless overridden, and `emit`
+ * pushes events to subscribers as the SDK would.
+ * @param overrides methods to implement
+ * @returns the stub plus `emit`
+ */
+export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: ChatEvent): void } {
+  const listeners = new Set<ChatEventListener>();
+  const fail = (name: string) => () => Promise.reject(new Error(`stub: ${name} not implemented`));
+  const base: ChatApi = {
+    resume: async () => ({ kind: 'none' }),
+    signUp: fail('signUp'),
+    logIn: fail('logIn'),
+    isBackupUpToDate: async () => true,
+    backupNow: async () => undefined,
+    logOut: async () => undefined,
+    changePassword: fail('changePassword'),
+    requestPasswordReset: async () => undefined,
+    resetPassword: async () => undefined,
+    verifyEmail: async () => undefined,
+    searchUsers: async () => ({ users: [], nextCursor: null }),
+    getUser: async (id) => (id === bob.id ? bob : Promise.reject(new Error('unknown'))),
+    updateProfile: fail('updateProfile'),
+    listConversations: async () => [],
+    createConversation: fail('createConversation'),
+    addMembers: fail('addMembers'),
+    setMemberRole: fail('setMemberRole'),
+    removeMember: fail('removeMember'),
+    history: async () => [],
+    sendText: fail('sendText'),
+    sendAttachment: fail('sendAttachment'),
+    retry: fail('retry'),
+    downloadAttachment: fail('downloadAttachment'),
+    markRead: async () => undefined,
+    setTyping: () => undefined,
+    safetyNumber: fail('safetyNumber'),
+    markVerified: async () => undefined,
+    verifiedUsers: async () => new Set(),
+    pendingIdentityChanges: async () => new Set(),
+    acceptIdentity: async () => undefined,
+    listDevices: async () => [],
+    logOutOtherDevices: async () => undefined,
+    getPreferences: fail('getPreferences'),
+    savePreferences: fail('savePreferences'),
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  return { ...base, ...overrides, emit: (e) => listeners.forEach((l) => l(e)) };
+}
