@@ -11,6 +11,8 @@ export interface ReceivedMail {
   html: string;
   messageId: string;
   headers: ParsedMail['headers'];
+  /** When the SMTP connection that carried it opened (ms since the epoch): tells senders apart. */
+  connectedAt: number;
   /**
    * Raw header value by lower-case name (unfolded), as the wire carried it.
    * @param name header name
@@ -25,6 +27,7 @@ export interface ReceivedMail {
  */
 export class SmtpInbox extends EventEmitter {
   readonly mails: ReceivedMail[] = [];
+  private readonly connectedAt = new Map<string, number>();
   private server: SMTPServer | undefined;
   port = 0;
   /** When set, called with each parsed mail before the 250; the mail is kept only if it resolves true. */
@@ -53,6 +56,11 @@ export class SmtpInbox extends EventEmitter {
         }
         cb();
       },
+      onConnect: (session, cb) => {
+        this.connectedAt.set(session.id, Date.now());
+        cb();
+      },
+      onClose: (session) => this.connectedAt.delete(session.id),
       onData: (stream, session, cb) => {
         simpleParser(stream)
           .then(async (parsed) => {
@@ -63,6 +71,7 @@ export class SmtpInbox extends EventEmitter {
               html: typeof parsed.html === 'string' ? parsed.html : '',
               messageId: parsed.messageId ?? '',
               headers: parsed.headers,
+              connectedAt: this.connectedAt.get(session.id) ?? 0,
               header: (name: string) => {
                 const line = parsed.headerLines.find((l) => l.key === name.toLowerCase())?.line;
                 return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
