@@ -7,6 +7,7 @@ import {
   newPerson,
   openConversation,
   problemsOf,
+  reachApp,
   seeMessage,
   send,
   signUp,
@@ -82,7 +83,7 @@ describe('password reset with the recovery key', () => {
     await form.getByRole('button', { name: 'Log in' }).click();
     await page.getByLabel('Recovery key', { exact: true }).fill(recoveryKey);
     await page.getByRole('button', { name: 'Restore with recovery key' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 60_000 });
+    await reachApp(page);
     // Same identity: no new recovery key is shown.
     expect(await page.getByTestId('recovery-key').count()).toBe(0);
   });

@@ -103,6 +103,7 @@ export async function openContext(
       problems.push(`CSP: ${text}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  trace(page);
   await page.goto('/');
   return { context, page, problems };
 }
@@ -151,7 +152,7 @@ export async function signUp(p: Person, screenshots?: string): Promise<string> {
   if (screenshots) await shot(page, `${screenshots}-recovery-key`);
   await page.getByLabel('I have saved my recovery key somewhere safe').check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await reachApp(page);
   return recoveryKey;
 }
 
@@ -167,7 +168,89 @@ export async function logIn(p: Person, password = p.password): Promise<void> {
   await form.getByLabel('Email').fill(p.email);
   await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 60_000 });
+  await reachApp(page);
+}
+
+/** What a page did lately, for the message of a failed wait. */
+interface PageTrace {
+  pending: Map<string, { what: string; since: number }>;
+  log: string[];
+}
+const traces = new WeakMap<Page, PageTrace>();
+
+/** Records a page's unfinished requests and its last console lines and request failures. */
+function trace(page: Page): void {
+  const t: PageTrace = { pending: new Map(), log: [] };
+  traces.set(page, t);
+  const note = (line: string) => {
+    t.log.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (t.log.length > 40) t.log.shift();
+  };
+  let seq = 0;
+  const ids = new WeakMap<object, string>();
+  page.on('request', (r) => {
+    const id = String((seq += 1));
+    ids.set(r, id);
+    t.pending.set(id, { what: `${r.method()} ${r.url()}`, since: Date.now() });
+  });
+  page.on('requestfinished', (r) => {
+    const id = ids.get(r);
+    if (id) t.pending.delete(id);
+    void r.response().then((res) => {
+      if (res && res.status() >= 400) note(`HTTP ${res.status()} ${r.method()} ${r.url()}`);
+    });
+  });
+  page.on('requestfailed', (r) => {
+    const id = ids.get(r);
+    if (id) t.pending.delete(id);
+    note(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText ?? '?'})`);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') note(`console.${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => note(`page error: ${err.stack ?? err.message}`));
+  page.on('websocket', (ws) => {
+    note(`websocket open ${ws.url()}`);
+    ws.on('close', () => note(`websocket closed ${ws.url()}`));
+  });
+}
+
+/**
+ * Describes a page stuck somewhere: alerts shown, unfinished requests, recent console/HTTP trouble.
+ * @param page the page
+ * @returns a multi-line report
+ */
+export async function diagnose(page: Page): Promise<string> {
+  const t = traces.get(page);
+  const alerts = await page
+    .getByRole('alert')
+    .allTextContents()
+    .catch(() => []);
+  const now = Date.now();
+  const pending = [...(t?.pending.values() ?? [])]
+    .filter((r) => !r.what.includes('/socket.io/'))
+    .map((r) => `  ${r.what} (${Math.round((now - r.since) / 1000)} s)`);
+  return [
+    `url: ${page.url()}`,
+    `alerts: ${JSON.stringify(alerts)}`,
+    `unfinished requests:${pending.length ? `\n${pending.join('\n')}` : ' none'}`,
+    `recent trouble:${t?.log.length ? `\n  ${t.log.join('\n  ')}` : ' none'}`,
+  ].join('\n');
+}
+
+/**
+ * Waits for the app's main screen; on timeout the error says where the page was stuck.
+ * @param page the page
+ * @param timeout ms
+ */
+export async function reachApp(page: Page, timeout = 60_000): Promise<void> {
+  try {
+    await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout });
+  } catch (err) {
+    throw new Error(`the app's main screen did not show within ${timeout} ms\n${await diagnose(page)}`, {
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -176,7 +259,7 @@ export async function logIn(p: Person, password = p.password): Promise<void> {
  * @param p the person
  */
 export async function waitForResume(p: Person): Promise<void> {
-  await p.page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 60_000 });
+  await reachApp(p.page);
 }
 
 /**
