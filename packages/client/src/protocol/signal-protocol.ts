@@ -188,7 +188,6 @@ export class SignalProtocol {
         }
         await adapter.commitIdentities();
         return new Uint8Array(plain);
-        throw new DecryptError('invalid_message', `unknown message type ${type}`);
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         const message = err instanceof Error ? err.message : String(err);
