@@ -1,7 +1,10 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openBackup, unlockBackup } from '../src/backup/key-backup.js';
+import { fetchBackup } from '../src/client/backup-sync.js';
 import { ChatClient } from '../src/client/chat-client.js';
 import { toBase64 } from '../src/protocol/bytes.js';
+import { ApiError } from '../src/transport/api-error.js';
 import { createIndexedDbStore } from '../src/storage/indexeddb-backend.js';
 import { account, startStack, type Stack } from './support/stack.js';
 
@@ -12,6 +15,29 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
+
+/** Counts the `409 version_conflict` answers a client's backup uploads get. */
+function countConflicts(client: ChatClient): { count: number } {
+  const seen = { count: 0 };
+  const original = client.api.request.bind(client.api);
+  vi.spyOn(client.api, 'request').mockImplementation((async (...args: Parameters<typeof original>) => {
+    try {
+      return await original(...args);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'version_conflict' && args[2] === '/backup') seen.count += 1;
+      throw err;
+    }
+  }) as typeof original);
+  return seen;
+}
+
+/** The backup the server holds, opened with the password (fresh OPAQUE login, no device). */
+async function serverBackup(client: ChatClient, input: { email: string; password: string }) {
+  const latest = await fetchBackup(client.api);
+  if (!latest) throw new Error('no backup on the server');
+  const { dataKey } = await unlockBackupWithLogin(client, latest.blob, unlockBackup, input);
+  return { version: latest.version, ...(await openBackup(latest.blob, client.user.id, dataKey)) };
+}
 
 function browserLikeClient(factory: IDBFactory, name: string): ChatClient {
   return new ChatClient({
@@ -70,6 +96,36 @@ describe('sessions and passwords', () => {
     expect(r.identity).toBe('restored');
     expect(toBase64((await other.store.getLocalIdentity())!.identityKeyPair.pubKey)).toBe(key);
     await expect(stack.client('carol 3').logIn(input)).rejects.toMatchObject({ code: 'invalid_credentials' });
+  });
+
+  it('when the password is changed on one device and a stale device then uploads the backup, then a fresh device opens it with the new password and keeps the identity', async () => {
+    const input = account('erin');
+    const e1 = stack.client('erin 1');
+    await e1.signUp({ ...input, connect: false });
+    const frank = stack.client('frank');
+    await frank.signUp({ ...account('frank'), connect: false });
+    // Logged in before the change: its token stays valid, its wraps are the old password's.
+    const e2 = stack.client('erin 2');
+    await e2.logIn({ ...input, connect: false });
+    const before = await e1.safetyNumber(frank.user.id);
+    const newPassword = `${input.password} changed`;
+    await e1.changePassword({ newPassword });
+
+    const conflicts = countConflicts(e2);
+    await e2.flushBackup();
+    expect(conflicts.count).toBeGreaterThan(0);
+    // The adopted wraps are what e2 keeps locally too (resume after a reload uses them).
+    const server = await serverBackup(e1, { email: input.email, password: newPassword });
+    expect((await e2.store.getMeta('backupKey')) as { wrappedKeys: unknown }).toMatchObject({ wrappedKeys: server.wrappedKeys });
+    await e2.logOut();
+
+    const fresh = stack.client('erin 3');
+    const r = await fresh.logIn({ email: input.email, password: newPassword, connect: false });
+    expect(r.identity).toBe('restored');
+    expect((await fresh.safetyNumber(frank.user.id)).digits).toBe(before.digits);
+    expect(toBase64((await fresh.store.getLocalIdentity())!.identityKeyPair.pubKey)).toBe(
+      toBase64((await e1.store.getLocalIdentity())!.identityKeyPair.pubKey),
+    );
   });
 
   it('when two devices upload the backup concurrently, then version conflicts are merged and both device sections survive', async () => {

@@ -38,8 +38,18 @@ export class BackupSync {
   private firstDirtyAt: number | undefined;
   private running: Promise<void> = Promise.resolve();
   private dirty = false;
+  /**
+   * Set by `setWrappedKeys` until an upload carrying those wraps succeeds: only then does a
+   * version conflict keep this device's wraps instead of adopting the server's.
+   */
+  private wrapsChangedHere = false;
   /** Last error of a background upload (surfaced by the client as an event). */
   onError: ((err: unknown) => void) | undefined;
+  /**
+   * Called (and awaited) when a version conflict made this device adopt the server's wraps, so
+   * the caller can persist them (another device changed or reset the password).
+   */
+  onWrappedKeysAdopted: ((wrappedKeys: WrappedKeys) => Promise<void> | void) | undefined;
 
   /**
    * @param api HTTP client
@@ -61,9 +71,14 @@ export class BackupSync {
     private readonly debounceMs = 1000,
   ) {}
 
-  /** Replaces the wraps (after a password change or a recovery-key restore). */
+  /**
+   * Replaces the wraps (after a password change or a recovery-key restore on this device). They
+   * win over the server's at the next version conflict.
+   * @param wrappedKeys the new wraps
+   */
   setWrappedKeys(wrappedKeys: WrappedKeys): void {
     this.ctx.wrappedKeys = wrappedKeys;
+    this.wrapsChangedHere = true;
   }
 
   /** Marks the state changed and uploads after the quiet period. */
@@ -107,12 +122,14 @@ export class BackupSync {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const deviceId = this.ctx.deviceId() ?? 0;
       const payload = buildBackupPayload(this.ctx.userId, deviceId, await this.store.exportPrivateState(), this.ctx.base);
-      const blob = await sealBackup(this.ctx.dataKey, payload, this.ctx.wrappedKeys);
+      const wrappedKeys = this.ctx.wrappedKeys;
+      const blob = await sealBackup(this.ctx.dataKey, payload, wrappedKeys);
       const version = this.ctx.version + 1;
       try {
         await this.api.request('chat', 'PUT', '/backup', { json: { version, blob } });
         this.ctx.version = version;
         this.ctx.base = payload;
+        if (this.ctx.wrappedKeys === wrappedKeys) this.wrapsChangedHere = false;
         return;
       } catch (err) {
         if (!(err instanceof ApiError) || (err.code !== 'version_conflict' && err.status !== 409)) {
@@ -125,6 +142,13 @@ export class BackupSync {
           const opened = await openBackup(latest.blob, this.ctx.userId, this.ctx.dataKey);
           this.ctx.base = opened.payload;
           this.ctx.version = latest.version;
+          // Its wraps too, unless the password changed here: that device may have changed or
+          // reset the password, and re-uploading this device's older wraps would lock the
+          // backup against the current password.
+          if (!this.wrapsChangedHere) {
+            this.ctx.wrappedKeys = opened.wrappedKeys;
+            await this.onWrappedKeysAdopted?.(opened.wrappedKeys);
+          }
         }
       }
     }

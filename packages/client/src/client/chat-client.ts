@@ -385,6 +385,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       this.options.backupDebounceMs ?? 1000,
     );
     backup.onError = (err) => this.emit('error', err);
+    backup.onWrappedKeysAdopted = async (adopted) => {
+      // Another device changed or reset the password: keep its wraps here and on disk too.
+      if (this.session?.backup !== backup) return;
+      this.session.wrappedKeys = adopted;
+      await this.saveBackupKey();
+    };
     this.session = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
     await this.saveBackupKey();
     const seen = await store.getMeta(META_SEEN);
@@ -421,15 +427,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       'decrypt',
     ]);
     const remote = await fetchBackup(this.api);
-    const base = remote ? (await openBackup(remote.blob, me.id, dataKey)).payload : undefined;
+    const opened = remote ? await openBackup(remote.blob, me.id, dataKey) : undefined;
     await this.startSession({
       user: me,
       exportKey: '',
       store,
       dataKey,
-      wrappedKeys: saved.data.wrappedKeys,
+      // The server's wraps are current (another device may have changed the password since).
+      wrappedKeys: opened?.wrappedKeys ?? saved.data.wrappedKeys,
       version: remote?.version ?? 0,
-      base,
+      base: opened?.payload,
     });
     await this.setupDevice();
     if (input.connect !== false) await this.connect();
