@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { QueryFailedError } from 'typeorm';
 import {
   AppError,
   TOKEN_AUDIENCE,
@@ -46,6 +47,9 @@ describe('http app basics', () => {
     app.get('/boom', () => {
       throw new Error('secret internal detail');
     });
+    app.get('/db-error', () => {
+      throw new QueryFailedError('SELECT 1 WHERE "email" = $1', ['db-param@example.com'], new Error('relation does not exist'));
+    });
     app.get('/teapot', () => {
       throw new AppError(409, 'conflict', 'already there');
     });
@@ -86,6 +90,12 @@ describe('http app basics', () => {
     expect(text).not.toContain('secret internal detail');
     expect(JSON.parse(text).error).toEqual({ code: 'internal_error', message: 'internal error' });
     expect(logs.text()).toContain('secret internal detail');
+  });
+
+  it('when a database error reaches the error middleware, then it is logged without its query parameters', async () => {
+    expect((await fetch(`${base}/db-error`)).status).toBe(500);
+    expect(logs.text()).toContain('QueryFailedError');
+    expect(logs.text()).not.toContain('db-param@example.com');
   });
 
   it('when an AppError is thrown, then its status and code are answered; unknown routes get 404', async () => {
