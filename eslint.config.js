@@ -43,7 +43,11 @@ export default tseslint.config(
         'error',
         {
           paths: domainForbidden.map((name) => ({ name, message: 'domain/ stays free of I/O frameworks; inject a port instead.' })),
-          patterns: [{ group: ['**/http/**', '**/store/**', '**/events/**', '**/realtime/**'], message: 'domain/ must not depend on outer layers.' }],
+          patterns: [
+            // subpath imports (`typeorm/...`, `express/lib/...`, `amqplib/callback_api.js`)
+            { group: domainForbidden.map((name) => `${name}/**`), message: 'domain/ stays free of I/O frameworks; inject a port instead.' },
+            { group: ['**/http/**', '**/store/**', '**/events/**', '**/realtime/**'], message: 'domain/ must not depend on outer layers.' },
+          ],
         },
       ],
     },

@@ -15,6 +15,21 @@ describe('layering lint rule', () => {
     expect(messages[0]).toMatch(/domain\/ stays free of I\/O frameworks/);
   });
 
+  it('when domain code imports a subpath of a forbidden package, then ESLint reports each one', async () => {
+    const specifiers = ['typeorm/index.js', 'express/lib/router/index.js', 'amqplib/callback_api.js', 'socket.io/dist/index.js', 'pg/lib/client.js', '@cipherchat/service-kit/testing'];
+    const code = specifiers.map((s, i) => `import * as m${i} from '${s}';\n`).join('') + `export const y = [${specifiers.map((_, i) => `m${i}`).join(', ')}];\n`;
+    const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/domain/example.ts` });
+    const messages = result?.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message) ?? [];
+    expect(messages).toHaveLength(specifiers.length);
+    for (const m of messages) expect(m).toMatch(/domain\/ stays free of I\/O frameworks/);
+  });
+
+  it('when domain code imports a package whose name only starts like a forbidden one, then it is allowed', async () => {
+    const code = "import * as p from 'pg-protocol';\nimport * as e from 'express-rate-limit';\nexport const y = [p, e];\n";
+    const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/domain/example.ts` });
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
+  });
+
   it('when the same imports sit outside domain/, then they are allowed', async () => {
     const code = "import express from 'express';\nexport const y = express;\n";
     const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/http/example.ts` });
