@@ -24,6 +24,89 @@ function k8sDocs(): Array<{ file: string; doc: Obj }> {
     .filter((d) => d.doc !== null);
 }
 
+/** Labels of a pod, and of its namespace when it is not in ours. */
+interface Peer {
+  pod?: Record<string, string>;
+  namespace?: Record<string, string>;
+  /** Outside the cluster (managed database, SMTP relay, Cloudinary). */
+  external?: boolean;
+}
+
+function selects(selector: Obj | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  if (!labels) return false;
+  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>))
+    if (labels[k] !== v) return false;
+  for (const e of (selector.matchExpressions ?? []) as Obj[]) {
+    const has = e.key in labels;
+    const ok =
+      e.operator === 'In'
+        ? has && (e.values as string[]).includes(labels[e.key]!)
+        : e.operator === 'NotIn'
+          ? !has || !(e.values as string[]).includes(labels[e.key]!)
+          : e.operator === 'Exists'
+            ? has
+            : !has;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Whether one `from`/`to` entry of a rule matches a peer (same-namespace pods when no namespaceSelector). */
+function peerMatches(entry: Obj, peer: Peer): boolean {
+  if (entry.ipBlock) return peer.external === true;
+  if (peer.external) return false;
+  if (entry.namespaceSelector) {
+    if (!selects(entry.namespaceSelector, peer.namespace ?? OUR_NAMESPACE)) return false;
+    return selects(entry.podSelector, peer.pod ?? {});
+  }
+  return peer.namespace === undefined && selects(entry.podSelector, peer.pod ?? {});
+}
+
+const OUR_NAMESPACE = { 'kubernetes.io/metadata.name': 'cipherchat' };
+
+/**
+ * Evaluates the NetworkPolicies as Kubernetes does: a pod selected by no policy of a direction
+ * is open in that direction; once selected, a flow must match some rule (peer and port).
+ */
+function allowed(
+  policies: Obj[],
+  direction: 'Ingress' | 'Egress',
+  pod: Record<string, string>,
+  peer: Peer,
+  port: number,
+): boolean {
+  const applying = policies.filter(
+    (p) => (p.spec.policyTypes as string[]).includes(direction) && selects(p.spec.podSelector, pod),
+  );
+  if (applying.length === 0) return true;
+  const key = direction === 'Ingress' ? 'ingress' : 'egress';
+  const peersKey = direction === 'Ingress' ? 'from' : 'to';
+  return applying.some((p) =>
+    ((p.spec[key] ?? []) as Obj[]).some(
+      (rule) =>
+        (rule.ports === undefined ||
+          (rule.ports as Obj[]).some((r) => r.port === port && (r.protocol ?? 'TCP') === 'TCP')) &&
+        (rule[peersKey] === undefined ||
+          (rule[peersKey] as Obj[]).some((entry) => peerMatches(entry, peer))),
+    ),
+  );
+}
+
+const DEFAULT_PORTS: Record<string, number> = {
+  'postgres:': 5432,
+  'postgresql:': 5432,
+  'amqp:': 5672,
+  'amqps:': 5671,
+  'redis:': 6379,
+  'rediss:': 6379,
+  'smtp:': 587,
+  'smtps:': 465,
+  'http:': 80,
+  'https:': 443,
+  'cloudinary:': 443,
+};
+
 function composeCli(): string[] | null {
   for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
     try {
@@ -133,6 +216,123 @@ describe('Kubernetes manifests', () => {
     expect(fromIngress?.spec.ingress[0].ports.map((p: Obj) => p.port)).toEqual([
       3001, 3002, 3003, 8080,
     ]);
+  });
+
+  it('when every flow the generated env files need is listed, then the NetworkPolicies allow each one both ways', () => {
+    // The env files exactly as an operator makes them for k8s (docs/operations.md section 9).
+    const dir = mkdtempSync(path.join(tmpdir(), 'cc-k8s-env-'));
+    const flows: Array<{ from: string; to: string; port: number; why: string }> = [];
+    try {
+      const secrets = path.join(dir, 'app_secrets');
+      writeFileSync(
+        secrets,
+        readFileSync(path.join(REPO_ROOT, 'docker-secrets/app_secrets.example'), 'utf8') +
+          'CLOUDINARY_URL=cloudinary://key:secret@cloud\n',
+      );
+      execFileSync('bash', [path.join(REPO_ROOT, 'scripts/generate-envs.sh'), secrets, dir], {
+        env: {
+          ...process.env,
+          SECRETS_CHOWN: '0',
+          DB_HOST: 'postgres.db.svc',
+          AMQP_HOST: 'rabbitmq.mq.svc',
+          REDIS_HOST: 'redis.cache.svc',
+          USER_SERVICE_HOST: 'user-service.cipherchat.svc',
+        },
+        stdio: 'pipe',
+      });
+      for (const service of SERVICES) {
+        const env = readFileSync(path.join(dir, service, 'app.env'), 'utf8');
+        for (const m of env.matchAll(/^([A-Z_]+_URL)='?([a-z]+:\/\/[^'\n]*)'?$/gm)) {
+          if (m[1] === 'PUBLIC_BASE_URL') continue; // browsers', not a flow of the pod
+          const url = new URL(m[2]!);
+          const port = url.port ? Number(url.port) : DEFAULT_PORTS[url.protocol];
+          expect(port, `${service} ${m[1]}`).toBeDefined();
+          // A name of one of our Services (bare or <name>.cipherchat.svc...) is a pod here.
+          const [name, ns] = url.hostname.split('.');
+          const inside =
+            (SERVICES as readonly string[]).includes(name!) &&
+            (ns === undefined || ns === 'cipherchat');
+          flows.push({ from: service, to: inside ? name! : 'external', port: port!, why: m[1]! });
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Flows that are not in the env files: the ingress controller and Prometheus reach every
+    // service's port, every pod resolves names.
+    const ports = { 'user-service': 3001, 'chat-service': 3002, 'notification-service': 3003 };
+    expect(flows).toEqual(
+      expect.arrayContaining([
+        { from: 'chat-service', to: 'user-service', port: 3001, why: 'JWKS_URL' },
+        { from: 'notification-service', to: 'user-service', port: 3001, why: 'JWKS_URL' },
+        { from: 'notification-service', to: 'external', port: 587, why: 'SMTP_URL' },
+      ]),
+    );
+    const policies = k8sDocs()
+      .filter(({ doc }) => doc.kind === 'NetworkPolicy')
+      .map(({ doc }) => doc);
+    const labels = (name: string) => ({
+      'app.kubernetes.io/name': name,
+      'app.kubernetes.io/part-of': 'cipherchat',
+    });
+    const missing: string[] = [];
+    for (const f of flows) {
+      if (
+        !allowed(
+          policies,
+          'Egress',
+          labels(f.from),
+          f.to === 'external' ? { external: true } : { pod: labels(f.to) },
+          f.port,
+        )
+      )
+        missing.push(`${f.from} egress to ${f.to}:${f.port} (${f.why})`);
+      if (
+        f.to !== 'external' &&
+        !allowed(policies, 'Ingress', labels(f.to), { pod: labels(f.from) }, f.port)
+      )
+        missing.push(`${f.to} ingress from ${f.from}:${f.port} (${f.why})`);
+    }
+    for (const [service, port] of Object.entries(ports)) {
+      for (const ns of ['ingress-nginx', 'monitoring'])
+        if (
+          !allowed(
+            policies,
+            'Ingress',
+            labels(service),
+            { namespace: { 'kubernetes.io/metadata.name': ns }, pod: {} },
+            port,
+          )
+        )
+          missing.push(`${service} ingress from ${ns}:${port}`);
+      if (
+        !allowed(
+          policies,
+          'Egress',
+          labels(service),
+          {
+            namespace: { 'kubernetes.io/metadata.name': 'kube-system' },
+            pod: { 'k8s-app': 'kube-dns' },
+          },
+          53,
+        )
+      )
+        missing.push(`${service} egress to DNS`);
+    }
+    expect(missing).toEqual([]);
+    // And nothing else: a service that needs no other service is not reachable from one.
+    expect(
+      allowed(
+        policies,
+        'Ingress',
+        labels('chat-service'),
+        { pod: labels('notification-service') },
+        3002,
+      ),
+    ).toBe(false);
+    expect(
+      allowed(policies, 'Egress', labels('user-service'), { pod: labels('chat-service') }, 3002),
+    ).toBe(false);
   });
 });
 
