@@ -40,7 +40,9 @@ describe('SignalProtocol sessions', () => {
     expect(await bob.store.listPreKeyIds()).toEqual([2, 3, 4, 5]);
   });
 
-  it('when many messages are encrypted concurrently for one device, then all decrypt (serial queue)', async () => {
+  it('when many messages are encrypted concurrently for one device, then all decrypt', async () => {
+    // The library's own SessionLock already serialises encrypt; this guards the ratchet, not
+    // our queue (see the race below for that).
     const alice = await createTestDevice(ALICE, 1);
     const bob = await createTestDevice(BOB, 1);
     await receive(bob, alice, await send(alice, bob, 'start'));
@@ -48,6 +50,30 @@ describe('SignalProtocol sessions', () => {
     const cts = await Promise.all(texts.map((t) => alice.protocol.encrypt(BOB, 1, utf8(t))));
     const out = await Promise.all(cts.map((c) => receive(bob, alice, c)));
     expect(out).toEqual(texts);
+  });
+
+  it('when a first message and a bundle under another identity key race for one address, then the message commits its identity first and the bundle is refused as a change (per-address queue)', async () => {
+    const alice = await createTestDevice(ALICE, 1);
+    // What a malicious server could serve for Alice's device: same address, another identity.
+    const impostor = await createTestDevice(ALICE, 1);
+    const bob = await createTestDevice(BOB, 1);
+    const first = await send(alice, bob, 'first');
+    const forged = await impostor.bundle();
+    // Not awaited one by one: the identity check of processBundle must not run while the
+    // decryption (whose identity write is deferred until the MAC checked) is still in flight.
+    const [decrypted, bundled] = await Promise.allSettled([
+      receive(bob, alice, first),
+      bob.protocol.processBundle(ALICE, forged),
+    ]);
+    expect(decrypted).toEqual({ status: 'fulfilled', value: 'first' });
+    expect(bundled.status).toBe('rejected');
+    expect((bundled as PromiseRejectedResult).reason).toBeInstanceOf(UntrustedIdentityError);
+    const aliceKey = (await alice.store.getLocalIdentity())!.identityKeyPair.pubKey;
+    const record = await bob.store.getIdentity(ALICE);
+    expect(record?.status).toBe('untrusted');
+    expect(record?.publicKey).toEqual(forged.identityKey);
+    expect(record?.previousKey).toEqual(aliceKey);
+    expect(bob.identityChanges).toHaveLength(1);
   });
 
   it('when Bob has two devices sharing one identity, then each has its own session', async () => {
