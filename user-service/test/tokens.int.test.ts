@@ -72,7 +72,13 @@ describe('access tokens and JWKS (another service verifies with the public JWKS 
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${head}.${b64url({ ...claims, sub: '11111111-1111-4111-8111-111111111111' })}.${sig}`;
     await expect(verify(forged)).rejects.toMatchObject({ status: 401 });
-    const flipped = `${head}.${payload}.${sig.slice(0, -2)}${sig.endsWith('A') ? 'B' : 'A'}A`;
+    // flip one byte in the middle of the decoded signature: editing the last base64url char
+    // can leave the bytes unchanged (its low bits are padding)
+    const sigBytes = Buffer.from(sig, 'base64url');
+    const mid = sigBytes.length >> 1;
+    sigBytes[mid] = (sigBytes[mid] ?? 0) ^ 0x01;
+    const flipped = `${head}.${payload}.${sigBytes.toString('base64url')}`;
+    expect(flipped).not.toBe(good.accessToken);
     await expect(verify(flipped)).rejects.toMatchObject({ status: 401 });
     expect((await call(base, 'GET', '/me', undefined, { authorization: `Bearer ${forged}` })).status).toBe(401);
   });
