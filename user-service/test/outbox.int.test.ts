@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, createLogger, createMetrics, withInbox, type ConsumedEvent } from '@cipherchat/service-kit';
+import { Bus, createLogger, withInbox, type ConsumedEvent } from '@cipherchat/service-kit';
 import { LogCapture, TcpProxy, testInfra, uniqueSuffix, waitForConsumed } from '@cipherchat/service-kit/testing';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import type { App } from '../src/app.js';
@@ -28,7 +29,9 @@ describe('events leave through the outbox: broker outages lose nothing, consumer
       url: testInfra.amqpUrl,
       exchange: h.exchange,
       logger: createLogger('consumer', 'warn', new LogCapture()),
-      metrics: createMetrics('consumer', false),
+      // the app's registry: this consumer stands in for a service that both publishes and
+      // consumes, so one scrape of the app's /metrics shows both sides
+      metrics: app.metrics,
       retry: { maxAttempts: 3, baseDelayMs: 50 },
     });
     consumer.on('consumed', (e: ConsumedEvent) => consumed.push(e));
@@ -59,8 +62,13 @@ describe('events leave through the outbox: broker outages lose nothing, consumer
     await conn.close();
   });
 
-  it('when RabbitMQ is unreachable, then registration still succeeds, and after it returns the event is delivered exactly once', async () => {
+  it('when RabbitMQ is unreachable, then /ready says the bus is down, registration still succeeds, and after it returns the event is delivered exactly once', async () => {
+    const down = once(app.bus, 'disconnected');
     await proxy.cut();
+    await down;
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'not_ready', checks: { db: true, bus: false, redis: true } });
     const acc = newAccount('outage');
     const reg = await register(base, acc);
     expect(reg.status).toBe(201);
@@ -93,6 +101,13 @@ describe('events leave through the outbox: broker outages lose nothing, consumer
     expect(effects.get(userId)).toBe(1);
     const inbox = (await app.ds.query(`SELECT count(*)::int AS n FROM users.inbox WHERE id = $1`, [row!.id])) as { n: number }[];
     expect(inbox[0]?.n).toBe(1);
+
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^outbox_lag_seconds\{service="user-service"\} \d+(\.\d+)?(e[-+]?\d+)?$/m);
+    expect(metrics).toMatch(/^outbox_published_total\{service="user-service"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(new RegExp(`^bus_consumer_results_total\\{queue="${welcomeQueue}",result="ack",service="user-service"\\} [1-9]\\d*$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^bus_consumer_results_total\\{queue="${welcomeQueue}",result="duplicate",service="user-service"\\} 1$`, 'm'));
   });
 
   it('when a consumer keeps failing on an event, then after bounded retries it ends in the dead-letter queue', async () => {

@@ -59,6 +59,8 @@ export interface ConsumedEvent {
  * The RabbitMQ bus: a durable topic exchange, publishing on a confirm channel, consumers
  * with manual acks, bounded retries through a per-queue TTL retry queue, and a per-queue
  * dead-letter queue. Reconnects by itself; consumers are re-established on reconnect.
+ * Emits `consumed` ({@link ConsumedEvent}) per settled delivery and `disconnected` when the
+ * connection drops (tests await these).
  */
 export class Bus extends EventEmitter {
   private connection: ChannelModel | undefined;
@@ -176,6 +178,7 @@ export class Bus extends EventEmitter {
     this.publishChannel = undefined;
     if (this.closing) return;
     this.options.logger.warn('bus connection closed; reconnecting');
+    this.emit('disconnected');
     this.scheduleReconnect();
   }
 
