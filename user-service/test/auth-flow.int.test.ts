@@ -263,7 +263,8 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     const userId = (await timedRegister(acc)).body.user.id as string;
     const first = await h.waitForEvent('user.email_verification_requested.v1', (e) => e.payload.userId === userId);
     const unknown = newAccount('nobody').email;
-    const res = await call(base, 'POST', '/auth/password-reset/request', { email: unknown });
+    const agent = `probe-${userId}`;
+    const res = await call(base, 'POST', '/auth/password-reset/request', { email: unknown }, { 'user-agent': agent });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'accepted' });
     // a known one answers identically
@@ -274,6 +275,9 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     // order: once it has arrived, a mail for the unknown address would have arrived too.
     await h.waitForEvent('user.email_verification_requested.v1', (e) => e.payload.userId === userId && e.id !== first.id);
     expect(h.events.filter((e) => JSON.stringify(e.payload).toLowerCase().includes(unknown.toLowerCase()))).toEqual([]);
+    // the unknown address did a comparable database round trip: an audit row without a user
+    const audit = (await app.ds.query(`SELECT user_id, kind, details FROM users.audit_log WHERE user_agent = $1`, [agent])) as unknown[];
+    expect(audit).toEqual([{ user_id: null, kind: 'password_reset_requested', details: { mailed: 'nothing' } }]);
   });
 
   it('when users search the directory, then they find names by prefix and trigram, page with a stable cursor, and never see emails', async () => {

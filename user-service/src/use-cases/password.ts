@@ -63,7 +63,14 @@ export async function requestVerification(deps: UseCaseDeps, userId: string): Pr
  */
 export async function requestPasswordReset(deps: UseCaseDeps, email: string, meta: RequestMeta): Promise<void> {
   const found = await findUserWithRecordByEmail(deps.ds.manager, email);
-  if (!found || !(await deps.limits.allowEmail(email))) return;
+  // Known and unknown addresses do the same work, so the answer's timing does not tell them
+  // apart: one lookup, one limiter call (counted for unknown addresses too), and, unless
+  // limited, one committed transaction (for an unknown address, just its audit row).
+  if (!(await deps.limits.allowEmail(email))) return;
+  if (!found) {
+    await withTransaction(deps.ds, (m) => addAudit(m, null, 'password_reset_requested', meta, { mailed: 'nothing' }));
+    return;
+  }
   const { opaqueRecord: _r, ...user } = found;
   await withTransaction(deps.ds, async (m) => {
     if (user.emailVerifiedAt) await addResetMail(m, deps, user);
