@@ -394,7 +394,7 @@ describe('tampering by the server', () => {
 });
 
 describe('the server never sees plaintext', () => {
-  it('when Alice sends a marker string, then it appears nowhere in a full pg_dump, the RabbitMQ messages, Redis, the attachment store or any service log', async () => {
+  it('when Alice sends a marker string, then it appears nowhere in a full pg_dump, the RabbitMQ messages, Redis, the attachment store, the mails or any service log (user, chat, notification)', async () => {
     const alice = await signUp('alice');
     const bob = await signUp('bob');
     const bobOffline = await logInAgain(bob.input, 'bob offline');
@@ -412,11 +412,16 @@ describe('the server never sees plaintext', () => {
     await alice.client.sendAttachment(direct.id, utf8(`${MARKER} attachment`), { contentType: 'text/plain', fileName: `${MARKER}.txt` });
     await alice.client.flushBackup();
     await bob.client.flushBackup();
-    await stack.waitForBus((m) => m.routingKey.startsWith('chat.message_queued') && m.body.includes(group.id));
+    const queued = await stack.waitForBus((m) => m.routingKey.startsWith('chat.message_queued') && m.body.includes(group.id));
+    // notification-service consumed it too (it keeps digest metadata and logs at debug level).
+    const queuedId = (JSON.parse(queued.body) as { id: string }).id;
+    const consumed = await stack.waitForNotify((e) => e.eventId === queuedId && e.result !== 'retry');
+    expect(consumed.result).toBe('ack');
 
     const dump = await stack.dump();
     const bus = stack.busMessages.map((m) => `${m.routingKey} ${m.body}`).join('\n');
-    const logs = `${stack.userLogs.text()}\n${stack.chatLogs.text()}`;
+    const logs = `${stack.userLogs.text()}\n${stack.chatLogs.text()}\n${stack.notifyLogs.text()}`;
+    const mails = stack.mails.join('\n');
     const blobs = await stack.attachmentFiles();
     const redis = await stack.redisDump();
 
@@ -425,11 +430,14 @@ describe('the server never sees plaintext', () => {
     expect(dump).toContain(alice.input.username);
     expect(bus).toContain(group.id);
     expect(logs.length).toBeGreaterThan(1000);
+    expect(stack.notifyLogs.text()).toContain('notification-service');
+    expect(mails).toContain(alice.input.email); // its mails (verification links) were scanned too
+    expect(dump).toContain('CREATE SCHEMA notify'); // notification-service's tables are in the dump
     expect(blobs.length).toBeGreaterThan(0);
     expect(redis).toContain('t:client:'); // rate-limit, presence and login-state keys of this run
 
     const forms = (s: string) => [s, toBase64(utf8(s)), Buffer.from(s).toString('hex')];
-    for (const [place, text] of Object.entries({ dump, bus, logs, blobs, redis })) {
+    for (const [place, text] of Object.entries({ dump, bus, logs, mails, blobs, redis })) {
       for (const form of forms(MARKER)) expect(text, `marker in ${place}`).not.toContain(form);
       for (const secret of secrets) {
         for (const form of forms(secret)) expect(text, `a password or recovery key in ${place}`).not.toContain(form);

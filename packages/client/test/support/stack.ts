@@ -1,19 +1,26 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
+import { SMTPServer } from 'smtp-server';
 import { createApp as createChatApp, configSchema as chatConfigSchema, type App as ChatApp } from '@cipherchat/chat-service';
+import {
+  createApp as createNotifyApp,
+  configSchema as notifyConfigSchema,
+  type App as NotifyApp,
+} from '@cipherchat/notification-service';
 import { createApp as createUserApp, configSchema as userConfigSchema, type App as UserApp } from '@cipherchat/user-service';
 import { testEnv as userTestEnv } from '@cipherchat/user-service/testing';
-import { createLogger, createRedis, createTokenVerifier, parseConfig } from '@cipherchat/service-kit';
+import { createLogger, createRedis, createTokenVerifier, parseConfig, type ConsumedEvent } from '@cipherchat/service-kit';
 import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
 import { ChatClient } from '../../src/client/chat-client.js';
 
 const run = promisify(execFile);
 
-/** The real stack, in-process: user-service + chat-service on one fresh database. */
+/** The real stack, in-process: user-service, chat-service and notification-service on one fresh database. */
 export interface Stack {
   db: TestDatabase;
   exchange: string;
@@ -21,8 +28,14 @@ export interface Stack {
   chatUrl: string;
   userApp: UserApp;
   chatApp: ChatApp;
+  notifyApp: NotifyApp;
   userLogs: LogCapture;
   chatLogs: LogCapture;
+  notifyLogs: LogCapture;
+  /** Every mail notification-service handed to the test SMTP server, raw. */
+  mails: string[];
+  /** Waits until notification-service settled a delivery matching `match` (already seen ones count). */
+  waitForNotify(match: (e: ConsumedEvent) => boolean, timeoutMs?: number): Promise<ConsumedEvent>;
   attachmentsDir: string;
   /** Raw bodies of every RabbitMQ message published on the test exchange. */
   busMessages: Array<{ routingKey: string; body: string }>;
@@ -40,8 +53,41 @@ export interface Stack {
 }
 
 /**
- * Boots user-service and chat-service in-process against the local PostgreSQL, RabbitMQ and
- * Redis, on their own database, exchange and key prefixes, with debug logs captured.
+ * A local SMTP server that accepts every mail (notification-service needs a real one to talk to).
+ * @returns its URL, the raw mails it accepted, and a stop function
+ */
+async function startSmtpSink(): Promise<{ url: string; mails: string[]; stop(): Promise<void> }> {
+  const mails: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    closeTimeout: 200,
+    logger: false,
+    onData(stream, _session, done) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push(Buffer.concat(chunks).toString('utf8'));
+        done();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Boots user-service, chat-service and notification-service in-process against the local
+ * PostgreSQL, RabbitMQ and Redis, on their own database, exchange, queue and key prefixes, with
+ * debug logs captured (notification-service mails go to a local SMTP sink).
  * @returns the stack
  */
 export async function startStack(): Promise<Stack> {
@@ -83,6 +129,39 @@ export async function startStack(): Promise<Stack> {
   });
   const chatUrl = `http://127.0.0.1:${await chatApp.listen(0)}`;
 
+  // notification-service consumes user events and chat.message_queued.v1 from the same exchange.
+  const smtp = await startSmtpSink();
+  const notifyLogs = new LogCapture();
+  const notifyConfig = parseConfig(notifyConfigSchema, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    AMQP_URL: testInfra.amqpUrl,
+    BUS_EXCHANGE: exchange,
+    QUEUE_PREFIX: `t.client.${suffix}.notify`,
+    SMTP_URL: smtp.url,
+    SMTP_TIMEOUT_MS: '5000',
+    MAIL_FROM: 'CipherChat <no-reply@cipherchat.test>',
+    PUBLIC_BASE_URL: 'http://chat.test',
+    UNSUBSCRIBE_SECRET: `client-test-unsubscribe-secret-${suffix}-0123456789`,
+    JWKS_URL: `${userUrl}/api/user/.well-known/jwks.json`,
+    RETRY_MAX_ATTEMPTS: '3',
+    RETRY_BASE_MS: '100',
+    RETRY_MAX_MS: '500',
+  });
+  const notifyApp = await createNotifyApp(notifyConfig, {
+    logger: createLogger('notification-service', 'debug', notifyLogs),
+    verifyToken: createTokenVerifier(userApp.jwks as never),
+  });
+  await notifyApp.listen(0);
+  const notifyConsumed: ConsumedEvent[] = [];
+  const notifyWaiters = new Set<() => void>();
+  notifyApp.bus.on('consumed', (e: ConsumedEvent) => {
+    notifyConsumed.push(e);
+    for (const w of notifyWaiters) w();
+  });
+
   // A tap on the exchange: every message either service publishes, raw.
   const conn = await amqplib.connect(testInfra.amqpUrl);
   const ch = await conn.createChannel();
@@ -110,10 +189,30 @@ export async function startStack(): Promise<Stack> {
     chatUrl,
     userApp,
     chatApp,
+    notifyApp,
     userLogs,
     chatLogs,
+    notifyLogs,
+    mails: smtp.mails,
     attachmentsDir,
     busMessages,
+    waitForNotify(match, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = notifyConsumed.find(match);
+          if (!found) return;
+          notifyWaiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          notifyWaiters.delete(check);
+          reject(new Error(`timed out waiting for notification-service; it settled ${notifyConsumed.map((e) => `${e.type}:${e.result}`).join(', ')}`));
+        }, timeoutMs);
+        notifyWaiters.add(check);
+        check();
+      });
+    },
     waitForBus(match, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -192,8 +291,17 @@ export async function startStack(): Promise<Stack> {
       for (const c of clients) c.disconnect();
       await ch.close().catch(() => undefined);
       await conn.close().catch(() => undefined);
+      await notifyApp.close();
+      await smtp.stop();
       await chatApp.close();
       await userApp.close();
+      // notification-service's queues (and their retry and dead-letter queues) on the test exchange.
+      const cleanupConn = await amqplib.connect(testInfra.amqpUrl);
+      const cleanupCh = await cleanupConn.createChannel();
+      for (const q of Object.values(notifyApp.queues)) {
+        for (const name of [q, `${q}.retry`, `${q}.dlq`]) await cleanupCh.deleteQueue(name).catch(() => undefined);
+      }
+      await cleanupConn.close().catch(() => undefined);
       await db.drop();
       // Leave nothing behind in Redis either (rate-limit, presence and login-state keys).
       const redis = createRedis(testInfra.redisUrl, 'client-test-cleanup');
