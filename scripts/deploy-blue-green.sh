@@ -6,7 +6,9 @@
 #      else stop it and leave nginx untouched: the old colour keeps serving (exit 3),
 #   3. render nginx's config with the new colour as the service's upstream, `nginx -t`, reload,
 #      and wait for nginx's new workers,
-#   4. optionally verify a URL through nginx (else switch back and stop the new colour: exit 5),
+#   4. check through nginx (--verify-url; in compose mode also that the new containers are still
+#      ready after the reload); on failure restore nginx's previous config and reload, and only
+#      then stop the new colour (exit 5),
 #   5. wait --drain-seconds (requests in flight on the old workers finish), then stop the old
 #      colour gracefully (SIGTERM: services stop accepting, drain, close; WebSocket clients
 #      reconnect through nginx to the new colour), SIGKILL after --stop-timeout.
@@ -30,8 +32,15 @@
 # Compose example (--instances: containers per colour, e.g. 2 for chat-service in prod):
 #   scripts/deploy-blue-green.sh --compose --service chat --instances 2 -- -f docker-compose.yml -f docker-compose.prod.yml
 #
-# Exit codes: 0 switched; 2 usage; 3 new colour not ready (rolled back); 4 nginx rejected the
-# config (rolled back); 5 verification through nginx failed (switched back, rolled back).
+# Whenever anything fails after the new config was moved in and nginx reloaded (nginx did not
+# take it, the check failed, the script was interrupted), the previous config is put back and
+# nginx reloaded BEFORE any colour is stopped, so nginx never points at a stopped colour (also
+# on a first deploy, where there is no old colour to switch back to).
+#
+# Exit codes: 0 switched; 2 usage; 3 new colour not ready (rolled back); 4 nginx rejected or did
+# not take the config (rolled back); 5 check through nginx failed (switched back, rolled back);
+# 6 nginx could not be switched back: the new colour is left running because nginx may still
+# send traffic to it (look at nginx, then stop it by hand).
 set -euo pipefail
 
 log() { printf '%s deploy[%s]: %s\n' "$(date -u +%H:%M:%S)" "${service:-?}" "$*" >&2; }
@@ -154,6 +163,40 @@ upstream_lines() { # colour -> server lines
 
 nginx_workers() { pgrep -P "$(cat "$run_dir/nginx.pid")" 2>/dev/null | sort | tr '\n' ' ' || true; }
 
+# 1 from the moment a new config is moved in until the deploy commits or nginx is restored.
+nginx_touched=0
+saved_conf=$state_dir/$service.nginx.conf.before
+saved_upstream=$state_dir/$service.upstream.before
+
+reload_local() { # -> 0 when nginx runs workers with $conf and the old workers stopped accepting
+  local before; before=$(nginx_workers)
+  nginx -p "$run_dir" -c "$conf" -s reload || return 1
+  # Reload is asynchronous: wait until the master has started workers with the new config and
+  # every old worker has stopped accepting (gone, or titled "worker process is shutting down";
+  # it may keep serving its open WebSockets until the old colour closes them).
+  local deadline=$((SECONDS + 15)) now fresh=0 w
+  while ((SECONDS < deadline)) && ((fresh == 0)); do
+    now=$(nginx_workers)
+    for w in $now; do [[ " $before " == *" $w "* ]] || fresh=1; done
+    ((fresh == 1)) || sleep 0.1
+  done
+  ((fresh == 1)) || { log "nginx did not start new workers after reload"; return 1; }
+  for w in $before; do
+    while ((SECONDS < deadline)) && [[ -r /proc/$w/cmdline ]] && ! tr '\0' ' ' 2>/dev/null <"/proc/$w/cmdline" | grep -q 'shutting down'; do
+      sleep 0.05
+    done
+  done
+}
+
+restore_nginx_local() { # -> 0 when nginx serves the config it had before this deploy again
+  ((nginx_touched)) || return 0
+  log "restoring nginx's previous config and reloading"
+  cp "$saved_conf" "$conf" || return 1
+  if [[ -e $saved_upstream ]]; then cp "$saved_upstream" "$state_dir/upstreams/$upstream_var"; else rm -f "$state_dir/upstreams/$upstream_var"; fi
+  reload_local || { log "nginx did not reload with the previous config"; return 1; }
+  nginx_touched=0
+}
+
 switch_nginx_local() { # colour -> 0 when nginx serves with the new upstream
   local value; value=$(upstream_lines "$1")
   # Render with remembered upstreams of every service, then this service's new one.
@@ -170,25 +213,27 @@ switch_nginx_local() { # colour -> 0 when nginx serves with the new upstream
     rm -f "$tmp"
     return 1
   fi
-  local before; before=$(nginx_workers)
+  # What nginx serves now, to put back if anything fails from here on.
+  cp "$conf" "$saved_conf" || { rm -f "$tmp"; return 1; }
+  if [[ -e $state_dir/upstreams/$upstream_var ]]; then cp "$state_dir/upstreams/$upstream_var" "$saved_upstream"; else rm -f "$saved_upstream"; fi
+  nginx_touched=1
   mv "$tmp" "$conf"
-  nginx -p "$run_dir" -c "$conf" -s reload
-  # Reload is asynchronous: wait until the master has started workers with the new config and
-  # every old worker has stopped accepting (gone, or titled "worker process is shutting down";
-  # it may keep serving its open WebSockets until the old colour closes them).
-  local deadline=$((SECONDS + 15)) now fresh=0 w
-  while ((SECONDS < deadline)) && ((fresh == 0)); do
-    now=$(nginx_workers)
-    for w in $now; do [[ " $before " == *" $w "* ]] || fresh=1; done
-    ((fresh == 1)) || sleep 0.1
-  done
-  ((fresh == 1)) || { log "nginx did not start new workers after reload"; return 1; }
-  for w in $before; do
-    while ((SECONDS < deadline)) && [[ -r /proc/$w/cmdline ]] && ! tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null | grep -q 'shutting down'; do
-      sleep 0.05
-    done
-  done
+  if ! reload_local; then
+    restore_nginx_local || true
+    return 1
+  fi
   printf '%s' "$value" >"$state_dir/upstreams/$upstream_var"
+}
+
+# An unexpected exit (set -e, a signal) between the switch and the commit: nginx first, then the
+# new colour, which nothing points at any more.
+on_exit_local() {
+  local rc=$?
+  if ((nginx_touched)); then
+    log "interrupted after nginx was switched"
+    if restore_nginx_local; then sleep "$drain_seconds"; stop_colour_local "$new"; else log "nginx could not be restored: leaving $new running"; fi
+  fi
+  exit "$rc"
 }
 
 verify_through_nginx() {
@@ -209,18 +254,32 @@ deploy_local() {
     stop_colour_local "$new"
     exit 3
   fi
+  trap on_exit_local EXIT
+  trap 'exit 130' INT TERM HUP
   if ! switch_nginx_local "$new"; then
-    log "ROLLBACK: nginx not switched; stopping $new"
+    if ((nginx_touched)); then
+      log "ROLLBACK FAILED: nginx took neither the new nor the previous config; leaving $new running"
+      nginx_touched=0
+      exit 6
+    fi
+    log "ROLLBACK: nginx not switched (previous config serving); stopping $new"
     stop_colour_local "$new"
     exit 4
   fi
   if ! verify_through_nginx; then
     log "ROLLBACK: $verify_url fails through nginx after the switch"
-    if [[ -n $old ]]; then switch_nginx_local "$old" || log "could not switch back to $old"; fi
+    if ! restore_nginx_local; then
+      log "ROLLBACK FAILED: nginx may still send traffic to $new; leaving it running"
+      nginx_touched=0
+      exit 6
+    fi
+    log "nginx serves its previous config again (${old:-the upstream before this deploy}); draining $new for ${drain_seconds}s, then stopping it"
+    sleep "$drain_seconds"
     stop_colour_local "$new"
     exit 5
   fi
   echo "$new" >"$colour_file"
+  nginx_touched=0
   log "nginx now sends $svc_name traffic to $new"
   if [[ -n $old ]]; then
     log "draining $old for ${drain_seconds}s"
@@ -264,10 +323,37 @@ deploy_compose() {
     fi
     sleep 1
   done
+  # edge-switch keeps the previous config and puts it back itself when nginx rejects or does
+  # not take the new one; `edge-switch --rollback` puts it back after a failed check.
   if ! dc exec -T nginx /usr/local/bin/edge-switch "$upstream_var" "$upstream"; then
-    log "ROLLBACK: nginx rejected the switch; removing the new colour"
+    log "ROLLBACK: nginx did not take the switch (previous config serving); removing the new colour"
     for n in "${names[@]}"; do docker rm -f "$n" >/dev/null; done
     exit 4
+  fi
+  # Post-switch check: the new containers are still ready after the reload, and --verify-url
+  # (as seen from the nginx container, e.g. http://127.0.0.1/api/user/.well-known/jwks.json)
+  # answers through nginx.
+  local check_ok=0 check_deadline=$((SECONDS + 15))
+  while ((SECONDS < check_deadline)); do
+    check_ok=1
+    for n in "${names[@]}"; do
+      dc exec -T nginx curl -fsS -o /dev/null -m 2 "http://$n:$svc_port/ready" 2>/dev/null || check_ok=0
+    done
+    if ((check_ok)) && [[ -n $verify_url ]]; then
+      dc exec -T nginx curl -fsS -o /dev/null -m 2 "$verify_url" 2>/dev/null || check_ok=0
+    fi
+    ((check_ok)) && break
+    sleep 0.5
+  done
+  if ((check_ok == 0)); then
+    log "ROLLBACK: the check after the switch failed${verify_url:+ ($verify_url)}; restoring nginx's previous config"
+    if ! dc exec -T nginx /usr/local/bin/edge-switch --rollback; then
+      log "ROLLBACK FAILED: nginx may still send traffic to ${names[*]}; leaving them running"
+      exit 6
+    fi
+    sleep "$drain_seconds"
+    for n in "${names[@]}"; do docker stop -t "$stop_timeout" "$n" >/dev/null; docker rm -f "$n" >/dev/null; done
+    exit 5
   fi
   echo "$new" >"$colour_file"
   log "nginx now sends $svc_name traffic to ${names[*]}; draining for ${drain_seconds}s"

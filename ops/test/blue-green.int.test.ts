@@ -37,7 +37,7 @@ interface DeployResult {
 
 /** Runs scripts/deploy-blue-green.sh --local for `service` (a separate process: load goes on meanwhile). */
 function deploy(
-  service: 'chat' | 'user',
+  service: 'chat' | 'user' | 'notify',
   startCmd: string,
   extra: string[] = [],
 ): Promise<DeployResult> {
@@ -300,6 +300,48 @@ describe('blue-green deploy (scripts/deploy-blue-green.sh --local, real nginx)',
     expect(Date.now() - started).toBeLessThan(30_000);
     const after = await request(nginx.port, '/api/chat/ping');
     expect(JSON.parse(after.text)).toMatchObject({ colour: 'green' });
+  });
+
+  it('when the switch fails after nginx reloaded (the check through nginx fails), then nginx gets its previous config back before the new colour stops: the old colour keeps serving, zero failed requests', async () => {
+    const greenPids = recordedPids();
+    const confBefore = readFileSync(nginx.confPath, 'utf8');
+    const load = startLoad('/api/chat/ping');
+    await waitFor(() => load.stats.ok >= 50, 20_000, 'load before the failing deploy');
+    const result = await deploy('chat', `FAIL_VERIFY=1 exec node ${COLOUR_SERVER}`, [
+      '--verify-url',
+      `http://127.0.0.1:${nginx.port}/api/chat/verify`,
+    ]);
+    const servedDuringDeploy = load.stats.ok;
+    await waitFor(() => load.stats.ok > servedDuringDeploy + 50, 20_000, 'load after the rollback');
+    const stats = await load.stop();
+
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain('restoring nginx');
+    // nginx is back on green before blue is stopped.
+    expect(result.stderr).toMatch(/restoring nginx[^]*serves its previous config[^]*stopping it/);
+    expect(stats.failures).toEqual([]);
+    expect(stats.colours.slice(-50).every((c) => c === 'green')).toBe(true);
+    expect(readFileSync(nginx.confPath, 'utf8')).toBe(confBefore);
+    expect(readFileSync(path.join(stateDir, 'chat.colour'), 'utf8').trim()).toBe('green');
+    expect(recordedPids().sort()).toEqual(greenPids.sort());
+    expect(greenPids.every(alive)).toBe(true);
+    for (const p of ports.blue)
+      await expect(request(p, '/health', { timeoutMs: 1000 })).rejects.toThrow();
+  });
+
+  it('when the first deploy of a service fails its check after the switch, then nginx points at the upstream it had before, not at a stopped colour', async () => {
+    const result = await deploy('notify', `FAIL_VERIFY=1 exec node ${COLOUR_SERVER}`, [
+      '--verify-url',
+      `http://127.0.0.1:${nginx.port}/api/notifications/verify`,
+    ]);
+    expect(result.code, result.stderr).toBe(5);
+    const res = await request(nginx.port, '/api/notifications/ping');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ service: 'notification-service' });
+    expect(existsSync(path.join(stateDir, 'notify.colour'))).toBe(false);
+    expect(existsSync(path.join(stateDir, 'upstreams/NOTIFY_UPSTREAM'))).toBe(false);
+    for (const p of ports.blue)
+      await expect(request(p, '/health', { timeoutMs: 1000 })).rejects.toThrow();
   });
 
   it('when another service is deployed later, then the chat upstream switched earlier is kept', async () => {

@@ -33,6 +33,7 @@ let initialPid: number;
 
 function deployCompose(
   extraEnv: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<{ code: number | null; stderr: string }> {
   const args = [
     path.join(REPO_ROOT, 'scripts/deploy-blue-green.sh'),
@@ -47,6 +48,7 @@ function deployCompose(
     '1',
     '--stop-timeout',
     '5',
+    ...extraArgs,
     '--',
     '-f',
     'docker-compose.yml',
@@ -247,6 +249,25 @@ describe('deploy-blue-green.sh --compose (Docker CLI emulated, real nginx and ed
     expect(broken.failed).toEqual([]);
     expect(new Set(broken.colours)).toEqual(new Set(['cipherchat-user-service-green-1']));
     expect(containers()).toEqual(['cipherchat-user-service-green-1']);
+    expect(readFileSync(path.join(base, 'deploy-state/user.colour'), 'utf8').trim()).toBe('green');
+  });
+
+  it('when the check through nginx fails after the switch, then edge-switch restores the previous config before the new colour is removed, with no failed request', async () => {
+    const upstreamsBefore = readFileSync(path.join(nginx.runDir, 'upstreams.env'), 'utf8');
+    const confBefore = readFileSync(path.join(nginx.runDir, 'nginx.conf'), 'utf8');
+    const failing = await underLoad(() =>
+      deployCompose({ FAKE_FAIL_VERIFY: '1' }, [
+        '--verify-url',
+        `http://127.0.0.1:${nginx.port}/api/user/verify`,
+      ]),
+    );
+    expect(failing.result.code, failing.result.stderr).toBe(5);
+    expect(failing.result.stderr).toContain('previous config restored');
+    expect(failing.failed).toEqual([]);
+    expect(failing.colours.at(-1)).toBe('cipherchat-user-service-green-1');
+    expect(containers()).toEqual(['cipherchat-user-service-green-1']);
+    expect(readFileSync(path.join(nginx.runDir, 'upstreams.env'), 'utf8')).toBe(upstreamsBefore);
+    expect(readFileSync(path.join(nginx.runDir, 'nginx.conf'), 'utf8')).toBe(confBefore);
     expect(readFileSync(path.join(base, 'deploy-state/user.colour'), 'utf8').trim()).toBe('green');
   });
 });
