@@ -170,6 +170,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private socket: SocketClient | undefined;
   private readonly conversations = new Map<string, Conversation>();
   private readonly incoming = new KeyedSerialQueue();
+  /** Serialises session building per contact (see {@link ensureSessions}). */
+  private readonly sessionBuilds = new KeyedSerialQueue();
   private readonly pendingUntrusted = new Map<string, IncomingEnvelope[]>();
   private seen: string[] = [];
   private maintenance: ReturnType<typeof setInterval> | undefined;
@@ -920,7 +922,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       if (userId === me) devices = devices.filter((d) => d !== this.cachedDeviceId);
       if (devices.length === 0 && userId !== me) {
         try {
-          await this.fetchBundles(userId);
+          await this.ensureSessions(userId);
         } catch (err) {
           // A member who has no device with keys yet cannot receive; the server agrees
           // (only keyed devices are expected), so send to the others.
@@ -931,6 +933,23 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       for (const deviceId of devices) out.push({ userId, deviceId });
     }
     return out;
+  }
+
+  /**
+   * Builds sessions with those of a user's devices that have none yet (any device when
+   * `devices` is omitted and there is no session at all). Concurrent sends (a message, its
+   * typing and receipt messages) share the work: calls for one user run one at a time and each
+   * re-checks, so a device gets one new session, and costs one one-time prekey, however many
+   * sends need it. Existing sessions are never dropped here: one a concurrent send has just
+   * built may carry its first message, and the peer answers on that session.
+   */
+  private async ensureSessions(userId: string, devices?: number[]): Promise<void> {
+    const s = this.requireSession();
+    await this.sessionBuilds.run(userId, async () => {
+      const have = new Set(await s.protocol.sessionDevices(userId));
+      if (devices ? devices.every((d) => have.has(d)) : have.size > 0) return;
+      await this.fetchBundles(userId, devices?.filter((d) => !have.has(d)));
+    });
   }
 
   /**
@@ -969,7 +988,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       const targets = await this.targetDevices(members);
       const envelopes: OutgoingEnvelope[] = [];
       for (const t of targets) {
-        const c = await s.protocol.encrypt(t.userId, t.deviceId, bytes);
+        let c: Awaited<ReturnType<SignalProtocol['encrypt']>>;
+        try {
+          c = await s.protocol.encrypt(t.userId, t.deviceId, bytes);
+        } catch (err) {
+          // Dropped since the targets were listed (a concurrent send learnt the device was
+          // removed): leave it out; the server names it as missing if it is still expected.
+          if (err instanceof ProtocolError && err.code === 'no_session') continue;
+          throw err;
+        }
         envelopes.push({ userId: t.userId, deviceId: t.deviceId, type: c.type, body: toBase64(c.body) });
       }
       try {
@@ -996,11 +1023,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
           if (m.userId === s.user.id && m.deviceId === this.cachedDeviceId) continue;
           missingByUser.set(m.userId, [...(missingByUser.get(m.userId) ?? []), m.deviceId]);
         }
-        for (const [userId, devices] of missingByUser) {
-          // A session may exist but be unknown to the server (device re-registered): rebuild.
-          for (const d of devices) await s.protocol.deleteSession(userId, d);
-          await this.fetchBundles(userId, devices);
-        }
+        // A missing device is one this attempt did not address; a concurrent send may have built
+        // its session meanwhile, which the next attempt then uses.
+        for (const [userId, devices] of missingByUser) await this.ensureSessions(userId, devices);
         if (err.stale.extra.length === 0 && missingByUser.size === 0) throw err;
       }
     }
