@@ -176,7 +176,7 @@ interface PageTrace {
   pending: Map<string, { what: string; since: number }>;
   log: string[];
 }
-const traces = new WeakMap<Page, PageTrace>();
+const traces = new Map<Page, PageTrace>();
 
 /** Records a page's unfinished requests and its last console lines and request failures. */
 function trace(page: Page): void {
@@ -209,6 +209,7 @@ function trace(page: Page): void {
     if (msg.type() === 'error' || msg.type() === 'warning') note(`console.${msg.type()}: ${msg.text()}`);
   });
   page.on('pageerror', (err) => note(`page error: ${err.stack ?? err.message}`));
+  page.on('close', () => traces.delete(page));
   page.on('websocket', (ws) => {
     note(`websocket open ${ws.url()}`);
     ws.on('close', () => note(`websocket closed ${ws.url()}`));
@@ -230,9 +231,14 @@ export async function diagnose(page: Page): Promise<string> {
   const pending = [...(t?.pending.values() ?? [])]
     .filter((r) => !r.what.includes('/socket.io/'))
     .map((r) => `  ${r.what} (${Math.round((now - r.since) / 1000)} s)`);
+  const outgoing = await page
+    .locator('li.message-out')
+    .evaluateAll((els) => els.slice(-3).map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()))
+    .catch(() => []);
   return [
     `url: ${page.url()}`,
     `alerts: ${JSON.stringify(alerts)}`,
+    `last sent messages: ${JSON.stringify(outgoing)}`,
     `unfinished requests:${pending.length ? `\n${pending.join('\n')}` : ' none'}`,
     `recent trouble:${t?.log.length ? `\n  ${t.log.join('\n  ')}` : ' none'}`,
   ].join('\n');
@@ -345,7 +351,16 @@ export async function seeMessage(
   direction: 'in' | 'out' = 'in',
 ): Promise<Locator> {
   const m = page.locator(`li.message-${direction}`, { hasText: text });
-  await m.waitFor();
+  try {
+    await m.waitFor();
+  } catch (err) {
+    const others = await Promise.all(
+      [...traces.keys()].filter((p) => p !== page).map(async (p, i) => `--- other page ${i + 1}\n${await diagnose(p)}`),
+    );
+    throw new Error(`the message "${text}" (${direction}) did not show\n${await diagnose(page)}\n${others.join('\n')}`, {
+      cause: err,
+    });
+  }
   return m;
 }
 
