@@ -66,6 +66,36 @@ function openSocket(
 }
 
 describe('dev nginx config (real Debian nginx)', () => {
+  it('when a client sends its own X-Forwarded-For and X-Real-IP, then the upstreams see only the address nginx saw', async () => {
+    const forged = {
+      'x-forwarded-for': '203.0.113.7, 10.0.0.1',
+      'x-real-ip': '203.0.113.8',
+    };
+    const api = await request(nginx.port, '/api/user/auth/login/start', {
+      method: 'POST',
+      headers: { ...forged, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(api.status).toBe(200);
+    const seenByUser = user.seen.at(-1)!;
+    expect(seenByUser.url).toBe('/api/user/auth/login/start');
+    expect(seenByUser.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seenByUser.headers['x-real-ip']).toBe('127.0.0.1');
+    // Socket.IO's location sets its own headers (Upgrade): it must not fall back to passing
+    // the client's, nor drop the client address.
+    const before = chatA.seen.length + chatB.seen.length;
+    const polling = await request(nginx.port, '/socket.io/?EIO=4&transport=polling', {
+      headers: forged,
+    });
+    expect(polling.status).toBe(200);
+    const seenByChat = [...chatA.seen, ...chatB.seen].slice(before).at(-1)!;
+    expect(seenByChat.url).toContain('/socket.io/');
+    expect(seenByChat.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seenByChat.headers['x-real-ip']).toBe('127.0.0.1');
+    expect(seenByChat.headers.host).toBe('127.0.0.1');
+    expect(seenByChat.headers['x-request-id']).toMatch(/\S/);
+  });
+
   it('when API paths are requested, then each reaches its own service with the full prefix kept', async () => {
     const cases: Array<[string, string]> = [
       ['/api/user/me', 'user-service'],

@@ -285,6 +285,18 @@ describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', (
     });
   }
 
+  it('when a client forges X-Forwarded-For, then user-service sees only the address nginx saw', async () => {
+    const res = await request(nginx.port, '/api/user/users?query=ann', {
+      ...tls,
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-real-ip': '203.0.113.8' },
+    });
+    expect(res.status).toBe(200);
+    const seen = user.seen.at(-1)!;
+    expect(seen.url).toBe('/api/user/users?query=ann');
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers['x-real-ip']).toBe('127.0.0.1');
+  });
+
   it('when served over TLS, then HSTS is set, the CSP allows only wss, and plain HTTP redirects to HTTPS', async () => {
     const res = await request(nginx.port, '/', tls);
     expect(res.status).toBe(200);
@@ -292,6 +304,14 @@ describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', (
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('ws://');
+    expect(csp).toContain("connect-src 'self' wss://localhost;");
+    // The client's Host header never reaches the policy.
+    const forgedHost = await request(nginx.port, '/', {
+      ...tls,
+      headers: { host: 'evil.example' },
+    });
+    expect(String(forgedHost.headers['content-security-policy'])).not.toContain('evil.example');
+    expect(String(forgedHost.headers['content-security-policy'])).toContain('wss://localhost;');
     const redirect = await request(httpPort, '/api/user/me?x=1', {
       headers: { host: 'chat.example.org' },
     });
