@@ -38,6 +38,7 @@ import { devicesRouter } from './http/devices.routes.js';
 import { backupRouter } from './http/backup.routes.js';
 import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
+import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
 import { attachRealtime, type Realtime } from './realtime/gateway.js';
 import { consumeUserDeleted } from './events/user-deleted.handler.js';
 import { startRetentionJob, type Job } from './jobs/retention.job.js';
@@ -181,6 +182,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     next();
   });
   api.use(requireAuth(ctx.verifyToken));
+  api.use(refuseDeletedAccounts(ctx));
   api.use(requireSameOrigin(config.ALLOWED_ORIGINS));
   api.use(async (req, _res, next) => {
     // bundle fetches have their own per-requester and per-target limits

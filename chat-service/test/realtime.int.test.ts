@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
-import { api, connect, createTestEnv, createUser, fakeBody, nextEvent, request, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, fakeBody, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -158,21 +159,51 @@ describe('bus events', () => {
 });
 
 describe('user.deleted.v1', () => {
-  it("when a user is deleted, then their devices, keys, backup, mailboxes and memberships are gone and they can't be re-added", async () => {
+  /** Publishes `user.deleted.v1` (with the given envelope id) and waits until one of the instances (they share the queue) handled it. */
+  async function deleteUser(userId: string, eventId: string, expected: 'ack' | 'duplicate' = 'ack') {
+    const waits = [a, b].map((i) => waitForConsumed(i.app.bus, i.app.userDeletedQueue, 1, (e) => e.type === 'user.deleted.v1' && e.eventId === eventId));
+    for (const w of waits) w.catch(() => undefined); // only one of them sees it
+    await probe.publish([{ id: eventId, type: 'user.deleted.v1', occurredAt: new Date().toISOString(), aggregateId: userId, payload: { userId } }]);
+    const [result] = await Promise.any(waits);
+    expect(result?.result).toBe(expected);
+  }
+
+  it("when a user is deleted, then everything chat-service held about them is gone, their sockets are dropped, they can't be re-added, and a redelivery changes nothing", async () => {
     const gone = await createUser(a, env.mint, 2);
     const friend = await createUser(a, env.mint);
     await api(a.url, gone.token, 'PUT', '/backup', { version: 1, blob: fakeBody() });
     const g = await api(a.url, gone.token, 'POST', '/conversations', { kind: 'group', memberIds: [friend.userId], title: 'g' });
+    // an identity change (identity_changes row) and an attachment (row and file)
+    const identity = await api(a.url, gone.token, 'PUT', `/devices/${gone.deviceIds[0]}/keys`, new SignalIdentity().upload(1));
+    expect(identity.body.identityChanged).toBe(true);
+    const up = await fetch(`${a.url}/api/chat/attachments?conversationId=${g.body.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gone.token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.from('opaque attachment'),
+    });
+    expect(up.status).toBe(201);
+    const attachmentId = ((await up.json()) as { id: string }).id;
+    expect(await readdir(env.attachmentsDir)).toContain(attachmentId);
     const sf = await connect(a.url, friend.token, friend.deviceId);
     await request(sf, 'message:send', {
       conversationId: g.body.id,
       clientMessageId: 'to-gone',
-      envelopes: gone.deviceIds.map((d) => ({ userId: gone.userId, deviceId: d, type: 1, body: fakeBody() })),
+      envelopes: [{ userId: gone.userId, deviceId: gone.deviceIds[0] as number, type: 1, body: fakeBody() }],
     });
-    const handled = waitForConsumed(a.app.bus, a.app.userDeletedQueue, 1, (e) => e.type === 'user.deleted.v1');
-    await probe.publish([{ id: randomUUID(), type: 'user.deleted.v1', occurredAt: new Date().toISOString(), aggregateId: gone.userId, payload: { userId: gone.userId } }]);
-    const [result] = await handled;
-    expect(result?.result).toBe('ack');
+    // the deleted user's own sockets, on both processes; one sends (a dedupe row)
+    const s1 = await connect(a.url, gone.token, gone.deviceIds[0] as number);
+    const s2 = await connect(b.url, gone.token, gone.deviceIds[1] as number);
+    const sent = await request(s1, 'message:send', {
+      conversationId: g.body.id,
+      clientMessageId: 'from-gone',
+      envelopes: [{ userId: friend.userId, deviceId: friend.deviceId, type: 1, body: fakeBody() }],
+    });
+    expect(sent.ok).toBe(true);
+    const dropped = Promise.all([nextEvent(s1, 'disconnect'), nextEvent(s2, 'disconnect')]);
+
+    const eventId = randomUUID();
+    await deleteUser(gone.userId, eventId);
+    expect(await dropped).toEqual(['io server disconnect', 'io server disconnect']);
     const count = async (sql: string) => (await a.app.ds.query(sql, [gone.userId]))[0].n;
     expect(await count(`SELECT count(*)::int AS n FROM chat.devices WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.one_time_prekeys WHERE user_id = $1`)).toBe(0);
@@ -180,9 +211,46 @@ describe('user.deleted.v1', () => {
     expect(await count(`SELECT count(*)::int AS n FROM chat.backups WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.mailbox WHERE recipient_user = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.identity_changes WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.attachments WHERE owner_user = $1`)).toBe(0);
+    expect(await readdir(env.attachmentsDir)).not.toContain(attachmentId);
     const conv = await api(a.url, friend.token, 'GET', `/conversations/${g.body.id}`);
     expect(conv.body.members).toEqual([expect.objectContaining({ userId: friend.userId, role: 'owner' })]);
     expect((await api(a.url, friend.token, 'POST', `/conversations/${g.body.id}/members`, { userIds: [gone.userId] })).status).toBe(422);
+
+    // Redelivery of the same envelope (same id) is not applied again (inbox): a row the
+    // handler would delete survives it.
+    await a.app.ds.query(
+      `INSERT INTO chat.identity_changes (user_id, old_identity_key, new_identity_key, device_id) VALUES ($1, '\\x05', '\\x05', 1)`,
+      [gone.userId],
+    );
+    await deleteUser(gone.userId, eventId, 'duplicate');
+    expect(await count(`SELECT count(*)::int AS n FROM chat.identity_changes WHERE user_id = $1`)).toBe(1);
+    expect((await a.app.ds.query(`SELECT count(*)::int AS n FROM chat.inbox WHERE id = $1`, [eventId]))[0].n).toBe(1);
     sf.close();
+  });
+
+  it('when a deleted user still holds a valid access token, then REST and socket refuse it with account_deleted and no row comes back', async () => {
+    const gone = await createUser(a, env.mint);
+    const friend = await createUser(a, env.mint);
+    await deleteUser(gone.userId, randomUUID());
+    for (const [method, path, body] of [
+      ['POST', '/devices', { name: 'back again' }],
+      ['PUT', '/backup', { version: 1, blob: fakeBody() }],
+      ['POST', '/conversations', { kind: 'direct', memberIds: [friend.userId] }],
+      ['GET', '/conversations', undefined],
+    ] as const) {
+      const r = await api(b.url, gone.token, method, path, body);
+      expect({ path, status: r.status, code: r.body?.error?.code }).toEqual({ path, status: 401, code: 'account_deleted' });
+    }
+    await expect(connect(a.url, gone.token, gone.deviceId)).rejects.toMatchObject({ data: { code: 'account_deleted' } });
+    const count = async (sql: string) => (await a.app.ds.query(sql, [gone.userId]))[0].n;
+    expect(await count(`SELECT count(*)::int AS n FROM chat.accounts WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.devices WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.backups WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`)).toBe(0);
+    // the friend is unaffected
+    expect((await api(b.url, friend.token, 'GET', '/conversations')).status).toBe(200);
   });
 });

@@ -19,6 +19,7 @@ import { deviceRoom, userRoom, type ChatContext } from '../context.js';
 import { deviceExists } from '../store/device.repository.js';
 import { contactsOf, memberIds, sharedWith } from '../store/conversation.repository.js';
 import { readMailbox } from '../store/mailbox.repository.js';
+import { isDeletedUser } from '../store/user-data.repository.js';
 import { consumeOrThrow } from '../rate-limits.js';
 import { ackEnvelopes, sendMessage } from './message.handlers.js';
 import { Presence } from './presence.js';
@@ -137,6 +138,8 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
         const code = err instanceof UnauthorizedError && err.code === 'token_expired' ? 'token_expired' : 'unauthorized';
         return next(refuse(code, code === 'token_expired' ? 'access token expired' : 'invalid access token'));
       }
+      // a token outlives its deleted account by up to 15 minutes
+      if (await isDeletedUser(ctx.ds.manager, claims.userId)) return next(refuse('account_deleted', 'this account was deleted'));
       if (!(await deviceExists(ctx.ds.manager, claims.userId, auth.data.deviceId))) {
         return next(refuse('unknown_device', 'this device is not registered for the account'));
       }

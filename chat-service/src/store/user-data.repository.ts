@@ -21,3 +21,16 @@ export async function forgetUser(m: EntityManager, userId: string): Promise<void
   const convs = (await q(m, `SELECT conversation_id FROM chat.conversation_members WHERE user_id = $1`, [userId])) as { conversation_id: string }[];
   for (const c of convs) await removeMember(m, c.conversation_id, userId);
 }
+
+/**
+ * Whether `user.deleted.v1` was received for this id (one primary-key lookup). Checked on every
+ * authenticated request and handshake: an access token stays valid for up to 15 minutes after
+ * the account is deleted, and must not bring the account back.
+ * @param m manager
+ * @param userId the caller
+ * @returns true when the user was deleted
+ */
+export async function isDeletedUser(m: EntityManager, userId: string): Promise<boolean> {
+  const rows = await q(m, `SELECT 1 FROM chat.deleted_users WHERE user_id = $1`, [userId]);
+  return rows.length > 0;
+}

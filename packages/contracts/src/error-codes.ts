@@ -24,6 +24,7 @@ export const ErrorCode = z.enum([
   'account_locked',
   'not_member',
   'unknown_device',
+  'account_deleted',
   'internal_error',
   'unavailable',
 ]);

@@ -10,7 +10,7 @@ import { z } from 'zod';
  */
 
 /** Why a handshake was refused (`connect_error` → `err.data.code`). */
-export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'origin_not_allowed', 'unavailable']);
+export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'account_deleted', 'origin_not_allowed', 'unavailable']);
 export type HandshakeErrorCode = z.infer<typeof HandshakeErrorCode>;
 
 /** Handshake `auth` object. */
