@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@cipherchat/service-kit';
 import { MessageWriter, storeMessages, type Queryable, type StoreMessageInput } from '../src/store/message.writer.js';
 import { ackMessagesBatch } from '../src/store/mailbox.repository.js';
-import { createTestEnv, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, fakeBody, request, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -32,6 +32,17 @@ function message(sender: string, clientMessageId: string, recipients: string[]):
   };
 }
 
+/** Makes each message's sender and recipients members of its conversation (the writer checks membership). */
+async function seedMembers(...msgs: StoreMessageInput[]): Promise<void> {
+  const convs = [...new Set(msgs.map((x) => x.conversationId))];
+  await inst.app.ds.query(`INSERT INTO chat.conversations (id, kind, created_by) SELECT c, 'group', c FROM unnest($1::uuid[]) AS c ON CONFLICT DO NOTHING`, [convs]);
+  const pairs = msgs.flatMap((x) => [x.senderUserId, ...x.envelopes.map((e) => e.userId)].map((u) => [x.conversationId, u] as const));
+  await inst.app.ds.query(
+    `INSERT INTO chat.conversation_members (conversation_id, user_id, role) SELECT c, u, 'member' FROM unnest($1::uuid[], $2::uuid[]) AS x(c, u) ON CONFLICT DO NOTHING`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+}
+
 describe('batched message writes', () => {
   it('when one batch holds the same (sender, clientMessageId) twice, then only the first is stored with its envelopes', async () => {
     const sender = randomUUID();
@@ -39,8 +50,9 @@ describe('batched message writes', () => {
     const first = message(sender, 'same', r);
     const second = message(sender, 'same', r);
     const other = message(sender, 'other', r);
+    await seedMembers(first, second, other);
     const stored = await storeMessages(pool, [first, second, other]);
-    expect(stored).toEqual(new Set([first.messageId, other.messageId]));
+    expect(stored).toEqual({ stored: new Set([first.messageId, other.messageId]), refused: new Set() });
     const rows = await inst.app.ds.query(`SELECT message_id, count(*)::int AS n FROM chat.mailbox WHERE sender_user = $1 GROUP BY message_id`, [sender]);
     expect(rows).toHaveLength(2);
     expect(rows.every((x: { n: number }) => x.n === 2)).toBe(true);
@@ -50,12 +62,94 @@ describe('batched message writes', () => {
     const writer = new MessageWriter(pool, createLogger('test', 'silent'), { concurrency: 1, maxMessages: 50, maxEnvelopes: 500 });
     const sender = randomUUID();
     const inputs = Array.from({ length: 300 }, (_, i) => message(sender, `w${i}`, [randomUUID()]));
+    await seedMembers(...inputs);
     const results = await Promise.all(inputs.map((x) => writer.write(x)));
-    expect(results.every(Boolean)).toBe(true);
+    expect(results.every((r) => r === 'stored')).toBe(true);
     const rows = await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`, [sender]);
     expect(rows[0].n).toBe(300);
-    // a resend of an already stored id resolves false (duplicate)
-    expect(await writer.write({ ...message(sender, 'w0', [randomUUID()]) })).toBe(false);
+    // a resend of an already stored id resolves as a duplicate
+    const resend = message(sender, 'w0', [randomUUID()]);
+    await seedMembers(resend);
+    expect(await writer.write(resend)).toBe('duplicate');
+  });
+});
+
+describe('membership rechecked by the write', () => {
+  it('when a batch holds a message to someone who is no longer a member, then only that message is refused and nothing of it is stored', async () => {
+    const sender = randomUUID();
+    const stays = randomUUID();
+    const removed = randomUUID();
+    const good = message(sender, 'good', [stays]);
+    const late = message(sender, 'late', [stays, removed]);
+    await seedMembers(good, late);
+    await inst.app.ds.query(`DELETE FROM chat.conversation_members WHERE conversation_id = $1 AND user_id = $2`, [late.conversationId, removed]);
+    const out = await storeMessages(pool, [good, late]);
+    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([late.messageId]) });
+    const rows = await inst.app.ds.query(`SELECT message_id FROM chat.mailbox WHERE sender_user = $1`, [sender]);
+    expect(rows).toEqual([{ message_id: good.messageId }]);
+    // no dedupe row either: the same clientMessageId can be sent again with the right devices
+    const again = { ...message(sender, 'late', [stays]), conversationId: late.conversationId };
+    expect(await storeMessages(pool, [again])).toEqual({ stored: new Set([again.messageId]), refused: new Set() });
+  });
+
+  /**
+   * Runs `change` after the send's checks passed and before its write (deterministic: the
+   * writer is wrapped so the change commits first), then restores the writer.
+   */
+  async function betweenChecksAndWrite<T>(change: () => Promise<unknown>, send: () => Promise<T>): Promise<T> {
+    const writer = inst.app.ctx.writer;
+    const original = writer.write.bind(writer);
+    writer.write = async (input) => {
+      await change();
+      return original(input);
+    };
+    try {
+      return await send();
+    } finally {
+      writer.write = original;
+    }
+  }
+
+  it('when a recipient is removed between the checks and the write, then the send answers stale_devices and they get no envelope', async () => {
+    const owner = await createUser(inst, env.mint);
+    const bob = await createUser(inst, env.mint);
+    const carol = await createUser(inst, env.mint);
+    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId, carol.userId], title: 'race' });
+    const so = await connect(inst.url, owner.token, owner.deviceId);
+    const envelopes = [bob, carol].map((u) => ({ userId: u.userId, deviceId: u.deviceId, type: 1, body: fakeBody() }));
+    const ack = await betweenChecksAndWrite(
+      async () => expect((await api(inst.url, owner.token, 'DELETE', `/conversations/${g.body.id}/members/${carol.userId}`)).status).toBe(204),
+      () => request(so, 'message:send', { conversationId: g.body.id, clientMessageId: 'race-1', envelopes }),
+    );
+    expect(ack).toMatchObject({ ok: false, error: { code: 'stale_devices', details: { missing: [], extra: [{ userId: carol.userId, deviceId: carol.deviceId }] } } });
+    const stored = await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.mailbox WHERE conversation_id = $1`, [g.body.id]);
+    expect(stored[0].n).toBe(0);
+    // the client drops Carol's device and resends under the same clientMessageId
+    const resent = await request(so, 'message:send', { conversationId: g.body.id, clientMessageId: 'race-1', envelopes: envelopes.slice(0, 1) });
+    expect(resent).toMatchObject({ ok: true, data: { messageId: expect.any(String) } });
+    const rows = await inst.app.ds.query(`SELECT recipient_user FROM chat.mailbox WHERE conversation_id = $1`, [g.body.id]);
+    expect(rows).toEqual([{ recipient_user: bob.userId }]);
+    so.close();
+  });
+
+  it('when the sender leaves between the checks and the write, then the send answers not_member and nothing is stored', async () => {
+    const owner = await createUser(inst, env.mint);
+    const bob = await createUser(inst, env.mint);
+    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId], title: 'race' });
+    const sb = await connect(inst.url, bob.token, bob.deviceId);
+    const ack = await betweenChecksAndWrite(
+      async () => expect((await api(inst.url, bob.token, 'DELETE', `/conversations/${g.body.id}/members/${bob.userId}`)).status).toBe(204),
+      () =>
+        request(sb, 'message:send', {
+          conversationId: g.body.id,
+          clientMessageId: 'race-2',
+          envelopes: [{ userId: owner.userId, deviceId: owner.deviceId, type: 1, body: fakeBody() }],
+        }),
+    );
+    expect(ack).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    const stored = await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.mailbox WHERE conversation_id = $1`, [g.body.id]);
+    expect(stored[0].n).toBe(0);
+    sb.close();
   });
 });
 
@@ -70,6 +164,7 @@ describe('batched acks', () => {
       { userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') },
       { userId: carol, deviceId: 1, type: 1, body: Buffer.from('x') },
     ];
+    await seedMembers(msg);
     await storeMessages(pool, [msg]);
     const drained = (u: string) => ({ id: randomUUID(), payload: JSON.stringify({ userId: u, at: new Date().toISOString() }) });
     const out = await ackMessagesBatch(pool, [

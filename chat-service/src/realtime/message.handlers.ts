@@ -8,7 +8,7 @@ import {
 import { AppError, ConflictError, ValidationError } from '@cipherchat/service-kit';
 import type { ChatContext } from '../context.js';
 import { diffDeviceSet, duplicateAddresses } from '../domain/device-set.js';
-import { loadSendContext } from '../store/mailbox.repository.js';
+import { loadSendContext, type SendContext } from '../store/mailbox.repository.js';
 import type { Presence } from './presence.js';
 
 /** Who is sending: taken from the verified handshake, never from the payload. */
@@ -68,18 +68,9 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
       return new Map<string, Set<number>>();
     }),
   ]);
-  if (sc.existing) return duplicateResult(sc.existing, p.conversationId);
-  // Same answer for "no such conversation" and "not yours": existence is not revealed.
-  if (!sc.isMember) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
-
   const given = p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId }));
-  const dups = duplicateAddresses(given);
-  if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
-  const expected = sc.devices.filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId));
-  const diff = diffDeviceSet(expected, given);
-  if (diff.missing.length > 0 || diff.extra.length > 0) {
-    throw new ConflictError('the device list is out of date: fetch bundles for missing devices, drop extra ones', 'stale_devices', diff);
-  }
+  const refusal = checkSend(sc, sender, p.conversationId, given);
+  if (refusal) return refusal;
 
   await turn?.wait;
   // Time taken after the turn: a socket's messages to a conversation get non-decreasing
@@ -113,12 +104,21 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
     queuedUsers: offline,
   });
   turn?.done(); // the writer keeps the order from here (same conversation, same FIFO lane)
-  const stored = await writing;
-  if (!stored) {
+  const outcome = await writing;
+  if (outcome === 'duplicate') {
     // A concurrent resend with the same clientMessageId won the race: answer with its id.
     const again = await loadSendContext(ctx.ds.manager, sender.userId, p.clientMessageId, p.conversationId);
     if (!again.existing) throw new Error('dedupe row vanished');
     return duplicateResult(again.existing, p.conversationId);
+  }
+  if (outcome === 'refused') {
+    // A membership changed between the checks and the write, which stored nothing: answer
+    // as the checks would now (not_member, or stale_devices naming the removed member's devices).
+    const again = await loadSendContext(ctx.ds.manager, sender.userId, p.clientMessageId, p.conversationId);
+    const refusal = checkSend(again, sender, p.conversationId, given);
+    if (refusal) return refusal;
+    // changed back in between (removed and re-added): still not stored, so the client resends
+    throw new ConflictError('the conversation changed while sending: fetch the device list and send again', 'stale_devices', { missing: [], extra: [] });
   }
   if (queuedEvents.length > 0) ctx.kickOutbox();
   // Deliver to every addressed device's room, online or not: a device that is connecting
@@ -135,6 +135,31 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
     });
   }
   return { messageId, serverTimestamp: queuedAt };
+}
+
+/**
+ * The checks before storing: dedupe (returns the original result), membership, and the device
+ * set (every keyed device of every other member and the sender's other keyed devices).
+ * @returns the duplicate's result, or undefined when the send may be stored
+ * @throws {AppError} `not_member`, `stale_devices`, `validation_error`, `conflict`
+ */
+function checkSend(
+  sc: SendContext,
+  sender: SenderIdentity,
+  conversationId: string,
+  given: { userId: string; deviceId: number }[],
+): MessageSendResult | undefined {
+  if (sc.existing) return duplicateResult(sc.existing, conversationId);
+  // Same answer for "no such conversation" and "not yours": existence is not revealed.
+  if (!sc.isMember) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
+  const dups = duplicateAddresses(given);
+  if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
+  const expected = sc.devices.filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId));
+  const diff = diffDeviceSet(expected, given);
+  if (diff.missing.length > 0 || diff.extra.length > 0) {
+    throw new ConflictError('the device list is out of date: fetch bundles for missing devices, drop extra ones', 'stale_devices', diff);
+  }
+  return undefined;
 }
 
 function duplicateResult(existing: { messageId: string; conversationId: string; serverTs: Date }, conversationId: string): MessageSendResult {

@@ -20,10 +20,30 @@ export interface StoreMessageInput {
   queuedUsers: string[];
 }
 
+/**
+ * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
+ * existed); `refused` (the sender or a recipient was no longer a member when it was written:
+ * it lost a race with a membership change and nothing of it was stored).
+ */
+export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
+
+/** Result of {@link storeMessages}. */
+export interface StoreResult {
+  /** Ids of the messages stored. */
+  stored: Set<string>;
+  /** Ids of the messages refused because a membership they relied on was gone. */
+  refused: Set<string>;
+}
+
 interface Pending {
   input: StoreMessageInput;
-  resolve: (stored: boolean) => void;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (err: unknown) => void;
+}
+
+function outcomeOf(r: StoreResult, messageId: string): WriteOutcome {
+  if (r.stored.has(messageId)) return 'stored';
+  return r.refused.has(messageId) ? 'refused' : 'duplicate';
 }
 
 /**
@@ -32,11 +52,18 @@ interface Pending {
  * insert from arrays), the outbox rows and the pending-digest marks. Mailbox and outbox rows
  * are gated on their message's dedupe insert, so a duplicate `(sender, clientMessageId)`
  * stores nothing.
+ *
+ * Membership is checked again here, in the same statement: the send's checks ran earlier, and
+ * a member removed since must not receive the envelope. A message is stored only if its sender
+ * and every recipient are still members; the membership rows it relies on are locked
+ * `FOR KEY SHARE`, so a concurrent removal either committed before (the message is refused) or
+ * waits for this commit (the envelope was sent while they were a member). Key-share locks do
+ * not conflict with each other or with role changes, only with the removal itself.
  * @param db pool
  * @param batch messages
- * @returns the ids of the messages that were stored (the others were duplicates)
+ * @returns the ids stored and the ids refused (every other one was a duplicate)
  */
-export async function storeMessages(db: Queryable, batch: readonly StoreMessageInput[]): Promise<Set<string>> {
+export async function storeMessages(db: Queryable, batch: readonly StoreMessageInput[]): Promise<StoreResult> {
   const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[] };
   const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], b: [] as Buffer[] };
   const o = { id: [] as string[], mid: [] as string[], p: [] as string[] };
@@ -63,9 +90,26 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     for (const u of x.queuedUsers) offline.add(u);
   }
   const res = await db.query(
-    `WITH ins AS (
-       INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
+    `WITH msg AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[])
+           AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
+     ), rcpt AS (
+       SELECT DISTINCT msg.message_id, msg.conversation_id, u.ru AS user_id
+         FROM unnest($7::uuid[], $8::uuid[]) AS u(mid, ru) JOIN msg ON msg.message_id = u.mid
+     ), mem AS (
+       -- every membership the batch relies on (senders and recipients), locked against removal
+       SELECT cm.conversation_id, cm.user_id FROM chat.conversation_members cm
+         JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
+           ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
+          FOR KEY SHARE OF cm
+     ), ok AS (
+       SELECT msg.* FROM msg
+        WHERE EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
+          AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
+                            AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
+     ), ins AS (
+       INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
+       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok
        ON CONFLICT (sender_user, client_message_id) DO NOTHING
        RETURNING message_id, conversation_id, sender_user, sender_device, server_ts
      ), box AS (
@@ -87,10 +131,14 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
         WHERE user_id = ANY($15::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
        RETURNING 1
      )
-     SELECT message_id FROM ins`,
+     SELECT message_id, true AS stored FROM ins
+     UNION ALL
+     SELECT message_id, false FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`,
     [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, e.mid, e.ru, e.rd, e.t, e.b, o.id, o.mid, o.p, [...offline].sort()],
   );
-  return new Set((res.rows as { message_id: string }[]).map((r) => r.message_id));
+  const out: StoreResult = { stored: new Set(), refused: new Set() };
+  for (const r of res.rows as { message_id: string; stored: boolean }[]) (r.stored ? out.stored : out.refused).add(r.message_id);
+  return out;
 }
 
 /** Tuning of {@link MessageWriter}. */
@@ -140,9 +188,9 @@ export class MessageWriter {
   /**
    * Queues a message for its lane's next batch (synchronously: call order is write order).
    * @param input the message
-   * @returns true when stored, false when (sender, clientMessageId) already existed
+   * @returns `stored`, `duplicate` ((sender, clientMessageId) already existed) or `refused` (a membership it relied on was gone)
    */
-  write(input: StoreMessageInput): Promise<boolean> {
+  write(input: StoreMessageInput): Promise<WriteOutcome> {
     const lane = this.lanes[laneOf(input.conversationId, this.lanes.length)] as Lane;
     return new Promise((resolve, reject) => {
       lane.queue.push({ input, resolve, reject });
@@ -173,7 +221,7 @@ export class MessageWriter {
         this.db,
         batch.map((p) => p.input),
       );
-      for (const p of batch) p.resolve(stored.has(p.input.messageId));
+      for (const p of batch) p.resolve(outcomeOf(stored, p.input.messageId));
     } catch (err) {
       if (batch.length === 1) {
         (batch[0] as Pending).reject(err);
@@ -184,7 +232,7 @@ export class MessageWriter {
       for (const p of batch) {
         try {
           const stored = await storeMessages(this.db, [p.input]);
-          p.resolve(stored.has(p.input.messageId));
+          p.resolve(outcomeOf(stored, p.input.messageId));
         } catch (e) {
           p.reject(e);
         }

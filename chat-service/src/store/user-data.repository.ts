@@ -13,13 +13,16 @@ import { removeMember } from './conversation.repository.js';
  */
 export async function forgetUser(m: EntityManager, userId: string): Promise<void> {
   await q(m, `INSERT INTO chat.deleted_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, [userId]);
+  // Memberships first: removing one waits for message writes holding it (FOR KEY SHARE, see
+  // storeMessages), so the mailbox delete below sees their envelopes, and the locks are taken
+  // in the writer's order (memberships, then accounts): no deadlock with a concurrent send.
+  const convs = (await q(m, `SELECT conversation_id FROM chat.conversation_members WHERE user_id = $1`, [userId])) as { conversation_id: string }[];
+  for (const c of convs) await removeMember(m, c.conversation_id, userId);
   await q(m, `DELETE FROM chat.mailbox WHERE recipient_user = $1`, [userId]);
   await q(m, `DELETE FROM chat.accounts WHERE user_id = $1`, [userId]); // cascades to devices and prekeys
   await q(m, `DELETE FROM chat.identity_changes WHERE user_id = $1`, [userId]);
   await q(m, `DELETE FROM chat.backups WHERE user_id = $1`, [userId]);
   await q(m, `DELETE FROM chat.messages WHERE sender_user = $1`, [userId]);
-  const convs = (await q(m, `SELECT conversation_id FROM chat.conversation_members WHERE user_id = $1`, [userId])) as { conversation_id: string }[];
-  for (const c of convs) await removeMember(m, c.conversation_id, userId);
 }
 
 /**
