@@ -244,4 +244,37 @@ describe('retention', () => {
     expect(left).toEqual([{ message_id: ids[1] }]);
     s.close();
   });
+
+  it('when expired envelopes span several batches, then each batch commits on its own', async () => {
+    const recipient = randomUUID();
+    // 5,001 expired envelopes: one full batch (5,000) and one more
+    await inst.app.ds.query(
+      `INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
+       SELECT gen_random_uuid(), $1, 1, gen_random_uuid(), gen_random_uuid(), 1, 1, '\\x00', now() - interval '40 days' FROM generate_series(1, 5001)`,
+      [recipient],
+    );
+    const count = async () => (await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.mailbox WHERE recipient_user = $1`, [recipient]))[0].n;
+    // Another transaction holds the newest of them: the second batch (oldest first) waits for it.
+    const pool = (inst.app.ds.driver as unknown as { master: import('pg').Pool }).master;
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM chat.mailbox WHERE seq = (SELECT max(seq) FROM chat.mailbox WHERE recipient_user = $1) FOR UPDATE`, [recipient]);
+      const [{ pid }] = (await holder.query(`SELECT pg_backend_pid() AS pid`)).rows;
+      const run = inst.app.retention.runOnce();
+      for (let i = 0; ; i++) {
+        const [blocked] = await inst.app.ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]);
+        if (blocked.n > 0) break;
+        if (i > 500) throw new Error('the retention job never reached the locked row');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // the first batch is committed and visible while the second one waits
+      expect(await count()).toBe(1);
+      await holder.query('ROLLBACK');
+      expect((await run).envelopes).toBeGreaterThanOrEqual(5001);
+    } finally {
+      holder.release();
+    }
+    expect(await count()).toBe(0);
+  });
 });

@@ -20,18 +20,27 @@ export function startRetentionJob(ctx: ChatContext): Job {
   let running: Promise<{ envelopes: number; attachments: number }> | undefined;
   const runOnce = () => {
     running ??= (async () => {
+      // A session-level advisory lock on one connection, and no surrounding transaction: every
+      // batch commits on its own (see expireMailbox), while the lock keeps other processes out
+      // for the whole run. If the connection dies, PostgreSQL drops the lock with it.
+      const runner = ctx.ds.createQueryRunner();
       try {
-        return await ctx.ds.transaction(async (m) => {
-          const [lock] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtext('chat:retention')) AS locked`)) as { locked: boolean }[];
-          if (!lock?.locked) return { envelopes: 0, attachments: 0 };
+        await runner.connect();
+        const [lock] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext('chat:retention')) AS locked`)) as { locked: boolean }[];
+        if (!lock?.locked) return { envelopes: 0, attachments: 0 };
+        try {
+          const m = runner.manager;
           const cutoff = new Date(Date.now() - ctx.config.MESSAGE_RETENTION_DAYS * 86_400_000);
           const envelopes = await expireMailbox(m, cutoff);
           const gone = await deleteAttachments(m, { expiredBefore: new Date() });
           for (const a of gone) await ctx.blobs.remove(a.storageKey).catch(() => undefined);
           if (envelopes || gone.length) ctx.logger.info({ envelopes, attachments: gone.length }, 'retention: expired');
           return { envelopes, attachments: gone.length };
-        });
+        } finally {
+          await runner.query(`SELECT pg_advisory_unlock(hashtext('chat:retention'))`);
+        }
       } finally {
+        await runner.release();
         running = undefined;
       }
     })();

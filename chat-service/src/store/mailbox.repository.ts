@@ -157,8 +157,11 @@ export async function ackMessages(
 }
 
 /**
- * Deletes envelopes, dedupe rows and (returns) attachments older than the retention, in batches.
- * @param m manager
+ * Deletes envelopes and dedupe rows older than the retention, in batches, oldest first. Each
+ * batch is one statement that commits on its own when `m` is not in a transaction (pass a
+ * manager outside one): a large backlog then never holds its row locks, or a long-running
+ * transaction, for the whole run, and an interrupted run keeps what it already deleted.
+ * @param m manager (not in a transaction)
  * @param before cutoff
  * @param batch rows per statement
  * @returns rows deleted from the mailbox
@@ -166,14 +169,21 @@ export async function ackMessages(
 export async function expireMailbox(m: EntityManager, before: Date, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = (await q(m, 
-      `DELETE FROM chat.mailbox WHERE seq IN (SELECT seq FROM chat.mailbox WHERE server_ts < $1 LIMIT $2) RETURNING 1`,
+    const rows = (await q(m,
+      `DELETE FROM chat.mailbox WHERE seq IN (SELECT seq FROM chat.mailbox WHERE server_ts < $1 ORDER BY seq LIMIT $2) RETURNING 1`,
       [before, batch],
     )) as unknown[];
     total += rows.length;
     if (rows.length < batch) break;
   }
-  await q(m, `DELETE FROM chat.messages WHERE server_ts < $1`, [before]);
+  for (;;) {
+    const rows = (await q(m,
+      `DELETE FROM chat.messages WHERE (sender_user, client_message_id) IN
+         (SELECT sender_user, client_message_id FROM chat.messages WHERE server_ts < $1 LIMIT $2) RETURNING 1`,
+      [before, batch],
+    )) as unknown[];
+    if (rows.length < batch) break;
+  }
   return total;
 }
 
