@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, connect, createTestEnv, createUser, request, type Instance, type TestEnv } from './support/harness.js';
 
@@ -192,6 +193,33 @@ describe('attachments', () => {
     expect(await readdir(env.attachmentsDir)).toContain(up.body.id);
     // an outsider cannot upload into a conversation they are not in
     expect((await upload(outsider.token, conv.body.id, data)).status).toBe(404);
+  });
+
+  it('when a non-member starts an upload, then 404 comes before the body is read', async () => {
+    const a = await createUser(inst, env.mint);
+    const b = await createUser(inst, env.mint);
+    const outsider = await createUser(inst, env.mint);
+    const conv = await api(inst.url, a.token, 'POST', '/conversations', { kind: 'direct', memberIds: [b.userId] });
+    // announce 60,000 bytes, send 1,000 and stall: only a check before the body can answer now
+    const { port } = new URL(inst.url);
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: `/api/chat/attachments?conversationId=${conv.body.id}`,
+      headers: { authorization: `Bearer ${outsider.token}`, 'content-type': 'application/octet-stream', 'content-length': '60000' },
+    });
+    const answered = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    req.write(randomBytes(1000));
+    const res = await answered;
+    expect(res.statusCode).toBe(404);
+    res.resume();
+    req.destroy();
+    const rows = await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.attachments WHERE owner_user = $1`, [outsider.userId]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('when an attachment is larger than ATTACHMENT_MAX_BYTES or not octet-stream, then 413 / 415', async () => {

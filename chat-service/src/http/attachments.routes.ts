@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, NotFoundError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatContext } from '../context.js';
@@ -20,12 +20,21 @@ export function attachmentsRouter(ctx: ChatContext): Router {
   const r = Router();
   const raw = express.raw({ type: 'application/octet-stream', limit: ctx.config.ATTACHMENT_MAX_BYTES });
 
-  r.post('/attachments', raw, async (req, res) => {
+  // Membership before the body: a non-member is refused before up to ATTACHMENT_MAX_BYTES are
+  // read and buffered (Node discards whatever of the body still arrives).
+  const requireMember: RequestHandler = async (req, _res, next) => {
+    const { conversationId } = validate(UploadQuery, req.query, 'query');
+    if (!(await roleOf(ctx.ds.manager, conversationId, authUserId(req)))) throw new NotFoundError('conversation');
+    next();
+  };
+
+  r.post('/attachments', requireMember, raw, async (req, res) => {
     const me = authUserId(req);
     const { conversationId } = validate(UploadQuery, req.query, 'query');
     if (!Buffer.isBuffer(req.body)) throw new AppError(415, 'validation_error', 'send the ciphertext as application/octet-stream');
     const data = req.body;
     if (data.length === 0) throw new AppError(400, 'validation_error', 'empty attachment');
+    // checked again: the member may have been removed while the upload was running
     if (!(await roleOf(ctx.ds.manager, conversationId, me))) throw new NotFoundError('conversation');
     const id = randomUUID();
     const storageKey = await ctx.blobs.put(id, data);
