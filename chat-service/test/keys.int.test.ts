@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, connect, createTestEnv, createUser, nextEvent, SignalIdentity, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, nextEvent, request, SignalIdentity, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -131,21 +133,30 @@ describe('keys', () => {
     }
     expect((await api(inst.url, target.token, 'GET', `/devices/${target.deviceId}/keys/count`)).body.count).toBe(1055);
     const askers = await Promise.all(Array.from({ length: 20 }, () => env.mint.mint(randomUUID())));
-    const got: number[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < 1000) {
-        const i = next++;
-        const r = await api(inst.url, askers[i % askers.length], 'GET', `/users/${target.userId}/keys`);
-        expect(r.status).toBe(200);
-        got.push(r.body.devices[0].preKey.keyId);
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, worker)); // bounded concurrency: 64 requests in flight
+    // All 1,000 at once: fetch opens a connection per request, and the rate limits of this
+    // instance are raised in beforeAll. A burst of 1,000 connects overflows Node's default listen
+    // backlog (511; the kernel then drops handshakes and some requests fail with ECONNRESET), so
+    // the same app is served on a listener with room for all of them.
+    const burst = http.createServer(inst.app.server.listeners('request')[0] as http.RequestListener);
+    await new Promise<void>((resolve) => burst.listen(0, '127.0.0.1', 1024, resolve));
+    const burstUrl = `http://127.0.0.1:${(burst.address() as AddressInfo).port}`;
+    let got: number[];
+    try {
+      got = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const r = await api(burstUrl, askers[i % askers.length], 'GET', `/users/${target.userId}/keys`);
+          expect(r.status).toBe(200);
+          return r.body.devices[0].preKey.keyId as number;
+        }),
+      );
+    } finally {
+      burst.closeAllConnections();
+      await new Promise((resolve) => burst.close(resolve));
+    }
     expect(got).toHaveLength(1000);
     expect(new Set(got).size).toBe(1000);
     expect((await api(inst.url, target.token, 'GET', `/devices/${target.deviceId}/keys/count`)).body.count).toBe(55);
-  });
+  }, 120_000);
 
   it('when the identity key changes, then it is recorded, the other devices lose their keys and contacts get identity:changed', async () => {
     const user = await createUser(inst, env.mint, 2);
@@ -167,8 +178,9 @@ describe('keys', () => {
     expect((await api(inst.url, contact.token, 'GET', `/users/${user.userId}/devices`)).body).toEqual({ deviceIds: [user.deviceIds[0]] });
     // the same identity again is not a change
     expect((await api(inst.url, user.token, 'PUT', `/devices/${user.deviceIds[1]}/keys`, fresh.upload(1))).body.identityChanged).toBe(false);
-    // a round trip on the stranger's socket proves it had the chance to receive the event
-    await new Promise((r2) => setTimeout(r2, 200));
+    // A round trip on the stranger's socket after the event was emitted (before the upload
+    // answered): had it been sent to the stranger, it would have arrived before this ack.
+    expect(await request(ss, 'presence:get', { userIds: [user.userId] })).toMatchObject({ ok: true });
     expect(strangerHeard).toBe(false);
     sc.close();
     ss.close();
@@ -180,9 +192,20 @@ describe('prekey rate limits', () => {
     const limited = await env.start({ RATE_PREKEY_PER_REQUESTER: '3', RATE_PREKEY_PER_TARGET: '1000' });
     const target = await createUser(limited, env.mint);
     const asker = await env.mint.mint(randomUUID());
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await api(limited.url, asker, 'GET', `/users/${target.userId}/keys`)).status);
-    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${limited.url}/api/chat/users/${target.userId}/keys`, { headers: { authorization: `Bearer ${asker}` } });
+      answers.push({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: { code: string } } });
+    }
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429]);
+    for (const limitedAnswer of answers.slice(3)) {
+      expect(limitedAnswer.body.error?.code).toBe('rate_limited');
+      // whole seconds until the window (one minute) frees a slot
+      expect(limitedAnswer.retryAfter).toMatch(/^\d+$/);
+      expect(Number(limitedAnswer.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(limitedAnswer.retryAfter)).toBeLessThanOrEqual(60);
+    }
+    expect(answers.slice(0, 3).every((a) => a.retryAfter === null)).toBe(true);
   });
 
   it('when many requesters drain one target, then the per-target limit answers 429', async () => {
