@@ -100,6 +100,11 @@ export interface ChatClientEvents {
   error: (err: unknown) => void;
   /** The server reported my mailbox drained. */
   mailboxEmpty: () => void;
+  /**
+   * The socket connected (`online: true`, also after an automatic reconnection) or dropped
+   * (`online: false`; Socket.IO keeps retrying). Not emitted by {@link ChatClient.disconnect}.
+   */
+  connection: (c: { online: boolean }) => void;
 }
 
 /** Result of logging in. */
@@ -640,6 +645,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     socket.on('typing', (t) => this.emit('typing', t));
     socket.on('mailbox:empty', () => this.emit('mailboxEmpty'));
     socket.on('conversation:updated', (e) => this.conversations.delete(e.conversationId));
+    socket.on('connect', () => {
+      if (this.socket === socket) this.emit('connection', { online: true });
+    });
+    socket.on('disconnect', () => {
+      if (this.socket === socket) this.emit('connection', { online: false });
+    });
     socket.on('disconnect', (reason) => {
       // The server closes sockets whose access token expired ('session:expired' first);
       // socket.io does not retry a server-side disconnect, so refresh and reconnect here.
@@ -665,6 +676,26 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       }
     }
     // The server drains the mailbox on every connection; nothing more to ask for here.
+  }
+
+  /** @returns whether the socket is connected right now */
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /**
+   * Current presence of users (`presence:get`). The server answers only for users who share a
+   * conversation with me; the others are left out of the result.
+   * @param userIds user ids (duplicates are ignored; asked in batches of 500)
+   * @returns one entry per visible user
+   * @throws {ApiError} `not_connected` without a socket; {@link SocketAckError} on a refused or timed-out ask
+   */
+  async presence(userIds: string[]): Promise<{ userId: string; online: boolean; lastSeenAt?: string | null | undefined }[]> {
+    const socket = this.requireSocket();
+    const ids = [...new Set(userIds)];
+    const out: { userId: string; online: boolean; lastSeenAt?: string | null | undefined }[] = [];
+    for (let i = 0; i < ids.length; i += 500) out.push(...(await socket.presence(ids.slice(i, i + 500))));
+    return out;
   }
 
   /** Asks the server to deliver my mailbox again (e.g. after handling was interrupted). */

@@ -112,7 +112,9 @@ export interface SocketEvents {
   'conversation:updated': (e: { conversationId: string }) => void;
   /** The server is about to disconnect because the access token expired. */
   'session:expired': () => void;
+  /** Connected (first time, or again after an automatic reconnection). */
   connect: () => void;
+  /** The connection dropped; Socket.IO retries by itself unless the server or I closed it. */
   disconnect: (reason: string) => void;
 }
 
@@ -234,6 +236,16 @@ export class SocketClient {
    */
   async typing(conversationId: string, on: boolean): Promise<void> {
     await this.command('typing', { conversationId, on }, z.unknown());
+  }
+
+  /**
+   * Asks for the current presence of users (`presence:get`); the server answers only for users
+   * who share a conversation with me and leaves the others out.
+   * @param userIds at most 500 user ids
+   * @returns one entry per visible user
+   */
+  presence(userIds: string[]): Promise<z.infer<typeof PresenceEvent>[]> {
+    return this.command('presence:get', { userIds }, z.array(PresenceEvent));
   }
 
   /** Asks the server to deliver what is queued in my mailbox. */
