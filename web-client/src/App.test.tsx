@@ -182,4 +182,112 @@ describe('App', () => {
     await settle();
     expect(container.textContent).not.toContain('You are offline');
   });
+
+  it('when the browser goes offline and back online, then the banner stays until the socket reconnects', async () => {
+    const api = stubApi({ resume: async () => ({ kind: 'active', me: alice }) });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    await act(async () => window.dispatchEvent(new Event('offline')));
+    await settle();
+    expect(container.textContent).toContain('You are offline');
+    // The network is back but the socket is not yet: the banner stays.
+    await act(async () => window.dispatchEvent(new Event('online')));
+    await settle();
+    expect(container.textContent).toContain('You are offline');
+    // The adapter's event once the socket is connected again clears it.
+    await act(async () => api.emit({ type: 'connection', online: true }));
+    await settle();
+    expect(container.textContent).not.toContain('You are offline');
+  });
+
+  it('when the socket reconnects, then the presence of my contacts is asked for again', async () => {
+    const presence = vi.fn(async () => [{ userId: bob.id, online: true }]);
+    const api = stubApi({
+      resume: async () => ({ kind: 'active', me: alice }),
+      listConversations: async () => [direct],
+      presence,
+    });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    // Asked once the conversation list loaded, never about me.
+    expect(presence).toHaveBeenCalledWith([bob.id]);
+    expect(container.querySelector('.conversation-item [aria-label="online"]')).not.toBeNull();
+    presence.mockResolvedValueOnce([
+      { userId: bob.id, online: false, lastSeenAt: '2026-01-02T03:04:05.000Z' },
+    ] as never);
+    await act(async () => api.emit({ type: 'connection', online: false }));
+    await act(async () => api.emit({ type: 'connection', online: true }));
+    await settle();
+    expect(presence).toHaveBeenCalledTimes(2);
+    expect(container.querySelector('.conversation-item [aria-label^="last seen"]')).not.toBeNull();
+  });
+
+  it('when directory results show, then each person shows as online or last seen', async () => {
+    const carol = {
+      id: '00000000-0000-4000-8000-00000000000c',
+      username: 'carol',
+      displayName: 'Carol',
+    };
+    const presence = vi.fn(async () => [{ userId: bob.id, online: true }]);
+    const api = stubApi({
+      resume: async () => ({ kind: 'active', me: alice }),
+      searchUsers: async () => ({ users: [bob, carol], nextCursor: null }),
+      presence,
+    });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    await click(button(container, 'People'));
+    await typeInto(field(container, 'Search the directory'), 'o');
+    await settle(400);
+    expect(presence).toHaveBeenCalledWith([bob.id, carol.id]);
+    const rows = [...container.querySelectorAll('.user-row')];
+    expect(rows.map((r) => r.querySelector('.presence')?.getAttribute('aria-label'))).toEqual([
+      'online',
+      // The server does not tell about people I share no conversation with.
+      'presence unknown',
+    ]);
+  });
+
+  it('when the key backup is not up to date, then logging out warns and still logs out', async () => {
+    const logOut = vi.fn(async () => undefined);
+    const api = stubApi({
+      resume: async () => ({ kind: 'active', me: alice }),
+      isBackupUpToDate: async () => false,
+      logOut,
+    });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    await click(button(container, 'Log out'));
+    await settle();
+    expect(container.querySelector('[role="alert"]')?.textContent).toContain(
+      'Your key backup is not up to date.',
+    );
+    const anyway = button(container, 'Log out anyway');
+    expect(anyway.disabled).toBe(false);
+    await click(anyway);
+    await settle();
+    expect(logOut).toHaveBeenCalledTimes(1);
+    expect(container.textContent).not.toContain('Log out anyway');
+    expect(container.querySelector('input[type="password"]')).not.toBeNull();
+  });
 });

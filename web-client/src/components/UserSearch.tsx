@@ -24,7 +24,7 @@ export function UserSearch({
   renderAction: (user: UserView) => ReactNode;
   exclude?: string[];
 }) {
-  const { api, state, dispatch } = useApp();
+  const { api, state, dispatch, actions } = useApp();
   const [query, setQuery] = useState('');
   const [users, setUsers] = useState<UserView[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -50,6 +50,7 @@ export function UserSearch({
           setCursor(page.nextCursor);
           setLoading(false);
           dispatch({ type: 'usersLoaded', users: page.users });
+          void actions.loadPresence(page.users.map((u) => u.id));
         },
         (e: unknown) => {
           if (cancelled) return;
@@ -62,7 +63,7 @@ export function UserSearch({
       cancelled = true;
       clearTimeout(t);
     };
-  }, [api, query, dispatch]);
+  }, [api, query, dispatch, actions]);
 
   const more = async () => {
     if (!cursor) return;
@@ -71,6 +72,7 @@ export function UserSearch({
       setUsers((u) => [...u, ...page.users.filter((x) => !u.some((y) => y.id === x.id))]);
       setCursor(page.nextCursor);
       dispatch({ type: 'usersLoaded', users: page.users });
+      void actions.loadPresence(page.users.map((u) => u.id));
     } catch (e) {
       setError(describeError(e));
     }

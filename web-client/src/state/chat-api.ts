@@ -72,6 +72,14 @@ export interface SafetyNumberView {
   verified: boolean;
 }
 
+/** Someone's presence: online now, or when any of their devices was last connected. */
+export interface PresenceView {
+  userId: string;
+  online: boolean;
+  /** ISO 8601; absent when never seen. */
+  lastSeenAt?: string;
+}
+
 /** One of my devices. */
 export interface DeviceView {
   deviceId: number;
@@ -161,6 +169,13 @@ export interface ChatApi {
   ): Promise<{ users: UserView[]; nextCursor: string | null }>;
   /** One user by id. */
   getUser(userId: string): Promise<UserView>;
+  /**
+   * Current presence of users. The server only tells about people who share a conversation with
+   * me; the others are missing from the answer (their presence stays unknown).
+   * @param userIds whom to ask about
+   * @returns one entry per user the server told about
+   */
+  presence(userIds: string[]): Promise<PresenceView[]>;
   /** Updates my profile. */
   updateProfile(patch: { displayName?: string; username?: string }): Promise<MeView>;
 

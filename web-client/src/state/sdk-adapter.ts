@@ -18,6 +18,9 @@ import { ApiError, describeError } from './http.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { RestApi, toMe } from './rest-api.js';
 
+/** How long the log-out dialog waits for the backup upload before warning it is behind. */
+export const BACKUP_CHECK_TIMEOUT_MS = 5000;
+
 /** Store meta key: ids of failed messages replaced by a retry (hidden from history). */
 const META_SUPERSEDED = 'web.supersededMessageIds';
 
@@ -145,22 +148,37 @@ export function createChatApi(): ChatApi {
     }),
   );
   client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
+  // The socket's own state drives the offline banner: a server outage with the network up
+  // shows it too, and it clears only once the socket is connected again.
+  client.on('connection', (c) => emit({ type: 'connection', online: c.online }));
   client.on('error', (err) => {
     // Background work (backup upload, prekey refill) failed; the SDK retries. Log the code only.
     console.warn('cipherchat: background task failed:', err instanceof Error ? err.name : 'error');
   });
   client.on('decryptFailed', (e) => {
     // Only the reason code and the sender's device: never content.
-    console.warn('cipherchat: a message could not be decrypted:', e.code, `from device ${e.senderDeviceId}`);
+    console.warn(
+      'cipherchat: a message could not be decrypted:',
+      e.code,
+      `from device ${e.senderDeviceId}`,
+    );
   });
 
-  // The socket reconnects by itself; when the browser says the network is back, nudge it.
+  // The socket reconnects by itself (with back-off); when the browser says the network is
+  // back, nudge it now. The banner clears on the SDK's `connection` event, not on this one.
   window.addEventListener('online', () => {
-    if (me)
-      void client.connect().then(
+    if (!me) return;
+    if (client.connected) {
+      // The socket may have lived through the outage, or be half-open and not know yet: a
+      // round trip proves it (and fetches anything queued meanwhile). No answer: Socket.IO's
+      // heartbeat drops it soon and the reconnection then clears the banner.
+      void client.syncMailbox().then(
         () => emit({ type: 'connection', online: true }),
         () => undefined,
       );
+    } else {
+      void client.connect().catch(() => undefined);
+    }
   });
 
   const started = (user: Me): MeView => {
@@ -243,11 +261,18 @@ export function createChatApi(): ChatApi {
       }
     },
     async isBackupUpToDate() {
+      // An upload that never settles (server down, socket half-open) must not hold up logging
+      // out: after BACKUP_CHECK_TIMEOUT_MS the backup counts as not up to date.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), BACKUP_CHECK_TIMEOUT_MS);
+      });
       try {
-        await client.flushBackup();
-        return true;
+        return await Promise.race([client.flushBackup().then(() => true), timedOut]);
       } catch {
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     backupNow: () => client.flushBackup(),
@@ -269,6 +294,16 @@ export function createChatApi(): ChatApi {
 
     searchUsers: (q, c) => rest.searchUsers(q, c),
     getUser: (id) => rest.getUser(id),
+    async presence(userIds) {
+      const ids = userIds.filter((id) => id !== me?.id);
+      if (ids.length === 0 || !client.connected) return [];
+      const list = await client.presence(ids);
+      return list.map((p) => ({
+        userId: p.userId,
+        online: p.online,
+        ...(p.lastSeenAt ? { lastSeenAt: p.lastSeenAt } : {}),
+      }));
+    },
     async updateProfile(p) {
       me = await rest.updateMe(p);
       return me;

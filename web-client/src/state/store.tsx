@@ -23,6 +23,8 @@ export interface AppActions {
   /** Loads everything a signed-in session shows (conversations, names, summaries, security). */
   loadSession(): Promise<void>;
   refreshConversations(): Promise<void>;
+  /** Asks for the current presence of these users (best effort; unknown ones stay unknown). */
+  loadPresence(userIds: string[]): Promise<void>;
   openConversation(conversationId: string): Promise<void>;
   /** Loads the page before the oldest loaded message; false when history is exhausted. */
   loadOlder(conversationId: string): Promise<boolean>;
@@ -94,12 +96,31 @@ export function AppProvider({
     [api],
   );
 
+  const loadPresence = useCallback(
+    async (userIds: string[]) => {
+      const ids = [...new Set(userIds)].filter((id) => id !== stateRef.current.me?.id);
+      if (ids.length === 0) return;
+      // Without a socket (or on a refused ask) presence simply stays as it was.
+      const list = await api.presence(ids).catch(() => []);
+      for (const p of list) {
+        dispatch({
+          type: 'presence',
+          userId: p.userId,
+          online: p.online,
+          lastSeenAt: p.lastSeenAt,
+        });
+      }
+    },
+    [api],
+  );
+
   const refreshConversations = useCallback(async () => {
     const list = await api.listConversations();
     dispatch({ type: 'conversationsLoaded', conversations: list });
-    await ensureUsers(list.flatMap((c) => c.members.map((m) => m.userId)));
+    const memberIds = list.flatMap((c) => c.members.map((m) => m.userId));
+    await Promise.all([ensureUsers(memberIds), loadPresence(memberIds)]);
     await Promise.all(list.map((c) => loadSummary(c.id).catch(() => undefined)));
-  }, [api, ensureUsers, loadSummary]);
+  }, [api, ensureUsers, loadSummary, loadPresence]);
 
   const actions = useMemo<AppActions>(
     () => ({
@@ -113,6 +134,7 @@ export function AppProvider({
         await refreshConversations();
       },
       refreshConversations,
+      loadPresence,
       openConversation: async (conversationId) => {
         dispatch({ type: 'navigate', view: { name: 'chats', conversationId } });
         if (!stateRef.current.messages[conversationId]) {
@@ -187,7 +209,7 @@ export function AppProvider({
         dispatch({ type: 'signedOut' });
       },
     }),
-    [api, refreshConversations, ensureUsers],
+    [api, refreshConversations, ensureUsers, loadPresence],
   );
 
   // SDK events -> state.
@@ -249,6 +271,13 @@ export function AppProvider({
           break;
         case 'connection':
           dispatch({ type: 'connection', online: e.online });
+          // Presence changes pushed while the socket was down are lost: ask again.
+          if (e.online && stateRef.current.phase === 'signedIn') {
+            const ids = Object.values(stateRef.current.conversations).flatMap((c) =>
+              c.members.map((m) => m.userId),
+            );
+            void loadPresence(ids);
+          }
           break;
         case 'conversationsChanged':
           void refreshConversations().catch(() => undefined);
@@ -264,7 +293,7 @@ export function AppProvider({
       unsubscribe();
       for (const t of timers.values()) clearTimeout(t);
     };
-  }, [api, refreshConversations]);
+  }, [api, refreshConversations, loadPresence]);
 
   // Membership changes are not pushed to the UI (the SDK keeps conversation:updated to itself):
   // coming back to the tab refreshes the conversation list.
@@ -278,16 +307,13 @@ export function AppProvider({
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [refreshConversations]);
 
-  // Browser connectivity feeds the offline banner too (the socket may take a while to notice).
+  // The browser going offline shows the banner at once (the socket may take a while to notice).
+  // Its coming back online does not clear it: only the SDK's `connection` event does, once the
+  // socket is really connected again (the adapter nudges the SDK on the browser's `online`).
   useEffect(() => {
-    const on = () => dispatch({ type: 'connection', online: true });
     const off = () => dispatch({ type: 'connection', online: false });
-    window.addEventListener('online', on);
     window.addEventListener('offline', off);
-    return () => {
-      window.removeEventListener('online', on);
-      window.removeEventListener('offline', off);
-    };
+    return () => window.removeEventListener('offline', off);
   }, []);
 
   const value = useMemo(() => ({ state, dispatch, api, actions }), [state, api, actions]);

@@ -37,6 +37,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     verifyEmail: async () => undefined,
     searchUsers: async () => ({ users: [], nextCursor: null }),
     getUser: async (id) => (id === bob.id ? bob : Promise.reject(new Error('unknown'))),
+    presence: async () => [],
     updateProfile: fail('updateProfile'),
     listConversations: async () => [],
     createConversation: fail('createConversation'),
