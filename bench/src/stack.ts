@@ -3,6 +3,7 @@ import net from 'node:net';
 import { mkdtempSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { QueryResultRow } from 'pg';
@@ -33,6 +34,18 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** chat-service log level (default `warn`). */
   logLevel?: string;
+  /**
+   * Admin URLs of the servers (defaults: `BENCH_POSTGRES_URL`, `BENCH_AMQP_URL`,
+   * `BENCH_REDIS_URL` or the local ones). The fault suite points these at its own private servers.
+   */
+  admin?: { postgres?: string; amqp?: string; redis?: string };
+  /** Also start one notification-service process (same database, schema `notify`). */
+  notification?: {
+    /** Where it sends mail (an SMTP catcher). */
+    smtpUrl: string;
+    /** Extra environment (digest delay, poll interval...). */
+    env?: Record<string, string>;
+  };
 }
 
 /** One chat-service child process. */
@@ -61,6 +74,12 @@ export interface Stack {
   services: ServiceProcess[];
   /** Directory with the services' logs. */
   logDir: string;
+  /** The notification-service process, when {@link StackOptions.notification} was given. */
+  notification: ServiceProcess | undefined;
+  /** Its queue prefix. */
+  notificationQueuePrefix: string;
+  /** Starts an exited notification-service again on the same port and waits until ready. */
+  restartNotification(): Promise<void>;
   /** Kills a process with SIGKILL and waits for it to exit. */
   kill(index: number): Promise<void>;
   /** Starts a (killed) process again on the same port and waits until healthy. */
@@ -84,8 +103,9 @@ export interface PgStats {
   commits: number;
 }
 
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const AMQP_ADMIN_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const DEFAULT_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEFAULT_AMQP_ADMIN_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const DEFAULT_REDIS_ADMIN_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * Starts a stack: creates `bench_<suffix>`, a JWKS server and `processes` chat-service
@@ -95,6 +115,9 @@ const AMQP_ADMIN_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const ports: InfraPorts = { postgres: 5432, amqp: 5672, redis: 6379, ...opts.ports };
+  const ADMIN_URL = opts.admin?.postgres ?? DEFAULT_ADMIN_URL;
+  const AMQP_ADMIN_URL = opts.admin?.amqp ?? DEFAULT_AMQP_ADMIN_URL;
+  const REDIS_ADMIN_URL = opts.admin?.redis ?? DEFAULT_REDIS_ADMIN_URL;
   const dbName = `bench_${opts.suffix}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -135,13 +158,36 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const services: ServiceProcess[] = [];
   const logs: WriteStream[] = [];
-  const spawnService = (index: number, port: number): ChildProcess => {
-    const log = createWriteStream(path.join(logDir, `chat-${index}.log`), { flags: 'a' });
+  const notificationQueuePrefix = `bench_${opts.suffix}.notify`;
+  const notificationEnv = opts.notification
+    ? ({
+        ...pickEnv(['PATH', 'HOME', 'LANG', 'TZ']),
+        NODE_ENV: 'production',
+        LOG_LEVEL: opts.logLevel ?? 'warn',
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        AMQP_URL: env.AMQP_URL,
+        BUS_EXCHANGE: exchange,
+        QUEUE_PREFIX: notificationQueuePrefix,
+        JWKS_URL: issuer.jwksUrl,
+        SMTP_URL: opts.notification.smtpUrl,
+        SMTP_TLS_REJECT_UNAUTHORIZED: 'false',
+        MAIL_FROM: 'CipherChat Bench <no-reply@bench.localhost>',
+        PUBLIC_BASE_URL: 'http://127.0.0.1',
+        UNSUBSCRIBE_SECRET: randomBytes(32).toString('hex'),
+        ...opts.notification.env,
+      } as Record<string, string>)
+    : undefined;
+  let notification: ServiceProcess | undefined;
+
+  const spawnService = (index: number, port: number, kind: 'chat' | 'notification' = 'chat'): ChildProcess => {
+    const log = createWriteStream(path.join(logDir, kind === 'chat' ? `chat-${index}.log` : 'notification.log'), { flags: 'a' });
     logs.push(log);
+    const entry = kind === 'chat' ? (process.env.BENCH_CHAT_ENTRY ?? path.join(REPO_ROOT, 'chat-service/src/main.ts')) : path.join(REPO_ROOT, 'notification-service/src/main.ts');
     const child = spawn(
       process.execPath,
-      [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--conditions=source', '--import', 'tsx', process.env.BENCH_CHAT_ENTRY ?? path.join(REPO_ROOT, 'chat-service/src/main.ts')],
-      { cwd: path.join(REPO_ROOT, 'chat-service'), env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [...(kind === 'chat' ? (process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []) : []), '--conditions=source', '--import', 'tsx', entry],
+      { cwd: path.join(REPO_ROOT, kind === 'chat' ? 'chat-service' : 'notification-service'), env: { ...(kind === 'chat' ? env : notificationEnv), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
@@ -156,6 +202,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     services[index] = svc;
     await waitHealthy(svc, path.join(logDir, `chat-${index}.log`));
   };
+  const startNotification = async (port: number) => {
+    const child = spawnService(0, port, 'notification');
+    notification ??= { index: 0, port, url: `http://127.0.0.1:${port}`, child, pid: child.pid ?? 0 };
+    notification.child = child;
+    notification.pid = child.pid ?? 0;
+    stack.notification = notification;
+    await waitHealthy(notification, path.join(logDir, 'notification.log'));
+  };
 
   const stack: Stack = {
     suffix: opts.suffix,
@@ -167,6 +221,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     issuer,
     services,
     logDir,
+    notification: undefined,
+    notificationQueuePrefix,
+    async restartNotification() {
+      if (!notification) throw new Error('no notification-service in this stack');
+      await startNotification(notification.port);
+    },
     async kill(index) {
       const svc = services[index];
       if (!svc?.child) return;
@@ -200,23 +260,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     async close() {
       // graceful first (SIGTERM: the service drains and exits; CPU profiles get written), then SIGKILL
       await Promise.all(
-        services.map(async (svc, i) => {
+        [...services, ...(notification ? [notification] : [])].map(async (svc) => {
           const child = svc.child;
           if (!child || hasExited(child)) return;
           const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
           child.kill('SIGTERM');
           const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 8000).unref());
-          if (!(await Promise.race([exited, timer]))) await stack.kill(i).catch(() => undefined);
+          if (!(await Promise.race([exited, timer]))) {
+            child.kill('SIGKILL');
+            await exited;
+          }
           svc.child = undefined;
         }),
       );
       for (const l of logs) l.end();
       await issuer.close();
       await db.end().catch(() => undefined);
-      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((err: unknown) => console.error('drop database failed', err));
-      await admin.end();
-      await deleteBusObjects(exchange, queuePrefix).catch((err: unknown) => console.error('bus cleanup failed', err));
-      await deleteRedisKeys(redisPrefix).catch((err: unknown) => console.error('redis cleanup failed', err));
+      await admin.end().catch(() => undefined);
+      // a fresh connection: the admin one may have died with a server restart (fault suite)
+      const dropper = new pg.Client({ connectionString: ADMIN_URL });
+      dropper.on('error', () => undefined);
+      await dropper
+        .connect()
+        .then(() => dropper.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`))
+        .catch((err: unknown) => console.error('drop database failed', err));
+      await dropper.end().catch(() => undefined);
+      await deleteBusObjects(AMQP_ADMIN_URL, exchange, queuePrefix, notificationEnv ? notificationQueuePrefix : undefined).catch((err: unknown) => console.error('bus cleanup failed', err));
+      await deleteRedisKeys(REDIS_ADMIN_URL, redisPrefix).catch((err: unknown) => console.error('redis cleanup failed', err));
       if (!process.env.BENCH_KEEP_LOGS) rmSync(logDir, { recursive: true, force: true });
     },
   };
@@ -234,6 +304,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
       }
     }
+    if (opts.notification) await startNotification(await freePort());
   } catch (err) {
     await stack.close();
     throw err;
@@ -254,7 +325,7 @@ function hasExited(child: ChildProcess): boolean {
  * caller retries on EADDRINUSE).
  * @returns a port that was free a moment ago
  */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
@@ -266,12 +337,14 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Waits until `/health` answers 200 (bounded: 60 s), failing early if the process exits.
+ * Waits until `/health` and `/ready` answer 200 (bounded: `BENCH_READY_TIMEOUT_MS`, default 120 s:
+ * tsx compiling a service on a 2-core machine shared with other test suites can take ~40 s),
+ * failing early if the process exits.
  * @param svc the process
  * @param logFile its log, quoted on failure
  */
 async function waitHealthy(svc: ServiceProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000);
   let exitCode: number | null = null;
   svc.child?.once('exit', (code) => {
     exitCode = code ?? -1;
@@ -279,10 +352,10 @@ async function waitHealthy(svc: ServiceProcess, logFile: string): Promise<void> 
   while (Date.now() < deadline) {
     if (exitCode !== null) break;
     try {
-      const res = await fetch(`${svc.url}/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${svc.url}/health`, { signal: AbortSignal.timeout(3000) });
       if (res.ok) {
         // /ready also needs the DB and the bus: the stack is only usable when both are up.
-        const ready = await fetch(`${svc.url}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        const ready = await fetch(`${svc.url}/ready`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
         if (ready?.ok) return;
       }
     } catch {
@@ -305,15 +378,21 @@ function pickEnv(keys: string[]): Record<string, string> {
 }
 
 /**
- * Deletes the stack's exchange and the queues chat-service declared with its prefix.
+ * Deletes the stack's exchange and the queues chat-service (and notification-service) declared with its prefix.
+ * @param url admin amqp URL
  * @param exchange exchange name
  * @param queuePrefix queue prefix
+ * @param notifyPrefix notification-service's queue prefix, if it ran
  */
-async function deleteBusObjects(exchange: string, queuePrefix: string): Promise<void> {
-  const conn = await amqp.connect(AMQP_ADMIN_URL);
+async function deleteBusObjects(url: string, exchange: string, queuePrefix: string, notifyPrefix: string | undefined): Promise<void> {
+  const conn = await amqp.connect(url);
   try {
-    for (const base of ['user-deleted', 'user-registered', 'events']) {
-      for (const q of [`${queuePrefix}.${base}`, `${queuePrefix}.${base}.retry`, `${queuePrefix}.${base}.dlq`]) {
+    const bases = [
+      ...['user-deleted', 'user-registered', 'events'].map((b) => `${queuePrefix}.${b}`),
+      ...(notifyPrefix ? ['users', 'account-mail', 'digest'].map((b) => `${notifyPrefix}.${b}`) : []),
+    ];
+    for (const base of bases) {
+      for (const q of [base, `${base}.retry`, `${base}.dlq`]) {
         // deleteQueue on a missing queue is fine; a channel error closes the channel, so use one per call
         const ch = await conn.createChannel();
         ch.on('error', () => undefined);
@@ -332,10 +411,11 @@ async function deleteBusObjects(exchange: string, queuePrefix: string): Promise<
 
 /**
  * Deletes the stack's Redis keys (presence, last-seen, rate limits) under its prefix.
+ * @param url admin Redis URL
  * @param prefix the stack's REDIS_PREFIX
  */
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
     let cursor = '0';
