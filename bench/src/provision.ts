@@ -7,6 +7,8 @@ export interface BenchUser {
   userId: string;
   token: string;
   deviceId: number;
+  /** The device's secret from `POST /devices` (socket handshake, `X-Device-Secret`). */
+  deviceSecret: string;
 }
 
 /**
@@ -16,13 +18,21 @@ export interface BenchUser {
  * @param method HTTP method
  * @param path path under `/api/chat`
  * @param body JSON body
+ * @param headers extra headers (`x-device-secret` on routes that act as a device)
  * @returns the parsed JSON answer
  * @throws on a non-2xx answer (with the error body)
  */
-export async function api<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const res = await fetch(`${baseUrl}/api/chat${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { ...headers, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
@@ -75,9 +85,11 @@ export async function provisionUsers(
       const base = baseUrls[i % baseUrls.length] as string;
       const userId = randomUUID();
       const token = await issuer.mint(userId);
-      const { deviceId } = await api<{ deviceId: number }>(base, token, 'POST', '/devices', { name: `bench ${i}` });
-      if (keys) await api(base, token, 'PUT', `/devices/${deviceId}/keys`, keys);
-      return { userId, token, deviceId };
+      const { deviceId, deviceSecret } = await api<{ deviceId: number; deviceSecret: string }>(base, token, 'POST', '/devices', {
+        name: `bench ${i}`,
+      });
+      if (keys) await api(base, token, 'PUT', `/devices/${deviceId}/keys`, keys, { 'x-device-secret': deviceSecret });
+      return { userId, token, deviceId, deviceSecret };
     },
   );
 }

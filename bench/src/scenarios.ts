@@ -72,7 +72,7 @@ async function measuredStep(
 
 /** Builds a client spec. */
 function clientSpec(key: number, user: BenchUser, url: string): ClientSpec {
-  return { key, url, token: user.token, userId: user.userId, deviceId: user.deviceId };
+  return { key, url, token: user.token, userId: user.userId, deviceId: user.deviceId, deviceSecret: user.deviceSecret };
 }
 
 /**

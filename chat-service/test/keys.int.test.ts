@@ -31,7 +31,7 @@ describe('devices', () => {
     expect(over.body.error.code).toBe('too_many_devices');
     // removing one frees a slot; ids are never reused
     expect((await api(inst.url, token, 'DELETE', '/devices/2')).status).toBe(204);
-    expect((await api(inst.url, token, 'POST', '/devices', { name: 'again' })).body).toEqual({ deviceId: 4 });
+    expect((await api(inst.url, token, 'POST', '/devices', { name: 'again' })).body).toEqual({ deviceId: 4, deviceSecret: expect.any(String) });
     expect((await api(inst.url, token, 'DELETE', '/devices/2')).status).toBe(404);
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
-import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, deviceSecretOf, fakeBody, inbox, nextEvent, request, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -289,7 +289,7 @@ describe('handshake', () => {
       new Promise<string>((resolve) => {
         const s = ioClient(a.url, {
           path: '/socket.io/',
-          auth: { deviceId: alice.deviceId },
+          auth: { deviceId: alice.deviceId, deviceSecret: deviceSecretOf(alice.userId, alice.deviceId) },
           transports: ['websocket'],
           reconnection: false,
           forceNew: true,

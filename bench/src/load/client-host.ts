@@ -15,6 +15,8 @@ export interface ClientSpec {
   token: string;
   userId: string;
   deviceId: number;
+  /** The device's secret from registration (handshake `auth.deviceSecret`). */
+  deviceSecret: string;
 }
 
 /** A stream of messages from one sender into one conversation. */
@@ -167,7 +169,7 @@ export class ClientHost {
   connectOne(spec: ClientSpec, timeoutMs = 20_000): Promise<ChatSocket> {
     const socket: ChatSocket = io(spec.url, {
       transports: ['websocket'],
-      auth: { deviceId: spec.deviceId, token: spec.token },
+      auth: { deviceId: spec.deviceId, deviceSecret: spec.deviceSecret, token: spec.token },
       reconnection: false,
       forceNew: true,
       ...this.socketOptions,

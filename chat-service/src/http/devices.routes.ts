@@ -1,13 +1,14 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { CreateDeviceBody, DeviceId, UploadKeysBody } from '@cipherchat/contracts';
+import { CreateDeviceBody, DEVICE_SECRET_HEADER, DeviceId, UploadKeysBody } from '@cipherchat/contracts';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, authUserId, validate, withTransaction } from '@cipherchat/service-kit';
 import type { ChatContext } from '../context.js';
+import { deviceSecretMatches, newDeviceSecret } from '../domain/device-secret.js';
 import { decodePublicKey, decodeSignature, verifySignedPreKey } from '../domain/keys.js';
 import {
   countPreKeys,
   deleteDevice,
-  deviceExists,
+  deviceSecretDigest,
   insertDevice,
   listDevices,
   listKeyedDeviceIds,
@@ -27,8 +28,30 @@ function publicKey(b64: string, path: string): Buffer {
 }
 
 /**
+ * Authenticates a request that acts as one specific device of the caller: the access token
+ * only says which user is calling (any of their sessions), the `X-Device-Secret` header proves
+ * which device. Without it one session could upload keys for, or read the state of, another
+ * device of the same user.
+ * @param ctx shared service context
+ * @param req the request (header `X-Device-Secret`)
+ * @param userId the caller, from the token
+ * @param deviceId the device the route acts as
+ * @throws {ForbiddenError} when the user has no such device
+ * @throws {AppError} 403 `invalid_device_credentials` when the secret is missing or wrong
+ */
+async function requireDeviceSecret(ctx: ChatContext, req: Request, userId: string, deviceId: number): Promise<void> {
+  const digest = await deviceSecretDigest(ctx.ds.manager, userId, deviceId);
+  if (digest === null) throw new ForbiddenError('not one of your devices');
+  if (!deviceSecretMatches(digest, req.get(DEVICE_SECRET_HEADER))) {
+    throw new AppError(403, 'invalid_device_credentials', `the ${DEVICE_SECRET_HEADER} header does not prove this device`);
+  }
+}
+
+/**
  * Devices and Signal keys: register/remove my devices, upload keys (signed prekey verified
  * with libsignal), count my prekeys, fetch another user's bundles (consuming prekeys).
+ * Registration hands out the device secret; the routes that act as one device (its keys)
+ * require it in `X-Device-Secret`, removing a device needs only the user's token.
  * @param ctx shared service context
  * @returns the router (mounted under `/api/chat`)
  */
@@ -38,10 +61,12 @@ export function devicesRouter(ctx: ChatContext): Router {
   r.post('/devices', async (req, res) => {
     const userId = authUserId(req);
     const body = validate(CreateDeviceBody, req.body);
-    const deviceId = await withTransaction(ctx.ds, (m) => insertDevice(m, userId, body.name, ctx.config.MAX_DEVICES));
+    // The secret is returned this once; only its digest is stored (a database leak gives no device credentials).
+    const { secret, digest } = newDeviceSecret();
+    const deviceId = await withTransaction(ctx.ds, (m) => insertDevice(m, userId, body.name, digest, ctx.config.MAX_DEVICES));
     if (deviceId === null) throw new ConflictError(`at most ${ctx.config.MAX_DEVICES} devices per account`, 'too_many_devices', { max: ctx.config.MAX_DEVICES });
     ctx.logger.info({ userId, deviceId }, 'device registered');
-    res.status(201).json({ deviceId });
+    res.status(201).json({ deviceId, deviceSecret: secret });
   });
 
   r.get('/devices', async (req, res) => {
@@ -62,6 +87,7 @@ export function devicesRouter(ctx: ChatContext): Router {
   r.put('/devices/:deviceId/keys', async (req, res) => {
     const userId = authUserId(req);
     const { deviceId } = validate(DeviceParams, req.params, 'params');
+    await requireDeviceSecret(ctx, req, userId, deviceId);
     const body = validate(UploadKeysBody, req.body);
     const identityKey = publicKey(body.identityKey, 'identityKey');
     const spk = publicKey(body.signedPreKey.publicKey, 'signedPreKey.publicKey');
@@ -101,7 +127,7 @@ export function devicesRouter(ctx: ChatContext): Router {
   r.get('/devices/:deviceId/keys/count', async (req, res) => {
     const userId = authUserId(req);
     const { deviceId } = validate(DeviceParams, req.params, 'params');
-    if (!(await deviceExists(ctx.ds.manager, userId, deviceId))) throw new ForbiddenError('not one of your devices');
+    await requireDeviceSecret(ctx, req, userId, deviceId);
     res.json({ count: await countPreKeys(ctx.ds.manager, userId, deviceId) });
   });
 

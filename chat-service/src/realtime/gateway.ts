@@ -16,7 +16,8 @@ import {
 } from '@cipherchat/contracts';
 import { AppError, UnauthorizedError, readAccessToken, toAppError, ValidationError } from '@cipherchat/service-kit';
 import { deviceRoom, userRoom, type ChatContext } from '../context.js';
-import { deviceExists } from '../store/device.repository.js';
+import { deviceSecretMatches } from '../domain/device-secret.js';
+import { deviceSecretDigest } from '../store/device.repository.js';
 import { contactsOf, memberIds, sharedWith } from '../store/conversation.repository.js';
 import { readMailbox } from '../store/mailbox.repository.js';
 import { isDeletedUser } from '../store/user-data.repository.js';
@@ -59,6 +60,12 @@ function isTransient(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|ECONNREFUSED/.test(msg);
 }
 
+/**
+ * The handshake `auth` as parsed here: the device secret is optional so that a missing one is
+ * refused with `invalid_device_credentials` after the token check, exactly like a wrong one.
+ */
+const HandshakeAuth = SocketAuth.partial({ deviceSecret: true });
+
 function refuse(code: HandshakeErrorCode, message: string): Error {
   const err = new Error(message) as Error & { data: { code: HandshakeErrorCode } };
   err.data = { code };
@@ -67,7 +74,8 @@ function refuse(code: HandshakeErrorCode, message: string): Error {
 
 /**
  * Attaches Socket.IO to the HTTP server: handshake authentication (bearer token in `auth` or
- * the `cc_access` cookie, verified against the JWKS, plus a registered device of that user),
+ * the `cc_access` cookie, verified against the JWKS, plus a registered device of that user
+ * proven by its device secret),
  * per-device and per-user rooms shared across processes through the Redis adapter, the
  * message relay, mailbox drain, typing and presence.
  * @param ctx shared service context
@@ -120,8 +128,8 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
 
   io.use((socket, next) => {
     void (async () => {
-      const auth = SocketAuth.safeParse(socket.handshake.auth ?? {});
-      if (!auth.success) return next(refuse('unauthorized', 'handshake auth must be {deviceId, token?}'));
+      const auth = HandshakeAuth.safeParse(socket.handshake.auth ?? {});
+      if (!auth.success) return next(refuse('unauthorized', 'handshake auth must be {deviceId, deviceSecret, token?}'));
       let token = auth.data.token;
       if (!token) {
         token = readAccessToken(socket.request);
@@ -140,8 +148,11 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
       }
       // a token outlives its deleted account by up to 15 minutes
       if (await isDeletedUser(ctx.ds.manager, claims.userId)) return next(refuse('account_deleted', 'this account was deleted'));
-      if (!(await deviceExists(ctx.ds.manager, claims.userId, auth.data.deviceId))) {
-        return next(refuse('unknown_device', 'this device is not registered for the account'));
+      // The token names the user only (any of their sessions); the device secret proves which device.
+      const digest = await deviceSecretDigest(ctx.ds.manager, claims.userId, auth.data.deviceId);
+      if (digest === null) return next(refuse('unknown_device', 'this device is not registered for the account'));
+      if (!deviceSecretMatches(digest, auth.data.deviceSecret)) {
+        return next(refuse('invalid_device_credentials', 'the device secret does not prove this device'));
       }
       socket.data = { userId: claims.userId, deviceId: auth.data.deviceId, sessionId: claims.sessionId, exp: claims.exp };
       next();

@@ -29,8 +29,9 @@ describe('socket contract', () => {
   it('when acks or handshakes are malformed, then they are refused', () => {
     expect(MessageAckPayload.safeParse({ messageIds: [] }).success).toBe(false);
     expect(MessageAckPayload.safeParse({ messageIds: ['x'] }).success).toBe(false);
-    expect(SocketAuth.safeParse({ deviceId: '2' }).data?.deviceId).toBe(2);
-    expect(SocketAuth.safeParse({ deviceId: 0 }).success).toBe(false);
+    expect(SocketAuth.safeParse({ deviceId: '2', deviceSecret: 's' }).data?.deviceId).toBe(2);
+    expect(SocketAuth.safeParse({ deviceId: 0, deviceSecret: 's' }).success).toBe(false);
+    expect(SocketAuth.safeParse({ deviceId: 2 }).success).toBe(false);
   });
 
   it('when a key upload has more than 100 prekeys, then it is refused', () => {

@@ -35,10 +35,17 @@ export interface BundleRow {
  * @param m transaction manager
  * @param userId owner
  * @param name label
+ * @param secretDigest SHA-256 of the device's secret (the secret itself is never stored)
  * @param maxDevices limit of live devices
  * @returns the new device id, or null when the user already has `maxDevices`
  */
-export async function insertDevice(m: EntityManager, userId: string, name: string, maxDevices: number): Promise<number | null> {
+export async function insertDevice(
+  m: EntityManager,
+  userId: string,
+  name: string,
+  secretDigest: Buffer,
+  maxDevices: number,
+): Promise<number | null> {
   await q(m, `INSERT INTO chat.accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [userId]);
   const [acc] = (await q(m, 
     `SELECT next_device_id, (SELECT count(*)::int FROM chat.devices WHERE user_id = $1) AS n
@@ -46,7 +53,12 @@ export async function insertDevice(m: EntityManager, userId: string, name: strin
     [userId],
   )) as { next_device_id: number; n: number }[];
   if (!acc || acc.n >= maxDevices) return null;
-  await q(m, `INSERT INTO chat.devices (user_id, device_id, name) VALUES ($1, $2, $3)`, [userId, acc.next_device_id, name]);
+  await q(m, `INSERT INTO chat.devices (user_id, device_id, name, secret_digest) VALUES ($1, $2, $3, $4)`, [
+    userId,
+    acc.next_device_id,
+    name,
+    secretDigest,
+  ]);
   await q(m, `UPDATE chat.accounts SET next_device_id = next_device_id + 1, updated_at = now() WHERE user_id = $1`, [userId]);
   return acc.next_device_id;
 }
@@ -74,6 +86,20 @@ export async function deleteDevice(m: EntityManager, userId: string, deviceId: n
 export async function deviceExists(m: EntityManager, userId: string, deviceId: number): Promise<boolean> {
   const rows = (await q(m, `SELECT 1 FROM chat.devices WHERE user_id = $1 AND device_id = $2`, [userId, deviceId])) as unknown[];
   return rows.length > 0;
+}
+
+/**
+ * The stored digest of a device's secret, to authenticate a request that acts as that device.
+ * @param m manager
+ * @param userId owner (from the access token)
+ * @param deviceId the device the caller claims to be
+ * @returns the SHA-256 digest, or null when the user has no such device
+ */
+export async function deviceSecretDigest(m: EntityManager, userId: string, deviceId: number): Promise<Buffer | null> {
+  const rows = (await q(m, `SELECT secret_digest FROM chat.devices WHERE user_id = $1 AND device_id = $2`, [userId, deviceId])) as {
+    secret_digest: Buffer;
+  }[];
+  return rows[0]?.secret_digest ?? null;
 }
 
 /**

@@ -172,7 +172,32 @@ async function cleanRedis(url: string, prefix: string): Promise<void> {
   }
 }
 
-/** A JSON HTTP answer. */
+/**
+ * Device secrets handed out by `POST /devices` through {@link api}, by `<userId>:<deviceId>`:
+ * {@link api} sends them on device routes and {@link connect} in the handshake, so tests act
+ * as a device the way a real client does unless they pass another secret (or `null`: none).
+ */
+const deviceSecrets = new Map<string, string>();
+
+/** The user id (`sub`) of an access token minted by {@link TokenMint}. */
+function subjectOf(token: string): string | undefined {
+  try {
+    return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string }).sub;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param userId owner
+ * @param deviceId device
+ * @returns the device secret a test registered for that device, if any
+ */
+export function deviceSecretOf(userId: string, deviceId: number): string | undefined {
+  return deviceSecrets.get(`${userId}:${deviceId}`);
+}
+
+/** A JSON HTTP answer.
 export interface Res<T = Json> {
   status: number;
   body: T;
@@ -185,11 +210,24 @@ export interface Res<T = Json> {
  * @param method HTTP method
  * @param p path under /api/chat
  * @param body JSON body (or raw string to send as is)
+ * @param opts `deviceSecret` for `X-Device-Secret` on `/devices/:id/…` routes (default: the
+ *   secret registered for that device of the token's user; `null`: send none)
  * @returns status and parsed body
  */
-export async function api<T = Json>(base: string, token: string | undefined, method: string, p: string, body?: unknown): Promise<Res<T>> {
+export async function api<T = Json>(
+  base: string,
+  token: string | undefined,
+  method: string,
+  p: string,
+  body?: unknown,
+  opts: { deviceSecret?: string | null } = {},
+): Promise<Res<T>> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
+  const userId = token ? subjectOf(token) : undefined;
+  const deviceRoute = /^\/devices\/(\d+)\//.exec(p);
+  const deviceSecret = opts.deviceSecret === undefined ? (userId && deviceRoute ? deviceSecretOf(userId, Number(deviceRoute[1])) : undefined) : opts.deviceSecret;
+  if (deviceSecret) headers['x-device-secret'] = deviceSecret;
   let payload: string | undefined;
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -202,6 +240,10 @@ export async function api<T = Json>(base: string, token: string | undefined, met
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
     /* not JSON */
+  }
+  if (userId && method === 'POST' && p === '/devices' && res.status === 201) {
+    const created = parsed as { deviceId: number; deviceSecret: string };
+    deviceSecrets.set(`${userId}:${created.deviceId}`, created.deviceSecret);
   }
   return { status: res.status, body: parsed as T };
 }
@@ -272,12 +314,21 @@ export async function createUser(inst: Instance, mint: TokenMint, devices = 1): 
  * @param url instance URL
  * @param token access token
  * @param deviceId device
+ * @param opts `deviceSecret` for the handshake (default: the secret registered for that device
+ *   of the token's user; `null`: send none)
  * @returns the connected socket
  */
-export function connect(url: string, token: string, deviceId: number, opts: { reconnection?: boolean } = {}): Promise<ClientSocket> {
+export function connect(
+  url: string,
+  token: string,
+  deviceId: number,
+  opts: { reconnection?: boolean; deviceSecret?: string | null } = {},
+): Promise<ClientSocket> {
+  const userId = subjectOf(token);
+  const deviceSecret = opts.deviceSecret === undefined ? (userId ? deviceSecretOf(userId, deviceId) : undefined) : opts.deviceSecret;
   const socket: ClientSocket = ioClient(url, {
     path: '/socket.io/',
-    auth: { deviceId, token },
+    auth: deviceSecret ? { deviceId, deviceSecret, token } : { deviceId, token },
     transports: ['websocket'],
     reconnection: opts.reconnection ?? false,
     forceNew: true,

@@ -19,6 +19,7 @@ export const ErrorCode = z.enum([
   'username_taken',
   'too_many_devices',
   'invalid_signature',
+  'invalid_device_credentials',
   'stale_devices',
   'rate_limited',
   'account_locked',

@@ -3,20 +3,22 @@ import { z } from 'zod';
 /**
  * Socket.IO contract of chat-service (path `/socket.io/`).
  *
- * Handshake: `auth: {deviceId, token?}`; the token may instead come from the `cc_access`
- * cookie. A refused handshake surfaces as `connect_error` whose `data.code` is one of
+ * Handshake: `auth: {deviceId, deviceSecret, token?}`; the token may instead come from the
+ * `cc_access` cookie. A refused handshake surfaces as `connect_error` whose `data.code` is one of
  * {@link HandshakeErrorCode}. The server disconnects the socket when the access token
  * expires (after emitting `session:expired`); the client reconnects with a fresh token.
  */
 
 /** Why a handshake was refused (`connect_error` → `err.data.code`). */
-export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'account_deleted', 'origin_not_allowed', 'unavailable']);
+export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'invalid_device_credentials', 'account_deleted', 'origin_not_allowed', 'unavailable']);
 export type HandshakeErrorCode = z.infer<typeof HandshakeErrorCode>;
 
 /** Handshake `auth` object. */
 export const SocketAuth = z.object({
   /** One of the caller's registered device ids. */
   deviceId: z.coerce.number().int().min(1).max(2_147_483_647),
+  /** That device's secret from `POST /devices` (proves the socket is this device, not just this user). */
+  deviceSecret: z.string().min(1).max(128),
   /** Access token (non-browser clients); browsers send the cookie instead. */
   token: z.string().min(1).max(4096).optional(),
 });

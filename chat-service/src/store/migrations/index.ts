@@ -1,4 +1,5 @@
 import { Initial1763800000000 } from './1763800000000-initial.js';
+import { DeviceSecret1796353403723 } from './1796353403723-device-secret.js';
 
 /** Every migration of the chat schema, oldest first. */
-export const migrations = [Initial1763800000000];
+export const migrations = [Initial1763800000000, DeviceSecret1796353403723];

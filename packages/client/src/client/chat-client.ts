@@ -148,6 +148,13 @@ interface Session {
 }
 
 const META_DEVICE = 'deviceId';
+/**
+ * This device's secret from `POST /devices`, next to its id in the local store (sealed with the
+ * device key in browsers). It proves to chat-service that a socket or key upload comes from
+ * this device and not just from some session of the user, so it stays on this device: it is
+ * not part of the key backup.
+ */
+const META_DEVICE_SECRET = 'deviceSecret';
 const META_KEYS_UPLOADED = 'keysUploadedForDevice';
 const META_NEXT_PREKEY = 'nextPreKeyId';
 const META_SEEN = 'seenServerIds';
@@ -197,6 +204,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   async deviceId(): Promise<number | undefined> {
     const v = await this.session?.store.getMeta(META_DEVICE);
     return typeof v === 'number' ? v : undefined;
+  }
+
+  /** @returns this device's secret (header `x-device-secret`, handshake `auth.deviceSecret`), once set up. */
+  private async deviceSecret(): Promise<string | undefined> {
+    const v = await this.session?.store.getMeta(META_DEVICE_SECRET);
+    return typeof v === 'string' && v !== '' ? v : undefined;
   }
 
   /** @returns the local store (history, protocol state) of the logged-in account. */
@@ -340,6 +353,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         // this device gets its own registration id, prekeys and device id.
         await store.importPrivateState(privateStateFromBackup(base, generateRegistrationId()));
         await store.setMeta(META_DEVICE, undefined);
+        await store.setMeta(META_DEVICE_SECRET, undefined);
         await store.setMeta(META_KEYS_UPLOADED, undefined);
         identity = 'restored';
       }
@@ -567,23 +581,37 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   // ---------------------------------------------------------------- device keys
 
   /**
-   * Registers this device (once), uploads its keys, refills one-time prekeys below the
-   * threshold and rotates the signed prekey when it is older than a few days.
+   * Registers this device (once; its id and device secret stay in the local store), uploads
+   * its keys, refills one-time prekeys below the threshold and rotates the signed prekey when
+   * it is older than a few days.
    */
   async setupDevice(): Promise<void> {
     const s = this.requireSession();
     const local = await s.store.getLocalIdentity();
     if (!local) throw new ProtocolError('no_local_identity', 'no identity');
     let deviceId = await this.deviceId();
-    if (deviceId === undefined) {
+    let deviceSecret = await this.deviceSecret();
+    if (deviceId !== undefined && deviceSecret === undefined) {
+      // Registered before device secrets existed: that device can no longer authenticate, so
+      // remove it (best effort; the server may have removed it already) and register anew.
+      await this.api.request('chat', 'DELETE', `/devices/${deviceId}`).catch(() => undefined);
+      await s.store.setMeta(META_DEVICE, undefined);
+      await s.store.setMeta(META_KEYS_UPLOADED, undefined);
+      deviceId = undefined;
+    }
+    if (deviceId === undefined || deviceSecret === undefined) {
       const created = await this.api.request('chat', 'POST', '/devices', {
         json: { name: this.options.deviceName ?? 'cipherchat client' },
         schema: CreateDeviceAnswer,
       });
       deviceId = created.deviceId;
+      deviceSecret = created.deviceSecret;
+      // The secret first: a device id stored without its secret would be thrown away next time.
+      await s.store.setMeta(META_DEVICE_SECRET, deviceSecret);
       await s.store.setMeta(META_DEVICE, deviceId);
     }
     this.cachedDeviceId = deviceId;
+    const asThisDevice = { 'x-device-secret': deviceSecret };
 
     let changed = false;
     let signed = (await s.store.listSignedPreKeys()).at(-1);
@@ -607,6 +635,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (!needPreKeys) {
       const { count } = await this.api.request('chat', 'GET', `/devices/${deviceId}/keys/count`, {
         schema: PreKeyCountAnswer,
+        headers: asThisDevice,
       });
       needPreKeys = count < PREKEY_REFILL_THRESHOLD;
     }
@@ -619,6 +648,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       }
       await this.api.request('chat', 'PUT', `/devices/${deviceId}/keys`, {
         json: toKeyUpload(local, signed, preKeys),
+        headers: asThisDevice,
       });
       await s.store.setMeta(META_KEYS_UPLOADED, deviceId);
       changed = true;
@@ -631,13 +661,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** Connects the socket and drains the mailbox. */
   async connect(): Promise<void> {
     const deviceId = await this.deviceId();
-    if (deviceId === undefined) throw new ProtocolError('no_local_identity', 'device not set up');
+    const deviceSecret = await this.deviceSecret();
+    if (deviceId === undefined || deviceSecret === undefined) throw new ProtocolError('no_local_identity', 'device not set up');
     if (this.socket?.connected) return;
     this.socket?.close();
     const socket = new SocketClient({
       url: this.options.socketUrl ?? this.options.baseUrl ?? '',
       ...(this.options.socketPath ? { path: this.options.socketPath } : {}),
       deviceId,
+      deviceSecret,
       getToken: () => this.api.getTokens()?.accessToken,
     });
     socket.on('message:new', (e) => void this.receive(e));

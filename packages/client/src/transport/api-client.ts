@@ -40,6 +40,8 @@ export interface RequestOptions<T> {
   binary?: boolean;
   /** Send credentials (default true). */
   auth?: boolean;
+  /** Extra request headers (e.g. `x-device-secret` on routes that act as this device). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -103,7 +105,7 @@ export class ApiClient {
   }
 
   private async send(service: Service, method: string, path: string, options: RequestOptions<unknown>) {
-    const headers: Record<string, string> = { accept: options.binary ? 'application/octet-stream' : 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, accept: options.binary ? 'application/octet-stream' : 'application/json' };
     let body: BodyInit | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';

@@ -9,8 +9,8 @@ import { z } from 'zod';
 /** A device id: positive integer (Signal addresses need numbers). */
 export const DeviceId = z.coerce.number().int().positive();
 
-/** `POST /devices` answer. */
-export const CreateDeviceAnswer = z.object({ deviceId: DeviceId });
+/** `POST /devices` answer: the new device's id and its secret (handed out this once). */
+export const CreateDeviceAnswer = z.object({ deviceId: DeviceId, deviceSecret: z.string().min(1) });
 
 /** `GET /devices/:id/keys/count` answer. */
 export const PreKeyCountAnswer = z.object({ count: z.number().int().nonnegative() });

@@ -96,6 +96,8 @@ export interface SocketClientOptions {
   path?: string;
   /** My device id (handshake `auth.deviceId`). */
   deviceId: number;
+  /** My device's secret from registration (handshake `auth.deviceSecret`): proves the socket is this device. */
+  deviceSecret: string;
   /** Current access token for the handshake (undefined: browsers send the cookie). */
   getToken: () => string | undefined;
   /** Ack timeout in ms (default 15 s). */
@@ -119,7 +121,7 @@ export interface SocketEvents {
 }
 
 /**
- * Socket.IO transport to chat-service: handshake auth `{deviceId, token}`, typed acks, and
+ * Socket.IO transport to chat-service: handshake auth `{deviceId, deviceSecret, token}`, typed acks, and
  * validated server events (malformed events are dropped, never thrown into handlers).
  */
 export class SocketClient {
@@ -137,7 +139,8 @@ export class SocketClient {
       // A function, so every reconnection sends the then-current (refreshed) token.
       auth: (cb) => {
         const token = options.getToken();
-        cb(token ? { deviceId: options.deviceId, token } : { deviceId: options.deviceId });
+        const device = { deviceId: options.deviceId, deviceSecret: options.deviceSecret };
+        cb(token ? { ...device, token } : device);
       },
     });
   }

@@ -27,8 +27,28 @@ export const CreateDeviceBody = z.strictObject({
   /** Human label of the device ("Firefox on laptop"); shown only to its owner. */
   name: z.string().trim().min(1).max(64),
 });
+/**
+ * A device secret: 32 random bytes, base64url without padding (43 characters). Proves that a
+ * request comes from one specific device, not merely from some session of its user.
+ */
+export const DeviceSecret = z
+  .string()
+  .min(43)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+/** Header that carries the device secret on device-scoped routes (`/devices/:deviceId/keys…`). */
+export const DEVICE_SECRET_HEADER = 'x-device-secret';
+
 /** POST /api/chat/devices answer (201). */
-export const CreateDeviceResult = z.object({ deviceId: z.number().int() });
+export const CreateDeviceResult = z.object({
+  deviceId: z.number().int(),
+  /**
+   * The device's secret, returned this once only (the server keeps its SHA-256 digest). Send it
+   * as `auth.deviceSecret` in the socket handshake and as `X-Device-Secret` on this device's
+   * key routes; keep it in the device's local (sealed) store, never in the key backup.
+   */
+  deviceSecret: DeviceSecret,
+});
 
 /** A one-time prekey as uploaded and served. */
 export const PreKeyUpload = z.strictObject({
@@ -140,6 +160,7 @@ export const AttachmentResult = z.object({
 });
 
 export type CreateDeviceBody = z.infer<typeof CreateDeviceBody>;
+export type CreateDeviceResult = z.infer<typeof CreateDeviceResult>;
 export type UploadKeysBody = z.input<typeof UploadKeysBody>;
 export type KeyBundleResult = z.infer<typeof KeyBundleResult>;
 export type DeviceBundleResult = z.infer<typeof DeviceBundle>;
