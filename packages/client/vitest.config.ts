@@ -13,7 +13,9 @@ export default mergeConfig(
     tsconfig: 'tsconfig.json',
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.int.test.ts'],
-      testTimeout: 30_000,
+      // Whole multi-device flows (OPAQUE, 100 prekeys per device, restores) take seconds each on two
+      // busy cores; this is a hang guard, not a speed check.
+      testTimeout: 90_000,
       hookTimeout: 60_000,
     },
   }),
