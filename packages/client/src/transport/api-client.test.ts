@@ -75,6 +75,23 @@ describe('ApiClient', () => {
     expect(n).toBe(2);
   });
 
+  it('when a kept-alive connection fails once, then an idempotent request is sent again and a POST is not', async () => {
+    const calls: string[] = [];
+    const flaky = new ApiClient({
+      baseUrl: 'http://x',
+      fetch: async (_input, init) => {
+        calls.push(init?.method ?? 'GET');
+        if (calls.length % 2 === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'ECONNRESET' }) });
+        return json(200, { ok: true });
+      },
+    });
+    await expect(flaky.request('chat', 'PUT', '/devices/1/keys', { json: {} })).resolves.toEqual({ ok: true });
+    expect(calls).toEqual(['PUT', 'PUT']);
+    calls.length = 0;
+    await expect(flaky.request('chat', 'POST', '/devices', { json: {} })).rejects.toMatchObject({ code: 'network_error' });
+    expect(calls).toEqual(['POST']);
+  });
+
   it('when the network fails or the answer is not JSON, then it throws network_error / bad_response', async () => {
     const down = new ApiClient({ baseUrl: 'http://x', fetch: async () => Promise.reject(new TypeError('refused')) });
     await expect(down.request('user', 'GET', '/me')).rejects.toMatchObject({ code: 'network_error', status: 0 });

@@ -2,6 +2,9 @@ import { AuthResult, ErrorBody } from '@cipherchat/contracts';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
 
+/** Methods whose repetition has no extra effect (PUT replaces, and backups are versioned). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
 /** Where the services are and how to authenticate. */
 export interface ApiClientOptions {
   /** Origin of the deployment behind nginx, e.g. `http://localhost:8080`. */
@@ -121,14 +124,20 @@ export class ApiClient {
       if (options.auth !== false && this.tokens) headers.authorization = `Bearer ${this.tokens.accessToken}`;
     }
     const url = `${service === 'user' ? this.userUrl : this.chatUrl}${path}`;
+    const init: RequestInit = { method, headers, body, credentials: this.mode === 'cookies' ? 'include' : 'omit' };
     try {
-      return await this.fetchImpl(url, {
-        method,
-        headers,
-        body,
-        credentials: this.mode === 'cookies' ? 'include' : 'omit',
-      });
+      return await this.fetchImpl(url, init);
     } catch (err) {
+      // A kept-alive connection the server closed while this process was busy (a long
+      // synchronous step such as generating 100 prekeys) fails at once on reuse; an idempotent
+      // request is safe to send again, once, on a fresh connection.
+      if (IDEMPOTENT.has(method)) {
+        try {
+          return await this.fetchImpl(url, init);
+        } catch {
+          // fall through: report the first failure
+        }
+      }
       throw new ApiError(0, 'network_error', `cannot reach ${service}-service`, undefined, { cause: err });
     }
   }
