@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   conversationEntry,
@@ -32,19 +32,42 @@ describe('two people chatting', () => {
   let alice: Person;
   let bob: Person;
   let aliceElsewhere: Person;
+  let aliceKey = '';
+  let bobKey = '';
+  /**
+   * Alice's sockets pass through Playwright so the test can cut them the way a server outage
+   * or a dead network does; while `serverDown`, every new socket is closed at once.
+   */
+  const aliceSockets = new Set<WebSocketRoute>();
+  let serverDown = false;
+  const cutAliceSockets = async () => {
+    const open = [...aliceSockets];
+    aliceSockets.clear();
+    await Promise.all(open.map((ws) => ws.close({ code: 1006, reason: 'cut by the test' })));
+  };
 
   beforeAll(async () => {
     browser = await launchBrowser();
     alice = await newPerson(browser, 'Alice');
     bob = await newPerson(browser, 'Bob');
+    await alice.context.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      if (serverDown) {
+        await ws.close({ code: 1006, reason: 'server down' });
+        return;
+      }
+      ws.connectToServer();
+      aliceSockets.add(ws);
+    });
+    // The route applies to pages loaded after it.
+    await alice.page.reload();
   });
   afterAll(async () => {
     await browser?.close();
   });
 
   it('when Alice and Bob sign up, then each is shown a recovery key once and lands in the app', async () => {
-    const aliceKey = await signUp(alice, '01');
-    const bobKey = await signUp(bob);
+    aliceKey = await signUp(alice, '01');
+    bobKey = await signUp(bob);
     expect(aliceKey.replace(/\s/g, '').length).toBeGreaterThanOrEqual(20);
     expect(bobKey).not.toBe(aliceKey);
     // The key is gone once confirmed, and no secret or plaintext sits in localStorage.
@@ -84,6 +107,29 @@ describe('two people chatting', () => {
       .waitFor();
   });
 
+  it('when Bob searches the directory for Alice, then he finds her, and both see each other online', async () => {
+    await goTo(bob.page, 'People');
+    await bob.page.getByLabel('Search the directory').fill(alice.username);
+    const aliceRow = bob.page
+      .getByRole('list', { name: 'Search results' })
+      .getByRole('listitem')
+      .filter({ hasText: `@${alice.username}` });
+    await aliceRow.getByRole('button', { name: `Message ${alice.displayName}` }).waitFor();
+    // They share a conversation now, so presence:get answers for each other.
+    await aliceRow.getByRole('img', { name: 'online' }).waitFor();
+    await goTo(alice.page, 'People');
+    await alice.page.getByLabel('Search the directory').fill(bob.username);
+    await alice.page
+      .getByRole('list', { name: 'Search results' })
+      .getByRole('listitem')
+      .filter({ hasText: `@${bob.username}` })
+      .getByRole('img', { name: 'online' })
+      .waitFor();
+    await shot(alice.page, '02b-people-search-online');
+    await openConversation(alice.page, bob.displayName);
+    await openConversation(bob.page, alice.displayName);
+  });
+
   it('when Bob types, then Alice sees the typing indicator, and his reply arrives in real time', async () => {
     const box = bob.page.getByLabel('Message', { exact: true });
     await box.pressSequentially('Hi Alice', { delay: 30 });
@@ -101,6 +147,21 @@ describe('two people chatting', () => {
     await seeMessage(bob.page, 'Great to hear from you');
     await shot(alice.page, '05-chat-alice');
     await shot(bob.page, '06-chat-bob');
+  });
+
+  it('when Alice and Bob have chatted, then nothing sits in localStorage and no secret in sessionStorage', async () => {
+    for (const [p, key] of [
+      [alice, aliceKey],
+      [bob, bobKey],
+    ] as const) {
+      const storage = await p.page.evaluate(() => ({
+        local: window.localStorage.length,
+        session: JSON.stringify({ ...window.sessionStorage }),
+      }));
+      expect(storage.local).toBe(0);
+      expect(storage.session).not.toContain(key.replace(/\s/g, '').slice(0, 12));
+      expect(storage.session).not.toContain(p.password);
+    }
   });
 
   it('when Bob reloads the page, then his session resumes and the decrypted history is still there', async () => {
@@ -129,12 +190,45 @@ describe('two people chatting', () => {
     await shot(bob.page, '06b-image-attachment');
   });
 
-  it('when Alice goes offline, then she sees the banner, and back online she reconnects and sends', async () => {
+  it("when the server drops Alice's socket with her network up, then she sees the banner until it reconnects, and Bob's next message reaches her", async () => {
+    await openConversation(alice.page, bob.displayName);
+    await openConversation(bob.page, alice.displayName);
+    const banner = alice.page.getByText('You are offline');
+    // Only the socket goes: the browser stays online, so the banner can come from the SDK alone.
+    serverDown = true;
+    await cutAliceSockets();
+    await banner.waitFor();
+    expect(await alice.page.evaluate(() => navigator.onLine)).toBe(true);
+    // Still unreachable after a while: the banner stays while reconnection attempts fail.
+    await alice.page.waitForTimeout(1500);
+    expect(await banner.count()).toBe(1);
+    serverDown = false;
+    // Socket.IO's own retry reconnects; only then does the banner go. An attempt that was
+    // refused mid-handshake can wait out Socket.IO's 20 s connect timeout first.
+    await banner.waitFor({ state: 'detached', timeout: 60_000 });
+    expect(aliceSockets.size).toBeGreaterThan(0);
+    await send(bob.page, 'Sent after the server came back');
+    await seeMessage(alice.page, 'Sent after the server came back');
+  });
+
+  it('when Alice goes offline, then she sees the banner, and back online she reconnects, receives and sends', async () => {
+    const banner = alice.page.getByText('You are offline');
     await alice.context.setOffline(true);
-    await alice.page.getByText('You are offline').waitFor();
+    // Chromium's offline mode need not close an open WebSocket: drop it as a dead network would.
+    serverDown = true;
+    await cutAliceSockets();
+    await banner.waitFor();
     await shot(alice.page, '06c-offline-banner');
+    // Bob writes while Alice is away: the server keeps it in her mailbox.
+    await send(bob.page, 'Sent while you were offline');
+    await waitForStatus(bob.page, 'Sent while you were offline', 'sent');
+    serverDown = false;
     await alice.context.setOffline(false);
-    await alice.page.getByText('You are offline').waitFor({ state: 'detached' });
+    await banner.waitFor({ state: 'detached' });
+    expect(aliceSockets.size).toBeGreaterThan(0);
+    await seeMessage(alice.page, 'Sent while you were offline');
+    await send(bob.page, 'Sent after you came back');
+    await seeMessage(alice.page, 'Sent after you came back');
     await send(alice.page, 'Back online');
     await seeMessage(bob.page, 'Back online');
   });
