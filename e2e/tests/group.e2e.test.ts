@@ -15,12 +15,16 @@ import {
 } from './support/harness.js';
 import type { Person } from './support/harness.js';
 
-/** Must show: a group of three chats; a removed member stops receiving. */
+/**
+ * Must show: a group of three chats; a removed member stops receiving; a member added to the
+ * existing group receives what is sent after.
+ */
 describe('group chat', () => {
   let browser: Browser;
   let alice: Person;
   let bob: Person;
   let carol: Person;
+  let dave: Person;
   const title = `Trio ${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
@@ -32,6 +36,8 @@ describe('group chat', () => {
     await signUp(alice);
     await signUp(bob);
     await signUp(carol);
+    dave = await newPerson(browser, 'Dave');
+    await signUp(dave);
   });
   afterAll(async () => {
     await browser?.close();
@@ -108,7 +114,29 @@ describe('group chat', () => {
     expect(await carol.page.getByText('Only Alice and Bob read this').count()).toBe(0);
   });
 
+  it('when Alice adds Dave to the existing group, then Dave receives what is sent next, from Alice and Bob', async () => {
+    const page = alice.page;
+    await page.getByRole('button', { name: 'Members' }).click();
+    await page.getByLabel('Add people').fill(dave.username);
+    await page.getByRole('button', { name: `Add ${dave.displayName}` }).click();
+    await page.getByRole('list', { name: 'Members' }).getByText(dave.displayName).waitFor();
+    await page.getByRole('button', { name: 'Back to chat' }).click();
+
+    await send(page, 'Welcome, Dave');
+    // Dave learns about the group from its first message (or on reload) and can read it.
+    await openConversation(dave.page, title);
+    await seeMessage(dave.page, 'Welcome, Dave');
+    // Bob's client fans out to the new member too, and Dave can answer everyone.
+    await send(bob.page, 'Hi Dave, Bob here');
+    await seeMessage(dave.page, 'Hi Dave, Bob here');
+    await send(dave.page, 'Thanks, Dave here');
+    await seeMessage(alice.page, 'Thanks, Dave here');
+    await seeMessage(bob.page, 'Thanks, Dave here');
+    // Dave joined after the earlier messages: they were never encrypted to him.
+    expect(await dave.page.getByText('Welcome to the group').count()).toBe(0);
+  });
+
   it('when the whole flow ran, then no page hit a CSP violation or an uncaught error', () => {
-    expect(problemsOf(alice, bob, carol)).toEqual([]);
+    expect(problemsOf(alice, bob, carol, dave)).toEqual([]);
   });
 });

@@ -49,7 +49,11 @@ describe('restoring on a new browser', () => {
     await bob.page.getByRole('button', { name: 'Safety number' }).click();
     await bob.page.getByTestId('safety-number').waitFor();
     await bob.page.getByRole('button', { name: 'Mark as verified' }).click();
-    await bob.page.getByText('Verified').first().waitFor();
+    // The verified line replaces the button ("Verified" alone would match "Mark as verified").
+    await bob.page
+      .locator('.verified-line', { hasText: `You verified ${alice.displayName}` })
+      .waitFor();
+    await bob.page.getByRole('button', { name: 'Mark as verified' }).waitFor({ state: 'detached' });
   });
 
   it('when Bob logs in on a third browser, then his keys are restored and Alice is still verified', async () => {
