@@ -8,9 +8,10 @@ export interface ProbedEvent {
 }
 
 /**
- * A test queue bound to a stack's exchange (connected to the REAL RabbitMQ, not through the
- * stack's proxy, so cutting the stack's broker link does not blind the probe). Counts every
- * delivery and dedupes by event id, so duplicates the bus let through are visible.
+ * A durable test queue bound to a stack's exchange. The broker is restarted during the suite:
+ * the queue survives (durable, persistent messages) and the probe reconnects, so events
+ * published while it was away are delivered afterwards. Counts every delivery and dedupes by
+ * event id, so duplicates the bus let through are visible.
  */
 export class EventProbe {
   private conn: ChannelModel | undefined;
@@ -21,6 +22,9 @@ export class EventProbe {
   readonly events = new Map<string, ProbedEvent>();
   /** Deliveries that were not valid JSON envelopes. */
   malformed = 0;
+  /** Times the connection was re-established after a broker restart. */
+  reconnects = 0;
+  private stopping = false;
 
   /**
    * @param url amqp URL of the real broker
@@ -35,13 +39,20 @@ export class EventProbe {
     private readonly bindings: string[],
   ) {}
 
-  /** Declares the exchange (idempotent) and the queue, and starts consuming. */
+  /** Declares the exchange (idempotent) and the queue, and starts consuming; reconnects when the broker goes away. */
   async start(): Promise<void> {
-    this.conn = await amqp.connect(this.url);
-    const ch = await this.conn.createChannel();
+    const conn = await amqp.connect(this.url);
+    this.conn = conn;
+    conn.on('error', () => undefined);
+    conn.on('close', () => {
+      if (this.stopping) return;
+      void this.reconnect();
+    });
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
     this.ch = ch;
     await ch.assertExchange(this.exchange, 'topic', { durable: true });
-    await ch.assertQueue(this.queue, { durable: false, autoDelete: false, exclusive: true });
+    await ch.assertQueue(this.queue, { durable: true, autoDelete: false, exclusive: false });
     for (const b of this.bindings) await ch.bindQueue(this.queue, this.exchange, b);
     await ch.consume(this.queue, (msg) => {
       if (!msg) return;
@@ -55,6 +66,19 @@ export class EventProbe {
       }
       ch.ack(msg);
     });
+  }
+
+  private async reconnect(): Promise<void> {
+    while (!this.stopping) {
+      await new Promise((r) => setTimeout(r, 300));
+      try {
+        await this.start();
+        this.reconnects++;
+        return;
+      } catch {
+        // broker still down
+      }
+    }
   }
 
   /** @returns total deliveries (including duplicates) */
@@ -73,6 +97,7 @@ export class EventProbe {
 
   /** Deletes the queue and disconnects. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.ch?.deleteQueue(this.queue).catch(() => undefined);
     await this.conn?.close().catch(() => undefined);
   }
