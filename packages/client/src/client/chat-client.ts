@@ -67,6 +67,9 @@ import {
 import { BackupSync, fetchBackup } from './backup-sync.js';
 import { Emitter } from './emitter.js';
 
+
+/** Handshake refusals that retrying cannot fix. */
+const FINAL_REFUSALS = new Set(['invalid_device_credentials', 'unknown_device', 'account_deleted', 'origin_not_allowed']);
 /** Options of `ChatClient`. */
 export interface ChatClientOptions extends ApiClientOptions {
   /** Socket.IO origin (default `baseUrl`). */
@@ -182,6 +185,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private socket: SocketClient | undefined;
   private readonly conversations = new Map<string, Conversation>();
   private readonly incoming = new KeyedSerialQueue();
+  /** Sockets {@link recoverSocket} is bringing back (one loop each). */
+  private readonly recovering = new WeakSet<SocketClient>();
   /** Serialises session building per contact (see {@link ensureSessions}). */
   private readonly sessionBuilds = new KeyedSerialQueue();
   private readonly pendingUntrusted = new Map<string, IncomingEnvelope[]>();
@@ -686,11 +691,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     socket.on('disconnect', (reason) => {
       // The server closes sockets whose access token expired ('session:expired' first);
       // socket.io does not retry a server-side disconnect, so refresh and reconnect here.
-      if (reason !== 'io server disconnect' || this.socket !== socket) return;
-      void (async () => {
-        if (await this.api.refreshNow()) await socket.reconnect();
-      })().catch((err: unknown) => this.emit('error', err));
+      if (reason === 'io server disconnect') void this.recoverSocket(socket, 'token_expired');
     });
+    socket.onRejected((code) => void this.recoverSocket(socket, code));
     this.socket = socket;
     // Long-lived clients: refill one-time prekeys and rotate the signed prekey on schedule too.
     if (this.maintenance) clearInterval(this.maintenance);
@@ -728,6 +731,38 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const out: { userId: string; online: boolean; lastSeenAt?: string | null | undefined }[] = [];
     for (let i = 0; i < ids.length; i += 500) out.push(...(await socket.presence(ids.slice(i, i + 500))));
     return out;
+  }
+
+  /**
+   * Brings a socket back after the server refused or closed it: refreshes the access token when
+   * that is the reason, otherwise retries with capped exponential backoff (a restarting server
+   * or a database outage refuses handshakes for a while). Stops when the socket was replaced,
+   * the session cannot be refreshed, or the refusal is final (device or account gone).
+   * @param socket the socket to bring back
+   * @param code why it was refused or closed
+   */
+  private async recoverSocket(socket: SocketClient, code: string): Promise<void> {
+    if (this.recovering.has(socket)) return;
+    this.recovering.add(socket);
+    try {
+      for (let attempt = 0; this.socket === socket && !socket.connected; attempt += 1) {
+        if (FINAL_REFUSALS.has(code)) {
+          this.emit('error', new ApiError(401, code, 'the server refused this device'));
+          return;
+        }
+        if ((code === 'token_expired' || code === 'unauthorized') && !(await this.api.refreshNow())) return;
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
+        if (this.socket !== socket) return;
+        try {
+          await socket.reconnect();
+          return;
+        } catch (err) {
+          code = err instanceof ApiError ? err.code : 'connect_error';
+        }
+      }
+    } finally {
+      this.recovering.delete(socket);
+    }
   }
 
   /** Asks the server to deliver my mailbox again (e.g. after handling was interrupted). */

@@ -127,6 +127,9 @@ export interface SocketEvents {
 export class SocketClient {
   private readonly socket: Socket;
   private readonly timeout: number;
+  /** True while {@link connect} waits: its own promise reports that handshake's refusal. */
+  private connecting = false;
+  private rejected: ((code: string) => void) | undefined;
 
   /** @param options endpoint and identity */
   constructor(options: SocketClientOptions) {
@@ -143,6 +146,21 @@ export class SocketClient {
         cb(token ? { ...device, token } : device);
       },
     });
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      // While `active`, Socket.IO is still retrying by itself (the server was unreachable). A
+      // refusal by the server's handshake check ends its retries for good: tell the owner.
+      if (this.connecting || this.socket.active) return;
+      this.rejected?.(err.data?.code ?? 'connect_error');
+    });
+  }
+
+  /**
+   * Called when an automatic reconnection was refused by the server (expired token, server
+   * briefly unable to check the device, ...): Socket.IO gives up then, so the owner decides.
+   * @param handler gets the refusal's code
+   */
+  onRejected(handler: (code: string) => void): void {
+    this.rejected = handler;
   }
 
   /**
@@ -151,12 +169,15 @@ export class SocketClient {
    */
   connect(): Promise<void> {
     if (this.socket.connected) return Promise.resolve();
+    this.connecting = true;
     return new Promise((resolve, reject) => {
       const onConnect = () => {
+        this.connecting = false;
         this.socket.off('connect_error', onError);
         resolve();
       };
       const onError = (err: Error & { data?: { code?: string } }) => {
+        this.connecting = false;
         this.socket.off('connect', onConnect);
         this.socket.disconnect();
         reject(new ApiError(401, err.data?.code ?? 'connect_error', err.message, err.data));
