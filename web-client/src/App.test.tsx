@@ -13,6 +13,17 @@ afterEach(() => {
   cleanup = undefined;
 });
 
+/** Renders the whole app over a stub API; the next test's set-up unmounts it. */
+async function renderApp(api: Parameters<typeof AppProvider>[0]['api']) {
+  const rendered = await render(
+    <AppProvider api={api}>
+      <App />
+    </AppProvider>,
+  );
+  cleanup = rendered.unmount;
+  return rendered;
+}
+
 const direct = {
   id: '00000000-0000-4000-8000-0000000000c1',
   kind: 'direct' as const,
@@ -29,12 +40,7 @@ describe('App', () => {
     const api = stubApi({
       signUp: vi.fn(async () => ({ me: alice, recoveryKey: 'ABCDEFGHIJKLMNOP' })),
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await click(button(container, 'Sign up'));
     await typeInto(field(container, 'Email'), 'alice@example.test');
@@ -66,12 +72,7 @@ describe('App', () => {
       listConversations: async () => [direct],
       acceptIdentity,
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await click(container.querySelector('.conversation-item')!);
     await settle();
@@ -113,12 +114,7 @@ describe('App', () => {
       history: async () => [failed],
       retry,
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await click(container.querySelector('.conversation-item')!);
     await settle();
@@ -138,12 +134,7 @@ describe('App', () => {
       resume: async () => ({ kind: 'active', me: alice }),
       listConversations: async () => [direct],
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await act(async () =>
       api.emit({
@@ -185,12 +176,7 @@ describe('App', () => {
 
   it('when the browser goes offline and back online, then the banner stays until the socket reconnects', async () => {
     const api = stubApi({ resume: async () => ({ kind: 'active', me: alice }) });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await act(async () => window.dispatchEvent(new Event('offline')));
     await settle();
@@ -212,12 +198,7 @@ describe('App', () => {
       listConversations: async () => [direct],
       presence,
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     // Asked once the conversation list loaded, never about me.
     expect(presence).toHaveBeenCalledWith([bob.id]);
@@ -244,12 +225,7 @@ describe('App', () => {
       searchUsers: async () => ({ users: [bob, carol], nextCursor: null }),
       presence,
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await click(button(container, 'People'));
     await typeInto(field(container, 'Search the directory'), 'o');
@@ -270,12 +246,7 @@ describe('App', () => {
       isBackupUpToDate: async () => false,
       logOut,
     });
-    const { container, unmount } = await render(
-      <AppProvider api={api}>
-        <App />
-      </AppProvider>,
-    );
-    cleanup = unmount;
+    const { container } = await renderApp(api);
     await settle();
     await click(button(container, 'Log out'));
     await settle();
