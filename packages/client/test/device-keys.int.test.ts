@@ -96,6 +96,27 @@ describe('one-time prekeys', () => {
   });
 });
 
+describe('concurrent device set-up', () => {
+  it('when several refills run at once below the threshold, then the server holds exactly the public halves of the prekeys this device keeps', async () => {
+    const alice = await signUp('hana', false);
+    const bob = await signUp('ivan', false);
+    for (let i = 0; i < PREKEY_BATCH - PREKEY_REFILL_THRESHOLD + 1; i += 1) await fetchBundle(bob, alice.user.id);
+    // A login, the maintenance timer and incoming first messages can all ask at the same moment.
+    await Promise.all([alice.setupDevice(), alice.setupDevice(), alice.setupDevice()]);
+    const deviceId = (await alice.deviceId())!;
+    const rows = (await stack.chatApp.ds.query(
+      `SELECT key_id, public_key FROM chat.one_time_prekeys WHERE user_id = $1 AND device_id = $2`,
+      [alice.user.id, deviceId],
+    )) as { key_id: number; public_key: Buffer }[];
+    expect(rows.length).toBe(PREKEY_REFILL_THRESHOLD - 1 + PREKEY_BATCH); // one refill, not three
+    for (const row of rows) {
+      const local = await alice.store.getPreKey(row.key_id);
+      expect(local, `prekey ${row.key_id}`).toBeDefined();
+      expect(Buffer.from(local!.keyPair.pubKey).equals(row.public_key), `prekey ${row.key_id}`).toBe(true);
+    }
+  });
+});
+
 describe('signed prekey rotation', () => {
   it('when the signed prekey is older than the rotation period, then a new one is uploaded and served while old and new sessions keep working', async () => {
     const alice = await signUp('erin');

@@ -187,6 +187,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private readonly incoming = new KeyedSerialQueue();
   /** Sockets {@link recoverSocket} is bringing back (one loop each). */
   private readonly recovering = new WeakSet<SocketClient>();
+  /** Serialises {@link setupDevice}. */
+  private readonly deviceSetup = new KeyedSerialQueue();
   /** Serialises session building per contact (see {@link ensureSessions}). */
   private readonly sessionBuilds = new KeyedSerialQueue();
   private readonly pendingUntrusted = new Map<string, IncomingEnvelope[]>();
@@ -590,7 +592,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * its keys, refills one-time prekeys below the threshold and rotates the signed prekey when
    * it is older than a few days.
    */
-  async setupDevice(): Promise<void> {
+  setupDevice(): Promise<void> {
+    // One at a time: a login, the maintenance timer and every incoming first message ask for it.
+    // Two runs at once would both register a device or both refill prekeys under the same key
+    // ids, and the server could keep one batch's public keys while this store kept the other's
+    // private keys: every first message made from those bundles would then fail to decrypt.
+    return this.deviceSetup.run('device', () => this.setupDeviceNow());
+  }
+
+  private async setupDeviceNow(): Promise<void> {
     const s = this.requireSession();
     const local = await s.store.getLocalIdentity();
     if (!local) throw new ProtocolError('no_local_identity', 'no identity');
