@@ -12,10 +12,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 120_000,
-    // One retry, for one known intermittent defect (about 1 run in 10 of restore.e2e): a freshly
-    // restored browser sometimes never finishes logging in, or its first reply never shows at
-    // Alice's. It is an open bug in the client's restore/receive path, tracked in docs/web-client.md;
-    // remove this retry when it is fixed. A test that fails twice still fails the suite.
+    // One retry, for one known intermittent defect: a rare `invalid_message` when two devices
+    // start sessions with each other at the same moment (docs/web-client.md, "Known intermittent
+    // defect"). Remove it when that is fixed. A test that fails twice still fails the suite.
     retry: 1,
   },
 });
