@@ -85,6 +85,23 @@ abstract class Base implements PrivateServer {
   protected child: ChildProcess | undefined;
   private destroyed = false;
 
+  /**
+   * Starts a server just made; if it does not come up, its process and temp dir go too.
+   * @param s the new server
+   * @param prepare one-off set-up before the first start (e.g. initdb)
+   * @returns it, started
+   */
+  protected static async started<T extends Base>(s: T, prepare?: () => void): Promise<T> {
+    try {
+      prepare?.();
+      await s.start();
+    } catch (err) {
+      await s.destroy();
+      throw err;
+    }
+    return s;
+  }
+
   constructor(
     readonly port: number,
     readonly dir: string,
@@ -205,14 +222,9 @@ export class PrivatePostgres extends Base {
   /** @returns an initialised, started cluster */
   static async create(): Promise<PrivatePostgres> {
     const s = new PrivatePostgres(await freePort(), mkdtempSync(path.join(tmpdir(), 'faults-pg-')));
-    try {
-      execFileSync(`${s.bin}/initdb`, ['-D', path.join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { cwd: s.dir, uid: s.owner?.uid, gid: s.owner?.gid, stdio: ['ignore', 'pipe', 'pipe'] });
-      await s.start();
-    } catch (err) {
-      await s.destroy();
-      throw err;
-    }
-    return s;
+    return Base.started(s, () =>
+      execFileSync(`${s.bin}/initdb`, ['-D', path.join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { cwd: s.dir, uid: s.owner?.uid, gid: s.owner?.gid, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   }
 
   protected launch(): void {
@@ -250,13 +262,7 @@ export class PrivateRedis extends Base {
   /** @returns a started server */
   static async create(): Promise<PrivateRedis> {
     const s = new PrivateRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'faults-redis-')));
-    try {
-      await s.start();
-    } catch (err) {
-      await s.destroy();
-      throw err;
-    }
-    return s;
+    return Base.started(s);
   }
 
   protected launch(): void {
@@ -306,13 +312,7 @@ export class PrivateRabbit extends Base {
     let dist = await freePort();
     while (dist === port) dist = await freePort();
     const s = new PrivateRabbit(port, dist, mkdtempSync(path.join(tmpdir(), 'faults-rabbit-')));
-    try {
-      await s.start();
-    } catch (err) {
-      await s.destroy();
-      throw err;
-    }
-    return s;
+    return Base.started(s);
   }
 
   protected launch(): void {
