@@ -14,7 +14,7 @@ export const MAILDEV_URL = (process.env.E2E_MAILDEV_URL ?? 'http://localhost:108
 );
 /** Debian's Chromium; never a downloaded browser. */
 export const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
-/** Screenshots of the main screens land here (kept by CI as artifacts). */
+/** Screenshots of the main screens land here (the test artifacts; git-ignored). */
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'artifacts');
 
 /** How long one UI outcome may take (sign-up derives keys and uploads prekeys and a backup). */
