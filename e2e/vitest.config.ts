@@ -12,9 +12,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 120_000,
-    // One retry, for one known intermittent defect: a rare `invalid_message` when two devices
-    // start sessions with each other at the same moment (docs/web-client.md, "Known intermittent
-    // defect"). Remove it when that is fixed. A test that fails twice still fails the suite.
+    // One retry, kept while the fixes of December 2026 for intermittent session corruption prove
+    // themselves (docs/web-client.md, "Intermittent e2e failures"); remove it once the suite has
+    // run clean for a while. A test that fails twice still fails the suite.
     retry: 1,
   },
 });
