@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../src/client/chat-client.js';
-import type { StoredMessage } from '../src/messages/message.schema.js';
-import { account, startStack, type Stack } from './support/stack.js';
+import { account, messageWith, startStack, type Stack } from './support/stack.js';
 
 /**
  * A device that learns of a new device through `stale_devices` while several sends are in
@@ -20,9 +18,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function waitForMessage(c: ChatClient, text: string): Promise<StoredMessage> {
-  return c.next('message', (m) => m.text === text) as Promise<StoredMessage>;
-}
 
 async function prekeysLeft(userId: string, deviceId: number): Promise<number> {
   const rows = (await stack.chatApp.ds.query(
@@ -41,7 +36,7 @@ describe('concurrent sends and a new device', () => {
     await alice.signUp(a);
     await bob1.signUp(b);
     const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob1.user.id] });
-    const hello = waitForMessage(bob1, 'hello');
+    const hello = messageWith(bob1, 'hello');
     await alice.sendText(direct.id, 'hello');
     await hello;
 
@@ -52,7 +47,7 @@ describe('concurrent sends and a new device', () => {
     const before = await prekeysLeft(bob2.user.id, bob2Id);
 
     const texts = Array.from({ length: 6 }, (_, i) => `burst ${i}`);
-    const arrivals = texts.map((t) => Promise.all([waitForMessage(bob1, t), waitForMessage(bob2, t)]));
+    const arrivals = texts.map((t) => Promise.all([messageWith(bob1, t), messageWith(bob2, t)]));
     const sends = await Promise.allSettled(texts.map((t) => alice.sendText(direct.id, t)));
     expect(sends.map((s) => s.status)).toEqual(texts.map(() => 'fulfilled'));
     await Promise.all(arrivals);
@@ -62,7 +57,7 @@ describe('concurrent sends and a new device', () => {
     // Both of Bob's devices answer at once; Alice decrypts both.
     const failures: string[] = [];
     alice.on('decryptFailed', (e) => failures.push(e.code));
-    const replies = [waitForMessage(alice, 'from bob 1'), waitForMessage(alice, 'from bob 2')];
+    const replies = [messageWith(alice, 'from bob 1'), messageWith(alice, 'from bob 2')];
     await Promise.all([bob1.sendText(direct.id, 'from bob 1'), bob2.sendText(direct.id, 'from bob 2')]);
     await Promise.all(replies);
     expect(failures).toEqual([]);

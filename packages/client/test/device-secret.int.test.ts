@@ -13,14 +13,7 @@ afterAll(async () => {
 });
 
 function browserLikeClient(factory: IDBFactory, name: string): ChatClient {
-  return new ChatClient({
-    userApiUrl: `${stack.userUrl}/api/user`,
-    chatApiUrl: `${stack.chatUrl}/api/chat`,
-    socketUrl: stack.chatUrl,
-    deviceName: name,
-    backupDebounceMs: 20,
-    openStore: (userId) => createIndexedDbStore(`cipherchat-${userId}`, factory),
-  });
+  return stack.client(name, { openStore: (userId) => createIndexedDbStore(`cipherchat-${userId}`, factory) });
 }
 
 async function myDevices(client: ChatClient): Promise<number[]> {

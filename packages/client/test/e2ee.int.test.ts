@@ -1,12 +1,11 @@
 import { Fingerprint, PublicKey } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
-import type { StoredMessage } from '../src/messages/message.schema.js';
 import { fromBase64, toBase64, utf8 } from '../src/protocol/bytes.js';
 import { UntrustedIdentityError } from '../src/protocol/errors.js';
 import { BundleAnswer } from '../src/transport/chat-api.schemas.js';
 import type { OutgoingEnvelope } from '../src/transport/socket-client.js';
-import { account, startStack, type Stack } from './support/stack.js';
+import { account, messageWith, startStack, type Stack } from './support/stack.js';
 
 /**
  * Issue 4's "Must show" list, with Node clients against the real stack: user-service and
@@ -25,9 +24,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function waitForMessage(c: ChatClient, text: string): Promise<StoredMessage> {
-  return c.next('message', (m) => m.text === text) as Promise<StoredMessage>;
-}
 
 async function signUp(tag: string, deviceName = tag) {
   const input = account(tag);
@@ -66,7 +62,7 @@ async function logInAgain(input: { email: string; password: string }, deviceName
 
 /** Sends and waits until every listed client has the message. */
 async function sendAndExpect(from: ChatClient, conversationId: string, text: string, to: ChatClient[]) {
-  const waits = to.map((c) => waitForMessage(c, text));
+  const waits = to.map((c) => messageWith(c, text));
   const sent = await from.sendText(conversationId, text);
   const got = await Promise.all(waits);
   for (const m of got) {
@@ -158,7 +154,7 @@ describe('group membership changes', () => {
     });
     await sendAndExpect(alice.client, group.id, 'welcome dave', [bob.client, carol.client, dave.client]);
     let carolGotIt = false;
-    void waitForMessage(carol.client, 'carol is gone').then(() => {
+    void messageWith(carol.client, 'carol is gone').then(() => {
       carolGotIt = true;
     });
     await alice.client.api.request('chat', 'DELETE', `/conversations/${group.id}/members/${carol.client.user.id}`);
@@ -274,7 +270,7 @@ describe('identity change', () => {
 
     // New Bob writes first: Alice's client refuses the PreKeyWhisper (patched processV3) and warns.
     const warned = alice.client.next('identityChanged', (c) => c.userId === bob.client.user.id);
-    const delivered = waitForMessage(alice.client, 'it is me, new phone');
+    const delivered = messageWith(alice.client, 'it is me, new phone');
     let deliveredEarly = false;
     void delivered.then(() => {
       deliveredEarly = true;
@@ -315,7 +311,7 @@ describe('tampering by the server', () => {
 
     // 1. A flipped bit in the envelope for Bob's device 1.
     let failed = bob.client.next('decryptFailed');
-    let ok = waitForMessage(bob2.client, 'flip');
+    let ok = messageWith(bob2.client, 'flip');
     await alice.client.sendTextWithEnvelopes(direct.id, 'flip', (envs) => {
       const e = forDevice(envs, d1);
       const body = fromBase64(e.body);
@@ -334,7 +330,7 @@ describe('tampering by the server', () => {
       return envs;
     });
     failed = bob.client.next('decryptFailed');
-    ok = waitForMessage(bob2.client, 'carrier');
+    ok = messageWith(bob2.client, 'carrier');
     await alice.client.sendTextWithEnvelopes(direct.id, 'carrier', (envs) =>
       envs.map((e) => (e.userId === bob.client.user.id && e.deviceId === d1 ? { ...recorded! } : e)),
     );
@@ -450,8 +446,8 @@ describe('the server never sees plaintext', () => {
     }
 
     // And the ciphertexts that sat in the mailbox are real: Bob's device decrypts them on reconnect.
-    const direct1 = waitForMessage(bobOffline.client, `${MARKER} direct`);
-    const group1 = waitForMessage(bobOffline.client, `${MARKER} group`);
+    const direct1 = messageWith(bobOffline.client, `${MARKER} direct`);
+    const group1 = messageWith(bobOffline.client, `${MARKER} group`);
     await bobOffline.client.connect();
     await Promise.all([direct1, group1]);
   });

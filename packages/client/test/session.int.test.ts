@@ -40,14 +40,7 @@ async function serverBackup(client: ChatClient, input: { email: string; password
 }
 
 function browserLikeClient(factory: IDBFactory, name: string): ChatClient {
-  return new ChatClient({
-    userApiUrl: `${stack.userUrl}/api/user`,
-    chatApiUrl: `${stack.chatUrl}/api/chat`,
-    socketUrl: stack.chatUrl,
-    deviceName: name,
-    backupDebounceMs: 20,
-    openStore: (userId) => createIndexedDbStore(`cipherchat-${userId}`, factory),
-  });
+  return stack.client(name, { openStore: (userId) => createIndexedDbStore(`cipherchat-${userId}`, factory) });
 }
 
 describe('sessions and passwords', () => {

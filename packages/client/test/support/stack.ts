@@ -16,7 +16,8 @@ import { createApp as createUserApp, configSchema as userConfigSchema, type App 
 import { testEnv as userTestEnv } from '@cipherchat/user-service/testing';
 import { createLogger, createRedis, createTokenVerifier, parseConfig, type ConsumedEvent } from '@cipherchat/service-kit';
 import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
-import { ChatClient } from '../../src/client/chat-client.js';
+import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
+import type { StoredMessage } from '../../src/messages/message.schema.js';
 
 const run = promisify(execFile);
 
@@ -41,8 +42,8 @@ export interface Stack {
   busMessages: Array<{ routingKey: string; body: string }>;
   /** Waits for a bus message matching a predicate (already seen ones count). */
   waitForBus(match: (m: { routingKey: string; body: string }) => boolean, timeoutMs?: number): Promise<{ routingKey: string; body: string }>;
-  /** A new SDK client pointed at this stack. */
-  client(deviceName?: string): ChatClient;
+  /** A new SDK client pointed at this stack (`openStore` for a browser-like IndexedDB store). */
+  client(deviceName?: string, options?: Pick<ChatClientOptions, 'openStore'>): ChatClient;
   /** `pg_dump` of the whole test database (schema and data, every schema). */
   dump(): Promise<string>;
   /** Every byte of every stored attachment blob, as latin1 text. */
@@ -230,13 +231,14 @@ export async function startStack(): Promise<Stack> {
         check();
       });
     },
-    client(deviceName = 'test device') {
+    client(deviceName = 'test device', options = {}) {
       const c = new ChatClient({
         userApiUrl: `${userUrl}/api/user`,
         chatApiUrl: `${chatUrl}/api/chat`,
         socketUrl: chatUrl,
         deviceName,
         backupDebounceMs: 20,
+        ...options,
       });
       clients.push(c);
       return c;
@@ -335,4 +337,14 @@ export function account(tag: string) {
     displayName: `${tag} ${counter}`,
     password: `correct horse battery ${id}`,
   };
+}
+
+/**
+ * Resolves with the next message a client stores whose text is `text`.
+ * @param c the client
+ * @param text message text
+ * @returns the stored message
+ */
+export function messageWith(c: ChatClient, text: string): Promise<StoredMessage> {
+  return c.next('message', (m) => m.text === text) as Promise<StoredMessage>;
 }
