@@ -186,7 +186,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const entry = kind === 'chat' ? (process.env.BENCH_CHAT_ENTRY ?? path.join(REPO_ROOT, 'chat-service/src/main.ts')) : path.join(REPO_ROOT, 'notification-service/src/main.ts');
     const child = spawn(
       process.execPath,
-      [...(kind === 'chat' ? (process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []) : []), '--conditions=source', '--import', 'tsx', entry],
+      // chat-service with the flags its image runs with (see chat-service/Dockerfile), then any extra ones
+      [...(kind === 'chat' ? ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] : []), '--conditions=source', '--import', 'tsx', entry],
       { cwd: path.join(REPO_ROOT, kind === 'chat' ? 'chat-service' : 'notification-service'), env: { ...(kind === 'chat' ? env : notificationEnv), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.pipe(log, { end: false });
