@@ -33,7 +33,7 @@ import { createCloudinaryBlobStore, createLocalBlobStore, type BlobStore } from 
 import { migrations } from './store/migrations/index.js';
 import { MessageWriter, type Queryable } from './store/message.writer.js';
 import { Batcher } from './store/batcher.js';
-import { ackMessages, ackMessagesBatch, loadSendContexts } from './store/mailbox.repository.js';
+import { ackMessages, ackMessagesBatch } from './store/mailbox.repository.js';
 import { devicesRouter } from './http/devices.routes.js';
 import { backupRouter } from './http/backup.routes.js';
 import { conversationsRouter } from './http/conversations.routes.js';
@@ -142,7 +142,6 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     limits: createRateLimits(redis, config),
     writer: new MessageWriter(mainPool, logger, { concurrency: config.WRITE_BATCH_CONCURRENCY, maxMessages: 256, maxEnvelopes: 4096 }),
     relaxedDb: relaxedPool,
-    sendContexts: new Batcher((keys) => loadSendContexts(mainPool, keys), config.WRITE_BATCH_CONCURRENCY, 256),
     // One ack batch at a time per process: concurrent batches touching the same rows could
     // deadlock. If a batch fails anyway, each ack is retried on its own.
     acks: new Batcher(

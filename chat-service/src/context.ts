@@ -6,7 +6,7 @@ import type { BlobStore } from './store/blob.store.js';
 import type { RateLimits } from './rate-limits.js';
 import type { MessageWriter, Queryable } from './store/message.writer.js';
 import type { Batcher } from './store/batcher.js';
-import type { AckRequest, SendContext, SendContextKey } from './store/mailbox.repository.js';
+import type { AckRequest } from './store/mailbox.repository.js';
 
 /** Pushes server events to every connected device of some users (through the Redis adapter, so across processes). */
 export type NotifyUsers = <E extends keyof ServerToClientEvents>(
@@ -27,8 +27,6 @@ export interface ChatContext {
   limits: RateLimits;
   /** Batches message writes (one commit for many sends under load). */
   writer: MessageWriter;
-  /** Batches the per-send context lookups (one statement for many concurrent sends). */
-  sendContexts: Batcher<SendContextKey, SendContext>;
   /** Batches acks (one statement for many devices' acks). */
   acks: Batcher<AckRequest, { deleted: number; drainedRecorded: boolean }>;
   /** A small pool with `synchronous_commit=off`, for writes whose loss on a database crash is harmless (acks). */

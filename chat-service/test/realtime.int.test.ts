@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
+import { Redis } from 'ioredis';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
-import { api, connect, createTestEnv, createUser, fakeBody, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -84,6 +85,60 @@ describe('presence and typing', () => {
     sb.close();
     sc.close();
     sm.close();
+  });
+});
+
+describe('live delivery', () => {
+  /** Counts the Redis adapter messages (every process's publishes) that carry this text. */
+  async function adapterTraffic(text: string, during: () => Promise<void>): Promise<number> {
+    const sub = new Redis(env.env.REDIS_URL as string);
+    let n = 0;
+    sub.on('pmessageBuffer', (_p: Buffer, _c: Buffer, message: Buffer) => {
+      if (message.includes(text)) n++;
+    });
+    try {
+      await sub.psubscribe(`${env.env.REDIS_PREFIX as string}:sio*`);
+      await during();
+      await new Promise((r) => setTimeout(r, 200)); // let any publish arrive
+      return n;
+    } finally {
+      sub.disconnect();
+    }
+  }
+
+  it("when the recipient device's only socket is on the sending process, then the message skips the Redis adapter; with a second socket on another process, both get it through the adapter", async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(a, env.mint);
+    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    const onA = await connect(a.url, bob.token, bob.deviceId);
+    await nextEvent(onA, 'mailbox:empty');
+    const send = async (clientMessageId: string) => {
+      const ack = await request<{ messageId: string }>(sa, 'message:send', {
+        conversationId: conv.body.id,
+        clientMessageId,
+        envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+      });
+      expect(ack.ok).toBe(true);
+      return ack.data?.messageId as string;
+    };
+
+    const gotA = inbox(onA);
+    expect(await adapterTraffic(bob.userId, async () => void (await gotA.waitForIds([await send('local-1')])))).toBe(0);
+
+    // the same device also connected to the other process (say a second tab): both sockets get it
+    const onB = await connect(b.url, bob.token, bob.deviceId);
+    await nextEvent(onB, 'mailbox:empty');
+    const gotB = inbox(onB);
+    let both = '';
+    const published = await adapterTraffic(bob.userId, async () => {
+      both = await send('both-1');
+      await Promise.all([gotA.waitForIds([both]), gotB.waitForIds([both])]);
+    });
+    expect(published).toBeGreaterThan(0);
+    expect(gotA.messages.filter((m) => m.messageId === both)).toHaveLength(1);
+    expect(gotB.messages.filter((m) => m.messageId === both)).toHaveLength(1);
+    for (const s of [sa, onA, onB]) s.close();
   });
 });
 

@@ -32,8 +32,17 @@ function message(sender: string, clientMessageId: string, recipients: string[]):
   };
 }
 
-/** Makes each message's sender and recipients members of its conversation (the writer checks membership). */
+/**
+ * Makes each message's sender and recipients members of its conversation, with keyed devices
+ * for the sender's device and every addressed one (the writer checks membership and the device set).
+ */
 async function seedMembers(...msgs: StoreMessageInput[]): Promise<void> {
+  const devices = msgs.flatMap((x) => [[x.senderUserId, x.senderDeviceId] as const, ...x.envelopes.map((e) => [e.userId, e.deviceId] as const)]);
+  await inst.app.ds.query(`INSERT INTO chat.accounts (user_id) SELECT DISTINCT u FROM unnest($1::uuid[]) AS u ON CONFLICT DO NOTHING`, [devices.map((d) => d[0])]);
+  await inst.app.ds.query(
+    `INSERT INTO chat.devices (user_id, device_id, name, signed_prekey, secret_digest) SELECT u, d, 'test', '\\x01', '\\x01' FROM unnest($1::uuid[], $2::int[]) AS x(u, d) ON CONFLICT DO NOTHING`,
+    [devices.map((d) => d[0]), devices.map((d) => d[1])],
+  );
   const convs = [...new Set(msgs.map((x) => x.conversationId))];
   await inst.app.ds.query(`INSERT INTO chat.conversations (id, kind, created_by) SELECT c, 'group', c FROM unnest($1::uuid[]) AS c ON CONFLICT DO NOTHING`, [convs]);
   const pairs = msgs.flatMap((x) => [x.senderUserId, ...x.envelopes.map((e) => e.userId)].map((u) => [x.conversationId, u] as const));

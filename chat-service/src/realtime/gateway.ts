@@ -22,7 +22,7 @@ import { contactsOf, memberIds, sharedWith } from '../store/conversation.reposit
 import { readMailbox } from '../store/mailbox.repository.js';
 import { isDeletedUser } from '../store/user-data.repository.js';
 import { consumeOrThrow } from '../rate-limits.js';
-import { ackEnvelopes, sendMessage } from './message.handlers.js';
+import { ackEnvelopes, sendMessage, type SendDeps } from './message.handlers.js';
 import { Presence } from './presence.js';
 import { createRealtimeMetrics } from './realtime.metrics.js';
 
@@ -122,8 +122,31 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
   ctx.disconnectUser = (userId) => {
     io.in(userRoom(userId)).disconnectSockets(true);
   };
-  const deliver = (userId: string, deviceId: number, message: Parameters<ServerToClientEvents['message:new']>[0]) => {
-    io.to(deviceRoom(userId, deviceId)).emit('message:new', message);
+  /**
+   * Live delivery of a stored message to each addressed device's room. A device whose every
+   * live socket (per presence, read after the commit) is on this process is emitted to
+   * locally, skipping the Redis adapter's publish, which every process would receive and
+   * decode; that is nearly every delivery on a single process. Every other device goes
+   * through the adapter, as does everything when Redis cannot be read. Reading presence after
+   * the commit is what makes the shortcut safe: a socket of the device that registers on
+   * another process later starts its mailbox drain after registering, so that drain reads
+   * this message. Deliveries are emitted in call order (a conversation's order is kept).
+   */
+  let lastDelivery = Promise.resolve();
+  const deliver: SendDeps['deliver'] = (envelopes) => {
+    const localRooms = io.of('/').adapter.rooms;
+    const candidates = [...new Set(envelopes.filter((e) => localRooms.has(deviceRoom(e.userId, e.deviceId))).map((e) => e.userId))];
+    const live = candidates.length === 0 ? Promise.resolve(null) : presence.liveSockets(candidates).catch(() => null);
+    const previous = lastDelivery;
+    lastDelivery = live.then(async (sockets) => {
+      await previous;
+      const localSockets = io.of('/').sockets;
+      for (const e of envelopes) {
+        const listed = sockets?.get(e.userId)?.get(e.deviceId);
+        const localOnly = listed !== undefined && listed.every((id) => localSockets.has(id));
+        (localOnly ? io.local : io).to(deviceRoom(e.userId, e.deviceId)).emit('message:new', e.message);
+      }
+    }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'live delivery failed; the envelopes stay in the mailboxes'));
   };
 
   io.use((socket, next) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   eventSchemas,
   type MessageAckPayload,
+  type MessageNew,
   type MessageSendPayload,
   type MessageSendResult,
 } from '@cipherchat/contracts';
@@ -21,8 +22,8 @@ export interface SenderIdentity {
 export interface SendDeps {
   ctx: ChatContext;
   presence: Presence;
-  /** Emits one envelope to one device's room (all processes). */
-  deliver: (userId: string, deviceId: number, message: import('@cipherchat/contracts').MessageNew) => void;
+  /** Emits a stored message's envelopes, each to its device's room, in call order. */
+  deliver: (envelopes: { userId: string; deviceId: number; message: MessageNew }[]) => void;
 }
 
 /**
@@ -38,8 +39,10 @@ export interface SendTurn {
 }
 
 /**
- * `message:send`: dedupe, membership, device-set check, a batched one-statement store, then
- * live delivery. The ack is only sent after the commit, so an acked message survives a crash.
+ * `message:send`: one batched statement checks membership and the device set, dedupes and
+ * stores; then live delivery. The ack is only sent after the commit, so an acked message
+ * survives a crash. Only a send the statement refused or found duplicate costs a second
+ * query, to answer precisely.
  * @param deps context, presence, delivery
  * @param sender verified sender
  * @param p validated payload
@@ -57,20 +60,16 @@ export async function sendMessage(deps: SendDeps, sender: SenderIdentity, p: Mes
 
 async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSendPayload, turn?: SendTurn): Promise<MessageSendResult> {
   const { ctx } = deps;
-  const recipientUsers = [...new Set(p.envelopes.map((e) => e.userId))].filter((u) => u !== sender.userId);
-  // The send context (one query) and who is online (one Redis round trip) in parallel.
-  const [sc, online] = await Promise.all([
-    ctx.sendContexts.call({ senderUserId: sender.userId, clientMessageId: p.clientMessageId, conversationId: p.conversationId }),
-    // Presence only decides who gets a "queued" notification: if Redis is down, store and
-    // deliver anyway and treat everyone as offline (a later ack cancels the digest).
-    deps.presence.onlineDevices(recipientUsers).catch((err: unknown) => {
-      ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
-      return new Map<string, Set<number>>();
-    }),
-  ]);
   const given = p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId }));
-  const refusal = checkSend(sc, sender, p.conversationId, given);
-  if (refusal) return refusal;
+  const dups = duplicateAddresses(given);
+  if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
+  const recipientUsers = [...new Set(p.envelopes.map((e) => e.userId))].filter((u) => u !== sender.userId);
+  // Presence only decides who gets a "queued" notification: if Redis is down, store and
+  // deliver anyway and treat everyone as offline (a later ack cancels the digest).
+  const online = await deps.presence.onlineDevices(recipientUsers).catch((err: unknown) => {
+    ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
+    return new Map<string, Set<number>>();
+  });
 
   await turn?.wait;
   // Time taken after the turn: a socket's messages to a conversation get non-decreasing
@@ -105,43 +104,43 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   });
   turn?.done(); // the writer keeps the order from here (same conversation, same FIFO lane)
   const outcome = await writing;
-  if (outcome === 'duplicate') {
-    // A concurrent resend with the same clientMessageId won the race: answer with its id.
+  if (outcome !== 'stored') {
+    // Not stored: a duplicate (answer with the original), or refused (answer as the checks do
+    // now: not_member, or stale_devices with the difference).
     const again = await loadSendContext(ctx.ds.manager, sender.userId, p.clientMessageId, p.conversationId);
-    if (!again.existing) throw new Error('dedupe row vanished');
-    return duplicateResult(again.existing, p.conversationId);
-  }
-  if (outcome === 'refused') {
-    // A membership changed between the checks and the write, which stored nothing: answer
-    // as the checks would now (not_member, or stale_devices naming the removed member's devices).
-    const again = await loadSendContext(ctx.ds.manager, sender.userId, p.clientMessageId, p.conversationId);
-    const refusal = checkSend(again, sender, p.conversationId, given);
-    if (refusal) return refusal;
-    // changed back in between (removed and re-added): still not stored, so the client resends
+    const answer = checkSend(again, sender, p.conversationId, given);
+    if (answer) return answer;
+    if (outcome === 'duplicate') throw new Error('dedupe row vanished');
+    // changed back in between (say removed and re-added): still not stored, so the client resends
     throw new ConflictError('the conversation changed while sending: fetch the device list and send again', 'stale_devices', { missing: [], extra: [] });
   }
   if (queuedEvents.length > 0) ctx.kickOutbox();
   // Deliver to every addressed device's room, online or not: a device that is connecting
   // right now gets it live or from its connect-time drain (see the gateway's drain).
-  for (const e of p.envelopes) {
-    deps.deliver(e.userId, e.deviceId, {
-      messageId,
-      conversationId: p.conversationId,
-      senderUserId: sender.userId,
-      senderDeviceId: sender.deviceId,
-      type: e.type,
-      body: e.body,
-      serverTimestamp: queuedAt,
-    });
-  }
+  deps.deliver(
+    p.envelopes.map((e) => ({
+      userId: e.userId,
+      deviceId: e.deviceId,
+      message: {
+        messageId,
+        conversationId: p.conversationId,
+        senderUserId: sender.userId,
+        senderDeviceId: sender.deviceId,
+        type: e.type,
+        body: e.body,
+        serverTimestamp: queuedAt,
+      },
+    })),
+  );
   return { messageId, serverTimestamp: queuedAt };
 }
 
 /**
- * The checks before storing: dedupe (returns the original result), membership, and the device
- * set (every keyed device of every other member and the sender's other keyed devices).
+ * The send's checks against a freshly read context: dedupe (returns the original result),
+ * membership, and the device set (every keyed device of every other member and the sender's
+ * other keyed devices). The write statement applies the same rules; this says which failed.
  * @returns the duplicate's result, or undefined when the send may be stored
- * @throws {AppError} `not_member`, `stale_devices`, `validation_error`, `conflict`
+ * @throws {AppError} `not_member`, `stale_devices`, `conflict`
  */
 function checkSend(
   sc: SendContext,
@@ -152,8 +151,6 @@ function checkSend(
   if (sc.existing) return duplicateResult(sc.existing, conversationId);
   // Same answer for "no such conversation" and "not yours": existence is not revealed.
   if (!sc.isMember) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
-  const dups = duplicateAddresses(given);
-  if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
   const expected = sc.devices.filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId));
   const diff = diffDeviceSet(expected, given);
   if (diff.missing.length > 0 || diff.extra.length > 0) {

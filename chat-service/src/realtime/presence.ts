@@ -84,22 +84,41 @@ export class Presence {
   }
 
   /**
-   * Which devices of these users have a live connection (one pipelined round trip).
+   * The live sockets of these users, by device. Each user is one ZRANGEBYSCORE; commands
+   * issued in the same tick (by every send being handled) share one write to Redis
+   * (auto-pipelining), which a per-call pipeline would not.
+   * @param userIds users
+   * @returns user id -> device id -> socket ids (users with none are absent)
+   */
+  async liveSockets(userIds: readonly string[]): Promise<Map<string, Map<number, string[]>>> {
+    const out = new Map<string, Map<number, string[]>>();
+    if (userIds.length === 0) return out;
+    const now = Date.now();
+    const res = await Promise.all(userIds.map((u) => this.redis.zrangebyscore(this.key(u), now, '+inf')));
+    userIds.forEach((u, i) => {
+      const members = res[i] ?? [];
+      if (members.length === 0) return;
+      const devices = new Map<number, string[]>();
+      for (const m of members) {
+        const sep = m.indexOf(':');
+        const deviceId = Number(m.slice(0, sep));
+        const sockets = devices.get(deviceId);
+        if (sockets) sockets.push(m.slice(sep + 1));
+        else devices.set(deviceId, [m.slice(sep + 1)]);
+      }
+      out.set(u, devices);
+    });
+    return out;
+  }
+
+  /**
+   * Which devices of these users have a live connection.
    * @param userIds users
    * @returns user id -> set of online device ids (users with none are absent)
    */
   async onlineDevices(userIds: readonly string[]): Promise<Map<string, Set<number>>> {
-    const out = new Map<string, Set<number>>();
-    if (userIds.length === 0) return out;
-    const now = Date.now();
-    const p = this.redis.pipeline();
-    for (const u of userIds) p.zrangebyscore(this.key(u), now, '+inf');
-    const res = (await p.exec()) ?? [];
-    userIds.forEach((u, i) => {
-      const members = (res[i]?.[1] as string[] | undefined) ?? [];
-      if (members.length > 0) out.set(u, new Set(members.map((m) => Number(m.split(':')[0]))));
-    });
-    return out;
+    const live = await this.liveSockets(userIds);
+    return new Map([...live].map(([u, devices]) => [u, new Set(devices.keys())]));
   }
 
   /**

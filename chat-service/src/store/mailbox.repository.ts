@@ -38,8 +38,9 @@ function toContext(row: RawContext | undefined, senderUserId: string): SendConte
  * @returns one context per key, in order
  */
 export async function loadSendContexts(db: Queryable, keys: readonly SendContextKey[]): Promise<SendContext[]> {
-  const res = await db.query(
-    `SELECT r.i,
+  const res = await db.query({
+    name: 'send-contexts',
+    text: `SELECT r.i,
        (SELECT json_build_object('messageId', m.message_id, 'conversationId', m.conversation_id, 'serverTs', m.server_ts)
           FROM chat.messages m WHERE m.sender_user = r.sender AND m.client_message_id = r.cmi) AS existing,
        (SELECT json_agg(json_build_array(cm.user_id, d.device_id))
@@ -48,8 +49,8 @@ export async function loadSendContexts(db: Queryable, keys: readonly SendContext
          WHERE cm.conversation_id = r.conv) AS devices
      FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[]) AS r(i, sender, cmi, conv)
      ORDER BY r.i`,
-    [keys.map((_, i) => i), keys.map((k) => k.senderUserId), keys.map((k) => k.clientMessageId), keys.map((k) => k.conversationId)],
-  );
+    values: [keys.map((_, i) => i), keys.map((k) => k.senderUserId), keys.map((k) => k.clientMessageId), keys.map((k) => k.conversationId)],
+  });
   const rows = res.rows as (RawContext & { i: number })[];
   return keys.map((k, i) => toContext(rows[i], k.senderUserId));
 }
@@ -135,8 +136,9 @@ export async function ackMessages(
   messageIds: string[],
   drained: { id: string; payload: string },
 ): Promise<{ deleted: number; drainedRecorded: boolean }> {
-  const res = await db.query(
-    `WITH del AS (
+  const res = await db.query({
+    name: 'ack-one',
+    text: `WITH del AS (
        DELETE FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2 AND message_id = ANY($3::uuid[]) RETURNING seq
      ), rest AS (
        SELECT EXISTS (SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2 AND seq NOT IN (SELECT seq FROM del)) AS more
@@ -150,8 +152,8 @@ export async function ackMessages(
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM del)::int AS deleted, (SELECT count(*) FROM ob)::int AS drained`,
-    [userId, deviceId, messageIds, drained.id, drained.payload],
-  );
+    values: [userId, deviceId, messageIds, drained.id, drained.payload],
+  });
   const row = res.rows[0] as { deleted: number; drained: number } | undefined;
   return { deleted: row?.deleted ?? 0, drainedRecorded: (row?.drained ?? 0) > 0 };
 }
@@ -220,8 +222,9 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
     }
     if (!ev.has(q.userId)) ev.set(q.userId, q.drained);
   });
-  const res = await db.query(
-    `WITH del AS (
+  const res = await db.query({
+    name: 'ack-batch',
+    text: `WITH del AS (
        DELETE FROM chat.mailbox mb
         USING unnest($1::int[], $2::uuid[], $3::int[], $4::uuid[]) AS r(i, u, d, mid)
         WHERE mb.recipient_user = r.u AND mb.recipient_device = r.d AND mb.message_id = r.mid
@@ -243,8 +246,8 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
      )
      SELECT devs.i, devs.deleted, EXISTS (SELECT 1 FROM ob WHERE ob.aggregate_id = devs.u::text) AS drained
        FROM devs ORDER BY devs.i`,
-    [r.i, r.u, r.d, r.mid, dev.i, dev.u, dev.d, [...ev.keys()], [...ev.values()].map((e) => e.id), [...ev.values()].map((e) => e.payload)],
-  );
+    values: [r.i, r.u, r.d, r.mid, dev.i, dev.u, dev.d, [...ev.keys()], [...ev.values()].map((e) => e.id), [...ev.values()].map((e) => e.payload)],
+  });
   const rows = res.rows as { i: number; deleted: number; drained: boolean }[];
   return reqs.map((_, i) => ({ deleted: rows[i]?.deleted ?? 0, drainedRecorded: rows[i]?.drained ?? false }));
 }

@@ -1,8 +1,12 @@
 import type { Logger } from '@cipherchat/service-kit';
 
-/** The bit of a node-postgres pool the writer needs. */
+/**
+ * The bit of a node-postgres pool the hot path needs. Its statements are named: each pool
+ * connection parses and plans one once and then only binds and executes it (planning these
+ * multi-CTE statements took longer than running them).
+ */
 export interface Queryable {
-  query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }>;
+  query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /** A message ready to store. */
@@ -22,8 +26,8 @@ export interface StoreMessageInput {
 
 /**
  * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
- * existed); `refused` (the sender or a recipient was no longer a member when it was written:
- * it lost a race with a membership change and nothing of it was stored).
+ * existed); `refused` (the sender or a recipient was not a member, or the envelopes did not
+ * address exactly the conversation's devices: nothing of it was stored).
  */
 export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
 
@@ -31,7 +35,7 @@ export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
 export interface StoreResult {
   /** Ids of the messages stored. */
   stored: Set<string>;
-  /** Ids of the messages refused because a membership they relied on was gone. */
+  /** Ids of the messages refused (a membership or the device set did not hold). */
   refused: Set<string>;
 }
 
@@ -53,19 +57,24 @@ function outcomeOf(r: StoreResult, messageId: string): WriteOutcome {
  * are gated on their message's dedupe insert, so a duplicate `(sender, clientMessageId)`
  * stores nothing.
  *
- * Membership is checked again here, in the same statement: the send's checks ran earlier, and
- * a member removed since must not receive the envelope. A message is stored only if its sender
- * and every recipient are still members; the membership rows it relies on are locked
- * `FOR KEY SHARE`, so a concurrent removal either committed before (the message is refused) or
- * waits for this commit (the envelope was sent while they were a member). Key-share locks do
- * not conflict with each other or with role changes, only with the removal itself.
+ * The send's checks are part of the same statement (no query before it): a message is stored
+ * only if its sender and every recipient are members, and its envelopes address exactly the
+ * keyed devices of the members, less the sending device. The membership rows it relies on are
+ * locked `FOR KEY SHARE`, so a concurrent removal either committed before (the message is
+ * refused) or waits for this commit (the envelope was sent while they were a member).
+ * Key-share locks do not conflict with each other or with role changes, only with the removal
+ * itself. A refused message stored nothing; the caller works out why (`not_member`,
+ * `stale_devices`, or a duplicate whose original it answers with).
  * @param db pool
- * @param batch messages
+ * @param batch messages (no two envelopes of one message for the same device)
  * @returns the ids stored and the ids refused (every other one was a duplicate)
  */
 export async function storeMessages(db: Queryable, batch: readonly StoreMessageInput[]): Promise<StoreResult> {
-  const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[] };
-  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], b: [] as Buffer[] };
+  const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[], n: [] as number[] };
+  // Bodies go as ONE binary parameter plus offsets and lengths: an array of buffers would be
+  // sent as a hex text literal (twice the bytes, escaped here and parsed again there).
+  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], off: [] as number[], len: [] as number[], b: [] as Buffer[] };
+  let offset = 1;
   const o = { id: [] as string[], mid: [] as string[], p: [] as string[] };
   const offline = new Set<string>();
   for (const x of batch) {
@@ -75,12 +84,16 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     m.cid.push(x.conversationId);
     m.sd.push(x.senderDeviceId);
     m.ts.push(x.serverTs);
+    m.n.push(x.envelopes.length);
     for (const env of x.envelopes) {
       e.mid.push(x.messageId);
       e.ru.push(env.userId);
       e.rd.push(env.deviceId);
       e.t.push(env.type);
+      e.off.push(offset);
+      e.len.push(env.body.length);
       e.b.push(env.body);
+      offset += env.body.length;
     }
     for (const q of x.queuedEvents) {
       o.id.push(q.id);
@@ -89,53 +102,66 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     }
     for (const u of x.queuedUsers) offline.add(u);
   }
-  const res = await db.query(
-    `WITH msg AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[])
-           AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
+  const res = await db.query({
+    name: 'store-messages',
+    text: `WITH msg AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[], $7::int[])
+           WITH ORDINALITY AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts, envelopes, ord)
+     ), env AS (
+       SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::int[], $11::smallint[], $12::int[], $13::int[])
+           WITH ORDINALITY AS u(mid, ru, rd, t, off, len, ord)
      ), rcpt AS (
-       SELECT DISTINCT msg.message_id, msg.conversation_id, u.ru AS user_id
-         FROM unnest($7::uuid[], $8::uuid[]) AS u(mid, ru) JOIN msg ON msg.message_id = u.mid
+       SELECT DISTINCT msg.message_id, msg.conversation_id, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
      ), mem AS (
        -- every membership the batch relies on (senders and recipients), locked against removal
        SELECT cm.conversation_id, cm.user_id FROM chat.conversation_members cm
          JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
            ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
           FOR KEY SHARE OF cm
+     ), devs AS (
+       -- per message: the devices it must address, and how many of them it does
+       SELECT msg.message_id, count(*) AS expected, count(env.mid) AS addressed
+         FROM msg
+         JOIN chat.conversation_members cm ON cm.conversation_id = msg.conversation_id
+         JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
+         LEFT JOIN env ON env.mid = msg.message_id AND env.ru = d.user_id AND env.rd = d.device_id
+        WHERE (d.user_id, d.device_id) <> (msg.sender_user, msg.sender_device)
+        GROUP BY msg.message_id
      ), ok AS (
-       SELECT msg.* FROM msg
-        WHERE EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
+       SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
+        WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
+          AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
      ), ins AS (
        INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
-       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok
+       -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
+       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok ORDER BY ord
        ON CONFLICT (sender_user, client_message_id) DO NOTHING
        RETURNING message_id, conversation_id, sender_user, sender_device, server_ts
      ), box AS (
        INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
-       SELECT u.mid, u.ru, u.rd, ins.conversation_id, ins.sender_user, ins.sender_device, u.t, u.b, ins.server_ts
-         FROM unnest($7::uuid[], $8::uuid[], $9::int[], $10::smallint[], $11::bytea[]) WITH ORDINALITY AS u(mid, ru, rd, t, b, ord)
-         JOIN ins ON ins.message_id = u.mid
-        ORDER BY u.ord
+       SELECT env.mid, env.ru, env.rd, ins.conversation_id, ins.sender_user, ins.sender_device, env.t, substring($14::bytea FROM env.off FOR env.len), ins.server_ts
+         FROM env JOIN ins ON ins.message_id = env.mid
+        ORDER BY env.ord
        RETURNING 1
      ), ob AS (
        INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
        SELECT x.id, 'chat.message_queued.v1', x.mid::text, x.p, ins.server_ts
-         FROM unnest($12::uuid[], $13::uuid[], $14::jsonb[]) AS x(id, mid, p)
+         FROM unnest($15::uuid[], $16::uuid[], $17::jsonb[]) AS x(id, mid, p)
          JOIN ins ON ins.message_id = x.mid
        RETURNING 1
      ), pq AS (
        -- "= ANY(sorted ids)" locks account rows in key order: concurrent batches cannot deadlock
        UPDATE chat.accounts SET pending_queued = true
-        WHERE user_id = ANY($15::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
+        WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
        RETURNING 1
      )
      SELECT message_id, true AS stored FROM ins
      UNION ALL
      SELECT message_id, false FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`,
-    [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, e.mid, e.ru, e.rd, e.t, e.b, o.id, o.mid, o.p, [...offline].sort()],
-  );
+    values: [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort()],
+  });
   const out: StoreResult = { stored: new Set(), refused: new Set() };
   for (const r of res.rows as { message_id: string; stored: boolean }[]) (r.stored ? out.stored : out.refused).add(r.message_id);
   return out;
