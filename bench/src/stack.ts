@@ -154,6 +154,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     MAX_DEVICES: '100',
     MAX_GROUP_MEMBERS: '1000',
     ...opts.env,
+    // tuning experiments: BENCH_CHAT_ENV="WRITE_BATCH_CONCURRENCY=8 DB_POOL_SIZE=30"
+    ...Object.fromEntries((process.env.BENCH_CHAT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
   } as Record<string, string>;
 
   const services: ServiceProcess[] = [];

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Redis } from 'ioredis';
+import { LOCAL_DELIVERY_WINDOW_MS } from '../src/realtime/message.handlers.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
 import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
@@ -139,6 +140,77 @@ describe('live delivery', () => {
     expect(gotA.messages.filter((m) => m.messageId === both)).toHaveLength(1);
     expect(gotB.messages.filter((m) => m.messageId === both)).toHaveLength(1);
     for (const s of [sa, onA, onB]) s.close();
+  });
+  it('when the write commits more than LOCAL_DELIVERY_WINDOW_MS after the presence lookup, then delivery goes through the adapter', async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(a, env.mint);
+    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    const onA = await connect(a.url, bob.token, bob.deviceId);
+    await nextEvent(onA, 'mailbox:empty');
+    const gotA = inbox(onA);
+    const writer = a.app.ctx.writer;
+    const original = writer.write.bind(writer);
+    writer.write = async (input) => {
+      await new Promise((r) => setTimeout(r, LOCAL_DELIVERY_WINDOW_MS + 200));
+      return original(input);
+    };
+    const published = await adapterTraffic(bob.userId, async () => {
+      try {
+        const ack = await request<{ messageId: string }>(sa, 'message:send', {
+          conversationId: conv.body.id,
+          clientMessageId: 'slow-1',
+          envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+        });
+        expect(ack.ok).toBe(true);
+        await gotA.waitForIds([ack.data?.messageId as string]);
+      } finally {
+        writer.write = original;
+      }
+    });
+    expect(published).toBeGreaterThan(0);
+    expect(gotA.messages).toHaveLength(1);
+    for (const s of [sa, onA]) s.close();
+  });
+
+  it('when the device connects to another process between the presence lookup and the commit, then that socket still gets the message (late mailbox pass)', async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(a, env.mint);
+    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    const onA = await connect(a.url, bob.token, bob.deviceId);
+    await nextEvent(onA, 'mailbox:empty');
+    const gotA = inbox(onA);
+    // the send's presence lookup has run (it saw only the socket on A) when the write is queued:
+    // connect the same device to B right then, and let B finish its connect-time drain first
+    let onB: ClientSocket | undefined;
+    let gotB: ReturnType<typeof inbox> | undefined;
+    const writer = a.app.ctx.writer;
+    const original = writer.write.bind(writer);
+    writer.write = async (input) => {
+      onB = await connect(b.url, bob.token, bob.deviceId);
+      gotB = inbox(onB);
+      await nextEvent(onB, 'mailbox:empty');
+      return original(input);
+    };
+    let messageId = '';
+    const published = await adapterTraffic(bob.userId, async () => {
+      try {
+        const ack = await request<{ messageId: string }>(sa, 'message:send', {
+          conversationId: conv.body.id,
+          clientMessageId: 'late-1',
+          envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+        });
+        expect(ack.ok).toBe(true);
+        messageId = ack.data?.messageId as string;
+      } finally {
+        writer.write = original;
+      }
+      await gotA.waitForIds([messageId]);
+    });
+    expect(published).toBe(0); // emitted on A only: B's socket was not in the lookup
+    await gotB?.waitForIds([messageId], 8_000);
+    for (const s of [sa, onA, onB]) s?.close();
   });
 });
 

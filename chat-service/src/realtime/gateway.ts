@@ -22,7 +22,7 @@ import { contactsOf, memberIds, sharedWith } from '../store/conversation.reposit
 import { readMailbox } from '../store/mailbox.repository.js';
 import { isDeletedUser } from '../store/user-data.repository.js';
 import { consumeOrThrow } from '../rate-limits.js';
-import { ackEnvelopes, sendMessage, type SendDeps } from './message.handlers.js';
+import { ackEnvelopes, LATE_PASS_MS, sendMessage, type SendDeps } from './message.handlers.js';
 import { Presence } from './presence.js';
 import { createRealtimeMetrics } from './realtime.metrics.js';
 
@@ -124,29 +124,20 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
   };
   /**
    * Live delivery of a stored message to each addressed device's room. A device whose every
-   * live socket (per presence, read after the commit) is on this process is emitted to
-   * locally, skipping the Redis adapter's publish, which every process would receive and
-   * decode; that is nearly every delivery on a single process. Every other device goes
-   * through the adapter, as does everything when Redis cannot be read. Reading presence after
-   * the commit is what makes the shortcut safe: a socket of the device that registers on
-   * another process later starts its mailbox drain after registering, so that drain reads
-   * this message. Deliveries are emitted in call order (a conversation's order is kept).
+   * live socket, per the send's presence lookup, is on this process is emitted to locally,
+   * skipping the Redis adapter's publish (which every process would receive and decode): that
+   * is nearly every delivery on a single process. Every other device goes through the adapter,
+   * as does everything when presence is unknown or the lookup is older than
+   * LOCAL_DELIVERY_WINDOW_MS. A socket of the device that registered on another process after
+   * the lookup may miss such a local emit; its late mailbox pass reads the message (see drain).
    */
-  let lastDelivery = Promise.resolve();
-  const deliver: SendDeps['deliver'] = (envelopes) => {
-    const localRooms = io.of('/').adapter.rooms;
-    const candidates = [...new Set(envelopes.filter((e) => localRooms.has(deviceRoom(e.userId, e.deviceId))).map((e) => e.userId))];
-    const live = candidates.length === 0 ? Promise.resolve(null) : presence.liveSockets(candidates).catch(() => null);
-    const previous = lastDelivery;
-    lastDelivery = live.then(async (sockets) => {
-      await previous;
-      const localSockets = io.of('/').sockets;
-      for (const e of envelopes) {
-        const listed = sockets?.get(e.userId)?.get(e.deviceId);
-        const localOnly = listed !== undefined && listed.every((id) => localSockets.has(id));
-        (localOnly ? io.local : io).to(deviceRoom(e.userId, e.deviceId)).emit('message:new', e.message);
-      }
-    }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'live delivery failed; the envelopes stay in the mailboxes'));
+  const deliver: SendDeps['deliver'] = (envelopes, live) => {
+    const localSockets = io.of('/').sockets;
+    for (const e of envelopes) {
+      const listed = live?.get(e.userId)?.get(e.deviceId);
+      const localOnly = listed !== undefined && listed.every((id) => localSockets.has(id));
+      (localOnly ? io.local : io).to(deviceRoom(e.userId, e.deviceId)).emit('message:new', e.message);
+    }
   };
 
   io.use((socket, next) => {
@@ -206,12 +197,19 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     );
 
     const sendTurns = new Map<string, Promise<void>>();
-    const drainState = { running: false, again: false, deviceJoined: false };
+    const drainState: { running: boolean; again: boolean; late: boolean; deviceJoined: boolean; initial?: { since: Date; skip: Set<string> } } = {
+      running: false,
+      again: false,
+      late: false,
+      deviceJoined: false,
+    };
+    let lateTimer: NodeJS.Timeout | undefined;
 
     rtMetrics.sockets.inc();
     socket.on('disconnect', () => {
       rtMetrics.sockets.dec();
       clearTimeout(expiry);
+      clearTimeout(lateTimer);
       track(
         presence
           .leave(userId, deviceId, socket.id)
@@ -309,33 +307,45 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
      * then join the device room, then pass 2 over rows stored since shortly before pass 1
      * began, skipping what pass 1 sent. Whatever commits after the join is delivered live, and
      * whatever committed before it is read by one of the passes: nothing falls in between.
+     * `late` (LATE_PASS_MS after presence registration): pass 2 once more, for messages another
+     * process emitted to this device's other socket only, trusting a presence lookup made just
+     * before this socket registered. Rows delivered live since and not yet acked are sent again
+     * (clients dedupe by message id).
      */
-    async function drain(): Promise<void> {
-      if (drainState.running) {
-        drainState.again = true;
-        return;
-      }
+    async function drain(late = false): Promise<void> {
+      if (late) drainState.late = true;
+      else drainState.again = true;
+      if (drainState.running) return;
       drainState.running = true;
-      // The first drain of a socket (whoever triggers it: connect or an early mailbox:sync)
-      // is the one that switches it to live delivery.
-      const initial = !drainState.deviceJoined;
+      let full = false;
       try {
-        if (initial) {
+        // The first drain of a socket (whoever triggers it: connect or an early mailbox:sync)
+        // is the one that switches it to live delivery.
+        if (!drainState.deviceJoined) {
+          drainState.again = false;
           const startedAt = Date.now();
           const sent = new Set<string>();
           await pass({ record: sent });
           await socket.join(deviceRoom(userId, deviceId));
           drainState.deviceJoined = true;
           // 60 s covers any send that was in flight (stored with an earlier server time) when pass 1 began.
-          await pass({ since: new Date(startedAt - 60_000), skip: sent });
-        } else {
-          await pass();
+          drainState.initial = { since: new Date(startedAt - 60_000), skip: sent };
+          await pass(drainState.initial);
+          full = true;
         }
-        while (drainState.again && socket.connected) {
-          drainState.again = false;
-          await pass();
+        while (socket.connected && (drainState.again || drainState.late)) {
+          const initial = drainState.initial;
+          if (drainState.again || !initial) {
+            drainState.again = drainState.late = false; // a full pass also reads what the late one would
+            await pass();
+            full = true;
+          } else {
+            drainState.late = false;
+            drainState.initial = undefined;
+            await pass(initial);
+          }
         }
-        if (socket.connected) socket.emit('mailbox:empty');
+        if (full && socket.connected) socket.emit('mailbox:empty');
       } catch (err) {
         logger.warn({ err: (err as Error).message, userId, deviceId }, 'mailbox drain failed');
         // never leave a socket outside its device room
@@ -353,9 +363,12 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
       const first = await presence.join(userId, deviceId, socket.id);
       // Disconnected while registering: the disconnect handler's leave may have run first.
       if (!socket.connected) await presence.leave(userId, deviceId, socket.id);
-      else if (first) {
-        const contacts = await contactsOf(ctx.ds.manager, userId);
-        ctx.notifyUsers(contacts, 'presence', { userId, online: true, lastSeenAt: new Date().toISOString() });
+      else {
+        lateTimer = setTimeout(() => void drain(true), LATE_PASS_MS);
+        if (first) {
+          const contacts = await contactsOf(ctx.ds.manager, userId);
+          ctx.notifyUsers(contacts, 'presence', { userId, online: true, lastSeenAt: new Date().toISOString() });
+        }
       }
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'presence join failed');

@@ -10,7 +10,17 @@ import { AppError, ConflictError, ValidationError } from '@cipherchat/service-ki
 import type { ChatContext } from '../context.js';
 import { diffDeviceSet, duplicateAddresses } from '../domain/device-set.js';
 import { loadSendContext, type SendContext } from '../store/mailbox.repository.js';
-import type { Presence } from './presence.js';
+import type { LiveSockets, Presence } from './presence.js';
+
+/**
+ * How old a presence lookup may be, at the commit, for delivery to trust it to skip the Redis
+ * adapter. A socket that connects elsewhere after the lookup gets a late mailbox pass
+ * ({@link LATE_PASS_MS} after it registered), which then reads any message committed within
+ * this window of that lookup.
+ */
+export const LOCAL_DELIVERY_WINDOW_MS = 1_000;
+/** When a connected socket's mailbox is read once more (see {@link LOCAL_DELIVERY_WINDOW_MS}). */
+export const LATE_PASS_MS = 2_500;
 
 /** Who is sending: taken from the verified handshake, never from the payload. */
 export interface SenderIdentity {
@@ -22,8 +32,12 @@ export interface SenderIdentity {
 export interface SendDeps {
   ctx: ChatContext;
   presence: Presence;
-  /** Emits a stored message's envelopes, each to its device's room, in call order. */
-  deliver: (envelopes: { userId: string; deviceId: number; message: MessageNew }[]) => void;
+  /**
+   * Emits a stored message's envelopes, each to its device's room. `live` is what presence
+   * said of the recipients' sockets shortly before the write, or null when that is unknown or
+   * too old to rely on (see the gateway).
+   */
+  deliver: (envelopes: { userId: string; deviceId: number; message: MessageNew }[], live: LiveSockets | null) => void;
 }
 
 /**
@@ -64,11 +78,13 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   const dups = duplicateAddresses(given);
   if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
   const recipientUsers = [...new Set(p.envelopes.map((e) => e.userId))].filter((u) => u !== sender.userId);
-  // Presence only decides who gets a "queued" notification: if Redis is down, store and
-  // deliver anyway and treat everyone as offline (a later ack cancels the digest).
-  const online = await deps.presence.onlineDevices(recipientUsers).catch((err: unknown) => {
+  // Presence decides who gets a "queued" notification, and lets delivery skip the Redis
+  // adapter for devices connected here only. If Redis is down, store and deliver anyway and
+  // treat everyone as offline (a later ack cancels the digest).
+  const lookedUpAt = performance.now();
+  const online = await deps.presence.liveSockets(recipientUsers).catch((err: unknown): LiveSockets | null => {
     ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
-    return new Map<string, Set<number>>();
+    return null;
   });
 
   await turn?.wait;
@@ -77,7 +93,7 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   const messageId = randomUUID();
   const serverTs = new Date();
   const queuedAt = serverTs.toISOString();
-  const offline = recipientUsers.filter((u) => !online.has(u));
+  const offline = recipientUsers.filter((u) => !online?.has(u));
   const queuedEvents = offline.map((recipientUserId) => ({
     id: randomUUID(),
     // validated like addToOutbox does: the bus never carries a malformed event (and never ciphertext)
@@ -117,6 +133,7 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   if (queuedEvents.length > 0) ctx.kickOutbox();
   // Deliver to every addressed device's room, online or not: a device that is connecting
   // right now gets it live or from its connect-time drain (see the gateway's drain).
+  const fresh = performance.now() - lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
   deps.deliver(
     p.envelopes.map((e) => ({
       userId: e.userId,
@@ -131,6 +148,7 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
         serverTimestamp: queuedAt,
       },
     })),
+    fresh ? online : null,
   );
   return { messageId, serverTimestamp: queuedAt };
 }

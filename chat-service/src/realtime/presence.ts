@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 
+/** Live sockets by user, then device: socket ids. */
+export type LiveSockets = Map<string, Map<number, string[]>>;
+
 /**
  * Presence held in Redis so it is shared by every chat-service process: one sorted set per
  * user whose members are `<deviceId>:<socketId>` and whose scores are lease expiry times.
@@ -90,8 +93,8 @@ export class Presence {
    * @param userIds users
    * @returns user id -> device id -> socket ids (users with none are absent)
    */
-  async liveSockets(userIds: readonly string[]): Promise<Map<string, Map<number, string[]>>> {
-    const out = new Map<string, Map<number, string[]>>();
+  async liveSockets(userIds: readonly string[]): Promise<LiveSockets> {
+    const out: LiveSockets = new Map();
     if (userIds.length === 0) return out;
     const now = Date.now();
     const res = await Promise.all(userIds.map((u) => this.redis.zrangebyscore(this.key(u), now, '+inf')));
