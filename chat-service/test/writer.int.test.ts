@@ -101,6 +101,29 @@ describe('membership rechecked by the write', () => {
     expect(await storeMessages(pool, [again])).toEqual({ stored: new Set([again.messageId]), refused: new Set() });
   });
 
+  it('when a message in a batch does not address exactly the keyed devices, then only that message is refused', async () => {
+    const sender = randomUUID();
+    const bob = randomUUID();
+    const good = message(sender, 'devices-good', [bob]);
+    const missing = { ...message(sender, 'devices-missing', [bob]), conversationId: good.conversationId };
+    const unknown = { ...message(sender, 'devices-unknown', [bob]), conversationId: good.conversationId };
+    const toSelf = { ...message(sender, 'devices-self', [bob]), conversationId: good.conversationId };
+    await seedMembers(good);
+    // Bob has a second keyed device: every message must address both
+    await seedMembers({ ...good, envelopes: [...good.envelopes, { userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') }] });
+    good.envelopes.push({ userId: bob, deviceId: 2, type: 1, body: Buffer.from('second') });
+    unknown.envelopes.push({ userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') }, { userId: bob, deviceId: 9, type: 1, body: Buffer.from('x') });
+    toSelf.envelopes.push({ userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') }, { userId: sender, deviceId: 1, type: 1, body: Buffer.from('x') });
+    const out = await storeMessages(pool, [missing, good, unknown, toSelf]);
+    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([missing.messageId, unknown.messageId, toSelf.messageId]) });
+    const rows = await inst.app.ds.query(`SELECT recipient_device, body FROM chat.mailbox WHERE message_id = $1 ORDER BY recipient_device`, [good.messageId]);
+    expect(rows.map((r: { recipient_device: number; body: Buffer }) => [r.recipient_device, r.body.toString()])).toEqual([
+      [1, 'opaque'],
+      [2, 'second'],
+    ]);
+    expect(await inst.app.ds.query(`SELECT 1 FROM chat.messages WHERE sender_user = $1 AND client_message_id <> 'devices-good'`, [sender])).toEqual([]);
+  });
+
   /**
    * Runs `change` after the send's checks passed and before its write (deterministic: the
    * writer is wrapped so the change commits first), then restores the writer.

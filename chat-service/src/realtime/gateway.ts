@@ -197,7 +197,7 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     );
 
     const sendTurns = new Map<string, Promise<void>>();
-    const drainState: { running: boolean; again: boolean; late: boolean; deviceJoined: boolean; initial?: { since: Date; skip: Set<string> } } = {
+    const drainState: { running: boolean; again: boolean; late: boolean; deviceJoined: boolean; initial?: { since: Date; skip: Set<string>; record: Set<string> } } = {
       running: false,
       again: false,
       late: false,
@@ -329,7 +329,7 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
           await socket.join(deviceRoom(userId, deviceId));
           drainState.deviceJoined = true;
           // 60 s covers any send that was in flight (stored with an earlier server time) when pass 1 began.
-          drainState.initial = { since: new Date(startedAt - 60_000), skip: sent };
+          drainState.initial = { since: new Date(startedAt - 60_000), skip: sent, record: sent };
           await pass(drainState.initial);
           full = true;
         }

@@ -77,12 +77,13 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   const given = p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId }));
   const dups = duplicateAddresses(given);
   if (dups.length > 0) throw new ValidationError('two envelopes for the same device', dups);
-  const recipientUsers = [...new Set(p.envelopes.map((e) => e.userId))].filter((u) => u !== sender.userId);
+  const addressedUsers = [...new Set(p.envelopes.map((e) => e.userId))];
+  const recipientUsers = addressedUsers.filter((u) => u !== sender.userId);
   // Presence decides who gets a "queued" notification, and lets delivery skip the Redis
   // adapter for devices connected here only. If Redis is down, store and deliver anyway and
   // treat everyone as offline (a later ack cancels the digest).
   const lookedUpAt = performance.now();
-  const online = await deps.presence.liveSockets(recipientUsers).catch((err: unknown): LiveSockets | null => {
+  const online = await deps.presence.liveSockets(addressedUsers).catch((err: unknown): LiveSockets | null => {
     ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
     return null;
   });
