@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Redis } from 'ioredis';
-import { LOCAL_DELIVERY_WINDOW_MS } from '../src/realtime/message.handlers.js';
+import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS } from '../src/realtime/message.handlers.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
 import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
@@ -209,7 +209,7 @@ describe('live delivery', () => {
       await gotA.waitForIds([messageId]);
     });
     expect(published).toBe(0); // emitted on A only: B's socket was not in the lookup
-    await gotB?.waitForIds([messageId], 8_000);
+    await gotB?.waitForIds([messageId], LATE_PASS_MS + 5_000);
     for (const s of [sa, onA, onB]) s?.close();
   });
 });

@@ -22,7 +22,7 @@ import { contactsOf, memberIds, sharedWith } from '../store/conversation.reposit
 import { readMailbox } from '../store/mailbox.repository.js';
 import { isDeletedUser } from '../store/user-data.repository.js';
 import { consumeOrThrow } from '../rate-limits.js';
-import { ackEnvelopes, LATE_PASS_MS, sendMessage, type SendDeps } from './message.handlers.js';
+import { ackEnvelopes, CLOCK_SKEW_MS, LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, sendMessage, type SendDeps } from './message.handlers.js';
 import { Presence } from './presence.js';
 import { createRealtimeMetrics } from './realtime.metrics.js';
 
@@ -204,6 +204,7 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
       deviceJoined: false,
     };
     let lateTimer: NodeJS.Timeout | undefined;
+    let registeredAt: number | undefined;
 
     rtMetrics.sockets.inc();
     socket.on('disconnect', () => {
@@ -291,10 +292,10 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     }
 
     /** Reads the device's mailbox in seq order (optionally only rows stored since a time) and emits it. */
-    async function pass(options: { since?: Date; skip?: Set<string>; record?: Set<string> } = {}): Promise<void> {
+    async function pass(options: { since?: Date; until?: Date; skip?: Set<string>; record?: Set<string> } = {}): Promise<void> {
       let cursor = '0';
       for (;;) {
-        const rows = await readMailbox(ctx.ds.manager, userId, deviceId, cursor, DRAIN_BATCH, options.since);
+        const rows = await readMailbox(ctx.ds.manager, userId, deviceId, cursor, DRAIN_BATCH, options.since, options.until);
         await emitRows(rows, options.skip ?? null, options.record ?? null);
         const last = rows[rows.length - 1];
         if (!last || rows.length < DRAIN_BATCH || !socket.connected) return;
@@ -309,8 +310,11 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
      * whatever committed before it is read by one of the passes: nothing falls in between.
      * `late` (LATE_PASS_MS after presence registration): pass 2 once more, for messages another
      * process emitted to this device's other socket only, trusting a presence lookup made just
-     * before this socket registered. Rows delivered live since and not yet acked are sent again
-     * (clients dedupe by message id).
+     * before this socket registered. Such a message was stored (server time taken after the
+     * lookup, committed within LOCAL_DELIVERY_WINDOW_MS of it) before registration + that
+     * window; allowing CLOCK_SKEW_MS between processes' clocks, the late pass reads rows stored
+     * before registration + window + skew. Those still unacked are sent again (clients dedupe
+     * by message id); by then nearly all were acked.
      */
     async function drain(late = false): Promise<void> {
       if (late) drainState.late = true;
@@ -342,7 +346,7 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
           } else {
             drainState.late = false;
             drainState.initial = undefined;
-            await pass(initial);
+            await pass({ ...initial, until: new Date((registeredAt ?? Date.now()) + LOCAL_DELIVERY_WINDOW_MS + CLOCK_SKEW_MS) });
           }
         }
         if (full && socket.connected) socket.emit('mailbox:empty');
@@ -361,6 +365,7 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     await joined;
     try {
       const first = await presence.join(userId, deviceId, socket.id);
+      registeredAt = Date.now();
       // Disconnected while registering: the disconnect handler's leave may have run first.
       if (!socket.connected) await presence.leave(userId, deviceId, socket.id);
       else {

@@ -15,12 +15,18 @@ import type { LiveSockets, Presence } from './presence.js';
 /**
  * How old a presence lookup may be, at the commit, for delivery to trust it to skip the Redis
  * adapter. A socket that connects elsewhere after the lookup gets a late mailbox pass
- * ({@link LATE_PASS_MS} after it registered), which then reads any message committed within
- * this window of that lookup.
+ * ({@link LATE_PASS_MS} after it registered), which reads every message stored before its
+ * registration + this window + {@link CLOCK_SKEW_MS}.
  */
 export const LOCAL_DELIVERY_WINDOW_MS = 1_000;
-/** When a connected socket's mailbox is read once more (see {@link LOCAL_DELIVERY_WINDOW_MS}). */
-export const LATE_PASS_MS = 2_500;
+/** How far apart the wall clocks of two chat-service processes may be (NTP keeps them far closer). */
+export const CLOCK_SKEW_MS = 1_000;
+/**
+ * When a connected socket's mailbox is read once more (see {@link LOCAL_DELIVERY_WINDOW_MS}):
+ * well after the rows it reads were stored, so that those delivered live are acked by then and
+ * not sent twice.
+ */
+export const LATE_PASS_MS = 5_000;
 
 /** Who is sending: taken from the verified handshake, never from the payload. */
 export interface SenderIdentity {

@@ -89,6 +89,7 @@ export interface MailboxRow {
  * @param afterSeq cursor (exclusive), '0' to start
  * @param limit batch size
  * @param since only rows stored at or after this time
+ * @param until only rows stored before this time
  * @returns the batch
  */
 export async function readMailbox(
@@ -98,12 +99,14 @@ export async function readMailbox(
   afterSeq: string,
   limit: number,
   since?: Date,
+  until?: Date,
 ): Promise<MailboxRow[]> {
   const rows = (await q(m, 
     `SELECT seq, message_id, conversation_id, sender_user, sender_device, type, body, server_ts FROM chat.mailbox
       WHERE recipient_user = $1 AND recipient_device = $2 AND seq > $3 AND ($5::timestamptz IS NULL OR server_ts >= $5)
+        AND ($6::timestamptz IS NULL OR server_ts < $6)
       ORDER BY seq LIMIT $4`,
-    [userId, deviceId, afterSeq, limit, since ?? null],
+    [userId, deviceId, afterSeq, limit, since ?? null, until ?? null],
   )) as { seq: string; message_id: string; conversation_id: string; sender_user: string; sender_device: number; type: number; body: Buffer; server_ts: Date }[];
   return rows.map((r) => ({
     seq: String(r.seq),
