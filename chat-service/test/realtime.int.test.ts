@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Redis } from 'ioredis';
-import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS } from '../src/realtime/message.handlers.js';
+import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, PRESENCE_REUSE_MS } from '../src/realtime/message.handlers.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
 import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
@@ -127,9 +127,11 @@ describe('live delivery', () => {
     const gotA = inbox(onA);
     expect(await adapterTraffic(bob.userId, async () => void (await gotA.waitForIds([await send('local-1')])))).toBe(0);
 
-    // the same device also connected to the other process (say a second tab): both sockets get it
+    // the same device also connected to the other process (say a second tab): both sockets get it,
+    // once A's last lookup of Bob is older than it may be reused
     const onB = await connect(b.url, bob.token, bob.deviceId);
     await nextEvent(onB, 'mailbox:empty');
+    await new Promise((r) => setTimeout(r, PRESENCE_REUSE_MS + 50));
     const gotB = inbox(onB);
     let both = '';
     const published = await adapterTraffic(bob.userId, async () => {
@@ -238,6 +240,30 @@ describe('presence across processes', () => {
 });
 
 describe('bus events', () => {
+  it('when an offline recipient connects to the sending process, then the very next message is not announced as queued', async () => {
+    const alice = await createUser(a, env.mint);
+    const bob = await createUser(a, env.mint);
+    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const sa = await connect(a.url, alice.token, alice.deviceId);
+    const send = async (clientMessageId: string) => {
+      const ack = await request<{ messageId: string }>(sa, 'message:send', {
+        conversationId: conv.body.id,
+        clientMessageId,
+        envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+      });
+      expect(ack.ok).toBe(true);
+      const rows = await a.app.ds.query(`SELECT count(*)::int AS n FROM chat.outbox WHERE aggregate_id = $1 AND type = 'chat.message_queued.v1'`, [ack.data?.messageId]);
+      return rows[0].n as number;
+    };
+    expect(await send('offline-1')).toBe(1);
+    // connects here: this process forgets its recent lookup of Bob at once
+    const sb = await connect(a.url, bob.token, bob.deviceId);
+    await nextEvent(sb, 'mailbox:empty');
+    expect(await send('online-1')).toBe(0);
+    sa.close();
+    sb.close();
+  });
+
   it('when a recipient has no online device, then chat.message_queued.v1 carries metadata only, and chat.mailbox_drained.v1 follows the ack', async () => {
     const alice = await createUser(a, env.mint);
     const bob = await createUser(b, env.mint);
@@ -269,7 +295,9 @@ describe('bus events', () => {
     await drained;
     expect(seen.find((s) => s.type === 'chat.mailbox_drained.v1')?.payload).toMatchObject({ userId: bob.userId });
 
-    // Bob online now: the next message is not announced as queued
+    // Bob online now (on the other process: A sees it once its last lookup is too old to reuse),
+    // so the next message is not announced as queued
+    await new Promise((r) => setTimeout(r, PRESENCE_REUSE_MS + 50));
     const before = seen.filter((s) => s.type === 'chat.message_queued.v1').length;
     const ack2 = await request(sa, 'message:send', {
       conversationId: conv.body.id,

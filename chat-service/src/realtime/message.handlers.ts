@@ -19,6 +19,11 @@ import type { LiveSockets, Presence } from './presence.js';
  * registration + this window + {@link CLOCK_SKEW_MS}.
  */
 export const LOCAL_DELIVERY_WINDOW_MS = 1_000;
+/**
+ * How long a presence lookup is reused by later sends of this process (another process's
+ * connects and disconnects reach the `message_queued` decision this much later).
+ */
+export const PRESENCE_REUSE_MS = 500;
 /** How far apart the wall clocks of two chat-service processes may be (NTP keeps them far closer). */
 export const CLOCK_SKEW_MS = 1_000;
 /**
@@ -88,11 +93,11 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   // Presence decides who gets a "queued" notification, and lets delivery skip the Redis
   // adapter for devices connected here only. If Redis is down, store and deliver anyway and
   // treat everyone as offline (a later ack cancels the digest).
-  const lookedUpAt = performance.now();
-  const online = await deps.presence.liveSockets(addressedUsers).catch((err: unknown): LiveSockets | null => {
+  const looked = await deps.presence.recentLiveSockets(addressedUsers, PRESENCE_REUSE_MS).catch((err: unknown) => {
     ctx.logger.warn({ err: (err as Error).message }, 'presence lookup failed; treating recipients as offline');
     return null;
   });
+  const online = looked?.live ?? null;
 
   await turn?.wait;
   // Time taken after the turn: a socket's messages to a conversation get non-decreasing
@@ -140,7 +145,7 @@ async function sendInTurn(deps: SendDeps, sender: SenderIdentity, p: MessageSend
   if (queuedEvents.length > 0) ctx.kickOutbox();
   // Deliver to every addressed device's room, online or not: a device that is connecting
   // right now gets it live or from its connect-time drain (see the gateway's drain).
-  const fresh = performance.now() - lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
+  const fresh = looked !== null && performance.now() - looked.lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
   deps.deliver(
     p.envelopes.map((e) => ({
       userId: e.userId,

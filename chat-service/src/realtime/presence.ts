@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 /** Live sockets by user, then device: socket ids. */
 export type LiveSockets = Map<string, Map<number, string[]>>;
 
+/** Most users whose recent lookup is kept (then the whole memo is dropped). */
+const MAX_RECENT = 100_000;
+
 /**
  * Presence held in Redis so it is shared by every chat-service process: one sorted set per
  * user whose members are `<deviceId>:<socketId>` and whose scores are lease expiry times.
@@ -11,6 +14,8 @@ export type LiveSockets = Map<string, Map<number, string[]>>;
  */
 export class Presence {
   private readonly leaseMs: number;
+  /** The send path's recent lookups: user id -> when (`performance.now()`) and what was found. */
+  private readonly recent = new Map<string, { at: number; devices: Map<number, string[]> | undefined }>();
 
   /**
    * @param redis client
@@ -48,6 +53,7 @@ export class Presence {
       .zcard(this.key(userId))
       .pexpire(this.key(userId), this.leaseMs * 2)
       .exec();
+    this.recent.delete(userId);
     return Number(res?.[2]?.[1]) === 1;
   }
 
@@ -68,6 +74,7 @@ export class Presence {
       .zcard(this.key(userId))
       .set(this.lastSeenKey(userId), lastSeenAt, 'EX', 90 * 86_400)
       .exec();
+    this.recent.delete(userId);
     return { last: Number(res?.[2]?.[1]) === 0, lastSeenAt };
   }
 
@@ -112,6 +119,39 @@ export class Presence {
       out.set(u, devices);
     });
     return out;
+  }
+
+  /**
+   * {@link liveSockets} for the message hot path, answered from this process's lookups of the
+   * last `maxAgeMs` where it can (a busy conversation would look its members up many times a
+   * second). This process's own joins and leaves drop the user's entry at once; those on other
+   * processes show once the entry is older than `maxAgeMs`.
+   * @param userIds users
+   * @param maxAgeMs oldest answer that may be reused
+   * @returns the sockets, and when the oldest answer used was looked up (`performance.now()` time)
+   */
+  async recentLiveSockets(userIds: readonly string[], maxAgeMs: number): Promise<{ live: LiveSockets; lookedUpAt: number }> {
+    const now = performance.now();
+    let lookedUpAt = now;
+    const live: LiveSockets = new Map();
+    const missing: string[] = [];
+    for (const u of userIds) {
+      const e = this.recent.get(u);
+      if (e && now - e.at <= maxAgeMs) {
+        if (e.devices) live.set(u, e.devices);
+        lookedUpAt = Math.min(lookedUpAt, e.at);
+      } else missing.push(u);
+    }
+    if (missing.length > 0) {
+      const found = await this.liveSockets(missing);
+      if (this.recent.size > MAX_RECENT) this.recent.clear();
+      for (const u of missing) {
+        const devices = found.get(u);
+        this.recent.set(u, { at: now, devices });
+        if (devices) live.set(u, devices);
+      }
+    }
+    return { live, lookedUpAt };
   }
 
   /**
