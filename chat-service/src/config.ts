@@ -61,10 +61,11 @@ export const envSchema = z.object({
   RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
   /** Other REST requests per user per minute. */
   RATE_HTTP_PER_MIN: z.coerce.number().int().min(1).default(600),
-  /** Message write batches in flight at once (each holds a pool connection). */
-  // 2 gave the lowest latency and nearly the best
-  // throughput on a 2-core host shared with PostgreSQL (docs/chat-service.md); more lanes only
-  // pay off when the database has cores to spare.
+  /**
+   * Message write batches in flight at once (each holds a pool connection). 2 gave the lowest
+   * latency and nearly the best throughput on a 2-core host shared with PostgreSQL
+   * (docs/chat-service.md); more only pay off when the database has cores to spare.
+   */
   WRITE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
   /** PostgreSQL pool size. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
