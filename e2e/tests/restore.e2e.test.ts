@@ -48,12 +48,22 @@ describe('restoring on a new browser', () => {
 
     await bob.page.getByRole('button', { name: 'Safety number' }).click();
     await bob.page.getByTestId('safety-number').waitFor();
+    // The mark reaches Bob's other devices through his key backup: the upload that follows it
+    // (debounced by a second) must land before the new browser fetches the backup. Only an
+    // upload that starts once the mark is shown carries it.
+    let markedAt = Infinity;
+    const uploaded = bob.page.waitForResponse(
+      (r) => r.url().endsWith('/api/chat/backup') && r.request().method() === 'PUT' && r.ok() && r.request().timing().startTime >= markedAt,
+      { timeout: 30_000 },
+    );
     await bob.page.getByRole('button', { name: 'Mark as verified' }).click();
     // The verified line replaces the button ("Verified" alone would match "Mark as verified").
     await bob.page
       .locator('.verified-line', { hasText: `You verified ${alice.displayName}` })
       .waitFor();
+    markedAt = Date.now();
     await bob.page.getByRole('button', { name: 'Mark as verified' }).waitFor({ state: 'detached' });
+    await uploaded;
   });
 
   it('when Bob logs in on a third browser, then his keys are restored and Alice is still verified', async () => {
