@@ -89,6 +89,35 @@ describe('presence and typing', () => {
   });
 });
 
+/**
+ * Alice and Bob in a direct conversation, Alice connected to A; `send` sends Alice's next
+ * message to Bob's device and returns its id.
+ */
+async function aliceAndBob() {
+  const alice = await createUser(a, env.mint);
+  const bob = await createUser(a, env.mint);
+  const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+  const sa = await connect(a.url, alice.token, alice.deviceId);
+  const send = async (clientMessageId: string) => {
+    const ack = await request<{ messageId: string }>(sa, 'message:send', {
+      conversationId: conv.body.id,
+      clientMessageId,
+      envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
+    });
+    expect(ack.ok).toBe(true);
+    return ack.data?.messageId as string;
+  };
+  return { bob, sa, send };
+}
+
+/** Connects a device and waits for its connect-time drain; returns the socket and its inbox. */
+async function connected(inst: Instance, user: { token: string; deviceId: number }) {
+  const socket = await connect(inst.url, user.token, user.deviceId);
+  const got = inbox(socket);
+  await nextEvent(socket, 'mailbox:empty');
+  return { socket, got };
+}
+
 describe('live delivery', () => {
   /** Counts the Redis adapter messages (every process's publishes) that carry this text. */
   async function adapterTraffic(text: string, during: () => Promise<void>): Promise<number> {
@@ -107,112 +136,67 @@ describe('live delivery', () => {
     }
   }
 
-  it("when the recipient device's only socket is on the sending process, then the message skips the Redis adapter; with a second socket on another process, both get it through the adapter", async () => {
-    const alice = await createUser(a, env.mint);
-    const bob = await createUser(a, env.mint);
-    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    const sa = await connect(a.url, alice.token, alice.deviceId);
-    const onA = await connect(a.url, bob.token, bob.deviceId);
-    await nextEvent(onA, 'mailbox:empty');
-    const send = async (clientMessageId: string) => {
-      const ack = await request<{ messageId: string }>(sa, 'message:send', {
-        conversationId: conv.body.id,
-        clientMessageId,
-        envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
-      });
-      expect(ack.ok).toBe(true);
-      return ack.data?.messageId as string;
+  /** Runs `send` with `before` run by A's writer just before it writes (after the send's presence lookup). */
+  async function beforeTheWrite<T>(before: () => Promise<unknown>, send: () => Promise<T>): Promise<T> {
+    const writer = a.app.ctx.writer;
+    const original = writer.write.bind(writer);
+    writer.write = async (input) => {
+      await before();
+      return original(input);
     };
+    try {
+      return await send();
+    } finally {
+      writer.write = original;
+    }
+  }
 
-    const gotA = inbox(onA);
-    expect(await adapterTraffic(bob.userId, async () => void (await gotA.waitForIds([await send('local-1')])))).toBe(0);
+  it("when the recipient device's only socket is on the sending process, then the message skips the Redis adapter; with a second socket on another process, both get it through the adapter", async () => {
+    const { bob, sa, send } = await aliceAndBob();
+    const onA = await connected(a, bob);
+    expect(await adapterTraffic(bob.userId, async () => void (await onA.got.waitForIds([await send('local-1')])))).toBe(0);
 
     // the same device also connected to the other process (say a second tab): both sockets get it,
     // once A's last lookup of Bob is older than it may be reused
-    const onB = await connect(b.url, bob.token, bob.deviceId);
-    await nextEvent(onB, 'mailbox:empty');
+    const onB = await connected(b, bob);
     await new Promise((r) => setTimeout(r, PRESENCE_REUSE_MS + 50));
-    const gotB = inbox(onB);
     let both = '';
     const published = await adapterTraffic(bob.userId, async () => {
       both = await send('both-1');
-      await Promise.all([gotA.waitForIds([both]), gotB.waitForIds([both])]);
+      await Promise.all([onA.got.waitForIds([both]), onB.got.waitForIds([both])]);
     });
     expect(published).toBeGreaterThan(0);
-    expect(gotA.messages.filter((m) => m.messageId === both)).toHaveLength(1);
-    expect(gotB.messages.filter((m) => m.messageId === both)).toHaveLength(1);
-    for (const s of [sa, onA, onB]) s.close();
+    expect(onA.got.messages.filter((m) => m.messageId === both)).toHaveLength(1);
+    expect(onB.got.messages.filter((m) => m.messageId === both)).toHaveLength(1);
+    for (const s of [sa, onA.socket, onB.socket]) s.close();
   });
+
   it('when the write commits more than LOCAL_DELIVERY_WINDOW_MS after the presence lookup, then delivery goes through the adapter', async () => {
-    const alice = await createUser(a, env.mint);
-    const bob = await createUser(a, env.mint);
-    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    const sa = await connect(a.url, alice.token, alice.deviceId);
-    const onA = await connect(a.url, bob.token, bob.deviceId);
-    await nextEvent(onA, 'mailbox:empty');
-    const gotA = inbox(onA);
-    const writer = a.app.ctx.writer;
-    const original = writer.write.bind(writer);
-    writer.write = async (input) => {
-      await new Promise((r) => setTimeout(r, LOCAL_DELIVERY_WINDOW_MS + 200));
-      return original(input);
-    };
+    const { bob, sa, send } = await aliceAndBob();
+    const onA = await connected(a, bob);
     const published = await adapterTraffic(bob.userId, async () => {
-      try {
-        const ack = await request<{ messageId: string }>(sa, 'message:send', {
-          conversationId: conv.body.id,
-          clientMessageId: 'slow-1',
-          envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
-        });
-        expect(ack.ok).toBe(true);
-        await gotA.waitForIds([ack.data?.messageId as string]);
-      } finally {
-        writer.write = original;
-      }
+      const id = await beforeTheWrite(() => new Promise((r) => setTimeout(r, LOCAL_DELIVERY_WINDOW_MS + 200)), () => send('slow-1'));
+      await onA.got.waitForIds([id]);
     });
     expect(published).toBeGreaterThan(0);
-    expect(gotA.messages).toHaveLength(1);
-    for (const s of [sa, onA]) s.close();
+    expect(onA.got.messages).toHaveLength(1);
+    for (const s of [sa, onA.socket]) s.close();
   });
 
   it('when the device connects to another process between the presence lookup and the commit, then that socket still gets the message (late mailbox pass)', async () => {
-    const alice = await createUser(a, env.mint);
-    const bob = await createUser(a, env.mint);
-    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    const sa = await connect(a.url, alice.token, alice.deviceId);
-    const onA = await connect(a.url, bob.token, bob.deviceId);
-    await nextEvent(onA, 'mailbox:empty');
-    const gotA = inbox(onA);
+    const { bob, sa, send } = await aliceAndBob();
+    const onA = await connected(a, bob);
     // the send's presence lookup has run (it saw only the socket on A) when the write is queued:
     // connect the same device to B right then, and let B finish its connect-time drain first
-    let onB: ClientSocket | undefined;
-    let gotB: ReturnType<typeof inbox> | undefined;
-    const writer = a.app.ctx.writer;
-    const original = writer.write.bind(writer);
-    writer.write = async (input) => {
-      onB = await connect(b.url, bob.token, bob.deviceId);
-      gotB = inbox(onB);
-      await nextEvent(onB, 'mailbox:empty');
-      return original(input);
-    };
+    let onB: Awaited<ReturnType<typeof connected>> | undefined;
     let messageId = '';
     const published = await adapterTraffic(bob.userId, async () => {
-      try {
-        const ack = await request<{ messageId: string }>(sa, 'message:send', {
-          conversationId: conv.body.id,
-          clientMessageId: 'late-1',
-          envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
-        });
-        expect(ack.ok).toBe(true);
-        messageId = ack.data?.messageId as string;
-      } finally {
-        writer.write = original;
-      }
-      await gotA.waitForIds([messageId]);
+      messageId = await beforeTheWrite(async () => (onB = await connected(b, bob)), () => send('late-1'));
+      await onA.got.waitForIds([messageId]);
     });
     expect(published).toBe(0); // emitted on A only: B's socket was not in the lookup
-    await gotB?.waitForIds([messageId], LATE_PASS_MS + 5_000);
-    for (const s of [sa, onA, onB]) s?.close();
+    await onB?.got.waitForIds([messageId], LATE_PASS_MS + 5_000);
+    for (const s of [sa, onA.socket, onB?.socket]) s?.close();
   });
 });
 
@@ -241,27 +225,15 @@ describe('presence across processes', () => {
 
 describe('bus events', () => {
   it('when an offline recipient connects to the sending process, then the very next message is not announced as queued', async () => {
-    const alice = await createUser(a, env.mint);
-    const bob = await createUser(a, env.mint);
-    const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    const sa = await connect(a.url, alice.token, alice.deviceId);
-    const send = async (clientMessageId: string) => {
-      const ack = await request<{ messageId: string }>(sa, 'message:send', {
-        conversationId: conv.body.id,
-        clientMessageId,
-        envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
-      });
-      expect(ack.ok).toBe(true);
-      const rows = await a.app.ds.query(`SELECT count(*)::int AS n FROM chat.outbox WHERE aggregate_id = $1 AND type = 'chat.message_queued.v1'`, [ack.data?.messageId]);
-      return rows[0].n as number;
-    };
-    expect(await send('offline-1')).toBe(1);
+    const { bob, sa, send } = await aliceAndBob();
+    const queuedFor = async (messageId: string) =>
+      (await a.app.ds.query(`SELECT count(*)::int AS n FROM chat.outbox WHERE aggregate_id = $1 AND type = 'chat.message_queued.v1'`, [messageId]))[0].n as number;
+    expect(await queuedFor(await send('offline-1'))).toBe(1);
     // connects here: this process forgets its recent lookup of Bob at once
-    const sb = await connect(a.url, bob.token, bob.deviceId);
-    await nextEvent(sb, 'mailbox:empty');
-    expect(await send('online-1')).toBe(0);
+    const sb = await connected(a, bob);
+    expect(await queuedFor(await send('online-1'))).toBe(0);
     sa.close();
-    sb.close();
+    sb.socket.close();
   });
 
   it('when a recipient has no online device, then chat.message_queued.v1 carries metadata only, and chat.mailbox_drained.v1 follows the ack', async () => {
