@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, PRESENCE_REUSE_MS } from '../src/realtime/message.handlers.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
-import { api, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
+import { api, beforeTheWrite, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -136,21 +136,6 @@ describe('live delivery', () => {
     }
   }
 
-  /** Runs `send` with `before` run by A's writer just before it writes (after the send's presence lookup). */
-  async function beforeTheWrite<T>(before: () => Promise<unknown>, send: () => Promise<T>): Promise<T> {
-    const writer = a.app.ctx.writer;
-    const original = writer.write.bind(writer);
-    writer.write = async (input) => {
-      await before();
-      return original(input);
-    };
-    try {
-      return await send();
-    } finally {
-      writer.write = original;
-    }
-  }
-
   it("when the recipient device's only socket is on the sending process, then the message skips the Redis adapter; with a second socket on another process, both get it through the adapter", async () => {
     const { bob, sa, send } = await aliceAndBob();
     const onA = await connected(a, bob);
@@ -175,7 +160,7 @@ describe('live delivery', () => {
     const { bob, sa, send } = await aliceAndBob();
     const onA = await connected(a, bob);
     const published = await adapterTraffic(bob.userId, async () => {
-      const id = await beforeTheWrite(() => new Promise((r) => setTimeout(r, LOCAL_DELIVERY_WINDOW_MS + 200)), () => send('slow-1'));
+      const id = await beforeTheWrite(a, () => new Promise((r) => setTimeout(r, LOCAL_DELIVERY_WINDOW_MS + 200)), () => send('slow-1'));
       await onA.got.waitForIds([id]);
     });
     expect(published).toBeGreaterThan(0);
@@ -191,7 +176,7 @@ describe('live delivery', () => {
     let onB: Awaited<ReturnType<typeof connected>> | undefined;
     let messageId = '';
     const published = await adapterTraffic(bob.userId, async () => {
-      messageId = await beforeTheWrite(async () => (onB = await connected(b, bob)), () => send('late-1'));
+      messageId = await beforeTheWrite(a, async () => (onB = await connected(b, bob)), () => send('late-1'));
       await onA.got.waitForIds([messageId]);
     });
     expect(published).toBe(0); // emitted on A only: B's socket was not in the lookup

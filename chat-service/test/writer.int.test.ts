@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@cipherchat/service-kit';
 import { MessageWriter, storeMessages, type Queryable, type StoreMessageInput } from '../src/store/message.writer.js';
 import { ackMessagesBatch } from '../src/store/mailbox.repository.js';
-import { api, connect, createTestEnv, createUser, fakeBody, request, type Instance, type TestEnv } from './support/harness.js';
+import { api, beforeTheWrite, connect, createTestEnv, createUser, fakeBody, request, type Instance, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -124,24 +124,6 @@ describe('membership rechecked by the write', () => {
     expect(await inst.app.ds.query(`SELECT 1 FROM chat.messages WHERE sender_user = $1 AND client_message_id <> 'devices-good'`, [sender])).toEqual([]);
   });
 
-  /**
-   * Runs `change` after the send's checks passed and before its write (deterministic: the
-   * writer is wrapped so the change commits first), then restores the writer.
-   */
-  async function betweenChecksAndWrite<T>(change: () => Promise<unknown>, send: () => Promise<T>): Promise<T> {
-    const writer = inst.app.ctx.writer;
-    const original = writer.write.bind(writer);
-    writer.write = async (input) => {
-      await change();
-      return original(input);
-    };
-    try {
-      return await send();
-    } finally {
-      writer.write = original;
-    }
-  }
-
   it('when a recipient is removed between the checks and the write, then the send answers stale_devices and they get no envelope', async () => {
     const owner = await createUser(inst, env.mint);
     const bob = await createUser(inst, env.mint);
@@ -149,7 +131,8 @@ describe('membership rechecked by the write', () => {
     const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId, carol.userId], title: 'race' });
     const so = await connect(inst.url, owner.token, owner.deviceId);
     const envelopes = [bob, carol].map((u) => ({ userId: u.userId, deviceId: u.deviceId, type: 1, body: fakeBody() }));
-    const ack = await betweenChecksAndWrite(
+    const ack = await beforeTheWrite(
+      inst,
       async () => expect((await api(inst.url, owner.token, 'DELETE', `/conversations/${g.body.id}/members/${carol.userId}`)).status).toBe(204),
       () => request(so, 'message:send', { conversationId: g.body.id, clientMessageId: 'race-1', envelopes }),
     );
@@ -169,7 +152,8 @@ describe('membership rechecked by the write', () => {
     const bob = await createUser(inst, env.mint);
     const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId], title: 'race' });
     const sb = await connect(inst.url, bob.token, bob.deviceId);
-    const ack = await betweenChecksAndWrite(
+    const ack = await beforeTheWrite(
+      inst,
       async () => expect((await api(inst.url, bob.token, 'DELETE', `/conversations/${g.body.id}/members/${bob.userId}`)).status).toBe(204),
       () =>
         request(sb, 'message:send', {

@@ -409,3 +409,25 @@ export function nextEvent<T = unknown>(socket: ClientSocket, event: string, time
 export function fakeBody(text = 'ciphertext'): string {
   return Buffer.from(`${text}:${randomUUID()}`).toString('base64');
 }
+
+/**
+ * Runs `send` with `before` run by the instance's message writer just before it writes (after
+ * the send's presence lookup; deterministic: `before` completes first), then restores the writer.
+ * @param inst the instance whose writer is wrapped
+ * @param before what happens in between
+ * @param send the send
+ * @returns what `send` returns
+ */
+export async function beforeTheWrite<T>(inst: Instance, before: () => Promise<unknown>, send: () => Promise<T>): Promise<T> {
+  const writer = inst.app.ctx.writer;
+  const original = writer.write.bind(writer);
+  writer.write = async (input) => {
+    await before();
+    return original(input);
+  };
+  try {
+    return await send();
+  } finally {
+    writer.write = original;
+  }
+}
