@@ -8,11 +8,38 @@
 set -euo pipefail
 state=$RUN_DIR/upstreams.env
 conf=$RUN_DIR/nginx.conf
+# PIDs of the master's workers that still accept connections ("nginx: worker process"; a worker
+# of an older config is renamed "... is shutting down" and has closed its listening sockets).
+accepting_workers() {
+  local master p stat
+  master=$(cat "$RUN_DIR/nginx.pid" 2>/dev/null) || return 0
+  for p in /proc/[0-9]*; do
+    stat=$(cat "$p/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    [[ $(cut -d' ' -f2 <<<"$stat") == "$master" ]] || continue
+    [[ $(tr -d '\0' 2>/dev/null <"$p/cmdline") == 'nginx: worker process' ]] && echo "${p#/proc/}"
+  done
+  return 0
+}
+# `nginx -s reload` only signals the master. Wait (at most 10 s) until none of the workers that
+# served the old config still accepts connections, so that whatever runs next (the deploy's
+# check through nginx) is answered under the new config.
+reload() {
+  local before now _
+  before=$(accepting_workers | sort)
+  nginx -p "$RUN_DIR" -c "$1" -s reload || return 1
+  for _ in $(seq 200); do
+    now=$(accepting_workers | sort)
+    if [[ -n $now ]] && [[ -z $(comm -12 <(echo "$before") <(echo "$now")) ]]; then return 0; fi
+    sleep 0.05
+  done
+  echo "edge-switch: nginx still runs workers of the old config after 10 s" >&2
+}
 restore_prev() {
   [[ -f $conf.prev ]] || { echo "edge-switch: no previous config to restore" >&2; return 1; }
   cp "$conf.prev" "$conf"
   if [[ -f $state.prev ]]; then cp "$state.prev" "$state"; fi
-  nginx -p "$RUN_DIR" -c "$conf" -s reload
+  reload "$conf"
   echo "edge-switch: previous config restored" >&2
 }
 if [[ ${1:-} == --rollback ]]; then
@@ -40,7 +67,7 @@ cp "$conf" "$conf.prev"
 cp "$state" "$state.prev"
 mv "$RUN_DIR/nginx.conf.next" "$conf"
 mv "$state.next" "$state"
-if ! nginx -p "$RUN_DIR" -c "$conf" -s reload; then
+if ! reload "$conf"; then
   echo "edge-switch: nginx did not reload with the new config; restoring the previous one" >&2
   restore_prev || true
   exit 1
