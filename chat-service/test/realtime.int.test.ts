@@ -180,8 +180,9 @@ describe('live delivery', () => {
       await onA.got.waitForIds([messageId]);
     });
     expect(published).toBe(0); // emitted on A only: B's socket was not in the lookup
-    await onB?.got.waitForIds([messageId], LATE_PASS_MS + 5_000);
-    for (const s of [sa, onA.socket, onB?.socket]) s?.close();
+    if (!onB) throw new Error('the device never connected to B before the write');
+    await onB.got.waitForIds([messageId], LATE_PASS_MS + 5_000);
+    for (const s of [sa, onA.socket, onB.socket]) s.close();
   });
 });
 

@@ -139,9 +139,11 @@ start_stack() {
   PORT=$USER_PORT start_bg user-service "$RUN_ROOT/logs/user-service.log" node "$ROOT/user-service/dist/main.js"
   wait_ready user-service "http://127.0.0.1:$USER_PORT/ready" 60 || return 1
   log "starting chat-service :$CHAT_PORT and :$CHAT_PORT_2"
-  PORT=$CHAT_PORT start_bg chat-service "$RUN_ROOT/logs/chat-service.log" node --max-semi-space-size=64 "$ROOT/chat-service/dist/main.js"
+  # the Node flags of chat-service's image (chat-service/Dockerfile)
+  local chat=(node --max-semi-space-size=64 "$ROOT/chat-service/dist/main.js")
+  PORT=$CHAT_PORT start_bg chat-service "$RUN_ROOT/logs/chat-service.log" "${chat[@]}"
   wait_ready chat-service "http://127.0.0.1:$CHAT_PORT/ready" 60 || return 1
-  PORT=$CHAT_PORT_2 start_bg chat-service-2 "$RUN_ROOT/logs/chat-service-2.log" node --max-semi-space-size=64 "$ROOT/chat-service/dist/main.js"
+  PORT=$CHAT_PORT_2 start_bg chat-service-2 "$RUN_ROOT/logs/chat-service-2.log" "${chat[@]}"
   log "starting notification-service :$NOTIFY_PORT"
   PORT=$NOTIFY_PORT start_bg notification-service "$RUN_ROOT/logs/notification-service.log" node "$ROOT/notification-service/dist/main.js"
   wait_ready chat-service-2 "http://127.0.0.1:$CHAT_PORT_2/ready" 60 || return 1

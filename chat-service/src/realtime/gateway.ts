@@ -197,14 +197,15 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     );
 
     const sendTurns = new Map<string, Promise<void>>();
-    const drainState: { running: boolean; again: boolean; late: boolean; deviceJoined: boolean; initial?: { since: Date; skip: Set<string>; record: Set<string> } } = {
-      running: false,
-      again: false,
-      late: false,
-      deviceJoined: false,
-    };
+    const drainState: {
+      running: boolean;
+      again: boolean;
+      /** A late pass is due: it reads rows stored before this time. */
+      lateUntil?: Date;
+      deviceJoined: boolean;
+      initial?: { since: Date; skip: Set<string>; record: Set<string> };
+    } = { running: false, again: false, deviceJoined: false };
     let lateTimer: NodeJS.Timeout | undefined;
-    let registeredAt: number | undefined;
 
     rtMetrics.sockets.inc();
     socket.on('disconnect', () => {
@@ -316,8 +317,8 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
      * before registration + window + skew. Those still unacked are sent again (clients dedupe
      * by message id); by then nearly all were acked.
      */
-    async function drain(late = false): Promise<void> {
-      if (late) drainState.late = true;
+    async function drain(lateUntil?: Date): Promise<void> {
+      if (lateUntil) drainState.lateUntil = lateUntil;
       else drainState.again = true;
       if (drainState.running) return;
       drainState.running = true;
@@ -337,16 +338,19 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
           await pass(drainState.initial);
           full = true;
         }
-        while (socket.connected && (drainState.again || drainState.late)) {
+        while (socket.connected && (drainState.again || drainState.lateUntil)) {
           const initial = drainState.initial;
           if (drainState.again || !initial) {
-            drainState.again = drainState.late = false; // a full pass also reads what the late one would
+            drainState.again = false;
+            drainState.lateUntil = undefined; // a full pass also reads what the late one would
+            drainState.initial = undefined;
             await pass();
             full = true;
           } else {
-            drainState.late = false;
+            const until = drainState.lateUntil;
+            drainState.lateUntil = undefined;
             drainState.initial = undefined;
-            await pass({ ...initial, until: new Date((registeredAt ?? Date.now()) + LOCAL_DELIVERY_WINDOW_MS + CLOCK_SKEW_MS) });
+            await pass({ ...initial, until });
           }
         }
         if (full && socket.connected) socket.emit('mailbox:empty');
@@ -365,19 +369,19 @@ export function attachRealtime(ctx: ChatContext, server: HttpServer, pub: Redis,
     await joined;
     try {
       const first = await presence.join(userId, deviceId, socket.id);
-      registeredAt = Date.now();
       // Disconnected while registering: the disconnect handler's leave may have run first.
       if (!socket.connected) await presence.leave(userId, deviceId, socket.id);
-      else {
-        lateTimer = setTimeout(() => void drain(true), LATE_PASS_MS);
-        if (first) {
-          const contacts = await contactsOf(ctx.ds.manager, userId);
-          ctx.notifyUsers(contacts, 'presence', { userId, online: true, lastSeenAt: new Date().toISOString() });
-        }
+      else if (first) {
+        const contacts = await contactsOf(ctx.ds.manager, userId);
+        ctx.notifyUsers(contacts, 'presence', { userId, online: true, lastSeenAt: new Date().toISOString() });
       }
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'presence join failed');
     }
+    // Registered (or not: then the late pass only frees the first drain's bookkeeping). The late
+    // pass reads what was stored up to now + the local-delivery window + clock skew.
+    const lateUntil = new Date(Date.now() + LOCAL_DELIVERY_WINDOW_MS + CLOCK_SKEW_MS);
+    if (socket.connected) lateTimer = setTimeout(() => void drain(lateUntil), LATE_PASS_MS);
     await drain();
   }
 

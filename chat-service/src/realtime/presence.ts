@@ -14,8 +14,17 @@ const MAX_RECENT = 100_000;
  */
 export class Presence {
   private readonly leaseMs: number;
-  /** The send path's recent lookups: user id -> when (`performance.now()`) and what was found. */
-  private readonly recent = new Map<string, { at: number; devices: Map<number, string[]> | undefined }>();
+  /**
+   * The send path's recent lookups: user id -> when (`performance.now()`) and what was found.
+   * A join or leave here replaces it with an entry that is never fresh (`at: -Infinity`) and
+   * says when it changed, so a lookup that started before the change cannot store its answer.
+   */
+  private readonly recent = new Map<string, { at: number; devices: Map<number, string[]> | undefined; changedAt?: number }>();
+
+  /** Drops the user's recent lookup, and any lookup of them still in flight. */
+  private forget(userId: string): void {
+    this.recent.set(userId, { at: -Infinity, devices: undefined, changedAt: performance.now() });
+  }
 
   /**
    * @param redis client
@@ -53,7 +62,7 @@ export class Presence {
       .zcard(this.key(userId))
       .pexpire(this.key(userId), this.leaseMs * 2)
       .exec();
-    this.recent.delete(userId);
+    this.forget(userId);
     return Number(res?.[2]?.[1]) === 1;
   }
 
@@ -74,7 +83,7 @@ export class Presence {
       .zcard(this.key(userId))
       .set(this.lastSeenKey(userId), lastSeenAt, 'EX', 90 * 86_400)
       .exec();
-    this.recent.delete(userId);
+    this.forget(userId);
     return { last: Number(res?.[2]?.[1]) === 0, lastSeenAt };
   }
 
@@ -147,7 +156,8 @@ export class Presence {
       if (this.recent.size > MAX_RECENT) this.recent.clear();
       for (const u of missing) {
         const devices = found.get(u);
-        this.recent.set(u, { at: now, devices });
+        // not over a join or leave that happened while this lookup ran
+        if ((this.recent.get(u)?.changedAt ?? -Infinity) < now) this.recent.set(u, { at: now, devices });
         if (devices) live.set(u, devices);
       }
     }

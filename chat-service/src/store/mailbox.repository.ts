@@ -12,51 +12,11 @@ export interface SendContext {
   devices: { userId: string; deviceId: number }[];
 }
 
-/** A send-context lookup. */
-export interface SendContextKey {
-  senderUserId: string;
-  clientMessageId: string;
-  conversationId: string;
-}
-
 type RawContext = { existing: { messageId: string; conversationId: string; serverTs: string } | null; devices: [string, number | null][] | null };
 
-function toContext(row: RawContext | undefined, senderUserId: string): SendContext {
-  const pairs = row?.devices ?? [];
-  return {
-    existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
-    isMember: pairs.some(([u]) => u === senderUserId),
-    devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
-  };
-}
-
 /**
- * The dedupe lookup plus the conversation's members and their keyed devices, for many sends
- * in one statement (one row per request, in request order).
- * @param db pool
- * @param keys the sends
- * @returns one context per key, in order
- */
-export async function loadSendContexts(db: Queryable, keys: readonly SendContextKey[]): Promise<SendContext[]> {
-  const res = await db.query({
-    name: 'send-contexts',
-    text: `SELECT r.i,
-       (SELECT json_build_object('messageId', m.message_id, 'conversationId', m.conversation_id, 'serverTs', m.server_ts)
-          FROM chat.messages m WHERE m.sender_user = r.sender AND m.client_message_id = r.cmi) AS existing,
-       (SELECT json_agg(json_build_array(cm.user_id, d.device_id))
-          FROM chat.conversation_members cm
-          LEFT JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
-         WHERE cm.conversation_id = r.conv) AS devices
-     FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[]) AS r(i, sender, cmi, conv)
-     ORDER BY r.i`,
-    values: [keys.map((_, i) => i), keys.map((k) => k.senderUserId), keys.map((k) => k.clientMessageId), keys.map((k) => k.conversationId)],
-  });
-  const rows = res.rows as (RawContext & { i: number })[];
-  return keys.map((k, i) => toContext(rows[i], k.senderUserId));
-}
-
-/**
- * Single-send variant of {@link loadSendContexts}.
+ * The dedupe lookup plus the conversation's members and their keyed devices, for a send the
+ * write statement did not store (to say why; the write itself applies the same rules).
  * @param m manager
  * @param senderUserId sender
  * @param clientMessageId idempotency key
@@ -64,9 +24,23 @@ export async function loadSendContexts(db: Queryable, keys: readonly SendContext
  * @returns the send context
  */
 export async function loadSendContext(m: EntityManager, senderUserId: string, clientMessageId: string, conversationId: string): Promise<SendContext> {
-  const pool = (m.connection.driver as unknown as { master: Queryable }).master;
-  const [ctx] = await loadSendContexts(pool, [{ senderUserId, clientMessageId, conversationId }]);
-  return ctx as SendContext;
+  const [row] = (await q(
+    m,
+    `SELECT
+       (SELECT json_build_object('messageId', x.message_id, 'conversationId', x.conversation_id, 'serverTs', x.server_ts)
+          FROM chat.messages x WHERE x.sender_user = $1 AND x.client_message_id = $2) AS existing,
+       (SELECT json_agg(json_build_array(cm.user_id, d.device_id))
+          FROM chat.conversation_members cm
+          LEFT JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
+         WHERE cm.conversation_id = $3) AS devices`,
+    [senderUserId, clientMessageId, conversationId],
+  )) as RawContext[];
+  const pairs = row?.devices ?? [];
+  return {
+    existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
+    isMember: pairs.some(([u]) => u === senderUserId),
+    devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
+  };
 }
 
 /** One stored envelope, as drained. */
