@@ -156,8 +156,16 @@ start_stack() {
     NOTIFY_UPSTREAM="server 127.0.0.1:$NOTIFY_PORT;" \
     WEB_ROOT="$ROOT/web-client/dist" RUN_DIR="$RUN_ROOT/nginx" \
     bash "$ROOT/scripts/nginx-render.sh" "$ROOT/nginx/dev.conf.template" "$RUN_ROOT/nginx/nginx.conf" || return 1
-  start_bg nginx "$RUN_ROOT/logs/nginx.log" nginx -p "$RUN_ROOT/nginx" -c "$RUN_ROOT/nginx/nginx.conf" -g 'daemon off;'
+  # Started by root, nginx runs its workers as `nobody`, who cannot read a checkout inside a
+  # private directory (/root, a mktemp dir: mode 0700) and would answer 500 for the web client.
+  # Then the workers run as the invoking user (this stack listens on 127.0.0.1 only).
+  local global='daemon off;'
+  if [ "$(id -u)" = 0 ] && ! runuser -u nobody -- test -r "$ROOT/web-client/dist/index.html" 2>/dev/null; then
+    global+=" user $(id -un);"
+  fi
+  start_bg nginx "$RUN_ROOT/logs/nginx.log" nginx -p "$RUN_ROOT/nginx" -c "$RUN_ROOT/nginx/nginx.conf" -g "$global"
   wait_ready nginx "http://127.0.0.1:$NGINX_PORT/api/user/.well-known/jwks.json" 30 || return 1
+  wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" 10 || return 1  # the web client itself
 }
 
 stop_stack() {
