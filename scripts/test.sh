@@ -2,7 +2,9 @@
 # npm test: the whole suite on a clean checkout. Installs what is missing, starts
 # PostgreSQL/RabbitMQ/Redis if stopped, lints, type-checks and builds, runs every workspace's
 # unit and integration tests against the real servers, then the browser end-to-end tests
-# against a full stack behind nginx. Ends with one line "N passed, N failed".
+# against a full stack behind nginx, and the fault suite. Ends with one line "N passed, N failed"
+# that counts every step (scripts/lib/summary.mjs): each test of a test runner, each test file
+# that failed outside a test, and each other step (lint, type-check, build, faults) as one.
 set -euo pipefail
 # shellcheck source=lib/stack.sh
 . "$(dirname "$0")/lib/stack.sh"
@@ -11,13 +13,20 @@ RESULTS="$RUN_ROOT/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 FAILED_STEPS=()
 SECONDS=0
+# One line per step for the summary: "<kind>\t<name>\t<exit code>\t<vitest JSON report or ->".
+STEPS="$RESULTS/steps.tsv"
+: >"$STEPS"
 
-step() { # name cmd...
-  local name="$1" start=$SECONDS
-  shift
+run_step() { # kind report name cmd...
+  local kind="$1" report="$2" name="$3" start=$SECONDS rc=0
+  shift 3
   log "$name"
-  if "$@"; then log "$name: ok ($((SECONDS - start)) s)"; else FAILED_STEPS+=("$name"); log "$name: FAILED"; fi
+  "$@" || rc=$?
+  printf '%s\t%s\t%s\t%s\n' "$kind" "$name" "$rc" "$report" >>"$STEPS"
+  if [ $rc -eq 0 ]; then log "$name: ok ($((SECONDS - start)) s)"; else FAILED_STEPS+=("$name"); log "$name: FAILED"; fi
 }
+# A step that is not a test runner counts as one test: passed or failed.
+step() { run_step plain - "$@"; }
 
 ensure_apt nginx libnginx-mod-http-modsecurity modsecurity-crs curl:curl openssl:openssl postgresql-client:psql chromium
 ensure_node_modules
@@ -25,15 +34,17 @@ ensure_infra
 trap stop_stack EXIT
 
 step "lint (eslint)" npx --no-install eslint .
-step "type-check and build" build_all
+step "type-check (every workspace, test files included)" npm run --silent typecheck
+step "build (tsc -b, vite build)" build_all
 
 # Unit + integration tests, one workspace at a time (two cores: keep them from fighting).
+report_of() { echo "$RESULTS/$(echo "$1" | tr '/' '_').json"; }
 run_vitest() { # workspace
-  (cd "$ROOT/$1" && npx --no-install vitest run --reporter=default --reporter=json \
-    --outputFile.json="$RESULTS/$(echo "$1" | tr '/' '_').json")
+  [ -f "$ROOT/$1/vitest.config.ts" ] || { echo "error: $1/vitest.config.ts is missing" >&2; return 1; }
+  (cd "$ROOT/$1" && npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$(report_of "$1")")
 }
 for ws in packages/contracts packages/service-kit packages/client user-service chat-service notification-service web-client ops; do
-  if [ -f "$ROOT/$ws/vitest.config.ts" ]; then step "tests: $ws" run_vitest "$ws"; fi
+  run_step vitest "$(report_of "$ws")" "tests: $ws" run_vitest "$ws"
 done
 
 # Browser end-to-end tests against a real stack (own ports, database and exchange).
@@ -53,22 +64,12 @@ e2e() {
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null || true
   return $rc
 }
-if [ -f "$ROOT/e2e/vitest.config.ts" ]; then step "tests: e2e (Chromium against the stack behind nginx)" e2e; fi
+run_step vitest "$(report_of e2e)" "tests: e2e (Chromium against the stack behind nginx)" e2e
 
-# Fault suite (kill -9, cut PostgreSQL/RabbitMQ/Redis under load), when present.
-if node -e 'process.exit(require("./package.json").scripts["test:faults"] ? 0 : 1)' 2>/dev/null; then
-  step "fault suite" npm run --silent test:faults
-fi
+# Fault suite (kill -9, cut PostgreSQL/RabbitMQ/Redis under load).
+step "fault suite" npm run --silent test:faults
 
-summary=$(node -e '
-  const fs = require("fs"), dir = process.argv[1];
-  let passed = 0, failed = 0, skipped = 0;
-  for (const f of fs.readdirSync(dir)) {
-    const r = JSON.parse(fs.readFileSync(dir + "/" + f, "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);
-  }
-  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$RESULTS")
+summary=$(node "$ROOT/scripts/lib/summary.mjs" "$STEPS")
 echo
 log "finished in $SECONDS s"
 if [ ${#FAILED_STEPS[@]} -gt 0 ]; then

@@ -104,8 +104,8 @@ async function aliceAndBob() {
       clientMessageId,
       envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 1, body: fakeBody() }],
     });
-    expect(ack.ok).toBe(true);
-    return ack.data?.messageId as string;
+    if (!ack.ok) throw new Error(`send refused: ${ack.error.code}`);
+    return ack.data.messageId;
   };
   return { bob, sa, send };
 }
@@ -200,7 +200,7 @@ describe('presence across processes', () => {
     await nextEvent(s2, 'mailbox:empty'); // the server registers presence before it drains
     s1.close();
     // the second device is still connected (on the other process): Alice stays online
-    expect((await request(sb, 'presence:get', { userIds: [alice.userId] })).data).toEqual([expect.objectContaining({ userId: alice.userId, online: true })]);
+    expect(await request(sb, 'presence:get', { userIds: [alice.userId] })).toMatchObject({ ok: true, data: [expect.objectContaining({ userId: alice.userId, online: true })] });
     const offline = nextEvent(sb, 'presence');
     s2.close();
     expect(await offline).toMatchObject({ userId: alice.userId, online: false });

@@ -166,7 +166,7 @@ describe('attachments', () => {
     const res = await fetch(`${inst.url}/api/chat/attachments?conversationId=${conversationId}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-      body: data,
+      body: new Uint8Array(data),
     });
     return { status: res.status, body: await res.json() };
   }

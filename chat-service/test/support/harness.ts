@@ -197,7 +197,7 @@ export function deviceSecretOf(userId: string, deviceId: number): string | undef
   return deviceSecrets.get(`${userId}:${deviceId}`);
 }
 
-/** A JSON HTTP answer.
+/** A JSON HTTP answer. */
 export interface Res<T = Json> {
   status: number;
   body: T;

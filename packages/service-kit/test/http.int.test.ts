@@ -20,6 +20,9 @@ import {
 } from '../src/index.js';
 import { LogCapture } from '../src/testing/index.js';
 
+/** The error body every service answers with. */
+type ErrorJson = { error: { code: string; message: string; details: Array<{ path: string }> } };
+
 describe('http app basics', () => {
   const logs = new LogCapture();
   const logger = createLogger('http-test', 'info', logs);
@@ -72,13 +75,13 @@ describe('http app basics', () => {
   it('when the body is not JSON, then 400 invalid_json', async () => {
     const res = await post('/echo', '{nope');
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('invalid_json');
+    expect(((await res.json()) as ErrorJson).error.code).toBe('invalid_json');
   });
 
   it('when the body breaks the schema, then 400 lists every issue', async () => {
     const res = await post('/echo', JSON.stringify({ name: '', age: 1.5, extra: true }));
     expect(res.status).toBe(400);
-    const { error } = await res.json();
+    const { error } = (await res.json()) as ErrorJson;
     expect(error.code).toBe('validation_error');
     expect(error.details.map((d: { path: string }) => d.path).sort()).toEqual(['', 'age', 'name']);
   });
@@ -102,14 +105,14 @@ describe('http app basics', () => {
     expect((await fetch(`${base}/teapot`)).status).toBe(409);
     const res = await fetch(`${base}/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as ErrorJson).error.code).toBe('not_found');
   });
 
   it('when a dependency is down, then /ready answers 503 naming it while /health stays 200', async () => {
     ready = false;
     const res = await fetch(`${base}/ready`);
     expect(res.status).toBe(503);
-    expect((await res.json()).checks).toEqual({ db: false });
+    expect(((await res.json()) as { checks: unknown }).checks).toEqual({ db: false });
     expect((await fetch(`${base}/health`)).status).toBe(200);
     ready = true;
     expect((await fetch(`${base}/ready`)).status).toBe(200);
@@ -130,7 +133,7 @@ describe('http app basics', () => {
     const expired = await sign({ sub: 'u1', sid: 's1' }, { exp: '-1m' });
     const expiredRes = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${expired}` } });
     expect(expiredRes.status).toBe(401);
-    expect((await expiredRes.json()).error.code).toBe('token_expired');
+    expect(((await expiredRes.json()) as ErrorJson).error.code).toBe('token_expired');
 
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const claims = { sub: 'u1', sid: 's1', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 600 };
@@ -145,7 +148,7 @@ describe('http app basics', () => {
   it('when a cookie-carrying state change comes from another origin, then 403; same origin passes', async () => {
     const evil = await post('/state', '{}', { cookie: 'cc_access=x', origin: 'https://evil.example' });
     expect(evil.status).toBe(403);
-    expect((await evil.json()).error.code).toBe('origin_not_allowed');
+    expect(((await evil.json()) as ErrorJson).error.code).toBe('origin_not_allowed');
     expect((await post('/state', '{}', { cookie: 'cc_access=x', origin: 'http://localhost:8080' })).status).toBe(200);
   });
 });
