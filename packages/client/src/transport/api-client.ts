@@ -188,7 +188,9 @@ export class ApiClient {
       const body = ErrorBody.parse(JSON.parse(text));
       return new ApiError(res.status, body.error.code, body.error.message, body.error.details);
     } catch {
-      return new ApiError(res.status, res.status === 401 ? 'unauthorized' : 'http_error', `HTTP ${res.status}`);
+      // No error body (e.g. the proxy's own page while a service restarts).
+      const code = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'unavailable' : 'http_error';
+      return new ApiError(res.status, code, `The server answered ${res.status}.`);
     }
   }
 
