@@ -178,6 +178,13 @@ describe('sdk-adapter', () => {
     });
   });
 
+  it('when nobody is signed in, then resume reports none without asking the SDK to reopen a store', async () => {
+    const { api, client } = setUp();
+    client.api.user.me.mockRejectedValueOnce(new fake.ApiError(401, 'unauthorized', 'no token'));
+    await expect(api.resume()).resolves.toEqual({ kind: 'none' });
+    expect(client.resume).not.toHaveBeenCalled();
+  });
+
   it('when saving preferences, then only the editable fields are sent', async () => {
     const { api, client } = setUp();
     const prefs = {

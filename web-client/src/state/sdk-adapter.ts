@@ -270,19 +270,23 @@ export function createChatApi(): ChatApi {
 
   const api: ChatApi = {
     async resume(): Promise<ResumeResult> {
-      // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
+      // Is anyone signed in? (The SDK refreshes an expired access cookie once here; asking this
+      // first means a signed-out page load costs one refresh attempt, not two.)
+      let user: Me;
       try {
-        const user = await client.resume();
-        if (user) return { kind: 'active', me: started(user) };
-      } catch {
-        // Fall through: the session may be alive while this browser's keys are unusable.
-      }
-      // A live session but no usable local keys (e.g. wiped store): log in again to restore.
-      try {
-        return { kind: 'locked', me: toMe(await http.user.me()) };
+        user = await http.user.me();
       } catch {
         return { kind: 'none' };
       }
+      // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
+      try {
+        const resumed = await client.resume();
+        if (resumed) return { kind: 'active', me: started(resumed) };
+      } catch {
+        // Fall through: the session is alive while this browser's keys are unusable.
+      }
+      // A live session but no usable local keys (e.g. wiped store): log in again to restore.
+      return { kind: 'locked', me: toMe(user) };
     },
     async signUp(input) {
       const r = await client.signUp(input);
