@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
 import { PREKEY_BATCH, PREKEY_REFILL_THRESHOLD, SIGNED_PREKEY_MAX_AGE_MS } from '../src/protocol/keys.js';
-import { BundleAnswer, PreKeyCountAnswer } from '../src/transport/chat-api.schemas.js';
+import { PreKeyCountResult, type KeyBundleResult } from '@cipherchat/contracts';
 import { account, startStack, type Stack } from './support/stack.js';
 
 /** One-time prekey refill and signed prekey rotation against the real chat-service. */
@@ -33,12 +33,12 @@ async function preKeyCount(client: ChatClient): Promise<number> {
     },
   });
   expect(res.status).toBe(200);
-  return PreKeyCountAnswer.parse(await res.json()).count;
+  return PreKeyCountResult.parse(await res.json()).count;
 }
 
 /** One bundle fetch, as any sender does before a first message (consumes one one-time prekey). */
-function fetchBundle(by: ChatClient, userId: string): Promise<BundleAnswer> {
-  return by.api.request('chat', 'GET', `/users/${encodeURIComponent(userId)}/keys`, { schema: BundleAnswer });
+function fetchBundle(by: ChatClient, userId: string): Promise<KeyBundleResult> {
+  return by.api.chat.keyBundle(userId);
 }
 
 /** Resolves when the client's next `PUT /devices/:id/keys` (a key upload) has been answered. */

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
 import { fromBase64, toBase64, utf8 } from '../src/protocol/bytes.js';
 import { UntrustedIdentityError } from '../src/protocol/errors.js';
-import { BundleAnswer } from '../src/transport/chat-api.schemas.js';
 import type { OutgoingEnvelope } from '../src/transport/socket-client.js';
 import { account, messageWith, startStack, type Stack } from './support/stack.js';
 
@@ -221,9 +220,7 @@ describe('independent checks with @signalapp/libsignal-client', () => {
     const alice = await signUp('alice');
     const bob = await signUp('bob');
     await logInAgain(bob.input, 'bob second');
-    const bundle = await alice.client.api.request('chat', 'GET', `/users/${bob.client.user.id}/keys`, {
-      schema: BundleAnswer,
-    });
+    const bundle = await alice.client.api.chat.keyBundle(bob.client.user.id);
     expect(bundle.devices).toHaveLength(2);
     const bobKey = PublicKey.deserialize(fromBase64(bundle.identityKey));
     for (const d of bundle.devices) {

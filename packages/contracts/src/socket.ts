@@ -121,20 +121,38 @@ export type IdentityChangedEvent = z.infer<typeof IdentityChangedEvent>;
 export const ConversationUpdatedEvent = z.object({ conversationId: z.uuid() });
 export type ConversationUpdatedEvent = z.infer<typeof ConversationUpdatedEvent>;
 
-/** An error inside a socket ack. */
-export interface SocketError {
-  code: string;
-  message: string;
-  details?: unknown;
-}
+/** `mailbox:sync` ack data: the drain has started (messages follow as `message:new`). */
+export const MailboxSyncResult = z.object({ started: z.literal(true) });
+export type MailboxSyncResult = z.infer<typeof MailboxSyncResult>;
+
+/** An error inside a socket ack: the same `{code, message, details?}` as an HTTP error body's `error`. */
+export const SocketError = z.object({
+  /** Stable machine-readable code (e.g. `stale_devices`, `not_member`, `validation_error`). */
+  code: z.string(),
+  /** Human-readable explanation. */
+  message: z.string(),
+  /** Structured details (for `stale_devices`: {@link StaleDevicesDetails}). */
+  details: z.unknown().optional(),
+});
+export type SocketError = z.infer<typeof SocketError>;
 /** What every client → server event with a callback answers. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: SocketError };
+/**
+ * Schema of an {@link Ack} around a data schema, for clients that check what the server answers.
+ * @param data schema of `data` in a successful ack
+ * @returns the ack schema
+ */
+export const AckOf = <T extends z.ZodType>(data: T) =>
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: SocketError }),
+  ]);
 
 /** Events the client emits. */
 export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: (res: Ack<MessageSendResult>) => void) => void;
   'message:ack': (payload: MessageAckPayload, ack?: (res: Ack<{ deleted: number }>) => void) => void;
-  'mailbox:sync': (ack?: (res: Ack<{ started: true }>) => void) => void;
+  'mailbox:sync': (ack?: (res: Ack<MailboxSyncResult>) => void) => void;
   typing: (payload: TypingPayload, ack?: (res: Ack<null>) => void) => void;
   'presence:get': (payload: { userIds: string[] }, ack: (res: Ack<PresenceEvent[]>) => void) => void;
 }

@@ -7,4 +7,4 @@ export {
   conversationTitle,
   directPeer,
 } from './reducer.js';
-export { ApiError, apiFetch, describeError } from './http.js';
+export { describeError } from './describe-error.js';

@@ -4,11 +4,38 @@ import type { ChatEvent } from './chat-api.js';
 /** A stand-in for the SDK's ChatClient: an emitter plus the few calls the adapter makes here. */
 const fake = vi.hoisted(() => {
   type Handler = (payload: unknown) => void;
+  /** The SDK's ApiError (status, code, message). */
+  class ApiError extends Error {
+    constructor(
+      readonly status: number,
+      readonly code: string,
+      message: string,
+    ) {
+      super(message);
+    }
+  }
   class FakeChatClient {
     static last: FakeChatClient | undefined;
     handlers = new Map<string, Handler[]>();
     connected = true;
-    api = { refreshNow: async () => true };
+    api = {
+      refreshNow: async () => true,
+      user: {
+        me: vi.fn(async () => ({
+          id: '00000000-0000-4000-8000-00000000000a',
+          username: 'alice',
+          displayName: 'Alice',
+          email: 'alice@example.test',
+          emailVerified: true,
+          createdAt: '2026-01-01T00:00:00.000Z',
+        })),
+        searchUsers: vi.fn(async (_q: string, _o: unknown) => ({ users: [] as unknown[], nextCursor: null })),
+      },
+      chat: { myDevices: vi.fn(async () => [] as unknown[]) },
+      notifications: { savePreferences: vi.fn(async (p: unknown) => p) },
+    };
+    disconnect = vi.fn();
+    deviceId = vi.fn(async () => 1);
     resume = vi.fn(async () => ({
       id: '00000000-0000-4000-8000-00000000000a',
       username: 'alice',
@@ -30,10 +57,11 @@ const fake = vi.hoisted(() => {
       for (const h of this.handlers.get(event) ?? []) h(payload);
     }
   }
-  return { FakeChatClient };
+  return { FakeChatClient, ApiError };
 });
 
 vi.mock('@cipherchat/client', () => ({
+  ApiError: fake.ApiError,
   ChatClient: fake.FakeChatClient,
   createIndexedDbStore: vi.fn(),
   BackupLockedError: class extends Error {},
@@ -113,5 +141,63 @@ describe('sdk-adapter', () => {
     client.connected = false;
     await expect(api.presence([bob])).resolves.toEqual([]);
     expect(client.presence).toHaveBeenCalledTimes(1);
+  });
+
+  it('when a signed-in call is refused even after the SDK refreshed, then the session is reported ended once', async () => {
+    const { api, client, events } = setUp();
+    await api.resume();
+    const refused = new fake.ApiError(401, 'unauthorized', 'no session');
+    client.api.chat.myDevices.mockRejectedValue(refused);
+    await expect(api.listDevices()).rejects.toBe(refused);
+    await expect(api.listDevices()).rejects.toBe(refused);
+    expect(events).toEqual([{ type: 'sessionEnded', reason: 'revoked' }]);
+    expect(client.disconnect).toHaveBeenCalledTimes(1);
+  });
+
+  it('when another error comes back, then the session stays', async () => {
+    const { api, client, events } = setUp();
+    await api.resume();
+    client.api.user.searchUsers.mockRejectedValueOnce(new fake.ApiError(429, 'rate_limited', 'slow down'));
+    await expect(api.searchUsers('al', 'c1')).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(client.api.user.searchUsers).toHaveBeenCalledWith('al', { cursor: 'c1' });
+    expect(events).toEqual([]);
+  });
+
+  it('when the session is alive but the keys are not usable here, then resume reports it locked via the SDK', async () => {
+    const { api, client } = setUp();
+    client.resume.mockResolvedValueOnce(undefined as never);
+    await expect(api.resume()).resolves.toEqual({
+      kind: 'locked',
+      me: {
+        id: '00000000-0000-4000-8000-00000000000a',
+        username: 'alice',
+        displayName: 'Alice',
+        email: 'alice@example.test',
+        emailVerified: true,
+      },
+    });
+  });
+
+  it('when nobody is signed in, then resume reports none without asking the SDK to reopen a store', async () => {
+    const { api, client } = setUp();
+    client.api.user.me.mockRejectedValueOnce(new fake.ApiError(401, 'unauthorized', 'no token'));
+    await expect(api.resume()).resolves.toEqual({ kind: 'none' });
+    expect(client.resume).not.toHaveBeenCalled();
+  });
+
+  it('when saving preferences, then only the editable fields are sent', async () => {
+    const { api, client } = setUp();
+    const prefs = {
+      email: { welcome: true, newLogin: false, digest: true },
+      digestDelayMinutes: 30,
+      digestContent: 'generic' as const,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
+    await api.savePreferences(prefs);
+    expect(client.api.notifications.savePreferences).toHaveBeenCalledWith({
+      email: prefs.email,
+      digestDelayMinutes: 30,
+      digestContent: 'generic',
+    });
   });
 });

@@ -1,22 +1,24 @@
 import {
+  ApiError,
   BackupLockedError,
   ChatClient,
   createIndexedDbStore,
   UntrustedIdentityError,
 } from '@cipherchat/client';
-import type { StoredMessage } from '@cipherchat/client';
-import type { Me } from '@cipherchat/contracts';
+import type { Conversation, StoredMessage } from '@cipherchat/client';
+import type { Me, PublicUser } from '@cipherchat/contracts';
 import type {
   ChatApi,
   ChatEvent,
   ChatEventListener,
+  ConversationView,
   MessageView,
   MeView,
   ResumeResult,
+  UserView,
 } from './chat-api.js';
-import { ApiError, describeError } from './http.js';
+import { describeError } from './describe-error.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
-import { RestApi, toMe } from './rest-api.js';
 
 /** How long the log-out dialog waits for the backup upload before warning it is behind. */
 export const BACKUP_CHECK_TIMEOUT_MS = 5000;
@@ -60,6 +62,31 @@ function deviceLabel(): string {
   return `${browser} on ${os}`;
 }
 
+/** Maps the user-service `Me` to the UI's view. */
+function toMe(me: Me): MeView {
+  return {
+    id: me.id,
+    username: me.username,
+    displayName: me.displayName,
+    email: me.email,
+    emailVerified: me.emailVerified,
+  };
+}
+
+function toUser(u: PublicUser): UserView {
+  return { id: u.id, username: u.username, displayName: u.displayName };
+}
+
+function toConversation(c: Conversation): ConversationView {
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.title,
+    members: c.members.map((m) => ({ userId: m.userId, role: m.role })),
+    createdAt: c.createdAt,
+  };
+}
+
 function toView(m: StoredMessage, error?: string): MessageView {
   return {
     id: m.id,
@@ -87,8 +114,11 @@ function toView(m: StoredMessage, error?: string): MessageView {
 /**
  * Binds the UI's {@link ChatApi} to `@cipherchat/client`. This is the only file that knows the
  * SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
- * all live there. REST calls without crypto (directory, conversations, devices, preferences) go
- * through {@link RestApi}, parsed with the contracts schemas.
+ * all live there, and so does every call to the servers: the plain REST routes (directory,
+ * profile, conversations, devices, preferences) are the SDK's typed `client.api.user`,
+ * `client.api.chat` and `client.api.notifications`, parsed with the contracts' schemas. The
+ * browser's cookies, the serialised refresh (refresh-lock.ts) and the retry after a refresh are
+ * the SDK's `ApiClient` in `cookies` mode.
  * @returns the API used by the whole UI
  */
 export function createChatApi(): ChatApi {
@@ -101,23 +131,30 @@ export function createChatApi(): ChatApi {
     deviceName: deviceLabel(),
     openStore: (userId) => createIndexedDbStore(storeName(userId)),
   });
-  // One refresh for the whole page: REST calls reuse the SDK's (deduplicated) refresh.
+  // One HTTP client for the whole page (the SDK's), so there is one (deduplicated) refresh.
+  const http = client.api;
   const listeners = new Set<ChatEventListener>();
   const emit = (e: ChatEvent) => {
     for (const l of listeners) l(e);
   };
-  const rest = new RestApi(
-    () => client.api.refreshNow(),
-    fetchImpl,
-    () => {
-      // Revoked elsewhere: close the socket and go back to the login screen. The sealed local
-      // store stays, so logging in again on this browser reopens the same keys and history.
-      if (!me) return;
-      me = null;
-      client.disconnect();
-      emit({ type: 'sessionEnded', reason: 'revoked' });
-    },
-  );
+  /**
+   * Runs a signed-in call. A 401 that survived the SDK's refresh means the session is gone
+   * (revoked elsewhere, e.g. by "log out other devices"): close the socket and go back to the
+   * login screen. The sealed local store stays, so logging in again on this browser reopens the
+   * same keys and history.
+   */
+  const signedIn = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && me) {
+        me = null;
+        client.disconnect();
+        emit({ type: 'sessionEnded', reason: 'revoked' });
+      }
+      throw err;
+    }
+  };
   // Files of failed attachment sends, kept in memory only so Retry can send them again.
   const failedFiles = new Map<string, File>();
   let me: MeView | null = null;
@@ -227,25 +264,29 @@ export function createChatApi(): ChatApi {
   const attachmentPointer = async (message: MessageView) => {
     const stored = await client.store.getMessage(message.id);
     if (!stored?.attachment)
-      throw new ApiError('not_found', 'This attachment is not on this device.', 404);
+      throw new ApiError(404, 'not_found', 'This attachment is not on this device.');
     return stored.attachment;
   };
 
   const api: ChatApi = {
     async resume(): Promise<ResumeResult> {
-      // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
+      // Is anyone signed in? (The SDK refreshes an expired access cookie once here; asking this
+      // first means a signed-out page load costs one refresh attempt, not two.)
+      let user: Me;
       try {
-        const user = await client.resume();
-        if (user) return { kind: 'active', me: started(user) };
-      } catch {
-        // Fall through: the session may be alive while this browser's keys are unusable.
-      }
-      // A live session but no usable local keys (e.g. wiped store): log in again to restore.
-      try {
-        return { kind: 'locked', me: await rest.me() };
+        user = await http.user.me();
       } catch {
         return { kind: 'none' };
       }
+      // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
+      try {
+        const resumed = await client.resume();
+        if (resumed) return { kind: 'active', me: started(resumed) };
+      } catch {
+        // Fall through: the session is alive while this browser's keys are unusable.
+      }
+      // A live session but no usable local keys (e.g. wiped store): log in again to restore.
+      return { kind: 'locked', me: toMe(user) };
     },
     async signUp(input) {
       const r = await client.signUp(input);
@@ -256,7 +297,7 @@ export function createChatApi(): ChatApi {
         const r = await client.logIn({ email, password, ...options });
         return { me: started(r.user), ...(r.recoveryKey ? { recoveryKey: r.recoveryKey } : {}) };
       } catch (err) {
-        if (err instanceof BackupLockedError) throw new ApiError('backup_locked', err.message, 0);
+        if (err instanceof BackupLockedError) throw new ApiError(0, 'backup_locked', err.message);
         throw err;
       }
     },
@@ -280,7 +321,7 @@ export function createChatApi(): ChatApi {
       if (me) {
         await client.logOut({ forget: true });
       } else {
-        await rest.logOut().catch(() => undefined);
+        await http.user.logOut().catch(() => undefined);
       }
       me = null;
       failedFiles.clear();
@@ -290,10 +331,13 @@ export function createChatApi(): ChatApi {
     async resetPassword(token, newPassword) {
       await client.resetPassword({ token, newPassword });
     },
-    verifyEmail: (token) => rest.verifyEmail(token),
+    verifyEmail: (token) => client.verifyEmail(token),
 
-    searchUsers: (q, c) => rest.searchUsers(q, c),
-    getUser: (id) => rest.getUser(id),
+    async searchUsers(query, cursor) {
+      const page = await signedIn(() => http.user.searchUsers(query, { cursor }));
+      return { users: page.users.map(toUser), nextCursor: page.nextCursor };
+    },
+    getUser: async (id) => toUser(await signedIn(() => http.user.getUser(id))),
     async presence(userIds) {
       const ids = userIds.filter((id) => id !== me?.id);
       if (ids.length === 0 || !client.connected) return [];
@@ -305,27 +349,30 @@ export function createChatApi(): ChatApi {
       }));
     },
     async updateProfile(p) {
-      me = await rest.updateMe(p);
+      me = toMe(await signedIn(() => http.user.updateMe(p)));
       return me;
     },
 
-    listConversations: () => rest.listConversations(),
+    // The SDK caches member lists for fan-out: these go through ChatClient (which fills the
+    // cache) or refresh it right after a change, rather than on the next event.
+    listConversations: async () =>
+      (await signedIn(() => client.listConversations())).map(toConversation),
     async createConversation(kind, memberIds, title) {
-      const c = await rest.createConversation(kind, memberIds, title);
-      await client.getConversation(c.id, true).catch(() => undefined);
-      return c;
+      const input = kind === 'group' && title ? { kind, memberIds, title } : { kind, memberIds };
+      return toConversation(await signedIn(() => client.createConversation(input)));
     },
     async addMembers(id, userIds) {
-      const c = await rest.addMembers(id, userIds);
-      // The SDK caches member lists for fan-out: refresh it now rather than on the next event.
+      const c = await signedIn(() => http.chat.addMembers(id, userIds));
       await client.getConversation(id, true).catch(() => undefined);
-      return c;
+      return toConversation(c);
     },
-    setMemberRole: (id, userId, role) => rest.setMemberRole(id, userId, role),
+    setMemberRole: async (id, userId, role) =>
+      toConversation(await signedIn(() => http.chat.setMemberRole(id, userId, role))),
     async removeMember(id, userId) {
-      const c = await rest.removeMember(id, userId, me?.id ?? '');
-      if (userId !== me?.id) await client.getConversation(id, true).catch(() => undefined);
-      return c;
+      await signedIn(() => http.chat.removeMember(id, userId));
+      if (userId === me?.id)
+        return { id, kind: 'group', title: null, members: [], createdAt: new Date().toISOString() };
+      return toConversation(await signedIn(() => client.getConversation(id, true)));
     },
 
     async history(conversationId, { before, limit }) {
@@ -366,7 +413,7 @@ export function createChatApi(): ChatApi {
       if (message.kind === 'attachment') {
         const file = failedFiles.get(message.id);
         if (!file)
-          throw new ApiError('retry_unavailable', 'Attach the file again to resend it.', 0);
+          throw new ApiError(0, 'retry_unavailable', 'Attach the file again to resend it.');
         next = await api.sendAttachment(message.conversationId, file);
         failedFiles.delete(message.id);
       } else {
@@ -406,7 +453,7 @@ export function createChatApi(): ChatApi {
 
     async listDevices() {
       const [devices, mine] = await Promise.all([
-        rest.myDevices(),
+        signedIn(() => http.chat.myDevices()),
         client.deviceId().catch(() => undefined),
       ]);
       return devices.map((d) => ({
@@ -416,9 +463,18 @@ export function createChatApi(): ChatApi {
         createdAt: d.createdAt,
       }));
     },
-    logOutOtherDevices: () => rest.logOutOthers(),
-    getPreferences: () => rest.preferences(),
-    savePreferences: (p) => rest.savePreferences(p),
+    async logOutOtherDevices() {
+      await signedIn(() => http.user.revokeOtherSessions());
+    },
+    getPreferences: () => signedIn(() => http.notifications.preferences()),
+    savePreferences: (p) =>
+      signedIn(() =>
+        http.notifications.savePreferences({
+          email: p.email,
+          digestDelayMinutes: p.digestDelayMinutes,
+          digestContent: p.digestContent,
+        }),
+      ),
 
     subscribe(listener) {
       listeners.add(listener);

@@ -1,6 +1,5 @@
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
-import { BackupAnswer } from '../transport/chat-api.schemas.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import { buildBackupPayload, openBackup, sealBackup, type BackupPayload, type WrappedKeys } from '../backup/key-backup.js';
 
@@ -20,8 +19,7 @@ export interface RemoteBackup {
  */
 export async function fetchBackup(api: ApiClient): Promise<RemoteBackup | undefined> {
   try {
-    const answer = await api.request('chat', 'GET', '/backup', { schema: BackupAnswer.nullable() });
-    return answer ?? undefined;
+    return await api.chat.getBackup();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return undefined;
     throw err;
@@ -126,7 +124,7 @@ export class BackupSync {
       const blob = await sealBackup(this.ctx.dataKey, payload, wrappedKeys);
       const version = this.ctx.version + 1;
       try {
-        await this.api.request('chat', 'PUT', '/backup', { json: { version, blob } });
+        await this.api.chat.putBackup({ version, blob });
         this.ctx.version = version;
         this.ctx.base = payload;
         if (this.ctx.wrappedKeys === wrappedKeys) this.wrapsChangedHere = false;

@@ -2,6 +2,7 @@ import * as opaque from '@serenity-kit/opaque';
 import {
   AuthResult,
   LoginFinishBody,
+  LoginStartAnswer,
   LoginStartBody,
   Me,
   PasswordChangeFinishBody,
@@ -12,6 +13,7 @@ import {
   PublicUser,
   RegisterFinishBody,
   RegisterStartBody,
+  RegistrationStartAnswer,
 } from '@cipherchat/contracts';
 import { z } from 'zod';
 import { decryptAttachment, encryptAttachment } from '../attachments/attachment-crypto.js';
@@ -49,15 +51,7 @@ import { createMemoryStore } from '../storage/kv-protocol-store.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import { ApiClient, type ApiClientOptions, type Tokens } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
-import {
-  AttachmentUploadAnswer,
-  BundleAnswer,
-  ConversationAnswer,
-  ConversationsAnswer,
-  CreateDeviceAnswer,
-  PreKeyCountAnswer,
-  type Conversation,
-} from '../transport/chat-api.schemas.js';
+import type { Conversation } from '../transport/chat-endpoints.js';
 import {
   SocketAckError,
   SocketClient,
@@ -251,7 +245,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: input.password });
     const { registrationResponse } = await this.api.request('user', 'POST', '/auth/register/start', {
       json: body(RegisterStartBody, { email: input.email, username: input.username, registrationRequest }),
-      schema: z.object({ registrationResponse: z.string() }),
+      schema: RegistrationStartAnswer,
       auth: false,
     });
     const { registrationRecord, exportKey } = opaque.client.finishRegistration({
@@ -281,7 +275,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
     const { loginResponse } = await this.api.request('user', 'POST', '/auth/login/start', {
       json: body(LoginStartBody, { email, startLoginRequest }),
-      schema: z.object({ loginResponse: z.string() }),
+      schema: LoginStartAnswer,
       auth: false,
     });
     const finished = opaque.client.finishLogin({ clientLoginState, loginResponse, password });
@@ -507,7 +501,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     });
     const { registrationResponse } = await this.api.request('user', 'POST', '/me/password/start', {
       json: body(PasswordChangeStartBody, { registrationRequest }),
-      schema: z.object({ registrationResponse: z.string() }),
+      schema: RegistrationStartAnswer,
     });
     const { registrationRecord, exportKey } = opaque.client.finishRegistration({
       clientRegistrationState,
@@ -564,7 +558,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     });
     const { registrationResponse } = await this.api.request('user', 'POST', '/auth/password-reset/start', {
       json: body(PasswordResetStartBody, { token: input.token, registrationRequest }),
-      schema: z.object({ registrationResponse: z.string() }),
+      schema: RegistrationStartAnswer,
       auth: false,
     });
     const { registrationRecord } = opaque.client.finishRegistration({
@@ -609,16 +603,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (deviceId !== undefined && deviceSecret === undefined) {
       // Registered before device secrets existed: that device can no longer authenticate, so
       // remove it (best effort; the server may have removed it already) and register anew.
-      await this.api.request('chat', 'DELETE', `/devices/${deviceId}`).catch(() => undefined);
+      await this.api.chat.deleteDevice(deviceId).catch(() => undefined);
       await s.store.setMeta(META_DEVICE, undefined);
       await s.store.setMeta(META_KEYS_UPLOADED, undefined);
       deviceId = undefined;
     }
     if (deviceId === undefined || deviceSecret === undefined) {
-      const created = await this.api.request('chat', 'POST', '/devices', {
-        json: { name: this.options.deviceName ?? 'cipherchat client' },
-        schema: CreateDeviceAnswer,
-      });
+      const created = await this.api.chat.createDevice(this.options.deviceName ?? 'cipherchat client');
       deviceId = created.deviceId;
       deviceSecret = created.deviceSecret;
       // The secret first: a device id stored without its secret would be thrown away next time.
@@ -626,7 +617,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       await s.store.setMeta(META_DEVICE, deviceId);
     }
     this.cachedDeviceId = deviceId;
-    const asThisDevice = { 'x-device-secret': deviceSecret };
 
     let changed = false;
     let signed = (await s.store.listSignedPreKeys()).at(-1);
@@ -648,10 +638,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const uploadedFor = await s.store.getMeta(META_KEYS_UPLOADED);
     let needPreKeys = uploadedFor !== deviceId;
     if (!needPreKeys) {
-      const { count } = await this.api.request('chat', 'GET', `/devices/${deviceId}/keys/count`, {
-        schema: PreKeyCountAnswer,
-        headers: asThisDevice,
-      });
+      const count = await this.api.chat.preKeyCount(deviceId, deviceSecret);
       needPreKeys = count < PREKEY_REFILL_THRESHOLD;
     }
     if (needPreKeys || rotate) {
@@ -661,10 +648,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         await s.store.putPreKeys(preKeys);
         await s.store.setMeta(META_NEXT_PREKEY, ((next - 1 + PREKEY_BATCH) % 0xffffff) + 1);
       }
-      await this.api.request('chat', 'PUT', `/devices/${deviceId}/keys`, {
-        json: toKeyUpload(local, signed, preKeys),
-        headers: asThisDevice,
-      });
+      await this.api.chat.uploadKeys(deviceId, deviceSecret, toKeyUpload(local, signed, preKeys));
       await s.store.setMeta(META_KEYS_UPLOADED, deviceId);
       changed = true;
     }
@@ -801,14 +785,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @returns the conversation
    */
   async createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
-    const c = await this.api.request('chat', 'POST', '/conversations', { json: input, schema: ConversationAnswer });
+    const c = await this.api.chat.createConversation(input);
     this.conversations.set(c.id, c);
     return c;
   }
 
   /** @returns my conversations */
   async listConversations(): Promise<Conversation[]> {
-    const list = await this.api.request('chat', 'GET', '/conversations', { schema: ConversationsAnswer });
+    const list = await this.api.chat.listConversations();
     for (const c of list) this.conversations.set(c.id, c);
     return list;
   }
@@ -821,7 +805,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   async getConversation(id: string, refresh = false): Promise<Conversation> {
     const cached = this.conversations.get(id);
     if (cached && !refresh) return cached;
-    const c = await this.api.request('chat', 'GET', `/conversations/${encodeURIComponent(id)}`, { schema: ConversationAnswer });
+    const c = await this.api.chat.getConversation(id);
     this.conversations.set(c.id, c);
     return c;
   }
@@ -832,9 +816,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @returns the user, if found
    */
   async findUser(username: string): Promise<PublicUser | undefined> {
-    const page = await this.api.request('user', 'GET', `/users?query=${encodeURIComponent(username)}&limit=20`, {
-      schema: z.object({ users: z.array(PublicUser) }).loose(),
-    });
+    const page = await this.api.user.searchUsers(username);
     return page.users.find((u) => u.username === username.toLowerCase()) ?? page.users[0];
   }
 
@@ -874,10 +856,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     meta: { contentType: string; fileName?: string; caption?: string },
   ): Promise<StoredMessage> {
     const enc = await encryptAttachment(data);
-    const uploaded = await this.api.request('chat', 'POST', `/attachments?conversationId=${encodeURIComponent(conversationId)}`, {
-      bytes: enc.ciphertext,
-      schema: AttachmentUploadAnswer,
-    });
+    const uploaded = await this.api.chat.uploadAttachment(conversationId, enc.ciphertext);
     const attachment: AttachmentPointer = {
       id: uploaded.id,
       key: enc.key,
@@ -900,9 +879,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @throws {AttachmentIntegrityError} digest mismatch or bad ciphertext
    */
   async downloadAttachment(pointer: AttachmentPointer): Promise<Uint8Array> {
-    const bytes = await this.api.request<Uint8Array>('chat', 'GET', `/attachments/${encodeURIComponent(pointer.id)}`, {
-      binary: true,
-    });
+    const bytes = await this.api.chat.downloadAttachment(pointer.id);
     return decryptAttachment(bytes, pointer.key, pointer.digest);
   }
 
@@ -1066,9 +1043,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    */
   private async fetchBundles(userId: string, onlyDevices?: number[]): Promise<void> {
     const s = this.requireSession();
-    const answer: BundleAnswer = await this.api.request('chat', 'GET', `/users/${encodeURIComponent(userId)}/keys`, {
-      schema: BundleAnswer,
-    });
+    const answer = await this.api.chat.keyBundle(userId);
     for (const device of answer.devices) {
       if (userId === s.user.id && device.deviceId === this.cachedDeviceId) continue;
       if (onlyDevices && !onlyDevices.includes(device.deviceId)) continue;

@@ -100,13 +100,113 @@ describe('ApiClient', () => {
   });
 });
 
+describe('ApiClient in cookie mode (browser)', () => {
+  it('when a call answers 401 unauthorized (the expired cookie is gone), then it refreshes once, with credentials, and retries', async () => {
+    const calls: Array<{ url: string; credentials: RequestCredentials | undefined; auth: string | null; client: string | null }> = [];
+    let refreshed = false;
+    const api = new ApiClient({
+      baseUrl: '',
+      auth: 'cookies',
+      fetch: async (input, init) => {
+        const url = String(input);
+        const headers = new Headers(init?.headers);
+        calls.push({ url, credentials: init?.credentials, auth: headers.get('authorization'), client: headers.get('x-client') });
+        if (url === '/api/user/auth/refresh') {
+          refreshed = true;
+          return json(200, AUTH);
+        }
+        if (!refreshed) return json(401, { error: { code: 'unauthorized', message: 'no token' } });
+        return json(200, { conversations: [], nextCursor: null });
+      },
+    });
+    await expect(api.chat.listConversations()).resolves.toEqual([]);
+    expect(calls.map((c) => c.url)).toEqual(['/api/chat/conversations', '/api/user/auth/refresh', '/api/chat/conversations']);
+    expect(calls.every((c) => c.credentials === 'include' && c.auth === null && c.client === null)).toBe(true);
+  });
+
+  it('when the refresh fails too, then the first 401 surfaces', async () => {
+    const api = new ApiClient({
+      baseUrl: '',
+      auth: 'cookies',
+      fetch: async () => json(401, { error: { code: 'unauthorized', message: 'no token' } }),
+    });
+    await expect(api.user.me()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+});
+
+describe('typed endpoints', () => {
+  const conversation = {
+    id: '6b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f',
+    kind: 'group',
+    title: 'g',
+    members: [
+      { userId: AUTH.user.id, role: 'owner', joinedAt: '2026-01-01T00:00:00.000Z' },
+      { userId: '7b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f', role: 'member', joinedAt: '2026-01-01T00:00:00.000Z' },
+    ],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('when a conversation is read, then it is the contract shape plus memberIds', async () => {
+    const api = new ApiClient({ baseUrl: 'http://x', fetch: async () => json(200, conversation) });
+    await expect(api.chat.getConversation(conversation.id)).resolves.toEqual({
+      ...conversation,
+      memberIds: [AUTH.user.id, '7b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f'],
+    });
+  });
+
+  it('when an answer does not match the contract, then it is refused with bad_response', async () => {
+    const wrapped = new ApiClient({ baseUrl: 'http://x', fetch: async () => json(200, { conversation }) });
+    await expect(wrapped.chat.getConversation(conversation.id)).rejects.toMatchObject({ code: 'bad_response' });
+    const bareList = new ApiClient({ baseUrl: 'http://x', fetch: async () => json(200, [1, 2]) });
+    await expect(bareList.chat.userDevices(AUTH.user.id)).rejects.toMatchObject({ code: 'bad_response' });
+    const directory = new ApiClient({
+      baseUrl: 'http://x',
+      fetch: async () => json(200, { users: [{ id: 'not-a-uuid', username: 'x' }], nextCursor: null }),
+    });
+    await expect(directory.user.searchUsers('x')).rejects.toMatchObject({ code: 'bad_response' });
+  });
+
+  it('when calling each service, then the request goes to its prefix with the query and device secret', async () => {
+    const seen: Array<{ url: string; method: string; secret: string | null }> = [];
+    const api = new ApiClient({
+      baseUrl: 'http://x',
+      fetch: async (input, init) => {
+        const url = String(input);
+        seen.push({ url, method: init?.method ?? 'GET', secret: new Headers(init?.headers).get('x-device-secret') });
+        if (url.includes('/users?')) return json(200, { users: [], nextCursor: null });
+        if (url.includes('/keys/count')) return json(200, { count: 7 });
+        if (url.endsWith('/users/u1/devices')) return json(200, { deviceIds: [1, 3] });
+        return json(200, {
+          email: { welcome: true, newLogin: true, digest: false },
+          digestDelayMinutes: 60,
+          digestContent: 'sender',
+          updatedAt: null,
+        });
+      },
+    });
+    await api.user.searchUsers('al ice', { cursor: 'c1' });
+    await expect(api.chat.preKeyCount(2, 's3cret')).resolves.toBe(7);
+    await expect(api.chat.userDevices('u1')).resolves.toEqual([1, 3]);
+    await api.notifications.savePreferences({ digestContent: 'generic' });
+    expect(seen).toEqual([
+      { url: 'http://x/api/user/users?query=al+ice&limit=20&cursor=c1', method: 'GET', secret: null },
+      { url: 'http://x/api/chat/devices/2/keys/count', method: 'GET', secret: 's3cret' },
+      { url: 'http://x/api/chat/users/u1/devices', method: 'GET', secret: null },
+      { url: 'http://x/api/notifications/preferences', method: 'PUT', secret: null },
+    ]);
+  });
+});
+
 describe('SocketAckError stale_devices', () => {
-  const missing = [{ userId: 'u', deviceId: 2 }];
-  it.each([
-    ['details', { code: 'stale_devices', message: 'm', details: { missing, extra: [] } }],
-    ['top-level lists', { code: 'stale_devices', message: 'm', missing, extra: [] }],
-  ])('when the lists come as %s, then they are parsed', (_, raw) => {
-    const err = new SocketAckError('stale_devices', 'm', raw);
+  const missing = [{ userId: AUTH.user.id, deviceId: 2 }];
+  it('when the lists come in details, as the server sends them, then they are parsed', () => {
+    const err = new SocketAckError('stale_devices', 'm', { missing, extra: [] });
     expect(err.stale).toEqual({ missing, extra: [] });
+  });
+
+  it('when the details are not the contract shape, then there are no lists', () => {
+    expect(new SocketAckError('stale_devices', 'm', { details: { missing, extra: [] } }).stale).toBeUndefined();
+    expect(new SocketAckError('not_member', 'm', { missing, extra: [] }).stale).toBeUndefined();
   });
 });

@@ -1,6 +1,9 @@
 import { AuthResult, ErrorBody } from '@cipherchat/contracts';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { ChatEndpoints } from './chat-endpoints.js';
+import { NotificationEndpoints } from './notification-endpoints.js';
+import { UserEndpoints } from './user-endpoints.js';
 
 /** Methods whose repetition has no extra effect (PUT replaces, and backups are versioned). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -13,11 +16,15 @@ export interface ApiClientOptions {
   userApiUrl?: string;
   /** Full URL prefix of chat-service routes (default `${baseUrl}/api/chat`). */
   chatApiUrl?: string;
+  /** Full URL prefix of notification-service routes (default `${baseUrl}/api/notifications`). */
+  notificationApiUrl?: string;
   /** fetch implementation (default `globalThis.fetch`). */
   fetch?: typeof fetch;
   /**
    * `bearer` (Node, CLI, tests): send `Authorization: Bearer`; keep the refresh token in memory.
-   * `cookies` (browser): rely on the httpOnly cookies the services set.
+   * `cookies` (browser): rely on the httpOnly cookies the services set (`credentials: 'include'`);
+   * the browser adds `Origin`, which the services check on state-changing requests. Pass a
+   * `fetch` that serialises refreshes across tabs (the web client's `withSerialisedRefresh`).
    */
   auth?: 'bearer' | 'cookies';
 }
@@ -29,7 +36,8 @@ export interface Tokens {
   accessTokenExpiresAt?: string | undefined;
 }
 
-type Service = 'user' | 'chat';
+/** Which service a request goes to. */
+export type Service = 'user' | 'chat' | 'notifications';
 
 /** Options of one request. */
 export interface RequestOptions<T> {
@@ -48,24 +56,35 @@ export interface RequestOptions<T> {
 }
 
 /**
- * Minimal typed HTTP client for the public API: JSON in/out, `{error}` answers as `ApiError`,
- * and one transparent access-token refresh when a request answers 401 `token_expired`.
+ * The SDK's one HTTP client for the public API: JSON in/out, answers parsed with the contracts'
+ * schemas, `{error}` answers as `ApiError`, and one transparent access-token refresh (shared by
+ * concurrent callers) when a request answers 401: `token_expired` with bearer tokens, any 401 with
+ * cookies (the browser drops the expired access cookie, so the service answers `unauthorized`).
+ * The typed routes of each service are {@link user}, {@link chat} and {@link notifications}.
  */
 export class ApiClient {
-  private readonly userUrl: string;
-  private readonly chatUrl: string;
+  private readonly urls: Record<Service, string>;
   private readonly fetchImpl: typeof fetch;
   private readonly mode: 'bearer' | 'cookies';
   private tokens: Tokens | undefined;
   private refreshing: Promise<boolean> | undefined;
   /** Called whenever tokens change (to persist or to reconnect the socket). */
   onTokens: ((tokens: Tokens | undefined) => void) | undefined;
+  /** user-service routes (profile, directory, sessions, email links). */
+  readonly user = new UserEndpoints(this);
+  /** chat-service routes (devices and keys, conversations, backup, attachments). */
+  readonly chat = new ChatEndpoints(this);
+  /** notification-service routes (email preferences). */
+  readonly notifications = new NotificationEndpoints(this);
 
   /** @param options endpoints and auth mode */
   constructor(options: ApiClientOptions) {
     const base = (options.baseUrl ?? '').replace(/\/$/, '');
-    this.userUrl = (options.userApiUrl ?? `${base}/api/user`).replace(/\/$/, '');
-    this.chatUrl = (options.chatApiUrl ?? `${base}/api/chat`).replace(/\/$/, '');
+    this.urls = {
+      user: (options.userApiUrl ?? `${base}/api/user`).replace(/\/$/, ''),
+      chat: (options.chatApiUrl ?? `${base}/api/chat`).replace(/\/$/, ''),
+      notifications: (options.notificationApiUrl ?? `${base}/api/notifications`).replace(/\/$/, ''),
+    };
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.mode = options.auth ?? 'bearer';
   }
@@ -99,7 +118,10 @@ export class ApiClient {
     const first = await this.send(service, method, path, options);
     if (first.status === 401 && options.auth !== false) {
       const err = await this.toError(first);
-      if (err.code === 'token_expired' && (await this.refresh())) {
+      // Cookie mode: an expired access cookie is gone from the jar, so the service cannot say
+      // `token_expired`; any 401 may be an expiry there.
+      const mayRefresh = err.code === 'token_expired' || this.mode === 'cookies';
+      if (mayRefresh && (await this.refresh())) {
         return this.parse(await this.send(service, method, path, options), options);
       }
       throw err;
@@ -123,7 +145,7 @@ export class ApiClient {
       headers['x-client'] = 'sdk';
       if (options.auth !== false && this.tokens) headers.authorization = `Bearer ${this.tokens.accessToken}`;
     }
-    const url = `${service === 'user' ? this.userUrl : this.chatUrl}${path}`;
+    const url = `${this.urls[service]}${path}`;
     const init: RequestInit = { method, headers, body, credentials: this.mode === 'cookies' ? 'include' : 'omit' };
     try {
       return await this.fetchImpl(url, init);
@@ -166,7 +188,9 @@ export class ApiClient {
       const body = ErrorBody.parse(JSON.parse(text));
       return new ApiError(res.status, body.error.code, body.error.message, body.error.details);
     } catch {
-      return new ApiError(res.status, res.status === 401 ? 'unauthorized' : 'http_error', `HTTP ${res.status}`);
+      // No error body (e.g. the proxy's own page while a service restarts).
+      const code = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'unavailable' : 'http_error';
+      return new ApiError(res.status, code, `The server answered ${res.status}.`);
     }
   }
 

@@ -1,90 +1,45 @@
+import {
+  AckOf,
+  ConversationUpdatedEvent,
+  IdentityChangedEvent,
+  MailboxSyncResult,
+  MessageAckResult,
+  MessageNew,
+  MessageSendResult,
+  PresenceEvent,
+  StaleDevicesDetails,
+  TypingEvent,
+  type ClientToServerEvents,
+  type Envelope,
+  type MessageSendPayload,
+  type ServerToClientEvents,
+} from '@cipherchat/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
-import { DeviceId } from './chat-api.schemas.js';
 
-/** One ciphertext for one device in `message:send`. */
-export interface OutgoingEnvelope {
-  userId: string;
-  deviceId: number;
-  /** Signal message type: 3 = PreKeyWhisper, 1 = Whisper. */
-  type: number;
-  /** base64 of the ciphertext bytes. */
-  body: string;
-}
-
-/** `message:send` payload. */
-export interface SendMessagePayload {
-  conversationId: string;
-  clientMessageId: string;
-  envelopes: OutgoingEnvelope[];
-}
-
-/** Server event `message:new`. */
-export const IncomingEnvelope = z
-  .object({
-    messageId: z.string(),
-    conversationId: z.string(),
-    senderUserId: z.string(),
-    senderDeviceId: DeviceId,
-    type: z.number().int(),
-    body: z.string(),
-    serverTimestamp: z.union([z.string(), z.number()]).transform((t) => (typeof t === 'number' ? new Date(t).toISOString() : t)),
-  })
-  .loose();
-/** Server event `message:new`. */
-export type IncomingEnvelope = z.infer<typeof IncomingEnvelope>;
-
-/** Server event `presence`. */
-export const PresenceEvent = z
-  .object({ userId: z.string(), online: z.boolean(), lastSeenAt: z.string().nullish() })
-  .loose();
-/** Server event `typing`. */
-export const TypingEvent = z.object({ conversationId: z.string(), userId: z.string(), on: z.boolean() }).loose();
-
-const DeviceAddress = z.object({ userId: z.string(), deviceId: DeviceId });
-/** Details of a `stale_devices` error (devices missing from / extra in my envelope list). */
-export const StaleDevices = z.object({
-  missing: z.array(DeviceAddress).default([]),
-  extra: z.array(DeviceAddress).default([]),
-});
-/** Details of a `stale_devices` error. */
-export type StaleDevices = z.infer<typeof StaleDevices>;
-
-const AckError = z
-  .object({ code: z.string(), message: z.string().default(''), details: z.unknown().optional() })
-  .loose();
-const Ack = z.union([
-  z.object({ ok: z.literal(true), data: z.unknown().optional() }),
-  z.object({ ok: z.literal(false), error: AckError }),
-]);
-const SendAckData = z.object({
-  messageId: z.string(),
-  serverTimestamp: z.union([z.string(), z.number()]).transform((t) => (typeof t === 'number' ? new Date(t).toISOString() : t)),
-});
+/** One ciphertext for one device in `message:send` (the contract's `Envelope`). */
+export type OutgoingEnvelope = Envelope;
+/** `message:send` payload (the contract's `MessageSendPayload`). */
+export type SendMessagePayload = MessageSendPayload;
+/** Server event `message:new` (the contract's `MessageNew`). */
+export type IncomingEnvelope = MessageNew;
 
 /** A socket command answered `{ok:false}` (or timed out / disconnected). */
 export class SocketAckError extends ApiError {
-  /** Stale device lists when `code === 'stale_devices'`. */
-  readonly stale: StaleDevices | undefined;
+  /** Stale device lists when `code === 'stale_devices'` (from the error's `details`). */
+  readonly stale: StaleDevicesDetails | undefined;
 
   /**
    * @param code error code
    * @param message text
-   * @param details raw error object
+   * @param details the error's `details` (for `stale_devices`: `{missing, extra}`)
+   * @param options standard `cause`
    */
-  constructor(code: string, message: string, details?: unknown) {
-    super(0, code, message, details);
+  constructor(code: string, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(0, code, message, details, options);
     this.name = 'SocketAckError';
-    if (code === 'stale_devices') {
-      // Servers put the lists either in `details` or next to `code`: accept both.
-      const raw = details as { details?: unknown; missing?: unknown; extra?: unknown } | undefined;
-      const candidate = raw?.details ?? raw;
-      const parsed = StaleDevices.safeParse(candidate);
-      this.stale = parsed.success ? parsed.data : { missing: [], extra: [] };
-    } else {
-      this.stale = undefined;
-    }
+    this.stale = code === 'stale_devices' ? StaleDevicesDetails.safeParse(details).data : undefined;
   }
 }
 
@@ -104,28 +59,37 @@ export interface SocketClientOptions {
   ackTimeoutMs?: number;
 }
 
-/** Typed handlers of server events. */
-export interface SocketEvents {
-  'message:new': (e: IncomingEnvelope) => void;
-  presence: (e: z.infer<typeof PresenceEvent>) => void;
-  typing: (e: z.infer<typeof TypingEvent>) => void;
-  'mailbox:empty': () => void;
-  'identity:changed': (e: { userId: string }) => void;
-  'conversation:updated': (e: { conversationId: string }) => void;
-  /** The server is about to disconnect because the access token expired. */
-  'session:expired': () => void;
+/** Typed handlers of server events (the contract's `ServerToClientEvents`) and of the connection. */
+export interface SocketEvents extends ServerToClientEvents {
   /** Connected (first time, or again after an automatic reconnection). */
   connect: () => void;
   /** The connection dropped; Socket.IO retries by itself unless the server or I closed it. */
   disconnect: (reason: string) => void;
 }
 
+/** Schemas of the server events that carry a payload: checked before any handler sees it. */
+const EVENT_SCHEMAS: { [E in keyof ServerToClientEvents]?: z.ZodType<Parameters<ServerToClientEvents[E]>[0]> } = {
+  'message:new': MessageNew,
+  presence: PresenceEvent,
+  typing: TypingEvent,
+  'identity:changed': IdentityChangedEvent,
+  'conversation:updated': ConversationUpdatedEvent,
+};
+
+/** The typed socket with an ack timeout applied (what `emitWithAck` is called on). */
+type TimedSocket = ReturnType<Socket<ServerToClientEvents, ClientToServerEvents>['timeout']>;
+
+/** Any ack; its `data` is then checked with the command's own schema. */
+const AnyAck = AckOf(z.unknown());
+
 /**
- * Socket.IO transport to chat-service: handshake auth `{deviceId, deviceSecret, token}`, typed acks, and
- * validated server events (malformed events are dropped, never thrown into handlers).
+ * Socket.IO transport to chat-service, typed by the contract (`Socket<ServerToClientEvents,
+ * ClientToServerEvents>`): handshake auth `{deviceId, deviceSecret, token}`, acks checked against
+ * the contract's schemas, and validated server events (malformed events are dropped, never thrown
+ * into handlers).
  */
 export class SocketClient {
-  private readonly socket: Socket;
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly timeout: number;
   /** True while {@link connect} waits: its own promise reports that handshake's refusal. */
   private connecting = false;
@@ -194,42 +158,51 @@ export class SocketClient {
   }
 
   /**
-   * Subscribes to a server event; payloads are schema-checked first.
+   * Subscribes to a server event; payloads are checked against the contract's schema first.
    * @param event name
    * @param handler typed handler
    */
   on<E extends keyof SocketEvents>(event: E, handler: SocketEvents[E]): void {
-    const schemas: Partial<Record<keyof SocketEvents, z.ZodType>> = {
-      'message:new': IncomingEnvelope,
-      presence: PresenceEvent,
-      typing: TypingEvent,
-      'identity:changed': z.object({ userId: z.string() }).loose(),
-      'conversation:updated': z.object({ conversationId: z.string() }).loose(),
-    };
-    const schema = schemas[event];
-    this.socket.on(event as string, (payload: unknown) => {
+    const schema = (EVENT_SCHEMAS as Partial<Record<keyof SocketEvents, z.ZodType>>)[event];
+    const call = handler as (...args: unknown[]) => void;
+    // The typed socket's overloads cannot follow a generic event name: register untyped, the
+    // schema (or the contract, for events without payload) guarantees the handler's type.
+    const untyped = this.socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void };
+    untyped.on(event, (...args: unknown[]) => {
       if (!schema) {
-        (handler as (p: unknown) => void)(payload);
+        call(...args);
         return;
       }
-      const parsed = schema.safeParse(payload);
-      if (parsed.success) (handler as (p: unknown) => void)(parsed.data);
+      const parsed = schema.safeParse(args[0]);
+      if (parsed.success) call(parsed.data);
     });
   }
 
-  private async command<T>(event: string, payload: unknown, schema: z.ZodType<T>): Promise<T> {
+  /**
+   * Emits a command with a timeout and checks its ack against the contract.
+   * @param event the command (for error messages)
+   * @param data schema of the ack's `data`
+   * @param emit the typed emit on a socket with the ack timeout applied
+   * @returns the ack's data
+   * @throws {SocketAckError} the server's `{ok:false}` error, `timeout`, or `bad_response`
+   */
+  private async command<T extends z.ZodType>(
+    event: keyof ClientToServerEvents,
+    data: T,
+    emit: (socket: TimedSocket) => Promise<unknown>,
+  ): Promise<z.infer<T>> {
     let answer: unknown;
     try {
-      answer = await this.socket.timeout(this.timeout).emitWithAck(event, payload);
+      answer = await emit(this.socket.timeout(this.timeout));
     } catch (err) {
-      throw new SocketAckError('timeout', `no answer to ${event}`, { cause: String(err) });
+      throw new SocketAckError('timeout', `no answer to ${event}`, undefined, { cause: err });
     }
-    const ack = Ack.safeParse(answer);
-    if (!ack.success) throw new SocketAckError('bad_response', `malformed ack for ${event}`);
-    if (!ack.data.ok) throw new SocketAckError(ack.data.error.code, ack.data.error.message, ack.data.error);
-    const data = schema.safeParse(ack.data.data);
-    if (!data.success) throw new SocketAckError('bad_response', `unexpected ack data for ${event}`);
-    return data.data;
+    const ack = AnyAck.safeParse(answer);
+    if (!ack.success) throw new SocketAckError('bad_response', `malformed ack for ${event}`, ack.error.issues);
+    if (!ack.data.ok) throw new SocketAckError(ack.data.error.code, ack.data.error.message, ack.data.error.details);
+    const parsed = data.safeParse(ack.data.data);
+    if (!parsed.success) throw new SocketAckError('bad_response', `unexpected ack data for ${event}`, parsed.error.issues);
+    return parsed.data;
   }
 
   /**
@@ -238,8 +211,8 @@ export class SocketClient {
    * @returns the server message id and timestamp
    * @throws {SocketAckError} `stale_devices` (with `.stale`), `not_member`, ...
    */
-  sendMessage(payload: SendMessagePayload): Promise<z.infer<typeof SendAckData>> {
-    return this.command('message:send', payload, SendAckData);
+  sendMessage(payload: SendMessagePayload): Promise<MessageSendResult> {
+    return this.command('message:send', MessageSendResult, (s) => s.emitWithAck('message:send', payload));
   }
 
   /**
@@ -249,7 +222,8 @@ export class SocketClient {
   async ack(messageIds: string[]): Promise<void> {
     // The server takes at most 500 ids per ack.
     for (let i = 0; i < messageIds.length; i += 500) {
-      await this.command('message:ack', { messageIds: messageIds.slice(i, i + 500) }, z.unknown());
+      const batch = { messageIds: messageIds.slice(i, i + 500) };
+      await this.command('message:ack', MessageAckResult, (s) => s.emitWithAck('message:ack', batch));
     }
   }
 
@@ -259,7 +233,7 @@ export class SocketClient {
    * @param on typing or stopped
    */
   async typing(conversationId: string, on: boolean): Promise<void> {
-    await this.command('typing', { conversationId, on }, z.unknown());
+    await this.command('typing', z.null(), (s) => s.emitWithAck('typing', { conversationId, on }));
   }
 
   /**
@@ -268,21 +242,14 @@ export class SocketClient {
    * @param userIds at most 500 user ids
    * @returns one entry per visible user
    */
-  presence(userIds: string[]): Promise<z.infer<typeof PresenceEvent>[]> {
-    return this.command('presence:get', { userIds }, z.array(PresenceEvent));
+  presence(userIds: string[]): Promise<PresenceEvent[]> {
+    return this.command('presence:get', z.array(PresenceEvent), (s) => s.emitWithAck('presence:get', { userIds }));
   }
 
   /** Asks the server to deliver what is queued in my mailbox. */
   async syncMailbox(): Promise<void> {
     // `mailbox:sync` has no payload, only the ack callback.
-    let answer: unknown;
-    try {
-      answer = await this.socket.timeout(this.timeout).emitWithAck('mailbox:sync');
-    } catch (err) {
-      throw new SocketAckError('timeout', 'no answer to mailbox:sync', { cause: String(err) });
-    }
-    const ack = Ack.safeParse(answer);
-    if (ack.success && !ack.data.ok) throw new SocketAckError(ack.data.error.code, ack.data.error.message, ack.data.error);
+    await this.command('mailbox:sync', MailboxSyncResult, (s) => s.emitWithAck('mailbox:sync'));
   }
 
   /** Reconnects after the server closed the connection (e.g. with a refreshed token). */

@@ -1,0 +1,225 @@
+import {
+  AttachmentResult,
+  BackupResult,
+  Conversation as ConversationSchema,
+  ConversationList,
+  CreateConversationBody,
+  CreateDeviceResult,
+  DEVICE_SECRET_HEADER,
+  KeyBundleResult,
+  MyDevicesResult,
+  PreKeyCountResult,
+  UserDevicesResult,
+  type PutBackupBody,
+  type UploadKeysBody,
+} from '@cipherchat/contracts';
+import type { z } from 'zod';
+import type { ApiClient } from './api-client.js';
+
+/**
+ * A conversation as chat-service presents it (the contract's `Conversation`), plus `memberIds`:
+ * the members' user ids, which fan-out and lookups use.
+ */
+export type Conversation = z.infer<typeof ConversationSchema> & {
+  /** User ids of `members`, in the same order. */
+  memberIds: string[];
+};
+
+/** One of my devices (`GET /devices`). */
+export type MyDevice = z.infer<typeof MyDevicesResult>['devices'][number];
+
+/**
+ * @param c a conversation as the contract parses it
+ * @returns the same with `memberIds`
+ */
+function withMemberIds(c: z.infer<typeof ConversationSchema>): Conversation {
+  return { ...c, memberIds: c.members.map((m) => m.userId) };
+}
+
+const seg = encodeURIComponent;
+
+/**
+ * chat-service's REST routes (`/api/chat`), typed and parsed with the contracts' schemas. Key
+ * material passes here only as public keys and sealed blobs; nothing is decrypted here.
+ */
+export class ChatEndpoints {
+  /** @param http the SDK's HTTP client (auth, refresh, errors) */
+  constructor(private readonly http: ApiClient) {}
+
+  /**
+   * `POST /devices`: registers a device of mine.
+   * @param name label shown in my device list
+   * @returns the device id and its secret (handed out this once)
+   * @throws {ApiError} `too_many_devices`
+   */
+  createDevice(name: string): Promise<CreateDeviceResult> {
+    return this.http.request('chat', 'POST', '/devices', { json: { name }, schema: CreateDeviceResult });
+  }
+
+  /** @returns my devices (`GET /devices`) */
+  async myDevices(): Promise<MyDevice[]> {
+    return (await this.http.request('chat', 'GET', '/devices', { schema: MyDevicesResult })).devices;
+  }
+
+  /**
+   * `DELETE /devices/:deviceId`: removes one of my devices (its sockets are disconnected).
+   * @param deviceId the device
+   */
+  async deleteDevice(deviceId: number): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/devices/${deviceId}`);
+  }
+
+  /**
+   * `GET /devices/:deviceId/keys/count`, acting as that device.
+   * @param deviceId this device
+   * @param deviceSecret its secret
+   * @returns how many one-time prekeys the server still holds for it
+   */
+  async preKeyCount(deviceId: number, deviceSecret: string): Promise<number> {
+    const answer = await this.http.request('chat', 'GET', `/devices/${deviceId}/keys/count`, {
+      schema: PreKeyCountResult,
+      headers: { [DEVICE_SECRET_HEADER]: deviceSecret },
+    });
+    return answer.count;
+  }
+
+  /**
+   * `PUT /devices/:deviceId/keys`, acting as that device: identity, signed prekey, one-time prekeys.
+   * @param deviceId this device
+   * @param deviceSecret its secret
+   * @param keys the upload
+   * @throws {ApiError} `invalid_signature`, `validation_error`
+   */
+  async uploadKeys(deviceId: number, deviceSecret: string, keys: UploadKeysBody): Promise<void> {
+    await this.http.request('chat', 'PUT', `/devices/${deviceId}/keys`, {
+      json: keys,
+      headers: { [DEVICE_SECRET_HEADER]: deviceSecret },
+    });
+  }
+
+  /**
+   * `GET /users/:userId/keys`: takes one prekey bundle per device of a user.
+   * @param userId whose devices
+   * @returns the identity key and one bundle per device
+   * @throws {ApiError} `not_found` when the user published no keys
+   */
+  keyBundle(userId: string): Promise<KeyBundleResult> {
+    return this.http.request('chat', 'GET', `/users/${seg(userId)}/keys`, { schema: KeyBundleResult });
+  }
+
+  /**
+   * `GET /users/:userId/devices`.
+   * @param userId whose devices
+   * @returns ids of the user's devices that published keys
+   */
+  async userDevices(userId: string): Promise<number[]> {
+    return (await this.http.request('chat', 'GET', `/users/${seg(userId)}/devices`, { schema: UserDevicesResult })).deviceIds;
+  }
+
+  /**
+   * `GET /backup`.
+   * @returns my sealed key backup
+   * @throws {ApiError} `not_found` when there is none yet
+   */
+  getBackup(): Promise<BackupResult> {
+    return this.http.request('chat', 'GET', '/backup', { schema: BackupResult });
+  }
+
+  /**
+   * `PUT /backup` (optimistic concurrency on `version`).
+   * @param backup the next version and the sealed blob
+   * @throws {ApiError} `version_conflict` with `details.currentVersion`
+   */
+  async putBackup(backup: PutBackupBody): Promise<void> {
+    await this.http.request('chat', 'PUT', '/backup', { json: backup });
+  }
+
+  /** @returns my conversations, most recently updated first (`GET /conversations`, first page) */
+  async listConversations(): Promise<Conversation[]> {
+    const page = await this.http.request('chat', 'GET', '/conversations', { schema: ConversationList });
+    return page.conversations.map(withMemberIds);
+  }
+
+  /**
+   * `GET /conversations/:id`.
+   * @param id conversation id
+   * @returns the conversation
+   * @throws {ApiError} `not_found` (also when I am not a member)
+   */
+  async getConversation(id: string): Promise<Conversation> {
+    return withMemberIds(await this.http.request('chat', 'GET', `/conversations/${seg(id)}`, { schema: ConversationSchema }));
+  }
+
+  /**
+   * `POST /conversations`: a direct chat (the existing one if there is one) or a group.
+   * @param input kind, the other members, a group's title
+   * @returns the conversation
+   */
+  async createConversation(input: CreateConversationBody): Promise<Conversation> {
+    return withMemberIds(
+      await this.http.request('chat', 'POST', '/conversations', { json: input, schema: ConversationSchema }),
+    );
+  }
+
+  /**
+   * `POST /conversations/:id/members` (owners and admins of a group).
+   * @param id conversation id
+   * @param userIds who to add
+   * @returns the conversation with its new members
+   */
+  async addMembers(id: string, userIds: string[]): Promise<Conversation> {
+    return withMemberIds(
+      await this.http.request('chat', 'POST', `/conversations/${seg(id)}/members`, {
+        json: { userIds },
+        schema: ConversationSchema,
+      }),
+    );
+  }
+
+  /**
+   * `PATCH /conversations/:id/members/:userId` (the owner only).
+   * @param id conversation id
+   * @param userId the member
+   * @param role the new role
+   * @returns the conversation
+   */
+  async setMemberRole(id: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> {
+    return withMemberIds(
+      await this.http.request('chat', 'PATCH', `/conversations/${seg(id)}/members/${seg(userId)}`, {
+        json: { role },
+        schema: ConversationSchema,
+      }),
+    );
+  }
+
+  /**
+   * `DELETE /conversations/:id/members/:userId`: removes a member of a group, or leaves it (me).
+   * @param id conversation id
+   * @param userId the member
+   */
+  async removeMember(id: string, userId: string): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/conversations/${seg(id)}/members/${seg(userId)}`);
+  }
+
+  /**
+   * `POST /attachments?conversationId=`: stores an encrypted attachment.
+   * @param conversationId where it will be sent
+   * @param ciphertext the encrypted bytes
+   * @returns its id, size and expiry
+   */
+  uploadAttachment(conversationId: string, ciphertext: Uint8Array): Promise<AttachmentResult> {
+    return this.http.request('chat', 'POST', `/attachments?conversationId=${seg(conversationId)}`, {
+      bytes: ciphertext,
+      schema: AttachmentResult,
+    });
+  }
+
+  /**
+   * `GET /attachments/:id`.
+   * @param id attachment id
+   * @returns the encrypted bytes
+   */
+  downloadAttachment(id: string): Promise<Uint8Array> {
+    return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true });
+  }
+}
