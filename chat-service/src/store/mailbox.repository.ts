@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { outboxInsert } from '@cipherchat/service-kit';
 import { q } from './sql.js';
 import type { Queryable } from './message.writer.js';
 
@@ -42,6 +43,16 @@ export async function loadSendContext(m: EntityManager, senderUserId: string, cl
     devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
   };
 }
+
+/** `chat.mailbox_drained.v1` outbox row of {@link ackMessages} (event id $4, payload $5), when `upd` cleared the mark. */
+const DRAINED_OUTBOX_ONE = outboxInsert('chat', `SELECT $4, 'chat.mailbox_drained.v1', $1::text, $5::jsonb, now() FROM upd`);
+
+/** `chat.mailbox_drained.v1` outbox rows of {@link ackMessagesBatch} (user ids, event ids, payloads: $8-$10). */
+const DRAINED_OUTBOX_BATCH = outboxInsert(
+  'chat',
+  `SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
+         FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id`,
+);
 
 /** One stored envelope, as drained. */
 export interface MailboxRow {
@@ -124,8 +135,7 @@ export async function ackMessages(
         WHERE user_id = $1 AND pending_queued AND (SELECT count(*) FROM del) > 0 AND NOT (SELECT more FROM rest)
        RETURNING user_id
      ), ob AS (
-       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
-       SELECT $4, 'chat.mailbox_drained.v1', $1::text, $5::jsonb, now() FROM upd
+       ${DRAINED_OUTBOX_ONE}
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM del)::int AS deleted, (SELECT count(*) FROM ob)::int AS drained`,
@@ -216,9 +226,7 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
         WHERE user_id = ANY(ARRAY(SELECT DISTINCT u FROM devs WHERE deleted > 0 AND NOT more ORDER BY u)) AND pending_queued
        RETURNING user_id
      ), ob AS (
-       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
-       SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
-         FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id
+       ${DRAINED_OUTBOX_BATCH}
        RETURNING aggregate_id
      )
      SELECT devs.i, devs.deleted, EXISTS (SELECT 1 FROM ob WHERE ob.aggregate_id = devs.u::text) AS drained
