@@ -45,7 +45,11 @@ export default tseslint.config(
           paths: domainForbidden.map((name) => ({ name, message: 'domain/ stays free of I/O frameworks; inject a port instead.' })),
           patterns: [
             // subpath imports (`typeorm/...`, `express/lib/...`, `amqplib/callback_api.js`)
-            { group: domainForbidden.map((name) => `${name}/**`), message: 'domain/ stays free of I/O frameworks; inject a port instead.' },
+            {
+              // service-kit's error classes are plain Error subclasses: use cases throw them
+              group: [...domainForbidden.map((name) => `${name}/**`), '!@cipherchat/service-kit/errors'],
+              message: 'domain/ stays free of I/O frameworks; inject a port instead.',
+            },
             { group: ['**/http/**', '**/store/**', '**/events/**', '**/realtime/**'], message: 'domain/ must not depend on outer layers.' },
           ],
         },

@@ -1,17 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { outboxInsert } from '@cipherchat/service-kit';
+import type { AckRequest, MailboxRow, MailboxStore, SendContext } from '../domain/ports.js';
 import { q } from './sql.js';
 import type { Queryable } from './message.writer.js';
-
-/** What `message:send` needs to know before storing: an earlier copy, and the device set. */
-export interface SendContext {
-  /** The message already stored under this (sender, clientMessageId), if any. */
-  existing: { messageId: string; conversationId: string; serverTs: Date } | null;
-  /** Whether the sender is a member. */
-  isMember: boolean;
-  /** Every keyed device of every member: `[userId, deviceId]`; members without keyed devices appear with null. */
-  devices: { userId: string; deviceId: number }[];
-}
 
 type RawContext = { existing: { messageId: string; conversationId: string; serverTs: string } | null; devices: [string, number | null][] | null };
 
@@ -39,7 +30,7 @@ export async function loadSendContext(m: EntityManager, senderUserId: string, cl
   const pairs = row?.devices ?? [];
   return {
     existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
-    isMember: pairs.some(([u]) => u === senderUserId),
+    members: [...new Set(pairs.map(([u]) => u))],
     devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
   };
 }
@@ -53,18 +44,6 @@ const DRAINED_OUTBOX_BATCH = outboxInsert(
   `SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
          FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id`,
 );
-
-/** One stored envelope, as drained. */
-export interface MailboxRow {
-  seq: string;
-  messageId: string;
-  conversationId: string;
-  senderUserId: string;
-  senderDeviceId: number;
-  type: number;
-  body: Buffer;
-  serverTs: Date;
-}
 
 /**
  * Reads a device's mailbox in `seq` order after a cursor.
@@ -176,15 +155,6 @@ export async function expireMailbox(m: EntityManager, before: Date, batch = 5000
   return total;
 }
 
-/** One device's ack, for {@link ackMessagesBatch}. */
-export interface AckRequest {
-  userId: string;
-  deviceId: number;
-  messageIds: string[];
-  /** The `chat.mailbox_drained.v1` outbox row to write if this empties the device's mailbox. */
-  drained: { id: string; payload: string };
-}
-
 /**
  * {@link ackMessages} for many devices in one statement. Each request deletes only its own
  * device's copies. Account rows are locked in sorted order (`= ANY(sorted array)`), like the
@@ -236,3 +206,8 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
   const rows = res.rows as { i: number; deleted: number; drained: boolean }[];
   return reqs.map((_, i) => ({ deleted: rows[i]?.deleted ?? 0, drainedRecorded: rows[i]?.drained ?? false }));
 }
+
+export type { AckRequest, MailboxRow, SendContext };
+
+/** The mailbox port of the use cases. */
+export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox };

@@ -1,4 +1,7 @@
 import { outboxInsert, type Logger } from '@cipherchat/service-kit';
+import type { MessageWrites, StoreMessageInput, WriteOutcome } from '../domain/ports.js';
+
+export type { StoreMessageInput, WriteOutcome };
 
 /**
  * The bit of a node-postgres pool the hot path needs. Its statements are named: each pool
@@ -8,28 +11,6 @@ import { outboxInsert, type Logger } from '@cipherchat/service-kit';
 export interface Queryable {
   query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
-
-/** A message ready to store. */
-export interface StoreMessageInput {
-  messageId: string;
-  conversationId: string;
-  senderUserId: string;
-  senderDeviceId: number;
-  clientMessageId: string;
-  serverTs: Date;
-  envelopes: { userId: string; deviceId: number; type: number; body: Buffer }[];
-  /** `chat.message_queued.v1` outbox rows (already validated payloads) for offline recipients. */
-  queuedEvents: { id: string; payload: string }[];
-  /** Recipients those events are for (marked so a later drain publishes `chat.mailbox_drained.v1`). */
-  queuedUsers: string[];
-}
-
-/**
- * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
- * existed); `refused` (the sender or a recipient was not a member, or the envelopes did not
- * address exactly the conversation's devices: nothing of it was stored).
- */
-export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
 
 /** Result of {@link storeMessages}. */
 export interface StoreResult {
@@ -203,7 +184,7 @@ interface Lane {
  * conversation are stored (get their `seq`), resolved and delivered in the order they were
  * handed to {@link write}, which lets a client pipeline its sends without losing order.
  */
-export class MessageWriter {
+export class MessageWriter implements MessageWrites {
   private readonly lanes: Lane[];
 
   /**
