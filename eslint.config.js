@@ -56,4 +56,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // chat-service's entry points reach the store only through use cases (domain/), which get
+    // the repositories as ports; app.ts (the composition root) wires store/ into them.
+    files: ['chat-service/src/{http,realtime,events,jobs}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/store/**'], message: 'entry points reach store/ only through use cases in domain/.' }] },
+      ],
+    },
+  },
 );
