@@ -123,7 +123,7 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
   }
   if (queuedEvents.length > 0) deps.outbox.kick();
   // Deliver to every addressed device's room, online or not: a device that is connecting
-  // right now gets it live or from its connect-time drain (see the gateway's drain).
+  // right now gets it live or from its connect-time drain (see MailboxDrain in realtime/).
   const fresh = looked !== null && performance.now() - looked.lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
   deps.notifier.deliver(
     p.envelopes.map((e) => ({
