@@ -45,10 +45,25 @@ export default tseslint.config(
           paths: domainForbidden.map((name) => ({ name, message: 'domain/ stays free of I/O frameworks; inject a port instead.' })),
           patterns: [
             // subpath imports (`typeorm/...`, `express/lib/...`, `amqplib/callback_api.js`)
-            { group: domainForbidden.map((name) => `${name}/**`), message: 'domain/ stays free of I/O frameworks; inject a port instead.' },
+            {
+              // service-kit's error classes are plain Error subclasses: use cases throw them
+              group: [...domainForbidden.map((name) => `${name}/**`), '!@cipherchat/service-kit/errors'],
+              message: 'domain/ stays free of I/O frameworks; inject a port instead.',
+            },
             { group: ['**/http/**', '**/store/**', '**/events/**', '**/realtime/**'], message: 'domain/ must not depend on outer layers.' },
           ],
         },
+      ],
+    },
+  },
+  {
+    // chat-service's entry points reach the store only through use cases (domain/), which get
+    // the repositories as ports; app.ts (the composition root) wires store/ into them.
+    files: ['chat-service/src/{http,realtime,events,jobs}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/store/**'], message: 'entry points reach store/ only through use cases in domain/.' }] },
       ],
     },
   },

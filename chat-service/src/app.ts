@@ -20,6 +20,7 @@ import {
   requireAuth,
   requireSameOrigin,
   startOutboxRelay,
+  withTransaction,
   authUserId,
   type Logger,
   type Metrics,
@@ -29,17 +30,25 @@ import {
 import type { Config } from './config.js';
 import type { ChatContext } from './context.js';
 import { consumeOrThrow, createRateLimits } from './rate-limits.js';
+import type { ChatDeps } from './domain/deps.js';
 import { createCloudinaryBlobStore, createLocalBlobStore, type BlobStore } from './store/blob.store.js';
 import { migrations } from './store/migrations/index.js';
 import { MessageWriter, type Queryable } from './store/message.writer.js';
 import { Batcher } from './store/batcher.js';
-import { ackMessages, ackMessagesBatch } from './store/mailbox.repository.js';
+import { ackMessages, ackMessagesBatch, mailboxStore } from './store/mailbox.repository.js';
+import { conversationStore } from './store/conversation.repository.js';
+import { deviceStore } from './store/device.repository.js';
+import { backupStore } from './store/backup.repository.js';
+import { accountStore } from './store/user-data.repository.js';
+import { attachmentStore } from './store/attachment.repository.js';
 import { devicesRouter } from './http/devices.routes.js';
 import { backupRouter } from './http/backup.routes.js';
 import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
 import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
-import { attachRealtime, type Realtime } from './realtime/gateway.js';
+import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
+import { Delivery } from './realtime/delivery.js';
+import { Presence } from './realtime/presence.js';
 import { consumeUserDeleted } from './events/user-deleted.handler.js';
 import { startRetentionJob, type Job } from './jobs/retention.job.js';
 
@@ -131,17 +140,24 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   });
   relaxedPool.on('error', (err) => logger.warn({ err: err.message }, 'idle ack-pool client error'));
 
-  const ctx: ChatContext = {
+  // Socket.IO is created before the routes (emitting needs no HTTP server) and attached below:
+  // the notifier port is complete from the start, nothing is rewired later.
+  const io = createSocketServer(config, pub, sub);
+  const presence = new Presence(redis, config.REDIS_PREFIX);
+  const writer = new MessageWriter(mainPool, logger, { concurrency: config.WRITE_BATCH_CONCURRENCY, maxMessages: 256, maxEnvelopes: 4096 });
+  const useCases: ChatDeps = {
     config,
-    ds,
-    redis,
-    logger,
-    metrics,
-    verifyToken: deps.verifyToken ?? createTokenVerifier(config.JWKS_URL),
+    log: logger,
+    db: ds.manager,
+    transact: (work) => withTransaction(ds, work),
+    conversations: conversationStore,
+    devices: deviceStore,
+    mailbox: mailboxStore,
+    backups: backupStore,
+    accounts: accountStore,
+    attachments: attachmentStore,
     blobs: deps.blobs ?? (config.CLOUDINARY_URL ? createCloudinaryBlobStore(config.CLOUDINARY_URL) : createLocalBlobStore(config.ATTACHMENTS_DIR)),
-    limits: createRateLimits(redis, config),
-    writer: new MessageWriter(mainPool, logger, { concurrency: config.WRITE_BATCH_CONCURRENCY, maxMessages: 256, maxEnvelopes: 4096 }),
-    relaxedDb: relaxedPool,
+    writer,
     // One ack batch at a time per process: concurrent batches touching the same rows could
     // deadlock. If a batch fails anyway, each ack is retried on its own.
     acks: new Batcher(
@@ -156,10 +172,20 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       1,
       512,
     ),
-    kickOutbox: () => relay.kick(),
-    notifyUsers: () => undefined,
-    disconnectDevice: () => undefined,
-    disconnectUser: () => undefined,
+    presence,
+    notifier: new Delivery(io, logger),
+    outbox: relay,
+  };
+  const ctx: ChatContext = {
+    config,
+    ds,
+    redis,
+    logger,
+    metrics,
+    verifyToken: deps.verifyToken ?? createTokenVerifier(config.JWKS_URL),
+    limits: createRateLimits(redis, config),
+    writer,
+    deps: useCases,
   };
 
   // Backups are the largest JSON bodies: base64 of BACKUP_MAX_BYTES plus slack.
@@ -181,24 +207,24 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     next();
   });
   api.use(requireAuth(ctx.verifyToken));
-  api.use(refuseDeletedAccounts(ctx));
+  api.use(refuseDeletedAccounts(useCases));
   api.use(requireSameOrigin(config.ALLOWED_ORIGINS));
   api.use(async (req, _res, next) => {
     // bundle fetches have their own per-requester and per-target limits
     if (!/^\/users\/[^/]+\/keys$/.test(req.path)) await consumeOrThrow(ctx.limits.http, authUserId(req));
     next();
   });
-  api.use(devicesRouter(ctx));
-  api.use(backupRouter(ctx));
-  api.use(conversationsRouter(ctx));
-  api.use(attachmentsRouter(ctx));
+  api.use(devicesRouter(useCases, ctx.limits));
+  api.use(backupRouter(useCases));
+  api.use(conversationsRouter(useCases));
+  api.use(attachmentsRouter(useCases));
   app.use('/api/chat', api);
   finishHttpApp(app, logger);
 
   const server = http.createServer(app);
-  const realtime = attachRealtime(ctx, server, pub, sub);
-  const userDeletedQueue = await consumeUserDeleted(ctx, bus, ds);
-  const retention = startRetentionJob(ctx);
+  const realtime = attachRealtime(server, { config, logger, metrics, verifyToken: ctx.verifyToken, limits: ctx.limits, io, presence, deps: useCases });
+  const userDeletedQueue = await consumeUserDeleted(useCases, bus, ds);
+  const retention = startRetentionJob(useCases, ds);
 
   let closing: Promise<void> | undefined;
   return {

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Redis } from 'ioredis';
-import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, PRESENCE_REUSE_MS } from '../src/realtime/message.handlers.js';
+import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, PRESENCE_REUSE_MS } from '../src/domain/send-message.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
 import { api, beforeTheWrite, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';

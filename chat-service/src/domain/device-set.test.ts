@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffDeviceSet, duplicateAddresses } from './device-set.js';
+import { checkSend, diffDeviceSet, duplicateAddresses } from './device-set.js';
+import type { SendContext } from './ports.js';
 
 const u1 = '00000000-0000-4000-8000-000000000001';
 const u2 = '00000000-0000-4000-8000-000000000002';
@@ -37,5 +38,55 @@ describe('duplicateAddresses', () => {
   it('when a device is addressed twice, then it is reported once per repeat', () => {
     const d = { userId: u1, deviceId: 1 };
     expect(duplicateAddresses([d, { userId: u2, deviceId: 1 }, d])).toEqual([d]);
+  });
+});
+
+describe('checkSend', () => {
+  const conv = '00000000-0000-4000-8000-0000000000c1';
+  const sender = { userId: u1, deviceId: 1 };
+  const ctx = (over: Partial<SendContext> = {}): SendContext => ({
+    existing: null,
+    members: [u1, u2],
+    devices: [
+      { userId: u1, deviceId: 1 },
+      { userId: u1, deviceId: 2 },
+      { userId: u2, deviceId: 1 },
+    ],
+    ...over,
+  });
+
+  it("when the envelopes address every member's devices but the sending one, then the send may be stored", () => {
+    expect(checkSend(ctx(), sender, conv, [{ userId: u1, deviceId: 2 }, { userId: u2, deviceId: 1 }])).toBeUndefined();
+  });
+
+  it('when the sender is not a member, then not_member, even if the device set would match', () => {
+    expect(() => checkSend(ctx({ members: [u2], devices: [{ userId: u2, deviceId: 1 }] }), sender, conv, [{ userId: u2, deviceId: 1 }])).toThrow(
+      expect.objectContaining({ status: 403, code: 'not_member' }),
+    );
+  });
+
+  it("when the sender's other device is left out and an unknown one added, then stale_devices names both", () => {
+    expect(() => checkSend(ctx(), sender, conv, [{ userId: u2, deviceId: 1 }, { userId: u2, deviceId: 9 }])).toThrow(
+      expect.objectContaining({
+        status: 409,
+        code: 'stale_devices',
+        details: { missing: [{ userId: u1, deviceId: 2 }], extra: [{ userId: u2, deviceId: 9 }] },
+      }),
+    );
+  });
+
+  it('when the clientMessageId was stored before, then the original is returned, even after the sender left', () => {
+    const serverTs = new Date('2026-01-01T00:00:00.000Z');
+    const existing = { messageId: '00000000-0000-4000-8000-0000000000e1', conversationId: conv, serverTs };
+    expect(checkSend(ctx({ existing, members: [] }), sender, conv, [])).toEqual({
+      messageId: existing.messageId,
+      serverTimestamp: serverTs.toISOString(),
+      duplicate: true,
+    });
+  });
+
+  it('when the clientMessageId was used for another conversation, then conflict', () => {
+    const existing = { messageId: '00000000-0000-4000-8000-0000000000e1', conversationId: '00000000-0000-4000-8000-0000000000c2', serverTs: new Date() };
+    expect(() => checkSend(ctx({ existing }), sender, conv, [])).toThrow(expect.objectContaining({ code: 'conflict' }));
   });
 });

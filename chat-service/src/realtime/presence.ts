@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 
-/** Live sockets by user, then device: socket ids. */
-export type LiveSockets = Map<string, Map<number, string[]>>;
+import type { LiveSockets, PresenceLookup } from '../domain/ports.js';
+
+export type { LiveSockets };
 
 /** Most users whose recent lookup is kept (then the whole memo is dropped). */
 const MAX_RECENT = 100_000;
@@ -12,7 +13,7 @@ const MAX_RECENT = 100_000;
  * Connected sockets renew their lease periodically; a crashed process's sockets fall out
  * after the lease (no data that must survive lives here).
  */
-export class Presence {
+export class Presence implements PresenceLookup {
   private readonly leaseMs: number;
   /**
    * The send path's recent lookups: user id -> when (`performance.now()`) and what was found.

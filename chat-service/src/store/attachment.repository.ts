@@ -1,16 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import type { AttachmentRow, AttachmentStore } from '../domain/ports.js';
 import { q } from './sql.js';
 
-/** A stored attachment's metadata. */
-export interface AttachmentRow {
-  id: string;
-  ownerUserId: string;
-  conversationId: string;
-  size: number;
-  storage: 'local' | 'cloudinary';
-  storageKey: string;
-  expiresAt: Date;
-}
+export type { AttachmentRow };
 
 /**
  * @param m manager
@@ -69,3 +61,6 @@ export async function deleteAttachments(m: EntityManager, where: { expiredBefore
   ) as RawAttachment[];
   return rows.map(toRow);
 }
+
+/** The attachment port of the use cases. */
+export const attachmentStore: AttachmentStore = { insertAttachment, findVisibleAttachment, deleteAttachments };

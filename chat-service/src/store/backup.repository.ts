@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { BackupStore } from '../domain/ports.js';
 import { q } from './sql.js';
 
 /**
@@ -46,3 +47,6 @@ export async function getBackup(m: EntityManager, userId: string): Promise<{ ver
   const [row] = (await q(m, `SELECT version, blob FROM chat.backups WHERE user_id = $1`, [userId])) as { version: number; blob: Buffer }[];
   return row ?? null;
 }
+
+/** The backup port of the use cases. */
+export const backupStore: BackupStore = { putBackup, getBackup };

@@ -1,16 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import { q } from './sql.js';
 import type { ConversationRole } from '@cipherchat/contracts';
+import type { ConversationRow, ConversationStore } from '../domain/ports.js';
 
-/** A conversation with its members, as stored. */
-export interface ConversationRow {
-  id: string;
-  kind: 'direct' | 'group';
-  title: string | null;
-  members: { userId: string; role: ConversationRole; joinedAt: string }[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type { ConversationRow };
 
 const SELECT_CONVERSATION = `
   SELECT c.id, c.kind, c.title, c.created_at, c.updated_at,
@@ -276,3 +269,21 @@ export async function deletedAmong(m: EntityManager, userIds: string[]): Promise
   const rows = (await q(m, `SELECT user_id FROM chat.deleted_users WHERE user_id = ANY($1::uuid[])`, [userIds])) as { user_id: string }[];
   return rows.map((r) => r.user_id);
 }
+
+/** The conversation port of the use cases. */
+export const conversationStore: ConversationStore = {
+  createDirect,
+  createGroup,
+  findForMember,
+  listForMember,
+  roleOf,
+  conversationInfo,
+  addMembers,
+  removeMember,
+  setRole,
+  setTitle,
+  contactsOf,
+  sharedWith,
+  memberIds,
+  deletedAmong,
+};

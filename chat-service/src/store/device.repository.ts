@@ -1,32 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import type { BundleRow, DeviceKeys, DeviceRow, DeviceStore } from '../domain/ports.js';
 import { q } from './sql.js';
 
-/** A device as its owner sees it. */
-export interface DeviceRow {
-  deviceId: number;
-  name: string;
-  hasKeys: boolean;
-  createdAt: Date;
-}
-
-/** Keys of one device, decoded from the upload. */
-export interface DeviceKeys {
-  registrationId: number;
-  identityKey: Buffer;
-  signedPreKey: { keyId: number; publicKey: Buffer; signature: Buffer };
-  preKeys: { keyId: number; publicKey: Buffer }[];
-}
-
-/** One device entry of a bundle answer (bytes still raw). */
-export interface BundleRow {
-  deviceId: number;
-  registrationId: number;
-  signedPreKeyId: number;
-  signedPreKey: Buffer;
-  signature: Buffer;
-  preKeyId: number | null;
-  preKey: Buffer | null;
-}
+export type { BundleRow, DeviceKeys, DeviceRow };
 
 /**
  * Registers a device: takes the next never-used device id of the user (ids are not reused, so
@@ -258,3 +234,15 @@ export async function takeBundles(m: EntityManager, userId: string): Promise<{ i
       })),
   };
 }
+
+/** The device port of the use cases. */
+export const deviceStore: DeviceStore = {
+  insertDevice,
+  deleteDevice,
+  deviceSecretDigest,
+  listDevices,
+  listKeyedDeviceIds,
+  storeDeviceKeys,
+  countPreKeys,
+  takeBundles,
+};

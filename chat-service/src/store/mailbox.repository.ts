@@ -1,16 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import { outboxInsert } from '@cipherchat/service-kit';
+import type { AckRequest, MailboxRow, MailboxStore, SendContext } from '../domain/ports.js';
 import { q } from './sql.js';
 import type { Queryable } from './message.writer.js';
-
-/** What `message:send` needs to know before storing: an earlier copy, and the device set. */
-export interface SendContext {
-  /** The message already stored under this (sender, clientMessageId), if any. */
-  existing: { messageId: string; conversationId: string; serverTs: Date } | null;
-  /** Whether the sender is a member. */
-  isMember: boolean;
-  /** Every keyed device of every member: `[userId, deviceId]`; members without keyed devices appear with null. */
-  devices: { userId: string; deviceId: number }[];
-}
 
 type RawContext = { existing: { messageId: string; conversationId: string; serverTs: string } | null; devices: [string, number | null][] | null };
 
@@ -38,22 +30,20 @@ export async function loadSendContext(m: EntityManager, senderUserId: string, cl
   const pairs = row?.devices ?? [];
   return {
     existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
-    isMember: pairs.some(([u]) => u === senderUserId),
+    members: [...new Set(pairs.map(([u]) => u))],
     devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
   };
 }
 
-/** One stored envelope, as drained. */
-export interface MailboxRow {
-  seq: string;
-  messageId: string;
-  conversationId: string;
-  senderUserId: string;
-  senderDeviceId: number;
-  type: number;
-  body: Buffer;
-  serverTs: Date;
-}
+/** `chat.mailbox_drained.v1` outbox row of {@link ackMessages} (event id $4, payload $5), when `upd` cleared the mark. */
+const DRAINED_OUTBOX_ONE = outboxInsert('chat', `SELECT $4, 'chat.mailbox_drained.v1', $1::text, $5::jsonb, now() FROM upd`);
+
+/** `chat.mailbox_drained.v1` outbox rows of {@link ackMessagesBatch} (user ids, event ids, payloads: $8-$10). */
+const DRAINED_OUTBOX_BATCH = outboxInsert(
+  'chat',
+  `SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
+         FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id`,
+);
 
 /**
  * Reads a device's mailbox in `seq` order after a cursor.
@@ -124,8 +114,7 @@ export async function ackMessages(
         WHERE user_id = $1 AND pending_queued AND (SELECT count(*) FROM del) > 0 AND NOT (SELECT more FROM rest)
        RETURNING user_id
      ), ob AS (
-       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
-       SELECT $4, 'chat.mailbox_drained.v1', $1::text, $5::jsonb, now() FROM upd
+       ${DRAINED_OUTBOX_ONE}
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM del)::int AS deleted, (SELECT count(*) FROM ob)::int AS drained`,
@@ -164,15 +153,6 @@ export async function expireMailbox(m: EntityManager, before: Date, batch = 5000
     if (rows.length < batch) break;
   }
   return total;
-}
-
-/** One device's ack, for {@link ackMessagesBatch}. */
-export interface AckRequest {
-  userId: string;
-  deviceId: number;
-  messageIds: string[];
-  /** The `chat.mailbox_drained.v1` outbox row to write if this empties the device's mailbox. */
-  drained: { id: string; payload: string };
 }
 
 /**
@@ -216,9 +196,7 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
         WHERE user_id = ANY(ARRAY(SELECT DISTINCT u FROM devs WHERE deleted > 0 AND NOT more ORDER BY u)) AND pending_queued
        RETURNING user_id
      ), ob AS (
-       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
-       SELECT e.id, 'chat.mailbox_drained.v1', upd.user_id::text, e.p, now()
-         FROM upd JOIN unnest($8::uuid[], $9::uuid[], $10::jsonb[]) AS e(uid, id, p) ON e.uid = upd.user_id
+       ${DRAINED_OUTBOX_BATCH}
        RETURNING aggregate_id
      )
      SELECT devs.i, devs.deleted, EXISTS (SELECT 1 FROM ob WHERE ob.aggregate_id = devs.u::text) AS drained
@@ -228,3 +206,8 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
   const rows = res.rows as { i: number; deleted: number; drained: boolean }[];
   return reqs.map((_, i) => ({ deleted: rows[i]?.deleted ?? 0, drainedRecorded: rows[i]?.drained ?? false }));
 }
+
+export type { AckRequest, MailboxRow, SendContext };
+
+/** The mailbox port of the use cases. */
+export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox };

@@ -1,4 +1,7 @@
-import type { Logger } from '@cipherchat/service-kit';
+import { outboxInsert, type Logger } from '@cipherchat/service-kit';
+import type { MessageWrites, StoreMessageInput, WriteOutcome } from '../domain/ports.js';
+
+export type { StoreMessageInput, WriteOutcome };
 
 /**
  * The bit of a node-postgres pool the hot path needs. Its statements are named: each pool
@@ -8,28 +11,6 @@ import type { Logger } from '@cipherchat/service-kit';
 export interface Queryable {
   query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
-
-/** A message ready to store. */
-export interface StoreMessageInput {
-  messageId: string;
-  conversationId: string;
-  senderUserId: string;
-  senderDeviceId: number;
-  clientMessageId: string;
-  serverTs: Date;
-  envelopes: { userId: string; deviceId: number; type: number; body: Buffer }[];
-  /** `chat.message_queued.v1` outbox rows (already validated payloads) for offline recipients. */
-  queuedEvents: { id: string; payload: string }[];
-  /** Recipients those events are for (marked so a later drain publishes `chat.mailbox_drained.v1`). */
-  queuedUsers: string[];
-}
-
-/**
- * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
- * existed); `refused` (the sender or a recipient was not a member, or the envelopes did not
- * address exactly the conversation's devices: nothing of it was stored).
- */
-export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
 
 /** Result of {@link storeMessages}. */
 export interface StoreResult {
@@ -49,6 +30,69 @@ function outcomeOf(r: StoreResult, messageId: string): WriteOutcome {
   if (r.stored.has(messageId)) return 'stored';
   return r.refused.has(messageId) ? 'refused' : 'duplicate';
 }
+
+/** `chat.message_queued.v1` outbox rows of the messages stored (`ins`), from parameters $15-$17. */
+const QUEUED_OUTBOX = outboxInsert(
+  'chat',
+  `SELECT x.id, 'chat.message_queued.v1', x.mid::text, x.p, ins.server_ts
+         FROM unnest($15::uuid[], $16::uuid[], $17::jsonb[]) AS x(id, mid, p)
+         JOIN ins ON ins.message_id = x.mid`,
+);
+
+/** The batched store statement (see {@link storeMessages}); one text, so one named statement. */
+const STORE_MESSAGES_SQL = `WITH msg AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[], $7::int[])
+           WITH ORDINALITY AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts, envelopes, ord)
+     ), env AS (
+       SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::int[], $11::smallint[], $12::int[], $13::int[])
+           WITH ORDINALITY AS u(mid, ru, rd, t, off, len, ord)
+     ), rcpt AS (
+       SELECT DISTINCT msg.message_id, msg.conversation_id, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
+     ), mem AS (
+       -- every membership the batch relies on (senders and recipients), locked against removal
+       SELECT cm.conversation_id, cm.user_id FROM chat.conversation_members cm
+         JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
+           ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
+          FOR KEY SHARE OF cm
+     ), devs AS (
+       -- per message: the devices it must address, and how many of them it does
+       SELECT msg.message_id, count(*) AS expected, count(env.mid) AS addressed
+         FROM msg
+         JOIN chat.conversation_members cm ON cm.conversation_id = msg.conversation_id
+         JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
+         LEFT JOIN env ON env.mid = msg.message_id AND env.ru = d.user_id AND env.rd = d.device_id
+        WHERE (d.user_id, d.device_id) <> (msg.sender_user, msg.sender_device)
+        GROUP BY msg.message_id
+     ), ok AS (
+       SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
+        WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
+          AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
+          AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
+                            AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
+     ), ins AS (
+       INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
+       -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
+       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok ORDER BY ord
+       ON CONFLICT (sender_user, client_message_id) DO NOTHING
+       RETURNING message_id, conversation_id, sender_user, sender_device, server_ts
+     ), box AS (
+       INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
+       SELECT env.mid, env.ru, env.rd, ins.conversation_id, ins.sender_user, ins.sender_device, env.t, substring($14::bytea FROM env.off FOR env.len), ins.server_ts
+         FROM env JOIN ins ON ins.message_id = env.mid
+        ORDER BY env.ord
+       RETURNING 1
+     ), ob AS (
+       ${QUEUED_OUTBOX}
+       RETURNING 1
+     ), pq AS (
+       -- "= ANY(sorted ids)" locks account rows in key order: concurrent batches cannot deadlock
+       UPDATE chat.accounts SET pending_queued = true
+        WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
+       RETURNING 1
+     )
+     SELECT message_id, true AS stored FROM ins
+     UNION ALL
+     SELECT message_id, false FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
 
 /**
  * Stores a batch of messages in ONE statement, so one implicit transaction and one commit
@@ -104,62 +148,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
   }
   const res = await db.query({
     name: 'store-messages',
-    text: `WITH msg AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[], $7::int[])
-           WITH ORDINALITY AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts, envelopes, ord)
-     ), env AS (
-       SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::int[], $11::smallint[], $12::int[], $13::int[])
-           WITH ORDINALITY AS u(mid, ru, rd, t, off, len, ord)
-     ), rcpt AS (
-       SELECT DISTINCT msg.message_id, msg.conversation_id, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
-     ), mem AS (
-       -- every membership the batch relies on (senders and recipients), locked against removal
-       SELECT cm.conversation_id, cm.user_id FROM chat.conversation_members cm
-         JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
-           ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
-          FOR KEY SHARE OF cm
-     ), devs AS (
-       -- per message: the devices it must address, and how many of them it does
-       SELECT msg.message_id, count(*) AS expected, count(env.mid) AS addressed
-         FROM msg
-         JOIN chat.conversation_members cm ON cm.conversation_id = msg.conversation_id
-         JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
-         LEFT JOIN env ON env.mid = msg.message_id AND env.ru = d.user_id AND env.rd = d.device_id
-        WHERE (d.user_id, d.device_id) <> (msg.sender_user, msg.sender_device)
-        GROUP BY msg.message_id
-     ), ok AS (
-       SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
-        WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
-          AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
-          AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
-                            AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
-     ), ins AS (
-       INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
-       -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
-       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok ORDER BY ord
-       ON CONFLICT (sender_user, client_message_id) DO NOTHING
-       RETURNING message_id, conversation_id, sender_user, sender_device, server_ts
-     ), box AS (
-       INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
-       SELECT env.mid, env.ru, env.rd, ins.conversation_id, ins.sender_user, ins.sender_device, env.t, substring($14::bytea FROM env.off FOR env.len), ins.server_ts
-         FROM env JOIN ins ON ins.message_id = env.mid
-        ORDER BY env.ord
-       RETURNING 1
-     ), ob AS (
-       INSERT INTO chat.outbox (id, type, aggregate_id, payload, occurred_at)
-       SELECT x.id, 'chat.message_queued.v1', x.mid::text, x.p, ins.server_ts
-         FROM unnest($15::uuid[], $16::uuid[], $17::jsonb[]) AS x(id, mid, p)
-         JOIN ins ON ins.message_id = x.mid
-       RETURNING 1
-     ), pq AS (
-       -- "= ANY(sorted ids)" locks account rows in key order: concurrent batches cannot deadlock
-       UPDATE chat.accounts SET pending_queued = true
-        WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
-       RETURNING 1
-     )
-     SELECT message_id, true AS stored FROM ins
-     UNION ALL
-     SELECT message_id, false FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`,
+    text: STORE_MESSAGES_SQL,
     values: [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort()],
   });
   const out: StoreResult = { stored: new Set(), refused: new Set() };
@@ -195,7 +184,7 @@ interface Lane {
  * conversation are stored (get their `seq`), resolved and delivered in the order they were
  * handed to {@link write}, which lets a client pipeline its sends without losing order.
  */
-export class MessageWriter {
+export class MessageWriter implements MessageWrites {
   private readonly lanes: Lane[];
 
   /**

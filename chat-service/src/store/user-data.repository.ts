@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { AccountStore } from '../domain/ports.js';
 import { q } from './sql.js';
 import { removeMember } from './conversation.repository.js';
 
@@ -37,3 +38,6 @@ export async function isDeletedUser(m: EntityManager, userId: string): Promise<b
   const rows = await q(m, `SELECT 1 FROM chat.deleted_users WHERE user_id = $1`, [userId]);
   return rows.length > 0;
 }
+
+/** The account port of the use cases. */
+export const accountStore: AccountStore = { isDeletedUser, forgetUser };

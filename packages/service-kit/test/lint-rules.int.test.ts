@@ -35,4 +35,26 @@ describe('layering lint rule', () => {
     const [result] = await eslint.lintText(code, { filePath: `${root}user-service/src/http/example.ts` });
     expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
   });
+
+  it('when domain code imports service-kit\'s error classes, then it is allowed', async () => {
+    const code = "import { AppError } from '@cipherchat/service-kit/errors';\nexport const y = AppError;\n";
+    const [result] = await eslint.lintText(code, { filePath: `${root}chat-service/src/domain/example.ts` });
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
+  });
+
+  it('when a chat-service entry point imports the store, then ESLint reports it', async () => {
+    const code = "import { roleOf } from '../store/conversation.repository.js';\nexport const y = roleOf;\n";
+    for (const layer of ['http', 'realtime', 'events', 'jobs']) {
+      const [result] = await eslint.lintText(code, { filePath: `${root}chat-service/src/${layer}/example.ts` });
+      const messages = result?.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message) ?? [];
+      expect(messages, layer).toHaveLength(1);
+      expect(messages[0]).toMatch(/only through use cases/);
+    }
+  });
+
+  it('when chat-service\'s composition root imports the store, then it is allowed', async () => {
+    const code = "import { roleOf } from './store/conversation.repository.js';\nexport const y = roleOf;\n";
+    const [result] = await eslint.lintText(code, { filePath: `${root}chat-service/src/app.ts` });
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
+  });
 });

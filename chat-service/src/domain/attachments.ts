@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError, NotFoundError } from '@cipherchat/service-kit/errors';
+import type { ChatDeps } from './deps.js';
+
+// Encrypted attachments: the client encrypts with a fresh key and uploads opaque bytes; the key
+// and digest travel inside the E2EE message. Only the uploader and members of the conversation
+// it was uploaded to may fetch it; everyone else gets 404.
+
+/**
+ * Refuses a non-member before the upload's body is read.
+ * @param deps conversation store
+ * @param me the caller
+ * @param conversationId where the attachment is meant for
+ * @throws {NotFoundError} `conversation` when the caller is not a member (or it is missing)
+ */
+export async function requireUploadAllowed(deps: ChatDeps, me: string, conversationId: string): Promise<void> {
+  if (!(await deps.conversations.roleOf(deps.db, conversationId, me))) throw new NotFoundError('conversation');
+}
+
+/**
+ * Stores an uploaded ciphertext and its metadata (expiring after ATTACHMENT_RETENTION_DAYS).
+ * @param deps config, conversation and attachment stores, blobs
+ * @param me the uploader
+ * @param conversationId the conversation it is for
+ * @param data the ciphertext
+ * @returns id, size and expiry
+ * @throws {AppError} 400 `validation_error` when empty; {@link NotFoundError} when no longer a member
+ */
+export async function uploadAttachment(deps: ChatDeps, me: string, conversationId: string, data: Buffer): Promise<{ id: string; size: number; expiresAt: Date }> {
+  if (data.length === 0) throw new AppError(400, 'validation_error', 'empty attachment');
+  // checked again: the member may have been removed while the upload was running
+  await requireUploadAllowed(deps, me, conversationId);
+  const id = randomUUID();
+  const storageKey = await deps.blobs.put(id, data);
+  const expiresAt = new Date(Date.now() + deps.config.ATTACHMENT_RETENTION_DAYS * 86_400_000);
+  try {
+    await deps.attachments.insertAttachment(deps.db, { id, ownerUserId: me, conversationId, size: data.length, storage: deps.blobs.kind, storageKey, expiresAt });
+  } catch (err) {
+    await deps.blobs.remove(storageKey).catch(() => undefined);
+    throw err;
+  }
+  return { id, size: data.length, expiresAt };
+}
+
+/**
+ * Opens an attachment the caller may see.
+ * @param deps attachment store, blobs
+ * @param me the caller
+ * @param id the attachment
+ * @returns its size and a stream of its ciphertext
+ * @throws {NotFoundError} `attachment` when missing, not visible, or its file is gone
+ */
+export async function openAttachment(deps: ChatDeps, me: string, id: string): Promise<{ size: number; stream: Readable }> {
+  const a = await deps.attachments.findVisibleAttachment(deps.db, id, me);
+  if (!a) throw new NotFoundError('attachment');
+  const stream = await deps.blobs.open(a.storageKey).catch(() => {
+    throw new NotFoundError('attachment');
+  });
+  return { size: a.size, stream };
+}
