@@ -17,5 +17,6 @@ export * from './transport/api-client.js';
 export * from './transport/chat-api.schemas.js';
 export * from './transport/socket-client.js';
 export * from './client/chat-client.js';
+export * from './client/retry-policy.js';
 export * from './client/backup-sync.js';
 export * from './client/emitter.js';
