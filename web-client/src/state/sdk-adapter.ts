@@ -57,7 +57,8 @@ function deviceLabel(): string {
   return `${browser} on ${os}`;
 }
 
-function toView(m: StoredMessage, error?: string): MessageView {
+/** The UI's view of a stored message; a failed send carries its reason, in words. */
+function toView(m: StoredMessage): MessageView {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -77,7 +78,7 @@ function toView(m: StoredMessage, error?: string): MessageView {
       : {}),
     sentAt: m.sentAt,
     status: m.status,
-    ...(error ? { error } : {}),
+    ...(m.failure ? { error: describeError(m.failure) } : {}),
   };
 }
 
@@ -145,9 +146,7 @@ export function createChatApi(): ChatApi {
   client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
   // The SDK's outgoing queue reports each outgoing message's progress (sending, sent, failed
   // with its reason); the reducer merges by id, so the send's own answer may come before or after.
-  client.on('messageUpdated', (m) =>
-    emit({ type: 'message', message: toView(m, m.failure ? describeError(m.failure) : undefined) }),
-  );
+  client.on('messageUpdated', (m) => emit({ type: 'message', message: toView(m) }));
   client.on('sendFailed', (f) => {
     if (f.error instanceof UntrustedIdentityError)
       emit({ type: 'identityChanged', userId: f.error.userId });
