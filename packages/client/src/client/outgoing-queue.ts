@@ -57,11 +57,11 @@ export class OutgoingQueue {
    */
   async send(message: StoredMessage, options: SendOptions, mutate?: EnvelopeMutator): Promise<StoredMessage> {
     const s = this.deps.session.require();
-    // Listen before queueing: the first attempt may finish before the write returns.
-    const settled = options.wait === false ? undefined : this.settled(message.id);
     const job: OutgoingJob = { id: message.id, conversationId: message.conversationId, attempts: 0, notBefore: 0 };
     await s.store.saveOutgoing(message, job);
     if (mutate) this.mutators.set(message.id, mutate);
+    // Listen before the first attempt is scheduled, so its outcome cannot be missed.
+    const settled = options.wait === false ? undefined : this.settled(message.id);
     this.schedule(job, 0);
     return settled ?? message;
   }
@@ -79,10 +79,10 @@ export class OutgoingQueue {
     if (!m || m.direction !== 'out' || m.status !== 'failed') throw new Error(`message ${messageId} is not a failed outgoing message`);
     const { failure: _failure, ...rest } = m;
     const queued: StoredMessage = { ...rest, status: 'sending' };
-    const settled = options.wait === false ? undefined : this.settled(messageId);
     const job: OutgoingJob = { id: m.id, conversationId: m.conversationId, attempts: 0, notBefore: 0 };
     await s.store.saveOutgoing(queued, job);
     this.deps.emit('messageUpdated', queued);
+    const settled = options.wait === false ? undefined : this.settled(messageId);
     this.schedule(job, 0);
     return settled ?? queued;
   }
@@ -143,7 +143,8 @@ export class OutgoingQueue {
     const timer = setTimeout(() => {
       this.timers.delete(job.id);
       if (generation !== this.generation) return;
-      void this.lanes.run(job.conversationId, () => this.attempt(job.id, generation));
+      // A store failure (the job stays as it was) is reported, never left unhandled.
+      this.lanes.run(job.conversationId, () => this.attempt(job.id, generation)).catch((err: unknown) => this.deps.emit('error', err));
     }, delayMs);
     (timer as { unref?: () => void }).unref?.();
     this.timers.set(job.id, timer);
