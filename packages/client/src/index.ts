@@ -19,5 +19,6 @@ export * from './transport/user-endpoints.js';
 export * from './transport/notification-endpoints.js';
 export * from './transport/socket-client.js';
 export * from './client/chat-client.js';
+export * from './client/retry-policy.js';
 export * from './client/backup-sync.js';
 export * from './client/emitter.js';

@@ -21,7 +21,7 @@ async function signUp(tag: string): Promise<ChatClient> {
 
 /** The socket.io socket under the SDK's transport (to drop its connection as a network would). */
 function rawSocket(client: ChatClient): Socket {
-  const transport = (client as unknown as { socket?: { socket: Socket } }).socket;
+  const transport = (client as unknown as { parts: { realtime: { socket?: { socket: Socket } } } }).parts.realtime.socket;
   if (!transport) throw new Error('not connected');
   return transport.socket;
 }

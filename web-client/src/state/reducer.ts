@@ -235,7 +235,7 @@ export function reducer(state: AppState, action: Action): AppState {
       };
     }
     case 'messageReplaced': {
-      // A retry sends a new copy: the failed original leaves the view, the copy takes its place.
+      // Swaps a message for its answer (a retry keeps the id, so this is an in-place update).
       const list = state.messages[action.conversationId];
       const cleaned = list
         ? {

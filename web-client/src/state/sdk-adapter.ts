@@ -23,9 +23,6 @@ import { withSerialisedRefresh } from './refresh-lock.js';
 /** How long the log-out dialog waits for the backup upload before warning it is behind. */
 export const BACKUP_CHECK_TIMEOUT_MS = 5000;
 
-/** Store meta key: ids of failed messages replaced by a retry (hidden from history). */
-const META_SUPERSEDED = 'web.supersededMessageIds';
-
 /**
  * One IndexedDB database per account and origin. Every record in it is sealed by the SDK with
  * a non-extractable device key; nothing goes to localStorage.
@@ -87,7 +84,8 @@ function toConversation(c: Conversation): ConversationView {
   };
 }
 
-function toView(m: StoredMessage, error?: string): MessageView {
+/** The UI's view of a stored message; a failed send carries its reason, in words. */
+function toView(m: StoredMessage): MessageView {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -107,7 +105,7 @@ function toView(m: StoredMessage, error?: string): MessageView {
       : {}),
     sentAt: m.sentAt,
     status: m.status,
-    ...(error ? { error } : {}),
+    ...(m.failure ? { error: describeError(m.failure) } : {}),
   };
 }
 
@@ -155,8 +153,6 @@ export function createChatApi(): ChatApi {
       throw err;
     }
   };
-  // Files of failed attachment sends, kept in memory only so Retry can send them again.
-  const failedFiles = new Map<string, File>();
   let me: MeView | null = null;
 
   client.on('message', (m) => {
@@ -185,6 +181,13 @@ export function createChatApi(): ChatApi {
     }),
   );
   client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
+  // The SDK's outgoing queue reports each outgoing message's progress (sending, sent, failed
+  // with its reason); the reducer merges by id, so the send's own answer may come before or after.
+  client.on('messageUpdated', (m) => emit({ type: 'message', message: toView(m) }));
+  client.on('sendFailed', (f) => {
+    if (f.error instanceof UntrustedIdentityError)
+      emit({ type: 'identityChanged', userId: f.error.userId });
+  });
   // The socket's own state drives the offline banner: a server outage with the network up
   // shows it too, and it clears only once the socket is connected again.
   client.on('connection', (c) => emit({ type: 'connection', online: c.online }));
@@ -221,44 +224,6 @@ export function createChatApi(): ChatApi {
   const started = (user: Me): MeView => {
     me = toMe(user);
     return me;
-  };
-
-  const superseded = async (): Promise<Set<string>> => {
-    const v = await client.store.getMeta(META_SUPERSEDED).catch(() => undefined);
-    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  };
-  const supersede = async (id: string) => {
-    const set = await superseded();
-    set.add(id);
-    await client.store.setMeta(META_SUPERSEDED, [...set].slice(-500));
-  };
-
-  /** Runs a send; a failure becomes the stored "failed" message with its reason (for Retry). */
-  const sendOrFail = async (
-    conversationId: string,
-    send: () => Promise<StoredMessage>,
-    match: (m: StoredMessage) => boolean,
-    startedAt: number,
-  ): Promise<MessageView> => {
-    try {
-      return toView(await send());
-    } catch (err) {
-      if (err instanceof UntrustedIdentityError) {
-        emit({ type: 'identityChanged', userId: err.userId });
-      }
-      const history = await client.history(conversationId);
-      const failed = history
-        .filter(
-          (m) =>
-            m.direction === 'out' &&
-            m.status === 'failed' &&
-            m.sentAt >= startedAt - 1000 &&
-            match(m),
-        )
-        .at(-1);
-      if (!failed) throw err;
-      return toView(failed, describeError(err));
-    }
   };
 
   const attachmentPointer = async (message: MessageView) => {
@@ -324,7 +289,6 @@ export function createChatApi(): ChatApi {
         await http.user.logOut().catch(() => undefined);
       }
       me = null;
-      failedFiles.clear();
     },
     changePassword: (newPassword) => client.changePassword({ newPassword }),
     requestPasswordReset: (email) => client.requestPasswordReset(email),
@@ -376,52 +340,32 @@ export function createChatApi(): ChatApi {
     },
 
     async history(conversationId, { before, limit }) {
-      const hidden = await superseded();
-      const all = (await client.history(conversationId))
-        .filter((m) => !hidden.has(m.id))
-        .sort((a, b) => a.sentAt - b.sentAt);
+      const all = (await client.history(conversationId)).sort((a, b) => a.sentAt - b.sentAt);
       const older = before === undefined ? all : all.filter((m) => m.sentAt < before);
       return older.slice(-limit).map((m) => toView(m));
     },
-    sendText(conversationId, text) {
-      const t = Date.now();
-      return sendOrFail(
-        conversationId,
-        () => client.sendText(conversationId, text),
-        (m) => m.kind === 'text' && m.text === text,
-        t,
-      );
+    // Sends return once the message is queued (status "sending"); `messageUpdated` follows it.
+    async sendText(conversationId, text) {
+      return toView(await client.sendText(conversationId, text, { wait: false }));
     },
     async sendAttachment(conversationId, file) {
-      const t = Date.now();
+      // Only the upload needs the file: once uploaded, the queued message carries the pointer
+      // and Retry resends it without the file. A failed upload throws and stores nothing.
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const view = await sendOrFail(
+      const m = await client.sendAttachment(
         conversationId,
-        () =>
-          client.sendAttachment(conversationId, bytes, {
-            contentType: file.type || 'application/octet-stream',
-            ...(file.name ? { fileName: file.name } : {}),
-          }),
-        (m) => m.kind === 'attachment',
-        t,
+        bytes,
+        {
+          contentType: file.type || 'application/octet-stream',
+          ...(file.name ? { fileName: file.name } : {}),
+        },
+        { wait: false },
       );
-      if (view.status === 'failed') failedFiles.set(view.id, file);
-      return view;
+      return toView(m);
     },
     async retry(message) {
-      let next: MessageView;
-      if (message.kind === 'attachment') {
-        const file = failedFiles.get(message.id);
-        if (!file)
-          throw new ApiError(0, 'retry_unavailable', 'Attach the file again to resend it.');
-        next = await api.sendAttachment(message.conversationId, file);
-        failedFiles.delete(message.id);
-      } else {
-        next = await api.sendText(message.conversationId, message.text ?? '');
-      }
-      // The retry is a new message; the failed one disappears from history.
-      await supersede(message.id);
-      return next;
+      // The same message id goes back into the SDK's queue: no copy, nothing to hide.
+      return toView(await client.retryMessage(message.id, { wait: false }));
     },
     async downloadAttachment(message) {
       const pointer = await attachmentPointer(message);

@@ -67,8 +67,39 @@ export const StoredMessage = z.object({
   serverTimestamp: z.string().optional(),
   /** Server message id when known. */
   serverMessageId: z.string().optional(),
-  /** Delivery state of outgoing messages as told by receipts. */
+  /**
+   * Delivery state. Outgoing: `sending` while in the outgoing queue, `failed` when it gave up,
+   * then `sent` / `delivered` / `read` as the server and receipts tell.
+   */
   status: z.enum(['sending', 'sent', 'delivered', 'read', 'received', 'failed']),
+  /** Why an outgoing message is `failed` (absent otherwise). */
+  failure: z
+    .object({
+      /** Stable reason code (`not_member`, `validation_error`, `untrusted_identity`, `network_error`...). */
+      code: z.string(),
+      /** Human-readable detail of the last error. */
+      message: z.string().optional(),
+    })
+    .optional(),
 });
 /** One message in the local history store. */
 export type StoredMessage = z.infer<typeof StoredMessage>;
+
+/**
+ * One entry of the persisted outgoing queue: the message (same id, status `sending`) waits in
+ * history; the job says when to try it next. Written in the same store transaction as the message.
+ */
+export const OutgoingJob = z.object({
+  /** The message's client id (one job per message). */
+  id: z.string(),
+  /** The message's conversation (jobs of one conversation go out in order). */
+  conversationId: z.string(),
+  /** Failed attempts so far. */
+  attempts: z.number().int().nonnegative(),
+  /** Epoch milliseconds before which the job is not tried again. */
+  notBefore: z.number(),
+  /** Code of the last transient error, if any. */
+  lastError: z.string().optional(),
+});
+/** One entry of the persisted outgoing queue. */
+export type OutgoingJob = z.infer<typeof OutgoingJob>;

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fromBase64, randomBytes, toBase64, utf8 } from '../protocol/bytes.js';
-import type { KvBackend, Namespace } from '../storage/kv-backend.js';
+import type { KvBackend, KvWrite, Namespace } from '../storage/kv-backend.js';
 import { KvProtocolStore } from '../storage/kv-protocol-store.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 
@@ -79,6 +79,16 @@ export class FileKvBackend implements KvBackend {
   async putMany(ns: Namespace, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
     const m = (this.data[ns] ??= {});
     for (const [k, v] of entries) m[k] = v;
+    await this.persist();
+  }
+
+  /** @inheritdoc */
+  async batch(writes: readonly KvWrite[]): Promise<void> {
+    for (const w of writes) {
+      const m = (this.data[w.ns] ??= {});
+      if (w.value === undefined) delete m[w.key];
+      else m[w.key] = w.value;
+    }
     await this.persist();
   }
 

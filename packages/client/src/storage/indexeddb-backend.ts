@@ -1,12 +1,13 @@
 import { utf8 } from '../protocol/bytes.js';
-import type { KvBackend, Namespace } from './kv-backend.js';
+import type { KvBackend, KvWrite, Namespace } from './kv-backend.js';
 import { KvProtocolStore } from './kv-protocol-store.js';
 import type { ProtocolStore } from './protocol-store.js';
 
-const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message'];
+const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message', 'outbox'];
 const KEYRING = 'keyring';
 const DEVICE_KEY_ID = 'device-key';
-const DB_VERSION = 1;
+/** Version 2 added the `outbox` store (the upgrade creates whatever store is missing). */
+const DB_VERSION = 2;
 
 /** What rests in IndexedDB for each record: never the clear value. */
 interface SealedValue {
@@ -117,6 +118,21 @@ export class IndexedDbKvBackend implements KvBackend {
     const tx = this.db.transaction(ns, 'readwrite');
     const store = tx.objectStore(ns);
     for (const [k, s] of sealed) store.put(s, k);
+    await done(tx);
+  }
+
+  /** @inheritdoc */
+  async batch(writes: readonly KvWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    // Seal everything before the transaction opens: it would commit at the first idle await.
+    const sealed = await Promise.all(
+      writes.map(async (w) => ({ ...w, sealed: w.value === undefined ? undefined : await this.seal(w.ns, w.key, w.value) })),
+    );
+    const tx = this.db.transaction([...new Set(writes.map((w) => w.ns))], 'readwrite');
+    for (const w of sealed) {
+      if (w.sealed === undefined) tx.objectStore(w.ns).delete(w.key);
+      else tx.objectStore(w.ns).put(w.sealed, w.key);
+    }
     await done(tx);
   }
 

@@ -6,7 +6,15 @@ export type Namespace =
   | 'session'
   | 'identity'
   | 'meta'
-  | 'message';
+  | 'message'
+  | 'outbox';
+
+/** One write of an atomic {@link KvBackend.batch}: a value to put, or `undefined` to delete. */
+export interface KvWrite {
+  readonly ns: Namespace;
+  readonly key: string;
+  readonly value: string | undefined;
+}
 
 /**
  * The minimal persistence primitive behind `KvProtocolStore`: string values by namespace and
@@ -17,6 +25,11 @@ export interface KvBackend {
   get(ns: Namespace, key: string): Promise<string | undefined>;
   /** Writes several values in one atomic step (a single IndexedDB transaction / file write). */
   putMany(ns: Namespace, entries: ReadonlyArray<readonly [string, string]>): Promise<void>;
+  /**
+   * Puts and deletes values across namespaces in one atomic step (one IndexedDB transaction /
+   * one file write): a message and its send job land together or not at all.
+   */
+  batch(writes: readonly KvWrite[]): Promise<void>;
   /** Deletes a value (no error when absent). */
   delete(ns: Namespace, key: string): Promise<void>;
   /** @returns every `[key, value]` of a namespace. */
@@ -47,6 +60,14 @@ export class MemoryKvBackend implements KvBackend {
   async putMany(ns: Namespace, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
     const m = this.ns(ns);
     for (const [k, v] of entries) m.set(k, v);
+  }
+
+  /** @inheritdoc */
+  async batch(writes: readonly KvWrite[]): Promise<void> {
+    for (const w of writes) {
+      if (w.value === undefined) this.ns(w.ns).delete(w.key);
+      else this.ns(w.ns).set(w.key, w.value);
+    }
   }
 
   /** @inheritdoc */

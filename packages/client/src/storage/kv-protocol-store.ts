@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fromBase64, toBase64 } from '../protocol/bytes.js';
-import { StoredMessage } from '../messages/message.schema.js';
+import { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 import { MemoryKvBackend, type KvBackend, type Namespace } from './kv-backend.js';
 import type {
   IdentityRecord,
@@ -207,6 +207,19 @@ export class KvProtocolStore implements ProtocolStore {
       .map(([, v]) => parse(StoredMessage, v))
       .filter((m) => m.conversationId === conversationId)
       .sort((a, b) => a.sentAt - b.sentAt || a.id.localeCompare(b.id));
+  }
+
+  /** @inheritdoc */
+  async saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void> {
+    await this.backend.batch([
+      { ns: 'message', key: message.id, value: JSON.stringify(StoredMessage.parse(message)) },
+      { ns: 'outbox', key: message.id, value: job === undefined ? undefined : JSON.stringify(OutgoingJob.parse(job)) },
+    ]);
+  }
+
+  /** @inheritdoc */
+  async listOutgoingJobs(): Promise<OutgoingJob[]> {
+    return (await this.backend.list('outbox')).map(([, v]) => parse(OutgoingJob, v));
   }
 
   /** @inheritdoc */

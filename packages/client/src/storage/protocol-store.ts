@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../messages/message.schema.js';
+import type { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 
 /** A Curve25519 key pair as raw bytes (public key in the 33-byte 0x05-prefixed form). */
 export interface KeyPairBytes {
@@ -133,6 +133,14 @@ export interface ProtocolStore {
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
+
+  /**
+   * Writes an outgoing message together with its send job in one atomic step; without a job,
+   * removes the message's job in that same step (sent, or failed for good).
+   */
+  saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void>;
+  /** @returns every job of the outgoing queue. */
+  listOutgoingJobs(): Promise<OutgoingJob[]>;
 
   /** @returns the private state for the key backup. */
   exportPrivateState(): Promise<PrivateState>;

@@ -61,12 +61,60 @@ describe.each([
     expect(await b.listMessages('c1')).toEqual([]);
   });
 
+  it('when an outgoing message is saved with its job, then both land together, and saving it without one removes the job', async () => {
+    const store = await make();
+    const message = {
+      id: 'out1',
+      conversationId: 'c1',
+      senderUserId: 'me',
+      senderDeviceId: 1,
+      direction: 'out' as const,
+      kind: 'text' as const,
+      text: 'queued',
+      sentAt: 7,
+      status: 'sending' as const,
+    };
+    await store.saveOutgoing(message, { id: 'out1', conversationId: 'c1', attempts: 0, notBefore: 0 });
+    expect(await store.getMessage('out1')).toEqual(message);
+    expect(await store.listOutgoingJobs()).toEqual([{ id: 'out1', conversationId: 'c1', attempts: 0, notBefore: 0 }]);
+    const failed = { ...message, status: 'failed' as const, failure: { code: 'not_member' } };
+    await store.saveOutgoing(failed, undefined);
+    expect(await store.getMessage('out1')).toEqual(failed);
+    expect(await store.listOutgoingJobs()).toEqual([]);
+  });
+
   it('when cleared, then nothing remains', async () => {
     const store = await make();
     await fill(store);
     await store.clear();
     expect(await store.getLocalIdentity()).toBeUndefined();
     expect(await store.listSessionAddresses()).toEqual([]);
+  });
+});
+
+describe('IndexedDB schema upgrade', () => {
+  it('when a database from before the outgoing queue is opened, then the outbox store is added and the queue works', async () => {
+    const factory = new IDBFactory();
+    // What version 1 looked like: every store but `outbox`.
+    const legacy = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = factory.open('legacy', 1);
+      req.onupgradeneeded = () => {
+        for (const ns of ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message', 'keyring']) {
+          req.result.createObjectStore(ns);
+        }
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    expect(legacy.objectStoreNames.contains('outbox')).toBe(false);
+    legacy.close();
+    const store = await createIndexedDbStore('legacy', factory);
+    expect(await store.listOutgoingJobs()).toEqual([]);
+    await store.saveOutgoing(
+      { id: 'm', conversationId: 'c', senderUserId: 'u', senderDeviceId: 1, direction: 'out', kind: 'text', sentAt: 1, status: 'sending' },
+      { id: 'm', conversationId: 'c', attempts: 0, notBefore: 0 },
+    );
+    expect((await store.listOutgoingJobs()).map((j) => j.id)).toEqual(['m']);
   });
 });
 

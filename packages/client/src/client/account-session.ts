@@ -1,0 +1,237 @@
+import { Me, type AuthResult } from '@cipherchat/contracts';
+import { z } from 'zod';
+import {
+  BackupUnlockError,
+  generateDataKey,
+  openBackup,
+  privateStateFromBackup,
+  unlockBackup,
+  wrapDataKey,
+  WrappedKeys as WrappedKeysSchema,
+  type BackupPayload,
+  type WrappedKeys,
+} from '../backup/key-backup.js';
+import { generateRecoveryKey } from '../backup/recovery-key.js';
+import { fromBase64, toBase64 } from '../protocol/bytes.js';
+import { generateLocalIdentity, generateRegistrationId } from '../protocol/keys.js';
+import { SignalProtocol, type IdentityChange } from '../protocol/signal-protocol.js';
+import { createMemoryStore } from '../storage/kv-protocol-store.js';
+import type { ProtocolStore } from '../storage/protocol-store.js';
+import type { ApiClient } from '../transport/api-client.js';
+import { ApiError } from '../transport/api-error.js';
+import { BackupSync, fetchBackup } from './backup-sync.js';
+import { BackupLockedError, type ChatClientOptions, type EmitFn, type LogInResult } from './client-types.js';
+import { DeviceKeys } from './device-keys.js';
+import type { SessionSlot } from './session.js';
+
+/**
+ * The backup data key and its wraps, kept in the local store so a reload can resume without the
+ * password. In browsers the store seals every record with the non-extractable device key, so
+ * this is as protected as the identity private key next to it.
+ */
+const META_BACKUP_KEY = 'backupKey';
+const BackupKeyMeta = z.object({ dataKey: z.string(), wrappedKeys: WrappedKeysSchema });
+
+/** What {@link AccountSessions} needs. */
+export interface AccountSessionsDeps {
+  api: ApiClient;
+  session: SessionSlot;
+  deviceKeys: DeviceKeys;
+  emit: EmitFn;
+  openStore: ChatClientOptions['openStore'];
+  backupDebounceMs: number;
+  /** The protocol layer's identity-change hook (identities). */
+  onIdentityChange: (change: IdentityChange) => void;
+  /** A session was opened on a store (the receiver loads its seen ids). */
+  onStarted: (store: ProtocolStore) => Promise<void>;
+}
+
+/**
+ * Opens and closes the account on this device: the local store, the identity (local, restored
+ * from the key backup, or new), the key backup's data key, and the session slot.
+ */
+export class AccountSessions {
+  /** @param deps collaborators */
+  constructor(private readonly deps: AccountSessionsDeps) {}
+
+  private openStore(userId: string, exportKey: string | undefined): Promise<ProtocolStore> {
+    return (this.deps.openStore ?? (async () => createMemoryStore()))(userId, { exportKey });
+  }
+
+  /**
+   * Opens the account after OPAQUE: tokens, store, identity (local / backup / new), device.
+   * @param auth the login answer
+   * @param exportKey OPAQUE export key
+   * @param input `recoveryKey` for a backup sealed under an older password; `startFresh` for a new identity
+   * @returns the login result (without connecting)
+   * @throws {BackupLockedError} the backup needs the recovery key
+   */
+  async open(
+    auth: AuthResult,
+    exportKey: string,
+    input: { recoveryKey?: string | undefined; startFresh?: boolean | undefined },
+  ): Promise<LogInResult> {
+    const { api } = this.deps;
+    api.setTokens({
+      accessToken: auth.accessToken,
+      refreshToken: auth.refreshToken,
+      accessTokenExpiresAt: auth.accessTokenExpiresAt,
+    });
+    const userId = auth.user.id;
+    const store = await this.openStore(userId, exportKey);
+    const remote = await fetchBackup(api);
+
+    let identity: LogInResult['identity'] = 'local';
+    let recoveryKey: string | undefined;
+    let dataKey: CryptoKey;
+    let wrappedKeys: WrappedKeys;
+    let base: BackupPayload | undefined;
+    let rewrapped = false;
+
+    if (remote && !input.startFresh) {
+      let unlocked: { dataKey: CryptoKey; wrappedKeys: WrappedKeys };
+      try {
+        unlocked = await unlockBackup(remote.blob, userId, 'password', exportKey);
+      } catch (err) {
+        if (!(err instanceof BackupUnlockError)) throw err;
+        if (!input.recoveryKey) throw new BackupLockedError();
+        unlocked = await unlockBackup(remote.blob, userId, 'recovery', input.recoveryKey);
+        // Re-seal the password copy of the data key under the new password's export key.
+        unlocked.wrappedKeys = {
+          ...unlocked.wrappedKeys,
+          password: await wrapDataKey(unlocked.dataKey, 'password', exportKey, userId),
+        };
+        rewrapped = true;
+      }
+      dataKey = unlocked.dataKey;
+      wrappedKeys = unlocked.wrappedKeys;
+      base = (await openBackup(remote.blob, userId, dataKey)).payload;
+      const local = await store.getLocalIdentity();
+      if (!local || local.identityKeyPair.pubKey.length === 0 || toBase64(local.identityKeyPair.pubKey) !== base.identityKeyPair.pubKey) {
+        // New device (or stale local state): the account identity comes from the backup;
+        // this device gets its own registration id, prekeys and device id.
+        await store.importPrivateState(privateStateFromBackup(base, generateRegistrationId()));
+        await DeviceKeys.forgetDevice(store);
+        identity = 'restored';
+      }
+    } else {
+      const local = await store.getLocalIdentity();
+      if (!local || input.startFresh) {
+        await store.clear();
+        await store.setLocalIdentity(await generateLocalIdentity());
+        identity = 'created';
+      }
+      dataKey = await generateDataKey();
+      recoveryKey = generateRecoveryKey();
+      wrappedKeys = {
+        password: await wrapDataKey(dataKey, 'password', exportKey, userId),
+        recovery: await wrapDataKey(dataKey, 'recovery', recoveryKey, userId),
+      };
+    }
+
+    await this.start({ user: auth.user, exportKey, store, dataKey, wrappedKeys, version: remote?.version ?? 0, base });
+    await this.deps.deviceKeys.setup();
+    if (identity !== 'local' || rewrapped || !remote || input.startFresh) await this.deps.session.require().backup.flush();
+    return { user: auth.user, identity, recoveryKey };
+  }
+
+  /**
+   * Re-opens the account after a reload without the password: needs a live session (cookies
+   * or tokens) and this device's local store from an earlier login.
+   * @returns the user, or undefined when a full login is needed
+   */
+  async resume(): Promise<Me | undefined> {
+    const { api } = this.deps;
+    let me: Me;
+    try {
+      me = await api.request('user', 'GET', '/me', { schema: Me });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return undefined;
+      throw err;
+    }
+    const store = await this.openStore(me.id, undefined);
+    const saved = BackupKeyMeta.safeParse(await store.getMeta(META_BACKUP_KEY));
+    if (!(await store.getLocalIdentity()) || !saved.success || !(await DeviceKeys.hasDevice(store))) return undefined;
+    const dataKey = await globalThis.crypto.subtle.importKey('raw', fromBase64(saved.data.dataKey), 'AES-GCM', true, [
+      'encrypt',
+      'decrypt',
+    ]);
+    const remote = await fetchBackup(api);
+    const opened = remote ? await openBackup(remote.blob, me.id, dataKey) : undefined;
+    await this.start({
+      user: me,
+      exportKey: '',
+      store,
+      dataKey,
+      // The server's wraps are current (another device may have changed the password since).
+      wrappedKeys: opened?.wrappedKeys ?? saved.data.wrappedKeys,
+      version: remote?.version ?? 0,
+      base: opened?.payload,
+    });
+    await this.deps.deviceKeys.setup();
+    return me;
+  }
+
+  private async start(input: {
+    user: Me;
+    exportKey: string;
+    store: ProtocolStore;
+    dataKey: CryptoKey;
+    wrappedKeys: WrappedKeys;
+    version: number;
+    base: BackupPayload | undefined;
+  }): Promise<void> {
+    const { store, user, dataKey, wrappedKeys } = input;
+    const { session, deviceKeys, emit } = this.deps;
+    const protocol = new SignalProtocol(store, { onIdentityChange: (c) => this.deps.onIdentityChange(c) });
+    const backup = new BackupSync(
+      this.deps.api,
+      store,
+      {
+        userId: user.id,
+        deviceId: () => deviceKeys.cachedId,
+        dataKey,
+        wrappedKeys,
+        version: input.version,
+        base: input.base,
+      },
+      this.deps.backupDebounceMs,
+    );
+    backup.onError = (err) => emit('error', err);
+    backup.onWrappedKeysAdopted = async (adopted) => {
+      // Another device changed or reset the password: keep its wraps here and on disk too.
+      if (session.current?.backup !== backup) return;
+      session.current.wrappedKeys = adopted;
+      await this.saveBackupKey();
+    };
+    session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
+    await this.saveBackupKey();
+    await this.deps.onStarted(store);
+  }
+
+  /** Keeps the backup data key and its wraps in the local store (for {@link resume}). */
+  async saveBackupKey(): Promise<void> {
+    const s = this.deps.session.require();
+    const raw = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', s.dataKey));
+    await s.store.setMeta(META_BACKUP_KEY, { dataKey: toBase64(raw), wrappedKeys: s.wrappedKeys });
+  }
+
+  /**
+   * Ends the session: uploads pending backup state, revokes the refresh token, empties the slot.
+   * @param forget wipe the local store of this account
+   */
+  async close(forget: boolean): Promise<void> {
+    const { api, session, emit } = this.deps;
+    const s = session.current;
+    if (s) {
+      await s.backup.flush().catch((err: unknown) => emit('error', err));
+      s.backup.stop();
+      const refreshToken = api.getTokens()?.refreshToken;
+      await api.request('user', 'POST', '/auth/logout', { json: refreshToken ? { refreshToken } : {} }).catch(() => undefined);
+      if (forget) await s.store.clear();
+    }
+    api.setTokens(undefined);
+    session.current = undefined;
+    this.deps.deviceKeys.cachedId = undefined;
+  }
+}

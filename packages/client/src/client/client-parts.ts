@@ -1,0 +1,84 @@
+import { ApiClient } from '../transport/api-client.js';
+import type { IncomingEnvelope } from '../transport/socket-client.js';
+import { Account } from './account.js';
+import { AccountSessions } from './account-session.js';
+import type { ChatClientOptions, EmitFn } from './client-types.js';
+import { ContactSessions } from './contact-sessions.js';
+import { Conversations } from './conversations.js';
+import { DeviceKeys } from './device-keys.js';
+import { Identities } from './identities.js';
+import { MessageReceiver } from './message-receiver.js';
+import { MessageSender } from './message-sender.js';
+import { OutgoingQueue } from './outgoing-queue.js';
+import { Realtime } from './realtime.js';
+import { SessionSlot } from './session.js';
+
+/** The parts behind the `ChatClient` facade, each given exactly the others it uses. */
+export interface ClientParts {
+  api: ApiClient;
+  session: SessionSlot;
+  deviceKeys: DeviceKeys;
+  conversations: Conversations;
+  realtime: Realtime;
+  receiver: MessageReceiver;
+  sender: MessageSender;
+  queue: OutgoingQueue;
+  identities: Identities;
+  sessions: AccountSessions;
+  account: Account;
+}
+
+/**
+ * The client's composition root: builds every part with its explicit dependencies.
+ * @param options the client's options
+ * @param emit the facade's event emitter
+ * @param receive where the socket's envelopes go (the facade's `receive`, so tests can observe it)
+ * @returns the parts
+ */
+export function buildClientParts(
+  options: ChatClientOptions,
+  emit: EmitFn,
+  receive: (envelope: IncomingEnvelope) => Promise<void>,
+): ClientParts {
+  const session = new SessionSlot();
+  const api = new ApiClient(options);
+  const deviceKeys = new DeviceKeys(api, session, options.deviceName ?? 'cipherchat client');
+  const conversations = new Conversations(api);
+  const contacts = new ContactSessions(api, session, deviceKeys);
+  // The socket reaches the queue only after connect(), when it exists.
+  const late: { queue?: OutgoingQueue } = {};
+  const realtime = new Realtime({
+    api,
+    deviceKeys,
+    emit,
+    url: options.socketUrl ?? options.baseUrl ?? '',
+    path: options.socketPath,
+    onEnvelope: (e) => void receive(e),
+    onConversationUpdated: (id) => conversations.invalidate(id),
+    onOnline: () => void late.queue?.kick().catch((err: unknown) => emit('error', err)),
+  });
+  const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
+  const queue = (late.queue = new OutgoingQueue({ session, sender, isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
+  const identities = new Identities({ session, contacts, receiver, emit });
+  const sessions = new AccountSessions({
+    api,
+    session,
+    deviceKeys,
+    emit,
+    openStore: options.openStore,
+    backupDebounceMs: options.backupDebounceMs ?? 1000,
+    onIdentityChange: (c) => identities.onIdentityChange(c),
+    onStarted: (store) => receiver.load(store),
+  });
+  const account = new Account({
+    api,
+    session,
+    sessions,
+    opened: async (connect) => {
+      if (connect) await realtime.connect();
+      await queue.resume();
+    },
+  });
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account };
+}

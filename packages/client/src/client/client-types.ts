@@ -1,0 +1,96 @@
+import type { Me } from '@cipherchat/contracts';
+import type { StoredMessage } from '../messages/message.schema.js';
+import type { ProtocolStore } from '../storage/protocol-store.js';
+import type { ApiClientOptions } from '../transport/api-client.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+/** Options of `ChatClient`. */
+export interface ChatClientOptions extends ApiClientOptions {
+  /** Socket.IO origin (default `baseUrl`). */
+  socketUrl?: string;
+  /** Socket.IO path (default `/socket.io/`). */
+  socketPath?: string;
+  /**
+   * Opens the local store of an account (default: a fresh in-memory store). Gets the OPAQUE
+   * export key too, for stores that seal themselves with a password-derived key (CLI file).
+   */
+  openStore?: (userId: string, ctx: { exportKey?: string | undefined }) => Promise<ProtocolStore>;
+  /** Name of this device as shown in the device list. */
+  deviceName?: string;
+  /** Quiet period before a background backup upload (default 1000 ms). */
+  backupDebounceMs?: number;
+  /** Backoff and retry budget of the outgoing queue (defaults: {@link DEFAULT_RETRY_POLICY}). */
+  sendRetry?: Partial<RetryPolicy>;
+}
+
+/** How a send call returns. */
+export interface SendOptions {
+  /**
+   * `true` (default): resolve once the server accepted the message (retries included), reject
+   * with the last error when it failed for good. `false`: resolve as soon as the message is
+   * queued (status `sending`, its local id final); follow it with `messageUpdated` / `sendFailed`.
+   */
+  wait?: boolean;
+}
+
+/** Why an outgoing message failed for good (see {@link ChatClientEvents.sendFailed}). */
+export interface SendFailure {
+  /** The message, now stored with status `failed` and its `failure` reason. */
+  message: StoredMessage;
+  /** Stable reason code (`not_member`, `validation_error`, `untrusted_identity`, `network_error`...). */
+  code: string;
+  /** The error of the last attempt. */
+  error: unknown;
+}
+
+/** Events of `ChatClient`. */
+export interface ChatClientEvents {
+  /** A text or attachment message (incoming, or a copy of what I sent from another device). */
+  message: (m: StoredMessage) => void;
+  /** Someone received or read my messages. */
+  receipt: (r: { conversationId: string; fromUserId: string; type: 'delivered' | 'read'; messageIds: string[] }) => void;
+  typing: (t: { conversationId: string; userId: string; on: boolean }) => void;
+  presence: (p: { userId: string; online: boolean; lastSeenAt?: string | null | undefined }) => void;
+  /** A contact's identity key changed: sending to them is blocked until `acceptIdentity`. */
+  identityChanged: (c: { userId: string }) => void;
+  /** An envelope could not be used (it is acknowledged and dropped; never thrown). */
+  decryptFailed: (e: { messageId: string; senderUserId: string; senderDeviceId: number; code: string }) => void;
+  /** A background task (backup upload, prekey refill) failed. */
+  error: (err: unknown) => void;
+  /** The server reported my mailbox drained. */
+  mailboxEmpty: () => void;
+  /**
+   * The socket connected (`online: true`, also after an automatic reconnection) or dropped
+   * (`online: false`; Socket.IO keeps retrying). Not emitted by {@link ChatClient.disconnect}.
+   */
+  connection: (c: { online: boolean }) => void;
+  /**
+   * An outgoing message of this device changed state in the outgoing queue: queued again
+   * (`sending`), accepted by the server (`sent`) or given up (`failed`).
+   */
+  messageUpdated: (m: StoredMessage) => void;
+  /** An attempt failed transiently: the message stays `sending` and is tried again later. */
+  sendDeferred: (d: { messageId: string; conversationId: string; attempts: number; code: string; retryInMs: number }) => void;
+  /** An outgoing message failed for good (permanent error, or the retry budget is spent). */
+  sendFailed: (f: SendFailure) => void;
+}
+
+/** Emits one of the client's events (the facade's `emit`, handed to the parts that report). */
+export type EmitFn = <E extends keyof ChatClientEvents>(event: E, ...args: Parameters<ChatClientEvents[E]>) => void;
+
+/** Result of logging in. */
+export interface LogInResult {
+  user: Me;
+  /** How the identity was obtained on this device. */
+  identity: 'local' | 'restored' | 'created';
+  /** A new recovery key, only when a new identity (and backup) was created: show it once. */
+  recoveryKey?: string | undefined;
+}
+
+/** The key backup exists but this password cannot open it (password was reset). */
+export class BackupLockedError extends Error {
+  constructor() {
+    super('the key backup was sealed under an older password; give the recovery key, or start a new identity');
+    this.name = 'BackupLockedError';
+  }
+}

@@ -1,0 +1,65 @@
+import type { PublicUser } from '@cipherchat/contracts';
+import type { ApiClient } from '../transport/api-client.js';
+import type { Conversation } from '../transport/chat-endpoints.js';
+
+/**
+ * Conversations and the user directory over HTTP, with a member-list cache that the sender's
+ * fan-out reads (dropped on `conversation:updated` and on stale-device answers).
+ */
+export class Conversations {
+  private readonly cache = new Map<string, Conversation>();
+
+  /** @param api HTTP client */
+  constructor(private readonly api: ApiClient) {}
+
+  /**
+   * Creates a conversation.
+   * @param input kind, other members, optional title
+   * @returns the conversation
+   */
+  async create(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+    const c = await this.api.chat.createConversation(input);
+    this.cache.set(c.id, c);
+    return c;
+  }
+
+  /** @returns my conversations */
+  async list(): Promise<Conversation[]> {
+    const list = await this.api.chat.listConversations();
+    for (const c of list) this.cache.set(c.id, c);
+    return list;
+  }
+
+  /**
+   * @param id conversation id
+   * @param refresh bypass the cache
+   * @returns the conversation
+   */
+  async get(id: string, refresh = false): Promise<Conversation> {
+    const cached = this.cache.get(id);
+    if (cached && !refresh) return cached;
+    const c = await this.api.chat.getConversation(id);
+    this.cache.set(c.id, c);
+    return c;
+  }
+
+  /**
+   * Directory lookup by username (exact match preferred).
+   * @param username handle
+   * @returns the user, if found
+   */
+  async findUser(username: string): Promise<PublicUser | undefined> {
+    const page = await this.api.user.searchUsers(username);
+    return page.users.find((u) => u.username === username.toLowerCase()) ?? page.users[0];
+  }
+
+  /** @param id conversation whose cached member list is outdated */
+  invalidate(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** Forgets every cached conversation (log out). */
+  clear(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,172 @@
+import { PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
+import { fromBase64, fromUtf8 } from '../protocol/bytes.js';
+import { DecryptError, UntrustedIdentityError } from '../protocol/errors.js';
+import { KeyedSerialQueue } from '../protocol/serial-queue.js';
+import type { ProtocolStore } from '../storage/protocol-store.js';
+import type { IncomingEnvelope } from '../transport/socket-client.js';
+import type { EmitFn } from './client-types.js';
+import type { DeviceKeys } from './device-keys.js';
+import type { Realtime } from './realtime.js';
+import type { SessionSlot } from './session.js';
+
+const META_SEEN = 'seenServerIds';
+const SEEN_LIMIT = 500;
+/** Status order for receipts: a receipt only ever moves an outgoing message forward. */
+const ORDER = { sending: 0, failed: 0, sent: 1, received: 1, delivered: 2, read: 3 } as const;
+
+/** What {@link MessageReceiver} needs. */
+export interface MessageReceiverDeps {
+  session: SessionSlot;
+  realtime: Realtime;
+  deviceKeys: DeviceKeys;
+  emit: EmitFn;
+}
+
+/**
+ * Handles `message:new`: decrypts, drops duplicates (by server id and by client id), applies
+ * receipts and typing, holds messages from a contact whose identity changed until accepted,
+ * and acknowledges everything it is done with.
+ */
+export class MessageReceiver {
+  private readonly incoming = new KeyedSerialQueue();
+  private readonly heldUntrusted = new Map<string, IncomingEnvelope[]>();
+  private seen: string[] = [];
+
+  /** @param deps collaborators */
+  constructor(private readonly deps: MessageReceiverDeps) {}
+
+  /**
+   * Loads the recently seen server ids of a session's store (after login or resume).
+   * @param store the local store
+   */
+  async load(store: ProtocolStore): Promise<void> {
+    const seen = await store.getMeta(META_SEEN);
+    this.seen = Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  /**
+   * Handles one `message:new`. Envelopes are processed one at a time, in arrival order, so a
+   * conversation's order is kept.
+   * @param envelope the server event
+   */
+  receive(envelope: IncomingEnvelope): Promise<void> {
+    return this.incoming.run('inbox', () => this.receiveNow(envelope));
+  }
+
+  /**
+   * Processes again the messages held back because their sender's identity changed.
+   * @param userId the contact whose new identity was accepted
+   */
+  async releaseHeld(userId: string): Promise<void> {
+    const pending = this.heldUntrusted.get(userId) ?? [];
+    this.heldUntrusted.delete(userId);
+    for (const env of pending) await this.receive(env);
+  }
+
+  private async receiveNow(env: IncomingEnvelope): Promise<void> {
+    const { session, realtime, emit } = this.deps;
+    const s = session.current;
+    if (!s) return;
+    if (this.seen.includes(env.messageId)) {
+      await realtime.ackQuietly([env.messageId]);
+      return;
+    }
+    const drop = async (code: string): Promise<void> => {
+      emit('decryptFailed', { messageId: env.messageId, senderUserId: env.senderUserId, senderDeviceId: env.senderDeviceId, code });
+      await this.done(env.messageId);
+    };
+    let plainBytes: Uint8Array;
+    try {
+      plainBytes = await s.protocol.decrypt(env.senderUserId, env.senderDeviceId, env.type, fromBase64(env.body));
+    } catch (err) {
+      if (err instanceof UntrustedIdentityError) {
+        // Keep it (unacknowledged, so the server keeps it too) until the user accepts the key.
+        const list = this.heldUntrusted.get(env.senderUserId) ?? [];
+        if (!list.some((e) => e.messageId === env.messageId)) list.push(env);
+        this.heldUntrusted.set(env.senderUserId, list);
+        emit('identityChanged', { userId: env.senderUserId });
+        return;
+      }
+      await drop(err instanceof DecryptError ? err.code : 'invalid_message');
+      return;
+    }
+    // Session state advanced: keep the backup current.
+    s.backup.schedule();
+    let plain: PlaintextMessage;
+    try {
+      plain = PlaintextMessage.parse(JSON.parse(fromUtf8(plainBytes)));
+    } catch {
+      await drop('invalid_message');
+      return;
+    }
+    // The conversation id inside the ciphertext must match the envelope's: the server cannot
+    // move a message into another conversation.
+    if (plain.conversationId !== env.conversationId) {
+      await drop('conversation_mismatch');
+      return;
+    }
+    await this.handlePlaintext(env, plain);
+    await this.done(env.messageId);
+    if (env.type === 3) void this.deps.deviceKeys.setup().catch((err: unknown) => emit('error', err));
+  }
+
+  private async handlePlaintext(env: IncomingEnvelope, plain: PlaintextMessage): Promise<void> {
+    const s = this.deps.session.require();
+    const mine = env.senderUserId === s.user.id;
+    switch (plain.kind) {
+      case 'text':
+      case 'attachment': {
+        if (await s.store.getMessage(plain.id)) return; // dedupe by client message id
+        const stored: StoredMessage = {
+          id: plain.id,
+          conversationId: plain.conversationId,
+          senderUserId: env.senderUserId,
+          senderDeviceId: env.senderDeviceId,
+          direction: mine ? 'out' : 'in',
+          kind: plain.kind,
+          ...(plain.text !== undefined ? { text: plain.text } : {}),
+          ...(plain.attachment ? { attachment: plain.attachment } : {}),
+          sentAt: plain.sentAt,
+          serverTimestamp: env.serverTimestamp,
+          serverMessageId: env.messageId,
+          status: mine ? 'sent' : 'received',
+        };
+        await s.store.putMessage(stored);
+        this.deps.emit('message', stored);
+        return;
+      }
+      case 'receipt': {
+        if (!plain.receipt) return;
+        for (const id of plain.receipt.messageIds) {
+          const m = await s.store.getMessage(id);
+          if (!m || m.conversationId !== plain.conversationId) continue;
+          if (mine && m.direction === 'in') {
+            // I read it on another device (my own "delivered" receipts change nothing here).
+            if (plain.receipt.type === 'read' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
+          } else if (m.direction === 'out' && ORDER[plain.receipt.type] > ORDER[m.status]) {
+            await s.store.putMessage({ ...m, status: plain.receipt.type });
+          }
+        }
+        this.deps.emit('receipt', {
+          conversationId: plain.conversationId,
+          fromUserId: env.senderUserId,
+          type: plain.receipt.type,
+          messageIds: plain.receipt.messageIds,
+        });
+        return;
+      }
+      case 'typing': {
+        this.deps.emit('typing', { conversationId: plain.conversationId, userId: env.senderUserId, on: plain.typing?.on ?? false });
+        return;
+      }
+    }
+  }
+
+  /** Remembers a server id as handled, then acknowledges it. */
+  private async done(id: string): Promise<void> {
+    this.seen.push(id);
+    if (this.seen.length > SEEN_LIMIT) this.seen = this.seen.slice(-SEEN_LIMIT);
+    await this.deps.session.current?.store.setMeta(META_SEEN, this.seen);
+    await this.deps.realtime.ackQuietly([id]);
+  }
+}

@@ -1,0 +1,138 @@
+import { PlaintextMessage } from '../messages/message.schema.js';
+import { randomId, toBase64, utf8 } from '../protocol/bytes.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { SignalProtocol } from '../protocol/signal-protocol.js';
+import { SocketAckError, type OutgoingEnvelope } from '../transport/socket-client.js';
+import type { ContactSessions } from './contact-sessions.js';
+import type { Conversations } from './conversations.js';
+import type { DeviceKeys } from './device-keys.js';
+import type { Realtime } from './realtime.js';
+import type { SessionSlot } from './session.js';
+
+/** Rewrites the envelopes of a send just before they leave (diagnostics, adversarial tests). */
+export type EnvelopeMutator = (envelopes: OutgoingEnvelope[]) => OutgoingEnvelope[];
+
+/** What {@link MessageSender} needs. */
+export interface MessageSenderDeps {
+  session: SessionSlot;
+  realtime: Realtime;
+  conversations: Conversations;
+  contacts: ContactSessions;
+  deviceKeys: DeviceKeys;
+}
+
+/**
+ * Encrypts plaintexts for every device of a conversation (members' and my other devices) and
+ * hands them to chat-service, handling `stale_devices` answers. One attempt per call: the
+ * outgoing queue owns retries across failures.
+ */
+export class MessageSender {
+  /** @param deps collaborators */
+  constructor(private readonly deps: MessageSenderDeps) {}
+
+  /**
+   * Encrypts one plaintext for every device of the conversation's members and my other devices
+   * and emits `message:send`; on `stale_devices` it drops extra sessions, fetches bundles for
+   * missing devices, and tries again (up to four times).
+   * @param conversationId conversation
+   * @param plaintext the message
+   * @param mutate rewrites the envelopes before they leave
+   * @returns the server's ack
+   * @throws {UntrustedIdentityError} a member's identity changed
+   * @throws {SocketAckError} the server refused the message
+   * @throws {ApiError} `not_connected` without a socket
+   */
+  async fanOut(
+    conversationId: string,
+    plaintext: PlaintextMessage,
+    mutate?: EnvelopeMutator,
+  ): Promise<{ messageId: string; serverTimestamp: string }> {
+    const { session, realtime, conversations, contacts, deviceKeys } = this.deps;
+    const s = session.require();
+    const socket = realtime.require();
+    let conversation = await conversations.get(conversationId);
+    const bytes = utf8(JSON.stringify(PlaintextMessage.parse(plaintext)));
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const members = [...new Set([...conversation.memberIds, s.user.id])];
+      const targets = await contacts.targetDevices(members);
+      const envelopes: OutgoingEnvelope[] = [];
+      for (const t of targets) {
+        let c: Awaited<ReturnType<SignalProtocol['encrypt']>>;
+        try {
+          c = await s.protocol.encrypt(t.userId, t.deviceId, bytes);
+        } catch (err) {
+          // Dropped since the targets were listed (a concurrent send learnt the device was
+          // removed): leave it out; the server names it as missing if it is still expected.
+          if (err instanceof ProtocolError && err.code === 'no_session') continue;
+          throw err;
+        }
+        envelopes.push({ userId: t.userId, deviceId: t.deviceId, type: c.type, body: toBase64(c.body) });
+      }
+      try {
+        const ack = await socket.sendMessage({
+          conversationId,
+          clientMessageId: plaintext.id,
+          envelopes: mutate ? mutate(envelopes) : envelopes,
+        });
+        s.backup.schedule();
+        return ack;
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof SocketAckError) || err.code !== 'stale_devices' || !err.stale) throw err;
+        // Membership may have changed too: refresh it. An extra device of someone who is still a
+        // member was removed (drop its session); someone who left keeps their sessions (they
+        // are valid for other conversations) and is simply not addressed any more.
+        conversation = await conversations.get(conversationId, true);
+        const stillMembers = new Set([...conversation.memberIds, s.user.id]);
+        for (const extra of err.stale.extra) {
+          if (stillMembers.has(extra.userId)) await s.protocol.deleteSession(extra.userId, extra.deviceId);
+        }
+        const missingByUser = new Map<string, number[]>();
+        for (const m of err.stale.missing) {
+          if (m.userId === s.user.id && m.deviceId === deviceKeys.cachedId) continue;
+          missingByUser.set(m.userId, [...(missingByUser.get(m.userId) ?? []), m.deviceId]);
+        }
+        // A missing device is one this attempt did not address; a concurrent send may have built
+        // its session meanwhile, which the next attempt then uses.
+        for (const [userId, devices] of missingByUser) await contacts.ensure(userId, devices);
+        if (err.stale.extra.length === 0 && missingByUser.size === 0) throw err;
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * Sends an encrypted receipt to the conversation (the senders and my other devices).
+   * Receipts are not queued: a lost one is harmless and the next one carries the state.
+   * @param conversationId conversation
+   * @param type delivered or read
+   * @param messageIds client message ids
+   */
+  async sendReceipt(conversationId: string, type: 'delivered' | 'read', messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.fanOut(conversationId, {
+      v: 1,
+      kind: 'receipt',
+      id: randomId(),
+      conversationId,
+      sentAt: Date.now(),
+      receipt: { type, messageIds },
+    });
+  }
+
+  /**
+   * Marks incoming messages read locally, then sends the read receipt.
+   * @param conversationId conversation
+   * @param messageIds client message ids
+   */
+  async markRead(conversationId: string, messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    const s = this.deps.session.require();
+    for (const id of messageIds) {
+      const m = await s.store.getMessage(id);
+      if (m && m.direction === 'in' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
+    }
+    await this.sendReceipt(conversationId, 'read', messageIds);
+  }
+}

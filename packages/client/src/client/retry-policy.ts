@@ -1,0 +1,66 @@
+import { UntrustedIdentityError } from '../protocol/errors.js';
+import { ApiError } from '../transport/api-error.js';
+
+/** Backoff and budget of the outgoing queue. */
+export interface RetryPolicy {
+  /** Delay before the first retry, ms. */
+  baseDelayMs: number;
+  /** Longest delay between two attempts, ms. */
+  maxDelayMs: number;
+  /** Attempts in all (the first one included) before a transient failure becomes final. */
+  maxAttempts: number;
+}
+
+/** Defaults: 1 s, 2 s, 4 s... capped at one minute; ten attempts (about five minutes). */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 10 };
+
+/**
+ * Delay before the next attempt: exponential from `baseDelayMs`, capped at `maxDelayMs`, with
+ * "equal jitter" (between half and all of it) so many clients coming back from one outage do
+ * not retry in step.
+ * @param failedAttempts attempts that failed so far (1 after the first failure)
+ * @param policy the policy
+ * @param random a number in [0, 1) (injected for tests)
+ * @returns milliseconds to wait
+ */
+export function backoffDelay(failedAttempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const exp = policy.baseDelayMs * 2 ** Math.max(0, failedAttempts - 1);
+  const capped = Math.min(policy.maxDelayMs, exp);
+  return Math.round(capped / 2 + (capped / 2) * random());
+}
+
+/** Error codes that a later attempt can cure (connectivity, overload, expiring sessions). */
+const TRANSIENT_CODES = new Set([
+  'not_connected',
+  'network_error',
+  'timeout',
+  'internal_error',
+  'service_unavailable',
+  'unavailable',
+  'rate_limited',
+  'too_many_requests',
+  'token_expired',
+  'unauthorized',
+  'stale_devices',
+  'bad_response',
+  'http_error',
+]);
+
+/**
+ * Sorts a failed send: transient errors are retried with backoff, permanent ones fail the
+ * message at once.
+ * @param err what the attempt threw
+ * @returns the reason code and whether to retry
+ */
+export function classifySendError(err: unknown): { code: string; transient: boolean } {
+  if (err instanceof UntrustedIdentityError) return { code: 'untrusted_identity', transient: false };
+  // The plaintext schema refused the message (text too long...): no attempt can fix that.
+  if (err instanceof Error && err.name === 'ZodError') return { code: 'validation_error', transient: false };
+  if (err instanceof ApiError) {
+    if (TRANSIENT_CODES.has(err.code)) return { code: err.code, transient: true };
+    if (err.status >= 500 || err.status === 408 || err.status === 429) return { code: err.code, transient: true };
+    return { code: err.code, transient: false };
+  }
+  const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'send_failed';
+  return { code, transient: false };
+}

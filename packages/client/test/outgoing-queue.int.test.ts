@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TcpProxy } from '@cipherchat/service-kit/testing';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatClient } from '../src/client/chat-client.js';
+import type { StoredMessage } from '../src/messages/message.schema.js';
+import { createFileStore } from '../src/node/file-backend.js';
+import { createIndexedDbStore } from '../src/storage/indexeddb-backend.js';
+import type { ProtocolStore } from '../src/storage/protocol-store.js';
+import { account, messageWith, startStack, type Stack } from './support/stack.js';
+
+/**
+ * The persisted outgoing queue: a send is stored with its job at once, survives the process,
+ * is retried with backoff while chat-service cannot be reached, and fails for good, with a
+ * reason, on a permanent error.
+ */
+
+let stack: Stack;
+const dirs: string[] = [];
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** Collects every message a client stores whose text is `text`. */
+function collect(c: ChatClient, text: string): StoredMessage[] {
+  const got: StoredMessage[] = [];
+  c.on('message', (m) => {
+    if (m.text === text) got.push(m);
+  });
+  return got;
+}
+
+type OpenStore = (userId: string, ctx: { exportKey?: string | undefined }) => Promise<ProtocolStore>;
+
+/** The two persistent stores: the CLI's sealed file, and IndexedDB as a browser profile keeps it. */
+const persistentStores: Array<[string, () => Promise<OpenStore>]> = [
+  [
+    'file',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cc-queue-'));
+      dirs.push(dir);
+      return (_userId, ctx) => createFileStore(join(dir, 'alice.state'), ctx.exportKey);
+    },
+  ],
+  [
+    'IndexedDB',
+    async () => {
+      const profile = new IDBFactory();
+      return (userId) => createIndexedDbStore(`cipherchat-${userId}`, profile);
+    },
+  ],
+];
+
+describe('outgoing queue', () => {
+  it.each(persistentStores)('when the process dies with a message queued, then a new client over the same %s store sends it after login, exactly once', async (_kind, makeOpenStore) => {
+    const openStore = await makeOpenStore();
+    const a = account('alice');
+    // A retry far in the future: the "dead" client never tries again by itself.
+    const alice = stack.client('alice', { openStore, sendRetry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000 } });
+    const bob = stack.client('bob');
+    await alice.signUp(a);
+    await bob.signUp(account('bob'));
+    const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+    const received = collect(bob, 'written before the crash');
+
+    // Offline: the send returns its local id at once, stored as "sending" with its job.
+    alice.disconnect();
+    const deferred = alice.next('sendDeferred');
+    const queued = await alice.sendText(direct.id, 'written before the crash', { wait: false });
+    expect(queued.status).toBe('sending');
+    expect((await alice.store.getMessage(queued.id))?.status).toBe('sending');
+    expect((await alice.store.listOutgoingJobs()).map((j) => j.id)).toEqual([queued.id]);
+    expect(await deferred).toMatchObject({ messageId: queued.id, code: 'not_connected', attempts: 1 });
+    // The process dies here: no log-out, nothing flushed but what the store already holds.
+
+    const alice2 = stack.client('alice', { openStore });
+    const sent = alice2.next('messageUpdated', (m) => m.id === queued.id && m.status === 'sent');
+    const arrived = messageWith(bob, 'written before the crash');
+    expect((await alice2.logIn(a)).identity).toBe('local');
+    expect((await sent).serverMessageId).toBeDefined();
+    expect((await arrived).id).toBe(queued.id);
+
+    // A later message arrives after it: by then a duplicate would have arrived too.
+    const marker = messageWith(bob, 'after the restart');
+    await alice2.sendText(direct.id, 'after the restart');
+    await marker;
+    expect(received.map((m) => m.id)).toEqual([queued.id]);
+    expect(await alice2.store.listOutgoingJobs()).toEqual([]);
+    const history = await alice2.history(direct.id);
+    expect(history.filter((m) => m.id === queued.id).map((m) => m.status)).toEqual(['sent']);
+    await alice2.logOut();
+    await bob.logOut();
+  });
+
+  it('when chat-service cannot be reached, then the send is retried with backoff and delivered once it is back', async () => {
+    const proxy = new TcpProxy(Number(new URL(stack.chatUrl).port));
+    const proxyPort = await proxy.start();
+    const alice = stack.client('alice', {
+      socketUrl: `http://127.0.0.1:${proxyPort}`,
+      sendRetry: { baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 1000 },
+    });
+    const bob = stack.client('bob');
+    try {
+      await alice.signUp(account('alice'));
+      await bob.signUp(account('bob'));
+      const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+      const first = messageWith(bob, 'warm-up');
+      await alice.sendText(direct.id, 'warm-up');
+      await first;
+
+      const offline = alice.next('connection', (c) => !c.online);
+      await proxy.cut();
+      await offline;
+      const deferrals: number[] = [];
+      alice.on('sendDeferred', (d) => deferrals.push(d.retryInMs));
+      const thirdTry = alice.next('sendDeferred', (d) => d.attempts >= 3);
+      const queued = await alice.sendText(direct.id, 'through the outage', { wait: false });
+      const third = await thirdTry;
+      expect(third).toMatchObject({ messageId: queued.id, code: 'not_connected' });
+      // Backoff: each wait is drawn from a window twice as wide as the one before.
+      expect(deferrals[0]).toBeGreaterThanOrEqual(25);
+      expect(deferrals[0]).toBeLessThanOrEqual(50);
+      expect(deferrals[2]).toBeGreaterThanOrEqual(100);
+      expect(deferrals[2]).toBeLessThanOrEqual(200);
+      expect((await alice.store.getMessage(queued.id))?.status).toBe('sending');
+
+      const sent = alice.next('messageUpdated', (m) => m.id === queued.id && m.status === 'sent');
+      const arrived = messageWith(bob, 'through the outage');
+      await proxy.restore();
+      await sent;
+      expect((await arrived).id).toBe(queued.id);
+      expect(await alice.store.listOutgoingJobs()).toEqual([]);
+    } finally {
+      await alice.logOut();
+      await bob.logOut();
+      await proxy.stop();
+    }
+  });
+
+  it('when the server refuses the message for good, then it is failed with the reason at once, and Retry re-queues the same id', async () => {
+    const alice = stack.client('alice');
+    const bob = stack.client('bob');
+    const carol = stack.client('carol');
+    await alice.signUp(account('alice'));
+    await bob.signUp(account('bob'));
+    await carol.signUp(account('carol'));
+    const group = await bob.createConversation({ kind: 'group', memberIds: [alice.user.id, carol.user.id], title: 'g' });
+    const hello = messageWith(bob, 'hello group');
+    await alice.sendText(group.id, 'hello group');
+    await hello;
+
+    // Bob removes Alice: her next send is refused, by the socket (`not_member`) while her cached
+    // member list is old, or by the conversation lookup (`not_found`) once the cache was dropped.
+    await bob.api.request('chat', 'DELETE', `/conversations/${group.id}/members/${alice.user.id}`);
+    const failed = alice.next('sendFailed');
+    const error = await alice.sendText(group.id, 'am I still here?').catch((e: unknown) => e);
+    const report = await failed;
+    expect(['not_member', 'not_found']).toContain(report.code);
+    expect(error).toMatchObject({ code: report.code });
+    expect(report.message).toMatchObject({ status: 'failed', failure: { code: report.code } });
+    const stored = await alice.store.getMessage(report.message.id);
+    expect(stored).toMatchObject({ status: 'failed', failure: { code: report.code } });
+    expect(await alice.store.listOutgoingJobs()).toEqual([]);
+
+    // Retry keeps the id; it is refused again, and the message is failed again (no copy).
+    // (Which of the two codes depends on whether `conversation:updated` reached Alice yet.)
+    const again = await alice.retryMessage(report.message.id).catch((e: unknown) => e);
+    expect(['not_member', 'not_found']).toContain((again as { code?: string }).code);
+    const history = await alice.history(group.id);
+    expect(history.filter((m) => m.text === 'am I still here?').map((m) => [m.id, m.status])).toEqual([
+      [report.message.id, 'failed'],
+    ]);
+    for (const c of [alice, bob, carol]) await c.logOut();
+  });
+});
