@@ -139,7 +139,7 @@ start_stack() {
   PORT=$USER_PORT start_bg user-service "$RUN_ROOT/logs/user-service.log" node "$ROOT/user-service/dist/main.js"
   wait_ready user-service "http://127.0.0.1:$USER_PORT/ready" 60 || return 1
   log "starting chat-service :$CHAT_PORT and :$CHAT_PORT_2"
-  # the Node flags of chat-service's image (chat-service/Dockerfile)
+  # the Node flags of chat-service's image (NODE_OPTIONS in docker-compose.yml, Dockerfile.service)
   local chat=(node --max-semi-space-size=64 "$ROOT/chat-service/dist/main.js")
   PORT=$CHAT_PORT start_bg chat-service "$RUN_ROOT/logs/chat-service.log" "${chat[@]}"
   wait_ready chat-service "http://127.0.0.1:$CHAT_PORT/ready" 60 || return 1
