@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,11 @@ export interface SpawnServiceOptions {
   entry?: string;
   /** Extra Node flags after {@link SERVICE_NODE_FLAGS}. */
   nodeArgs?: readonly string[];
+  /**
+   * Let the service outlive this process (`npm start`): its own process group (a terminal's
+   * Ctrl-C reaches only the script that stops it), output written straight to the log file.
+   */
+  detach?: boolean;
 }
 
 /** One service in a child process. */
@@ -51,11 +56,19 @@ export function spawnService(opts: SpawnServiceOptions): ServiceChild {
   const entry = opts.entry ?? path.join(cwd, opts.from === 'dist' ? 'dist/main.js' : 'src/main.ts');
   const loader = opts.from === 'dist' && !opts.entry ? [] : ['--conditions=source', '--import', 'tsx'];
   const args = [...(SERVICE_NODE_FLAGS[opts.service] ?? []), ...(opts.nodeArgs ?? []), ...loader, entry];
-  const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, args, { cwd, env: { ...opts.env, PORT: String(opts.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  child.once('exit', () => log.end());
+  const env = { ...opts.env, PORT: String(opts.port) };
+  let child: ChildProcess;
+  if (opts.detach) {
+    const fd = openSync(opts.logFile, 'a');
+    child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+  } else {
+    const log = createWriteStream(opts.logFile, { flags: 'a' });
+    child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('exit', () => log.end());
+  }
   const url = `http://127.0.0.1:${opts.port}`;
   return { child, url, ready: (timeoutMs) => waitReady(child, url, opts.logFile, `${opts.service} on port ${opts.port}`, timeoutMs) };
 }
