@@ -12,6 +12,7 @@ import { createLogger, createTokenVerifier, parseConfig } from '@cipherchat/serv
 import {
   createTestDatabase,
   deleteBusObjects,
+  deleteRedisKeys,
   runNames,
   testInfra,
   uniqueSuffix,
@@ -102,7 +103,10 @@ afterAll(async () => {
   await userApp?.close();
   await notify?.close();
   await db?.drop();
-  if (names) await deleteBusObjects(testInfra.amqpUrl, names.exchange, [`${names.queuePrefix('chat')}.user-deleted`]);
+  if (names) {
+    await deleteBusObjects(testInfra.amqpUrl, names.exchange, [`${names.queuePrefix('chat')}.user-deleted`]);
+    await deleteRedisKeys(testInfra.redisUrl, names.redisPattern);
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
