@@ -477,6 +477,9 @@ describe('Dockerfiles', () => {
       ATTACHMENTS_DIR: '/data/attachments',
     });
     expect(compose.services['user-service'].build.args.NODE_OPTIONS).toBeUndefined();
-    expect(compose.services.setup.build).toMatchObject({ dockerfile: 'Dockerfile.service', target: 'build', args: { SERVICE: 'user-service' } });
+    expect(compose.services.setup.build).toMatchObject({ dockerfile: 'Dockerfile.service', target: 'build', args: { SERVICE: 'user-service', PORT: '3001' } });
+    // every argument the recipe requires is passed by every build that uses it
+    const recipe = readFileSync(path.join(REPO_ROOT, 'Dockerfile.service'), 'utf8');
+    for (const required of ['SERVICE', 'PORT']) expect(recipe).toContain(`test -n "$${required}"`);
   });
 });
