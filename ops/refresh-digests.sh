@@ -10,7 +10,7 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 check=0
 [[ ${1:-} == --check ]] && check=1
 changed=0
-for file in "$repo_root"/user-service/Dockerfile "$repo_root"/chat-service/Dockerfile "$repo_root"/notification-service/Dockerfile "$repo_root"/nginx/Dockerfile; do
+for file in "$repo_root"/Dockerfile.service "$repo_root"/nginx/Dockerfile; do
   while IFS= read -r line; do
     ref=${line#*=}
     tag=${ref%@*}

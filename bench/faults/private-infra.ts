@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
-import { freePort } from '../src/stack.js';
+import { freePort } from '@cipherchat/service-kit/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

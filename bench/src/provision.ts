@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalIssuer } from './auth.js';
+import type { TokenIssuer } from '@cipherchat/service-kit/testing';
 import type { KeyUpload } from './signal-keys.js';
 
 /** A synthetic user with one registered device. */
@@ -62,7 +62,7 @@ export async function mapLimit<I, O>(items: readonly I[], concurrency: number, f
 }
 
 /**
- * Creates `count` synthetic users, each with a token minted by the local issuer, one device
+ * Creates `count` synthetic users, each with a token minted by the stack's issuer, one device
  * registered over REST and (when `keys` is given) its keys uploaded, so it can receive messages.
  * @param baseUrls chat-service URLs (requests are spread over them)
  * @param issuer token issuer
@@ -73,7 +73,7 @@ export async function mapLimit<I, O>(items: readonly I[], concurrency: number, f
  */
 export async function provisionUsers(
   baseUrls: string[],
-  issuer: LocalIssuer,
+  issuer: Pick<TokenIssuer, 'mint'>,
   count: number,
   keys: KeyUpload | undefined,
   concurrency = 32,

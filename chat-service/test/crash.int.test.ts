@@ -1,39 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnService } from '@cipherchat/service-kit/testing';
 import { api, connect, createTestEnv, nextEvent, SignalIdentity, fakeBody, inbox, type TestEnv } from './support/harness.js';
 import type { Socket } from 'socket.io-client';
 
-const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let env: TestEnv;
 let jwks: { url: string; close(): Promise<void> };
 const children: ChildProcess[] = [];
+const logDir = mkdtempSync(path.join(tmpdir(), 'chat-crash-'));
 
-/** Starts `node src/main.ts` as a real process and resolves with its port once it listens. */
-function startProcess(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: serviceDir,
-    env: { ...process.env, ...env.env, JWKS_URL: jwks.url, PORT: '0', RATE_SOCKET_EVENTS_PER_SEC: '100000', ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts chat-service from source as a real process (as deployed) and resolves once it is ready. */
+async function startProcess(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const svc = spawnService({
+    service: 'chat-service',
+    env: { ...(process.env as Record<string, string>), ...env.env, JWKS_URL: jwks.url, RATE_SOCKET_EVENTS_PER_SEC: '100000', ...extra },
+    port,
+    logFile: path.join(logDir, `process-${children.length}.log`),
   });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`process did not start:\n${out}\n${err}`)), 30_000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+),"msg":"chat-service listening"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`process exited with ${code}:\n${out}\n${err}`)));
-  });
+  children.push(svc.child);
+  await svc.ready(60_000);
+  return { child: svc.child, url: svc.url };
 }
 
 beforeAll(async () => {
@@ -44,6 +35,7 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await jwks?.close();
   await env?.close();
+  rmSync(logDir, { recursive: true, force: true });
 });
 
 async function registerWithKeys(url: string) {

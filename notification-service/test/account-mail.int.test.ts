@@ -146,7 +146,7 @@ describe('account mails', () => {
     await h.inbox.waitFor((m) => m.to === u.email);
     const res = await fetch(`${h.baseUrl}/api/notifications/preferences`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${await h.tokens.tokenFor(u.userId)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await h.tokens.mint(u.userId)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ digestContent: 'generic' }),
     });
     expect(res.status).toBe(200);

@@ -61,7 +61,7 @@ describe('unread-message digests', () => {
     const dave = await verifiedUser('Dave');
     const res = await fetch(`${h.baseUrl}/api/notifications/preferences`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${await h.tokens.tokenFor(dave.userId)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await h.tokens.mint(dave.userId)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ digestContent: 'generic' }),
     });
     expect(res.status).toBe(200);

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 const prefsUrl = () => `${h.baseUrl}/api/notifications/preferences`;
-const bearer = async (userId: string) => ({ authorization: `Bearer ${await h.tokens.tokenFor(userId)}` });
+const bearer = async (userId: string) => ({ authorization: `Bearer ${await h.tokens.mint(userId)}` });
 
 describe('GET/PUT /api/notifications/preferences', () => {
   it('when not signed in or the token is forged, then 401 and nothing changes', async () => {
@@ -46,7 +46,7 @@ describe('GET/PUT /api/notifications/preferences', () => {
 
   it('when a cookie-authenticated PUT comes from another origin, then 403 and nothing changes', async () => {
     const me = randomUUID();
-    const token = await h.tokens.tokenFor(me);
+    const token = await h.tokens.mint(me);
     const res = await fetch(prefsUrl(), {
       method: 'PUT',
       headers: { cookie: `cc_access=${token}`, origin: 'https://evil.example', 'content-type': 'application/json' },

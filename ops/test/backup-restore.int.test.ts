@@ -13,8 +13,6 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ChatClient, type StoredMessage } from '@cipherchat/client';
 import {
@@ -22,8 +20,9 @@ import {
   configSchema as chatConfigSchema,
   type App as ChatApp,
 } from '@cipherchat/chat-service';
+import { testEnv as chatTestEnv } from '@cipherchat/chat-service/testing';
 import { createLogger, parseConfig } from '@cipherchat/service-kit';
-import { testInfra, uniqueSuffix } from '@cipherchat/service-kit/testing';
+import { deleteBusObjects, deleteRedisKeys, runNames, testInfra } from '@cipherchat/service-kit/testing';
 import {
   createApp as createUserApp,
   configSchema as userConfigSchema,
@@ -42,7 +41,8 @@ import { REPO_ROOT } from './support/nginx.js';
 // devices with their old passwords: identity restored from the key backup, same identity key,
 // same safety number, messages flow.
 const PG_ADMIN = testInfra.postgresAdminUrl;
-const suffix = uniqueSuffix();
+const names = runNames('ops.backup');
+const suffix = names.suffix;
 const SRC = `ops_backup_src_${suffix}`;
 const DST = `ops_backup_dst_${suffix}`;
 const DST_NO_OWNER = `ops_backup_noown_${suffix}`;
@@ -53,9 +53,9 @@ const ROLES = {
   user: { name: `ops_bk_user_${suffix}`, password: randomBytes(18).toString('base64url') },
   chat: { name: `ops_bk_chat_${suffix}`, password: randomBytes(18).toString('base64url') },
 };
-const EXCHANGE = `t.ops.backup.${suffix}`;
-const QUEUE_PREFIX = `t.ops.backup.${suffix}.chat`;
-const REDIS_PREFIX = `t:ops:backup:${suffix}`;
+const EXCHANGE = names.exchange;
+// one Redis prefix per stack (source, restored, intruder), all under the run's pattern
+const REDIS_PREFIX = names.redisPattern.slice(0, -2);
 
 const dbUrl = (db: string, role?: { name: string; password: string }) => {
   const url = new URL(PG_ADMIN);
@@ -107,20 +107,18 @@ async function startStack(
   );
   const userUrl = `http://127.0.0.1:${await userApp.listen(0)}`;
   const chatApp = await createChatApp(
-    parseConfig(chatConfigSchema, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: dbUrl(db, roles.chat),
-      AMQP_URL: testInfra.amqpUrl,
-      BUS_EXCHANGE: EXCHANGE,
-      REDIS_URL: testInfra.redisUrl,
-      REDIS_PREFIX: `${REDIS_PREFIX}:${tag}:chat`,
-      QUEUE_PREFIX,
-      JWKS_URL: `${userUrl}/api/user/.well-known/jwks.json`,
-      HOST: '127.0.0.1',
-      ATTACHMENTS_DIR: path.join(base, `attachments-${tag}`),
-      ALLOWED_ORIGINS: 'http://localhost:8080',
-    }),
+    parseConfig(
+      chatConfigSchema,
+      chatTestEnv({
+        names,
+        databaseUrl: dbUrl(db, roles.chat),
+        jwksUrl: `${userUrl}/api/user/.well-known/jwks.json`,
+        attachmentsDir: path.join(base, `attachments-${tag}`),
+        amqpUrl: testInfra.amqpUrl,
+        redisUrl: testInfra.redisUrl,
+        overrides: { LOG_LEVEL: 'silent', REDIS_PREFIX: `${REDIS_PREFIX}:${tag}:chat` },
+      }),
+    ),
     { logger: quiet },
   );
   const chatUrl = `http://127.0.0.1:${await chatApp.listen(0)}`;
@@ -268,20 +266,8 @@ afterAll(async () => {
       await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     for (const r of Object.values(ROLES)) await c.query(`DROP ROLE IF EXISTS ${r.name}`);
   });
-  const conn = await amqp.connect(testInfra.amqpUrl);
-  const ch = await conn.createChannel();
-  for (const q of ['user-deleted', 'user-deleted.dlq', 'user-deleted.retry'])
-    await ch.deleteQueue(`${QUEUE_PREFIX}.${q}`);
-  await ch.deleteExchange(EXCHANGE);
-  await conn.close();
-  const redis = new Redis(testInfra.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
+  await deleteBusObjects(testInfra.amqpUrl, EXCHANGE, [`${names.queuePrefix('chat')}.user-deleted`]);
+  await deleteRedisKeys(testInfra.redisUrl, names.redisPattern);
   if (base) rmSync(base, { recursive: true, force: true });
 });
 

@@ -439,21 +439,47 @@ describe('docker compose files', () => {
 });
 
 describe('Dockerfiles', () => {
-  for (const name of [...SERVICES, 'nginx']) {
-    it(`when ${name}/Dockerfile is read, then every base image is pinned by digest and the build uses npm ci`, () => {
-      const text = readFileSync(path.join(REPO_ROOT, name, 'Dockerfile'), 'utf8');
+  const PORTS = { 'user-service': '3001', 'chat-service': '3002', 'notification-service': '3003' };
+  for (const file of ['Dockerfile.service', 'nginx/Dockerfile']) {
+    it(`when ${file} is read, then every base image is pinned by digest and the build uses npm ci`, () => {
+      const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
       const images = [...text.matchAll(/^ARG [A-Z_]+_IMAGE=(.+)$/gm)].map((m) => m[1]!);
       expect(images.length).toBeGreaterThanOrEqual(2);
       for (const image of images) expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
       expect(text).toMatch(/RUN npm ci /);
-      if (name !== 'nginx') {
+      if (file === 'Dockerfile.service') {
         expect(text).toContain('gcr.io/distroless/nodejs20-debian12:nonroot@sha256:');
         expect(text).toMatch(/^USER 65532:65532$/m);
         expect(text).toContain('HEALTHCHECK');
         expect(text).toContain('"dist/healthcheck.js"');
         expect(text).toContain('--omit=dev');
-        expect(existsSync(path.join(REPO_ROOT, name, 'src/healthcheck.ts'))).toBe(true);
+        expect(text).toMatch(/^ARG SERVICE$/m);
+        expect(text).toMatch(/^WORKDIR \/app\/\$\{SERVICE\}$/m);
       }
     });
   }
+
+  it('when compose builds the services, then each uses Dockerfile.service with its own name, port and flags, and no service keeps a Dockerfile of its own', () => {
+    const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Obj;
+    for (const name of SERVICES) {
+      const build = compose.services[name].build as Obj;
+      expect(build.dockerfile, name).toBe('Dockerfile.service');
+      expect(build.args, name).toMatchObject({ SERVICE: name, PORT: PORTS[name] });
+      expect(existsSync(path.join(REPO_ROOT, name, 'Dockerfile')), name).toBe(false);
+      expect(existsSync(path.join(REPO_ROOT, name, 'src/healthcheck.ts')), name).toBe(true);
+      // the service's port: in the image, in compose's env files, and in Kubernetes
+      const k8s = readFileSync(path.join(REPO_ROOT, 'k8s', `${name}.yaml`), 'utf8');
+      expect(k8s).toContain(`containerPort: ${PORTS[name]}`);
+      expect(k8s).toContain(`image: cipherchat/${name}`);
+    }
+    expect(compose.services['chat-service'].build.args).toMatchObject({
+      NODE_OPTIONS: '--max-semi-space-size=64',
+      ATTACHMENTS_DIR: '/data/attachments',
+    });
+    expect(compose.services['user-service'].build.args.NODE_OPTIONS).toBeUndefined();
+    expect(compose.services.setup.build).toMatchObject({ dockerfile: 'Dockerfile.service', target: 'build', args: { SERVICE: 'user-service', PORT: '3001' } });
+    // every argument the recipe requires is passed by every build that uses it
+    const recipe = readFileSync(path.join(REPO_ROOT, 'Dockerfile.service'), 'utf8');
+    for (const required of ['SERVICE', 'PORT']) expect(recipe).toContain(`test -n "$${required}"`);
+  });
 });

@@ -1,18 +1,22 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
 import { ChatClient, type StoredMessage } from '@cipherchat/client';
 import {
   createApp as createChatApp,
   configSchema as chatConfigSchema,
   type App as ChatApp,
 } from '@cipherchat/chat-service';
+import { testEnv as chatTestEnv } from '@cipherchat/chat-service/testing';
 import { createLogger, createTokenVerifier, parseConfig } from '@cipherchat/service-kit';
 import {
   createTestDatabase,
+  deleteBusObjects,
+  deleteRedisKeys,
+  runNames,
   testInfra,
   uniqueSuffix,
+  type RunNames,
   type TestDatabase,
 } from '@cipherchat/service-kit/testing';
 import {
@@ -37,8 +41,7 @@ let chatApp: ChatApp;
 let notify: EchoService;
 let nginx: NginxHandle;
 let dir: string;
-let exchange: string;
-let queuePrefix: string;
+let names: RunNames;
 const clients: ChatClient[] = [];
 
 beforeAll(async () => {
@@ -49,38 +52,34 @@ beforeAll(async () => {
   const key = process.env.OPS_TLS_KEY!;
   writeFileSync(path.join(dir, 'index.html'), '<!doctype html>');
 
-  db = await createTestDatabase('ops_waf');
-  const suffix = uniqueSuffix();
-  exchange = `t.ops.waf.${suffix}`;
-  queuePrefix = `t.ops.waf.${suffix}.chat`;
+  names = runNames('ops_waf');
+  db = await createTestDatabase(names);
   const quiet = createLogger('ops-test', 'silent');
   userApp = await createUserApp(
     parseConfig(
       userConfigSchema,
       await userTestEnv({
         databaseUrl: db.url,
-        exchange,
-        redisKeyPrefix: `t:ops:waf:${suffix}:user:`,
+        exchange: names.exchange,
+        redisKeyPrefix: `${names.redisPrefix('user')}:`,
       }),
     ),
     { logger: quiet },
   );
   const userPort = await userApp.listen(0);
   chatApp = await createChatApp(
-    parseConfig(chatConfigSchema, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: db.url,
-      AMQP_URL: testInfra.amqpUrl,
-      BUS_EXCHANGE: exchange,
-      REDIS_URL: testInfra.redisUrl,
-      REDIS_PREFIX: `t:ops:waf:${suffix}:chat`,
-      QUEUE_PREFIX: queuePrefix,
-      JWKS_URL: `http://127.0.0.1:${userPort}/api/user/.well-known/jwks.json`,
-      HOST: '127.0.0.1',
-      ATTACHMENTS_DIR: path.join(dir, 'attachments'),
-      ALLOWED_ORIGINS: 'http://localhost:8080',
-    }),
+    parseConfig(
+      chatConfigSchema,
+      chatTestEnv({
+        names,
+        databaseUrl: db.url,
+        jwksUrl: `http://127.0.0.1:${userPort}/api/user/.well-known/jwks.json`,
+        attachmentsDir: path.join(dir, 'attachments'),
+        amqpUrl: testInfra.amqpUrl,
+        redisUrl: testInfra.redisUrl,
+        overrides: { LOG_LEVEL: 'silent' },
+      }),
+    ),
     { logger: quiet, verifyToken: createTokenVerifier(userApp.jwks as never) },
   );
   const chatPort = await chatApp.listen(0);
@@ -104,12 +103,10 @@ afterAll(async () => {
   await userApp?.close();
   await notify?.close();
   await db?.drop();
-  const conn = await amqp.connect(testInfra.amqpUrl);
-  const ch = await conn.createChannel();
-  for (const q of ['user-deleted', 'user-deleted.dlq', 'user-deleted.retry'])
-    await ch.deleteQueue(`${queuePrefix}.${q}`);
-  await ch.deleteExchange(exchange);
-  await conn.close();
+  if (names) {
+    await deleteBusObjects(testInfra.amqpUrl, names.exchange, [`${names.queuePrefix('chat')}.user-deleted`]);
+    await deleteRedisKeys(testInfra.redisUrl, names.redisPattern);
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -135,19 +135,11 @@ start_stack() {
     --smtp "$SMTP_PORT" --web "$MAILDEV_WEB_PORT" --ip 127.0.0.1 --silent
   wait_port "$SMTP_PORT" 30 || { echo "error: maildev did not start" >&2; return 1; }
 
-  log "starting user-service :$USER_PORT"
-  PORT=$USER_PORT start_bg user-service "$RUN_ROOT/logs/user-service.log" node "$ROOT/user-service/dist/main.js"
-  wait_ready user-service "http://127.0.0.1:$USER_PORT/ready" 60 || return 1
-  log "starting chat-service :$CHAT_PORT and :$CHAT_PORT_2"
-  # the Node flags of chat-service's image (chat-service/Dockerfile)
-  local chat=(node --max-semi-space-size=64 "$ROOT/chat-service/dist/main.js")
-  PORT=$CHAT_PORT start_bg chat-service "$RUN_ROOT/logs/chat-service.log" "${chat[@]}"
-  wait_ready chat-service "http://127.0.0.1:$CHAT_PORT/ready" 60 || return 1
-  PORT=$CHAT_PORT_2 start_bg chat-service-2 "$RUN_ROOT/logs/chat-service-2.log" "${chat[@]}"
-  log "starting notification-service :$NOTIFY_PORT"
-  PORT=$NOTIFY_PORT start_bg notification-service "$RUN_ROOT/logs/notification-service.log" node "$ROOT/notification-service/dist/main.js"
-  wait_ready chat-service-2 "http://127.0.0.1:$CHAT_PORT_2/ready" 60 || return 1
-  wait_ready notification-service "http://127.0.0.1:$NOTIFY_PORT/ready" 60 || return 1
+  # The services, as built (dist/), through the same spawnService as the benchmark
+  # (packages/service-kit/src/testing/stack-cli.ts): user-service first (the others fetch its
+  # JWKS), then chat-service, then its second instance and notification-service together.
+  start_services user-service=user-service:"$USER_PORT" chat-service=chat-service:"$CHAT_PORT" \
+    chat-service-2=chat-service:"$CHAT_PORT_2",notification-service=notification-service:"$NOTIFY_PORT" || return 1
 
   log "starting nginx :$NGINX_PORT"
   NGINX_PORT=$NGINX_PORT \
@@ -166,6 +158,30 @@ start_stack() {
   start_bg nginx "$RUN_ROOT/logs/nginx.log" nginx -p "$RUN_ROOT/nginx" -c "$RUN_ROOT/nginx/nginx.conf" -g "$global"
   wait_ready nginx "http://127.0.0.1:$NGINX_PORT/api/user/.well-known/jwks.json" 30 || return 1
   wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" 10 || return 1  # the web client itself
+}
+
+# Starts services (groups of NAME=SERVICE:PORT, see stack-cli.ts) and waits until they are
+# ready; the starter stays their parent, and its pid and theirs join STACK_PIDS
+# (theirs also $RUN_ROOT/pids/, like start_bg's).
+start_services() {
+  local status="$RUN_ROOT/services.status" starter group spec i
+  rm -f "$status"
+  STACK_LOG_DIR="$RUN_ROOT/logs" STACK_PID_DIR="$RUN_ROOT/pids" STACK_STATUS_FILE="$status" STACK_READY_TIMEOUT_S=60 \
+    node "$ROOT/packages/service-kit/dist/testing/stack-cli.js" "$@" &
+  starter=$!
+  STACK_PIDS+=("$starter")
+  # bounded: the starter gives each group 60 s, and writes `failed` or exits on any error
+  for ((i = 0; i < 300 * 4; i++)); do
+    [ -s "$status" ] && break
+    kill -0 "$starter" 2>/dev/null || break
+    sleep 0.25
+  done
+  for group in "$@"; do
+    for spec in ${group//,/ }; do
+      if [ -f "$RUN_ROOT/pids/${spec%%=*}.pid" ]; then STACK_PIDS+=("$(cat "$RUN_ROOT/pids/${spec%%=*}.pid")"); fi
+    done
+  done
+  [ "$(cat "$status" 2>/dev/null)" = ready ]
 }
 
 stop_stack() {

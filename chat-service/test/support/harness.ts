@@ -1,72 +1,33 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '@cipherchat/contracts';
-import { createLogger, createTokenVerifier, parseConfig, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@cipherchat/service-kit';
-import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
+import { createLogger, parseConfig } from '@cipherchat/service-kit';
+import {
+  LogCapture,
+  TokenIssuer,
+  createTestDatabase,
+  deleteBusObjects,
+  deleteRedisKeys,
+  runNames,
+  testInfra,
+  type TestDatabase,
+} from '@cipherchat/service-kit/testing';
 import { createApp, type App } from '../../src/app.js';
 import { configSchema, type Config } from '../../src/config.js';
+import { testEnv } from '../../src/testing.js';
 
 /** A typed socket.io client. */
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** Signs ES256 access tokens like user-service and serves the JWKS. */
-export class TokenMint {
-  private constructor(
-    private readonly privateKey: CryptoKey,
-    readonly jwks: { keys: JWK[] },
-    readonly kid: string,
-  ) {}
-
-  /** @returns a mint with a fresh key */
-  static async create(): Promise<TokenMint> {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const kid = `k-${uniqueSuffix()}`;
-    const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-    return new TokenMint(privateKey, { keys: [jwk] }, kid);
-  }
-
-  /**
-   * @param userId subject
-   * @param ttlSeconds lifetime (negative = already expired)
-   * @returns a signed JWT
-   */
-  async mint(userId: string, ttlSeconds = 900): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sid: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', kid: this.kid })
-      .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
-      .setSubject(userId)
-      .setIssuedAt(now - 5)
-      .setExpirationTime(now + ttlSeconds)
-      .sign(this.privateKey);
-  }
-
-  /** Serves the JWKS over HTTP (for child processes that fetch JWKS_URL). */
-  async serve(): Promise<{ url: string; close(): Promise<void> }> {
-    const server = http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(this.jwks));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as AddressInfo).port;
-    return { url: `http://127.0.0.1:${port}/jwks.json`, close: () => new Promise((r) => server.close(() => r())) };
-  }
-}
-
 /** Shared infrastructure of one test file: database, exchange, Redis prefix, token mint. */
 export interface TestEnv {
   db: TestDatabase;
-  mint: TokenMint;
+  /** Mints access tokens chat-service accepts (in-process: its key set is the app's verifier). */
+  mint: TokenIssuer;
   env: Record<string, string>;
   attachmentsDir: string;
   /** Starts an in-process instance on a free port. */
@@ -91,25 +52,11 @@ export interface Instance {
  * @returns the test environment
  */
 export async function createTestEnv(prefix = 'chat', extraEnv: Record<string, string> = {}): Promise<TestEnv> {
-  const db = await createTestDatabase(prefix);
-  const mint = await TokenMint.create();
-  const suffix = uniqueSuffix();
+  const names = runNames(prefix);
+  const db = await createTestDatabase(names);
+  const mint = await TokenIssuer.create();
   const attachmentsDir = await mkdtemp(path.join(tmpdir(), 'chat-att-'));
-  const env: Record<string, string> = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    AMQP_URL: testInfra.amqpUrl,
-    BUS_EXCHANGE: `t.${suffix}`,
-    REDIS_URL: testInfra.redisUrl,
-    REDIS_PREFIX: `t:${suffix}`,
-    QUEUE_PREFIX: `t.${suffix}.chat`,
-    JWKS_URL: 'http://127.0.0.1:9/unused-jwks.json',
-    HOST: '127.0.0.1',
-    ATTACHMENTS_DIR: attachmentsDir,
-    ALLOWED_ORIGINS: 'http://localhost:8080',
-    ...extraEnv,
-  };
+  const env = testEnv({ names, databaseUrl: db.url, attachmentsDir, amqpUrl: testInfra.amqpUrl, redisUrl: testInfra.redisUrl, overrides: extraEnv });
   const instances: Instance[] = [];
   const extraQueues: string[] = [];
   return {
@@ -123,7 +70,7 @@ export async function createTestEnv(prefix = 'chat', extraEnv: Record<string, st
       const logs = new LogCapture();
       const app = await createApp(config, {
         logger: createLogger('chat-service', config.LOG_LEVEL, logs),
-        verifyToken: createTokenVerifier(mint.jwks as never),
+        verifyToken: mint.verifyToken,
       });
       const port = await app.listen(0);
       const inst = { app, url: `http://127.0.0.1:${port}`, config, logs };
@@ -134,8 +81,8 @@ export async function createTestEnv(prefix = 'chat', extraEnv: Record<string, st
       for (const i of instances) await i.app.close();
       await db.drop();
       await rm(attachmentsDir, { recursive: true, force: true });
-      await cleanBroker(env.AMQP_URL as string, env.BUS_EXCHANGE as string, [`${env.QUEUE_PREFIX}.user-deleted`, ...extraQueues]);
-      await cleanRedis(env.REDIS_URL as string, env.REDIS_PREFIX as string);
+      await deleteBusObjects(env.AMQP_URL as string, env.BUS_EXCHANGE, [`${env.QUEUE_PREFIX}.user-deleted`, ...extraQueues]);
+      await deleteRedisKeys(env.REDIS_URL as string, `${env.REDIS_PREFIX}:*`);
     },
   };
 }
@@ -144,34 +91,6 @@ export async function createTestEnv(prefix = 'chat', extraEnv: Record<string, st
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** Deletes a run's queues (with their retry and dead-letter queues) and its exchange. */
-async function cleanBroker(url: string, exchange: string, queues: string[]): Promise<void> {
-  const conn = await amqp.connect(url);
-  try {
-    const ch = await conn.createChannel();
-    for (const q of queues) for (const name of [q, `${q}.retry`, `${q}.dlq`]) await ch.deleteQueue(name);
-    await ch.deleteExchange(exchange);
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
-}
-
-/** Deletes every Redis key of a run (presence, last-seen, rate limits). */
-async function cleanRedis(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /**
  * Device secrets handed out by `POST /devices` through {@link api}, by `<userId>:<deviceId>`:
  * {@link api} sends them on device routes and {@link connect} in the handshake, so tests act
@@ -179,7 +98,7 @@ async function cleanRedis(url: string, prefix: string): Promise<void> {
  */
 const deviceSecrets = new Map<string, string>();
 
-/** The user id (`sub`) of an access token minted by {@link TokenMint}. */
+/** The user id (`sub`) of an access token minted by a {@link TokenIssuer}. */
 function subjectOf(token: string): string | undefined {
   try {
     return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string }).sub;
@@ -294,7 +213,7 @@ export interface TestUser {
  * @param devices device count
  * @returns the user with the first device id
  */
-export async function createUser(inst: Instance, mint: TokenMint, devices = 1): Promise<TestUser & { deviceIds: number[] }> {
+export async function createUser(inst: Instance, mint: TokenIssuer, devices = 1): Promise<TestUser & { deviceIds: number[] }> {
   const userId = randomUUID();
   const token = await mint.mint(userId);
   const signal = new SignalIdentity();

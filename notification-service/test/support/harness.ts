@@ -1,55 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { EventPayload, EventType } from '@cipherchat/contracts';
+import { Bus, createLogger, createMetrics, parseConfig, type TokenVerifier } from '@cipherchat/service-kit';
 import {
-  Bus,
-  TOKEN_AUDIENCE,
-  TOKEN_ISSUER,
-  createLogger,
-  createMetrics,
-  createTokenVerifier,
-  parseConfig,
-  type TokenVerifier,
-} from '@cipherchat/service-kit';
-import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, waitForConsumed, type TestDatabase } from '@cipherchat/service-kit/testing';
+  LogCapture,
+  TokenIssuer,
+  createTestDatabase,
+  deleteBusObjects,
+  newPerson,
+  runNames,
+  testInfra,
+  waitForConsumed,
+  type TestDatabase,
+} from '@cipherchat/service-kit/testing';
 import { configSchema, createApp, type App, type Config } from '../../src/app.js';
+import { testEnv } from '../../src/testing.js';
 import { SmtpInbox } from './smtp-inbox.js';
-
-/** Signs access tokens the way user-service does (ES256, issuer/audience, sub, sid). */
-export interface TestTokens {
-  verifyToken: TokenVerifier;
-  /** @returns a bearer token for the user */
-  tokenFor(userId: string): Promise<string>;
-}
-
-/**
- * A local ES256 key set standing in for user-service's JWKS.
- * @returns verifier and signer
- */
-export async function testTokens(): Promise<TestTokens> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
-  return {
-    verifyToken: createTokenVerifier({ keys: [jwk] }),
-    tokenFor: (userId) =>
-      new SignJWT({ sid: randomUUID() })
-        .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
-        .setSubject(userId)
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey),
-  };
-}
 
 /** Everything one integration test file needs, isolated by a random suffix. */
 export interface Harness {
   db: TestDatabase;
   inbox: SmtpInbox;
   logs: LogCapture;
-  tokens: TestTokens;
+  /** Mints access tokens the app accepts (until {@link Harness.useVerifier} replaces its verifier). */
+  tokens: TokenIssuer;
   env: Record<string, string>;
   config: Config;
   app: App;
@@ -90,35 +63,28 @@ export function queueFor(app: App, type: EventType): string {
  * @returns the harness
  */
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
-  const suffix = uniqueSuffix();
-  const db = await createTestDatabase('notify');
+  const names = runNames('notify');
+  const db = await createTestDatabase(names);
   const inbox = new SmtpInbox();
   await inbox.start();
   const logs = new LogCapture();
-  const tokens = await testTokens();
-  const env: Record<string, string> = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: db.url,
-    AMQP_URL: testInfra.amqpUrl,
-    BUS_EXCHANGE: `t.notify.${suffix}`,
-    QUEUE_PREFIX: `t.notify.${suffix}`,
-    SMTP_URL: inbox.url,
-    MAIL_FROM: 'CipherChat <no-reply@cipherchat.test>',
-    PUBLIC_BASE_URL: 'http://chat.test',
-    UNSUBSCRIBE_SECRET: `test-unsubscribe-secret-${suffix}-0123456789`,
-    JWKS_URL: 'http://127.0.0.1:9/jwks.json',
-    RETRY_MAX_ATTEMPTS: '6',
-    RETRY_BASE_MS: '100',
-    RETRY_MAX_MS: '1000',
-    SMTP_TIMEOUT_MS: '5000',
-    DIGEST_DELAY_MINUTES: '15',
-    // tests drive the scheduler with runDue(); the timer is tested separately
-    DIGEST_POLL_MS: '600000',
-    ...overrides,
-  };
+  const tokens = await TokenIssuer.create();
+  const env = testEnv({
+    names,
+    databaseUrl: db.url,
+    smtpUrl: inbox.url,
+    amqpUrl: testInfra.amqpUrl,
+    overrides: {
+      PORT: '0',
+      RETRY_MAX_ATTEMPTS: '6',
+      RETRY_BASE_MS: '100',
+      RETRY_MAX_MS: '1000',
+      DIGEST_DELAY_MINUTES: '15',
+      // tests drive the scheduler with runDue(); the timer is tested separately
+      DIGEST_POLL_MS: '600000',
+      ...overrides,
+    },
+  });
   const config = parseConfig(configSchema, env);
   let verifier = tokens.verifyToken;
   const build = () => createApp(config, { logger: createLogger('notification-service', 'info', logs), verifyToken: (t) => verifier(t) });
@@ -169,11 +135,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       await app.close();
       await publisher.close();
       await inbox.stop();
-      const conn = await amqp.connect(testInfra.amqpUrl);
-      const ch = await conn.createChannel();
-      for (const q of Object.values(app.queues)) for (const name of [q, `${q}.retry`, `${q}.dlq`]) await ch.deleteQueue(name);
-      await ch.deleteExchange(config.BUS_EXCHANGE);
-      await conn.close();
+      await deleteBusObjects(testInfra.amqpUrl, config.BUS_EXCHANGE, Object.values(app.queues));
       await db.drop();
     },
   };
@@ -194,8 +156,8 @@ export interface TestUser {
  * @returns the user
  */
 export function newUser(displayName = 'Alice'): TestUser {
-  const s = uniqueSuffix();
-  return { userId: randomUUID(), email: `u${s}@example.test`, username: `u_${s}`, displayName };
+  const { userId, email, username } = newPerson('u');
+  return { userId, email, username, displayName };
 }
 
 /**

@@ -1,19 +1,8 @@
-import { createServer } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 
-/** A free TCP port on 127.0.0.1 (bound once by the OS, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The one freePort of the repository (service-kit's testing module). */
+export { freePort } from '@cipherchat/service-kit/testing';
 
 /** Polls `check` until it returns true; fails after `timeoutMs` (every loop here is bounded). */
 export async function waitFor(

@@ -1,8 +1,15 @@
-import amqp from 'amqplib';
 import * as opaque from '@serenity-kit/opaque';
 import type { EventType } from '@cipherchat/contracts';
 import { Bus, createLogger, createMetrics, parseConfig, type Logger } from '@cipherchat/service-kit';
-import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
+import {
+  LogCapture,
+  createTestDatabase,
+  deleteBusObjects,
+  newPerson,
+  runNames,
+  testInfra,
+  type TestDatabase,
+} from '@cipherchat/service-kit/testing';
 import { configSchema, createApp, type App } from '../../src/app.js';
 import { generateSecrets, testEnv, type UserServiceSecrets } from '../../src/testing.js';
 
@@ -45,10 +52,10 @@ const ALL_USER_EVENTS = [
  * @returns the harness
  */
 export async function createHarness(name: string): Promise<Harness> {
-  const db = await createTestDatabase(`user_${name}`);
-  const suffix = uniqueSuffix();
-  const exchange = `t.user.${suffix}`;
-  const redisKeyPrefix = `t:user:${suffix}:`;
+  const names = runNames(`user_${name}`);
+  const db = await createTestDatabase(names);
+  const exchange = names.exchange;
+  const redisKeyPrefix = `${names.redisPrefix('user')}:`;
   const secrets = await generateSecrets();
   const logs = new LogCapture();
   const logger = createLogger('user-service', 'debug', logs);
@@ -56,7 +63,7 @@ export async function createHarness(name: string): Promise<Harness> {
   const waiters = new Set<() => void>();
   const tap = new Bus({ url: testInfra.amqpUrl, exchange, logger: createLogger('tap', 'warn', new LogCapture()), metrics: createMetrics('tap', false) });
   await tap.start(true);
-  const tapQueue = `t.user.${suffix}.tap`;
+  const tapQueue = names.queuePrefix('tap');
   await tap.consume({
     queue: tapQueue,
     types: ALL_USER_EVENTS,
@@ -108,11 +115,7 @@ export async function createHarness(name: string): Promise<Harness> {
       }
       for (const app of apps) await app.close();
       await tap.close();
-      const conn = await amqp.connect(testInfra.amqpUrl);
-      const ch = await conn.createChannel();
-      for (const q of [tapQueue, `${tapQueue}.retry`, `${tapQueue}.dlq`]) await ch.deleteQueue(q);
-      await ch.deleteExchange(exchange);
-      await conn.close();
+      await deleteBusObjects(testInfra.amqpUrl, exchange, [tapQueue]);
       await db.drop();
     },
   };
@@ -155,16 +158,14 @@ export interface Account {
   password: string;
 }
 
-let counter = 0;
 /**
- * A fresh account description.
+ * A fresh account description (service-kit's {@link newPerson}).
  * @param tag name part
  * @returns email, username, password
  */
 export function newAccount(tag = 'u'): Account {
-  counter += 1;
-  const id = `${tag}${counter}${uniqueSuffix().slice(0, 6)}`.toLowerCase();
-  return { email: `${id}@example.test`, username: id, password: `pw-${uniqueSuffix()}-${uniqueSuffix()}` };
+  const { email, username, password } = newPerson(tag);
+  return { email, username, password };
 }
 
 const CLI = { 'x-client': 'cli' };

@@ -7,15 +7,26 @@ import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { SMTPServer } from 'smtp-server';
 import { createApp as createChatApp, configSchema as chatConfigSchema, type App as ChatApp } from '@cipherchat/chat-service';
+import { testEnv as chatTestEnv } from '@cipherchat/chat-service/testing';
 import {
   createApp as createNotifyApp,
   configSchema as notifyConfigSchema,
   type App as NotifyApp,
 } from '@cipherchat/notification-service';
+import { testEnv as notifyTestEnv } from '@cipherchat/notification-service/testing';
 import { createApp as createUserApp, configSchema as userConfigSchema, type App as UserApp } from '@cipherchat/user-service';
 import { testEnv as userTestEnv } from '@cipherchat/user-service/testing';
 import { createLogger, createRedis, createTokenVerifier, parseConfig, type ConsumedEvent } from '@cipherchat/service-kit';
-import { LogCapture, createTestDatabase, testInfra, uniqueSuffix, type TestDatabase } from '@cipherchat/service-kit/testing';
+import {
+  LogCapture,
+  createTestDatabase,
+  deleteBusObjects,
+  deleteRedisKeys,
+  newPerson,
+  runNames,
+  testInfra,
+  type TestDatabase,
+} from '@cipherchat/service-kit/testing';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import type { StoredMessage } from '../../src/messages/message.schema.js';
 
@@ -92,38 +103,29 @@ async function startSmtpSink(): Promise<{ url: string; mails: string[]; stop(): 
  * @returns the stack
  */
 export async function startStack(): Promise<Stack> {
-  const db = await createTestDatabase('client');
-  const suffix = uniqueSuffix();
-  const exchange = `t.client.${suffix}`;
+  const names = runNames('client');
+  const db = await createTestDatabase(names);
+  const exchange = names.exchange;
   const attachmentsDir = await mkdtemp(path.join(tmpdir(), 'client-att-'));
 
   const userLogs = new LogCapture();
   const userEnv = await userTestEnv({
     databaseUrl: db.url,
     exchange,
-    redisKeyPrefix: `t:client:${suffix}:user:`,
+    redisKeyPrefix: `${names.redisPrefix('user')}:`,
     overrides: { LOG_LEVEL: 'debug' },
   });
   const userApp = await createUserApp(parseConfig(userConfigSchema, userEnv), {
     logger: createLogger('user-service', 'debug', userLogs),
   });
   const userUrl = `http://127.0.0.1:${await userApp.listen(0)}`;
+  const jwksUrl = `${userUrl}/api/user/.well-known/jwks.json`;
 
   const chatLogs = new LogCapture();
-  const chatConfig = parseConfig(chatConfigSchema, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'debug',
-    DATABASE_URL: db.url,
-    AMQP_URL: testInfra.amqpUrl,
-    BUS_EXCHANGE: exchange,
-    REDIS_URL: testInfra.redisUrl,
-    REDIS_PREFIX: `t:client:${suffix}:chat`,
-    QUEUE_PREFIX: `t.client.${suffix}.chat`,
-    JWKS_URL: `${userUrl}/api/user/.well-known/jwks.json`,
-    HOST: '127.0.0.1',
-    ATTACHMENTS_DIR: attachmentsDir,
-    ALLOWED_ORIGINS: 'http://localhost:8080',
-  });
+  const chatConfig = parseConfig(
+    chatConfigSchema,
+    chatTestEnv({ names, databaseUrl: db.url, jwksUrl, attachmentsDir, amqpUrl: testInfra.amqpUrl, redisUrl: testInfra.redisUrl, overrides: { LOG_LEVEL: 'debug' } }),
+  );
   const chatApp = await createChatApp(chatConfig, {
     logger: createLogger('chat-service', 'debug', chatLogs),
     verifyToken: createTokenVerifier(userApp.jwks as never),
@@ -133,24 +135,17 @@ export async function startStack(): Promise<Stack> {
   // notification-service consumes user events and chat.message_queued.v1 from the same exchange.
   const smtp = await startSmtpSink();
   const notifyLogs = new LogCapture();
-  const notifyConfig = parseConfig(notifyConfigSchema, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'debug',
-    HOST: '127.0.0.1',
-    DATABASE_URL: db.url,
-    AMQP_URL: testInfra.amqpUrl,
-    BUS_EXCHANGE: exchange,
-    QUEUE_PREFIX: `t.client.${suffix}.notify`,
-    SMTP_URL: smtp.url,
-    SMTP_TIMEOUT_MS: '5000',
-    MAIL_FROM: 'CipherChat <no-reply@cipherchat.test>',
-    PUBLIC_BASE_URL: 'http://chat.test',
-    UNSUBSCRIBE_SECRET: `client-test-unsubscribe-secret-${suffix}-0123456789`,
-    JWKS_URL: `${userUrl}/api/user/.well-known/jwks.json`,
-    RETRY_MAX_ATTEMPTS: '3',
-    RETRY_BASE_MS: '100',
-    RETRY_MAX_MS: '500',
-  });
+  const notifyConfig = parseConfig(
+    notifyConfigSchema,
+    notifyTestEnv({
+      names,
+      databaseUrl: db.url,
+      smtpUrl: smtp.url,
+      jwksUrl,
+      amqpUrl: testInfra.amqpUrl,
+      overrides: { LOG_LEVEL: 'debug', RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_MS: '100', RETRY_MAX_MS: '500' },
+    }),
+  );
   const notifyApp = await createNotifyApp(notifyConfig, {
     logger: createLogger('notification-service', 'debug', notifyLogs),
     verifyToken: createTokenVerifier(userApp.jwks as never),
@@ -265,7 +260,7 @@ export async function startStack(): Promise<Stack> {
       try {
         let cursor = '0';
         do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `t:client:${suffix}:*`, 'COUNT', 500);
+          const [next, keys] = await redis.scan(cursor, 'MATCH', names.redisPattern, 'COUNT', 500);
           cursor = next;
           for (const key of keys) {
             const type = await redis.type(key);
@@ -298,45 +293,23 @@ export async function startStack(): Promise<Stack> {
       await chatApp.close();
       await userApp.close();
       // notification-service's queues (and their retry and dead-letter queues) on the test exchange.
-      const cleanupConn = await amqplib.connect(testInfra.amqpUrl);
-      const cleanupCh = await cleanupConn.createChannel();
-      for (const q of Object.values(notifyApp.queues)) {
-        for (const name of [q, `${q}.retry`, `${q}.dlq`]) await cleanupCh.deleteQueue(name).catch(() => undefined);
-      }
-      await cleanupConn.close().catch(() => undefined);
+      await deleteBusObjects(testInfra.amqpUrl, undefined, Object.values(notifyApp.queues));
       await db.drop();
       // Leave nothing behind in Redis either (rate-limit, presence and login-state keys).
-      const redis = createRedis(testInfra.redisUrl, 'client-test-cleanup');
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `t:client:${suffix}:*`, 'COUNT', 500);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        await redis.quit();
-      }
+      await deleteRedisKeys(testInfra.redisUrl, names.redisPattern);
       await rm(attachmentsDir, { recursive: true, force: true });
     },
   };
 }
 
-let counter = 0;
 /**
- * A fresh account description (unique per run).
+ * A fresh account description (unique per run; service-kit's {@link newPerson}).
  * @param tag readable name part
  * @returns signup input
  */
 export function account(tag: string) {
-  counter += 1;
-  const id = `${tag}${counter}${uniqueSuffix().slice(0, 6)}`;
-  return {
-    email: `${id}@example.org`,
-    username: id,
-    displayName: `${tag} ${counter}`,
-    password: `correct horse battery ${id}`,
-  };
+  const { email, username, displayName, password } = newPerson(tag);
+  return { email, username, displayName, password };
 }
 
 /**

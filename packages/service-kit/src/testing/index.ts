@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import type { Bus, ConsumedEvent } from '../amqp/bus.js';
+import { uniqueSuffix, type RunNames } from './names.js';
 
 /** Local infrastructure URLs used by tests (override with env). */
 export const testInfra = {
@@ -10,14 +10,6 @@ export const testInfra = {
   amqpUrl: process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
   redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
-
-/**
- * A short random name part, for per-test databases, exchanges and queues.
- * @returns 10 lowercase hex chars
- */
-export function uniqueSuffix(): string {
-  return randomBytes(5).toString('hex');
-}
 
 /** A throwaway database. */
 export interface TestDatabase {
@@ -31,12 +23,15 @@ export interface TestDatabase {
 
 /**
  * Creates a fresh, empty database for one test file or run.
- * @param prefix readable prefix (`user`, `chat`)
- * @returns the database handle
+ * @param prefix readable prefix (`user`, `chat`: the database is `t_<prefix>_<random>`), or a
+ *   run's names ({@link RunNames.database})
+ * @param opts `adminUrl`: the server's admin URL (default {@link testInfra}`.postgresAdminUrl`)
+ * @returns the database handle (its URL on the admin URL's server)
  */
-export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
-  const name = `t_${prefix}_${uniqueSuffix()}`;
-  const admin = new pg.Client({ connectionString: testInfra.postgresAdminUrl });
+export async function createTestDatabase(prefix: string | RunNames, opts: { adminUrl?: string } = {}): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? testInfra.postgresAdminUrl;
+  const name = typeof prefix === 'string' ? `t_${prefix}_${uniqueSuffix()}` : prefix.database;
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -44,13 +39,15 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   } finally {
     await admin.end();
   }
-  const url = new URL(testInfra.postgresAdminUrl);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const c = new pg.Client({ connectionString: testInfra.postgresAdminUrl });
+      // a fresh connection: an earlier one may have died with a server restart (fault suite)
+      const c = new pg.Client({ connectionString: adminUrl });
+      c.on('error', () => undefined);
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -122,3 +119,8 @@ export async function onceWithTimeout(emitter: NodeJS.EventEmitter, event: strin
   return once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) });
 }
 export * from './tcp-proxy.js';
+export * from './names.js';
+export * from './free-port.js';
+export * from './token-issuer.js';
+export * from './cleanup.js';
+export * from './service-process.js';
