@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService } from '@cipherchat/service-kit/testing';
-import { api, connect, createTestEnv, nextEvent, SignalIdentity, fakeBody, inbox, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, SignalIdentity, fakeBody, type TestEnv, connectDrained } from './support/harness.js';
 import type { Socket } from 'socket.io-client';
 
 let env: TestEnv;
@@ -87,9 +87,7 @@ describe('crash safety', () => {
     sa.close();
 
     const second = await startProcess();
-    const sb = await connect(second.url, bob.token, bob.deviceId);
-    const box = inbox(sb);
-    await nextEvent(sb, 'mailbox:empty', 20_000);
+    const { socket: sb, box } = await connectDrained(second.url, bob.token, bob.deviceId, 20_000);
     const received = new Set(box.messages.map((m) => m.messageId));
     const lost = acked.filter((id) => !received.has(id));
     expect(lost).toEqual([]);

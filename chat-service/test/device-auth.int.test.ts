@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, connect, createTestEnv, createUser, deviceSecretOf, fakeBody, inbox, nextEvent, request, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, deviceSecretOf, fakeBody, nextEvent, request, type Instance, type TestEnv, connectDrained } from './support/harness.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -121,9 +121,7 @@ describe('device secrets', () => {
     expect(await request(so, 'message:ack', { messageIds: [sent.data.messageId] })).toEqual({ ok: true, data: { deleted: 1 } });
     expect(await inst.app.ds.query(`SELECT recipient_device FROM chat.mailbox WHERE message_id = $1`, [sent.data.messageId])).toEqual([{ recipient_device: victim }]);
     // the real device still gets it
-    const sv = await connect(inst.url, user.token, victim);
-    const box = inbox(sv);
-    await nextEvent(sv, 'mailbox:empty');
+    const { socket: sv, box } = await connectDrained(inst.url, user.token, victim);
     expect(box.messages.map((m) => m.messageId)).toEqual([sent.data.messageId]);
     ss.close();
     so.close();

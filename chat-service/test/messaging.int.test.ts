@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
-import { api, connect, createTestEnv, createUser, deviceSecretOf, fakeBody, inbox, nextEvent, request, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, deviceSecretOf, fakeBody, inbox, nextEvent, request, type Instance, type TestEnv, connectDrained } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -68,9 +68,7 @@ describe('messaging across two processes', () => {
       if (!ack.ok) throw new Error(JSON.stringify(ack));
       ids.push(ack.data.messageId);
     }
-    const sb = await connect(b.url, bob.token, bob.deviceId);
-    const box = inbox(sb);
-    await nextEvent(sb, 'mailbox:empty');
+    const { socket: sb, box } = await connectDrained(b.url, bob.token, bob.deviceId);
     expect(box.messages.map((m) => m.messageId)).toEqual(ids);
     // acking removes them: a new sync delivers nothing
     const acked = await request(sb, 'message:ack', { messageIds: ids });
@@ -103,9 +101,8 @@ describe('pipelining', () => {
     const { alice, bob, conversationId } = await directPair();
     const other = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId], title: 'side' });
     const sa = await connect(a.url, alice.token, alice.deviceId);
-    const sb = await connect(b.url, bob.token, bob.deviceId);
-    const box = inbox(sb);
-    await nextEvent(sb, 'mailbox:empty'); // past the connect-time drain (its switch to live delivery may reorder)
+    // past the connect-time drain (its switch to live delivery may reorder)
+    const { socket: sb, box } = await connectDrained(b.url, bob.token, bob.deviceId);
     const ackOrder: number[] = [];
     const stamps: string[] = [];
     const sends = Array.from({ length: 120 }, (_, i) =>
@@ -260,9 +257,7 @@ describe('device sets', () => {
     expect(await request(sa, 'message:ack', { messageIds: [ack.data.messageId] })).toEqual({ ok: true, data: { deleted: 0 } });
     const left = await a.app.ds.query(`SELECT recipient_device FROM chat.mailbox WHERE message_id = $1`, [ack.data.messageId]);
     expect(left).toEqual([{ recipient_device: bob.deviceIds[0] }]);
-    const sb1 = await connect(b.url, bob.token, bob.deviceIds[0] as number);
-    const box = inbox(sb1);
-    await nextEvent(sb1, 'mailbox:empty');
+    const { socket: sb1, box } = await connectDrained(b.url, bob.token, bob.deviceIds[0] as number);
     expect(box.messages.map((m) => m.messageId)).toEqual([ack.data.messageId]);
     sa.close();
     sb1.close();

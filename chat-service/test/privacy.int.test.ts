@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@cipherchat/contracts';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
-import { api, connect, createTestEnv, createUser, inbox, nextEvent, request, type Instance, type TestEnv } from './support/harness.js';
+import { api, connect, createTestEnv, createUser, request, type Instance, type TestEnv, connectDrained } from './support/harness.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -54,9 +54,7 @@ describe('what the server keeps', () => {
     expect(ack.ok).toBe(true);
     await queued;
     // one device receives and acks (exercising the drain and ack paths), the other stays offline
-    const sb = await connect(inst.url, bob.token, bob.deviceIds[0] as number);
-    const box = inbox(sb);
-    await nextEvent(sb, 'mailbox:empty');
+    const { socket: sb, box } = await connectDrained(inst.url, bob.token, bob.deviceIds[0] as number);
     expect(box.messages[0]?.body).toBe(body);
     await request(sb, 'message:ack', { messageIds: [box.messages[0]!.messageId] });
 

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS, PRESENCE_REUSE_MS } from '../src/domain/send-message.js';
 import { Bus, createLogger, createMetrics } from '@cipherchat/service-kit';
 import { waitForConsumed } from '@cipherchat/service-kit/testing';
-import { api, beforeTheWrite, connect, createTestEnv, createUser, fakeBody, inbox, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv } from './support/harness.js';
+import { api, beforeTheWrite, connect, createTestEnv, createUser, fakeBody, nextEvent, request, SignalIdentity, type ClientSocket, type Instance, type TestEnv, connectDrained } from './support/harness.js';
 
 let env: TestEnv;
 let a: Instance;
@@ -112,9 +112,7 @@ async function aliceAndBob() {
 
 /** Connects a device and waits for its connect-time drain; returns the socket and its inbox. */
 async function connected(inst: Instance, user: { token: string; deviceId: number }) {
-  const socket = await connect(inst.url, user.token, user.deviceId);
-  const got = inbox(socket);
-  await nextEvent(socket, 'mailbox:empty');
+  const { socket, box: got } = await connectDrained(inst.url, user.token, user.deviceId);
   return { socket, got };
 }
 

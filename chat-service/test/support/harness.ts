@@ -234,14 +234,14 @@ export async function createUser(inst: Instance, mint: TokenIssuer, devices = 1)
  * @param token access token
  * @param deviceId device
  * @param opts `deviceSecret` for the handshake (default: the secret registered for that device
- *   of the token's user; `null`: send none)
+ *   of the token's user; `null`: send none); `listen` attaches listeners before the connection opens
  * @returns the connected socket
  */
 export function connect(
   url: string,
   token: string,
   deviceId: number,
-  opts: { reconnection?: boolean; deviceSecret?: string | null } = {},
+  opts: { reconnection?: boolean; deviceSecret?: string | null; listen?: (socket: ClientSocket) => void } = {},
 ): Promise<ClientSocket> {
   const userId = subjectOf(token);
   const deviceSecret = opts.deviceSecret === undefined ? (userId ? deviceSecretOf(userId, deviceId) : undefined) : opts.deviceSecret;
@@ -252,6 +252,9 @@ export function connect(
     reconnection: opts.reconnection ?? false,
     forceNew: true,
   });
+  // Listeners attached here see every event: the connection opens on a later turn. Attached after
+  // `await connect()`, they can miss events that arrived in the same network read as the connect.
+  opts.listen?.(socket);
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
@@ -322,6 +325,29 @@ export function nextEvent<T = unknown>(socket: ClientSocket, event: string, time
       resolve(arg);
     });
   });
+}
+
+/**
+ * Connects a device and waits until its mailbox was drained (`mailbox:empty`), with an inbox that
+ * was listening before the connection opened, so no drained message can slip past it.
+ * @param url instance URL
+ * @param token access token
+ * @param deviceId device
+ * @param drainTimeoutMs limit for the connection and the drain
+ * @returns the socket and its inbox
+ */
+export async function connectDrained(url: string, token: string, deviceId: number, drainTimeoutMs = 10_000) {
+  let box!: ReturnType<typeof inbox>;
+  let drained!: Promise<unknown>;
+  const socket = await connect(url, token, deviceId, {
+    listen: (s) => {
+      box = inbox(s);
+      drained = nextEvent(s, 'mailbox:empty', drainTimeoutMs);
+      drained.catch(() => undefined); // awaited below; a failed connect must not leave it unhandled
+    },
+  });
+  await drained;
+  return { socket, box };
 }
 
 /** A base64 body that is not real ciphertext but is opaque to the server. */
