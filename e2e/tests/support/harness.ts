@@ -563,8 +563,10 @@ export async function backupUpToDate(p: Person): Promise<void> {
 
 /**
  * Follows the emailed verification link in another browser context and logs in there, as a
- * person would (the login is what tells notification-service the address is verified, so
- * reset mails reach it; docs/web-client.md, known gaps). The context is closed afterwards.
+ * person would. The login matters: its `user.new_login` event reaches notification-service on
+ * the same queue as a later password-reset request and says the address is verified, while the
+ * verification's own `user.profile_updated` event travels on another queue and may arrive after
+ * the reset request (which is then not mailed). The context is closed afterwards.
  * @param p the person
  * @param browser the browser
  */
