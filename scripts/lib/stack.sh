@@ -126,6 +126,12 @@ start_stack() {
   export NODE_ENV="${NODE_ENV:-production}" LOG_LEVEL="${LOG_LEVEL:-info}"
   export DATABASE_URL="$db_url" AMQP_URL="amqp://guest:guest@127.0.0.1:5672" REDIS_URL="redis://127.0.0.1:6379"
   export BUS_EXCHANGE="${BUS_EXCHANGE:-cipherchat.events}" PUBLIC_BASE_URL="$public" ALLOWED_ORIGINS="$public,http://127.0.0.1:$NGINX_PORT"
+  # A stack on its own exchange gets its own queues and Redis keys too: stacks sharing one
+  # RabbitMQ and Redis (npm start beside npm test, parallel runs) would otherwise take turns at
+  # each other's events and share one per-IP rate-limit budget.
+  if [ "$BUS_EXCHANGE" != cipherchat.events ]; then
+    export QUEUE_PREFIX="${QUEUE_PREFIX:-$BUS_EXCHANGE}" REDIS_KEY_PREFIX="${REDIS_KEY_PREFIX:-$BUS_EXCHANGE:}"
+  fi
   export HOST=127.0.0.1 JWKS_URL="http://127.0.0.1:$USER_PORT/api/user/.well-known/jwks.json"
   export SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" MAIL_FROM="CipherChat <no-reply@localhost>"
   export ATTACHMENTS_DIR="$RUN_ROOT/attachments"

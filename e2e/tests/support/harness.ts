@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core';
+import { test as vitestTest } from 'vitest';
 
 /** The stack behind nginx (same origin for the app, /api and /socket.io). */
 export const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://localhost:8080').replace(/\/$/, '');
@@ -51,6 +52,39 @@ export interface Person {
   problems: string[];
 }
 
+/** The pages opened in each browser, by label, with the problems each one collected. */
+const problemsByBrowser = new WeakMap<Browser, Array<{ label: string; problems: string[] }>>();
+
+/**
+ * Every CSP violation or uncaught page error seen in any context of a browser, closed or not.
+ * @param browser the browser
+ * @returns one line per problem, prefixed with the context's label
+ */
+export function problemsIn(browser: Browser): string[] {
+  return (problemsByBrowser.get(browser) ?? []).flatMap(({ label, problems }) =>
+    problems.map((x) => `${label}: ${x}`),
+  );
+}
+
+/**
+ * The e2e `test`: each test gets its own Chromium (`browser`), closed when the test ends, so no
+ * page, socket or account outlives the test that made it. After the test body the fixture fails
+ * the test if any page it opened hit a CSP violation or an uncaught error.
+ */
+export const test = vitestTest.extend<{ browser: Browser }>({
+  // eslint-disable-next-line no-empty-pattern -- vitest reads the fixtures a fixture needs from this pattern
+  browser: async ({}, use) => {
+    const browser = await launchBrowser();
+    try {
+      await use(browser);
+      const problems = problemsIn(browser);
+      if (problems.length) throw new Error(`pages hit CSP violations or uncaught errors:\n${problems.join('\n')}`);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
 /** Random suffix so every run uses fresh accounts. */
 export const runId = randomBytes(4).toString('hex');
 
@@ -66,13 +100,16 @@ export async function newPerson(
   name: string,
   viewport?: { width: number; height: number },
 ): Promise<Person> {
-  const slug = `${name.toLowerCase()}_${runId}_${randomBytes(2).toString('hex')}`;
-  const { context, page, problems } = await openContext(browser, viewport);
+  // Unique per person, not per run: every test signs up its own Alice and Bob, and the
+  // directory search and the conversation list must tell them apart.
+  const suffix = randomBytes(2).toString('hex');
+  const slug = `${name.toLowerCase()}_${runId}_${suffix}`;
+  const { context, page, problems } = await openContext(browser, viewport, name);
   return {
     name,
     email: `${slug}@example.test`,
     username: slug,
-    displayName: `${name} ${runId}`,
+    displayName: `${name} ${runId}${suffix}`,
     password: `pw-${randomBytes(9).toString('base64url')}`,
     context,
     page,
@@ -84,11 +121,13 @@ export async function newPerson(
  * Opens a new browser context (a "new browser" for the same person) on the app.
  * @param browser the browser
  * @param viewport optional viewport
+ * @param label who uses it, for the problem report of {@link test}
  * @returns context, page and the list that collects console errors / CSP violations
  */
 export async function openContext(
   browser: Browser,
   viewport?: { width: number; height: number },
+  label = 'a page',
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({
     viewport: viewport ?? { width: 1200, height: 800 },
@@ -97,6 +136,9 @@ export async function openContext(
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   const problems: string[] = [];
+  const seen = problemsByBrowser.get(browser) ?? [];
+  seen.push({ label, problems });
+  problemsByBrowser.set(browser, seen);
   page.on('console', (msg) => {
     const text = msg.text();
     if (/Content Security Policy|Refused to (execute|load|apply)/i.test(text))
@@ -115,7 +157,7 @@ export async function openContext(
  * @returns the person in the new context
  */
 export async function inNewBrowser(p: Person, browser: Browser): Promise<Person> {
-  const { context, page, problems } = await openContext(browser);
+  const { context, page, problems } = await openContext(browser, undefined, `${p.name} (another browser)`);
   return { ...p, context, page, problems };
 }
 
@@ -431,11 +473,215 @@ export async function waitForEmailLink(
   throw new Error(`no email with a ${path} link reached ${to} within 60 s`);
 }
 
+/** A person who has signed up, with the recovery key they were shown. */
+export type SignedUpPerson = Person & { recoveryKey: string };
+
 /**
- * Fails when a page logged CSP violations or uncaught errors.
- * @param people everyone in the test
- * @returns the problems found
+ * A fresh person in their own browser context who signs up through the UI.
+ * @param browser the browser
+ * @param name first name, e.g. "Alice"
+ * @param options viewport (phone screenshots) and screenshot prefix of the sign-up screens
+ * @returns the person, in the app, with their recovery key
  */
-export function problemsOf(...people: Person[]): string[] {
-  return people.flatMap((p) => p.problems.map((x) => `${p.name}: ${x}`));
+export async function signedUp(
+  browser: Browser,
+  name: string,
+  options: { viewport?: { width: number; height: number }; screenshots?: string } = {},
+): Promise<SignedUpPerson> {
+  const p = await newPerson(browser, name, options.viewport);
+  const recoveryKey = await signUp(p, options.screenshots);
+  return { ...p, recoveryKey };
+}
+
+/**
+ * Alice opens the direct chat with Bob and writes; Bob opens it and reads. Afterwards both have
+ * the chat open and each has a session with the other's device.
+ * @param alice who writes first
+ * @param bob who reads
+ * @param text the first message
+ */
+export async function openDirectChat(alice: Person, bob: Person, text: string): Promise<void> {
+  await startDirectChat(alice, bob);
+  await send(alice.page, text);
+  await openConversation(bob.page, alice.displayName);
+  await seeMessage(bob.page, text);
+}
+
+/**
+ * Alice and Bob sign up in their own contexts and start chatting ({@link openDirectChat}).
+ * @param browser the browser
+ * @param text Alice's first message
+ * @returns the two people, each with the chat open
+ */
+export async function chattingPair(
+  browser: Browser,
+  text: string,
+): Promise<{ alice: SignedUpPerson; bob: SignedUpPerson }> {
+  const alice = await signedUp(browser, 'Alice');
+  const bob = await signedUp(browser, 'Bob');
+  await openDirectChat(alice, bob, text);
+  return { alice, bob };
+}
+
+/**
+ * In the open conversation, marks the other person verified on the safety-number screen and goes
+ * back to the chat.
+ * @param me who verifies (the conversation with `other` is open)
+ * @param other whom
+ */
+export async function markVerified(me: Person, other: Person): Promise<void> {
+  await me.page.getByRole('button', { name: 'Safety number' }).click();
+  await me.page.getByTestId('safety-number').waitFor();
+  await me.page.getByRole('button', { name: 'Mark as verified' }).click();
+  // The verified line replaces the button ("Verified" alone would match "Mark as verified").
+  await me.page.locator('.verified-line', { hasText: `You verified ${other.displayName}` }).waitFor();
+  await me.page.getByRole('button', { name: 'Back to chat' }).click();
+  await me.page.locator('.pane-title').getByText('Verified').waitFor();
+}
+
+/**
+ * Makes sure the server's key backup holds this browser's current state, the way a person
+ * would: the log-out dialog uploads it and says "up to date" (or offers "Back up now"); then
+ * Cancel. A verification or a trust change reaches the person's other devices only through the
+ * backup, whose background upload is debounced, so a test that opens another device after such
+ * a change waits here first instead of guessing at upload timing.
+ * @param p the person (in the app)
+ */
+export async function backupUpToDate(p: Person): Promise<void> {
+  const { page } = p;
+  await page.getByRole('banner').getByRole('button', { name: 'Log out', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Log out?' });
+  const current = dialog.getByText('Your key backup is up to date.');
+  const behind = dialog.getByRole('button', { name: 'Back up now' });
+  await current.or(behind).waitFor();
+  // The dialog's check gives up after 5 s on a slow upload; backing up again then waits for it.
+  if (await behind.isVisible()) await behind.click();
+  await current.waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/**
+ * Follows the emailed verification link in another browser context and logs in there, as a
+ * person would. The login matters: its `user.new_login` event reaches notification-service on
+ * the same queue as a later password-reset request and says the address is verified, while the
+ * verification's own `user.profile_updated` event travels on another queue and may arrive after
+ * the reset request (which is then not mailed). The context is closed afterwards.
+ * @param p the person
+ * @param browser the browser
+ */
+export async function verifyEmail(p: Person, browser: Browser): Promise<void> {
+  const link = await waitForEmailLink(p.email, '/verify-email');
+  const verifier = await inNewBrowser(p, browser);
+  const { page } = verifier;
+  await page.goto(link);
+  await page.getByText('Your email address is confirmed.').waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await logIn(verifier);
+  await verifier.context.close();
+}
+
+/**
+ * Resets a forgotten password through the mailed link in a new browser context and ends on the
+ * login form. The address must be verified ({@link verifyEmail}).
+ * @param p the person
+ * @param browser the browser
+ * @param newPassword the new password
+ * @returns the person in the new context, with the new password
+ */
+export async function resetPassword(p: Person, browser: Browser, newPassword: string): Promise<Person> {
+  const after = { ...(await inNewBrowser(p, browser)), password: newPassword };
+  const { page } = after;
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await page.getByRole('form', { name: 'Reset password' }).getByLabel('Email').fill(p.email);
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await page.getByText('If an account exists for this address').waitFor();
+  const link = await waitForEmailLink(p.email, '/reset-password');
+  await page.goto(link);
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('Confirm new password').fill(newPassword);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await page.getByText('Your password is changed').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Go to log in' }).click();
+  await page.getByRole('tab', { name: 'Log in' }).click();
+  return after;
+}
+
+/**
+ * Fills the login form and submits it, without waiting for the app (after a password reset the
+ * login asks for the recovery key first).
+ * @param p the person (on the login form)
+ */
+export async function submitLogIn(p: Person): Promise<void> {
+  const form = p.page.getByRole('tabpanel');
+  await form.getByLabel('Email').fill(p.email);
+  await form.getByLabel('Password').fill(p.password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+}
+
+/**
+ * Creates a group from the People screen and waits for it to open.
+ * @param owner who creates it
+ * @param title group name
+ * @param members who is added
+ * @param screenshot optional screenshot name of the filled-in form
+ */
+export async function createGroup(
+  owner: Person,
+  title: string,
+  members: Person[],
+  screenshot?: string,
+): Promise<void> {
+  const { page } = owner;
+  await goTo(page, 'People');
+  await page.getByRole('button', { name: 'New group' }).click();
+  await page.getByLabel('Group name').fill(title);
+  for (const member of members) {
+    await page.getByLabel('Add people').fill(member.username);
+    await page.getByRole('button', { name: `Add ${member.displayName}` }).click();
+    await page.getByRole('list', { name: 'Chosen members' }).getByText(member.displayName).waitFor();
+  }
+  if (screenshot) await shot(page, screenshot);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.locator('#conversation-title', { hasText: title }).waitFor();
+}
+
+/**
+ * A person's Socket.IO connections routed through Playwright, so a test can cut them the way a
+ * server outage or a dead network does; while `down`, new connection attempts reach nothing.
+ */
+export interface SocketSwitch {
+  /** While true, new sockets are black-holed: never connected, never answered. */
+  down: boolean;
+  /** The sockets currently passed through to the server. */
+  readonly open: Set<WebSocketRoute>;
+  /** Closes every open socket (code 4000) as the server or the network would. */
+  cut(): Promise<void>;
+}
+
+/**
+ * Routes a person's sockets through a {@link SocketSwitch} and reloads their page (a route
+ * applies to pages loaded after it). Call before signing up or logging in.
+ * @param p the person
+ * @returns the switch
+ */
+export async function switchSockets(p: Person): Promise<SocketSwitch> {
+  const sw: SocketSwitch = {
+    down: false,
+    open: new Set(),
+    async cut() {
+      const open = [...sw.open];
+      sw.open.clear();
+      await Promise.all(open.map((ws) => ws.close({ code: 4000, reason: 'cut by the test' })));
+    },
+  };
+  await p.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+    // A server that is down black-holes the attempt: Socket.IO gives up on it after its 20 s
+    // connect timeout and retries.
+    if (sw.down) return;
+    ws.connectToServer();
+    sw.open.add(ws);
+  });
+  await p.page.reload();
+  return sw;
 }
