@@ -64,6 +64,12 @@ e2e() {
   fi
   stop_stack
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null || true
+  # The run's queues (start_stack prefixes them with the exchange) and exchange.
+  (cd "$ROOT/packages/service-kit" && node --input-type=module -e '
+    const { deleteBusObjects } = await import("@cipherchat/service-kit/testing");
+    const x = process.argv[1];
+    await deleteBusObjects("amqp://guest:guest@127.0.0.1:5672", x, ["user-deleted", "users", "account-mail", "digest"].map((q) => `${x}.${q}`));
+  ' "$BUS_EXCHANGE") || true
   return $rc
 }
 run_step vitest "$(report_of e2e)" "tests: e2e (Chromium against the stack behind nginx)" e2e
