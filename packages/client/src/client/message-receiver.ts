@@ -1,4 +1,4 @@
-import { PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
+import { PlaintextMessage, STATUS_ORDER, type StoredMessage } from '../messages/message.schema.js';
 import { fromBase64, fromUtf8 } from '../protocol/bytes.js';
 import { DecryptError, UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
@@ -11,8 +11,6 @@ import type { SessionSlot } from './session.js';
 
 const META_SEEN = 'seenServerIds';
 const SEEN_LIMIT = 500;
-/** Status order for receipts: a receipt only ever moves an outgoing message forward. */
-const ORDER = { sending: 0, failed: 0, sent: 1, received: 1, delivered: 2, read: 3 } as const;
 
 /** What {@link MessageReceiver} needs. */
 export interface MessageReceiverDeps {
@@ -143,7 +141,7 @@ export class MessageReceiver {
           if (mine && m.direction === 'in') {
             // I read it on another device (my own "delivered" receipts change nothing here).
             if (plain.receipt.type === 'read' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
-          } else if (m.direction === 'out' && ORDER[plain.receipt.type] > ORDER[m.status]) {
+          } else if (m.direction === 'out' && STATUS_ORDER[plain.receipt.type] > STATUS_ORDER[m.status]) {
             await s.store.putMessage({ ...m, status: plain.receipt.type });
           }
         }

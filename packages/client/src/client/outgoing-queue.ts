@@ -1,4 +1,4 @@
-import { PlaintextMessage, type OutgoingJob, type StoredMessage } from '../messages/message.schema.js';
+import { PlaintextMessage, STATUS_ORDER, type OutgoingJob, type StoredMessage } from '../messages/message.schema.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
 import type { EmitFn, SendOptions } from './client-types.js';
@@ -16,9 +16,6 @@ export interface OutgoingQueueDeps {
   policy?: Partial<RetryPolicy> | undefined;
 }
 
-/** Status order: an attempt's result never moves a message back (a receipt may come first). */
-const ORDER = { sending: 0, failed: 0, sent: 1, received: 1, delivered: 2, read: 3 } as const;
-
 interface Waiter {
   resolve: (m: StoredMessage) => void;
   reject: (err: unknown) => void;
@@ -26,21 +23,27 @@ interface Waiter {
 
 /**
  * The persisted outgoing queue (Signal's `JobQueue` idea): a send stores the message as
- * `sending` and its job in one store transaction, then returns; the queue sends jobs one at a
- * time per conversation (so a chat's order holds), retries transient failures with capped
- * exponential backoff, and marks the message `failed` with a reason code on a permanent error
- * or when the retry budget is spent. Jobs survive a reload or a crash: {@link resume} picks
- * them up on the next login, and a (re)connection tries every waiting job at once.
+ * `sending` and its job in one store transaction, then returns; each conversation's jobs go out
+ * one at a time in the order they were queued (a job waiting out its backoff holds back the
+ * later ones, so a chat's order holds). Transient failures retry with capped exponential
+ * backoff; a permanent error or a spent retry budget marks the message `failed` with a reason
+ * code. Time offline costs no attempt: jobs wait for the socket and go out when it is back
+ * ({@link kick}). Jobs survive a reload or a crash: {@link resume} picks them up at the next
+ * login.
  */
 export class OutgoingQueue {
   private readonly policy: RetryPolicy;
+  /** One lane per conversation: its pumps run one after another. */
   private readonly lanes = new KeyedSerialQueue();
+  /** Backoff timers, one per conversation (its head job's). */
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly waiters = new Map<string, Waiter[]>();
   /** Envelope rewriters of diagnostic sends (memory only: lost on reload, by design). */
   private readonly mutators = new Map<string, EnvelopeMutator>();
-  /** Bumped by {@link stop}: attempts of an older session do not reschedule. */
+  /** Bumped by {@link stop}: pumps of an older session do nothing. */
   private generation = 0;
+  /** Last queue position handed out (see {@link OutgoingJob.seq}). */
+  private lastSeq = 0;
 
   /** @param deps collaborators and retry policy */
   constructor(private readonly deps: OutgoingQueueDeps) {
@@ -53,21 +56,17 @@ export class OutgoingQueue {
    * @param options `wait: false` to return once queued
    * @param mutate rewrites the envelopes (diagnostics)
    * @returns the message: `sent` (or `sending` with `wait: false`)
-   * @throws the last attempt's error when it failed for good (waiting mode)
+   * @throws the last attempt's error when it failed for good, or `not_connected` while offline
+   *   (waiting mode; the message stays queued and goes out once connected)
    */
   async send(message: StoredMessage, options: SendOptions, mutate?: EnvelopeMutator): Promise<StoredMessage> {
-    const s = this.deps.session.require();
-    const job: OutgoingJob = { id: message.id, conversationId: message.conversationId, attempts: 0, notBefore: 0 };
-    await s.store.saveOutgoing(message, job);
     if (mutate) this.mutators.set(message.id, mutate);
-    // Listen before the first attempt is scheduled, so its outcome cannot be missed.
-    const settled = options.wait === false ? undefined : this.settled(message.id);
-    this.schedule(job, 0);
-    return settled ?? message;
+    return this.enqueue(message, options);
   }
 
   /**
-   * Puts a `failed` outgoing message back into the queue under the same id (Retry).
+   * Puts a `failed` outgoing message back into the queue under the same id (Retry); it goes to
+   * the end of its conversation's queue.
    * @param messageId client message id
    * @param options `wait: false` to return once queued
    * @returns the message: `sent` (or `sending` with `wait: false`)
@@ -79,12 +78,22 @@ export class OutgoingQueue {
     if (!m || m.direction !== 'out' || m.status !== 'failed') throw new Error(`message ${messageId} is not a failed outgoing message`);
     const { failure: _failure, ...rest } = m;
     const queued: StoredMessage = { ...rest, status: 'sending' };
-    const job: OutgoingJob = { id: m.id, conversationId: m.conversationId, attempts: 0, notBefore: 0 };
-    await s.store.saveOutgoing(queued, job);
+    const result = this.enqueue(queued, options);
     this.deps.emit('messageUpdated', queued);
-    const settled = options.wait === false ? undefined : this.settled(messageId);
-    this.schedule(job, 0);
-    return settled ?? queued;
+    return result;
+  }
+
+  private async enqueue(message: StoredMessage, options: SendOptions): Promise<StoredMessage> {
+    const s = this.deps.session.require();
+    const generation = this.generation;
+    this.lastSeq = Math.max(Date.now() * 1000, this.lastSeq + 1);
+    const job: OutgoingJob = { id: message.id, conversationId: message.conversationId, seq: this.lastSeq, attempts: 0, notBefore: 0 };
+    await s.store.saveOutgoing(message, job);
+    if (generation !== this.generation) throw loggedOut();
+    // Listen before the pump can run, so the outcome cannot be missed.
+    const settled = options.wait === false ? undefined : this.settled(message.id);
+    this.pump(message.conversationId);
+    return settled ?? message;
   }
 
   /**
@@ -99,29 +108,21 @@ export class OutgoingQueue {
     });
   }
 
-  /**
-   * Loads every persisted job of the session's store and tries it now (after login or resume:
-   * like a reconnection, a new start does not wait out the backoff of an earlier process; the
-   * attempts already made still count against the budget).
-   */
+  /** Starts every conversation that has persisted jobs (after login or resume, like a reconnection). */
   async resume(): Promise<void> {
-    const s = this.deps.session.current;
-    if (!s) return;
-    for (const job of await s.store.listOutgoingJobs()) {
-      if (!this.timers.has(job.id)) this.schedule(job, 0);
-    }
+    await this.kick();
   }
 
-  /** Tries every waiting job now (the socket is back): backoff waits are for the offline time. */
+  /**
+   * Tries every conversation's waiting jobs now (the socket is back, or a new login): backoff
+   * waits are for the offline time, and a new start does not wait out an earlier process's.
+   * The attempts already made still count against the budget.
+   */
   async kick(): Promise<void> {
     const s = this.deps.session.current;
     if (!s) return;
-    for (const job of await s.store.listOutgoingJobs()) {
-      const timer = this.timers.get(job.id);
-      if (!timer) continue; // running now, or not ours
-      clearTimeout(timer);
-      this.schedule(job, 0);
-    }
+    const conversations = new Set((await s.store.listOutgoingJobs()).map((j) => j.conversationId));
+    for (const id of conversations) this.pump(id);
   }
 
   /**
@@ -133,34 +134,70 @@ export class OutgoingQueue {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.mutators.clear();
-    const waiting = [...this.waiters.values()].flat();
-    this.waiters.clear();
-    for (const w of waiting) w.reject(new ApiError(0, 'not_connected', 'logged out; the message stays queued for the next login'));
+    this.rejectWaiters([...this.waiters.keys()], loggedOut());
   }
 
-  private schedule(job: OutgoingJob, delayMs: number): void {
+  /** Runs the conversation's pump in its lane now (cancelling a pending backoff timer). */
+  private pump(conversationId: string): void {
+    this.schedule(conversationId, 0);
+  }
+
+  /** Runs the conversation's pump after `delayMs`; one timer per conversation. */
+  private schedule(conversationId: string, delayMs: number): void {
     const generation = this.generation;
+    const previous = this.timers.get(conversationId);
+    if (previous) clearTimeout(previous);
     const timer = setTimeout(() => {
-      this.timers.delete(job.id);
+      if (this.timers.get(conversationId) === timer) this.timers.delete(conversationId);
       if (generation !== this.generation) return;
-      // A store failure (the job stays as it was) is reported, never left unhandled.
-      this.lanes.run(job.conversationId, () => this.attempt(job.id, generation)).catch((err: unknown) => this.deps.emit('error', err));
+      this.lanes.run(conversationId, () => this.drain(conversationId, generation)).catch((err: unknown) => {
+        // A store failure: report it, and try again later (the jobs are still persisted).
+        this.deps.emit('error', err);
+        if (generation === this.generation) this.schedule(conversationId, backoffDelay(1, this.policy));
+      });
     }, delayMs);
     (timer as { unref?: () => void }).unref?.();
-    this.timers.set(job.id, timer);
+    this.timers.set(conversationId, timer);
   }
 
-  private async attempt(jobId: string, generation: number): Promise<void> {
-    const s = this.deps.session.current;
-    if (!s || generation !== this.generation) return;
-    const job = (await s.store.listOutgoingJobs()).find((j) => j.id === jobId);
-    const message = await s.store.getMessage(jobId);
-    if (!job) return;
+  /**
+   * Sends a conversation's jobs in queue order until none is left, the head job must wait out
+   * its backoff (a timer resumes it), or the socket is down ({@link kick} resumes it).
+   */
+  private async drain(conversationId: string, generation: number): Promise<void> {
+    for (;;) {
+      const s = this.deps.session.current;
+      if (!s || generation !== this.generation) return;
+      const jobs = (await s.store.listOutgoingJobs()).filter((j) => j.conversationId === conversationId).sort((a, b) => a.seq - b.seq);
+      const job = jobs[0];
+      if (!job) return;
+      const wait = job.notBefore - Date.now();
+      if (wait > 0) return this.schedule(conversationId, wait);
+      const outcome = await this.attempt(job, generation);
+      if (outcome === 'offline') {
+        // Waiting callers learn it now (as before the queue); the jobs stay queued for kick().
+        this.rejectWaiters(jobs.map((j) => j.id), new ApiError(0, 'not_connected', 'not connected; the message stays queued and goes out once connected'));
+        return;
+      }
+      if (outcome === 'deferred' || outcome === 'stopped') return;
+    }
+  }
+
+  /**
+   * One attempt at the head job.
+   * @returns `done` (sent, failed for good, or nothing to send), `deferred` (backoff timer set),
+   *   `offline` (socket down; no attempt counted), or `stopped` (logged out meanwhile)
+   */
+  private async attempt(job: OutgoingJob, generation: number): Promise<'done' | 'deferred' | 'offline' | 'stopped'> {
+    const s = this.deps.session.require();
+    const message = await s.store.getMessage(job.id);
     if (!message || message.status !== 'sending') {
       // Nothing left to send (history cleared, or already settled): drop the job.
-      if (message) await s.store.saveOutgoing(message, undefined);
-      return;
+      await s.store.deleteOutgoingJob(job.id);
+      return 'done';
     }
+    // Fail fast while disconnected: Socket.IO would buffer the emit and time out 15 s later.
+    if (!this.deps.isOnline()) return 'offline';
     const plaintext: PlaintextMessage = {
       v: 1,
       kind: message.kind,
@@ -170,31 +207,20 @@ export class OutgoingQueue {
       ...(message.text !== undefined ? { text: message.text } : {}),
       ...(message.attachment ? { attachment: message.attachment } : {}),
     };
+    let ack: Awaited<ReturnType<MessageSender['fanOut']>>;
     try {
-      // Fail fast while disconnected: Socket.IO would buffer the emit and time out 15 s later;
-      // the queue tries again as soon as the socket is back (see kick).
-      if (!this.deps.isOnline()) throw new ApiError(0, 'not_connected', 'socket not connected');
-      const ack = await this.deps.sender.fanOut(message.conversationId, plaintext, this.mutators.get(jobId));
-      const current = (await s.store.getMessage(jobId)) ?? message;
-      const sent: StoredMessage = {
-        ...current,
-        status: ORDER[current.status] > ORDER.sent ? current.status : 'sent',
-        serverMessageId: ack.messageId,
-        serverTimestamp: ack.serverTimestamp,
-      };
-      await s.store.saveOutgoing(sent, undefined);
-      this.settle(jobId, sent, undefined);
+      ack = await this.deps.sender.fanOut(message.conversationId, plaintext, this.mutators.get(job.id));
     } catch (err) {
-      if (generation !== this.generation || this.deps.session.current !== s) return; // logged out meanwhile
+      if (generation !== this.generation || this.deps.session.current !== s) return 'stopped';
       const { code, transient } = classifySendError(err);
+      if (code === 'not_connected') return 'offline';
       const attempts = job.attempts + 1;
       if (transient && attempts < this.policy.maxAttempts) {
         const delay = backoffDelay(attempts, this.policy);
-        const next: OutgoingJob = { ...job, attempts, notBefore: Date.now() + delay, lastError: code };
-        await s.store.saveOutgoing(message, next);
-        this.schedule(next, delay);
-        this.deps.emit('sendDeferred', { messageId: jobId, conversationId: job.conversationId, attempts, code, retryInMs: delay });
-        return;
+        await s.store.saveOutgoing(message, { ...job, attempts, notBefore: Date.now() + delay, lastError: code });
+        this.schedule(job.conversationId, delay);
+        this.deps.emit('sendDeferred', { messageId: job.id, conversationId: job.conversationId, attempts, code, retryInMs: delay });
+        return 'deferred';
       }
       const failed: StoredMessage = {
         ...message,
@@ -202,8 +228,30 @@ export class OutgoingQueue {
         failure: { code, ...(err instanceof Error && err.message ? { message: err.message } : {}) },
       };
       await s.store.saveOutgoing(failed, undefined);
-      this.settle(jobId, failed, err);
+      this.settle(job.id, failed, err);
       this.deps.emit('sendFailed', { message: failed, code, error: err });
+      return 'done';
+    }
+    // The server has the message. If storing that fails, the job stays: its next attempt is
+    // answered as a duplicate (the server dedupes on the client message id) and settles it.
+    const current = (await s.store.getMessage(job.id)) ?? message;
+    const sent: StoredMessage = {
+      ...current,
+      status: STATUS_ORDER[current.status] > STATUS_ORDER.sent ? current.status : 'sent',
+      serverMessageId: ack.messageId,
+      serverTimestamp: ack.serverTimestamp,
+    };
+    await s.store.saveOutgoing(sent, undefined);
+    this.settle(job.id, sent, undefined);
+    return 'done';
+  }
+
+  private rejectWaiters(ids: readonly string[], err: unknown): void {
+    for (const id of ids) {
+      const waiting = this.waiters.get(id);
+      if (!waiting) continue;
+      this.waiters.delete(id);
+      for (const w of waiting) w.reject(err);
     }
   }
 
@@ -217,4 +265,9 @@ export class OutgoingQueue {
       else w.reject(err);
     }
   }
+}
+
+/** What a waiting caller gets when the session ends (the message stays queued). */
+function loggedOut(): ApiError {
+  return new ApiError(0, 'not_connected', 'logged out; the message stays queued for the next login');
 }

@@ -86,6 +86,19 @@ export const StoredMessage = z.object({
 export type StoredMessage = z.infer<typeof StoredMessage>;
 
 /**
+ * How far an outgoing message got: a state change (an attempt's result, a receipt) only ever
+ * moves it forward (a receipt may arrive before the send's own ack is stored).
+ */
+export const STATUS_ORDER: Readonly<Record<StoredMessage['status'], number>> = {
+  sending: 0,
+  failed: 0,
+  sent: 1,
+  received: 1,
+  delivered: 2,
+  read: 3,
+};
+
+/**
  * One entry of the persisted outgoing queue: the message (same id, status `sending`) waits in
  * history; the job says when to try it next. Written in the same store transaction as the message.
  */
@@ -94,7 +107,9 @@ export const OutgoingJob = z.object({
   id: z.string(),
   /** The message's conversation (jobs of one conversation go out in order). */
   conversationId: z.string(),
-  /** Failed attempts so far. */
+  /** Queue position: jobs of one conversation go out in this order (monotonic per device). */
+  seq: z.number().nonnegative().default(0),
+  /** Failed attempts so far (time offline does not count). */
   attempts: z.number().int().nonnegative(),
   /** Epoch milliseconds before which the job is not tried again. */
   notBefore: z.number(),

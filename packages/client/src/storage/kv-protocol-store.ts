@@ -223,6 +223,11 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  async deleteOutgoingJob(id: string): Promise<void> {
+    await this.backend.batch([{ ns: 'outbox', key: id, value: undefined }]);
+  }
+
+  /** @inheritdoc */
   async exportPrivateState(): Promise<PrivateState> {
     const local = await this.backend.get('local', 'identity');
     const preKeys = (await this.backend.list('prekey')).map(([, v]) => parse(PreKeyJson, v));

@@ -141,6 +141,8 @@ export interface ProtocolStore {
   saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void>;
   /** @returns every job of the outgoing queue. */
   listOutgoingJobs(): Promise<OutgoingJob[]>;
+  /** Removes one job of the outgoing queue (its message is gone from history). */
+  deleteOutgoingJob(id: string): Promise<void>;
 
   /** @returns the private state for the key backup. */
   exportPrivateState(): Promise<PrivateState>;

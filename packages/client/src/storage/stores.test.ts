@@ -74,9 +74,9 @@ describe.each([
       sentAt: 7,
       status: 'sending' as const,
     };
-    await store.saveOutgoing(message, { id: 'out1', conversationId: 'c1', attempts: 0, notBefore: 0 });
+    await store.saveOutgoing(message, { id: 'out1', conversationId: 'c1', seq: 1, attempts: 0, notBefore: 0 });
     expect(await store.getMessage('out1')).toEqual(message);
-    expect(await store.listOutgoingJobs()).toEqual([{ id: 'out1', conversationId: 'c1', attempts: 0, notBefore: 0 }]);
+    expect(await store.listOutgoingJobs()).toEqual([{ id: 'out1', conversationId: 'c1', seq: 1, attempts: 0, notBefore: 0 }]);
     const failed = { ...message, status: 'failed' as const, failure: { code: 'not_member' } };
     await store.saveOutgoing(failed, undefined);
     expect(await store.getMessage('out1')).toEqual(failed);
@@ -112,7 +112,7 @@ describe('IndexedDB schema upgrade', () => {
     expect(await store.listOutgoingJobs()).toEqual([]);
     await store.saveOutgoing(
       { id: 'm', conversationId: 'c', senderUserId: 'u', senderDeviceId: 1, direction: 'out', kind: 'text', sentAt: 1, status: 'sending' },
-      { id: 'm', conversationId: 'c', attempts: 0, notBefore: 0 },
+      { id: 'm', conversationId: 'c', seq: 1, attempts: 0, notBefore: 0 },
     );
     expect((await store.listOutgoingJobs()).map((j) => j.id)).toEqual(['m']);
   });

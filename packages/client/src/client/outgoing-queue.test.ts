@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredMessage } from '../messages/message.schema.js';
+import { createMemoryStore } from '../storage/kv-protocol-store.js';
+import { ApiError } from '../transport/api-error.js';
+import type { MessageSender } from './message-sender.js';
+import { OutgoingQueue } from './outgoing-queue.js';
+import { SessionSlot, type Session } from './session.js';
+
+/** A queue over a memory store with a scripted sender; the socket state is `online`. */
+function setUp(script: (text: string, attempt: number) => 'ok' | Error) {
+  const store = createMemoryStore();
+  const session = new SessionSlot();
+  session.current = { store } as unknown as Session;
+  const sent: string[] = [];
+  const tries = new Map<string, number>();
+  const events: Array<[string, unknown]> = [];
+  const state = { online: true };
+  const sender = {
+    fanOut: async (_conversationId: string, plain: { text?: string }) => {
+      const text = plain.text ?? '';
+      const n = (tries.get(text) ?? 0) + 1;
+      tries.set(text, n);
+      const outcome = script(text, n);
+      if (outcome !== 'ok') throw outcome;
+      sent.push(text);
+      return { messageId: `srv-${text}`, serverTimestamp: new Date().toISOString() };
+    },
+  } as unknown as MessageSender;
+  const queue = new OutgoingQueue({
+    session,
+    sender,
+    isOnline: () => state.online,
+    emit: ((event: string, arg: unknown) => events.push([event, arg])) as never,
+    policy: { baseDelayMs: 20, maxDelayMs: 40, maxAttempts: 4 },
+  });
+  let clock = 0;
+  const message = (text: string, conversationId = 'c1'): StoredMessage => ({
+    id: `m-${text}`,
+    conversationId,
+    senderUserId: 'u',
+    senderDeviceId: 1,
+    direction: 'out',
+    kind: 'text',
+    text,
+    sentAt: ++clock,
+    status: 'sending',
+  });
+  return { store, queue, sent, tries, events, state, message };
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('OutgoingQueue', () => {
+  it('when the first message of a chat waits out a backoff, then later ones wait behind it and the chat keeps its order', async () => {
+    const t = setUp((text, attempt) => (text === 'first' && attempt < 3 ? new ApiError(503, 'unavailable', 'busy') : 'ok'));
+    await t.queue.send(t.message('first'), { wait: false });
+    await t.queue.send(t.message('second'), { wait: false });
+    await t.queue.send(t.message('third'), { wait: false });
+    await until(() => t.sent.length === 3, 'three sends');
+    expect(t.sent).toEqual(['first', 'second', 'third']);
+    expect(t.tries.get('first')).toBe(3);
+    expect(t.events.filter(([e]) => e === 'sendDeferred')).toHaveLength(2);
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
+  });
+
+  it('when the socket is down, then no attempt is spent, a waiting caller hears not_connected, and the message goes out on kick', async () => {
+    const t = setUp(() => 'ok');
+    t.state.online = false;
+    const waiting = t.queue.send(t.message('offline'), {}).catch((e: unknown) => e);
+    expect(await waiting).toMatchObject({ code: 'not_connected' });
+    // Much longer than the whole retry budget (4 attempts of at most 40 ms): nothing was spent.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await t.store.listOutgoingJobs()).toMatchObject([{ id: 'm-offline', attempts: 0 }]);
+    expect(t.events.filter(([e]) => e === 'sendFailed' || e === 'sendDeferred')).toEqual([]);
+    t.state.online = true;
+    await t.queue.kick();
+    await until(() => t.sent.length === 1, 'the send after kick');
+    expect((await t.store.getMessage('m-offline'))?.status).toBe('sent');
+  });
+
+  it('when a transient error outlasts the budget, then the message fails with its code and the next one still goes out', async () => {
+    const t = setUp((text) => (text === 'doomed' ? new ApiError(0, 'timeout', 'no ack') : 'ok'));
+    const doomed = t.queue.send(t.message('doomed'), {}).catch((e: unknown) => e);
+    await t.queue.send(t.message('after'), { wait: false });
+    expect(await doomed).toMatchObject({ code: 'timeout' });
+    expect(t.tries.get('doomed')).toBe(4);
+    expect(await t.store.getMessage('m-doomed')).toMatchObject({ status: 'failed', failure: { code: 'timeout' } });
+    await until(() => t.sent.includes('after'), 'the next message');
+  });
+
+  it('when kicks, resumes and sends come together, then each message is attempted once', async () => {
+    const t = setUp(() => 'ok');
+    const sends = ['a', 'b', 'c', 'd'].map((x) => t.queue.send(t.message(x), { wait: false }));
+    await Promise.all([...sends, t.queue.kick(), t.queue.resume(), t.queue.kick()]);
+    await until(() => t.sent.length === 4, 'four sends');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.sent).toEqual(['a', 'b', 'c', 'd']);
+    expect([...t.tries.values()]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('when logged out while a send is being stored, then its caller is told and the job stays for the next login', async () => {
+    const t = setUp(() => 'ok');
+    const pending = t.queue.send(t.message('late'), {}).catch((e: unknown) => e);
+    t.queue.stop();
+    expect(await pending).toMatchObject({ code: 'not_connected' });
+    expect((await t.store.listOutgoingJobs()).map((j) => j.id)).toEqual(['m-late']);
+    expect(t.sent).toEqual([]);
+  });
+});
