@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -478,8 +478,21 @@ describe('Dockerfiles', () => {
     });
     expect(compose.services['user-service'].build.args.NODE_OPTIONS).toBeUndefined();
     expect(compose.services.setup.build).toMatchObject({ dockerfile: 'Dockerfile.service', target: 'build', args: { SERVICE: 'user-service', PORT: '3001' } });
-    // every argument the recipe requires is passed by every build that uses it
+  });
+
+  it('when a build argument a service needs is missing, then the guard of the recipe stops the build; what compose passes gets through', () => {
+    // The guard is the first RUN of the build stage (a shell line continued with backslashes).
     const recipe = readFileSync(path.join(REPO_ROOT, 'Dockerfile.service'), 'utf8');
-    for (const required of ['SERVICE', 'PORT']) expect(recipe).toContain(`test -n "$${required}"`);
+    const guard = /^RUN (test -n "\$SERVICE"(?:.*\\\n)*.*)$/m.exec(recipe)?.[1]?.replace(/\\\n/g, ' ');
+    expect(guard).toBeDefined();
+    const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Obj;
+    const run = (args: Record<string, string>) =>
+      spawnSync('sh', ['-c', guard!], { env: { PATH: process.env.PATH, SERVICE: '', PORT: '', ATTACHMENTS_DIR: '', NODE_OPTIONS: '', ...args }, encoding: 'utf8' });
+    for (const name of SERVICES) expect(run(compose.services[name].build.args as Record<string, string>).status, name).toBe(0);
+    expect(run({ SERVICE: 'user-service' }).status).toBe(1);
+    expect(run({ SERVICE: 'chat-service', PORT: '3002', NODE_OPTIONS: '--max-semi-space-size=64' }).status).toBe(1);
+    const noFlag = run({ SERVICE: 'chat-service', PORT: '3002', ATTACHMENTS_DIR: '/data/attachments' });
+    expect(noFlag.status).toBe(1);
+    expect(noFlag.stderr).toContain('NODE_OPTIONS=--max-semi-space-size=64');
   });
 });
