@@ -102,12 +102,8 @@ describe('App', () => {
       status: 'failed' as const,
       error: 'network down',
     };
-    const retry = vi.fn(async () => ({
-      ...failed,
-      id: 'm2',
-      status: 'sent' as const,
-      error: undefined,
-    }));
+    // Retry puts the same message back into the SDK's queue (same id).
+    const retry = vi.fn(async () => ({ ...failed, status: 'sending' as const, error: undefined }));
     const api = stubApi({
       resume: async () => ({ kind: 'active', me: alice }),
       listConversations: async () => [direct],
@@ -122,11 +118,12 @@ describe('App', () => {
     await click(button(container, 'Retry'));
     await settle();
     expect(retry).toHaveBeenCalled();
-    // The retry is a new copy: it replaces the failed original in the view.
-    expect(container.querySelector('[data-message-id="m1"]')).toBeNull();
-    expect(container.querySelector('[data-message-id="m2"]')?.getAttribute('data-status')).toBe(
-      'sent',
+    // No copy: the one message is sending again, and the failure notice is gone.
+    expect(container.querySelectorAll('[data-message-id]')).toHaveLength(1);
+    expect(container.querySelector('[data-message-id="m1"]')?.getAttribute('data-status')).toBe(
+      'sending',
     );
+    expect(container.querySelector('[role="alert"]')).toBeNull();
   });
 
   it('when messages arrive for another conversation, then the list shows the unread count and a local preview', async () => {
@@ -260,5 +257,18 @@ describe('App', () => {
     expect(logOut).toHaveBeenCalledTimes(1);
     expect(container.textContent).not.toContain('Log out anyway');
     expect(container.querySelector('input[type="password"]')).not.toBeNull();
+  });
+
+  it('when messages are still waiting to be sent, then logging out says how many would be deleted', async () => {
+    const logOut = vi.fn(async () => undefined);
+    const api = stubApi({ resume: async () => ({ kind: 'active', me: alice }), unsentCount: async () => 2, logOut });
+    const { container } = await renderApp(api);
+    await settle();
+    await click(button(container, 'Log out'));
+    await settle();
+    expect(container.querySelector('[role="alert"]')?.textContent).toContain('2 messages have not been sent yet.');
+    await click(button(container, 'Log out anyway'));
+    await settle();
+    expect(logOut).toHaveBeenCalledTimes(1);
   });
 });

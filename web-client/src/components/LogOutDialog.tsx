@@ -5,16 +5,19 @@ import { Dialog } from './Dialog.js';
 
 /**
  * Confirms logging out. Logging out wipes this browser's keys and history, so when the key
- * backup is behind the user is warned and offered to back up first.
+ * backup is behind the user is warned and offered to back up first, and messages still waiting
+ * to be sent are counted (they would be deleted).
  */
 export function LogOutDialog({ onClose }: { onClose: () => void }) {
   const { api, actions } = useApp();
   const [upToDate, setUpToDate] = useState<boolean | null>(null);
+  const [unsent, setUnsent] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     api.isBackupUpToDate().then(setUpToDate, () => setUpToDate(false));
+    api.unsentCount().then(setUnsent, () => setUnsent(0));
   }, [api]);
 
   const backUp = async () => {
@@ -59,6 +62,15 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
         </div>
       )}
       {upToDate === true && <p className="muted">Your key backup is up to date.</p>}
+      {unsent > 0 && (
+        <div className="notice notice-warning" role="alert">
+          <strong>
+            {unsent === 1 ? '1 message has' : `${unsent} messages have`} not been sent yet.
+          </strong>{' '}
+          Logging out deletes {unsent === 1 ? 'it' : 'them'} from this browser. Cancel and wait
+          until you are back online to send {unsent === 1 ? 'it' : 'them'}.
+        </div>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -74,7 +86,7 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
           onClick={logOut}
           disabled={busy || upToDate === null}
         >
-          {upToDate === false ? 'Log out anyway' : 'Log out'}
+          {upToDate === false || unsent > 0 ? 'Log out anyway' : 'Log out'}
         </button>
       </div>
     </Dialog>

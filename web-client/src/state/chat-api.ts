@@ -148,6 +148,8 @@ export interface ChatApi {
   isBackupUpToDate(): Promise<boolean>;
   /** Pushes the key backup now. */
   backupNow(): Promise<void>;
+  /** How many of my messages are still queued on this browser (logging out deletes them). */
+  unsentCount(): Promise<number>;
   /** Logs out and wipes this browser's keys and history. */
   logOut(): Promise<void>;
   /** Changes the password (re-wraps the key backup; the recovery key keeps working). */

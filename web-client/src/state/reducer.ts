@@ -60,7 +60,6 @@ export type Action =
       status: MessageStatus;
       error?: string;
     }
-  | { type: 'messageReplaced'; conversationId: string; oldId: string; message: MessageView }
   | { type: 'markedRead'; conversationId: string; messageIds: string[] }
   | { type: 'typing'; conversationId: string; userId: string; on: boolean }
   | { type: 'presence'; userId: string; online: boolean; lastSeenAt?: string }
@@ -233,28 +232,6 @@ export function reducer(state: AppState, action: Action): AppState {
           ? { ...state.lastMessage, [action.conversationId]: patch(last) }
           : state.lastMessage,
       };
-    }
-    case 'messageReplaced': {
-      // Swaps a message for its answer (a retry keeps the id, so this is an in-place update).
-      const list = state.messages[action.conversationId];
-      const cleaned = list
-        ? {
-            ...state,
-            messages: {
-              ...state.messages,
-              [action.conversationId]: list.filter((m) => m.id !== action.oldId),
-            },
-          }
-        : state;
-      const last = cleaned.lastMessage[action.conversationId];
-      const withoutOld =
-        last?.id === action.oldId
-          ? {
-              ...cleaned,
-              lastMessage: { ...cleaned.lastMessage, [action.conversationId]: undefined },
-            }
-          : cleaned;
-      return reducer(withoutOld, { type: 'messageUpserted', message: action.message });
     }
     case 'markedRead': {
       const ids = new Set(action.messageIds);

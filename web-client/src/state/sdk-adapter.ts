@@ -266,6 +266,9 @@ export function createChatApi(): ChatApi {
         throw err;
       }
     },
+    async unsentCount() {
+      return (await client.store.listOutgoingJobs()).length;
+    },
     async isBackupUpToDate() {
       // An upload that never settles (server down, socket half-open) must not hold up logging
       // out: after BACKUP_CHECK_TIMEOUT_MS the backup counts as not up to date.

@@ -183,12 +183,8 @@ export function AppProvider({
         });
         try {
           const msg = await api.retry(message);
-          dispatch({
-            type: 'messageReplaced',
-            conversationId: message.conversationId,
-            oldId: message.id,
-            message: msg,
-          });
+          // Retry keeps the message id: the answer updates it in place.
+          dispatch({ type: 'messageUpserted', message: msg });
         } catch (err) {
           dispatch({
             type: 'statusChanged',

@@ -30,6 +30,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     logIn: fail('logIn'),
     isBackupUpToDate: async () => true,
     backupNow: async () => undefined,
+    unsentCount: async () => 0,
     logOut: async () => undefined,
     changePassword: fail('changePassword'),
     requestPasswordReset: async () => undefined,
