@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DeviceIdNumber } from './http/chat.http.js';
 
 /**
  * Socket.IO contract of chat-service (path `/socket.io/`).
@@ -68,7 +69,7 @@ export const MessageSendResult = z.object({
 export type MessageSendResult = z.infer<typeof MessageSendResult>;
 
 /** A device named in `stale_devices` details. */
-export const DeviceAddress = z.object({ userId: z.uuid(), deviceId: z.number().int() });
+export const DeviceAddress = z.object({ userId: z.uuid(), deviceId: DeviceIdNumber });
 export type DeviceAddress = z.infer<typeof DeviceAddress>;
 /** `details` of a `stale_devices` error: fetch bundles for `missing`, drop sessions of `extra`. */
 export const StaleDevicesDetails = z.object({ missing: z.array(DeviceAddress), extra: z.array(DeviceAddress) });
@@ -92,7 +93,7 @@ export const MessageNew = z.object({
   messageId: z.uuid(),
   conversationId: z.uuid(),
   senderUserId: z.uuid(),
-  senderDeviceId: z.number().int(),
+  senderDeviceId: DeviceIdNumber,
   type: z.number().int(),
   /** Ciphertext, base64. */
   body: z.string(),

@@ -21,6 +21,8 @@ export const SignalSignature = base64Text(88);
 export const PreKeyId = z.number().int().min(0).max(0xffffff);
 /** A device id: small positive integer, unique per user. */
 export const DeviceId = z.coerce.number().int().min(1).max(2_147_483_647);
+/** A device id in a JSON answer or event (no coercion: the client treats the server as hostile). */
+export const DeviceIdNumber = z.number().int().min(1).max(2_147_483_647);
 
 /** POST /api/chat/devices */
 export const CreateDeviceBody = z.strictObject({
@@ -41,7 +43,7 @@ export const DEVICE_SECRET_HEADER = 'x-device-secret';
 
 /** POST /api/chat/devices answer (201). */
 export const CreateDeviceResult = z.object({
-  deviceId: z.number().int(),
+  deviceId: DeviceIdNumber,
   /**
    * The device's secret, returned this once only (the server keeps its SHA-256 digest). Send it
    * as `auth.deviceSecret` in the socket handshake and as `X-Device-Secret` on this device's
@@ -78,28 +80,28 @@ export const UploadKeysBody = z.strictObject({
   preKeys: z.array(PreKeyUpload).max(100).default([]),
 });
 /** GET /api/chat/devices/:deviceId/keys/count answer. */
-export const PreKeyCountResult = z.object({ count: z.number().int() });
+export const PreKeyCountResult = z.object({ count: z.number().int().nonnegative() });
 
 /** One device of a bundle answer. */
 export const DeviceBundle = z.object({
-  deviceId: z.number().int(),
-  registrationId: z.number().int(),
-  signedPreKey: z.object({ keyId: z.number().int(), publicKey: z.string(), signature: z.string() }),
+  deviceId: DeviceIdNumber,
+  registrationId: z.number().int().min(1).max(16380),
+  signedPreKey: z.object({ keyId: PreKeyId, publicKey: SignalPublicKey, signature: SignalSignature }),
   /** Absent when the device ran out of one-time prekeys (X3DH then runs without one). */
-  preKey: z.object({ keyId: z.number().int(), publicKey: z.string() }).optional(),
+  preKey: z.object({ keyId: PreKeyId, publicKey: SignalPublicKey }).optional(),
 });
 /** GET /api/chat/users/:userId/keys answer. */
 export const KeyBundleResult = z.object({
-  identityKey: z.string(),
+  identityKey: SignalPublicKey,
   devices: z.array(DeviceBundle),
 });
 /** GET /api/chat/users/:userId/devices answer: devices that published keys. */
-export const UserDevicesResult = z.object({ deviceIds: z.array(z.number().int()) });
+export const UserDevicesResult = z.object({ deviceIds: z.array(DeviceIdNumber) });
 /** GET /api/chat/devices answer: my own devices. */
 export const MyDevicesResult = z.object({
   devices: z.array(
     z.object({
-      deviceId: z.number().int(),
+      deviceId: DeviceIdNumber,
       name: z.string(),
       /** Whether the device has uploaded keys (only those receive messages). */
       hasKeys: z.boolean(),
@@ -116,7 +118,7 @@ export const PutBackupBody = z.strictObject({
   blob: z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
 });
 /** GET /api/chat/backup answer; PUT answers `{version}`. */
-export const BackupResult = z.object({ version: z.number().int(), blob: z.string() });
+export const BackupResult = z.object({ version: z.number().int().min(1), blob: z.string().min(1) });
 
 /** Roles in a conversation. */
 export const ConversationRole = z.enum(['owner', 'admin', 'member']);
