@@ -5,20 +5,10 @@ import {
   createIndexedDbStore,
   UntrustedIdentityError,
 } from '@cipherchat/client';
-import type { Conversation, StoredMessage } from '@cipherchat/client';
-import type { Me, PublicUser } from '@cipherchat/contracts';
-import type {
-  ChatApi,
-  ChatEvent,
-  ChatEventListener,
-  ConversationView,
-  MessageView,
-  MeView,
-  ResumeResult,
-  UserView,
-} from './chat-api.js';
-import { describeError } from './describe-error.js';
+import type { Me } from '@cipherchat/contracts';
+import type { ChatApi, ChatEvent, ChatEventListener, MessageView, MeView, ResumeResult } from './chat-api.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
+import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
 /** How long the log-out dialog waits for the backup upload before warning it is behind. */
 export const BACKUP_CHECK_TIMEOUT_MS = 5000;
@@ -33,85 +23,9 @@ export function storeName(userId: string): string {
   return `cipherchat-${userId}`;
 }
 
-/** A short, non-identifying label for this browser in the device list. */
-function deviceLabel(): string {
-  const ua = navigator.userAgent;
-  const browser = /Firefox\//.test(ua)
-    ? 'Firefox'
-    : /Edg\//.test(ua)
-      ? 'Edge'
-      : /Chrom(e|ium)\//.test(ua)
-        ? 'Chromium'
-        : /Safari\//.test(ua)
-          ? 'Safari'
-          : 'Browser';
-  const os = /Android/.test(ua)
-    ? 'Android'
-    : /iPhone|iPad/.test(ua)
-      ? 'iOS'
-      : /Mac OS X/.test(ua)
-        ? 'macOS'
-        : /Windows/.test(ua)
-          ? 'Windows'
-          : /Linux/.test(ua)
-            ? 'Linux'
-            : 'unknown OS';
-  return `${browser} on ${os}`;
-}
-
-/** Maps the user-service `Me` to the UI's view. */
-function toMe(me: Me): MeView {
-  return {
-    id: me.id,
-    username: me.username,
-    displayName: me.displayName,
-    email: me.email,
-    emailVerified: me.emailVerified,
-  };
-}
-
-function toUser(u: PublicUser): UserView {
-  return { id: u.id, username: u.username, displayName: u.displayName };
-}
-
-function toConversation(c: Conversation): ConversationView {
-  return {
-    id: c.id,
-    kind: c.kind,
-    title: c.title,
-    members: c.members.map((m) => ({ userId: m.userId, role: m.role })),
-    createdAt: c.createdAt,
-  };
-}
-
-/** The UI's view of a stored message; a failed send carries its reason, in words. */
-function toView(m: StoredMessage): MessageView {
-  return {
-    id: m.id,
-    conversationId: m.conversationId,
-    senderUserId: m.senderUserId,
-    direction: m.direction,
-    kind: m.kind,
-    ...(m.text !== undefined ? { text: m.text } : {}),
-    ...(m.attachment
-      ? {
-          attachment: {
-            id: m.attachment.id,
-            contentType: m.attachment.contentType,
-            size: m.attachment.size,
-            ...(m.attachment.fileName ? { fileName: m.attachment.fileName } : {}),
-          },
-        }
-      : {}),
-    sentAt: m.sentAt,
-    status: m.status,
-    ...(m.failure ? { error: describeError(m.failure) } : {}),
-  };
-}
-
 /**
- * Binds the UI's {@link ChatApi} to `@cipherchat/client`. This is the only file that knows the
- * SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
+ * Binds the UI's {@link ChatApi} to `@cipherchat/client`. This file (with its view mapping,
+ * sdk-views.ts) is the only one that knows the SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
  * all live there, and so does every call to the servers: the plain REST routes (directory,
  * profile, conversations, devices, preferences) are the SDK's typed `client.api.user`,
  * `client.api.chat` and `client.api.notifications`, parsed with the contracts' schemas. The

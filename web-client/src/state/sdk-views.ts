@@ -1,0 +1,84 @@
+import type { Conversation, StoredMessage } from '@cipherchat/client';
+import type { Me, PublicUser } from '@cipherchat/contracts';
+import type { ConversationView, MessageView, MeView, UserView } from './chat-api.js';
+import { describeError } from './describe-error.js';
+
+// How the SDK's records become the UI's views (sdk-adapter.ts is the only caller).
+
+/** A short, non-identifying label for this browser in the device list. */
+export function deviceLabel(): string {
+  const ua = navigator.userAgent;
+  const browser = /Firefox\//.test(ua)
+    ? 'Firefox'
+    : /Edg\//.test(ua)
+      ? 'Edge'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chromium'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'Browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS X/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : 'unknown OS';
+  return `${browser} on ${os}`;
+}
+
+/** Maps the user-service `Me` to the UI's view. */
+export function toMe(me: Me): MeView {
+  return {
+    id: me.id,
+    username: me.username,
+    displayName: me.displayName,
+    email: me.email,
+    emailVerified: me.emailVerified,
+  };
+}
+
+/** Maps a directory entry to the UI's view. */
+export function toUser(u: PublicUser): UserView {
+  return { id: u.id, username: u.username, displayName: u.displayName };
+}
+
+/** Maps an SDK conversation to the UI's view (members and roles only). */
+export function toConversation(c: Conversation): ConversationView {
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.title,
+    members: c.members.map((m) => ({ userId: m.userId, role: m.role })),
+    createdAt: c.createdAt,
+  };
+}
+
+/** The UI's view of a stored message; a failed send carries its reason, in words. */
+export function toView(m: StoredMessage): MessageView {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    senderUserId: m.senderUserId,
+    direction: m.direction,
+    kind: m.kind,
+    ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.attachment
+      ? {
+          attachment: {
+            id: m.attachment.id,
+            contentType: m.attachment.contentType,
+            size: m.attachment.size,
+            ...(m.attachment.fileName ? { fileName: m.attachment.fileName } : {}),
+          },
+        }
+      : {}),
+    sentAt: m.sentAt,
+    status: m.status,
+    ...(m.failure ? { error: describeError(m.failure) } : {}),
+  };
+}
