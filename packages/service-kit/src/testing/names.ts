@@ -87,3 +87,36 @@ export function newPerson(tag = 'u'): TestPerson {
     password: `correct horse battery ${id}-${uniqueSuffix()}`,
   };
 }
+
+/** What {@link sharedTestEnv} needs: the run a service joins. */
+export interface SharedTestEnvOptions {
+  /** The run's names. */
+  names: RunNames;
+  /** URL of the run's database (as the service should reach it). */
+  databaseUrl: string;
+  /** amqp:// URL (default local RabbitMQ). */
+  amqpUrl?: string | undefined;
+  /** Where the JWKS is served (default: an unused address, for in-process apps given `verifyToken`). */
+  jwksUrl?: string | undefined;
+}
+
+/**
+ * The part of a test or benchmark environment that chat-service and notification-service share:
+ * the run's database, exchange and queue prefix, and where tokens are verified. Each service's
+ * own `testEnv()` adds its variables.
+ * @param service short name for the queue prefix (`chat`, `notify`)
+ * @param options the run, database, AMQP and JWKS URLs
+ * @returns env entries for `parseConfig`
+ */
+export function sharedTestEnv(service: string, options: SharedTestEnvOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl,
+    AMQP_URL: options.amqpUrl ?? 'amqp://guest:guest@127.0.0.1:5672',
+    BUS_EXCHANGE: options.names.exchange,
+    QUEUE_PREFIX: options.names.queuePrefix(service),
+    JWKS_URL: options.jwksUrl ?? 'http://127.0.0.1:9/unused-jwks.json',
+  };
+}
