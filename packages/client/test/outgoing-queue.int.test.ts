@@ -174,4 +174,41 @@ describe('outgoing queue', () => {
     ]);
     for (const c of [alice, bob, carol]) await c.logOut();
   });
+
+  it('when someone joins a group while a message waits offline, then it is not encrypted for them: it fails as membership_changed until the sender retries', async () => {
+    const alice = stack.client('alice');
+    const carol = stack.client('carol');
+    const mallory = stack.client('mallory');
+    await alice.signUp(account('alice'));
+    await carol.signUp(account('carol'));
+    await mallory.signUp(account('mallory'));
+    const group = await alice.createConversation({ kind: 'group', memberIds: [carol.user.id], title: 'two of us' });
+    const hello = messageWith(alice, 'hello');
+    await carol.sendText(group.id, 'hello');
+    await hello;
+    const aliceGot = collect(alice, 'only for alice');
+    const malloryGot = collect(mallory, 'only for alice');
+
+    // Carol writes while offline; meanwhile Alice (an admin) adds Mallory.
+    carol.disconnect();
+    const queued = await carol.sendText(group.id, 'only for alice', { wait: false });
+    await alice.api.chat.addMembers(group.id, [mallory.user.id]);
+    const failed = carol.next('sendFailed', (f) => f.message.id === queued.id);
+    await carol.connect();
+    expect((await failed).code).toBe('membership_changed');
+    expect(await carol.store.getMessage(queued.id)).toMatchObject({ status: 'failed', failure: { code: 'membership_changed' } });
+
+    // A later message from Alice reaches Mallory, so by then Carol's would have too.
+    const marker = messageWith(mallory, 'welcome');
+    await alice.sendText(group.id, 'welcome');
+    await marker;
+    expect(malloryGot).toEqual([]);
+    expect(aliceGot).toEqual([]);
+
+    // Retry is Carol's decision to send it to the group as it is now.
+    const toMallory = messageWith(mallory, 'only for alice');
+    await carol.retryMessage(queued.id);
+    expect((await toMallory).id).toBe(queued.id);
+    for (const c of [alice, carol, mallory]) await c.logOut();
+  });
 });

@@ -59,7 +59,11 @@ export function buildClientParts(
   });
   const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
-  const queue = (late.queue = new OutgoingQueue({ session, sender, isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
+  const queue = (late.queue = new OutgoingQueue({
+    session,
+    sender,
+    membersOf: (id) => conversations.get(id).then((c) => c.memberIds, () => undefined),
+    isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
     api,

@@ -1,5 +1,6 @@
 import type { PublicUser } from '@cipherchat/contracts';
 import type { ApiClient } from '../transport/api-client.js';
+import { ApiError } from '../transport/api-error.js';
 import type { Conversation } from '../transport/chat-endpoints.js';
 
 /**
@@ -39,6 +40,8 @@ export class Conversations {
     const cached = this.cache.get(id);
     if (cached && !refresh) return cached;
     const c = await this.api.chat.getConversation(id);
+    // A hostile server must not slip another conversation's member list in under this id.
+    if (c.id !== id) throw new ApiError(0, 'bad_response', 'the server answered with another conversation');
     this.cache.set(c.id, c);
     return c;
   }

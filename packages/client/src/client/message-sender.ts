@@ -7,6 +7,7 @@ import type { ContactSessions } from './contact-sessions.js';
 import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { Realtime } from './realtime.js';
+import { ApiError } from '../transport/api-error.js';
 import type { SessionSlot } from './session.js';
 
 /** Rewrites the envelopes of a send just before they leave (diagnostics, adversarial tests). */
@@ -37,15 +38,18 @@ export class MessageSender {
    * @param conversationId conversation
    * @param plaintext the message
    * @param mutate rewrites the envelopes before they leave
+   * @param recipients when given, the only members this message may be encrypted for
    * @returns the server's ack
    * @throws {UntrustedIdentityError} a member's identity changed
    * @throws {SocketAckError} the server refused the message
-   * @throws {ApiError} `not_connected` without a socket
+   * @throws {ApiError} `not_connected` without a socket; `membership_changed` when the
+   *   conversation has a member outside `recipients`
    */
   async fanOut(
     conversationId: string,
     plaintext: PlaintextMessage,
     mutate?: EnvelopeMutator,
+    recipients?: readonly string[],
   ): Promise<{ messageId: string; serverTimestamp: string }> {
     const { session, realtime, conversations, contacts, deviceKeys } = this.deps;
     const s = session.require();
@@ -55,6 +59,11 @@ export class MessageSender {
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const members = [...new Set([...conversation.memberIds, s.user.id])];
+      // A queued message goes only to the people it was written for: someone who joined since
+      // (or whom the server lists now) gets nothing without the sender sending it again.
+      if (recipients && members.some((m) => m !== s.user.id && !recipients.includes(m))) {
+        throw new ApiError(0, 'membership_changed', 'someone joined the conversation after this message was written');
+      }
       const targets = await contacts.targetDevices(members);
       const envelopes: OutgoingEnvelope[] = [];
       for (const t of targets) {

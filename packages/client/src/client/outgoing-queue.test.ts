@@ -7,16 +7,19 @@ import { OutgoingQueue } from './outgoing-queue.js';
 import { SessionSlot, type Session } from './session.js';
 
 /** A queue over a memory store with a scripted sender; the socket state is `online`. */
-function setUp(script: (text: string, attempt: number) => 'ok' | Error) {
+function setUp(script: (text: string, attempt: number) => 'ok' | Error, recipients?: readonly string[]) {
   const store = createMemoryStore();
   const session = new SessionSlot();
   session.current = { store } as unknown as Session;
   const sent: string[] = [];
+  /** The recipients each attempt was limited to. */
+  const limits: Array<readonly string[] | undefined> = [];
   const tries = new Map<string, number>();
   const events: Array<[string, unknown]> = [];
   const state = { online: true };
   const sender = {
-    fanOut: async (_conversationId: string, plain: { text?: string }) => {
+    fanOut: async (_conversationId: string, plain: { text?: string }, _mutate: unknown, only?: readonly string[]) => {
+      limits.push(only);
       const text = plain.text ?? '';
       const n = (tries.get(text) ?? 0) + 1;
       tries.set(text, n);
@@ -31,6 +34,7 @@ function setUp(script: (text: string, attempt: number) => 'ok' | Error) {
     sender,
     isOnline: () => state.online,
     emit: ((event: string, arg: unknown) => events.push([event, arg])) as never,
+    membersOf: async () => recipients,
     policy: { baseDelayMs: 20, maxDelayMs: 40, maxAttempts: 4 },
   });
   let clock = 0;
@@ -45,7 +49,7 @@ function setUp(script: (text: string, attempt: number) => 'ok' | Error) {
     sentAt: ++clock,
     status: 'sending',
   });
-  return { store, queue, sent, tries, events, state, message };
+  return { store, queue, sent, tries, limits, events, state, message };
 }
 
 const until = async (check: () => boolean | Promise<boolean>, what: string) => {
@@ -111,5 +115,27 @@ describe('OutgoingQueue', () => {
     expect(await pending).toMatchObject({ code: 'not_connected' });
     expect((await t.store.listOutgoingJobs()).map((j) => j.id)).toEqual(['m-late']);
     expect(t.sent).toEqual([]);
+  });
+
+  it('when a message is queued, then every attempt is limited to the members it was written for', async () => {
+    const t = setUp((_text, attempt) => (attempt < 2 ? new ApiError(503, 'unavailable', 'busy') : 'ok'), ['u', 'bob']);
+    await t.queue.send(t.message('for bob'), {});
+    expect(t.limits).toEqual([['u', 'bob'], ['u', 'bob']]);
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
+  });
+
+  it('when a receipt for the message arrives while its ack was lost, then it is not sent again and the caller gets it as delivered', async () => {
+    const t = setUp(() => new ApiError(0, 'timeout', 'ack lost'));
+    const m = t.message('acked late');
+    // The server stored and delivered attempt 1 but its ack never came; Bob's receipt did.
+    const outcome = t.queue.send(m, {});
+    await until(() => (t.tries.get('acked late') ?? 0) >= 1, 'the first attempt');
+    await t.store.putMessage({ ...m, status: 'delivered' });
+    const settled = await outcome;
+    expect(settled.status).toBe('delivered');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.tries.get('acked late')).toBe(1);
+    expect((await t.store.getMessage(m.id))?.status).toBe('delivered');
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
   });
 });

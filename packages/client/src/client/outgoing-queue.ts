@@ -10,6 +10,8 @@ import type { SessionSlot } from './session.js';
 export interface OutgoingQueueDeps {
   session: SessionSlot;
   sender: MessageSender;
+  /** The member list at queue time (cached normally; undefined when it cannot be had). */
+  membersOf: (conversationId: string) => Promise<readonly string[] | undefined>;
   /** Whether the socket is up right now. */
   isOnline: () => boolean;
   emit: EmitFn;
@@ -87,7 +89,15 @@ export class OutgoingQueue {
     const s = this.deps.session.require();
     const generation = this.generation;
     this.lastSeq = Math.max(Date.now() * 1000, this.lastSeq + 1);
-    const job: OutgoingJob = { id: message.id, conversationId: message.conversationId, seq: this.lastSeq, attempts: 0, notBefore: 0 };
+    const recipients = await this.deps.membersOf(message.conversationId);
+    const job: OutgoingJob = {
+      id: message.id,
+      conversationId: message.conversationId,
+      seq: this.lastSeq,
+      ...(recipients ? { recipients: [...recipients] } : {}),
+      attempts: 0,
+      notBefore: 0,
+    };
     await s.store.saveOutgoing(message, job);
     if (generation !== this.generation) throw loggedOut();
     // Listen before the pump can run, so the outcome cannot be missed.
@@ -191,11 +201,12 @@ export class OutgoingQueue {
   private async attempt(job: OutgoingJob, generation: number): Promise<'done' | 'deferred' | 'offline' | 'stopped'> {
     const s = this.deps.session.require();
     const message = await s.store.getMessage(job.id);
-    if (!message || message.status !== 'sending') {
-      // Nothing left to send (history cleared, or already settled): drop the job.
+    if (!message) {
+      // Gone from history: nothing left to send.
       await s.store.deleteOutgoingJob(job.id);
       return 'done';
     }
+    if (message.status !== 'sending') return this.alreadyThere(job, message);
     // Fail fast while disconnected: Socket.IO would buffer the emit and time out 15 s later.
     if (!this.deps.isOnline()) return 'offline';
     const plaintext: PlaintextMessage = {
@@ -209,9 +220,12 @@ export class OutgoingQueue {
     };
     let ack: Awaited<ReturnType<MessageSender['fanOut']>>;
     try {
-      ack = await this.deps.sender.fanOut(message.conversationId, plaintext, this.mutators.get(job.id));
+      ack = await this.deps.sender.fanOut(message.conversationId, plaintext, this.mutators.get(job.id), job.recipients);
     } catch (err) {
       if (generation !== this.generation || this.deps.session.current !== s) return 'stopped';
+      // A receipt for it arrived meanwhile (its ack was lost): it is there, do not send it again.
+      const now = await s.store.getMessage(job.id);
+      if (now && now.status !== 'sending') return this.alreadyThere(job, now);
       const { code, transient } = classifySendError(err);
       if (code === 'not_connected') return 'offline';
       const attempts = job.attempts + 1;
@@ -243,6 +257,20 @@ export class OutgoingQueue {
     };
     await s.store.saveOutgoing(sent, undefined);
     this.settle(job.id, sent, undefined);
+    return 'done';
+  }
+
+  /**
+   * The message moved past `sending` without this queue (a receipt for it came first): it
+   * reached its recipients, so the job ends and waiting callers get it as it is now.
+   */
+  private async alreadyThere(job: OutgoingJob, message: StoredMessage): Promise<'done'> {
+    await this.deps.session.require().store.deleteOutgoingJob(job.id);
+    if (message.status === 'failed') {
+      this.rejectWaiters([job.id], new ApiError(0, message.failure?.code ?? 'send_failed', message.failure?.message ?? 'failed'));
+    } else {
+      this.settle(job.id, message, undefined);
+    }
     return 'done';
   }
 

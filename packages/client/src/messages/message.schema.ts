@@ -109,6 +109,12 @@ export const OutgoingJob = z.object({
   conversationId: z.string(),
   /** Queue position: jobs of one conversation go out in this order (monotonic per device). */
   seq: z.number().nonnegative().default(0),
+  /**
+   * The members (user ids) of the conversation when the message was queued: it is never
+   * encrypted for anyone else (someone added later fails it with `membership_changed`; Retry
+   * takes the new list). Absent when the member list was unknown then (first attempt decides).
+   */
+  recipients: z.array(z.string()).optional(),
   /** Failed attempts so far (time offline does not count). */
   attempts: z.number().int().nonnegative(),
   /** Epoch milliseconds before which the job is not tried again. */

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './api-client.js';
 import { ApiError } from './api-error.js';
@@ -195,6 +197,53 @@ describe('typed endpoints', () => {
       { url: 'http://x/api/chat/users/u1/devices', method: 'GET', secret: null },
       { url: 'http://x/api/notifications/preferences', method: 'PUT', secret: null },
     ]);
+  });
+});
+
+/** Listens on 127.0.0.1 with a handler; returns its base URL, what it received, and a closer. */
+async function server(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) {
+  const received: string[] = [];
+  const srv: Server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url} secret=${req.headers['x-device-secret'] ?? ''}`);
+    handler(req, res);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  return { url, received, close: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
+describe('ApiClient against a hostile server', () => {
+  it('when the server redirects a device-key request elsewhere, then nothing follows the redirect', async () => {
+    const elsewhere = await server((_req, res) => res.end('{"count":100}'));
+    const hostile = await server((_req, res) => {
+      res.writeHead(307, { location: `${elsewhere.url}/steal` });
+      res.end();
+    });
+    try {
+      const api = new ApiClient({ baseUrl: hostile.url, fetch: globalThis.fetch });
+      const err = await api.chat.preKeyCount(1, 'the-device-secret').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'network_error' });
+      // (a GET that fails is sent once more, to the same place)
+      expect(hostile.received.length).toBeGreaterThan(0);
+      expect(hostile.received.every((r) => r.startsWith('GET /api/chat/devices/1/keys/count'))).toBe(true);
+      expect(elsewhere.received).toEqual([]);
+    } finally {
+      await hostile.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('when an answer that must have a body is empty, then it is a bad_response, not an empty result', async () => {
+    for (const res of [() => new Response(null, { status: 204 }), () => new Response('', { status: 200 })]) {
+      const api = new ApiClient({ baseUrl: 'http://x', fetch: async () => res() });
+      await expect(api.chat.keyBundle('5b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f')).rejects.toMatchObject({ code: 'bad_response' });
+      await expect(api.chat.getBackup()).rejects.toMatchObject({ code: 'bad_response' });
+    }
+  });
+
+  it('when a request expects no answer, then an empty 204 is fine', async () => {
+    const api = new ApiClient({ baseUrl: 'http://x', fetch: async () => new Response(null, { status: 204 }) });
+    await expect(api.chat.deleteDevice(3)).resolves.toBeUndefined();
   });
 });
 

@@ -146,7 +146,9 @@ export class ApiClient {
       if (options.auth !== false && this.tokens) headers.authorization = `Bearer ${this.tokens.accessToken}`;
     }
     const url = `${this.urls[service]}${path}`;
-    const init: RequestInit = { method, headers, body, credentials: this.mode === 'cookies' ? 'include' : 'omit' };
+    // redirect 'error': a redirect would carry the body (keys, the sealed backup) and the
+    // device-secret header to wherever the server points; the API never redirects.
+    const init: RequestInit = { method, headers, body, credentials: this.mode === 'cookies' ? 'include' : 'omit', redirect: 'error' };
     try {
       return await this.fetchImpl(url, init);
     } catch (err) {
@@ -166,10 +168,13 @@ export class ApiClient {
 
   private async parse<T>(res: Response, options: RequestOptions<T>): Promise<T> {
     if (!res.ok) throw await this.toError(res);
-    if (res.status === 204) return undefined as T;
     if (options.binary) return new Uint8Array(await res.arrayBuffer()) as T;
-    const text = await res.text();
-    if (text === '') return undefined as T;
+    const text = res.status === 204 ? '' : await res.text();
+    if (text === '') {
+      // Only a request that expects no answer may get none.
+      if (options.schema) throw new ApiError(res.status, 'bad_response', 'empty answer');
+      return undefined as T;
+    }
     let data: unknown;
     try {
       data = JSON.parse(text);

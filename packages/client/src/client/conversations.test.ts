@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiClient } from '../transport/api-client.js';
+import { Conversations } from './conversations.js';
+
+describe('Conversations', () => {
+  it('when the server answers a lookup with another conversation, then it is refused and nothing is cached under either id', async () => {
+    let calls = 0;
+    const other = { id: 'b0000000-0000-4000-8000-000000000002', kind: 'group', memberIds: ['mallory'] };
+    const api = { chat: { getConversation: async () => (calls++, other) } } as unknown as ApiClient;
+    const conversations = new Conversations(api);
+    await expect(conversations.get('a0000000-0000-4000-8000-000000000001')).rejects.toMatchObject({ code: 'bad_response' });
+    // Not cached: the next lookup asks the server again.
+    await expect(conversations.get('a0000000-0000-4000-8000-000000000001')).rejects.toMatchObject({ code: 'bad_response' });
+    expect(calls).toBe(2);
+  });
+});
