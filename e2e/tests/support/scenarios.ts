@@ -42,18 +42,25 @@ export async function openDirectChat(alice: Person, bob: Person, text: string): 
 }
 
 /**
- * Alice and Bob sign up in their own contexts and start chatting ({@link openDirectChat}).
+ * Alice and Bob sign up in their own contexts and start chatting ({@link openDirectChat}); with
+ * `reply`, Bob answers and Alice sees the answer.
  * @param browser the browser
  * @param text Alice's first message
+ * @param reply Bob's answer (none when omitted)
  * @returns the two people, each with the chat open
  */
 export async function chattingPair(
   browser: Browser,
   text: string,
+  reply?: string,
 ): Promise<{ alice: SignedUpPerson; bob: SignedUpPerson }> {
   const alice = await signedUp(browser, 'Alice');
   const bob = await signedUp(browser, 'Bob');
   await openDirectChat(alice, bob, text);
+  if (reply !== undefined) {
+    await send(bob.page, reply);
+    await seeMessage(alice.page, reply);
+  }
   return { alice, bob };
 }
 
