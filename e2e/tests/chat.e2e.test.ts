@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Browser, Locator } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import {
   chattingPair,
@@ -20,9 +21,30 @@ import {
   waitForResume,
   waitForStatus,
 } from './support/harness.js';
+import type { Person, SocketSwitch } from './support/harness.js';
 
 /** A small real PNG to send as an attachment (the app's own logo). */
 const LOGO_PNG = readFileSync(new URL('../../web-client/public/logo.png', import.meta.url));
+
+/**
+ * Alice, her sockets routed through a {@link SocketSwitch}, signs up and starts chatting with Bob.
+ * @param browser the browser
+ * @returns the two people with the chat open, Alice's socket switch, and her offline banner
+ */
+async function pairWithSwitchableSockets(browser: Browser): Promise<{
+  alice: Person;
+  bob: Person;
+  sockets: SocketSwitch;
+  banner: Locator;
+}> {
+  const alice = await newPerson(browser, 'Alice');
+  const sockets = await switchSockets(alice);
+  await signUp(alice);
+  const bob = await signedUp(browser, 'Bob');
+  await openDirectChat(alice, bob, 'Hello Bob');
+  const banner = alice.page.getByText('You are offline');
+  return { alice, bob, sockets, banner };
+}
 
 /**
  * Must show: Alice and Bob sign up in two browsers, find each other, chat both ways in real
@@ -133,9 +155,7 @@ describe('two people chatting', () => {
   it('when Alice and Bob have chatted, then nothing sits in localStorage and no secret in sessionStorage', async ({
     browser,
   }) => {
-    const { alice, bob } = await chattingPair(browser, 'Hello Bob');
-    await send(bob.page, 'Hi Alice');
-    await seeMessage(alice.page, 'Hi Alice');
+    const { alice, bob } = await chattingPair(browser, 'Hello Bob', 'Hi Alice');
     for (const p of [alice, bob]) {
       const storage = await p.page.evaluate(() => ({
         local: window.localStorage.length,
@@ -150,9 +170,11 @@ describe('two people chatting', () => {
   it('when Bob reloads the page, then his session resumes and the decrypted history is still there', async ({
     browser,
   }) => {
-    const { alice, bob } = await chattingPair(browser, 'Hello Bob, this is end-to-end encrypted');
-    await send(bob.page, 'Hi Alice');
-    await seeMessage(alice.page, 'Hi Alice');
+    const { alice, bob } = await chattingPair(
+      browser,
+      'Hello Bob, this is end-to-end encrypted',
+      'Hi Alice',
+    );
     await send(alice.page, 'Great to hear from you');
     await seeMessage(bob.page, 'Great to hear from you');
 
@@ -186,12 +208,7 @@ describe('two people chatting', () => {
   it("when the server drops Alice's socket with her network up, then she sees the banner until it reconnects, and Bob's next message reaches her", async ({
     browser,
   }) => {
-    const alice = await newPerson(browser, 'Alice');
-    const sockets = await switchSockets(alice);
-    await signUp(alice);
-    const bob = await signedUp(browser, 'Bob');
-    await openDirectChat(alice, bob, 'Hello Bob');
-    const banner = alice.page.getByText('You are offline');
+    const { alice, bob, sockets, banner } = await pairWithSwitchableSockets(browser);
     // Only the socket goes: the browser stays online, so the banner can come from the SDK alone.
     sockets.down = true;
     await sockets.cut();
@@ -212,12 +229,7 @@ describe('two people chatting', () => {
   it('when Alice goes offline, then she sees the banner, and back online she reconnects, receives and sends', async ({
     browser,
   }) => {
-    const alice = await newPerson(browser, 'Alice');
-    const sockets = await switchSockets(alice);
-    await signUp(alice);
-    const bob = await signedUp(browser, 'Bob');
-    await openDirectChat(alice, bob, 'Hello Bob');
-    const banner = alice.page.getByText('You are offline');
+    const { alice, bob, sockets, banner } = await pairWithSwitchableSockets(browser);
     await alice.context.setOffline(true);
     // Chromium's offline mode need not close an open WebSocket: drop it as a dead network would.
     sockets.down = true;

@@ -24,9 +24,11 @@ describe('restoring on a new browser', () => {
   it('when Alice and Bob chat and Bob verifies Alice, then Bob sees the verified mark', async ({
     browser,
   }) => {
-    const { alice, bob } = await chattingPair(browser, 'Before the new browser');
-    await send(bob.page, 'Bob from his first browser');
-    await seeMessage(alice.page, 'Bob from his first browser');
+    const { alice, bob } = await chattingPair(
+      browser,
+      'Before the new browser',
+      'Bob from his first browser',
+    );
     await markVerified(bob, alice);
     await conversationEntry(bob.page, alice.displayName).getByText('Verified').waitFor();
   });
@@ -53,9 +55,11 @@ describe('restoring on a new browser', () => {
   it("when Alice writes after the restore, then both of Bob's browsers decrypt it, and Bob's new browser can answer", async ({
     browser,
   }) => {
-    const { alice, bob } = await chattingPair(browser, 'Before the new browser');
-    await send(bob.page, 'Bob from his first browser');
-    await seeMessage(alice.page, 'Bob from his first browser');
+    const { alice, bob } = await chattingPair(
+      browser,
+      'Before the new browser',
+      'Bob from his first browser',
+    );
     const bobNew = await inNewBrowser(bob, browser);
     await logIn(bobNew);
     await openConversation(bobNew.page, alice.displayName);

@@ -16,7 +16,7 @@ import {
   verifyEmail,
   waitForEmailLink,
 } from './support/harness.js';
-import type { Person } from './support/harness.js';
+import type { Person, SignedUpPerson } from './support/harness.js';
 
 /**
  * The safety number the open conversation's safety-number screen shows.
@@ -62,6 +62,25 @@ async function startOverWithoutRecoveryKey(
   await openConversation(page, alice.displayName);
   await send(page, 'I reset my password');
   return after;
+}
+
+/**
+ * Alice and Bob sign up, Bob confirms his address (so he can reset his password later), and they
+ * start chatting ({@link openDirectChat}).
+ * @param browser the browser
+ * @param text Alice's first message
+ * @returns the two people, each with the chat open
+ */
+async function pairWithBobVerified(
+  browser: Browser,
+  text: string,
+): Promise<{ alice: SignedUpPerson; bob: SignedUpPerson }> {
+  const alice = await signedUp(browser, 'Alice');
+  const bob = await signedUp(browser, 'Bob');
+  // Before the chat: verifyEmail logs Bob in on another browser, which adds a device of his.
+  await verifyEmail(bob, browser);
+  await openDirectChat(alice, bob, text);
+  return { alice, bob };
 }
 
 /**
@@ -111,20 +130,14 @@ describe('safety numbers and identity changes', () => {
   it('when Bob resets his password without the recovery key, then he starts a new identity', async ({
     browser,
   }) => {
-    const alice = await signedUp(browser, 'Alice');
-    const bob = await signedUp(browser, 'Bob');
-    await verifyEmail(bob, browser);
-    await openDirectChat(alice, bob, 'Hello Bob');
+    const { alice, bob } = await pairWithBobVerified(browser, 'Hello Bob');
     await startOverWithoutRecoveryKey(bob, alice, browser, '18-backup-locked-after-reset');
   });
 
   it("when Bob's identity changed, then Alice sees a blocking warning, a new number, and can accept it", async ({
     browser,
   }) => {
-    const alice = await signedUp(browser, 'Alice');
-    const bob = await signedUp(browser, 'Bob');
-    await verifyEmail(bob, browser);
-    await openDirectChat(alice, bob, 'Let us compare safety numbers');
+    const { alice, bob } = await pairWithBobVerified(browser, 'Let us compare safety numbers');
     await alice.page.getByRole('button', { name: 'Safety number' }).click();
     const firstNumber = await safetyNumber(alice);
     await alice.page.getByRole('button', { name: 'Back to chat' }).click();
