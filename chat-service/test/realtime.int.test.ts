@@ -42,8 +42,8 @@ function record(socket: ClientSocket, event: string) {
   return got;
 }
 
-describe('presence and typing', () => {
-  it('when a user connects, types and disconnects, then only users sharing a conversation hear it, across processes', async () => {
+describe('presence', () => {
+  it('when a user connects and disconnects, then only users sharing a conversation hear it, across processes', async () => {
     const alice = await createUser(a, env.mint);
     const bob = await createUser(b, env.mint);
     const carol = await createUser(a, env.mint); // shares a group with Alice, not with Bob's direct chat
@@ -54,8 +54,6 @@ describe('presence and typing', () => {
     const sc = await connect(a.url, carol.token, carol.deviceId);
     const sm = await connect(b.url, mallory.token, mallory.deviceId);
     const malloryPresence = record(sm, 'presence');
-    const malloryTyping = record(sm, 'typing');
-    const carolTyping = record(sc, 'typing');
 
     const bobSeesOnline = nextEvent(sb, 'presence');
     const carolSeesOnline = nextEvent(sc, 'presence');
@@ -63,9 +61,9 @@ describe('presence and typing', () => {
     expect(await bobSeesOnline).toMatchObject({ userId: alice.userId, online: true });
     expect(await carolSeesOnline).toMatchObject({ userId: alice.userId, online: true });
 
-    const bobSeesTyping = nextEvent(sb, 'typing');
-    expect(await request(sa, 'typing', { conversationId: direct.body.id, on: true })).toEqual({ ok: true, data: null });
-    expect(await bobSeesTyping).toEqual({ conversationId: direct.body.id, userId: alice.userId, on: true });
+    // typing travels end to end as an ordinary message: the server has no clear typing event
+    const typingAnswer = await (sa as unknown as { timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<unknown> } }).timeout(1_000).emitWithAck('typing', { conversationId: direct.body.id, on: true }).catch(() => 'no-ack');
+    expect(typingAnswer).toBe('no-ack');
 
     // presence:get answers only for users who share a conversation
     const asked = await request(sa, 'presence:get', { userIds: [bob.userId, mallory.userId] });
@@ -81,8 +79,6 @@ describe('presence and typing', () => {
     // Mallory's socket is live and on the same process as Bob: a round trip there proves delivery had its chance
     await request(sm, 'presence:get', { userIds: [alice.userId] });
     expect(malloryPresence).toEqual([]);
-    expect(malloryTyping).toEqual([]);
-    expect(carolTyping).toEqual([]); // typing in the direct chat is not Carol's business
     sb.close();
     sc.close();
     sm.close();

@@ -169,21 +169,6 @@ async function announceAndReload(deps: ChatDeps, me: string, id: string): Promis
 }
 
 /**
- * `typing`: tells the conversation's other members that the caller is (or stopped) typing.
- * @param deps conversation store, notifier
- * @param me the caller
- * @param conversationId the conversation
- * @param on typing or not
- * @throws {AppError} 403 `not_member` (also for a missing conversation)
- */
-export async function announceTyping(deps: ChatDeps, me: string, conversationId: string, on: boolean): Promise<void> {
-  const members = await deps.conversations.memberIds(deps.db, conversationId);
-  if (!members.includes(me)) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
-  const others = members.filter((u) => u !== me);
-  deps.notifier.notifyUsers(others, 'typing', { conversationId, userId: me, on });
-}
-
-/**
  * `presence:get`: online state of those users who share a conversation with the caller.
  * @param deps conversation store, presence
  * @param me the caller

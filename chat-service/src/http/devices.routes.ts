@@ -53,7 +53,7 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
   r.post('/devices', async (req, res) => {
     const userId = authUserId(req);
     const body = validate(CreateDeviceBody, req.body);
-    res.status(201).json(await registerDevice(deps, userId, body.name));
+    res.status(201).json(await registerDevice(deps, userId, body.name ?? ''));
   });
 
   r.get('/devices', async (req, res) => {

@@ -1,7 +1,7 @@
-import { MessageAckPayload, MessageSendPayload, PresenceGetPayload, TypingPayload } from '@cipherchat/contracts';
+import { MessageAckPayload, MessageSendPayload, PresenceGetPayload } from '@cipherchat/contracts';
 import type { ChatDeps } from '../domain/deps.js';
 import { ackEnvelopes, sendMessage } from '../domain/send-message.js';
-import { announceTyping, visiblePresence } from '../domain/conversations.js';
+import { visiblePresence } from '../domain/conversations.js';
 import type { AckedEvents } from './acked-events.js';
 import type { ChatSocket } from './chat-socket.js';
 import type { MailboxDrain } from './mailbox-drain.js';
@@ -48,10 +48,6 @@ export function registerMessageHandlers(socket: ChatSocket, events: AckedEvents,
   events.on(socket, 'mailbox:sync', null, async () => {
     void drain.run();
     return { started: true as const };
-  });
-  events.on(socket, 'typing', TypingPayload, async (p) => {
-    await announceTyping(deps, userId, p.conversationId, p.on);
-    return null;
   });
   events.on(socket, 'presence:get', PresenceGetPayload, (p) => visiblePresence(deps, userId, p.userIds));
 }

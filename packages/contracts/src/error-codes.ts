@@ -10,6 +10,7 @@ export const ErrorCode = z.enum([
   'token_expired',
   'invalid_token',
   'reauth_required',
+  'fresh_login_required',
   'forbidden',
   'origin_not_allowed',
   'not_found',

@@ -81,10 +81,6 @@ export type MessageAckPayload = z.infer<typeof MessageAckPayload>;
 /** `message:ack` ack data. */
 export const MessageAckResult = z.object({ deleted: z.number().int() });
 
-/** `typing` payload (client → server). */
-export const TypingPayload = z.strictObject({ conversationId: z.uuid(), on: z.boolean() });
-export type TypingPayload = z.infer<typeof TypingPayload>;
-
 /** `presence:get` payload: ask for the presence of users who share a conversation with me. */
 export const PresenceGetPayload = z.strictObject({ userIds: z.array(z.uuid()).min(1).max(500) });
 
@@ -109,10 +105,6 @@ export const PresenceEvent = z.object({
   lastSeenAt: z.iso.datetime().nullable(),
 });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
-
-/** `typing` (server → client). */
-export const TypingEvent = z.object({ conversationId: z.uuid(), userId: z.uuid(), on: z.boolean() });
-export type TypingEvent = z.infer<typeof TypingEvent>;
 
 /** `identity:changed` (server → client): a contact's identity key changed; re-verify safety numbers. */
 export const IdentityChangedEvent = z.object({ userId: z.uuid() });
@@ -154,7 +146,6 @@ export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: (res: Ack<MessageSendResult>) => void) => void;
   'message:ack': (payload: MessageAckPayload, ack?: (res: Ack<{ deleted: number }>) => void) => void;
   'mailbox:sync': (ack?: (res: Ack<MailboxSyncResult>) => void) => void;
-  typing: (payload: TypingPayload, ack?: (res: Ack<null>) => void) => void;
   'presence:get': (payload: { userIds: string[] }, ack: (res: Ack<PresenceEvent[]>) => void) => void;
 }
 
@@ -163,7 +154,6 @@ export interface ServerToClientEvents {
   'message:new': (message: MessageNew) => void;
   'mailbox:empty': () => void;
   presence: (event: PresenceEvent) => void;
-  typing: (event: TypingEvent) => void;
   'identity:changed': (event: IdentityChangedEvent) => void;
   'conversation:updated': (event: ConversationUpdatedEvent) => void;
   /** Sent just before the server disconnects a socket whose access token expired. */

@@ -29,7 +29,7 @@ export interface MemberView {
 /** A conversation I belong to. */
 export interface ConversationView {
   id: string;
-  kind: 'direct' | 'group';
+  kind: 'direct' | 'group' | 'self';
   title: string | null;
   members: MemberView[];
   createdAt: string;

@@ -185,12 +185,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Tells the conversation I am typing (metadata through the socket).
+   * Tells the conversation I am typing, as an end-to-end encrypted message (the server sees an
+   * envelope like any other). Not queued: a lost one is harmless.
    * @param conversationId conversation
    * @param on typing or not
    */
   async setTyping(conversationId: string, on: boolean): Promise<void> {
-    await this.parts.realtime.require().typing(conversationId, on);
+    await this.parts.sender.sendTyping(conversationId, on);
   }
 
   // ---------------------------------------------------------------- conversations (conversations.ts)

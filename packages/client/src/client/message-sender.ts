@@ -131,6 +131,15 @@ export class MessageSender {
   }
 
   /**
+   * Sends my typing state to the conversation as an end-to-end encrypted message. Not queued.
+   * @param conversationId conversation
+   * @param on typing or stopped
+   */
+  async sendTyping(conversationId: string, on: boolean): Promise<void> {
+    await this.fanOut(conversationId, { v: 1, kind: 'typing', id: randomId(), conversationId, sentAt: Date.now(), typing: { on } });
+  }
+
+  /**
    * Marks incoming messages read locally, then sends the read receipt.
    * @param conversationId conversation
    * @param messageIds client message ids

@@ -56,7 +56,6 @@ export class Realtime {
     });
     socket.on('message:new', (e) => this.deps.onEnvelope(e));
     socket.on('presence', (p) => emit('presence', p));
-    socket.on('typing', (t) => emit('typing', t));
     socket.on('mailbox:empty', () => emit('mailboxEmpty'));
     socket.on('conversation:updated', (e) => this.deps.onConversationUpdated(e.conversationId));
     socket.on('connect', () => {

@@ -20,6 +20,42 @@ export const AttachmentPointer = z.strictObject({
 /** Pointer to an encrypted attachment. */
 export type AttachmentPointer = z.infer<typeof AttachmentPointer>;
 
+/** A member of a group as the group's own (end-to-end) state says. */
+export const GroupMemberState = z.strictObject({ userId: z.uuid(), role: z.enum(['owner', 'admin', 'member']) });
+/** The whole state of a group: what a new member (or a new device) starts from. */
+export const GroupState = z.strictObject({
+  members: z.array(GroupMemberState).min(1).max(1000),
+  title: z.string().max(128).nullable(),
+});
+/**
+ * A group control message (kind `group`): membership, roles and title are set by members, end to
+ * end; each client applies a change only if its sender may make it in that client's own view.
+ */
+export const GroupControl = z.strictObject({
+  /** What changes. `create` and `add` carry the whole `state` (new members start from it). */
+  op: z.enum(['create', 'add', 'remove', 'leave', 'rename', 'role']),
+  /** The members added or removed, or whose role changes. */
+  userIds: z.array(z.uuid()).max(1000).optional(),
+  /** New role (op `role`). */
+  role: z.enum(['admin', 'member']).optional(),
+  /** New title (op `rename`; null clears it). */
+  title: z.string().max(128).nullable().optional(),
+  /** The group's whole state after the change (ops `create` and `add`). */
+  state: GroupState.optional(),
+});
+/**
+ * A device announcement (kind `device`), sent by a device to the account's other devices in the
+ * account's `self` conversation: the device's name never reaches the server.
+ */
+export const DeviceAnnouncement = z.strictObject({
+  /** The announcing device (must equal the envelope's sender device). */
+  deviceId: z.number().int().min(1).max(2_147_483_647),
+  /** Name chosen by the device's client ("Firefox on Linux"). */
+  name: z.string().min(1).max(64),
+  /** When it was linked, epoch milliseconds. */
+  linkedAt: z.number().int().nonnegative(),
+});
+
 /**
  * The plaintext inside every Signal ciphertext. It never reaches the server: chat-service only
  * sees the envelope around its ciphertext.
@@ -28,7 +64,7 @@ export const PlaintextMessage = z.strictObject({
   /** Format version. */
   v: z.literal(1),
   /** What this message carries. */
-  kind: z.enum(['text', 'receipt', 'attachment', 'typing']),
+  kind: z.enum(['text', 'receipt', 'attachment', 'typing', 'group', 'device']),
   /** Client-generated id (UUID): the dedupe key, shared by every device copy. */
   id: z.uuid(),
   /** Conversation it belongs to. */
@@ -45,9 +81,16 @@ export const PlaintextMessage = z.strictObject({
     .optional(),
   /** Typing state (kind `typing`). */
   typing: z.strictObject({ on: z.boolean() }).optional(),
+  /** Group control (kind `group`). */
+  group: GroupControl.optional(),
+  /** Device announcement (kind `device`). */
+  device: DeviceAnnouncement.optional(),
 });
 /** The plaintext inside a Signal ciphertext. */
 export type PlaintextMessage = z.infer<typeof PlaintextMessage>;
+export type GroupState = z.infer<typeof GroupState>;
+export type GroupControl = z.infer<typeof GroupControl>;
+export type DeviceAnnouncement = z.infer<typeof DeviceAnnouncement>;
 
 /** One message in the local history store. */
 export const StoredMessage = z.object({

@@ -8,7 +8,6 @@ import {
   MessageSendResult,
   PresenceEvent,
   StaleDevicesDetails,
-  TypingEvent,
   type ClientToServerEvents,
   type Envelope,
   type MessageSendPayload,
@@ -71,7 +70,6 @@ export interface SocketEvents extends ServerToClientEvents {
 const EVENT_SCHEMAS: { [E in keyof ServerToClientEvents]?: z.ZodType<Parameters<ServerToClientEvents[E]>[0]> } = {
   'message:new': MessageNew,
   presence: PresenceEvent,
-  typing: TypingEvent,
   'identity:changed': IdentityChangedEvent,
   'conversation:updated': ConversationUpdatedEvent,
 };
@@ -225,15 +223,6 @@ export class SocketClient {
       const batch = { messageIds: messageIds.slice(i, i + 500) };
       await this.command('message:ack', MessageAckResult, (s) => s.emitWithAck('message:ack', batch));
     }
-  }
-
-  /**
-   * Sends typing state to the conversation's members.
-   * @param conversationId conversation
-   * @param on typing or stopped
-   */
-  async typing(conversationId: string, on: boolean): Promise<void> {
-    await this.command('typing', z.null(), (s) => s.emitWithAck('typing', { conversationId, on }));
   }
 
   /**

@@ -26,8 +26,11 @@ export const DeviceIdNumber = z.number().int().min(1).max(2_147_483_647);
 
 /** POST /api/chat/devices */
 export const CreateDeviceBody = z.strictObject({
-  /** Human label of the device ("Firefox on laptop"); shown only to its owner. */
-  name: z.string().trim().min(1).max(64),
+  /**
+   * Legacy label. Clients no longer send a readable name: device names travel end to end
+   * (the device's own announcement to the account's other devices); the server stores none.
+   */
+  name: z.string().trim().max(64).optional(),
 });
 /**
  * A device secret: 32 random bytes, base64url without padding (43 characters). Proves that a
@@ -40,6 +43,11 @@ export const DeviceSecret = z
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 /** Header that carries the device secret on device-scoped routes (`/devices/:deviceId/keys…`). */
 export const DEVICE_SECRET_HEADER = 'x-device-secret';
+/**
+ * Header naming the calling device on account-changing routes that need proof of one of the
+ * account's devices (removing a device, replacing the key backup), next to `X-Device-Secret`.
+ */
+export const DEVICE_ID_HEADER = 'x-device-id';
 
 /** POST /api/chat/devices answer (201). */
 export const CreateDeviceResult = z.object({
@@ -120,11 +128,16 @@ export const PutBackupBody = z.strictObject({
 /** GET /api/chat/backup answer; PUT answers `{version}`. */
 export const BackupResult = z.object({ version: z.number().int().min(1), blob: z.string().min(1) });
 
+/**
+ * Kinds of conversation: `direct` (exactly two members), `group`, and `self` (one per user, only
+ * its owner: the channel between the account's own devices, e.g. a new device's announcement).
+ */
+export const ConversationKind = z.enum(['direct', 'group', 'self']);
 /** Roles in a conversation. */
 export const ConversationRole = z.enum(['owner', 'admin', 'member']);
 /** POST /api/chat/conversations */
 export const CreateConversationBody = z.strictObject({
-  kind: z.enum(['direct', 'group']),
+  kind: ConversationKind,
   /** The other members (the caller is added automatically; listing the caller is tolerated). */
   memberIds: z.array(z.uuid()).min(1).max(1000),
   /** Group title (groups only). */
@@ -141,7 +154,8 @@ export const ConversationMember = z.object({ userId: z.uuid(), role: Conversatio
 /** A conversation as presented to a member. */
 export const Conversation = z.object({
   id: z.uuid(),
-  kind: z.enum(['direct', 'group']),
+  kind: ConversationKind,
+  /** Legacy: group titles travel end to end now; the server keeps none for new groups. */
   title: z.string().nullable(),
   members: z.array(ConversationMember),
   createdAt: z.iso.datetime(),
@@ -169,6 +183,7 @@ export type DeviceBundleResult = z.infer<typeof DeviceBundle>;
 export type PutBackupBody = z.infer<typeof PutBackupBody>;
 export type BackupResult = z.infer<typeof BackupResult>;
 export type ConversationRole = z.infer<typeof ConversationRole>;
+export type ConversationKind = z.infer<typeof ConversationKind>;
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 export type Conversation = z.infer<typeof Conversation>;
 export type ConversationMember = z.infer<typeof ConversationMember>;
