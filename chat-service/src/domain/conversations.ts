@@ -77,7 +77,7 @@ export async function getConversation(deps: ChatDeps, me: string, id: string): P
  * @returns the conversation after the change
  * @throws {NotFoundError} not a member; {@link AppError} `validation_error` not a group; {@link ForbiddenError}
  */
-export async function renameGroup(deps: ChatDeps, me: string, id: string, title: string): Promise<ConversationRow> {
+export async function renameGroup(deps: ChatDeps, me: string, id: string, title: string | null): Promise<ConversationRow> {
   const store = deps.conversations;
   await deps.transact(async (tx) => {
     const role = await store.roleOf(tx, id, me);

@@ -186,7 +186,7 @@ export interface ConversationStore {
   addMembers(tx: Db, id: string, userIds: string[]): Promise<string[]>;
   removeMember(tx: Db, id: string, userId: string): Promise<void>;
   setRole(tx: Db, id: string, userId: string, role: ConversationRole): Promise<boolean>;
-  setTitle(tx: Db, id: string, title: string): Promise<void>;
+  setTitle(tx: Db, id: string, title: string | null): Promise<void>;
   /** Everyone who shares a conversation with the user. */
   contactsOf(db: Db, userId: string): Promise<string[]>;
   /** Those of `others` who share a conversation with the user (or are the user). */

@@ -209,7 +209,7 @@ export async function setRole(m: EntityManager, id: string, userId: string, role
  * @param id group
  * @param title new title
  */
-export async function setTitle(m: EntityManager, id: string, title: string): Promise<void> {
+export async function setTitle(m: EntityManager, id: string, title: string | null): Promise<void> {
   await q(m, `UPDATE chat.conversations SET title = $2, updated_at = now() WHERE id = $1`, [id, title]);
 }
 

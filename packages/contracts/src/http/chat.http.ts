@@ -145,8 +145,11 @@ export const CreateConversationBody = z.strictObject({
 });
 /** POST /api/chat/conversations/:id/members */
 export const AddMembersBody = z.strictObject({ userIds: z.array(z.uuid()).min(1).max(1000) });
-/** PATCH /api/chat/conversations/:id */
-export const UpdateConversationBody = z.strictObject({ title: z.string().trim().min(1).max(128) });
+/**
+ * PATCH /api/chat/conversations/:id: clears a group's legacy title (titles travel end to end in
+ * group control messages; the server keeps none).
+ */
+export const UpdateConversationBody = z.strictObject({ title: z.null() });
 /** PATCH /api/chat/conversations/:id/members/:userId (owner only). */
 export const UpdateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) });
 /** A member as presented. */
