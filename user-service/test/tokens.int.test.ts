@@ -10,6 +10,7 @@ const b64url = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stri
 describe('access tokens and JWKS (another service verifies with the public JWKS alone)', () => {
   let h: Harness;
   let base: string;
+  let app: Awaited<ReturnType<Harness['startApp']>>['app'];
   let jwks: JSONWebKeySet;
   let verify: TokenVerifier;
   let good: { accessToken: string; user: { id: string } };
@@ -17,7 +18,7 @@ describe('access tokens and JWKS (another service verifies with the public JWKS 
 
   beforeAll(async () => {
     h = await createHarness('tokens');
-    base = (await h.startApp()).url;
+    ({ url: base, app } = await h.startApp());
     const res = await fetch(`${base}/api/user/.well-known/jwks.json`);
     jwks = (await res.json()) as JSONWebKeySet;
     verify = createTokenVerifier(jwks);
@@ -59,6 +60,28 @@ describe('access tokens and JWKS (another service verifies with the public JWKS 
     expect((await remote(good.accessToken)).userId).toBe(good.user.id);
     const header = JSON.parse(Buffer.from(good.accessToken.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string };
     expect(header).toMatchObject({ alg: 'ES256', kid: privateJwk.kid });
+  });
+
+  it('when a session logs in and later refreshes, then every access token carries the login time as auth_time, never the refresh time', async () => {
+    const acc = newAccount('authtime');
+    const before = Math.floor(Date.now() / 1000);
+    const reg = await register(base, acc);
+    const regClaims = await verify(reg.body.accessToken as string);
+    expect(regClaims.authTime).toBeGreaterThanOrEqual(before - 1);
+    expect(regClaims.authTime).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    const { finish } = await login(base, acc);
+    const first = await verify(finish!.body.accessToken as string);
+    const [row] = (await app.ds.query(`SELECT EXTRACT(EPOCH FROM created_at)::float AS at FROM users.sessions WHERE id = $1`, [first.sessionId])) as { at: number }[];
+    expect(first.authTime).toBe(Math.floor(row!.at));
+    // Two hours later (the session's login moved back in the database), a refresh is still the
+    // same login: the new token says when that login was, so it is not "fresh".
+    await app.ds.query(`UPDATE users.sessions SET created_at = created_at - interval '2 hours' WHERE id = $1`, [first.sessionId]);
+    const refreshed = await call(base, 'POST', '/auth/refresh', { refreshToken: finish!.body.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const after = await verify(refreshed.body.accessToken as string);
+    expect(after.sessionId).toBe(first.sessionId);
+    expect(after.authTime).toBe((first.authTime as number) - 7200);
+    expect(Math.floor(Date.now() / 1000) - (after.authTime as number)).toBeGreaterThanOrEqual(7200);
   });
 
   it('when a token has expired, then it is refused as token_expired', async () => {

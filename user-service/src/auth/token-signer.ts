@@ -8,9 +8,11 @@ export interface TokenSigner {
    * Signs an access token.
    * @param userId `sub`
    * @param sessionId `sid` (refresh-token family)
+   * @param authTime `auth_time`: epoch seconds of the login (or registration) that started the
+   *   session; refreshes keep it, so services can ask for a recent login (device registration)
    * @returns the JWT and its expiry
    */
-  sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }>;
+  sign(userId: string, sessionId: string, authTime: number): Promise<{ token: string; expiresAt: Date }>;
   /** The JWKS: public parts of every configured key (current signer and rotated-out ones). */
   jwks: JSONWebKeySet;
 }
@@ -32,10 +34,10 @@ export async function createTokenSigner(keys: readonly PrivateEs256Jwk[], ttlSec
   };
   return {
     jwks,
-    async sign(userId, sessionId) {
+    async sign(userId, sessionId, authTime) {
       const now = Math.floor(Date.now() / 1000);
       const exp = now + ttlSeconds;
-      const token = await new SignJWT({ sid: sessionId })
+      const token = await new SignJWT({ sid: sessionId, auth_time: authTime })
         .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: 'JWT' })
         .setSubject(userId)
         .setIssuer(TOKEN_ISSUER)

@@ -42,18 +42,19 @@ const toSession = (r: SessionRow): Session => ({
  * Starts a session with its first refresh token.
  * @param m manager
  * @param s ids, digest, expiry and client description
+ * @returns the session's `created_at`: its login time (the access tokens' `auth_time`)
  */
 export async function insertSession(
   m: EntityManager,
   s: { id: string; userId: string; tokenId: string; tokenDigest: Buffer; expiresAt: Date; userAgent: string; ip: string },
-): Promise<void> {
-  await m.query(`INSERT INTO ${S} (id, user_id, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5)`, [
+): Promise<Date> {
+  const created = (await m.query(`INSERT INTO ${S} (id, user_id, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`, [
     s.id,
     s.userId,
     s.expiresAt,
     s.userAgent,
     s.ip,
-  ]);
+  ])) as { created_at: Date }[];
   await m.query(`INSERT INTO ${R} (id, session_id, user_id, token_digest, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
     s.tokenId,
     s.id,
@@ -61,6 +62,9 @@ export async function insertSession(
     s.tokenDigest,
     s.expiresAt,
   ]);
+  const at = created[0]?.created_at;
+  if (!at) throw new Error('session insert returned no row');
+  return at;
 }
 
 /** A refresh token row, locked for the rotation decision. */
@@ -72,6 +76,8 @@ export interface RefreshTokenRow {
   usedAt: Date | null;
   sessionRevokedAt: Date | null;
   sessionExpiresAt: Date;
+  /** The session's login time (kept across refreshes: the access tokens' `auth_time`). */
+  sessionCreatedAt: Date;
 }
 
 /**
@@ -82,10 +88,11 @@ export interface RefreshTokenRow {
  */
 export async function findRefreshTokenForUpdate(m: EntityManager, digest: Buffer): Promise<RefreshTokenRow | undefined> {
   const rows = (await m.query(
-    `SELECT r.id, r.session_id, r.user_id, r.expires_at, r.used_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+    `SELECT r.id, r.session_id, r.user_id, r.expires_at, r.used_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
+            s.created_at AS session_created_at
      FROM ${R} r JOIN ${S} s ON s.id = r.session_id WHERE r.token_digest = $1 FOR UPDATE OF r, s`,
     [digest],
-  )) as { id: string; session_id: string; user_id: string; expires_at: Date; used_at: Date | null; session_revoked_at: Date | null; session_expires_at: Date }[];
+  )) as { id: string; session_id: string; user_id: string; expires_at: Date; used_at: Date | null; session_revoked_at: Date | null; session_expires_at: Date; session_created_at: Date }[];
   const r = rows[0];
   return (
     r && {
@@ -96,6 +103,7 @@ export async function findRefreshTokenForUpdate(m: EntityManager, digest: Buffer
       usedAt: r.used_at,
       sessionRevokedAt: r.session_revoked_at,
       sessionExpiresAt: r.session_expires_at,
+      sessionCreatedAt: r.session_created_at,
     }
   );
 }

@@ -32,18 +32,18 @@ export interface IssuedTokens {
  * @param deps use case deps
  * @param userId the user
  * @param meta client ip and user agent (listed in "my sessions")
- * @returns session id, refresh token and its expiry
+ * @returns session id, refresh token and its expiry, and the login time (`auth_time`, epoch seconds)
  */
 export async function openSession(
   m: EntityManager,
   deps: UseCaseDeps,
   userId: string,
   meta: RequestMeta,
-): Promise<{ sessionId: string; refreshToken: string; refreshTokenExpiresAt: Date }> {
+): Promise<OpenedSession> {
   const sessionId = randomUUID();
   const refreshToken = newSecretToken();
   const refreshTokenExpiresAt = new Date(Date.now() + deps.config.REFRESH_TOKEN_TTL_S * 1000);
-  await insertSession(m, {
+  const createdAt = await insertSession(m, {
     id: sessionId,
     userId,
     tokenId: randomUUID(),
@@ -52,23 +52,36 @@ export async function openSession(
     userAgent: meta.userAgent,
     ip: meta.ip,
   });
-  return { sessionId, refreshToken, refreshTokenExpiresAt };
+  return { sessionId, refreshToken, refreshTokenExpiresAt, authTime: epochSeconds(createdAt) };
 }
+
+/** A session as handed from {@link openSession} or a refresh to {@link completeTokens}. */
+export interface OpenedSession {
+  sessionId: string;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+  /** Epoch seconds of the login that started the session (never moved by a refresh). */
+  authTime: number;
+}
+
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /**
  * Signs the access token for a session that was just committed.
  * @param deps use case deps
  * @param userId the user
- * @param session what {@link openSession} returned
+ * @param session what {@link openSession} returned (or a refresh's rotation)
  * @returns the full token set
  */
-export async function completeTokens(
-  deps: UseCaseDeps,
-  userId: string,
-  session: { sessionId: string; refreshToken: string; refreshTokenExpiresAt: Date },
-): Promise<IssuedTokens> {
-  const access = await deps.signer.sign(userId, session.sessionId);
-  return { ...session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt };
+export async function completeTokens(deps: UseCaseDeps, userId: string, session: OpenedSession): Promise<IssuedTokens> {
+  const access = await deps.signer.sign(userId, session.sessionId, session.authTime);
+  return {
+    sessionId: session.sessionId,
+    refreshToken: session.refreshToken,
+    refreshTokenExpiresAt: session.refreshTokenExpiresAt,
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+  };
 }
 
 /**
@@ -96,7 +109,7 @@ export async function refreshSession(deps: UseCaseDeps, refreshToken: string, me
     const next = { id: randomUUID(), token: newSecretToken() };
     const expiresAt = new Date(Math.min(Date.now() + deps.config.REFRESH_TOKEN_TTL_S * 1000, row.sessionExpiresAt.getTime()));
     await rotateRefreshToken(m, row, { id: next.id, digest: tokenDigest(next.token), expiresAt });
-    return { kind: 'ok' as const, user, sessionId: row.sessionId, refreshToken: next.token, expiresAt };
+    return { kind: 'ok' as const, user, sessionId: row.sessionId, refreshToken: next.token, expiresAt, authTime: epochSeconds(row.sessionCreatedAt) };
   });
   if (outcome.kind !== 'ok') {
     const message = outcome.kind === 'reused' ? 'refresh token was already used; the session has been ended' : 'invalid or expired refresh token';
@@ -106,6 +119,8 @@ export async function refreshSession(deps: UseCaseDeps, refreshToken: string, me
     sessionId: outcome.sessionId,
     refreshToken: outcome.refreshToken,
     refreshTokenExpiresAt: outcome.expiresAt,
+    // the session's login time, not now: a refresh is not a fresh login
+    authTime: outcome.authTime,
   });
   return { user: outcome.user, tokens };
 }

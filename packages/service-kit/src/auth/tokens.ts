@@ -20,6 +20,11 @@ export interface AccessClaims {
   sessionId: string;
   /** Expiry, epoch seconds. */
   exp: number;
+  /**
+   * `auth_time`: epoch seconds of the login (or registration) that started the session; a
+   * refresh keeps it. Undefined when the token has none (older tokens): treat as not fresh.
+   */
+  authTime?: number;
 }
 
 /** Verifies ES256 access tokens against user-service's JWKS (public keys only). */
@@ -43,7 +48,8 @@ export function createTokenVerifier(source: string | JSONWebKeySet): TokenVerifi
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
         throw new UnauthorizedError('token lacks required claims');
       }
-      return { userId: payload.sub, sessionId: payload.sid, exp: payload.exp };
+      const authTime = typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time : undefined;
+      return { userId: payload.sub, sessionId: payload.sid, exp: payload.exp, ...(authTime === undefined ? {} : { authTime }) };
     } catch (err) {
       if (err instanceof UnauthorizedError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('access token expired', 'token_expired');

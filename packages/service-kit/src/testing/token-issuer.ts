@@ -18,7 +18,7 @@ export interface ServedJwks {
 /**
  * A stand-in for user-service's token issuer in tests and the benchmark: an ES256 key, its
  * public JWKS (in memory for in-process services, over HTTP for child processes) and a minting
- * function. Tokens carry what user-service's carry (issuer, audience, `sub`, `sid`), so the
+ * function. Tokens carry what user-service's carry (issuer, audience, `sub`, `sid`, `auth_time`), so the
  * services verify them exactly as they verify real ones.
  */
 export class TokenIssuer {
@@ -50,11 +50,14 @@ export class TokenIssuer {
    * Signs an access token for a user (issued 5 s ago, so a verifier's clock skew never matters).
    * @param userId the `sub` claim
    * @param ttlSeconds lifetime from now (negative: already expired)
+   * @param opts `authTime`: the session's login time, epoch seconds (default: 5 s ago, a fresh
+   *   login); `null` leaves the claim out (a token from before `auth_time` existed)
    * @returns a signed JWT
    */
-  async mint(userId: string, ttlSeconds = this.defaultTtlSeconds): Promise<string> {
+  async mint(userId: string, ttlSeconds = this.defaultTtlSeconds, opts: { authTime?: number | null } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sid: randomUUID() })
+    const authTime = opts.authTime === undefined ? now - 5 : opts.authTime;
+    return new SignJWT(authTime === null ? { sid: randomUUID() } : { sid: randomUUID(), auth_time: authTime })
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
