@@ -14,6 +14,7 @@ describe('config', () => {
     const c = parseConfig(configSchema, base);
     expect(c.PORT).toBe(3002);
     expect(c.MAX_DEVICES).toBe(6);
+    expect(c.FRESH_LOGIN_MAX_AGE_S).toBe(300);
     expect(c.MESSAGE_RETENTION_DAYS).toBe(30);
     expect(c.ATTACHMENT_MAX_BYTES).toBe(25 * 1024 * 1024);
     expect(c.CLOUDINARY_URL).toBeUndefined();

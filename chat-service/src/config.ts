@@ -39,6 +39,12 @@ export const envSchema = z.object({
     .regex(/^cloudinary:\/\/[^:]+:[^@]+@.+$/, 'must be cloudinary://key:secret@cloud')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * Device registration (`POST /devices`) needs a recent login: the access token's `auth_time`
+   * (the session's OPAQUE login, unchanged by refreshes) at most this many seconds ago. A stolen
+   * or long-refreshed token cannot add a device.
+   */
+  FRESH_LOGIN_MAX_AGE_S: z.coerce.number().int().min(1).default(300),
   /** Most devices per user. */
   MAX_DEVICES: z.coerce.number().int().min(1).max(100).default(6),
   /** Most members of a group. */

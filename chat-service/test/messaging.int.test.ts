@@ -99,7 +99,7 @@ describe('messaging across two processes', () => {
 describe('pipelining', () => {
   it('when a client sends many messages without waiting for acks, then they are stored, acked and delivered in send order', async () => {
     const { alice, bob, conversationId } = await directPair();
-    const other = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId], title: 'side' });
+    const other = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId] });
     const sa = await connect(a.url, alice.token, alice.deviceId);
     // past the connect-time drain (its switch to live delivery may reorder)
     const { socket: sb, box } = await connectDrained(b.url, bob.token, bob.deviceId);

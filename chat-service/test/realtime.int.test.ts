@@ -49,7 +49,7 @@ describe('presence', () => {
     const carol = await createUser(a, env.mint); // shares a group with Alice, not with Bob's direct chat
     const mallory = await createUser(b, env.mint); // shares nothing with Alice
     const direct = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [carol.userId], title: 'g' });
+    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [carol.userId] });
     const sb = await connect(b.url, bob.token, bob.deviceId);
     const sc = await connect(a.url, carol.token, carol.deviceId);
     const sm = await connect(b.url, mallory.token, mallory.deviceId);
@@ -279,7 +279,7 @@ describe('user.deleted.v1', () => {
     const gone = await createUser(a, env.mint, 2);
     const friend = await createUser(a, env.mint);
     await api(a.url, gone.token, 'PUT', '/backup', { version: 1, blob: fakeBody() });
-    const g = await api(a.url, gone.token, 'POST', '/conversations', { kind: 'group', memberIds: [friend.userId], title: 'g' });
+    const g = await api(a.url, gone.token, 'POST', '/conversations', { kind: 'group', memberIds: [friend.userId] });
     // an identity change (identity_changes row) and an attachment (row and file)
     const identity = await api(a.url, gone.token, 'PUT', `/devices/${gone.deviceIds[0]}/keys`, new SignalIdentity().upload(1));
     expect(identity.body.identityChanged).toBe(true);

@@ -128,7 +128,7 @@ describe('membership rechecked by the write', () => {
     const owner = await createUser(inst, env.mint);
     const bob = await createUser(inst, env.mint);
     const carol = await createUser(inst, env.mint);
-    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId, carol.userId], title: 'race' });
+    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId, carol.userId] });
     const so = await connect(inst.url, owner.token, owner.deviceId);
     const envelopes = [bob, carol].map((u) => ({ userId: u.userId, deviceId: u.deviceId, type: 1, body: fakeBody() }));
     const ack = await beforeTheWrite(
@@ -150,7 +150,7 @@ describe('membership rechecked by the write', () => {
   it('when the sender leaves between the checks and the write, then the send answers not_member and nothing is stored', async () => {
     const owner = await createUser(inst, env.mint);
     const bob = await createUser(inst, env.mint);
-    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId], title: 'race' });
+    const g = await api(inst.url, owner.token, 'POST', '/conversations', { kind: 'group', memberIds: [bob.userId] });
     const sb = await connect(inst.url, bob.token, bob.deviceId);
     const ack = await beforeTheWrite(
       inst,

@@ -27,7 +27,7 @@ export function canRemoveMember(actor: ConversationRole, target: ConversationRol
 }
 
 /**
- * Whether a role may add members or rename the group.
+ * Whether a role may add members to a group.
  * @param role the caller's role
  * @returns true for owner and admin
  */

@@ -11,30 +11,33 @@ import type { ConversationRow } from './ports.js';
 const notFound = () => new NotFoundError('conversation');
 
 /**
- * Creates a direct conversation (one per pair: idempotent) or a group owned by the caller, and
- * tells the other members (`conversation:updated`) when it is new.
+ * Creates a conversation and tells the other members (`conversation:updated`) when it is new:
+ * a direct one (one per pair: idempotent), the caller's self conversation (one per user:
+ * idempotent; `memberIds` must be exactly the caller) or a group owned by the caller. No
+ * conversation gets a title: group titles travel end to end in group control messages.
  * @param deps config, conversation store, notifier
  * @param me the caller
  * @param body the validated request
  * @returns the conversation and whether it was created now
- * @throws {AppError} `validation_error` (400: member count or title of a direct conversation;
- *   422: group too large, a deleted member)
+ * @throws {AppError} `validation_error` (400: member count, a title; 422: group too large, a
+ *   deleted member)
  */
 export async function createConversation(deps: ChatDeps, me: string, body: CreateConversationBody): Promise<{ conversation: ConversationRow; created: boolean }> {
+  if (body.title !== undefined) {
+    throw new AppError(400, 'validation_error', 'conversations have no server-side title: group titles travel end to end in group control messages');
+  }
   const others = [...new Set(body.memberIds)].filter((u) => u !== me);
   const max = deps.config.MAX_GROUP_MEMBERS;
-  if (body.kind === 'direct') {
-    if (others.length !== 1) throw new AppError(400, 'validation_error', 'a direct conversation has exactly one other member');
-    if (body.title !== undefined) throw new AppError(400, 'validation_error', 'direct conversations have no title');
-  } else if (others.length + 1 > max) {
-    throw new AppError(422, 'validation_error', `a group has at most ${max} members`);
-  }
+  if (body.kind === 'direct' && others.length !== 1) throw new AppError(400, 'validation_error', 'a direct conversation has exactly one other member');
+  if (body.kind === 'self' && others.length !== 0) throw new AppError(400, 'validation_error', 'a self conversation has exactly one member: memberIds must be [your user id]');
+  if (body.kind === 'group' && others.length + 1 > max) throw new AppError(422, 'validation_error', `a group has at most ${max} members`);
   const store = deps.conversations;
   const result = await deps.transact(async (tx) => {
     if ((await store.deletedAmong(tx, others)).length > 0) throw new AppError(422, 'validation_error', 'a member no longer exists');
     if (body.kind === 'direct') return store.createDirect(tx, randomUUID(), directKey(me, others[0] as string), me, others[0] as string);
+    if (body.kind === 'self') return store.createSelf(tx, randomUUID(), me);
     const id = randomUUID();
-    await store.createGroup(tx, id, me, others, body.title ?? null);
+    await store.createGroup(tx, id, me, others);
     return { id, created: true };
   });
   const conversation = await store.findForMember(deps.db, result.id, me);
@@ -69,23 +72,22 @@ export async function getConversation(deps: ChatDeps, me: string, id: string): P
 }
 
 /**
- * Renames a group (owners and admins).
+ * Clears a group's legacy title. Any member may: the client that moves the title into an end to
+ * end group control message may be a plain member. Titles cannot be set any more.
  * @param deps conversation store, notifier
  * @param me the caller
  * @param id the group
- * @param title the new title
  * @returns the conversation after the change
- * @throws {NotFoundError} not a member; {@link AppError} `validation_error` not a group; {@link ForbiddenError}
+ * @throws {NotFoundError} not a member; {@link AppError} `validation_error` not a group
  */
-export async function renameGroup(deps: ChatDeps, me: string, id: string, title: string | null): Promise<ConversationRow> {
+export async function clearGroupTitle(deps: ChatDeps, me: string, id: string): Promise<ConversationRow> {
   const store = deps.conversations;
   await deps.transact(async (tx) => {
     const role = await store.roleOf(tx, id, me);
     if (!role) throw notFound();
     const info = await store.conversationInfo(tx, id);
     if (info?.kind !== 'group') throw new AppError(400, 'validation_error', 'only groups have a title');
-    if (!canManage(role)) throw new ForbiddenError('only owners and admins can rename a group');
-    await store.setTitle(tx, id, title);
+    await store.clearTitle(tx, id);
   });
   return announceAndReload(deps, me, id);
 }
@@ -131,7 +133,7 @@ export async function removeGroupMember(deps: ChatDeps, me: string, id: string, 
     const role = await store.roleOf(tx, id, me);
     if (!role) throw notFound();
     const info = await store.conversationInfo(tx, id);
-    if (!info || info.kind !== 'group') throw new AppError(400, 'validation_error', 'direct conversations have fixed members');
+    if (!info || info.kind !== 'group') throw new AppError(400, 'validation_error', 'direct and self conversations have fixed members');
     const targetRole = await store.roleOf(tx, id, userId);
     if (!targetRole) throw new NotFoundError('member');
     if (!canRemoveMember(role, targetRole, me === userId)) throw new ForbiddenError('not allowed to remove this member');
@@ -143,20 +145,22 @@ export async function removeGroupMember(deps: ChatDeps, me: string, id: string, 
 }
 
 /**
- * Changes a member's role (owner only).
+ * Changes a member's role (owner only; groups only: direct and self conversations have fixed roles).
  * @param deps conversation store, notifier
  * @param me the caller
  * @param id the group
  * @param userId the member
  * @param role `admin` or `member`
  * @returns the conversation after the change
- * @throws {NotFoundError} `conversation` or `member`; {@link ForbiddenError}
+ * @throws {NotFoundError} `conversation` or `member`; {@link AppError} `validation_error` not a group; {@link ForbiddenError}
  */
 export async function setMemberRole(deps: ChatDeps, me: string, id: string, userId: string, role: 'admin' | 'member'): Promise<ConversationRow> {
   const store = deps.conversations;
   await deps.transact(async (tx) => {
     const mine = await store.roleOf(tx, id, me);
     if (!mine) throw notFound();
+    const info = await store.conversationInfo(tx, id);
+    if (info?.kind !== 'group') throw new AppError(400, 'validation_error', 'only group members have roles to change');
     if (mine !== 'owner') throw new ForbiddenError('only the owner can change roles');
     if (!(await store.setRole(tx, id, userId, role))) throw new NotFoundError('member');
   });

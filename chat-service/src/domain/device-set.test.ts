@@ -52,6 +52,7 @@ describe('checkSend', () => {
       { userId: u1, deviceId: 2 },
       { userId: u2, deviceId: 1 },
     ],
+    kind: 'group',
     ...over,
   });
 
@@ -83,6 +84,17 @@ describe('checkSend', () => {
       serverTimestamp: serverTs.toISOString(),
       duplicate: true,
     });
+  });
+
+  it('when a direct conversation lost its peer (one member left), then conflict, even though the device set would match', () => {
+    const alone = ctx({ kind: 'direct', members: [u1], devices: [{ userId: u1, deviceId: 1 }, { userId: u1, deviceId: 2 }] });
+    expect(() => checkSend(alone, sender, conv, [{ userId: u1, deviceId: 2 }])).toThrow(expect.objectContaining({ status: 409, code: 'conflict' }));
+    expect(checkSend(ctx({ kind: 'direct' }), sender, conv, [{ userId: u1, deviceId: 2 }, { userId: u2, deviceId: 1 }])).toBeUndefined();
+  });
+
+  it("when a self conversation's device set is the sender's other devices, then the send may be stored", () => {
+    const self = ctx({ kind: 'self', members: [u1], devices: [{ userId: u1, deviceId: 1 }, { userId: u1, deviceId: 2 }] });
+    expect(checkSend(self, sender, conv, [{ userId: u1, deviceId: 2 }])).toBeUndefined();
   });
 
   it('when the clientMessageId was used for another conversation, then conflict', () => {

@@ -41,7 +41,7 @@ export function duplicateAddresses(given: readonly DeviceAddress[]): DeviceAddre
 
 /**
  * The send rule, stated once: a message is stored only if its sender is a member of the
- * conversation and its envelopes address exactly the conversation's device set, i.e. every
+ * conversation, a direct conversation has exactly two members (self: one), and its envelopes address exactly the conversation's device set, i.e. every
  * keyed device of every member less the sending device (so every other member's devices and
  * the sender's other devices). The batched write statement (store/message.writer.ts) enforces
  * it in SQL on the hot path, with the membership rows locked; this function applies it to a
@@ -54,7 +54,8 @@ export function duplicateAddresses(given: readonly DeviceAddress[]): DeviceAddre
  * @returns the duplicate's original result, or undefined when the send may be stored
  * @throws {AppError} `not_member` (also for a missing conversation: existence is not revealed)
  * @throws {ConflictError} `stale_devices` with `{missing, extra}`; `conflict` when the
- *   clientMessageId was used for another conversation
+ *   clientMessageId was used for another conversation, or a direct conversation does not have
+ *   exactly two members (a self conversation one), e.g. the peer's account was deleted
  */
 export function checkSend(
   sc: SendContext,
@@ -69,6 +70,10 @@ export function checkSend(
     return { messageId: sc.existing.messageId, serverTimestamp: sc.existing.serverTs.toISOString(), duplicate: true };
   }
   if (!sc.members.includes(sender.userId)) throw new AppError(403, 'not_member', 'you are not a member of this conversation');
+  const size = sc.kind === 'direct' ? 2 : sc.kind === 'self' ? 1 : undefined;
+  if (size !== undefined && sc.members.length !== size) {
+    throw new ConflictError(`a ${sc.kind} conversation must have exactly ${size} member${size > 1 ? 's' : ''}; it has ${sc.members.length}`, 'conflict');
+  }
   const expected = sc.devices.filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId));
   const diff = diffDeviceSet(expected, given);
   if (diff.missing.length > 0 || diff.extra.length > 0) {

@@ -10,17 +10,32 @@ export type KeyUpload = ReturnType<(typeof UploadKeysBody)['parse']>;
 
 /**
  * Registers a device of the caller and hands out its secret (returned this once; only its
- * digest is stored, so a database leak gives no device credentials).
+ * digest is stored, so a database leak gives no device credentials). Only right after a login:
+ * the session's login time (`auth_time`, unchanged by refreshes) must be at most
+ * `FRESH_LOGIN_MAX_AGE_S` ago, so a stolen access token, or a session refreshed for hours,
+ * cannot add a device that would then receive every message. No name is stored: device names
+ * travel end to end between the account's devices.
  * @param deps config, device store, log
  * @param userId the caller
- * @param name the device's label
+ * @param authTime the access token's `auth_time` (epoch seconds), undefined when it has none
+ * @param now the current time in epoch seconds (tests pass it)
  * @returns the new device id and its secret
+ * @throws {AppError} 401 `fresh_login_required` when the login is missing or too old
  * @throws {ConflictError} `too_many_devices` with `{max}`
  */
-export async function registerDevice(deps: ChatDeps, userId: string, name: string): Promise<{ deviceId: number; deviceSecret: string }> {
+export async function registerDevice(
+  deps: ChatDeps,
+  userId: string,
+  authTime: number | undefined,
+  now = Math.floor(Date.now() / 1000),
+): Promise<{ deviceId: number; deviceSecret: string }> {
+  const maxAge = deps.config.FRESH_LOGIN_MAX_AGE_S;
+  if (authTime === undefined || now - authTime > maxAge) {
+    throw new AppError(401, 'fresh_login_required', `registering a device needs a login at most ${maxAge} s old: log in again`, { maxAgeSeconds: maxAge });
+  }
   const max = deps.config.MAX_DEVICES;
   const { secret, digest } = newDeviceSecret();
-  const deviceId = await deps.transact((tx) => deps.devices.insertDevice(tx, userId, name, digest, max));
+  const deviceId = await deps.transact((tx) => deps.devices.insertDevice(tx, userId, digest, max));
   if (deviceId === null) throw new ConflictError(`at most ${max} devices per account`, 'too_many_devices', { max });
   deps.log.info({ userId, deviceId }, 'device registered');
   return { deviceId, deviceSecret: secret };

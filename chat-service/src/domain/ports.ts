@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ConversationRole, MessageNew, ServerToClientEvents } from '@cipherchat/contracts';
+import type { ConversationKind, ConversationRole, MessageNew, ServerToClientEvents } from '@cipherchat/contracts';
 
 // Ports: what the use cases need from the outside, in their terms. store/ implements the
 // repository ports, realtime/ the notifier and presence, app.ts wires them (see ChatDeps).
@@ -123,6 +123,8 @@ export interface SendContext {
   members: string[];
   /** Every keyed device of every member. */
   devices: { userId: string; deviceId: number }[];
+  /** The conversation's kind (null when it does not exist). */
+  kind: ConversationKind | null;
 }
 
 /** One device's ack. */
@@ -167,7 +169,7 @@ export interface MailboxStore {
 /** A conversation with its members, as stored. */
 export interface ConversationRow {
   id: string;
-  kind: 'direct' | 'group';
+  kind: ConversationKind;
   title: string | null;
   members: { userId: string; role: ConversationRole; joinedAt: string }[];
   createdAt: Date;
@@ -177,16 +179,19 @@ export interface ConversationRow {
 /** Conversations and memberships (store/conversation.repository.ts). */
 export interface ConversationStore {
   createDirect(tx: Db, id: string, key: string, creator: string, other: string): Promise<{ id: string; created: boolean }>;
-  createGroup(tx: Db, id: string, creator: string, others: string[], title: string | null): Promise<void>;
+  createGroup(tx: Db, id: string, creator: string, others: string[]): Promise<void>;
+  /** The user's self conversation, created unless it exists (unique per user). */
+  createSelf(tx: Db, id: string, userId: string): Promise<{ id: string; created: boolean }>;
   findForMember(db: Db, id: string, userId: string): Promise<ConversationRow | null>;
   listForMember(db: Db, userId: string, limit?: number, after?: { updatedAt: Date; id: string }): Promise<ConversationRow[]>;
   roleOf(db: Db, id: string, userId: string): Promise<ConversationRole | null>;
   /** Kind and member count; locks the conversation row (serialises member changes). */
-  conversationInfo(tx: Db, id: string): Promise<{ kind: 'direct' | 'group'; members: number } | null>;
+  conversationInfo(tx: Db, id: string): Promise<{ kind: ConversationKind; members: number } | null>;
   addMembers(tx: Db, id: string, userIds: string[]): Promise<string[]>;
   removeMember(tx: Db, id: string, userId: string): Promise<void>;
   setRole(tx: Db, id: string, userId: string, role: ConversationRole): Promise<boolean>;
-  setTitle(tx: Db, id: string, title: string | null): Promise<void>;
+  /** Clears a group's legacy title. */
+  clearTitle(tx: Db, id: string): Promise<void>;
   /** Everyone who shares a conversation with the user. */
   contactsOf(db: Db, userId: string): Promise<string[]>;
   /** Those of `others` who share a conversation with the user (or are the user). */
@@ -201,7 +206,6 @@ export interface ConversationStore {
 /** A device as its owner sees it. */
 export interface DeviceRow {
   deviceId: number;
-  name: string;
   hasKeys: boolean;
   createdAt: Date;
 }
@@ -227,7 +231,7 @@ export interface BundleRow {
 
 /** Devices and their keys (store/device.repository.ts). */
 export interface DeviceStore {
-  insertDevice(tx: Db, userId: string, name: string, secretDigest: Buffer, maxDevices: number): Promise<number | null>;
+  insertDevice(tx: Db, userId: string, secretDigest: Buffer, maxDevices: number): Promise<number | null>;
   deleteDevice(tx: Db, userId: string, deviceId: number): Promise<boolean>;
   /** SHA-256 of the device's secret, or null when the user has no such device. */
   deviceSecretDigest(db: Db, userId: string, deviceId: number): Promise<Buffer | null>;

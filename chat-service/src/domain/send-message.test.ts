@@ -30,7 +30,7 @@ function fakeDeps(options: { outcome?: WriteOutcome; live?: LiveSockets | 'down'
         return options.outcome ?? 'stored';
       },
     },
-    mailbox: { loadSendContext: async () => options.context ?? { existing: null, members: [], devices: [] } },
+    mailbox: { loadSendContext: async () => options.context ?? { existing: null, members: [], devices: [], kind: null } },
     outbox: { kick: () => void kicks++ },
     notifier: { deliver: (envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null) => void delivered.push({ envelopes, live }) },
   } as unknown as ChatDeps;
@@ -78,7 +78,7 @@ describe('sendMessage', () => {
   });
 
   it('when the write refuses, then the fresh context explains it (stale_devices) and nothing is delivered', async () => {
-    const context: SendContext = { existing: null, members: [alice, bob], devices: [{ userId: bob, deviceId: 1 }, { userId: bob, deviceId: 2 }] };
+    const context: SendContext = { existing: null, members: [alice, bob], devices: [{ userId: bob, deviceId: 1 }, { userId: bob, deviceId: 2 }], kind: 'group' };
     const f = fakeDeps({ outcome: 'refused', context });
     await expect(sendMessage(f.deps, { userId: alice, deviceId: 1 }, payload([{ userId: bob, deviceId: 1 }]))).rejects.toMatchObject({
       code: 'stale_devices',

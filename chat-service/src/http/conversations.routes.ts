@@ -9,8 +9,8 @@ import {
   createConversation,
   getConversation,
   listConversations,
+  clearGroupTitle,
   removeGroupMember,
-  renameGroup,
   setMemberRole,
 } from '../domain/conversations.js';
 
@@ -44,7 +44,8 @@ function present(c: ConversationRow) {
 }
 
 /**
- * Conversations: direct (one per pair, idempotent create) and groups with roles. Every read
+ * Conversations: direct (one per pair), self (one per user; both idempotent creates) and groups
+ * with roles; no server-side titles (a legacy one can only be cleared). Every read
  * and write checks membership first (in the use cases); a non-member gets 404, exactly like a
  * missing id, so the existence of a conversation is never revealed.
  * @param deps use-case dependencies
@@ -75,8 +76,9 @@ export function conversationsRouter(deps: ChatDeps): Router {
   r.patch('/conversations/:id', async (req, res) => {
     const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
-    const body = validate(UpdateConversationBody, req.body);
-    res.json(present(await renameGroup(deps, me, id, body.title)));
+    // the body can only be {title: null}: titles are cleared, never set (they travel end to end)
+    validate(UpdateConversationBody, req.body);
+    res.json(present(await clearGroupTitle(deps, me, id)));
   });
 
   r.post('/conversations/:id/members', async (req, res) => {

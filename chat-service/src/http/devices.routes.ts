@@ -14,6 +14,7 @@ import {
   uploadDeviceKeys,
 } from '../domain/devices.js';
 import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
+import { requireAnyOwnDevice } from './device-proof.js';
 
 const DeviceParams = z.strictObject({ deviceId: DeviceId });
 const UserParams = z.strictObject({ userId: z.uuid() });
@@ -41,8 +42,9 @@ async function requireDeviceSecret(deps: ChatDeps, req: Request, userId: string,
 /**
  * Devices and Signal keys: register/remove my devices, upload keys (signed prekey verified
  * with libsignal), count my prekeys, fetch another user's bundles (consuming prekeys).
- * Registration hands out the device secret; the routes that act as one device (its keys)
- * require it in `X-Device-Secret`, removing a device needs only the user's token.
+ * Registration needs a fresh login (`auth_time`) and hands out the device secret; the routes
+ * that act as one device (its keys) require it in `X-Device-Secret`; removing a device needs
+ * proof of any of the account's devices (`X-Device-Id` + `X-Device-Secret`), not just a token.
  * @param deps use-case dependencies
  * @param limits the bundle-fetch rate limits
  * @returns the router (mounted under `/api/chat`)
@@ -52,18 +54,21 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
 
   r.post('/devices', async (req, res) => {
     const userId = authUserId(req);
-    const body = validate(CreateDeviceBody, req.body);
-    res.status(201).json(await registerDevice(deps, userId, body.name ?? ''));
+    // a legacy `name` is accepted and dropped: the server stores no device names
+    validate(CreateDeviceBody, req.body ?? {});
+    res.status(201).json(await registerDevice(deps, userId, req.auth?.authTime));
   });
 
   r.get('/devices', async (req, res) => {
     const devices = await listMyDevices(deps, authUserId(req));
-    res.json({ devices: devices.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })) });
+    // `name` stays in the answer for outside clients, always empty: names travel end to end
+    res.json({ devices: devices.map((d) => ({ deviceId: d.deviceId, name: '', hasKeys: d.hasKeys, createdAt: d.createdAt.toISOString() })) });
   });
 
   r.delete('/devices/:deviceId', async (req, res) => {
     const userId = authUserId(req);
     const { deviceId } = validate(DeviceParams, req.params, 'params');
+    await requireAnyOwnDevice(deps, req, userId);
     await removeDevice(deps, userId, deviceId);
     res.status(204).end();
   });

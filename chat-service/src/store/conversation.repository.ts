@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { q } from './sql.js';
-import type { ConversationRole } from '@cipherchat/contracts';
+import type { ConversationKind, ConversationRole } from '@cipherchat/contracts';
 import type { ConversationRow, ConversationStore } from '../domain/ports.js';
 
 export type { ConversationRow };
@@ -13,7 +13,7 @@ const SELECT_CONVERSATION = `
 
 type RawConversation = {
   id: string;
-  kind: 'direct' | 'group';
+  kind: ConversationKind;
   title: string | null;
   created_at: Date;
   updated_at: Date;
@@ -59,15 +59,38 @@ export async function createDirect(m: EntityManager, id: string, key: string, cr
 }
 
 /**
- * Creates a group with the creator as owner.
+ * Creates the user's self conversation (the user its only member, as owner) unless it exists:
+ * one per user, held by a unique index on `created_by` for `kind = 'self'`.
+ * @param m transaction manager
+ * @param id new id
+ * @param userId the user
+ * @returns the conversation id and whether it was created now
+ */
+export async function createSelf(m: EntityManager, id: string, userId: string): Promise<{ id: string; created: boolean }> {
+  const inserted = (await q(
+    m,
+    `INSERT INTO chat.conversations (id, kind, created_by) VALUES ($1, 'self', $2)
+     ON CONFLICT (created_by) WHERE kind = 'self' DO NOTHING RETURNING id`,
+    [id, userId],
+  )) as { id: string }[];
+  if (inserted.length > 0) {
+    await q(m, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, userId]);
+    return { id, created: true };
+  }
+  const [existing] = (await q(m, `SELECT id FROM chat.conversations WHERE kind = 'self' AND created_by = $1`, [userId])) as { id: string }[];
+  if (!existing) throw new Error('self conversation vanished during creation');
+  return { id: existing.id, created: false };
+}
+
+/**
+ * Creates a group with the creator as owner. No title: titles travel end to end.
  * @param m transaction manager
  * @param id new id
  * @param creator caller (owner)
  * @param others other members
- * @param title optional title
  */
-export async function createGroup(m: EntityManager, id: string, creator: string, others: string[], title: string | null): Promise<void> {
-  await q(m, `INSERT INTO chat.conversations (id, kind, title, created_by) VALUES ($1, 'group', $2, $3)`, [id, title, creator]);
+export async function createGroup(m: EntityManager, id: string, creator: string, others: string[]): Promise<void> {
+  await q(m, `INSERT INTO chat.conversations (id, kind, created_by) VALUES ($1, 'group', $2)`, [id, creator]);
   await q(m, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, creator]);
   if (others.length > 0) {
     await q(m, 
@@ -135,11 +158,11 @@ export async function roleOf(m: EntityManager, id: string, userId: string, lock 
  * @param id conversation
  * @returns kind and member count, or null
  */
-export async function conversationInfo(m: EntityManager, id: string): Promise<{ kind: 'direct' | 'group'; members: number } | null> {
+export async function conversationInfo(m: EntityManager, id: string): Promise<{ kind: ConversationKind; members: number } | null> {
   const [row] = (await q(m, 
     `SELECT kind, (SELECT count(*)::int FROM chat.conversation_members WHERE conversation_id = c.id) AS members FROM chat.conversations c WHERE id = $1 FOR UPDATE`,
     [id],
-  )) as { kind: 'direct' | 'group'; members: number }[];
+  )) as { kind: ConversationKind; members: number }[];
   return row ?? null;
 }
 
@@ -205,12 +228,12 @@ export async function setRole(m: EntityManager, id: string, userId: string, role
 }
 
 /**
+ * Clears a group's legacy title (the only title change left: titles travel end to end).
  * @param m manager
  * @param id group
- * @param title new title
  */
-export async function setTitle(m: EntityManager, id: string, title: string | null): Promise<void> {
-  await q(m, `UPDATE chat.conversations SET title = $2, updated_at = now() WHERE id = $1`, [id, title]);
+export async function clearTitle(m: EntityManager, id: string): Promise<void> {
+  await q(m, `UPDATE chat.conversations SET title = NULL, updated_at = now() WHERE id = $1 AND kind = 'group'`, [id]);
 }
 
 async function touch(m: EntityManager, id: string): Promise<void> {
@@ -274,6 +297,7 @@ export async function deletedAmong(m: EntityManager, userIds: string[]): Promise
 export const conversationStore: ConversationStore = {
   createDirect,
   createGroup,
+  createSelf,
   findForMember,
   listForMember,
   roleOf,
@@ -281,7 +305,7 @@ export const conversationStore: ConversationStore = {
   addMembers,
   removeMember,
   setRole,
-  setTitle,
+  clearTitle,
   contactsOf,
   sharedWith,
   memberIds,

@@ -10,7 +10,6 @@ export type { BundleRow, DeviceKeys, DeviceRow };
  * Must run in a transaction (locks the account row).
  * @param m transaction manager
  * @param userId owner
- * @param name label
  * @param secretDigest SHA-256 of the device's secret (the secret itself is never stored)
  * @param maxDevices limit of live devices
  * @returns the new device id, or null when the user already has `maxDevices`
@@ -18,7 +17,6 @@ export type { BundleRow, DeviceKeys, DeviceRow };
 export async function insertDevice(
   m: EntityManager,
   userId: string,
-  name: string,
   secretDigest: Buffer,
   maxDevices: number,
 ): Promise<number | null> {
@@ -29,12 +27,8 @@ export async function insertDevice(
     [userId],
   )) as { next_device_id: number; n: number }[];
   if (!acc || acc.n >= maxDevices) return null;
-  await q(m, `INSERT INTO chat.devices (user_id, device_id, name, secret_digest) VALUES ($1, $2, $3, $4)`, [
-    userId,
-    acc.next_device_id,
-    name,
-    secretDigest,
-  ]);
+  // no name: device names travel end to end between the account's devices (the column stays empty)
+  await q(m, `INSERT INTO chat.devices (user_id, device_id, secret_digest) VALUES ($1, $2, $3)`, [userId, acc.next_device_id, secretDigest]);
   await q(m, `UPDATE chat.accounts SET next_device_id = next_device_id + 1, updated_at = now() WHERE user_id = $1`, [userId]);
   return acc.next_device_id;
 }
@@ -85,10 +79,10 @@ export async function deviceSecretDigest(m: EntityManager, userId: string, devic
  */
 export async function listDevices(m: EntityManager, userId: string): Promise<DeviceRow[]> {
   const rows = (await q(m, 
-    `SELECT device_id, name, signed_prekey IS NOT NULL AS has_keys, created_at FROM chat.devices WHERE user_id = $1 ORDER BY device_id`,
+    `SELECT device_id, signed_prekey IS NOT NULL AS has_keys, created_at FROM chat.devices WHERE user_id = $1 ORDER BY device_id`,
     [userId],
-  )) as { device_id: number; name: string; has_keys: boolean; created_at: Date }[];
-  return rows.map((r) => ({ deviceId: r.device_id, name: r.name, hasKeys: r.has_keys, createdAt: r.created_at }));
+  )) as { device_id: number; has_keys: boolean; created_at: Date }[];
+  return rows.map((r) => ({ deviceId: r.device_id, hasKeys: r.has_keys, createdAt: r.created_at }));
 }
 
 /**

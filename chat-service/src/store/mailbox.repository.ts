@@ -1,10 +1,15 @@
 import type { EntityManager } from 'typeorm';
 import { outboxInsert } from '@cipherchat/service-kit';
+import type { ConversationKind } from '@cipherchat/contracts';
 import type { AckRequest, MailboxRow, MailboxStore, SendContext } from '../domain/ports.js';
 import { q } from './sql.js';
 import type { Queryable } from './message.writer.js';
 
-type RawContext = { existing: { messageId: string; conversationId: string; serverTs: string } | null; devices: [string, number | null][] | null };
+type RawContext = {
+  existing: { messageId: string; conversationId: string; serverTs: string } | null;
+  devices: [string, number | null][] | null;
+  kind: ConversationKind | null;
+};
 
 /**
  * The dedupe lookup plus the conversation's members and their keyed devices, for a send the
@@ -24,7 +29,8 @@ export async function loadSendContext(m: EntityManager, senderUserId: string, cl
        (SELECT json_agg(json_build_array(cm.user_id, d.device_id))
           FROM chat.conversation_members cm
           LEFT JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
-         WHERE cm.conversation_id = $3) AS devices`,
+         WHERE cm.conversation_id = $3) AS devices,
+       (SELECT c.kind FROM chat.conversations c WHERE c.id = $3) AS kind`,
     [senderUserId, clientMessageId, conversationId],
   )) as RawContext[];
   const pairs = row?.devices ?? [];
@@ -32,6 +38,7 @@ export async function loadSendContext(m: EntityManager, senderUserId: string, cl
     existing: row?.existing ? { ...row.existing, serverTs: new Date(row.existing.serverTs) } : null,
     members: [...new Set(pairs.map(([u]) => u))],
     devices: pairs.filter((p): p is [string, number] => p[1] !== null).map(([userId, deviceId]) => ({ userId, deviceId })),
+    kind: row?.kind ?? null,
   };
 }
 

@@ -63,9 +63,17 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
          LEFT JOIN env ON env.mid = msg.message_id AND env.ru = d.user_id AND env.rd = d.device_id
         WHERE (d.user_id, d.device_id) <> (msg.sender_user, msg.sender_device)
         GROUP BY msg.message_id
+     ), shape AS (
+       -- per conversation of the batch (a primary-key lookup; groups stop there): a direct
+       -- conversation must have exactly 2 members, a self conversation 1
+       SELECT c.id FROM chat.conversations c
+        WHERE c.id IN (SELECT conversation_id FROM msg)
+          AND (c.kind = 'group'
+               OR (SELECT count(*) FROM chat.conversation_members x WHERE x.conversation_id = c.id) = CASE c.kind WHEN 'direct' THEN 2 ELSE 1 END)
      ), ok AS (
        SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
         WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
+          AND EXISTS (SELECT 1 FROM shape WHERE shape.id = msg.conversation_id)
           AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
@@ -102,8 +110,10 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  * stores nothing.
  *
  * The send's checks are part of the same statement (no query before it): a message is stored
- * only if its sender and every recipient are members, and its envelopes address exactly the
- * keyed devices of the members, less the sending device. The membership rows it relies on are
+ * only if its sender and every recipient are members, its envelopes address exactly the
+ * keyed devices of the members, less the sending device, and a direct conversation has exactly
+ * two members (a self conversation one; a database trigger keeps either from growing, but a
+ * direct conversation whose peer's account was deleted has one left). The membership rows it relies on are
  * locked `FOR KEY SHARE`, so a concurrent removal either committed before (the message is
  * refused) or waits for this commit (the envelope was sent while they were a member).
  * Key-share locks do not conflict with each other or with role changes, only with the removal

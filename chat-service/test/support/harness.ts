@@ -122,6 +122,17 @@ export interface Res<T = Json> {
   body: T;
 }
 
+/** The known secret of the user's lowest registered device other than `not` (else `not`'s own). */
+function proofFor(userId: string, not?: number): { deviceId: number; secret: string } | null {
+  const ids = [...deviceSecrets.keys()].filter((k) => k.startsWith(`${userId}:`)).map((k) => Number(k.slice(userId.length + 1)));
+  const own = ids.filter((i) => i !== not).sort((a, b) => a - b)[0] ?? not;
+  const secret = own === undefined ? undefined : deviceSecretOf(userId, own);
+  return own !== undefined && secret ? { deviceId: own, secret } : null;
+}
+
+/** Proof of one of the account's devices (`X-Device-Id` + `X-Device-Secret`). */
+export type DeviceProof = { deviceId: number | string; secret: string };
+
 /**
  * Calls the API with a bearer token.
  * @param base instance URL
@@ -130,7 +141,9 @@ export interface Res<T = Json> {
  * @param p path under /api/chat
  * @param body JSON body (or raw string to send as is)
  * @param opts `deviceSecret` for `X-Device-Secret` on `/devices/:id/…` routes (default: the
- *   secret registered for that device of the token's user; `null`: send none)
+ *   secret registered for that device of the token's user; `null`: send none); `proof` for the
+ *   account-changing routes `DELETE /devices/:id` and `PUT /backup` (default: the user's first
+ *   registered device other than the one removed, else that one; `null`: send none)
  * @returns status and parsed body
  */
 export async function api<T = Json>(
@@ -139,7 +152,7 @@ export async function api<T = Json>(
   method: string,
   p: string,
   body?: unknown,
-  opts: { deviceSecret?: string | null } = {},
+  opts: { deviceSecret?: string | null; proof?: DeviceProof | null } = {},
 ): Promise<Res<T>> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
@@ -147,6 +160,14 @@ export async function api<T = Json>(
   const deviceRoute = /^\/devices\/(\d+)\//.exec(p);
   const deviceSecret = opts.deviceSecret === undefined ? (userId && deviceRoute ? deviceSecretOf(userId, Number(deviceRoute[1])) : undefined) : opts.deviceSecret;
   if (deviceSecret) headers['x-device-secret'] = deviceSecret;
+  const removed = method === 'DELETE' ? /^\/devices\/(\d+)$/.exec(p) : null;
+  if (removed || (method === 'PUT' && p === '/backup')) {
+    const proof = opts.proof === undefined && userId ? proofFor(userId, removed ? Number(removed[1]) : undefined) : opts.proof;
+    if (proof) {
+      headers['x-device-id'] = String(proof.deviceId);
+      headers['x-device-secret'] = proof.secret;
+    }
+  }
   let payload: string | undefined;
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -160,6 +181,7 @@ export async function api<T = Json>(
   } catch {
     /* not JSON */
   }
+  if (userId && removed && res.status === 204) deviceSecrets.delete(`${userId}:${removed[1]}`);
   if (userId && method === 'POST' && p === '/devices' && res.status === 201) {
     const created = parsed as { deviceId: number; deviceSecret: string };
     deviceSecrets.set(`${userId}:${created.deviceId}`, created.deviceSecret);

@@ -1,5 +1,6 @@
 import { Initial1763800000000 } from './1763800000000-initial.js';
 import { DeviceSecret1796353403723 } from './1796353403723-device-secret.js';
+import { Trust1796500000000 } from './1796500000000-trust.js';
 
 /** Every migration of the chat schema, oldest first. */
-export const migrations = [Initial1763800000000, DeviceSecret1796353403723];
+export const migrations = [Initial1763800000000, DeviceSecret1796353403723, Trust1796500000000];
