@@ -128,11 +128,13 @@ describe('device secrets', () => {
     sv.close();
   });
 
-  it('when another device removes a device ("log out other devices"), then the token is enough, and the removed secret stops working', async () => {
-    const { user, victim, victimSecret, otherSession } = await userWithTwoDevices();
+  it('when another device removes a device ("log out other devices"), then its own proof is enough, and the removed secret stops working', async () => {
+    const { user, victim, victimSecret, own, ownSecret, otherSession } = await userWithTwoDevices();
     const sv = await connect(inst.url, user.token, victim);
     const gone = nextEvent<string>(sv, 'disconnect');
-    expect((await api(inst.url, otherSession, 'DELETE', `/devices/${victim}`, undefined, { deviceSecret: null })).status).toBe(204);
+    // the token alone is not (account-guard.int.test.ts plays that thief in full)
+    expect((await api(inst.url, otherSession, 'DELETE', `/devices/${victim}`, undefined, { proof: null })).status).toBe(403);
+    expect((await api(inst.url, otherSession, 'DELETE', `/devices/${victim}`, undefined, { proof: { deviceId: own, secret: ownSecret } })).status).toBe(204);
     expect(await gone).toBe('io server disconnect');
     expect(await codeOf(connect(inst.url, user.token, victim, { deviceSecret: victimSecret }))).toBe('unknown_device');
     expect((await api(inst.url, user.token, 'PUT', `/devices/${victim}/keys`, user.signal.upload(1), { deviceSecret: victimSecret })).status).toBe(403);

@@ -280,6 +280,7 @@ describe('user.deleted.v1', () => {
     const friend = await createUser(a, env.mint);
     await api(a.url, gone.token, 'PUT', '/backup', { version: 1, blob: fakeBody() });
     const g = await api(a.url, gone.token, 'POST', '/conversations', { kind: 'group', memberIds: [friend.userId] });
+    expect((await api(a.url, gone.token, 'POST', '/conversations', { kind: 'self', memberIds: [gone.userId] })).status).toBe(201);
     // an identity change (identity_changes row) and an attachment (row and file)
     const identity = await api(a.url, gone.token, 'PUT', `/devices/${gone.deviceIds[0]}/keys`, new SignalIdentity().upload(1));
     expect(identity.body.identityChanged).toBe(true);
@@ -318,6 +319,7 @@ describe('user.deleted.v1', () => {
     expect(await count(`SELECT count(*)::int AS n FROM chat.backups WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.mailbox WHERE recipient_user = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.conversations WHERE kind = 'self' AND created_by = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.identity_changes WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.attachments WHERE owner_user = $1`)).toBe(0);
@@ -357,6 +359,7 @@ describe('user.deleted.v1', () => {
     expect(await count(`SELECT count(*)::int AS n FROM chat.devices WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.backups WHERE user_id = $1`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM chat.conversations WHERE kind = 'self' AND created_by = $1`)).toBe(0);
     // the friend is unaffected
     expect((await api(b.url, friend.token, 'GET', '/conversations')).status).toBe(200);
   });

@@ -185,7 +185,7 @@ export async function addMembers(m: EntityManager, id: string, userIds: string[]
 
 /**
  * Removes a member; when the owner leaves, the longest-standing admin (else member) becomes
- * owner; an empty group is deleted.
+ * owner; an empty group or self conversation is deleted.
  * @param m transaction manager
  * @param id conversation
  * @param userId member to remove
@@ -197,7 +197,8 @@ export async function removeMember(m: EntityManager, id: string, userId: string)
   if (!removed) return;
   const [left] = (await q(m, `SELECT count(*)::int AS n FROM chat.conversation_members WHERE conversation_id = $1`, [id])) as { n: number }[];
   if (!left || left.n === 0) {
-    await q(m, `DELETE FROM chat.conversations WHERE id = $1 AND kind = 'group'`, [id]);
+    // an empty group or self conversation goes (a direct one stays: its key holds the pair)
+    await q(m, `DELETE FROM chat.conversations WHERE id = $1 AND kind IN ('group', 'self')`, [id]);
     return;
   }
   if (removed.role === 'owner') {
@@ -242,7 +243,7 @@ async function touch(m: EntityManager, id: string): Promise<void> {
 
 /**
  * Users who share at least one conversation with `userId` (the only ones who may see their
- * presence, typing and identity changes).
+ * presence and identity changes).
  * @param m manager
  * @param userId user
  * @returns distinct user ids, without `userId`
