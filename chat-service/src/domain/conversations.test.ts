@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConversationRole } from '@cipherchat/contracts';
 import type { ChatDeps } from './deps.js';
 import type { ConversationRow } from './ports.js';
-import { addGroupMembers, createConversation, removeGroupMember } from './conversations.js';
+import { addGroupMembers, clearGroupTitle, createConversation, removeGroupMember } from './conversations.js';
 import { storeBackup } from './backup.js';
 
 const me = '00000000-0000-4000-8000-00000000000a';
@@ -48,6 +48,22 @@ describe('conversation use cases', () => {
     const f = fakeDeps({});
     await expect(createConversation(f.deps, me, { kind: 'direct', memberIds: [bob, carol] })).rejects.toMatchObject({ status: 400, code: 'validation_error' });
     expect(f.transactions()).toBe(0);
+  });
+
+  it('when a group comes with a title, or a self conversation names someone else, then validation_error before any transaction', async () => {
+    const f = fakeDeps({});
+    await expect(createConversation(f.deps, me, { kind: 'group', memberIds: [bob], title: 'plans' })).rejects.toMatchObject({ status: 400, code: 'validation_error' });
+    await expect(createConversation(f.deps, me, { kind: 'self', memberIds: [bob] })).rejects.toMatchObject({ status: 400, code: 'validation_error' });
+    expect(f.transactions()).toBe(0);
+  });
+
+  it('when any member clears a legacy title, then it is cleared and the members are told', async () => {
+    const f = fakeDeps({ [me]: 'member', [bob]: 'owner' });
+    let cleared = 0;
+    (f.deps.conversations as unknown as { clearTitle: () => Promise<void> }).clearTitle = async () => void cleared++;
+    await clearGroupTitle(f.deps, me, group);
+    expect(cleared).toBe(1);
+    expect(f.notified).toEqual([{ userIds: [me, bob], event: 'conversation:updated' }]);
   });
 
   it('when a group would exceed MAX_GROUP_MEMBERS, then 422 before any transaction', async () => {

@@ -24,7 +24,10 @@ export const DeviceId = z.coerce.number().int().min(1).max(2_147_483_647);
 /** A device id in a JSON answer or event (no coercion: the client treats the server as hostile). */
 export const DeviceIdNumber = z.number().int().min(1).max(2_147_483_647);
 
-/** POST /api/chat/devices */
+/**
+ * POST /api/chat/devices. Needs a fresh login: the access token's `auth_time` at most
+ * `FRESH_LOGIN_MAX_AGE_S` (default 300 s) old, else 401 `fresh_login_required`.
+ */
 export const CreateDeviceBody = z.strictObject({
   /**
    * Legacy label. Clients no longer send a readable name: device names travel end to end
@@ -41,11 +44,15 @@ export const DeviceSecret = z
   .min(43)
   .max(128)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
-/** Header that carries the device secret on device-scoped routes (`/devices/:deviceId/keys…`). */
+/**
+ * Header that carries the device secret on device-scoped routes (`/devices/:deviceId/keys…`) and,
+ * with {@link DEVICE_ID_HEADER}, on account-changing routes.
+ */
 export const DEVICE_SECRET_HEADER = 'x-device-secret';
 /**
  * Header naming the calling device on account-changing routes that need proof of one of the
- * account's devices (removing a device, replacing the key backup), next to `X-Device-Secret`.
+ * account's devices (`DELETE /devices/:deviceId`, `PUT /backup`), next to `X-Device-Secret`;
+ * missing or wrong → 403 `invalid_device_credentials`.
  */
 export const DEVICE_ID_HEADER = 'x-device-id';
 
@@ -110,6 +117,7 @@ export const MyDevicesResult = z.object({
   devices: z.array(
     z.object({
       deviceId: DeviceIdNumber,
+      /** Always `''`: the server stores no device names (they travel end to end). Kept for outside clients. */
       name: z.string(),
       /** Whether the device has uploaded keys (only those receive messages). */
       hasKeys: z.boolean(),
@@ -138,9 +146,15 @@ export const ConversationRole = z.enum(['owner', 'admin', 'member']);
 /** POST /api/chat/conversations */
 export const CreateConversationBody = z.strictObject({
   kind: ConversationKind,
-  /** The other members (the caller is added automatically; listing the caller is tolerated). */
+  /**
+   * The other members (the caller is added automatically; listing the caller is tolerated). For
+   * `self`: exactly `[<the caller's id>]`.
+   */
   memberIds: z.array(z.uuid()).min(1).max(1000),
-  /** Group title (groups only). */
+  /**
+   * Legacy: chat-service refuses any title (400 `validation_error`); group titles travel end to
+   * end in group control messages.
+   */
   title: z.string().trim().min(1).max(128).optional(),
 });
 /** POST /api/chat/conversations/:id/members */
