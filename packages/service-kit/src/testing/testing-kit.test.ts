@@ -49,6 +49,15 @@ describe('TokenIssuer', () => {
     }
   });
 
+  it('when it mints, then auth_time is a fresh login by default, the given login time, or absent', async () => {
+    const issuer = await TokenIssuer.create();
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = await issuer.verifyToken(await issuer.mint('user-1'));
+    expect(now - (fresh.authTime as number)).toBeLessThanOrEqual(6);
+    expect((await issuer.verifyToken(await issuer.mint('user-1', 900, { authTime: now - 3600 }))).authTime).toBe(now - 3600);
+    expect((await issuer.verifyToken(await issuer.mint('user-1', 900, { authTime: null }))).authTime).toBeUndefined();
+  });
+
   it('when it mints with a negative lifetime, then the token is refused as expired', async () => {
     const issuer = await TokenIssuer.create();
     await expect(issuer.verifyToken(await issuer.mint('user-1', -60))).rejects.toMatchObject({ code: 'token_expired' });
