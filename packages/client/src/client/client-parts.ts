@@ -10,6 +10,7 @@ import { Identities } from './identities.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
 import { OutgoingQueue } from './outgoing-queue.js';
+import { PresenceMap } from './presence-map.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
 import { SessionSlot } from './session.js';
@@ -64,8 +65,9 @@ export function buildClientParts(
     onPresence: (p) => late.receipts?.onPresence(p),
   });
   const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
-  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
-  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, emit }));
+  const presence = new PresenceMap(realtime);
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence });
+  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, emit }));
   const queue = (late.queue = new OutgoingQueue({
     session,
     sender,

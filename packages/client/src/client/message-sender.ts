@@ -7,6 +7,7 @@ import { SocketAckError, type OutgoingEnvelope } from '../transport/socket-clien
 import type { ContactSessions } from './contact-sessions.js';
 import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
+import type { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
 import { ApiError } from '../transport/api-error.js';
 import type { SessionSlot } from './session.js';
@@ -21,6 +22,8 @@ export interface MessageSenderDeps {
   conversations: Conversations;
   contacts: ContactSessions;
   deviceKeys: DeviceKeys;
+  /** Presence of the members, looked up for every send of any kind (see `receipts.ts`). */
+  presence?: PresenceMap;
 }
 
 /**
@@ -56,6 +59,8 @@ export class MessageSender {
     const s = session.require();
     const socket = realtime.require();
     let conversation = await conversations.get(conversationId);
+    // Every kind asks the same presence questions, so a `presence:get` does not mark a receipt.
+    await this.deps.presence?.know(conversation.memberIds.filter((m) => m !== s.user.id)).catch(() => undefined);
     // Padded to 160-byte blocks: a receipt or typing message and a short text look alike.
     const bytes = encodePlaintext(plaintext);
     let lastError: unknown;

@@ -4,6 +4,7 @@ import { ApiError } from '../transport/api-error.js';
 import type { Conversations } from './conversations.js';
 import { isStaleTyping } from './message-receiver.js';
 import type { MessageSender } from './message-sender.js';
+import { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
 import { META_HELD_RECEIPTS, Receipts } from './receipts.js';
 import { SessionSlot, type Session } from './session.js';
@@ -39,7 +40,7 @@ function setUp(online: Record<string, boolean>) {
     },
     sendTyping: async (conversationId: string, on: boolean) => void typing.push({ conversationId, on }),
   } as unknown as MessageSender;
-  const receipts = new Receipts({ session, realtime, conversations, sender, emit: ((e: string, a: unknown) => e === 'error' && errors.push(a)) as never });
+  const receipts = new Receipts({ session, realtime, conversations, sender, presence: new PresenceMap(realtime), emit: ((e: string, a: unknown) => e === 'error' && errors.push(a)) as never });
   return { receipts, store, state, sent, typing, errors };
 }
 

@@ -3,6 +3,7 @@ import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { EmitFn } from './client-types.js';
 import type { Conversations } from './conversations.js';
 import type { MessageSender } from './message-sender.js';
+import type { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
 import { classifySendError } from './retry-policy.js';
 import type { SessionSlot } from './session.js';
@@ -31,6 +32,8 @@ export interface ReceiptsDeps {
   realtime: Realtime;
   conversations: Conversations;
   sender: MessageSender;
+  /** Presence of the members (shared with the sender, which fills it for every send). */
+  presence: PresenceMap;
   emit: EmitFn;
 }
 
@@ -45,7 +48,6 @@ export interface ReceiptsDeps {
  * current by `presence` events; it is forgotten when the socket (re)connects.
  */
 export class Receipts {
-  private readonly online = new Map<string, boolean>();
   /** Serialises every read-modify-write of the held receipts, and their sends. */
   private readonly queue = new KeyedSerialQueue();
 
@@ -98,14 +100,21 @@ export class Receipts {
    * @param p the event
    */
   onPresence(p: { userId: string; online: boolean }): void {
-    this.online.set(p.userId, p.online);
+    this.deps.presence.set(p);
     if (p.online) this.flushInBackground();
   }
 
-  /** The socket is (again) connected: presence may have changed unseen; try every held receipt. */
+  /**
+   * The socket is (again) connected: presence may have changed unseen, so everyone known is
+   * asked about again (whether or not receipts are held), then every held receipt is tried.
+   */
   onOnline(): void {
-    this.online.clear();
-    this.flushInBackground();
+    const known = this.deps.presence.reset();
+    if (!this.deps.session.current) return;
+    void (async () => {
+      if (known.length > 0) await this.deps.presence.know(known).catch(() => undefined);
+      await this.flush();
+    })();
   }
 
   /** @returns the receipts held in the current session's store (tests, diagnostics) */
@@ -195,19 +204,12 @@ export class Receipts {
     await this.deps.session.current?.store.setMeta(META_HELD_RECEIPTS, Object.keys(held).length > 0 ? held : undefined);
   }
 
-  /**
-   * Whether every member of a conversation other than me has a live device now, by the presence
-   * map; members not in it are asked for (`presence:get`; one left out of the answer is offline).
-   */
+  /** Whether every member of a conversation other than me has a live device now. */
   private async everyoneOnline(conversationId: string): Promise<boolean> {
     const me = this.deps.session.require().user.id;
     const conversation = await this.deps.conversations.get(conversationId);
     const others = conversation.memberIds.filter((id) => id !== me);
-    const unknown = others.filter((id) => !this.online.has(id));
-    if (unknown.length > 0) {
-      const answer = await this.deps.realtime.presence(unknown);
-      for (const id of unknown) this.online.set(id, answer.some((p) => p.userId === id && p.online));
-    }
-    return others.every((id) => this.online.get(id) === true);
+    await this.deps.presence.know(others);
+    return this.deps.presence.allOnline(others);
   }
 }
