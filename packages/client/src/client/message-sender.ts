@@ -59,8 +59,9 @@ export class MessageSender {
     const s = session.require();
     const socket = realtime.require();
     let conversation = await conversations.get(conversationId);
-    // Every kind asks the same presence questions, so a `presence:get` does not mark a receipt.
-    await this.deps.presence?.know(conversation.memberIds.filter((m) => m !== s.user.id)).catch(() => undefined);
+    // Every kind asks the same presence questions, so a `presence:get` does not mark a receipt
+    // (not awaited: the send does not need the answer).
+    if (realtime.connected) void this.deps.presence?.know(conversation.memberIds.filter((m) => m !== s.user.id)).catch(() => undefined);
     // Padded to 160-byte blocks: a receipt or typing message and a short text look alike.
     const bytes = encodePlaintext(plaintext);
     let lastError: unknown;

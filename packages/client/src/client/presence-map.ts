@@ -7,6 +7,8 @@ import type { Realtime } from './realtime.js';
  */
 export class PresenceMap {
   private readonly online = new Map<string, boolean>();
+  /** Questions on their way, per user, so concurrent sends ask once. */
+  private readonly asking = new Map<string, Promise<void>>();
 
   /** @param realtime the socket (`presence:get`) */
   constructor(private readonly realtime: Pick<Realtime, 'presence'>) {}
@@ -19,9 +21,17 @@ export class PresenceMap {
    */
   async know(userIds: readonly string[]): Promise<void> {
     const unknown = [...new Set(userIds)].filter((id) => !this.online.has(id));
-    if (unknown.length === 0) return;
-    const answer = await this.realtime.presence(unknown);
-    for (const id of unknown) this.online.set(id, answer.some((p) => p.userId === id && p.online));
+    const fresh = unknown.filter((id) => !this.asking.has(id));
+    if (fresh.length > 0) {
+      const ask = this.realtime.presence(fresh).then((answer) => {
+        for (const id of fresh) this.online.set(id, answer.some((p) => p.userId === id && p.online));
+      });
+      const settled = ask.finally(() => {
+        for (const id of fresh) if (this.asking.get(id) === settled) this.asking.delete(id);
+      });
+      for (const id of fresh) this.asking.set(id, settled);
+    }
+    await Promise.all(unknown.map((id) => this.asking.get(id)));
   }
 
   /**
@@ -47,6 +57,7 @@ export class PresenceMap {
   reset(): string[] {
     const known = [...this.online.keys()];
     this.online.clear();
+    this.asking.clear();
     return known;
   }
 }
