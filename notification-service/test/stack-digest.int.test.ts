@@ -145,4 +145,41 @@ describe('digests through the real chat-service', () => {
     expect(results.filter((r) => r.userId === dave.userId)).toEqual([]);
     expect(h.inbox.to(dave.email).filter((m) => m.subject.includes('new message'))).toEqual([]);
   });
+
+  it('when Bob is offline and Alice reads his earlier message, then her read receipt is held: no queued event, no digest, and Bob gets it when he is back', async () => {
+    const alice = await verifiedPerson('alice');
+    const bob = await verifiedPerson('bob');
+    const conv = await bob.client.createConversation({ kind: 'direct', memberIds: [alice.userId] });
+    const got = alice.client.next('message', (m) => (m as { text?: string }).text === 'lunch tomorrow?');
+    await bob.client.sendText(conv.id, 'lunch tomorrow?');
+    const old = (await got) as { id: string };
+    await alice.client.markDelivered(conv.id, [old.id]); // Bob is online: goes out at once
+
+    const gone = alice.client.next('presence', (p) => p.userId === bob.userId && !p.online);
+    for (const c of clients.filter((c) => c.user?.id === bob.userId)) c.disconnect();
+    await gone;
+    // Before receipts were held, this went into Bob's mailbox and was announced as a queued
+    // message (chat-service cannot tell a receipt from a message): a digest about nothing.
+    await alice.client.markRead(conv.id, [old.id]);
+    await alice.client.setTyping(conv.id, true);
+    // A real message afterwards is announced; the relay keeps a conversation's events in order,
+    // so once it is consumed, anything written for the receipt would have been consumed too.
+    const queued = waitForConsumed(h.app.bus, h.app.queues.digest, 1, (e) => e.type === 'chat.message_queued.v1');
+    await alice.client.sendText(conv.id, 'yes, at noon');
+    await queued;
+    const forBob = (await h.app.ds.query(
+      `SELECT count(*)::int AS n FROM chat.outbox WHERE type = 'chat.message_queued.v1' AND payload->>'recipientUserId' = $1`,
+      [bob.userId],
+    )) as { n: number }[];
+    expect(forBob[0]!.n).toBe(1);
+    const results = await h.app.digests.runDue(new Date(Date.now() + 16 * 60_000));
+    expect(results.filter((r) => r.userId === bob.userId)).toMatchObject([{ outcome: 'sent', count: 1 }]);
+    const [digest] = await h.inbox.waitFor((m) => m.to === bob.email && m.subject.includes('new message'));
+    expect(digest!.subject).toBe('1 new message from Alice on CipherChat');
+
+    // Bob is back: the held receipt reaches him live, and his message shows as read.
+    const read = bob.client.next('receipt', (r) => r.type === 'read');
+    await bob.client.connect();
+    expect(await read).toMatchObject({ fromUserId: alice.userId, messageIds: [old.id] });
+  });
 });

@@ -185,13 +185,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Tells the conversation I am typing, as an end-to-end encrypted message (the server sees an
-   * envelope like any other). Not queued: a lost one is harmless.
+   * Tells the conversation I am typing, as a padded E2EE message like any other; sent only while
+   * every other member is online, dropped otherwise (never queued: see `receipts.ts`).
    * @param conversationId conversation
    * @param on typing or not
    */
   async setTyping(conversationId: string, on: boolean): Promise<void> {
-    await this.parts.sender.sendTyping(conversationId, on);
+    await this.parts.receipts.setTyping(conversationId, on);
   }
 
   // ---------------------------------------------------------------- conversations (conversations.ts)
@@ -334,21 +334,22 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Sends an encrypted read receipt (to the senders and my other devices).
+   * Marks messages read and sends an encrypted read receipt (to the senders and my other devices);
+   * held in the store while a member is offline, sent when everyone is online (`receipts.ts`).
    * @param conversationId conversation
    * @param messageIds client message ids
    */
   markRead(conversationId: string, messageIds: string[]): Promise<void> {
-    return this.parts.sender.markRead(conversationId, messageIds);
+    return this.parts.receipts.markRead(conversationId, messageIds);
   }
 
   /**
-   * Sends an encrypted "delivered" receipt for messages this device received.
+   * Sends an encrypted "delivered" receipt for messages this device received; held like read ones.
    * @param conversationId conversation
    * @param messageIds client message ids
    */
   markDelivered(conversationId: string, messageIds: string[]): Promise<void> {
-    return this.parts.sender.sendReceipt(conversationId, 'delivered', messageIds);
+    return this.parts.receipts.markDelivered(conversationId, messageIds);
   }
 
   // ---------------------------------------------------------------- receiving (message-receiver.ts)

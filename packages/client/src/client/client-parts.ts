@@ -10,7 +10,9 @@ import { Identities } from './identities.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
 import { OutgoingQueue } from './outgoing-queue.js';
+import { PresenceMap } from './presence-map.js';
 import { Realtime } from './realtime.js';
+import { Receipts } from './receipts.js';
 import { SessionSlot } from './session.js';
 
 /** The parts behind the `ChatClient` facade, each given exactly the others it uses. */
@@ -22,6 +24,7 @@ export interface ClientParts {
   realtime: Realtime;
   receiver: MessageReceiver;
   sender: MessageSender;
+  receipts: Receipts;
   queue: OutgoingQueue;
   identities: Identities;
   sessions: AccountSessions;
@@ -46,7 +49,7 @@ export function buildClientParts(
   const conversations = new Conversations(api);
   const contacts = new ContactSessions(api, session, deviceKeys);
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts } = {};
   const realtime = new Realtime({
     api,
     deviceKeys,
@@ -55,10 +58,16 @@ export function buildClientParts(
     path: options.socketPath,
     onEnvelope: (e) => void receive(e),
     onConversationUpdated: (id) => conversations.invalidate(id),
-    onOnline: () => void late.queue?.kick().catch((err: unknown) => emit('error', err)),
+    onOnline: () => {
+      void late.queue?.kick().catch((err: unknown) => emit('error', err));
+      late.receipts?.onOnline();
+    },
+    onPresence: (p) => late.receipts?.onPresence(p),
   });
   const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
-  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
+  const presence = new PresenceMap(realtime);
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence });
+  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, emit }));
   const queue = (late.queue = new OutgoingQueue({
     session,
     sender,
@@ -84,5 +93,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account };
 }

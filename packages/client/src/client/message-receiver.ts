@@ -1,5 +1,6 @@
-import { PlaintextMessage, STATUS_ORDER, type StoredMessage } from '../messages/message.schema.js';
-import { fromBase64, fromUtf8 } from '../protocol/bytes.js';
+import { STATUS_ORDER, type PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
+import { decodePlaintext } from '../messages/plaintext-codec.js';
+import { fromBase64 } from '../protocol/bytes.js';
 import { DecryptError, UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
@@ -11,6 +12,21 @@ import type { SessionSlot } from './session.js';
 
 const META_SEEN = 'seenServerIds';
 const SEEN_LIMIT = 500;
+/** A typing message older than this (by its `sentAt`, or by the server's timestamp) is not shown. */
+export const TYPING_MAX_AGE_MS = 20_000;
+
+/**
+ * Whether a typing message is too old to show: written more than 20 s ago by the sender's clock,
+ * or stored by the server more than 20 s ago (it waited in the mailbox).
+ * @param sentAt the sender's clock, epoch milliseconds
+ * @param serverTimestamp the server's timestamp (ISO 8601)
+ * @param now this device's clock
+ * @returns true when it must not be shown
+ */
+export function isStaleTyping(sentAt: number, serverTimestamp: string, now = Date.now()): boolean {
+  const stored = Date.parse(serverTimestamp);
+  return now - sentAt > TYPING_MAX_AGE_MS || (Number.isFinite(stored) && now - stored > TYPING_MAX_AGE_MS);
+}
 
 /** What {@link MessageReceiver} needs. */
 export interface MessageReceiverDeps {
@@ -92,7 +108,7 @@ export class MessageReceiver {
     s.backup.schedule();
     let plain: PlaintextMessage;
     try {
-      plain = PlaintextMessage.parse(JSON.parse(fromUtf8(plainBytes)));
+      plain = decodePlaintext(plainBytes);
     } catch {
       await drop('invalid_message');
       return;
@@ -154,6 +170,7 @@ export class MessageReceiver {
         return;
       }
       case 'typing': {
+        if (isStaleTyping(plain.sentAt, env.serverTimestamp)) return;
         this.deps.emit('typing', { conversationId: plain.conversationId, userId: env.senderUserId, on: plain.typing?.on ?? false });
         return;
       }

@@ -1,11 +1,13 @@
-import { PlaintextMessage } from '../messages/message.schema.js';
-import { randomId, toBase64, utf8 } from '../protocol/bytes.js';
+import type { PlaintextMessage } from '../messages/message.schema.js';
+import { encodePlaintext } from '../messages/plaintext-codec.js';
+import { randomId, toBase64 } from '../protocol/bytes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { SignalProtocol } from '../protocol/signal-protocol.js';
 import { SocketAckError, type OutgoingEnvelope } from '../transport/socket-client.js';
 import type { ContactSessions } from './contact-sessions.js';
 import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
+import type { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
 import { ApiError } from '../transport/api-error.js';
 import type { SessionSlot } from './session.js';
@@ -20,6 +22,8 @@ export interface MessageSenderDeps {
   conversations: Conversations;
   contacts: ContactSessions;
   deviceKeys: DeviceKeys;
+  /** Presence of the members, looked up for every send of any kind (see `receipts.ts`). */
+  presence?: PresenceMap;
 }
 
 /**
@@ -55,7 +59,11 @@ export class MessageSender {
     const s = session.require();
     const socket = realtime.require();
     let conversation = await conversations.get(conversationId);
-    const bytes = utf8(JSON.stringify(PlaintextMessage.parse(plaintext)));
+    // Every kind asks the same presence questions, so a `presence:get` does not mark a receipt
+    // (not awaited: the send does not need the answer).
+    if (realtime.connected) void this.deps.presence?.know(conversation.memberIds.filter((m) => m !== s.user.id)).catch(() => undefined);
+    // Padded to 160-byte blocks: a receipt or typing message and a short text look alike.
+    const bytes = encodePlaintext(plaintext);
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const members = [...new Set([...conversation.memberIds, s.user.id])];
@@ -137,20 +145,5 @@ export class MessageSender {
    */
   async sendTyping(conversationId: string, on: boolean): Promise<void> {
     await this.fanOut(conversationId, { v: 1, kind: 'typing', id: randomId(), conversationId, sentAt: Date.now(), typing: { on } });
-  }
-
-  /**
-   * Marks incoming messages read locally, then sends the read receipt.
-   * @param conversationId conversation
-   * @param messageIds client message ids
-   */
-  async markRead(conversationId: string, messageIds: string[]): Promise<void> {
-    if (messageIds.length === 0) return;
-    const s = this.deps.session.require();
-    for (const id of messageIds) {
-      const m = await s.store.getMessage(id);
-      if (m && m.direction === 'in' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
-    }
-    await this.sendReceipt(conversationId, 'read', messageIds);
   }
 }

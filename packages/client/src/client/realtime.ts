@@ -24,6 +24,8 @@ export interface RealtimeDeps {
   onConversationUpdated: (conversationId: string) => void;
   /** The socket is (again) connected (the outgoing queue resumes). */
   onOnline: () => void;
+  /** A `presence` event (held receipts go out when their members are back). */
+  onPresence?: (event: { userId: string; online: boolean }) => void;
 }
 
 /**
@@ -55,7 +57,10 @@ export class Realtime {
       getToken: () => api.getTokens()?.accessToken,
     });
     socket.on('message:new', (e) => this.deps.onEnvelope(e));
-    socket.on('presence', (p) => emit('presence', p));
+    socket.on('presence', (p) => {
+      this.deps.onPresence?.(p);
+      emit('presence', p);
+    });
     socket.on('mailbox:empty', () => emit('mailboxEmpty'));
     socket.on('conversation:updated', (e) => this.deps.onConversationUpdated(e.conversationId));
     socket.on('connect', () => {
