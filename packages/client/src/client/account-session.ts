@@ -183,7 +183,7 @@ export class AccountSessions {
   }): Promise<void> {
     const { store, user, dataKey, wrappedKeys } = input;
     const { session, deviceKeys, emit } = this.deps;
-    const protocol = new SignalProtocol(store, { onIdentityChange: (c) => this.deps.onIdentityChange(c) });
+    const protocol = new SignalProtocol(store, { localUserId: user.id, onIdentityChange: (c) => this.deps.onIdentityChange(c) });
     const backup = new BackupSync(
       this.deps.api,
       store,
