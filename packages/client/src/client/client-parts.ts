@@ -2,7 +2,7 @@ import { ApiClient } from '../transport/api-client.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
-import type { ChatClientOptions, EmitFn } from './client-types.js';
+import type { ChatClientEvents, ChatClientOptions, EmitFn } from './client-types.js';
 import { ContactSessions } from './contact-sessions.js';
 import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
@@ -10,6 +10,7 @@ import { Identities } from './identities.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
 import { OutgoingQueue } from './outgoing-queue.js';
+import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { SessionSlot } from './session.js';
 
@@ -26,6 +27,7 @@ export interface ClientParts {
   identities: Identities;
   sessions: AccountSessions;
   account: Account;
+  ownDevices: OwnDevices;
 }
 
 /**
@@ -46,7 +48,7 @@ export function buildClientParts(
   const conversations = new Conversations(api);
   const contacts = new ContactSessions(api, session, deviceKeys);
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue } = {};
+  const late: { queue?: OutgoingQueue; ownDevices?: OwnDevices } = {};
   const realtime = new Realtime({
     api,
     deviceKeys,
@@ -55,15 +57,45 @@ export function buildClientParts(
     path: options.socketPath,
     onEnvelope: (e) => void receive(e),
     onConversationUpdated: (id) => conversations.invalidate(id),
-    onOnline: () => void late.queue?.kick().catch((err: unknown) => emit('error', err)),
+    onOnline: () => {
+      void late.queue?.kick().catch((err: unknown) => emit('error', err));
+      void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
+    },
+    onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
-  const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
+  const receiver = new MessageReceiver({
+    session,
+    realtime,
+    deviceKeys,
+    emit,
+    onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
+  });
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
   const queue = (late.queue = new OutgoingQueue({
     session,
     sender,
     membersOf: (id) => conversations.get(id).then((c) => c.memberIds, () => undefined),
-    isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
+    isOnline: () => realtime.connected,
+    emit: (event, ...args) => {
+      // A message held back by a foreign device is re-sent once that device is removed.
+      if (event === 'sendFailed') {
+        const [f] = args as Parameters<ChatClientEvents['sendFailed']>;
+        void late.ownDevices?.onSendFailed(f.message, f.code).catch((err: unknown) => emit('error', err));
+      }
+      emit(event, ...args);
+    },
+    policy: options.sendRetry }));
+  const ownDevices = (late.ownDevices = new OwnDevices({
+    api,
+    session,
+    deviceKeys,
+    realtime,
+    sender,
+    retry: (id, opts) => queue.retry(id, opts),
+    emit,
+  }));
+  contacts.onForeignDevices = (ids) => ownDevices.onForeignDevices(ids);
+  deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
     api,
@@ -84,5 +116,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account, ownDevices };
 }
