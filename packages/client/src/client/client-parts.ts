@@ -91,6 +91,7 @@ export function buildClientParts(
     deviceKeys,
     realtime,
     sender,
+    contacts,
     retry: (id, opts) => queue.retry(id, opts),
     emit,
   }));

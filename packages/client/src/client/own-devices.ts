@@ -4,6 +4,7 @@ import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { EmitFn, SendOptions } from './client-types.js';
+import type { ContactSessions } from './contact-sessions.js';
 import { DeviceKeys } from './device-keys.js';
 import { deviceRecords } from './device-records.js';
 import type { MessageSender } from './message-sender.js';
@@ -36,6 +37,7 @@ export interface OwnDevicesDeps {
   deviceKeys: DeviceKeys;
   realtime: Realtime;
   sender: MessageSender;
+  contacts: ContactSessions;
   /** Puts a failed message back into the outgoing queue (the queue exists after construction). */
   retry: (messageId: string, options: SendOptions) => Promise<StoredMessage>;
   emit: EmitFn;
@@ -149,7 +151,12 @@ export class OwnDevices {
     const pending = await deviceRecords.announcement(s.store);
     if (!pending || pending.sent || pending.deviceId !== (await deviceKeys.deviceId())) return;
     const others = (await api.chat.myDevices()).filter((d) => d.deviceId !== pending.deviceId && d.hasKeys);
-    if (others.length > 0) await this.sendAnnouncement(pending.deviceId, pending.linkedAt);
+    if (others.length > 0) {
+      // Sessions with my other devices first (their bundles must carry my identity key): a
+      // message needs at least one envelope.
+      await this.deps.contacts.ensure(s.user.id, others.map((d) => d.deviceId));
+      await this.sendAnnouncement(pending.deviceId, pending.linkedAt);
+    }
     await deviceRecords.setAnnouncement(s.store, { ...pending, sent: true });
   }
 
@@ -157,7 +164,9 @@ export class OwnDevices {
     const s = this.deps.session.require();
     const conversationId = await this.selfConversation();
     const device: DeviceAnnouncement = { deviceId, name: this.deps.deviceKeys.deviceName.slice(0, 64) || 'device', linkedAt };
-    await this.deps.sender.fanOut(conversationId, { v: 1, kind: 'device', id: randomId(), conversationId, sentAt: Date.now(), device });
+    // Only to me: should the server list anyone else in my self conversation, nothing is sent.
+    const plain: PlaintextMessage = { v: 1, kind: 'device', id: randomId(), conversationId, sentAt: Date.now(), device };
+    await this.deps.sender.fanOut(conversationId, plain, undefined, [s.user.id]);
     s.backup.schedule();
   }
 
@@ -190,6 +199,8 @@ export class OwnDevices {
     }
     const key = String(device.deviceId);
     const known = (await deviceRecords.linked(s.store))[key];
+    // My devices talk in one self conversation: adopt the one my other device used.
+    if (!(await deviceRecords.selfConversation(s.store))) await deviceRecords.setSelfConversation(s.store, env.conversationId);
     await deviceRecords.addLinked(s.store, { [key]: { name: device.name, linkedAt: device.linkedAt } });
     s.backup.schedule();
     const mine = await deviceRecords.announcement(s.store);
