@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
+import type { MessageSender } from '../src/client/message-sender.js';
+import type { PlaintextMessage } from '../src/messages/message.schema.js';
+import { randomId } from '../src/protocol/bytes.js';
 import { createMemoryStore } from '../src/storage/kv-protocol-store.js';
 import type { ProtocolStore } from '../src/storage/protocol-store.js';
 import { account, messageWith, startStack, type Stack } from './support/stack.js';
@@ -122,5 +125,38 @@ describe('my devices', () => {
     const toBob = messageWith(bob, 'back after login');
     await again.sendText(conversationId, 'back after login');
     await toBob;
+  });
+
+  it('when a device announcement comes from someone else, or names another device than its sender, then it is dropped and nothing is recorded', async () => {
+    const { laptop, phone, bob, conversationId, linked: phoneLinked } = await aliceOnTwoDevicesAndBob();
+    await phoneLinked; // the real announcement came first
+    const senderOf = (c: ChatClient) => (c as unknown as { parts: { sender: MessageSender } }).parts.sender;
+    const announce = (conversation: string, deviceId: number, name: string): PlaintextMessage => ({
+      v: 1,
+      kind: 'device',
+      id: randomId(),
+      conversationId: conversation,
+      sentAt: Date.now(),
+      device: { deviceId, name, linkedAt: Date.now() },
+    });
+    const refused: string[] = [];
+    laptop.on('decryptFailed', (e) => refused.push(e.code));
+    let linked = 0;
+    laptop.on('deviceLinked', () => (linked += 1));
+
+    // Bob (end to end, in his chat with Alice) claims to be a new device of hers.
+    const bobDevice = (await bob.deviceId()) as number;
+    await senderOf(bob).fanOut(conversationId, announce(conversationId, bobDevice, 'Alice new phone'));
+    await vi.waitFor(() => expect(refused).toContain('invalid_announcement'), { timeout: 10_000 });
+    // Alice's phone names a device id that is not its own.
+    const self = await (laptop as unknown as { parts: { ownDevices: { selfConversation(): Promise<string> } } }).parts.ownDevices.selfConversation();
+    await senderOf(phone).fanOut(self, announce(self, 99, 'Ghost tablet'));
+    await vi.waitFor(() => expect(refused.filter((c) => c === 'invalid_announcement')).toHaveLength(2), { timeout: 10_000 });
+
+    expect(linked).toBe(0);
+    const names = (await laptop.devices()).map((d) => d.name);
+    expect(names).not.toContain('Alice new phone');
+    expect(names).not.toContain('Ghost tablet');
+    expect(JSON.stringify(await laptop.store.getMeta('linkedDevices'))).not.toMatch(/Alice new phone|Ghost tablet/);
   });
 });
