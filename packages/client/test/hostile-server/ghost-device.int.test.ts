@@ -66,6 +66,12 @@ describe('hostile server: a ghost device on my account', () => {
     expect(devices.find((d) => d.deviceId === ghost.deviceId)).toMatchObject({ status: 'foreign', name: null, current: false });
     expect(devices.find((d) => d.current)).toMatchObject({ status: 'linked', name: 'alice laptop' });
 
+    // Typing and receipts are not queued: they fail the same way, and nothing goes out either.
+    await expect(alice.setTyping(conversationId, true)).rejects.toMatchObject({ code: 'foreign_device' });
+    const hello = (await alice.history(conversationId)).find((m) => m.text === 'hello before');
+    await expect(alice.markDelivered(conversationId, [hello?.id ?? ''])).rejects.toMatchObject({ code: 'foreign_device' });
+    expect(await mailboxRowsFor(alice.user.id, ghost.deviceId)).toBe(0);
+
     // One removal, and the held message goes to Bob (same id).
     const bobGets = messageWith(bob, 'for bob only');
     await alice.removeDevice(ghost.deviceId);
