@@ -42,7 +42,11 @@ describe('concurrent sends and a new device', () => {
 
     // Bob logs in on a second device: Alice does not know it yet.
     const bob2 = stack.client('bob 2');
+    // The new device announces itself to Bob's first device (fetching his own bundles, which
+    // takes one of its own prekeys too): count from after that.
+    const announced = bob1.next('deviceLinked');
     await bob2.logIn(b);
+    await announced;
     const bob2Id = (await bob2.deviceId())!;
     const before = await prekeysLeft(bob2.user.id, bob2Id);
 

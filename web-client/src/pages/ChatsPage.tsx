@@ -1,4 +1,5 @@
 import { Composer } from '../components/Composer.js';
+import { DeviceAlerts } from '../components/DeviceAlerts.js';
 import { ConversationList } from '../components/ConversationList.js';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
@@ -19,6 +20,9 @@ export function ChatsPage({ conversationId }: { conversationId?: string }) {
   const conversation = conversationId ? state.conversations[conversationId] : undefined;
   return (
     <div className={`chats ${conversation ? 'has-selection' : ''}`}>
+      <div className="device-alerts">
+        <DeviceAlerts />
+      </div>
       <ConversationList selectedId={conversationId} />
       {conversation ? (
         <ConversationPane conversationId={conversation.id} />

@@ -2,6 +2,13 @@ import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../state/index.js';
 import type { DeviceView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { Dialog } from '../components/Dialog.js';
+
+const STATUS_TEXT: Record<DeviceView['status'], string> = {
+  linked: 'Linked',
+  unknown: 'Not announced yet',
+  foreign: 'Not yours: another identity key',
+};
 
 /** My devices (each browser install is one) and "log out other devices". */
 export function DevicesPage() {
@@ -11,6 +18,7 @@ export function DevicesPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [removing, setRemoving] = useState<DeviceView | null>(null);
 
   const load = useCallback(() => {
     setError(null);
@@ -33,12 +41,27 @@ export function DevicesPage() {
     }
   };
 
+  const remove = async (d: DeviceView) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.removeDevice(d.deviceId);
+      setNotice(`${d.name ?? `Device ${d.deviceId}`} has been removed.`);
+      setRemoving(null);
+      load();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <section className="page" aria-labelledby="devices-title">
       <h1 id="devices-title">My devices</h1>
       <p className="muted">
         Every browser where you logged in holds its own keys. Messages are encrypted for each of
-        them.
+        them. Names come from the devices themselves, end to end: the server does not know them.
       </p>
       {error && (
         <p className="error" role="alert">
@@ -53,17 +76,52 @@ export function DevicesPage() {
       {devices && (
         <ul className="device-list" aria-label="Devices">
           {devices.map((d) => (
-            <li key={d.deviceId} className="device-row">
+            <li key={d.deviceId} className={`device-row device-${d.status}`}>
               <span>{d.name ?? `Device ${d.deviceId}`}</span>
-              {d.current && <span className="chip">This browser</span>}
-              {d.createdAt && (
-                <span className="muted small">
-                  added {new Date(d.createdAt).toLocaleDateString()}
+              {d.current ? (
+                <span className="chip">This browser</span>
+              ) : (
+                <span className={d.status === 'foreign' ? 'chip chip-danger' : 'muted small'}>
+                  {STATUS_TEXT[d.status]}
                 </span>
+              )}
+              {d.createdAt && (
+                <span className="muted small">added {new Date(d.createdAt).toLocaleString()}</span>
+              )}
+              {!d.current && (
+                <button type="button" className="secondary small" onClick={() => setRemoving(d)}>
+                  Remove
+                </button>
               )}
             </li>
           ))}
         </ul>
+      )}
+      {removing && (
+        <Dialog title="Remove this device?" onClose={() => setRemoving(null)}>
+          <p>
+            Remove {removing.name ?? `device ${removing.deviceId}`} from your account? It will no
+            longer receive your messages.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setRemoving(null)}
+              disabled={busy}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void remove(removing)}
+              disabled={busy}
+            >
+              Remove
+            </button>
+          </div>
+        </Dialog>
       )}
       {!confirming ? (
         <button type="button" className="danger" onClick={() => setConfirming(true)}>

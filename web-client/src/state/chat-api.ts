@@ -83,9 +83,30 @@ export interface PresenceView {
 /** One of my devices. */
 export interface DeviceView {
   deviceId: number;
+  /** Its name from its own end-to-end announcement (the server keeps none); absent if never announced. */
   name?: string;
   current: boolean;
   createdAt?: string;
+  /**
+   * `linked`: this browser, or announced to me by a device holding my identity key;
+   * `foreign`: carries another identity key (did not come from me; gets nothing);
+   * `unknown`: never announced to this browser.
+   */
+  status: 'linked' | 'unknown' | 'foreign';
+}
+
+/** A device on my account that did not come from me (another identity key). */
+export interface ForeignDeviceView {
+  deviceId: number;
+  /** When the server says it was added (ISO 8601). */
+  createdAt: string;
+}
+
+/** What the device alerts show: foreign devices, and whether this browser must be linked again. */
+export interface DeviceAlerts {
+  foreign: ForeignDeviceView[];
+  /** This browser was removed from the account and the server wants the password to link it again. */
+  needsLogin: boolean;
 }
 
 /** Email notification preferences, exactly as notification-service presents them. */
@@ -106,7 +127,10 @@ export type ChatEvent =
   | { type: 'identityChanged'; userId: string }
   | { type: 'connection'; online: boolean }
   | { type: 'conversationsChanged' }
-  | { type: 'sessionEnded'; reason: string };
+  | { type: 'sessionEnded'; reason: string }
+  | { type: 'foreignDevice'; deviceId: number; createdAt: string }
+  | { type: 'deviceLinked'; deviceId: number; name: string; linkedAt: number }
+  | { type: 'deviceRemoved'; needsLogin: boolean };
 
 /** Listener for {@link ChatEvent}s. */
 export type ChatEventListener = (event: ChatEvent) => void;
@@ -229,8 +253,17 @@ export interface ChatApi {
   /** Accepts a contact's new identity key (unblocks sending; clears "verified"). */
   acceptIdentity(userId: string): Promise<void>;
 
-  /** My devices. */
+  /** My devices, named by their own end-to-end announcements. */
   listDevices(): Promise<DeviceView[]>;
+  /**
+   * Removes another device of my account. Messages held back by a foreign device are sent
+   * again afterwards.
+   */
+  removeDevice(deviceId: number): Promise<void>;
+  /** Current device alerts (also checked against my device list on load). */
+  deviceAlerts(): Promise<DeviceAlerts>;
+  /** Links this browser again after it was removed (password; history kept). */
+  relinkDevice(password: string): Promise<void>;
   /** Revokes every other session of my account. */
   logOutOtherDevices(): Promise<void>;
 

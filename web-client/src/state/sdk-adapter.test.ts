@@ -29,13 +29,17 @@ const fake = vi.hoisted(() => {
           emailVerified: true,
           createdAt: '2026-01-01T00:00:00.000Z',
         })),
-        searchUsers: vi.fn(async (_q: string, _o: unknown) => ({ users: [] as unknown[], nextCursor: null })),
+        searchUsers: vi.fn(async (_q: string, _o: unknown) => ({
+          users: [] as unknown[],
+          nextCursor: null,
+        })),
       },
       chat: { myDevices: vi.fn(async () => [] as unknown[]) },
       notifications: { savePreferences: vi.fn(async (p: unknown) => p) },
     };
     disconnect = vi.fn();
     deviceId = vi.fn(async () => 1);
+    devices = vi.fn(async () => [] as unknown[]);
     resume = vi.fn(async () => ({
       id: '00000000-0000-4000-8000-00000000000a',
       username: 'alice',
@@ -147,17 +151,56 @@ describe('sdk-adapter', () => {
     const { api, client, events } = setUp();
     await api.resume();
     const refused = new fake.ApiError(401, 'unauthorized', 'no session');
-    client.api.chat.myDevices.mockRejectedValue(refused);
+    client.devices.mockRejectedValue(refused);
     await expect(api.listDevices()).rejects.toBe(refused);
     await expect(api.listDevices()).rejects.toBe(refused);
     expect(events).toEqual([{ type: 'sessionEnded', reason: 'revoked' }]);
     expect(client.disconnect).toHaveBeenCalledTimes(1);
   });
 
+  it('when the SDK reports a foreign device, a linked device or this device removed, then the UI gets the events and the alerts keep them', async () => {
+    const { api, client, events } = setUp();
+    await api.resume();
+    client.devices.mockResolvedValue([
+      {
+        deviceId: 1,
+        name: 'Chromium on Linux',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        current: true,
+        status: 'linked',
+      },
+      {
+        deviceId: 9,
+        name: null,
+        createdAt: '2026-01-02T00:00:00.000Z',
+        current: false,
+        status: 'foreign',
+      },
+    ]);
+    client.fire('foreignDevice', { deviceId: 9, createdAt: '2026-01-02T00:00:00.000Z' });
+    client.fire('deviceLinked', { deviceId: 3, name: 'Firefox on Android', linkedAt: 5 });
+    expect(events).toEqual([
+      { type: 'foreignDevice', deviceId: 9, createdAt: '2026-01-02T00:00:00.000Z' },
+      { type: 'deviceLinked', deviceId: 3, name: 'Firefox on Android', linkedAt: 5 },
+    ]);
+    expect(await api.deviceAlerts()).toEqual({
+      foreign: [{ deviceId: 9, createdAt: '2026-01-02T00:00:00.000Z' }],
+      needsLogin: false,
+    });
+    expect((await api.listDevices()).map((d) => [d.name, d.status])).toEqual([
+      ['Chromium on Linux', 'linked'],
+      [undefined, 'foreign'],
+    ]);
+    client.fire('deviceRemoved', { needsLogin: true });
+    expect((await api.deviceAlerts()).needsLogin).toBe(true);
+  });
+
   it('when another error comes back, then the session stays', async () => {
     const { api, client, events } = setUp();
     await api.resume();
-    client.api.user.searchUsers.mockRejectedValueOnce(new fake.ApiError(429, 'rate_limited', 'slow down'));
+    client.api.user.searchUsers.mockRejectedValueOnce(
+      new fake.ApiError(429, 'rate_limited', 'slow down'),
+    );
     await expect(api.searchUsers('al', 'c1')).rejects.toMatchObject({ code: 'rate_limited' });
     expect(client.api.user.searchUsers).toHaveBeenCalledWith('al', { cursor: 'c1' });
     expect(events).toEqual([]);

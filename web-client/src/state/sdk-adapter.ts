@@ -6,7 +6,14 @@ import {
   UntrustedIdentityError,
 } from '@cipherchat/client';
 import type { Me } from '@cipherchat/contracts';
-import type { ChatApi, ChatEvent, ChatEventListener, MessageView, MeView, ResumeResult } from './chat-api.js';
+import type {
+  ChatApi,
+  ChatEvent,
+  ChatEventListener,
+  MessageView,
+  MeView,
+  ResumeResult,
+} from './chat-api.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
@@ -95,6 +102,18 @@ export function createChatApi(): ChatApi {
     }),
   );
   client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
+  // Device alerts: kept here too, so a screen opened later still shows them.
+  const foreign = new Map<number, string>();
+  let needsLogin = false;
+  client.on('foreignDevice', (d) => {
+    foreign.set(d.deviceId, d.createdAt);
+    emit({ type: 'foreignDevice', deviceId: d.deviceId, createdAt: d.createdAt });
+  });
+  client.on('deviceLinked', (d) => emit({ type: 'deviceLinked', ...d }));
+  client.on('deviceRemoved', (d) => {
+    needsLogin = d.needsLogin;
+    emit({ type: 'deviceRemoved', needsLogin: d.needsLogin });
+  });
   // The SDK's outgoing queue reports each outgoing message's progress (sending, sent, failed
   // with its reason); the reducer merges by id, so the send's own answer may come before or after.
   client.on('messageUpdated', (m) => emit({ type: 'message', message: toView(m) }));
@@ -313,16 +332,39 @@ export function createChatApi(): ChatApi {
     acceptIdentity: (userId) => client.acceptIdentity(userId),
 
     async listDevices() {
-      const [devices, mine] = await Promise.all([
-        signedIn(() => http.chat.myDevices()),
-        client.deviceId().catch(() => undefined),
-      ]);
+      // Names come from the devices' own end-to-end announcements; the server keeps none.
+      const devices = await signedIn(() => client.devices());
       return devices.map((d) => ({
         deviceId: d.deviceId,
-        name: d.name,
-        current: d.deviceId === mine,
+        ...(d.name !== null ? { name: d.name } : {}),
+        current: d.current,
         createdAt: d.createdAt,
+        status: d.status,
       }));
+    },
+    async removeDevice(deviceId) {
+      await signedIn(() => client.removeDevice(deviceId));
+      foreign.delete(deviceId);
+    },
+    async deviceAlerts() {
+      if (me && !needsLogin) {
+        const devices = await client.devices().catch(() => []);
+        for (const d of devices) if (d.status === 'foreign') foreign.set(d.deviceId, d.createdAt);
+        const listed = new Set(devices.map((d) => d.deviceId));
+        for (const id of foreign.keys())
+          if (devices.length > 0 && !listed.has(id)) foreign.delete(id);
+      }
+      return {
+        foreign: [...foreign].map(([deviceId, createdAt]) => ({ deviceId, createdAt })),
+        needsLogin,
+      };
+    },
+    async relinkDevice(password) {
+      if (!me) throw new ApiError(401, 'unauthorized', 'Not logged in.');
+      // The same sealed store: the identity and history stay; the SDK registers a new device.
+      const r = await client.logIn({ email: me.email, password });
+      needsLogin = false;
+      started(r.user);
     },
     async logOutOtherDevices() {
       await signedIn(() => http.user.revokeOtherSessions());

@@ -165,3 +165,22 @@ describe('key backup', () => {
     expect(fromUtf8(await bob.protocol.decrypt('alice', 1, c.type, c.body))).toBe('from the restored state');
   });
 });
+
+describe('device names in the key backup', () => {
+  it('when devices merge their backups, then the end-to-end device names of both survive the seal, and older backups without names still open', async () => {
+    const { state } = await deviceState();
+    const first = buildBackupPayload(USER, 1, state, undefined, { '1': { name: 'Firefox on Linux', linkedAt: 10 } });
+    const merged = buildBackupPayload(USER, 2, state, first, { '2': { name: 'Chromium on Android', linkedAt: 20 } });
+    expect(merged.linkedDevices).toEqual({
+      '1': { name: 'Firefox on Linux', linkedAt: 10 },
+      '2': { name: 'Chromium on Android', linkedAt: 20 },
+    });
+    const dataKey = await generateDataKey();
+    const wraps = { password: await wrapDataKey(dataKey, 'password', 'pw', USER) };
+    const opened = await openBackup(await sealBackup(dataKey, merged, wraps), USER, dataKey);
+    expect(opened.payload.linkedDevices).toEqual(merged.linkedDevices);
+    const old = buildBackupPayload(USER, 1, state);
+    expect(old.linkedDevices).toBeUndefined();
+    expect((await openBackup(await sealBackup(dataKey, old, wraps), USER, dataKey)).payload.linkedDevices).toBeUndefined();
+  });
+});

@@ -50,6 +50,21 @@ const DeviceSection = z.strictObject({
   updatedAt: z.number(),
 });
 
+/** A device of mine as its own end-to-end announcement named it. */
+export const LinkedDevice = z.strictObject({
+  /** Name chosen by that device's client ("Chrome on Linux"). */
+  name: z.string().min(1).max(64),
+  /** When it was linked, epoch milliseconds (its own clock). */
+  linkedAt: z.number().int().nonnegative(),
+});
+/** A device of mine as its own end-to-end announcement named it. */
+export type LinkedDevice = z.infer<typeof LinkedDevice>;
+
+/** Announced devices by device id (also carried in the key backup, so a new device learns them). */
+export const LinkedDevices = z.record(z.string().regex(/^\d+$/), LinkedDevice);
+/** Announced devices by device id. */
+export type LinkedDevices = z.infer<typeof LinkedDevices>;
+
 /**
  * The encrypted content: the account identity key and trusted contact identities, plus one
  * section per device (registration id, prekeys, sessions). Devices write their own section
@@ -61,6 +76,8 @@ export const BackupPayload = z.strictObject({
   identityKeyPair: z.strictObject({ pubKey: B64, privKey: B64 }),
   identities: PrivateStateSchema.shape.identities,
   devices: z.record(z.string(), DeviceSection),
+  /** Names of my devices from their end-to-end announcements (absent in older backups). */
+  linkedDevices: LinkedDevices.optional(),
   updatedAt: z.number(),
 });
 /** The decrypted backup content. */
@@ -266,6 +283,7 @@ export function compactSessionRecord(record: string): string {
  * @param deviceId this device
  * @param state this device's private state
  * @param base payload to merge into (latest from the server), if any
+ * @param linkedDevices names of my devices known here (merged over the base's)
  * @returns the merged payload
  */
 export function buildBackupPayload(
@@ -273,6 +291,7 @@ export function buildBackupPayload(
   deviceId: number,
   state: PrivateState,
   base?: BackupPayload,
+  linkedDevices?: LinkedDevices,
 ): BackupPayload {
   if (!state.identity) throw new Error('no local identity to back up');
   const identities = new Map((base?.identities ?? []).map((i) => [i.userId, i]));
@@ -296,6 +315,7 @@ export function buildBackupPayload(
         updatedAt: now,
       },
     },
+    ...(base?.linkedDevices || linkedDevices ? { linkedDevices: { ...base?.linkedDevices, ...linkedDevices } } : {}),
     updatedAt: now,
   };
 }

@@ -22,6 +22,7 @@ import { ApiError } from '../transport/api-error.js';
 import { BackupSync, fetchBackup } from './backup-sync.js';
 import { BackupLockedError, type ChatClientOptions, type EmitFn, type LogInResult } from './client-types.js';
 import { DeviceKeys } from './device-keys.js';
+import { deviceRecords } from './device-records.js';
 import type { SessionSlot } from './session.js';
 
 /**
@@ -183,13 +184,14 @@ export class AccountSessions {
   }): Promise<void> {
     const { store, user, dataKey, wrappedKeys } = input;
     const { session, deviceKeys, emit } = this.deps;
-    const protocol = new SignalProtocol(store, { onIdentityChange: (c) => this.deps.onIdentityChange(c) });
+    const protocol = new SignalProtocol(store, { localUserId: user.id, onIdentityChange: (c) => this.deps.onIdentityChange(c) });
     const backup = new BackupSync(
       this.deps.api,
       store,
       {
         userId: user.id,
         deviceId: () => deviceKeys.cachedId,
+        proof: () => deviceKeys.proof(),
         dataKey,
         wrappedKeys,
         version: input.version,
@@ -204,6 +206,8 @@ export class AccountSessions {
       session.current.wrappedKeys = adopted;
       await this.saveBackupKey();
     };
+    // Names of my devices recorded by my other devices (a new device learns the older ones).
+    if (input.base?.linkedDevices) await deviceRecords.addLinked(store, input.base.linkedDevices);
     session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
     await this.saveBackupKey();
     await this.deps.onStarted(store);

@@ -2,6 +2,8 @@ import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import { buildBackupPayload, openBackup, sealBackup, type BackupPayload, type WrappedKeys } from '../backup/key-backup.js';
+import type { DeviceProof } from '../transport/chat-endpoints.js';
+import { deviceRecords } from './device-records.js';
 
 /** Longest a state change waits for its backup upload while changes keep coming. */
 const MAX_WAIT_MS = 30_000;
@@ -61,6 +63,8 @@ export class BackupSync {
     private readonly ctx: {
       userId: string;
       deviceId: () => number | undefined;
+      /** This device's proof (`X-Device-Id` + `X-Device-Secret`), required by `PUT /backup`. */
+      proof: () => Promise<DeviceProof | undefined>;
       dataKey: CryptoKey;
       wrappedKeys: WrappedKeys;
       version: number;
@@ -119,12 +123,13 @@ export class BackupSync {
     this.firstDirtyAt = undefined;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const deviceId = this.ctx.deviceId() ?? 0;
-      const payload = buildBackupPayload(this.ctx.userId, deviceId, await this.store.exportPrivateState(), this.ctx.base);
+      const state = await this.store.exportPrivateState();
+      const payload = buildBackupPayload(this.ctx.userId, deviceId, state, this.ctx.base, await deviceRecords.linked(this.store));
       const wrappedKeys = this.ctx.wrappedKeys;
       const blob = await sealBackup(this.ctx.dataKey, payload, wrappedKeys);
       const version = this.ctx.version + 1;
       try {
-        await this.api.chat.putBackup({ version, blob });
+        await this.api.chat.putBackup({ version, blob }, await this.ctx.proof());
         this.ctx.version = version;
         this.ctx.base = payload;
         if (this.ctx.wrappedKeys === wrappedKeys) this.wrapsChangedHere = false;

@@ -11,12 +11,15 @@ import type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 import { downloadAttachment, uploadAttachment } from './attachment-transfer.js';
 import { buildClientParts, type ClientParts } from './client-parts.js';
 import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOptions } from './client-types.js';
+import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
+import type { OwnDevice } from './own-devices.js';
 import type { EnvelopeMutator } from './message-sender.js';
 
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 export type { ChatClientEvents, ChatClientOptions, LogInResult, SendFailure, SendOptions } from './client-types.js';
+export type { OwnDevice } from './own-devices.js';
 
 /**
  * The headless chat client: account (OPAQUE), device keys, key backup, end-to-end encrypted
@@ -44,9 +47,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /** @returns this device's id, once set up. */
-  deviceId(): Promise<number | undefined> {
-    return this.parts.deviceKeys.deviceId();
-  }
+  deviceId(): Promise<number | undefined> { return this.parts.deviceKeys.deviceId(); }
 
   /** @returns the local store (history, protocol state, outgoing queue) of the logged-in account. */
   get store(): ProtocolStore {
@@ -138,19 +139,19 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   // ---------------------------------------------------------------- device keys (device-keys.ts)
 
   /** Registers this device once, uploads its keys, refills prekeys and rotates the signed prekey. */
-  setupDevice(): Promise<void> {
-    return this.parts.deviceKeys.setup();
-  }
+  setupDevice(): Promise<void> { return this.parts.deviceKeys.setup(); }
+
+  /** @returns my devices, named by their own end-to-end announcements, with `current` and `status` */
+  devices(): Promise<OwnDevice[]> { return this.parts.ownDevices.list(); }
+
+  /** Removes another device of mine (with this device's proof); re-queues what a foreign device held back. */
+  removeDevice(deviceId: number): Promise<void> { return this.parts.ownDevices.remove(deviceId); }
 
   /** Uploads the key backup now (normally debounced). */
-  async flushBackup(): Promise<void> {
-    await this.parts.session.require().backup.flush();
-  }
+  flushBackup(): Promise<void> { return this.parts.session.require().backup.flush(); }
 
   /** @returns current tokens (bearer mode). */
-  tokens(): Tokens | undefined {
-    return this.api.getTokens();
-  }
+  tokens(): Tokens | undefined { return this.api.getTokens(); }
 
   // ---------------------------------------------------------------- realtime (realtime.ts)
 
@@ -205,9 +206,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.conversations.create(input);
   }
 
-  /** @returns my conversations */
-  listConversations(): Promise<Conversation[]> {
-    return this.parts.conversations.list();
+  /** @returns my conversations (my self conversation, between my own devices, is left out) */
+  async listConversations(): Promise<Conversation[]> {
+    const self = await deviceRecords.selfConversation(this.parts.session.require().store);
+    return (await this.parts.conversations.list()).filter((c) => c.kind !== 'self' && c.id !== self);
   }
 
   /**

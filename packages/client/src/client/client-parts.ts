@@ -2,7 +2,7 @@ import { ApiClient } from '../transport/api-client.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
-import type { ChatClientOptions, EmitFn } from './client-types.js';
+import type { ChatClientEvents, ChatClientOptions, EmitFn } from './client-types.js';
 import { ContactSessions } from './contact-sessions.js';
 import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
@@ -11,6 +11,7 @@ import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
 import { OutgoingQueue } from './outgoing-queue.js';
 import { PresenceMap } from './presence-map.js';
+import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
 import { SessionSlot } from './session.js';
@@ -29,6 +30,7 @@ export interface ClientParts {
   identities: Identities;
   sessions: AccountSessions;
   account: Account;
+  ownDevices: OwnDevices;
 }
 
 /**
@@ -49,7 +51,7 @@ export function buildClientParts(
   const conversations = new Conversations(api);
   const contacts = new ContactSessions(api, session, deviceKeys);
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices } = {};
   const realtime = new Realtime({
     api,
     deviceKeys,
@@ -61,10 +63,18 @@ export function buildClientParts(
     onOnline: () => {
       void late.queue?.kick().catch((err: unknown) => emit('error', err));
       late.receipts?.onOnline();
+      void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
     },
     onPresence: (p) => late.receipts?.onPresence(p),
+    onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
-  const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
+  const receiver = new MessageReceiver({
+    session,
+    realtime,
+    deviceKeys,
+    emit,
+    onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
+  });
   const presence = new PresenceMap(realtime);
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence });
   const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, emit }));
@@ -72,7 +82,28 @@ export function buildClientParts(
     session,
     sender,
     membersOf: (id) => conversations.get(id).then((c) => c.memberIds, () => undefined),
-    isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
+    isOnline: () => realtime.connected,
+    emit: (event, ...args) => {
+      // A message held back by a foreign device is re-sent once that device is removed.
+      if (event === 'sendFailed') {
+        const [f] = args as Parameters<ChatClientEvents['sendFailed']>;
+        void late.ownDevices?.onSendFailed(f.message, f.code).catch((err: unknown) => emit('error', err));
+      }
+      emit(event, ...args);
+    },
+    policy: options.sendRetry }));
+  const ownDevices = (late.ownDevices = new OwnDevices({
+    api,
+    session,
+    deviceKeys,
+    realtime,
+    sender,
+    contacts,
+    retry: (id, opts) => queue.retry(id, opts),
+    emit,
+  }));
+  contacts.onForeignDevices = (ids) => ownDevices.onForeignDevices(ids);
+  deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
     api,
@@ -93,5 +124,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices };
 }

@@ -15,7 +15,10 @@ export interface ChatClientOptions extends ApiClientOptions {
    * export key too, for stores that seal themselves with a password-derived key (CLI file).
    */
   openStore?: (userId: string, ctx: { exportKey?: string | undefined }) => Promise<ProtocolStore>;
-  /** Name of this device as shown in the device list. */
+  /**
+   * Name of this device ("Firefox on Linux"), chosen by the app. It never goes to the server:
+   * it travels end to end in this device's announcement to my other devices.
+   */
   deviceName?: string;
   /** Quiet period before a background backup upload (default 1000 ms). */
   backupDebounceMs?: number;
@@ -73,6 +76,19 @@ export interface ChatClientEvents {
   sendDeferred: (d: { messageId: string; conversationId: string; attempts: number; code: string; retryInMs: number }) => void;
   /** An outgoing message failed for good (permanent error, or the retry budget is spent). */
   sendFailed: (f: SendFailure) => void;
+  /**
+   * A device on my account carries another identity key: it did not come from me and gets
+   * nothing; sending is paused (messages fail with `foreign_device`) until it is removed.
+   */
+  foreignDevice: (d: { deviceId: number; createdAt: string }) => void;
+  /** A new device of mine announced itself end to end (its name never reached the server). */
+  deviceLinked: (d: { deviceId: number; name: string; linkedAt: number }) => void;
+  /**
+   * The server removed this device. `needsLogin: false`: it registered again by itself (history
+   * and identity kept). `needsLogin: true`: the server wants a recent password login first; the
+   * next `logIn` re-registers and keeps the local history.
+   */
+  deviceRemoved: (d: { needsLogin: boolean }) => void;
 }
 
 /** Emits one of the client's events (the facade's `emit`, handed to the parts that report). */

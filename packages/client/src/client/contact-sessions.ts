@@ -1,3 +1,4 @@
+import { ProtocolError } from '../protocol/errors.js';
 import { decodeBundle } from '../protocol/keys.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { ApiClient } from '../transport/api-client.js';
@@ -12,6 +13,11 @@ import type { SessionSlot } from './session.js';
 export class ContactSessions {
   /** Serialises session building per contact (see {@link ensure}). */
   private readonly builds = new KeyedSerialQueue();
+  /**
+   * Called (and awaited) with device ids of mine whose bundle carries another identity key,
+   * before the send that met them fails with `foreign_device`.
+   */
+  onForeignDevices: ((deviceIds: number[]) => Promise<void>) | undefined;
 
   /**
    * @param api HTTP client
@@ -72,17 +78,32 @@ export class ContactSessions {
 
   /**
    * Fetches a user's bundles and builds sessions with their devices (all, or only `onlyDevices`).
-   * Every device's bundle is verified by the protocol layer (signature, identity trust).
+   * Every device's bundle is verified by the protocol layer (signature, identity trust). A
+   * device of mine under another identity key gets no session (fail closed): the others are
+   * built, then this throws.
    * @param userId contact
    * @param onlyDevices only these devices
+   * @throws {ApiError} `foreign_device` (status 0, `details.deviceIds`) for such devices of mine
    */
   async fetchBundles(userId: string, onlyDevices?: number[]): Promise<void> {
     const s = this.session.require();
     const answer = await this.api.chat.keyBundle(userId);
+    const foreign: number[] = [];
     for (const device of answer.devices) {
       if (userId === s.user.id && device.deviceId === this.deviceKeys.cachedId) continue;
       if (onlyDevices && !onlyDevices.includes(device.deviceId)) continue;
-      await s.protocol.processBundle(userId, decodeBundle(answer.identityKey, device));
+      try {
+        await s.protocol.processBundle(userId, decodeBundle(answer.identityKey, device));
+      } catch (err) {
+        if (!(err instanceof ProtocolError && err.code === 'foreign_device')) throw err;
+        foreign.push(device.deviceId);
+      }
+    }
+    if (foreign.length > 0) {
+      await this.onForeignDevices?.(foreign);
+      throw new ApiError(0, 'foreign_device', `a device on my account (${foreign.join(', ')}) is not mine; remove it to send`, {
+        deviceIds: foreign,
+      });
     }
   }
 }

@@ -11,6 +11,9 @@ import {
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { ApiClient } from '../transport/api-client.js';
+import { ApiError } from '../transport/api-error.js';
+import type { DeviceProof } from '../transport/chat-endpoints.js';
+import { deviceRecords } from './device-records.js';
 import type { SessionSlot } from './session.js';
 
 const META_DEVICE = 'deviceId';
@@ -33,17 +36,26 @@ export class DeviceKeys {
   cachedId: number | undefined;
   /** Serialises {@link setup}. */
   private readonly queue = new KeyedSerialQueue();
+  /** Called when a new device id of mine has its keys on the server (it should announce itself). */
+  onLinked: ((deviceId: number) => void) | undefined;
 
   /**
    * @param api HTTP client
    * @param session the current session
-   * @param deviceName name shown in the device list
+   * @param deviceName this device's name: it only travels end to end, in its announcement
    */
   constructor(
     private readonly api: ApiClient,
     private readonly session: SessionSlot,
-    private readonly deviceName: string,
+    readonly deviceName: string,
   ) {}
+
+  /** @returns this device's proof (`X-Device-Id` + `X-Device-Secret`), once set up */
+  async proof(): Promise<DeviceProof | undefined> {
+    const deviceId = await this.deviceId();
+    const deviceSecret = await this.deviceSecret();
+    return deviceId !== undefined && deviceSecret !== undefined ? { deviceId, deviceSecret } : undefined;
+  }
 
   /** @returns this device's id, once set up. */
   async deviceId(): Promise<number | undefined> {
@@ -90,6 +102,19 @@ export class DeviceKeys {
   }
 
   private async setupNow(): Promise<void> {
+    try {
+      await this.setupOnce();
+    } catch (err) {
+      // 403 on this device's own key routes: the server no longer has it (removed from another
+      // device). Forget it, keep the identity and history, and register anew.
+      if (!(err instanceof ApiError && err.status === 403)) throw err;
+      await DeviceKeys.forgetDevice(this.session.require().store);
+      this.cachedId = undefined;
+      await this.setupOnce();
+    }
+  }
+
+  private async setupOnce(): Promise<void> {
     const s = this.session.require();
     const local = await s.store.getLocalIdentity();
     if (!local) throw new ProtocolError('no_local_identity', 'no identity');
@@ -104,12 +129,17 @@ export class DeviceKeys {
       deviceId = undefined;
     }
     if (deviceId === undefined || deviceSecret === undefined) {
-      const created = await this.api.chat.createDevice(this.deviceName);
+      const created = await this.api.chat.createDevice();
+      const replacing = (await s.store.listSessionAddresses()).length > 0;
       deviceId = created.deviceId;
       deviceSecret = created.deviceSecret;
       // The secret first: a device id stored without its secret would be thrown away next time.
       await s.store.setMeta(META_DEVICE_SECRET, deviceSecret);
       await s.store.setMeta(META_DEVICE, deviceId);
+      // Peers' sessions are bound to my old device address: a replacement device starts over
+      // (its first messages are PreKeyWhispers, which the peers accept under my same identity).
+      if (replacing) for (const a of await s.store.listSessionAddresses()) await s.store.removeSession(a);
+      await deviceRecords.setAnnouncement(s.store, { deviceId, linkedAt: Date.now(), sent: false });
     }
     this.cachedId = deviceId;
 
@@ -148,5 +178,7 @@ export class DeviceKeys {
       changed = true;
     }
     if (changed) s.backup.schedule();
+    const announcement = await deviceRecords.announcement(s.store);
+    if (announcement?.deviceId === deviceId && !announcement.sent) this.onLinked?.(deviceId);
   }
 }

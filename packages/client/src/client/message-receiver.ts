@@ -34,6 +34,8 @@ export interface MessageReceiverDeps {
   realtime: Realtime;
   deviceKeys: DeviceKeys;
   emit: EmitFn;
+  /** A `device` announcement (own-devices.ts checks and records it). */
+  onDevice?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
 }
 
 /**
@@ -167,6 +169,10 @@ export class MessageReceiver {
           type: plain.receipt.type,
           messageIds: plain.receipt.messageIds,
         });
+        return;
+      }
+      case 'device': {
+        await this.deps.onDevice?.(env, plain);
         return;
       }
       case 'typing': {

@@ -26,6 +26,8 @@ export interface RealtimeDeps {
   onOnline: () => void;
   /** A `presence` event (held receipts go out when their members are back). */
   onPresence?: (event: { userId: string; online: boolean }) => void;
+  /** The server says this device is no longer registered (removed from another device). */
+  onDeviceGone?: () => void;
 }
 
 /**
@@ -125,6 +127,11 @@ export class Realtime {
     this.recovering.add(socket);
     try {
       for (let attempt = 0; this.socket === socket && !socket.connected; attempt += 1) {
+        if (code === 'unknown_device' && this.deps.onDeviceGone) {
+          // Removed from another device: the client re-registers (keeping identity and history).
+          this.deps.onDeviceGone();
+          return;
+        }
         if (FINAL_REFUSALS.has(code)) {
           this.deps.emit('error', new ApiError(401, code, 'the server refused this device'));
           return;

@@ -43,5 +43,7 @@ describe('classifySendError', () => {
     expect(classifySendError(new ApiError(404, 'not_found', 'x')).transient).toBe(false);
     expect(classifySendError(new UntrustedIdentityError('bob'))).toEqual({ code: 'untrusted_identity', transient: false });
     expect(classifySendError(new Error('boom'))).toEqual({ code: 'send_failed', transient: false });
+    // A device of mine under another identity key: held until the user removes it, never retried.
+    expect(classifySendError(new ApiError(0, 'foreign_device', 'x', { deviceIds: [7] }))).toEqual({ code: 'foreign_device', transient: false });
   });
 });

@@ -5,7 +5,9 @@ export type ProtocolErrorCode =
   | 'invalid_message'
   | 'duplicate_message'
   | 'invalid_signature'
-  | 'no_local_identity';
+  | 'no_local_identity'
+  /** A device listed under my own account whose identity key is not mine (a "ghost" device). */
+  | 'foreign_device';
 
 /** Base class of every error thrown by `protocol/`. */
 export class ProtocolError extends Error {

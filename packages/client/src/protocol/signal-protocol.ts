@@ -28,6 +28,12 @@ export interface IdentityChange {
 
 /** Options of `SignalProtocol`. */
 export interface SignalProtocolOptions {
+  /**
+   * My own user id. My other devices must carry my identity key: a bundle or a first message
+   * of "my" device under another key is refused (`foreign_device`), and no identity record is
+   * ever kept for myself.
+   */
+  localUserId?: string;
   /** Called when a contact's identity key is seen to change (sending is then blocked). */
   onIdentityChange?: (change: IdentityChange) => void;
 }
@@ -56,7 +62,19 @@ export class SignalProtocol {
     readonly store: ProtocolStore,
     private readonly options: SignalProtocolOptions = {},
   ) {
-    this.adapter = new SignalStoreAdapter(store);
+    this.adapter = new SignalStoreAdapter(store, this.adapterOptions());
+  }
+
+  private adapterOptions(): { localUserId?: string } {
+    return this.options.localUserId !== undefined ? { localUserId: this.options.localUserId } : {};
+  }
+
+  /**
+   * @param userId an account
+   * @returns whether it is mine (my devices share my identity key)
+   */
+  isMe(userId: string): boolean {
+    return userId === this.options.localUserId;
   }
 
   /**
@@ -64,26 +82,17 @@ export class SignalProtocol {
    * @param userId the device's account
    * @param bundle its bundle (identity key, signed prekey, optional one-time prekey)
    * @throws {UntrustedIdentityError} when the bundle's identity differs from the trusted one
-   * @throws {ProtocolError} `invalid_signature` when the signed prekey's signature is forged
+   * @throws {ProtocolError} `invalid_signature` when the signed prekey's signature is forged;
+   *   `foreign_device` when the bundle is of one of my devices but carries another identity key
    */
   async processBundle(userId: string, bundle: DeviceBundle): Promise<void> {
     const address = addressOf(userId, bundle.deviceId);
     await this.queue.run(address, async () => {
-      await this.guardBundleIdentity(userId, bundle.identityKey);
+      if (this.isMe(userId)) await this.guardOwnBundle(userId, bundle);
+      else await this.guardBundleIdentity(userId, bundle.identityKey);
       const builder = new SessionBuilder(this.adapter, new SignalProtocolAddress(userId, bundle.deviceId));
       try {
-        await builder.processPreKey({
-          registrationId: bundle.registrationId,
-          identityKey: toArrayBuffer(bundle.identityKey),
-          signedPreKey: {
-            keyId: bundle.signedPreKey.keyId,
-            publicKey: toArrayBuffer(bundle.signedPreKey.publicKey),
-            signature: toArrayBuffer(bundle.signedPreKey.signature),
-          },
-          preKey: bundle.preKey
-            ? { keyId: bundle.preKey.keyId, publicKey: toArrayBuffer(bundle.preKey.publicKey) }
-            : undefined,
-        });
+        await builder.processPreKey(this.preKeyDevice(bundle));
       } catch (err) {
         if (err instanceof Error && /signature/i.test(err.message)) {
           throw new ProtocolError('invalid_signature', 'signed prekey signature does not verify', { cause: err });
@@ -94,6 +103,43 @@ export class SignalProtocol {
         throw err;
       }
     });
+  }
+
+  private preKeyDevice(bundle: DeviceBundle): Parameters<SessionBuilder['processPreKey']>[0] {
+    return {
+      registrationId: bundle.registrationId,
+      identityKey: toArrayBuffer(bundle.identityKey),
+      signedPreKey: {
+        keyId: bundle.signedPreKey.keyId,
+        publicKey: toArrayBuffer(bundle.signedPreKey.publicKey),
+        signature: toArrayBuffer(bundle.signedPreKey.signature),
+      },
+      preKey: bundle.preKey ? { keyId: bundle.preKey.keyId, publicKey: toArrayBuffer(bundle.preKey.publicKey) } : undefined,
+    };
+  }
+
+  /**
+   * A bundle of one of my own devices must carry my identity key. One under another key is a
+   * device I never linked: refused as `foreign_device` when its signature is valid under that
+   * key (someone holds it), else as `invalid_signature` (a server mixing keys). Nothing is stored.
+   */
+  private async guardOwnBundle(userId: string, bundle: DeviceBundle): Promise<void> {
+    const local = await this.store.getLocalIdentity();
+    if (!local) throw new ProtocolError('no_local_identity', 'no local identity');
+    if (bytesEqual(local.identityKeyPair.pubKey, bundle.identityKey)) return;
+    // Check the signature on a throw-away store, so no session or identity is written.
+    const scratch = createMemoryStore();
+    await scratch.setLocalIdentity(local);
+    const builder = new SessionBuilder(
+      new SignalStoreAdapter(scratch, { trustAll: true }),
+      new SignalProtocolAddress(userId, bundle.deviceId),
+    );
+    try {
+      await builder.processPreKey(this.preKeyDevice(bundle));
+    } catch (err) {
+      throw new ProtocolError('invalid_signature', 'signed prekey signature does not verify', { cause: err });
+    }
+    throw new ProtocolError('foreign_device', `device ${bundle.deviceId} of my account carries another identity key`);
   }
 
   /**
@@ -140,7 +186,7 @@ export class SignalProtocol {
   async encrypt(userId: string, deviceId: number, plaintext: Uint8Array): Promise<Ciphertext> {
     const address = addressOf(userId, deviceId);
     return this.queue.run(address, async () => {
-      const identity = await this.store.getIdentity(userId);
+      const identity = this.isMe(userId) ? undefined : await this.store.getIdentity(userId);
       if (identity?.status === 'untrusted') throw new UntrustedIdentityError(userId);
       const cipher = new SessionCipher(this.adapter, new SignalProtocolAddress(userId, deviceId));
       if (!(await cipher.hasOpenSession())) throw new ProtocolError('no_session', `no session with ${address}`);
@@ -175,7 +221,7 @@ export class SignalProtocol {
       const remote = new SignalProtocolAddress(userId, deviceId);
       // A fresh adapter per decryption: it holds this message's offered identity and defers
       // identity writes until the message authenticated (trust on first use, after the MAC).
-      const adapter = new SignalStoreAdapter(this.store, { deferIdentityWrites: true });
+      const adapter = new SignalStoreAdapter(this.store, { deferIdentityWrites: true, ...this.adapterOptions() });
       const cipher = new SessionCipher(adapter, remote);
       try {
         let plain: ArrayBuffer;
@@ -191,6 +237,10 @@ export class SignalProtocol {
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         const message = err instanceof Error ? err.message : String(err);
+        if (this.isMe(userId) && type === MessageType.PreKeyWhisper && /unknown identity key/i.test(message)) {
+          // "My" device under another identity key: never shown, never an identity change.
+          throw new DecryptError('foreign_device', `device ${deviceId} of my account uses another identity key`, { cause: err });
+        }
         if (type === MessageType.PreKeyWhisper && /unknown identity key/i.test(message)) {
           throw await this.handleUntrustedIncoming(userId, adapter.offeredIdentities.get(userId), remote, body, err);
         }
@@ -265,6 +315,7 @@ export class SignalProtocol {
    * @returns false when there was nothing to accept
    */
   async acceptIdentity(userId: string): Promise<boolean> {
+    if (this.isMe(userId)) return false;
     const addresses = await this.store.listSessionAddresses(userId);
     return this.queue.runAll(addresses, async () => {
       const known = await this.store.getIdentity(userId);

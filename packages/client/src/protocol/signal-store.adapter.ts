@@ -30,11 +30,13 @@ export class SignalStoreAdapter implements StorageType {
    * @param store persistent state
    * @param options `trustAll` only for the dry-run copy that proves a changed key is authentic;
    *   `deferIdentityWrites` for decryption: the library saves the sender's identity key in
-   *   `processV3` before the MAC is checked, which would let a forged first message pin a key
+   *   `processV3` before the MAC is checked, which would let a forged first message pin a key;
+   *   `localUserId`: my own devices are trusted only under my own identity key, and no identity
+   *   record is ever written for myself
    */
   constructor(
     private readonly store: ProtocolStore,
-    private readonly options: { trustAll?: boolean; deferIdentityWrites?: boolean } = {},
+    private readonly options: { trustAll?: boolean; deferIdentityWrites?: boolean; localUserId?: string } = {},
   ) {}
 
   /** Writes the identity keys held back during a decryption that succeeded. */
@@ -63,6 +65,11 @@ export class SignalStoreAdapter implements StorageType {
     const userId = userIdOf(identifier);
     if (direction === Direction.RECEIVING) this.offeredIdentities.set(userId, toBytes(identityKey));
     if (this.options.trustAll) return true;
+    if (userId === this.options.localUserId) {
+      // My own devices share my identity key; any other key is a device I never linked.
+      const local = await this.store.getLocalIdentity();
+      return local !== undefined && bytesEqual(local.identityKeyPair.pubKey, identityKey);
+    }
     const known = await this.store.getIdentity(userId);
     if (!known) return true;
     return bytesEqual(known.publicKey, identityKey) && known.status !== 'untrusted';
@@ -71,6 +78,7 @@ export class SignalStoreAdapter implements StorageType {
   /** @inheritdoc */
   async saveIdentity(encodedAddress: string, publicKey: ArrayBuffer): Promise<boolean> {
     const userId = userIdOf(encodedAddress);
+    if (userId === this.options.localUserId) return false;
     if (this.options.deferIdentityWrites) {
       this.pendingIdentities.set(userId, toBytes(publicKey));
       return false;

@@ -37,7 +37,7 @@ export async function createTestDevice(
   await store.putPreKeys(preKeys);
   const available = [...preKeys];
   const identityChanges: IdentityChange[] = [];
-  const protocol = new SignalProtocol(store, { onIdentityChange: (c) => identityChanges.push(c) });
+  const protocol = new SignalProtocol(store, { localUserId: userId, onIdentityChange: (c) => identityChanges.push(c) });
   return {
     userId,
     deviceId,

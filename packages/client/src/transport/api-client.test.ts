@@ -241,6 +241,34 @@ describe('ApiClient against a hostile server', () => {
     }
   });
 
+  it('when removing a device or replacing the backup, then this device proves itself with X-Device-Id and X-Device-Secret, and a new device sends no name', async () => {
+    const seen: Array<{ url: string; method: string; id: string | null; secret: string | null; body: unknown }> = [];
+    const api = new ApiClient({
+      baseUrl: 'http://x',
+      fetch: async (input, init) => {
+        const h = new Headers(init?.headers);
+        seen.push({
+          url: String(input),
+          method: init?.method ?? 'GET',
+          id: h.get('x-device-id'),
+          secret: h.get('x-device-secret'),
+          body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+        });
+        if (init?.method === 'POST') return json(201, { deviceId: 4, deviceSecret: 'a'.repeat(43) });
+        return new Response(null, { status: 204 });
+      },
+    });
+    const proof = { deviceId: 2, deviceSecret: 's'.repeat(43) };
+    await api.chat.deleteDevice(9, proof);
+    await api.chat.putBackup({ version: 3, blob: 'YWJj' }, proof);
+    await api.chat.createDevice();
+    expect(seen).toEqual([
+      { url: 'http://x/api/chat/devices/9', method: 'DELETE', id: '2', secret: proof.deviceSecret, body: undefined },
+      { url: 'http://x/api/chat/backup', method: 'PUT', id: '2', secret: proof.deviceSecret, body: { version: 3, blob: 'YWJj' } },
+      { url: 'http://x/api/chat/devices', method: 'POST', id: null, secret: null, body: {} },
+    ]);
+  });
+
   it('when a request expects no answer, then an empty 204 is fine', async () => {
     const api = new ApiClient({ baseUrl: 'http://x', fetch: async () => new Response(null, { status: 204 }) });
     await expect(api.chat.deleteDevice(3)).resolves.toBeUndefined();

@@ -5,6 +5,7 @@ import {
   ConversationList,
   CreateConversationBody,
   CreateDeviceResult,
+  DEVICE_ID_HEADER,
   DEVICE_SECRET_HEADER,
   KeyBundleResult,
   MyDevicesResult,
@@ -24,6 +25,25 @@ export type Conversation = z.infer<typeof ConversationSchema> & {
   /** User ids of `members`, in the same order. */
   memberIds: string[];
 };
+
+/**
+ * Proof that a request comes from one of the account's devices (`X-Device-Id` and
+ * `X-Device-Secret`): required to remove a device or replace the key backup.
+ */
+export interface DeviceProof {
+  /** The calling device. */
+  deviceId: number;
+  /** Its secret from `POST /devices`. */
+  deviceSecret: string;
+}
+
+/**
+ * @param proof the calling device, if set up
+ * @returns the proof headers (none without a device)
+ */
+function proofHeaders(proof: DeviceProof | undefined): Record<string, string> {
+  return proof ? { [DEVICE_ID_HEADER]: String(proof.deviceId), [DEVICE_SECRET_HEADER]: proof.deviceSecret } : {};
+}
 
 /** One of my devices (`GET /devices`). */
 export type MyDevice = z.infer<typeof MyDevicesResult>['devices'][number];
@@ -47,13 +67,14 @@ export class ChatEndpoints {
   constructor(private readonly http: ApiClient) {}
 
   /**
-   * `POST /devices`: registers a device of mine.
-   * @param name label shown in my device list
+   * `POST /devices`: registers a device of mine. No name is sent: device names travel end to
+   * end, in the device's announcement to my other devices.
    * @returns the device id and its secret (handed out this once)
-   * @throws {ApiError} `too_many_devices`
+   * @throws {ApiError} `too_many_devices`; 401 `fresh_login_required` when the last password
+   *   login is too old
    */
-  createDevice(name: string): Promise<CreateDeviceResult> {
-    return this.http.request('chat', 'POST', '/devices', { json: { name }, schema: CreateDeviceResult });
+  createDevice(): Promise<CreateDeviceResult> {
+    return this.http.request('chat', 'POST', '/devices', { json: {}, schema: CreateDeviceResult });
   }
 
   /** @returns my devices (`GET /devices`) */
@@ -64,9 +85,11 @@ export class ChatEndpoints {
   /**
    * `DELETE /devices/:deviceId`: removes one of my devices (its sockets are disconnected).
    * @param deviceId the device
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
+   * @throws {ApiError} 403 `invalid_device_credentials` without a valid proof
    */
-  async deleteDevice(deviceId: number): Promise<void> {
-    await this.http.request('chat', 'DELETE', `/devices/${deviceId}`);
+  async deleteDevice(deviceId: number, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/devices/${deviceId}`, { headers: proofHeaders(proof) });
   }
 
   /**
@@ -128,10 +151,11 @@ export class ChatEndpoints {
   /**
    * `PUT /backup` (optimistic concurrency on `version`).
    * @param backup the next version and the sealed blob
-   * @throws {ApiError} `version_conflict` with `details.currentVersion`
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
+   * @throws {ApiError} `version_conflict` with `details.currentVersion`; 403 `invalid_device_credentials`
    */
-  async putBackup(backup: PutBackupBody): Promise<void> {
-    await this.http.request('chat', 'PUT', '/backup', { json: backup });
+  async putBackup(backup: PutBackupBody, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'PUT', '/backup', { json: backup, headers: proofHeaders(proof) });
   }
 
   /** @returns my conversations, most recently updated first (`GET /conversations`, first page) */

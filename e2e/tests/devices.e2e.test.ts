@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { generateLocalIdentity, generateSignedPreKey } from '@cipherchat/client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { BASE_URL, chattingPair, seeMessage, send, shot, test as it } from './support/harness.js';
+import type { Person } from './support/harness.js';
+
+/**
+ * A hostile server adds a device to Alice's account whose identity key is not hers (a "ghost").
+ * The server here is the test writing chat-service's tables directly (DATABASE_URL of the stack
+ * that e2e-run.sh started).
+ */
+
+let db: pg.Client;
+beforeAll(async () => {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL of the running stack is needed (run through e2e-run.sh)');
+  db = new pg.Client({ connectionString: url });
+  await db.connect();
+});
+afterAll(async () => {
+  await db?.end();
+});
+
+/**
+ * @param p a signed-in person
+ * @returns their user id (asked from the page, with its session cookie)
+ */
+async function userIdOf(p: Person): Promise<string> {
+  return p.page.evaluate(async () => ((await (await fetch('/api/user/me')).json()) as { id: string }).id);
+}
+
+/**
+ * Plants a keyed device for a user under a new identity key (its signed prekey validly signed
+ * by that key), replacing the account's identity key as chat-service serves it.
+ * @param userId the victim
+ * @returns the ghost's device id
+ */
+async function plantGhost(userId: string): Promise<number> {
+  const identity = await generateLocalIdentity();
+  const signed = await generateSignedPreKey(identity.identityKeyPair, 77);
+  const acc = await db.query<{ id: number }>(
+    `UPDATE chat.accounts SET next_device_id = next_device_id + 1, identity_key = $2 WHERE user_id = $1 RETURNING next_device_id - 1 AS id`,
+    [userId, Buffer.from(identity.identityKeyPair.pubKey)],
+  );
+  const deviceId = acc.rows[0]?.id;
+  if (deviceId === undefined) throw new Error('no chat account');
+  await db.query(
+    `INSERT INTO chat.devices (user_id, device_id, name, registration_id, signed_prekey_id, signed_prekey, signed_prekey_signature, secret_digest, keys_updated_at)
+     VALUES ($1, $2, '', $3, $4, $5, $6, $7, now())`,
+    [userId, deviceId, identity.registrationId, signed.keyId, Buffer.from(signed.keyPair.pubKey), Buffer.from(signed.signature), randomBytes(32)],
+  );
+  return deviceId;
+}
+
+describe('a device on my account that is not mine', () => {
+  it('when the server adds a ghost device to Alice\'s account, then her message is held behind a plain banner, nothing is stored for the ghost or for Bob, and one click on "Remove it" delivers it', async ({
+    browser,
+  }) => {
+    const { alice, bob } = await chattingPair(browser, 'Hello Bob', 'Hi Alice');
+    const aliceId = await userIdOf(alice);
+    const stored = async () =>
+      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`, [aliceId]))
+        .rows[0]?.n;
+    const ghost = await plantGhost(aliceId);
+    const before = await stored();
+
+    await send(alice.page, 'Only for Bob');
+    const banner = alice.page.locator('.device-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain(
+      'It did not come from you and cannot read your messages; sending is paused until you remove it.',
+    );
+    await shot(alice.page, 'devices-foreign-banner');
+
+    // Nothing went out: no envelope for the ghost, and the message was not stored for Bob either.
+    const forGhost = await db.query(`SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`, [aliceId, ghost]);
+    expect(forGhost.rows).toEqual([]);
+    // (receipts and typing fail the same way: nothing of Alice's was stored since the ghost came)
+    expect(await stored()).toBe(before);
+    expect(await bob.page.locator('li.message-in', { hasText: 'Only for Bob' }).count()).toBe(0);
+
+    await banner.getByRole('button', { name: 'Remove it' }).click();
+    await seeMessage(bob.page, 'Only for Bob');
+    await banner.waitFor({ state: 'detached' });
+    const left = await db.query(`SELECT 1 FROM chat.devices WHERE user_id = $1 AND device_id = $2`, [aliceId, ghost]);
+    expect(left.rows).toEqual([]);
+  });
+
+  it('when a stolen session cookie tries to register a device through the API, then chat-service asks for a fresh password login (401 fresh_login_required; needs the chat-service change of issue 14)', async ({
+    browser,
+  }) => {
+    const { alice } = await chattingPair(browser, 'Hello Bob');
+    // Alice's cookies, outside her browser's app: the thief's request.
+    const answer = await alice.context.request.post(`${BASE_URL}/api/chat/devices`, {
+      data: {},
+      headers: { origin: BASE_URL },
+    });
+    expect(answer.status()).toBe(401);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('fresh_login_required');
+  });
+});
