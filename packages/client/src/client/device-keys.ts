@@ -120,10 +120,12 @@ export class DeviceKeys {
     if (!local) throw new ProtocolError('no_local_identity', 'no identity');
     let deviceId = await this.deviceId();
     let deviceSecret = await this.deviceSecret();
+    let legacyId: number | undefined;
     if (deviceId !== undefined && deviceSecret === undefined) {
       // Registered before device secrets existed: that device can no longer authenticate, so
-      // remove it (best effort; the server may have removed it already) and register anew.
-      await this.api.chat.deleteDevice(deviceId).catch(() => undefined);
+      // register anew and then remove it with the new device's proof (best effort: the server
+      // may have removed it already).
+      legacyId = deviceId;
       await s.store.setMeta(META_DEVICE, undefined);
       await s.store.setMeta(META_KEYS_UPLOADED, undefined);
       deviceId = undefined;
@@ -140,6 +142,9 @@ export class DeviceKeys {
       // (its first messages are PreKeyWhispers, which the peers accept under my same identity).
       if (replacing) for (const a of await s.store.listSessionAddresses()) await s.store.removeSession(a);
       await deviceRecords.setAnnouncement(s.store, { deviceId, linkedAt: Date.now(), sent: false });
+      if (legacyId !== undefined) {
+        await this.api.chat.deleteDevice(legacyId, { deviceId, deviceSecret }).catch(() => undefined);
+      }
     }
     this.cachedId = deviceId;
 
