@@ -100,6 +100,9 @@ export class OwnDevices {
     await api.chat.deleteDevice(deviceId, await deviceKeys.proof());
     await deviceRecords.forget(s.store, deviceId);
     await s.protocol.deleteSession(s.user.id, deviceId);
+    // A foreign device's key upload made the server reset this device's keys and serve its
+    // identity key for the account: upload mine again (setup notices the missing prekeys).
+    await deviceKeys.setup();
     await this.noting;
     const held = await deviceRecords.held(s.store);
     await deviceRecords.setHeld(s.store, []);
