@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from '../protocol/bytes.js';
 import { PrivateStateSchema } from '../storage/kv-protocol-store.js';
 import type { PrivateState } from '../storage/protocol-store.js';
+import { GroupViewsState, mergeViewsState } from '../client/groups-state.js';
 import { parseRecoveryKey } from './recovery-key.js';
 
 /**
@@ -61,6 +62,12 @@ export const BackupPayload = z.strictObject({
   identityKeyPair: z.strictObject({ pubKey: B64, privKey: B64 }),
   identities: PrivateStateSchema.shape.identities,
   devices: z.record(z.string(), DeviceSection),
+  /**
+   * My own views of my groups and the pinned peers of my direct chats (`GroupViewsState`), so a
+   * new device starts with them instead of trusting the server's member lists. Absent in
+   * backups written before group views: such an account adopts its groups once.
+   */
+  groups: z.unknown().optional(),
   updatedAt: z.number(),
 });
 /** The decrypted backup content. */
@@ -266,6 +273,7 @@ export function compactSessionRecord(record: string): string {
  * @param deviceId this device
  * @param state this device's private state
  * @param base payload to merge into (latest from the server), if any
+ * @param groups this device's group views (merged with the base's: newest view per group)
  * @returns the merged payload
  */
 export function buildBackupPayload(
@@ -273,6 +281,7 @@ export function buildBackupPayload(
   deviceId: number,
   state: PrivateState,
   base?: BackupPayload,
+  groups?: GroupViewsState,
 ): BackupPayload {
   if (!state.identity) throw new Error('no local identity to back up');
   const identities = new Map((base?.identities ?? []).map((i) => [i.userId, i]));
@@ -281,11 +290,14 @@ export function buildBackupPayload(
     if (!other || other.updatedAt <= i.updatedAt) identities.set(i.userId, i);
   }
   const now = Date.now();
+  const baseGroups = GroupViewsState.safeParse(base?.groups);
+  const mergedGroups = mergeViewsState(groups, baseGroups.success ? baseGroups.data : undefined);
   return {
     v: 1,
     userId,
     identityKeyPair: state.identity.identityKeyPair,
     identities: [...identities.values()],
+    ...(mergedGroups ? { groups: mergedGroups } : {}),
     devices: {
       ...(base?.devices ?? {}),
       [String(deviceId)]: {

@@ -43,7 +43,8 @@ export interface AccountSessionsDeps {
   /** The protocol layer's identity-change hook (identities). */
   onIdentityChange: (change: IdentityChange) => void;
   /** A session was opened on a store (the receiver loads its seen ids). */
-  onStarted: (store: ProtocolStore) => Promise<void>;
+  /** Called once a session is open, with the key backup's group views (`exists`: a backup was there). */
+  onStarted: (store: ProtocolStore, backup: { exists: boolean; groups?: unknown }) => Promise<void>;
 }
 
 /**
@@ -206,7 +207,7 @@ export class AccountSessions {
     };
     session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
     await this.saveBackupKey();
-    await this.deps.onStarted(store);
+    await this.deps.onStarted(store, { exists: input.base !== undefined, groups: input.base?.groups });
   }
 
   /** Keeps the backup data key and its wraps in the local store (for {@link resume}). */

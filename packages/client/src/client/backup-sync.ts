@@ -1,6 +1,8 @@
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
+import { GroupViewsState } from './groups-state.js';
+import { META_GROUP_VIEWS } from './group-views.js';
 import { buildBackupPayload, openBackup, sealBackup, type BackupPayload, type WrappedKeys } from '../backup/key-backup.js';
 
 /** Longest a state change waits for its backup upload while changes keep coming. */
@@ -119,7 +121,8 @@ export class BackupSync {
     this.firstDirtyAt = undefined;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const deviceId = this.ctx.deviceId() ?? 0;
-      const payload = buildBackupPayload(this.ctx.userId, deviceId, await this.store.exportPrivateState(), this.ctx.base);
+      const groups = GroupViewsState.safeParse(await this.store.getMeta(META_GROUP_VIEWS));
+      const payload = buildBackupPayload(this.ctx.userId, deviceId, await this.store.exportPrivateState(), this.ctx.base, groups.success ? groups.data : undefined);
       const wrappedKeys = this.ctx.wrappedKeys;
       const blob = await sealBackup(this.ctx.dataKey, payload, wrappedKeys);
       const version = this.ctx.version + 1;

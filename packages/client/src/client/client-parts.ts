@@ -6,6 +6,8 @@ import type { ChatClientOptions, EmitFn } from './client-types.js';
 import { ContactSessions } from './contact-sessions.js';
 import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
+import { GroupViews } from './group-views.js';
+import { Groups } from './groups.js';
 import { Identities } from './identities.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
@@ -26,6 +28,8 @@ export interface ClientParts {
   identities: Identities;
   sessions: AccountSessions;
   account: Account;
+  views: GroupViews;
+  groups: Groups;
 }
 
 /**
@@ -57,12 +61,16 @@ export function buildClientParts(
     onConversationUpdated: (id) => conversations.invalidate(id),
     onOnline: () => void late.queue?.kick().catch((err: unknown) => emit('error', err)),
   });
-  const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit });
-  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys });
+  const views = new GroupViews({ session, emit });
+  const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit, onGroupControl: (env, plain) => views.receive(env, plain) });
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, groups: views });
+  const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
   const queue = (late.queue = new OutgoingQueue({
     session,
     sender,
-    membersOf: (id) => conversations.get(id).then((c) => c.memberIds, () => undefined),
+    // A message is written for the members of my view (the server's list only routes).
+    membersOf: (id) =>
+      conversations.get(id).then((c) => views.audience(c, session.require().user.id), () => undefined),
     isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
@@ -73,7 +81,10 @@ export function buildClientParts(
     openStore: options.openStore,
     backupDebounceMs: options.backupDebounceMs ?? 1000,
     onIdentityChange: (c) => identities.onIdentityChange(c),
-    onStarted: (store) => receiver.load(store),
+    onStarted: async (store, backup) => {
+      await receiver.load(store);
+      await views.load(store, backup);
+    },
   });
   const account = new Account({
     api,
@@ -81,8 +92,9 @@ export function buildClientParts(
     sessions,
     opened: async (connect) => {
       if (connect) await realtime.connect();
+      await groups.migrateLegacy(realtime.connected).catch((err: unknown) => emit('error', err));
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, queue, identities, sessions, account, views, groups };
 }

@@ -14,14 +14,19 @@ export class Conversations {
   constructor(private readonly api: ApiClient) {}
 
   /**
-   * Creates a conversation.
-   * @param input kind, other members, optional title
+   * Creates a direct (or self) conversation on the server; groups go through `Groups.create`.
+   * @param input kind and the other member
    * @returns the conversation
    */
-  async create(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+  async create(input: { kind: 'direct' | 'group'; memberIds: string[] }): Promise<Conversation> {
     const c = await this.api.chat.createConversation(input);
     this.cache.set(c.id, c);
     return c;
+  }
+
+  /** @param c a conversation the server just returned (after a member change): cache it */
+  remember(c: Conversation): void {
+    this.cache.set(c.id, c);
   }
 
   /** @returns my conversations */

@@ -18,6 +18,8 @@ export interface MessageReceiverDeps {
   realtime: Realtime;
   deviceKeys: DeviceKeys;
   emit: EmitFn;
+  /** Handles a group control message (kind `group`). */
+  onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
 }
 
 /**
@@ -155,6 +157,10 @@ export class MessageReceiver {
       }
       case 'typing': {
         this.deps.emit('typing', { conversationId: plain.conversationId, userId: env.senderUserId, on: plain.typing?.on ?? false });
+        return;
+      }
+      case 'group': {
+        await this.deps.onGroupControl?.(env, plain);
         return;
       }
     }
