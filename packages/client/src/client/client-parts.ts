@@ -62,6 +62,7 @@ export function buildClientParts(
     onOnline: () => void late.queue?.kick().catch((err: unknown) => emit('error', err)),
   });
   const views = new GroupViews({ session, emit });
+  conversations.onSeen = (c) => void views.sight(c).catch((err: unknown) => emit('error', err));
   const receiver = new MessageReceiver({ session, realtime, deviceKeys, emit, onGroupControl: (env, plain) => views.receive(env, plain) });
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, groups: views });
   const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
@@ -70,7 +71,10 @@ export function buildClientParts(
     sender,
     // A message is written for the members of my view (the server's list only routes).
     membersOf: (id) =>
-      conversations.get(id).then((c) => views.audience(c, session.require().user.id), () => undefined),
+      conversations
+        .get(id)
+        .then((c) => views.audience(c, session.require().user.id))
+        .catch(() => undefined),
     isOnline: () => realtime.connected, emit, policy: options.sendRetry }));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({

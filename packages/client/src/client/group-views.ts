@@ -162,6 +162,20 @@ export class GroupViews {
   }
 
   /**
+   * First sight of a direct conversation with exactly two members, me and one other: pins the
+   * other member (a later list naming someone else, or more people, fails sends closed).
+   * @param conversation the conversation as the server lists it
+   */
+  async sight(conversation: Conversation): Promise<void> {
+    const me = this.deps.session.current?.user.id;
+    const listed = conversation.memberIds;
+    if (!me || conversation.kind !== 'direct' || listed.length !== 2 || !listed.includes(me)) return;
+    if (this.state.directs[conversation.id] || this.state.views[conversation.id]) return;
+    const peer = listed.find((u) => u !== me);
+    if (peer) await this.save({ ...this.state, directs: { ...this.state.directs, [conversation.id]: peer } });
+  }
+
+  /**
    * Handles a received control message (kind `group`): applies it if its sender may make the
    * change in my view, stores the change as an event in the chat's history and emits it as a
    * `message`; a refused change stays out of history and is reported as `groupChangeRefused`.

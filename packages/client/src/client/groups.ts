@@ -163,6 +163,23 @@ export class Groups {
     }
   }
 
+  /**
+   * Diagnostics and adversarial tests: sends a control message as is, to the members of my view,
+   * without checking or applying it here (what a malicious member's client could send).
+   * @param conversationId the group
+   * @param control any control message
+   */
+  async sendRawControl(conversationId: string, control: GroupControl): Promise<void> {
+    const to = this.deps.views.view(conversationId)?.members.map((m) => m.userId);
+    await this.deps.sender.fanOut(
+      conversationId,
+      { v: 1, kind: 'group', id: randomId(), conversationId, sentAt: Date.now(), group: control },
+      undefined,
+      undefined,
+      to,
+    );
+  }
+
   private me(): string {
     return this.deps.session.require().user.id;
   }
