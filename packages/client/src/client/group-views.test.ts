@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/kv-protocol-store.js';
 import type { Conversation } from '../transport/chat-endpoints.js';
+import type { EmitFn } from './client-types.js';
 import { GroupViews, META_GROUP_VIEWS } from './group-views.js';
 import type { Session } from './session.js';
 import { SessionSlot } from './session.js';
@@ -15,7 +16,10 @@ async function setUp() {
   let scheduled = 0;
   session.current = { user: { id: ME }, store, backup: { schedule: () => (scheduled += 1) } } as unknown as Session;
   const events: unknown[] = [];
-  const views = new GroupViews({ session, emit: (...args) => void events.push(args) });
+  const emit: EmitFn = (...args) => {
+    events.push(args);
+  };
+  const views = new GroupViews({ session, emit });
   return { store, views, events, scheduled: () => scheduled };
 }
 
