@@ -16,9 +16,9 @@ async function setUp() {
   let scheduled = 0;
   session.current = { user: { id: ME }, store, backup: { schedule: () => (scheduled += 1) } } as unknown as Session;
   const events: unknown[] = [];
-  const emit: EmitFn = (...args) => {
+  const emit = ((...args: unknown[]) => {
     events.push(args);
-  };
+  }) as EmitFn;
   const views = new GroupViews({ session, emit });
   return { store, views, events, scheduled: () => scheduled };
 }
