@@ -115,6 +115,12 @@ describe('group membership set by members', () => {
       .getByTestId('group-event')
       .filter({ hasText: `${dan.displayName} left` })
       .waitFor();
+    await bob.page
+      .getByTestId('group-event')
+      .filter({ hasText: `${dan.displayName} left` })
+      .waitFor();
+    // The header counts the members of Bob's own view.
+    await bob.page.locator('.pane-title', { hasText: '2 members' }).waitFor();
     await shot(bob.page, '41-group-events');
   });
 });

@@ -37,7 +37,7 @@ export function describeError(error: unknown): string {
       case 'stale_devices':
         return 'The recipient’s devices changed. Retry to encrypt for the new list.';
       case 'unexpected_member':
-        return 'Not sent: the server lists people no member added to this chat.';
+        return 'The server lists people no member added to this chat; nothing was sent to them.';
       case 'group_state_pending':
         return 'Waiting for the group’s details from a member. Try again in a moment.';
       case 'membership_changed':

@@ -156,7 +156,8 @@ export class Groups {
       const view = views.view(c.id);
       if (c.kind !== 'group' || !c.title || view?.origin !== 'legacy') continue;
       if (canManage(roleIn(view, this.me()))) {
-        if (view.title !== c.title) await this.change(c.id, { op: 'rename', title: c.title });
+        // The rename carries the title to every member end to end, then the server forgets it.
+        await this.change(c.id, { op: 'rename', title: c.title });
         await api.chat.clearTitle(c.id);
         conversations.invalidate(c.id);
       }
