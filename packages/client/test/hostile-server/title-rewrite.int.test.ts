@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBackup, sealBackup, unlockBackup } from '../../src/backup/key-backup.js';
+import { fetchBackup } from '../../src/client/backup-sync.js';
 import type { ChatClient } from '../../src/client/chat-client.js';
 import type { StoredMessage } from '../../src/messages/message.schema.js';
 import { account, startStack, type Stack } from '../support/stack.js';
@@ -71,5 +73,53 @@ describe('group titles', () => {
     expect(phone.groups.info(group.id)).toMatchObject({ title: 'From backup', origin: 'member' });
     expect(phone.groups.info(group.id).members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
     for (const c of [alice, bob, phone]) await c.logOut();
+  });
+
+  it('when an account from before group views logs in, then it adopts its groups once, moves the legacy title into a rename and clears it on the server', async () => {
+    const aliceIn = account('alice');
+    const bobIn = account('bob');
+    const alice = stack.client('alice old');
+    const bob = stack.client('bob old');
+    const { recoveryKey: aliceKey } = await alice.signUp(aliceIn);
+    const { recoveryKey: bobKey } = await bob.signUp(bobIn);
+    // A group made the old way: no control message, the title on the server.
+    const legacy = await alice.api.chat.createConversation({ kind: 'group', memberIds: [bob.user.id] });
+    await sql(stack.db.url, `UPDATE chat.conversations SET title = 'Old club' WHERE id = ${uuid(legacy.id)}`);
+    // Both backups as the previous version wrote them: no group views.
+    // (The old clients stay idle and offline from here on: nothing of theirs uploads again.)
+    for (const [c, key] of [[alice, aliceKey], [bob, bobKey]] as const) {
+      await c.flushBackup();
+      c.disconnect();
+      const remote = await fetchBackup(c.api);
+      if (!remote) throw new Error('no backup');
+      const { dataKey, wrappedKeys } = await unlockBackup(remote.blob, c.user.id, 'recovery', key);
+      const { payload } = await openBackup(remote.blob, c.user.id, dataKey);
+      const { groups: _groups, ...old } = payload;
+      await c.api.chat.putBackup({ version: remote.version + 1, blob: await sealBackup(dataKey, old, wrappedKeys) });
+    }
+
+    // Bob's first run of this version adopts the group from the server's list, title included.
+    const bobNew = stack.client('bob new');
+    await bobNew.logIn(bobIn);
+    expect(bobNew.groups.info(legacy.id)).toMatchObject({ origin: 'legacy', title: 'Old club' });
+    // Alice's first run: she owns it, so she sends the title as a rename and clears it.
+    const renamed = eventOf(bobNew, 'renamed');
+    const aliceNew = stack.client('alice new');
+    await aliceNew.logIn(aliceIn);
+    expect((await renamed).event).toMatchObject({ actorUserId: alice.user.id, title: 'Old club' });
+    expect(await sql(stack.db.url, `SELECT coalesce(title, '<null>') FROM chat.conversations WHERE id = ${uuid(legacy.id)}`)).toBe('<null>');
+    expect(aliceNew.groups.info(legacy.id)).toMatchObject({ origin: 'legacy', title: 'Old club' });
+    const hi = bobNew.next('message', (m) => m.text === 'still works');
+    await aliceNew.sendText(legacy.id, 'still works');
+    await hi;
+
+    // A group the server shows later is never adopted: it waits for a member's state.
+    const later = await bobNew.api.chat.createConversation({ kind: 'group', memberIds: [alice.user.id] });
+    await aliceNew.logOut();
+    const again = stack.client('alice again', { sendRetry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    await again.logIn(aliceIn);
+    expect(again.groups.info(later.id).origin).toBe('pending');
+    await expect(again.sendText(later.id, 'hello?', { wait: true })).rejects.toMatchObject({ code: 'group_state_pending' });
+    for (const c of [bobNew, again]) await c.logOut();
   });
 });
