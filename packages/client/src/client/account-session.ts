@@ -42,8 +42,10 @@ export interface AccountSessionsDeps {
   backupDebounceMs: number;
   /** The protocol layer's identity-change hook (identities). */
   onIdentityChange: (change: IdentityChange) => void;
-  /** A session was opened on a store (the receiver loads its seen ids). */
-  /** Called once a session is open, with the key backup's group views (`exists`: a backup was there). */
+  /**
+   * A session was opened on a store (the receiver loads its seen ids, the group views load with
+   * the key backup's `groups`; `exists`: there was a backup at all).
+   */
   onStarted: (store: ProtocolStore, backup: { exists: boolean; groups?: unknown }) => Promise<void>;
 }
 
