@@ -22,3 +22,6 @@ export * from './client/chat-client.js';
 export * from './client/retry-policy.js';
 export * from './client/backup-sync.js';
 export * from './client/emitter.js';
+export * from './client/groups.js';
+export * from './client/groups-state.js';
+export * from './client/group-views.js';

@@ -192,7 +192,7 @@ describe('outgoing queue', () => {
     // Carol writes while offline; meanwhile Alice (an admin) adds Mallory.
     carol.disconnect();
     const queued = await carol.sendText(group.id, 'only for alice', { wait: false });
-    await alice.api.chat.addMembers(group.id, [mallory.user.id]);
+    await alice.groups.add(group.id, [mallory.user.id]);
     const failed = carol.next('sendFailed', (f) => f.message.id === queued.id);
     await carol.connect();
     expect((await failed).code).toBe('membership_changed');

@@ -68,3 +68,58 @@ describe('MessageList', () => {
     expect(container.querySelector('li.message')?.textContent).toContain('message 0');
   });
 });
+
+describe('a group chat', () => {
+  it('when the history has membership events and the server lists a stranger, then the chat shows system lines and the warning', async () => {
+    const group = {
+      ...conversation,
+      id: '00000000-0000-4000-8000-0000000000c3',
+      kind: 'group' as const,
+      title: 'Plans',
+      members: [
+        { userId: alice.id, role: 'owner' as const },
+        { userId: bob.id, role: 'member' as const },
+      ],
+    };
+    const history: MessageView[] = [
+      {
+        id: 'e1',
+        conversationId: group.id,
+        senderUserId: alice.id,
+        direction: 'out',
+        kind: 'event',
+        event: { type: 'added', actorUserId: alice.id, userIds: [bob.id] },
+        sentAt: 1_000,
+        status: 'sent',
+      },
+      { ...all[0]!, id: 'm1', conversationId: group.id, sentAt: 2_000 },
+    ];
+    let listener: ((e: import('../state/index.js').ChatEvent) => void) | undefined;
+    const api = stubApi({
+      resume: async () => ({ kind: 'active', me: alice }),
+      listConversations: async () => [group],
+      history: async () => history,
+      subscribe: (l) => {
+        listener = l;
+        return () => undefined;
+      },
+    });
+    const { container, unmount } = await render(
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    await click(container.querySelector('.conversation-item')!);
+    await settle();
+    const line = container.querySelector('[data-testid="group-event"]');
+    expect(line?.textContent).toBe(`You added ${bob.displayName}`);
+    expect(container.querySelector('[data-testid="membership-warning"]')).toBeNull();
+    listener?.({ type: 'membershipWarning', conversationId: group.id, userIds: [bob.id] });
+    await settle();
+    expect(container.querySelector('[data-testid="membership-warning"]')?.textContent).toBe(
+      `The server lists people no member added: ${bob.displayName}. Nothing is sent to them.`,
+    );
+  });
+});

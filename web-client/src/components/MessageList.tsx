@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { describeError } from '../state/index.js';
+import { describeError, describeGroupEvent } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MessageBubble } from './MessageBubble.js';
 
@@ -107,15 +107,21 @@ export function MessageList({ conversationId }: { conversationId: string }) {
         <p className="muted pad">No messages yet. Say hello — it is end-to-end encrypted.</p>
       )}
       <ol className="messages" aria-live="polite" aria-relevant="additions">
-        {messages.map((m) => (
-          <MessageBubble
-            key={m.id}
-            message={m}
-            senderName={
-              isGroup ? (state.users[m.senderUserId]?.displayName ?? 'Unknown') : undefined
-            }
-          />
-        ))}
+        {messages.map((m) =>
+          m.kind === 'event' && m.event ? (
+            <li key={m.id} className="system-line" data-testid="group-event">
+              {describeGroupEvent(state, m.event)}
+            </li>
+          ) : (
+            <MessageBubble
+              key={m.id}
+              message={m}
+              senderName={
+                isGroup ? (state.users[m.senderUserId]?.displayName ?? 'Unknown') : undefined
+              }
+            />
+          ),
+        )}
       </ol>
     </div>
   );

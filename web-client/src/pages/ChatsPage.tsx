@@ -7,7 +7,7 @@ import { PresenceDot } from '../components/PresenceDot.js';
 import { ReadMarker } from '../components/ReadMarker.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
-import { conversationTitle, directPeer } from '../state/index.js';
+import { conversationTitle, directPeer, membershipWarningText } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
 /**
@@ -47,7 +47,10 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
     ? 'Sending is paused until you review the changed safety number.'
     : c.kind === 'direct' && !peer
       ? 'This conversation has no other member.'
-      : undefined;
+      : c.pending
+        ? 'Waiting for the group’s details from a member.'
+        : undefined;
+  const warned = state.membershipWarnings[c.id];
   return (
     <section className="conversation-pane" aria-labelledby="conversation-title">
       <header className="pane-header">
@@ -89,6 +92,11 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
       </header>
       <ReadMarker conversationId={c.id} />
       <IdentityNotice userIds={changed} />
+      {warned && warned.length > 0 && (
+        <p className="notice notice-danger" role="alert" data-testid="membership-warning">
+          {membershipWarningText(state, warned)}
+        </p>
+      )}
       <MessageList conversationId={c.id} />
       <TypingIndicator conversationId={c.id} />
       <Composer conversationId={c.id} blockedReason={blockedReason} />

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { PresenceDot } from '../components/PresenceDot.js';
 import { UserSearch } from '../components/UserSearch.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
@@ -47,6 +47,10 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
     run(async () => {
       await actions.upsertConversation(await api.addMembers(conversationId, [userId]));
     });
+  const rename = (title: string) =>
+    run(async () => {
+      await actions.upsertConversation(await api.renameGroup(conversationId, title));
+    });
 
   return (
     <section className="page" aria-labelledby="members-title">
@@ -65,6 +69,12 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
           {error}
         </p>
       )}
+      <p className="muted small">
+        Members, roles and the name are set by members, end to end: this list is your own view of
+        the group, not the server’s.
+      </p>
+      {c.pending && <p className="muted">Waiting for the group’s details from a member.</p>}
+      {canManage && <RenameForm current={c.title ?? ''} busy={busy} onRename={rename} />}
       <ul className="user-list" aria-label="Members">
         {c.members.map((m) => {
           const me = m.userId === state.me?.id;
@@ -144,5 +154,39 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
         />
       )}
     </section>
+  );
+}
+
+/**
+ * The group name field (owners and admins): the name travels end to end only.
+ * @param props.current the current name
+ * @param props.busy whether another change is running
+ * @param props.onRename saves a new name
+ */
+function RenameForm({
+  current,
+  busy,
+  onRename,
+}: {
+  current: string;
+  busy: boolean;
+  onRename: (title: string) => Promise<void>;
+}) {
+  const [title, setTitle] = useState(current);
+  const id = useId();
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onRename(title);
+      }}
+    >
+      <label htmlFor={id}>Group name</label>
+      <input id={id} value={title} maxLength={128} onChange={(e) => setTitle(e.target.value)} />
+      <button type="submit" className="small" disabled={busy || title.trim() === current}>
+        Rename
+      </button>
+    </form>
   );
 }

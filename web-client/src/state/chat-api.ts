@@ -30,9 +30,22 @@ export interface MemberView {
 export interface ConversationView {
   id: string;
   kind: 'direct' | 'group' | 'self';
+  /** A group's end-to-end title, from my own view of the group (the server keeps none). */
   title: string | null;
+  /** A group's members and roles from my own view (the server's list only routes). */
   members: MemberView[];
   createdAt: string;
+  /** A group whose state no member has sent me yet: nothing can be sent until it arrives. */
+  pending?: boolean;
+}
+
+/** A membership change shown as a line in the chat ("Carol added Dan"). */
+export interface GroupEventView {
+  type: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role';
+  actorUserId: string;
+  userIds?: string[];
+  title?: string | null;
+  role?: 'admin' | 'member';
 }
 
 /** Delivery state of a message; `received` is an incoming message I have not read yet. */
@@ -52,8 +65,10 @@ export interface MessageView {
   conversationId: string;
   senderUserId: string;
   direction: 'in' | 'out';
-  kind: 'text' | 'attachment';
+  kind: 'text' | 'attachment' | 'event';
   text?: string;
+  /** The membership change (kind `event`). */
+  event?: GroupEventView;
   attachment?: AttachmentView;
   /** Sender's clock, epoch milliseconds (history is ordered by it). */
   sentAt: number;
@@ -127,6 +142,8 @@ export type ChatEvent =
   | { type: 'identityChanged'; userId: string }
   | { type: 'connection'; online: boolean }
   | { type: 'conversationsChanged' }
+  /** The server lists people no member added: nothing was sent to them (the send failed). */
+  | { type: 'membershipWarning'; conversationId: string; userIds: string[] }
   | { type: 'sessionEnded'; reason: string }
   | { type: 'foreignDevice'; deviceId: number; createdAt: string }
   | { type: 'deviceLinked'; deviceId: number; name: string; linkedAt: number }
@@ -223,6 +240,8 @@ export interface ChatApi {
   ): Promise<ConversationView>;
   /** Removes a member from a group (or leaves it when it is me). */
   removeMember(conversationId: string, userId: string): Promise<ConversationView>;
+  /** Renames a group, end to end (owners and admins; empty clears the title). */
+  renameGroup(conversationId: string, title: string): Promise<ConversationView>;
 
   /** Decrypted local history, newest last; `before` pages backwards (epoch ms, exclusive). */
   history(

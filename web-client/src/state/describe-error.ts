@@ -36,6 +36,12 @@ export function describeError(error: unknown): string {
         return 'Your session has ended. Log in again.';
       case 'stale_devices':
         return 'The recipient’s devices changed. Retry to encrypt for the new list.';
+      case 'unexpected_member':
+        return 'The server lists people no member added to this chat; nothing was sent to them.';
+      case 'group_state_pending':
+        return 'Waiting for the group’s details from a member. Try again in a moment.';
+      case 'membership_changed':
+        return 'Someone joined after you wrote this. Retry to send it to the group as it is now.';
       case 'too_many_devices':
         return 'Your account has reached its device limit. Remove a device and try again.';
       default:

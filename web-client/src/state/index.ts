@@ -8,3 +8,4 @@ export {
   directPeer,
 } from './reducer.js';
 export { describeError } from './describe-error.js';
+export { describeGroupEvent, membershipWarningText } from './group-events.js';

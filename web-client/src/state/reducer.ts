@@ -32,6 +32,8 @@ export interface AppState {
   verified: Record<string, true>;
   /** Contacts whose identity key changed; sending to them is blocked until accepted. */
   identityChanged: Record<string, true>;
+  /** conversationId -> users the server lists there whom no member added (sends fail closed). */
+  membershipWarnings: Record<string, string[]>;
 }
 
 /** Everything that changes {@link AppState}. */
@@ -68,7 +70,8 @@ export type Action =
   | { type: 'verifiedSet'; userId: string; verified: boolean }
   | { type: 'identityChanged'; userId: string }
   | { type: 'identityAccepted'; userId: string }
-  | { type: 'connection'; online: boolean };
+  | { type: 'connection'; online: boolean }
+  | { type: 'membershipWarning'; conversationId: string; userIds: string[] };
 
 /** State before anything is known. */
 export const initialState: AppState = {
@@ -87,6 +90,7 @@ export const initialState: AppState = {
   users: {},
   verified: {},
   identityChanged: {},
+  membershipWarnings: {},
 };
 
 /** Orders by sender clock, then id, so every device shows the same order. */
@@ -293,6 +297,16 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, identityChanged: without(state.identityChanged, action.userId) };
     case 'connection':
       return { ...state, online: action.online };
+    case 'membershipWarning': {
+      const known = state.membershipWarnings[action.conversationId] ?? [];
+      return {
+        ...state,
+        membershipWarnings: {
+          ...state.membershipWarnings,
+          [action.conversationId]: [...new Set([...known, ...action.userIds])],
+        },
+      };
+    }
   }
 }
 

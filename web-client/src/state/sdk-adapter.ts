@@ -4,6 +4,7 @@ import {
   ChatClient,
   createIndexedDbStore,
   UntrustedIdentityError,
+  type Conversation,
 } from '@cipherchat/client';
 import type { Me } from '@cipherchat/contracts';
 import type {
@@ -76,8 +77,13 @@ export function createChatApi(): ChatApi {
   };
   let me: MeView | null = null;
 
+  const conversationView = (c: Conversation) =>
+    toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
+
   client.on('message', (m) => {
     emit({ type: 'message', message: toView(m) });
+    // A membership change: my view of the group changed (members, roles or title).
+    if (m.kind === 'event') emit({ type: 'conversationsChanged' });
     // This device has it: tell the sender (an encrypted "delivered" receipt).
     if (m.direction === 'in')
       void client.markDelivered(m.conversationId, [m.id]).catch(() => undefined);
@@ -124,6 +130,13 @@ export function createChatApi(): ChatApi {
   // The socket's own state drives the offline banner: a server outage with the network up
   // shows it too, and it clears only once the socket is connected again.
   client.on('connection', (c) => emit({ type: 'connection', online: c.online }));
+  client.on('membershipWarning', (w) =>
+    emit({ type: 'membershipWarning', conversationId: w.conversationId, userIds: w.userIds }),
+  );
+  client.on('groupChangeRefused', (r) => {
+    // Someone sent a change they may not make: it is ignored. Log the op only, never content.
+    console.warn('cipherchat: a group change was refused:', r.op, r.reason);
+  });
   client.on('error', (err) => {
     // Background work (backup upload, prekey refill) failed; the SDK retries. Log the code only.
     console.warn('cipherchat: background task failed:', err instanceof Error ? err.name : 'error');
@@ -253,26 +266,33 @@ export function createChatApi(): ChatApi {
       return me;
     },
 
-    // The SDK caches member lists for fan-out: these go through ChatClient (which fills the
-    // cache) or refresh it right after a change, rather than on the next event.
+    // Group changes are the SDK's end-to-end operations (control messages to the members of my
+    // view); a group's title and members shown are my view's, never the server's list.
     listConversations: async () =>
-      (await signedIn(() => client.listConversations())).map(toConversation),
+      (await signedIn(() => client.listConversations())).map(conversationView),
     async createConversation(kind, memberIds, title) {
       const input = kind === 'group' && title ? { kind, memberIds, title } : { kind, memberIds };
-      return toConversation(await signedIn(() => client.createConversation(input)));
+      return conversationView(await signedIn(() => client.createConversation(input)));
     },
     async addMembers(id, userIds) {
-      const c = await signedIn(() => http.chat.addMembers(id, userIds));
-      await client.getConversation(id, true).catch(() => undefined);
-      return toConversation(c);
+      await signedIn(() => client.groups.add(id, userIds));
+      return conversationView(await signedIn(() => client.getConversation(id, true)));
     },
-    setMemberRole: async (id, userId, role) =>
-      toConversation(await signedIn(() => http.chat.setMemberRole(id, userId, role))),
+    async setMemberRole(id, userId, role) {
+      await signedIn(() => client.groups.setRole(id, userId, role));
+      return conversationView(await signedIn(() => client.getConversation(id, true)));
+    },
     async removeMember(id, userId) {
-      await signedIn(() => http.chat.removeMember(id, userId));
-      if (userId === me?.id)
+      if (userId === me?.id) {
+        await signedIn(() => client.groups.leave(id));
         return { id, kind: 'group', title: null, members: [], createdAt: new Date().toISOString() };
-      return toConversation(await signedIn(() => client.getConversation(id, true)));
+      }
+      await signedIn(() => client.groups.remove(id, userId));
+      return conversationView(await signedIn(() => client.getConversation(id, true)));
+    },
+    async renameGroup(id, title) {
+      await signedIn(() => client.groups.rename(id, title));
+      return conversationView(await signedIn(() => client.getConversation(id)));
     },
 
     async history(conversationId, { before, limit }) {

@@ -1,4 +1,4 @@
-import type { Conversation, StoredMessage } from '@cipherchat/client';
+import type { Conversation, GroupInfo, StoredMessage } from '@cipherchat/client';
 import type { Me, PublicUser } from '@cipherchat/contracts';
 import type { ConversationView, MessageView, MeView, UserView } from './chat-api.js';
 import { describeError } from './describe-error.js';
@@ -47,12 +47,28 @@ export function toUser(u: PublicUser): UserView {
   return { id: u.id, username: u.username, displayName: u.displayName };
 }
 
-/** Maps an SDK conversation to the UI's view (members and roles only). */
-export function toConversation(c: Conversation): ConversationView {
+/**
+ * Maps an SDK conversation to the UI's view. A group's title, members and roles come from my
+ * own view of it (`group`), never from the server's list.
+ * @param c the conversation as the server lists it
+ * @param group my view of the group (groups only)
+ * @returns the view
+ */
+export function toConversation(c: Conversation, group?: GroupInfo): ConversationView {
+  if (c.kind === 'group' && group) {
+    return {
+      id: c.id,
+      kind: c.kind,
+      title: group.title,
+      members: group.members.map((m) => ({ userId: m.userId, role: m.role })),
+      createdAt: c.createdAt,
+      ...(group.origin === 'pending' ? { pending: true } : {}),
+    };
+  }
   return {
     id: c.id,
     kind: c.kind,
-    title: c.title,
+    title: c.kind === 'group' ? null : c.title,
     members: c.members.map((m) => ({ userId: m.userId, role: m.role })),
     createdAt: c.createdAt,
   };
@@ -67,6 +83,17 @@ export function toView(m: StoredMessage): MessageView {
     direction: m.direction,
     kind: m.kind,
     ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.event
+      ? {
+          event: {
+            type: m.event.type,
+            actorUserId: m.event.actorUserId,
+            ...(m.event.userIds ? { userIds: m.event.userIds } : {}),
+            ...(m.event.title !== undefined ? { title: m.event.title } : {}),
+            ...(m.event.role ? { role: m.event.role } : {}),
+          },
+        }
+      : {}),
     ...(m.attachment
       ? {
           attachment: {

@@ -214,6 +214,11 @@ export function AppProvider({
       switch (e.type) {
         case 'message': {
           dispatch({ type: 'messageUpserted', message: e.message });
+          if (e.message.event)
+            void ensureUsers([
+              e.message.event.actorUserId,
+              ...(e.message.event.userIds ?? []),
+            ]).catch(() => undefined);
           if (!stateRef.current.conversations[e.message.conversationId])
             void refreshConversations().catch(() => undefined);
           break;
@@ -278,6 +283,14 @@ export function AppProvider({
         case 'conversationsChanged':
           void refreshConversations().catch(() => undefined);
           break;
+        case 'membershipWarning':
+          void ensureUsers(e.userIds).catch(() => undefined);
+          dispatch({
+            type: 'membershipWarning',
+            conversationId: e.conversationId,
+            userIds: e.userIds,
+          });
+          break;
         case 'sessionEnded':
           dispatch({ type: 'signedOut' });
           break;
@@ -289,7 +302,7 @@ export function AppProvider({
       unsubscribe();
       for (const t of timers.values()) clearTimeout(t);
     };
-  }, [api, refreshConversations, loadPresence]);
+  }, [api, refreshConversations, loadPresence, ensureUsers]);
 
   // Membership changes are not pushed to the UI (the SDK keeps conversation:updated to itself):
   // coming back to the tab refreshes the conversation list.

@@ -45,6 +45,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     addMembers: fail('addMembers'),
     setMemberRole: fail('setMemberRole'),
     removeMember: fail('removeMember'),
+    renameGroup: fail('renameGroup'),
     history: async () => [],
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from '../protocol/bytes.js';
 import { PrivateStateSchema } from '../storage/kv-protocol-store.js';
 import type { PrivateState } from '../storage/protocol-store.js';
+import { GroupViewsState, mergeViewsState } from '../client/groups-state.js';
 import { parseRecoveryKey } from './recovery-key.js';
 
 /**
@@ -78,6 +79,12 @@ export const BackupPayload = z.strictObject({
   devices: z.record(z.string(), DeviceSection),
   /** Names of my devices from their end-to-end announcements (absent in older backups). */
   linkedDevices: LinkedDevices.optional(),
+  /**
+   * My own views of my groups and the pinned peers of my direct chats (`GroupViewsState`), so a
+   * new device starts with them instead of trusting the server's member lists. Absent in
+   * backups written before group views: such an account adopts its groups once.
+   */
+  groups: z.unknown().optional(),
   updatedAt: z.number(),
 });
 /** The decrypted backup content. */
@@ -284,6 +291,7 @@ export function compactSessionRecord(record: string): string {
  * @param state this device's private state
  * @param base payload to merge into (latest from the server), if any
  * @param linkedDevices names of my devices known here (merged over the base's)
+ * @param groups this device's group views (merged with the base's: newest view per group)
  * @returns the merged payload
  */
 export function buildBackupPayload(
@@ -292,6 +300,7 @@ export function buildBackupPayload(
   state: PrivateState,
   base?: BackupPayload,
   linkedDevices?: LinkedDevices,
+  groups?: GroupViewsState,
 ): BackupPayload {
   if (!state.identity) throw new Error('no local identity to back up');
   const identities = new Map((base?.identities ?? []).map((i) => [i.userId, i]));
@@ -300,11 +309,14 @@ export function buildBackupPayload(
     if (!other || other.updatedAt <= i.updatedAt) identities.set(i.userId, i);
   }
   const now = Date.now();
+  const baseGroups = GroupViewsState.safeParse(base?.groups);
+  const mergedGroups = mergeViewsState(groups, baseGroups.success ? baseGroups.data : undefined);
   return {
     v: 1,
     userId,
     identityKeyPair: state.identity.identityKeyPair,
     identities: [...identities.values()],
+    ...(mergedGroups ? { groups: mergedGroups } : {}),
     devices: {
       ...(base?.devices ?? {}),
       [String(deviceId)]: {

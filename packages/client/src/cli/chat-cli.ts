@@ -126,7 +126,12 @@ async function main(argv: string[]): Promise<void> {
     case 'listen': {
       client.on('message', (m) => {
         const who = m.direction === 'out' ? 'me (other device)' : m.senderUserId;
-        const body = m.kind === 'text' ? m.text : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
+        const body =
+          m.kind === 'text'
+            ? m.text
+            : m.kind === 'event'
+              ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
+              : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
         process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
       });
       client.on('receipt', (r) => process.stdout.write(`(${r.type} by ${r.fromUserId}: ${r.messageIds.length})\n`));

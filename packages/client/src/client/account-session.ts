@@ -43,8 +43,11 @@ export interface AccountSessionsDeps {
   backupDebounceMs: number;
   /** The protocol layer's identity-change hook (identities). */
   onIdentityChange: (change: IdentityChange) => void;
-  /** A session was opened on a store (the receiver loads its seen ids). */
-  onStarted: (store: ProtocolStore) => Promise<void>;
+  /**
+   * A session was opened on a store (the receiver loads its seen ids, the group views load with
+   * the key backup's `groups`; `exists`: there was a backup at all).
+   */
+  onStarted: (store: ProtocolStore, backup: { exists: boolean; groups?: unknown }) => Promise<void>;
 }
 
 /**
@@ -210,7 +213,7 @@ export class AccountSessions {
     if (input.base?.linkedDevices) await deviceRecords.addLinked(store, input.base.linkedDevices);
     session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
     await this.saveBackupKey();
-    await this.deps.onStarted(store);
+    await this.deps.onStarted(store, { exists: input.base !== undefined, groups: input.base?.groups });
   }
 
   /** Keeps the backup data key and its wraps in the local store (for {@link resume}). */

@@ -1,6 +1,8 @@
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
+import { GroupViewsState } from './groups-state.js';
+import { META_GROUP_VIEWS } from './group-views.js';
 import { buildBackupPayload, openBackup, sealBackup, type BackupPayload, type WrappedKeys } from '../backup/key-backup.js';
 import type { DeviceProof } from '../transport/chat-endpoints.js';
 import { deviceRecords } from './device-records.js';
@@ -124,7 +126,9 @@ export class BackupSync {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const deviceId = this.ctx.deviceId() ?? 0;
       const state = await this.store.exportPrivateState();
-      const payload = buildBackupPayload(this.ctx.userId, deviceId, state, this.ctx.base, await deviceRecords.linked(this.store));
+      const groups = GroupViewsState.safeParse(await this.store.getMeta(META_GROUP_VIEWS));
+      const linked = await deviceRecords.linked(this.store);
+      const payload = buildBackupPayload(this.ctx.userId, deviceId, state, this.ctx.base, linked, groups.success ? groups.data : undefined);
       const wrappedKeys = this.ctx.wrappedKeys;
       const blob = await sealBackup(this.ctx.dataKey, payload, wrappedKeys);
       const version = this.ctx.version + 1;

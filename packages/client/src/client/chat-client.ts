@@ -14,6 +14,7 @@ import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOpti
 import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
 import type { OwnDevice } from './own-devices.js';
+import type { Groups } from './groups.js';
 import type { EnvelopeMutator } from './message-sender.js';
 
 export { BackupLockedError } from './client-types.js';
@@ -93,6 +94,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const me = await this.parts.sessions.resume();
     if (!me) return undefined;
     if (input.connect !== false) await this.parts.realtime.connect();
+    await this.parts.groups.migrateLegacy(this.connected).catch((err: unknown) => this.emit('error', err));
     await this.parts.queue.resume();
     return me;
   }
@@ -107,6 +109,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.parts.queue.stop();
     await this.parts.sessions.close(options.forget ?? false);
     this.parts.conversations.clear();
+    this.parts.views.clear();
   }
 
   /**
@@ -198,12 +201,18 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   // ---------------------------------------------------------------- conversations (conversations.ts)
 
   /**
-   * Creates a conversation.
-   * @param input kind, other members, optional title
+   * Creates a conversation; a group goes through {@link Groups.create} (title end to end only).
+   * @param input kind, other members, a group's title
    * @returns the conversation
    */
   createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
-    return this.parts.conversations.create(input);
+    if (input.kind === 'group') return this.parts.groups.create(input);
+    return this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+  }
+
+  /** @returns group operations, end to end (create, add, remove, leave, rename, role, views; docs/client.md "Groups") */
+  get groups(): Groups {
+    return this.parts.groups;
   }
 
   /** @returns my conversations (my self conversation, between my own devices, is left out) */
@@ -212,11 +221,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return (await this.parts.conversations.list()).filter((c) => c.kind !== 'self' && c.id !== self);
   }
 
-  /**
-   * @param id conversation id
-   * @param refresh bypass the cache
-   * @returns the conversation
-   */
+  /** @param id conversation id @param refresh bypass the cache @returns the conversation */
   getConversation(id: string, refresh = false): Promise<Conversation> {
     return this.parts.conversations.get(id, refresh);
   }
@@ -345,11 +350,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.receipts.markRead(conversationId, messageIds);
   }
 
-  /**
-   * Sends an encrypted "delivered" receipt for messages this device received; held like read ones.
-   * @param conversationId conversation
-   * @param messageIds client message ids
-   */
+  /** Sends an encrypted "delivered" receipt (held like read ones). @param conversationId conversation @param messageIds client message ids */
   markDelivered(conversationId: string, messageIds: string[]): Promise<void> {
     return this.parts.receipts.markDelivered(conversationId, messageIds);
   }
@@ -375,10 +376,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.identities.safetyNumber(userId);
   }
 
-  /**
-   * @param userId contact
-   * @returns trust state of the contact's identity key
-   */
+  /** @param userId contact @returns trust state of the contact's identity key */
   identityStatus(userId: string): Promise<'trusted' | 'verified' | 'untrusted' | 'unknown'> {
     return this.parts.identities.status(userId);
   }

@@ -6,6 +6,8 @@ import type { ChatClientEvents, ChatClientOptions, EmitFn } from './client-types
 import { ContactSessions } from './contact-sessions.js';
 import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
+import { GroupViews } from './group-views.js';
+import { Groups } from './groups.js';
 import { Identities } from './identities.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
@@ -31,6 +33,8 @@ export interface ClientParts {
   sessions: AccountSessions;
   account: Account;
   ownDevices: OwnDevices;
+  views: GroupViews;
+  groups: Groups;
 }
 
 /**
@@ -68,20 +72,29 @@ export function buildClientParts(
     onPresence: (p) => late.receipts?.onPresence(p),
     onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
+  const views = new GroupViews({ session, emit });
+  conversations.onSeen = (c) => void views.sight(c).catch((err: unknown) => emit('error', err));
   const receiver = new MessageReceiver({
     session,
     realtime,
     deviceKeys,
     emit,
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
+    onGroupControl: (env, plain) => views.receive(env, plain),
   });
   const presence = new PresenceMap(realtime);
-  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence });
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });
   const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, emit }));
+  const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
   const queue = (late.queue = new OutgoingQueue({
     session,
     sender,
-    membersOf: (id) => conversations.get(id).then((c) => c.memberIds, () => undefined),
+    // A message is written for the members of my view (the server's list only routes).
+    membersOf: (id) =>
+      conversations
+        .get(id)
+        .then((c) => views.audience(c, session.require().user.id))
+        .catch(() => undefined),
     isOnline: () => realtime.connected,
     emit: (event, ...args) => {
       // A message held back by a foreign device is re-sent once that device is removed.
@@ -91,7 +104,8 @@ export function buildClientParts(
       }
       emit(event, ...args);
     },
-    policy: options.sendRetry }));
+    policy: options.sendRetry,
+  }));
   const ownDevices = (late.ownDevices = new OwnDevices({
     api,
     session,
@@ -113,7 +127,10 @@ export function buildClientParts(
     openStore: options.openStore,
     backupDebounceMs: options.backupDebounceMs ?? 1000,
     onIdentityChange: (c) => identities.onIdentityChange(c),
-    onStarted: (store) => receiver.load(store),
+    onStarted: async (store, backup) => {
+      await receiver.load(store);
+      await views.load(store, backup);
+    },
   });
   const account = new Account({
     api,
@@ -121,8 +138,9 @@ export function buildClientParts(
     sessions,
     opened: async (connect) => {
       if (connect) await realtime.connect();
+      await groups.migrateLegacy(realtime.connected).catch((err: unknown) => emit('error', err));
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups };
 }

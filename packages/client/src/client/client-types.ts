@@ -48,7 +48,10 @@ export interface SendFailure {
 
 /** Events of `ChatClient`. */
 export interface ChatClientEvents {
-  /** A text or attachment message (incoming, or a copy of what I sent from another device). */
+  /**
+   * A text or attachment message (incoming, or a copy of what I sent from another device), or a
+   * membership change (kind `event`: "Carol added Dan").
+   */
   message: (m: StoredMessage) => void;
   /** Someone received or read my messages. */
   receipt: (r: { conversationId: string; fromUserId: string; type: 'delivered' | 'read'; messageIds: string[] }) => void;
@@ -89,6 +92,13 @@ export interface ChatClientEvents {
    * next `logIn` re-registers and keeps the local history.
    */
   deviceRemoved: (d: { needsLogin: boolean }) => void;
+  /**
+   * The server lists (or asked me to encrypt for) people in a conversation whom no member
+   * added: nothing was sent to them, and the message failed closed. Show it in the chat.
+   */
+  membershipWarning: (w: { conversationId: string; userIds: string[] }) => void;
+  /** A group control message was refused: its sender may not make that change in my view. */
+  groupChangeRefused: (r: { conversationId: string; fromUserId: string; op: string; reason: string }) => void;
 }
 
 /** Emits one of the client's events (the facade's `emit`, handed to the parts that report). */

@@ -9,25 +9,32 @@ import type { Conversation } from '../transport/chat-endpoints.js';
  */
 export class Conversations {
   private readonly cache = new Map<string, Conversation>();
+  /** Called with every conversation the server returns (the group views pin direct chats at first sight). */
+  onSeen: ((c: Conversation) => void) | undefined;
 
   /** @param api HTTP client */
   constructor(private readonly api: ApiClient) {}
 
   /**
-   * Creates a conversation.
-   * @param input kind, other members, optional title
+   * Creates a direct (or self) conversation on the server; groups go through `Groups.create`.
+   * @param input kind and the other member
    * @returns the conversation
    */
-  async create(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+  async create(input: { kind: 'direct' | 'group'; memberIds: string[] }): Promise<Conversation> {
     const c = await this.api.chat.createConversation(input);
-    this.cache.set(c.id, c);
+    this.seen(c);
     return c;
+  }
+
+  /** @param c a conversation the server just returned (after a member change): cache it */
+  remember(c: Conversation): void {
+    this.seen(c);
   }
 
   /** @returns my conversations */
   async list(): Promise<Conversation[]> {
     const list = await this.api.chat.listConversations();
-    for (const c of list) this.cache.set(c.id, c);
+    for (const c of list) this.seen(c);
     return list;
   }
 
@@ -42,7 +49,7 @@ export class Conversations {
     const c = await this.api.chat.getConversation(id);
     // A hostile server must not slip another conversation's member list in under this id.
     if (c.id !== id) throw new ApiError(0, 'bad_response', 'the server answered with another conversation');
-    this.cache.set(c.id, c);
+    this.seen(c);
     return c;
   }
 
@@ -59,6 +66,11 @@ export class Conversations {
   /** @param id conversation whose cached member list is outdated */
   invalidate(id: string): void {
     this.cache.delete(id);
+  }
+
+  private seen(c: Conversation): void {
+    this.cache.set(c.id, c);
+    this.onSeen?.(c);
   }
 
   /** Forgets every cached conversation (log out). */

@@ -36,6 +36,8 @@ export interface MessageReceiverDeps {
   emit: EmitFn;
   /** A `device` announcement (own-devices.ts checks and records it). */
   onDevice?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** Handles a group control message (kind `group`). */
+  onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
 }
 
 /**
@@ -178,6 +180,10 @@ export class MessageReceiver {
       case 'typing': {
         if (isStaleTyping(plain.sentAt, env.serverTimestamp)) return;
         this.deps.emit('typing', { conversationId: plain.conversationId, userId: env.senderUserId, on: plain.typing?.on ?? false });
+        return;
+      }
+      case 'group': {
+        await this.deps.onGroupControl?.(env, plain);
         return;
       }
     }

@@ -8,6 +8,7 @@ import type { ContactSessions } from './contact-sessions.js';
 import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { PresenceMap } from './presence-map.js';
+import type { GroupViews } from './group-views.js';
 import type { Realtime } from './realtime.js';
 import { ApiError } from '../transport/api-error.js';
 import type { SessionSlot } from './session.js';
@@ -24,6 +25,8 @@ export interface MessageSenderDeps {
   deviceKeys: DeviceKeys;
   /** Presence of the members, looked up for every send of any kind (see `receipts.ts`). */
   presence?: PresenceMap;
+  /** My own views of groups and direct chats: who a send may address. */
+  groups: GroupViews;
 }
 
 /**
@@ -43,19 +46,22 @@ export class MessageSender {
    * @param plaintext the message
    * @param mutate rewrites the envelopes before they leave
    * @param recipients when given, the only members this message may be encrypted for
+   * @param to when given (group control messages), the members to address instead of my view's
    * @returns the server's ack
    * @throws {UntrustedIdentityError} a member's identity changed
    * @throws {SocketAckError} the server refused the message
-   * @throws {ApiError} `not_connected` without a socket; `membership_changed` when the
-   *   conversation has a member outside `recipients`
+   * @throws {ApiError} `not_connected` without a socket; `membership_changed` when my view has
+   *   a member outside `recipients`; `unexpected_member` when the server lists (or asks for)
+   *   someone outside my view; `group_state_pending` before I have the group's state
    */
   async fanOut(
     conversationId: string,
     plaintext: PlaintextMessage,
     mutate?: EnvelopeMutator,
     recipients?: readonly string[],
+    to?: readonly string[],
   ): Promise<{ messageId: string; serverTimestamp: string }> {
-    const { session, realtime, conversations, contacts, deviceKeys } = this.deps;
+    const { session, realtime, conversations, contacts, deviceKeys, groups } = this.deps;
     const s = session.require();
     const socket = realtime.require();
     let conversation = await conversations.get(conversationId);
@@ -66,9 +72,11 @@ export class MessageSender {
     const bytes = encodePlaintext(plaintext);
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt += 1) {
-      const members = [...new Set([...conversation.memberIds, s.user.id])];
+      // Encrypt to my own view of the conversation; the server's list only routes (someone in
+      // it whom no member added fails the send closed).
+      const members = await groups.audience(conversation, s.user.id, to);
       // A queued message goes only to the people it was written for: someone who joined since
-      // (or whom the server lists now) gets nothing without the sender sending it again.
+      // gets nothing without the sender sending it again.
       if (recipients && members.some((m) => m !== s.user.id && !recipients.includes(m))) {
         throw new ApiError(0, 'membership_changed', 'someone joined the conversation after this message was written');
       }
@@ -101,7 +109,12 @@ export class MessageSender {
         // member was removed (drop its session); someone who left keeps their sessions (they
         // are valid for other conversations) and is simply not addressed any more.
         conversation = await conversations.get(conversationId, true);
-        const stillMembers = new Set([...conversation.memberIds, s.user.id]);
+        const stillMembers = new Set(await groups.audience(conversation, s.user.id, to));
+        // The server asks for devices of someone outside my view: nobody added them; refuse.
+        const strangers = [...new Set(err.stale.missing.map((m) => m.userId).filter((u) => !stillMembers.has(u)))];
+        if (strangers.length > 0) {
+          throw new ApiError(0, 'unexpected_member', 'the server lists people no member added; nothing was sent to them', { conversationId, userIds: strangers });
+        }
         for (const extra of err.stale.extra) {
           if (stillMembers.has(extra.userId)) await s.protocol.deleteSession(extra.userId, extra.deviceId);
         }

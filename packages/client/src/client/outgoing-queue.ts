@@ -3,7 +3,7 @@ import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
 import type { EmitFn, SendOptions } from './client-types.js';
 import type { EnvelopeMutator, MessageSender } from './message-sender.js';
-import { backoffDelay, classifySendError, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { backoffDelay, classifySendError, DEFAULT_RETRY_POLICY, UNEXPECTED_MEMBER_ATTEMPTS, type RetryPolicy } from './retry-policy.js';
 import type { SessionSlot } from './session.js';
 
 /** What {@link OutgoingQueue} needs. */
@@ -206,12 +206,12 @@ export class OutgoingQueue {
       await s.store.deleteOutgoingJob(job.id);
       return 'done';
     }
-    if (message.status !== 'sending') return this.alreadyThere(job, message);
+    if (message.status !== 'sending' || message.kind === 'event') return this.alreadyThere(job, message);
     // Fail fast while disconnected: Socket.IO would buffer the emit and time out 15 s later.
     if (!this.deps.isOnline()) return 'offline';
     const plaintext: PlaintextMessage = {
       v: 1,
-      kind: message.kind,
+      kind: message.kind === 'attachment' ? 'attachment' : 'text',
       id: message.id,
       conversationId: message.conversationId,
       sentAt: message.sentAt,
@@ -229,7 +229,8 @@ export class OutgoingQueue {
       const { code, transient } = classifySendError(err);
       if (code === 'not_connected') return 'offline';
       const attempts = job.attempts + 1;
-      if (transient && attempts < this.policy.maxAttempts) {
+      const budget = code === 'unexpected_member' ? Math.min(UNEXPECTED_MEMBER_ATTEMPTS, this.policy.maxAttempts) : this.policy.maxAttempts;
+      if (transient && attempts < budget) {
         const delay = backoffDelay(attempts, this.policy);
         await s.store.saveOutgoing(message, { ...job, attempts, notBefore: Date.now() + delay, lastError: code });
         this.schedule(job.conversationId, delay);
@@ -242,6 +243,11 @@ export class OutgoingQueue {
         failure: { code, ...(err instanceof Error && err.message ? { message: err.message } : {}) },
       };
       await s.store.saveOutgoing(failed, undefined);
+      if (code === 'unexpected_member' && err instanceof ApiError) {
+        const d = err.details as { userIds?: unknown } | undefined;
+        const userIds = Array.isArray(d?.userIds) ? d.userIds.filter((u): u is string => typeof u === 'string') : [];
+        this.deps.emit('membershipWarning', { conversationId: job.conversationId, userIds });
+      }
       this.settle(job.id, failed, err);
       this.deps.emit('sendFailed', { message: failed, code, error: err });
       return 'done';

@@ -44,7 +44,15 @@ const TRANSIENT_CODES = new Set([
   'stale_devices',
   'bad_response',
   'http_error',
+  // Waiting for the group's state from a member (it is on its way in the mailbox).
+  'group_state_pending',
+  // A legitimate add reaches the server a moment before its control message reaches me; the
+  // outgoing queue gives it UNEXPECTED_MEMBER_ATTEMPTS attempts, then fails closed.
+  'unexpected_member',
 ]);
+
+/** Attempts a queued message gets while the server lists someone outside my view (1 s, 2 s, 4 s). */
+export const UNEXPECTED_MEMBER_ATTEMPTS = 4;
 
 /**
  * Sorts a failed send: transient errors are retried with backoff, permanent ones fail the

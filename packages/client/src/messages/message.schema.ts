@@ -101,8 +101,23 @@ export const StoredMessage = z.object({
   senderDeviceId: z.number().int(),
   /** `out` when sent by this account (from any of my devices). */
   direction: z.enum(['in', 'out']),
-  kind: z.enum(['text', 'attachment']),
+  /** `event`: a membership change shown as a line in the chat ("Carol added Dan"). */
+  kind: z.enum(['text', 'attachment', 'event']),
   text: z.string().optional(),
+  /** The membership change (kind `event`), from a group control message its sender was allowed to send. */
+  event: z
+    .strictObject({
+      type: z.enum(['created', 'added', 'removed', 'left', 'renamed', 'role']),
+      /** Who made the change. */
+      actorUserId: z.string(),
+      /** Who was added, removed, or whose role changed. */
+      userIds: z.array(z.string()).optional(),
+      /** The new title (renamed, created). */
+      title: z.string().nullable().optional(),
+      /** The new role (role). */
+      role: z.enum(['admin', 'member']).optional(),
+    })
+    .optional(),
   attachment: AttachmentPointer.optional(),
   /** Sender's clock, epoch milliseconds. */
   sentAt: z.number(),

@@ -217,6 +217,15 @@ export class ChatEndpoints {
   }
 
   /**
+   * `PATCH /conversations/:id` with `{title: null}`: clears a legacy group title on the server
+   * (titles travel end to end now; any member may clear one).
+   * @param id conversation id
+   */
+  async clearTitle(id: string): Promise<void> {
+    await this.http.request('chat', 'PATCH', `/conversations/${seg(id)}`, { json: { title: null } });
+  }
+
+  /**
    * `DELETE /conversations/:id/members/:userId`: removes a member of a group, or leaves it (me).
    * @param id conversation id
    * @param userId the member
