@@ -46,6 +46,9 @@ describe('a third member in a direct conversation', () => {
     await bob.listConversations();
     await inject(direct.id, mallory.user.id);
     expect(await sql(stack.db.url, `SELECT count(*) FROM chat.conversation_members WHERE conversation_id = ${uuid(direct.id)}`)).toBe('3');
+    // Mallory online: receipts and typing (sent only when every listed member is online) are
+    // then tried too and meet the same check.
+    await mallory.connect();
     for (const c of [alice, bob]) {
       await c.getConversation(direct.id, true);
       const warning = c.next('membershipWarning');

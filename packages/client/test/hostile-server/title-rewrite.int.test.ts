@@ -95,7 +95,8 @@ describe('group titles', () => {
       const { dataKey, wrappedKeys } = await unlockBackup(remote.blob, c.user.id, 'recovery', key);
       const { payload } = await openBackup(remote.blob, c.user.id, dataKey);
       const { groups: _groups, ...old } = payload;
-      await c.api.chat.putBackup({ version: remote.version + 1, blob: await sealBackup(dataKey, old, wrappedKeys) });
+      const proof = { deviceId: Number(await c.deviceId()), deviceSecret: String(await c.store.getMeta('deviceSecret')) };
+      await c.api.chat.putBackup({ version: remote.version + 1, blob: await sealBackup(dataKey, old, wrappedKeys) }, proof);
     }
 
     // Bob's first run of this version adopts the group from the server's list, title included.
