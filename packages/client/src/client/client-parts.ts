@@ -81,6 +81,7 @@ export function buildClientParts(
     emit,
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
     onGroupControl: (env, plain) => views.receive(env, plain),
+    mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
   });
   const presence = new PresenceMap(realtime);
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });

@@ -69,6 +69,23 @@ export class GroupViews {
     return this.state.views[conversationId];
   }
 
+  /**
+   * Whether a message in a conversation may come from this user, by my view: in a group, only its
+   * members (and my own devices); in a pinned direct chat, only the two of us. Without a view or
+   * pin (a group whose state is still on its way) nothing is decided here.
+   * @param conversationId the envelope's (and plaintext's) conversation
+   * @param me my user id
+   * @param sender the envelope's sender, authenticated by the session
+   * @returns false when my view says the sender is not in the conversation
+   */
+  mayPost(conversationId: string, me: string, sender: string): boolean {
+    if (sender === me) return true;
+    const view = this.view(conversationId);
+    if (view) return roleIn(view, sender) !== undefined;
+    const pinned = this.state.directs[conversationId];
+    return pinned === undefined || pinned === sender;
+  }
+
   /** @returns whether pre-existing groups still wait to be adopted (first run of this version) */
   get legacyAdoptionPending(): boolean {
     return this.adoptionPending;

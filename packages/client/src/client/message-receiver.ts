@@ -38,6 +38,8 @@ export interface MessageReceiverDeps {
   onDevice?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
   /** Handles a group control message (kind `group`). */
   onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** Whether my view of the conversation has the sender as a member (group-views.ts). */
+  mayPost?: (conversationId: string, senderUserId: string) => boolean;
 }
 
 /**
@@ -121,6 +123,12 @@ export class MessageReceiver {
     // move a message into another conversation.
     if (plain.conversationId !== env.conversationId) {
       await drop('conversation_mismatch');
+      return;
+    }
+    // Someone the server slipped into a chat (not a member in my view) is not shown; group
+    // control messages carry their own checks (group-views.ts).
+    if (plain.kind !== 'group' && plain.kind !== 'device' && this.deps.mayPost?.(env.conversationId, env.senderUserId) === false) {
+      await drop('not_member');
       return;
     }
     await this.handlePlaintext(env, plain);

@@ -3,6 +3,10 @@ import type { ChatClient } from '../../src/client/chat-client.js';
 import type { StoredMessage } from '../../src/messages/message.schema.js';
 import { account, messageWith, startStack, type Stack } from '../support/stack.js';
 import { sql, uuid } from './sql.js';
+import { randomUUID } from 'node:crypto';
+import { encodePlaintext } from '../../src/messages/plaintext-codec.js';
+import { toBase64 } from '../../src/protocol/bytes.js';
+import { decodeBundle } from '../../src/protocol/keys.js';
 
 /**
  * Issue 14: the server's member list only routes. A member written into
@@ -80,6 +84,33 @@ describe('a member injected by the server', () => {
     const pending = await mallory.sendText(group.id, 'let me in', { wait: true }).catch((e: unknown) => e);
     expect(pending).toMatchObject({ code: 'group_state_pending' });
     for (const c of [alice, bob, carol, mallory]) await c.logOut();
+  });
+
+  it('when Mallory, listed by the server, writes into the group, then no member shows her message', async () => {
+    const { alice, bob, carol, group } = await groupOfThree();
+    const mallory = await person('mallory');
+    await sql(stack.db.url, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`);
+    // Mallory encrypts a real message for Alice's device (a genuine session: the server cannot
+    // tell it apart), and the server delivers it to Alice in the group.
+    const bundle = await mallory.api.chat.keyBundle(alice.user.id);
+    const device = bundle.devices[0];
+    if (!device) throw new Error('no device');
+    await mallory.protocol.processBundle(alice.user.id, decodeBundle(bundle.identityKey, device));
+    const plain = { v: 1 as const, kind: 'text' as const, id: randomUUID(), conversationId: group.id, sentAt: Date.now(), text: 'from mallory' };
+    const c = await mallory.protocol.encrypt(alice.user.id, device.deviceId, encodePlaintext(plain));
+    const refused = alice.next('decryptFailed');
+    await alice.receive({
+      messageId: randomUUID(),
+      conversationId: group.id,
+      senderUserId: mallory.user.id,
+      senderDeviceId: Number(await mallory.deviceId()),
+      type: c.type,
+      body: toBase64(c.body),
+      serverTimestamp: new Date().toISOString(),
+    });
+    expect(await refused).toMatchObject({ senderUserId: mallory.user.id, code: 'not_member' });
+    expect((await alice.history(group.id)).filter((m) => m.text === 'from mallory')).toEqual([]);
+    for (const p of [alice, bob, carol, mallory]) await p.logOut();
   });
 
   it('when the server asks for devices of a user outside the view (stale_devices), then the send fails closed too', async () => {
