@@ -94,13 +94,14 @@ describe('a group chat', () => {
       },
       { ...all[0]!, id: 'm1', conversationId: group.id, sentAt: 2_000 },
     ];
-    let listener: ((e: import('../state/index.js').ChatEvent) => void) | undefined;
+    // Every subscriber hears the event (the store and the device alerts both subscribe).
+    const listeners: ((e: import('../state/index.js').ChatEvent) => void)[] = [];
     const api = stubApi({
       resume: async () => ({ kind: 'active', me: alice }),
       listConversations: async () => [group],
       history: async () => history,
       subscribe: (l) => {
-        listener = l;
+        listeners.push(l);
         return () => undefined;
       },
     });
@@ -116,7 +117,7 @@ describe('a group chat', () => {
     const line = container.querySelector('[data-testid="group-event"]');
     expect(line?.textContent).toBe(`You added ${bob.displayName}`);
     expect(container.querySelector('[data-testid="membership-warning"]')).toBeNull();
-    listener?.({ type: 'membershipWarning', conversationId: group.id, userIds: [bob.id] });
+    for (const l of listeners) l({ type: 'membershipWarning', conversationId: group.id, userIds: [bob.id] });
     await settle();
     expect(container.querySelector('[data-testid="membership-warning"]')?.textContent).toBe(
       `The server lists people no member added: ${bob.displayName}. Nothing is sent to them.`,
