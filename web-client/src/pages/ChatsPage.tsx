@@ -43,7 +43,9 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
   const peer = directPeer(state, c);
   const others = c.members.map((m) => m.userId).filter((id) => id !== state.me?.id);
   const changed = others.filter((id) => state.identityChanged[id]);
-  const blockedReason = changed.length
+  const blockedReason = c.left
+    ? 'You are no longer in this conversation.'
+    : changed.length
     ? 'Sending is paused until you review the changed safety number.'
     : c.kind === 'direct' && !peer
       ? 'This conversation has no other member.'

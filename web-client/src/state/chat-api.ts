@@ -37,6 +37,8 @@ export interface ConversationView {
   createdAt: string;
   /** A group whose state no member has sent me yet: nothing can be sent until it arrives. */
   pending?: boolean;
+  /** Still on screen, but the server no longer lists me in it (removed, or I left). */
+  left?: boolean;
 }
 
 /** A membership change shown as a line in the chat ("Carol added Dan"). */

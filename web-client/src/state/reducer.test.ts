@@ -42,6 +42,13 @@ function signedIn(): AppState {
 }
 
 describe('reducer', () => {
+  it('when the server stops listing the open chat (I was removed), then it stays on screen marked left, and closed ones go', () => {
+    let s = reducer(signedIn(), { type: 'navigate', view: { name: 'chats', conversationId: 'c1' } });
+    s = reducer(s, { type: 'conversationsLoaded', conversations: [] });
+    expect(s.conversations.c1).toMatchObject({ id: 'c1', left: true });
+    expect(s.conversations.c2).toBeUndefined();
+  });
+
   it('when a message arrives for a closed conversation, then it counts as unread and becomes the preview', () => {
     const s = reducer(signedIn(), { type: 'messageUpserted', message: msg({}) });
     expect(s.unread.c1).toBe(1);

@@ -155,11 +155,15 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, me: action.me };
     case 'navigate':
       return { ...state, view: action.view };
-    case 'conversationsLoaded':
-      return {
-        ...state,
-        conversations: Object.fromEntries(action.conversations.map((c) => [c.id, c])),
-      };
+    case 'conversationsLoaded': {
+      const conversations = Object.fromEntries(action.conversations.map((c) => [c.id, c]));
+      // The chat on screen stays when the server stops listing it (I was removed or left): its
+      // history and the "removed you" line remain readable; nothing can be sent there.
+      const open = state.view.name === 'chats' ? state.view.conversationId : undefined;
+      const gone = open ? state.conversations[open] : undefined;
+      if (open && gone && !conversations[open]) conversations[open] = { ...gone, left: true };
+      return { ...state, conversations };
+    }
     case 'conversationUpserted':
       return {
         ...state,
