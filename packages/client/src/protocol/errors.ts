@@ -7,7 +7,9 @@ export type ProtocolErrorCode =
   | 'invalid_signature'
   | 'no_local_identity'
   /** A device listed under my own account whose identity key is not mine (a "ghost" device). */
-  | 'foreign_device';
+  | 'foreign_device'
+  /** Another user's bundle or first message carries my own identity key (a server relabelling my devices). */
+  | 'own_identity_key';
 
 /** Base class of every error thrown by `protocol/`. */
 export class ProtocolError extends Error {

@@ -83,13 +83,17 @@ export class SignalProtocol {
    * @param bundle its bundle (identity key, signed prekey, optional one-time prekey)
    * @throws {UntrustedIdentityError} when the bundle's identity differs from the trusted one
    * @throws {ProtocolError} `invalid_signature` when the signed prekey's signature is forged;
-   *   `foreign_device` when the bundle is of one of my devices but carries another identity key
+   *   `foreign_device` when the bundle is of one of my devices but carries another identity key;
+   *   `own_identity_key` when another user's bundle carries my identity key
    */
   async processBundle(userId: string, bundle: DeviceBundle): Promise<void> {
     const address = addressOf(userId, bundle.deviceId);
     await this.queue.run(address, async () => {
       if (this.isMe(userId)) await this.guardOwnBundle(userId, bundle);
-      else await this.guardBundleIdentity(userId, bundle.identityKey);
+      else {
+        await this.guardNotMyKey(userId, bundle.identityKey);
+        await this.guardBundleIdentity(userId, bundle.identityKey);
+      }
       const builder = new SessionBuilder(this.adapter, new SignalProtocolAddress(userId, bundle.deviceId));
       try {
         await builder.processPreKey(this.preKeyDevice(bundle));
@@ -116,6 +120,17 @@ export class SignalProtocol {
       },
       preKey: bundle.preKey ? { keyId: bundle.preKey.keyId, publicKey: toArrayBuffer(bundle.preKey.publicKey) } : undefined,
     };
+  }
+
+  /**
+   * My identity key is my account's alone: another user's bundle under it is my own device
+   * relabelled by the server (trusting it would pin "Carol" to my key). Nothing is stored.
+   */
+  private async guardNotMyKey(userId: string, key: Uint8Array): Promise<void> {
+    const local = await this.store.getLocalIdentity();
+    if (local && bytesEqual(local.identityKeyPair.pubKey, key)) {
+      throw new ProtocolError('own_identity_key', `a bundle for ${userId} carries my own identity key`);
+    }
   }
 
   /**
@@ -240,6 +255,12 @@ export class SignalProtocol {
         if (this.isMe(userId) && type === MessageType.PreKeyWhisper && /unknown identity key/i.test(message)) {
           // "My" device under another identity key: never shown, never an identity change.
           throw new DecryptError('foreign_device', `device ${deviceId} of my account uses another identity key`, { cause: err });
+        }
+        const offered = adapter.offeredIdentities.get(userId);
+        const local = await this.store.getLocalIdentity();
+        if (type === MessageType.PreKeyWhisper && offered && local && bytesEqual(local.identityKeyPair.pubKey, offered)) {
+          // One of my own devices relabelled as another user: never shown, never an identity change.
+          throw new DecryptError('own_identity_key', `a first message from ${userId} carries my own identity key`, { cause: err });
         }
         if (type === MessageType.PreKeyWhisper && /unknown identity key/i.test(message)) {
           throw await this.handleUntrustedIncoming(userId, adapter.offeredIdentities.get(userId), remote, body, err);

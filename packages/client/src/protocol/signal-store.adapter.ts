@@ -70,6 +70,11 @@ export class SignalStoreAdapter implements StorageType {
       const local = await this.store.getLocalIdentity();
       return local !== undefined && bytesEqual(local.identityKeyPair.pubKey, identityKey);
     }
+    if (this.options.localUserId !== undefined) {
+      // My key is my account's alone: another user offering it is my device relabelled.
+      const local = await this.store.getLocalIdentity();
+      if (local && bytesEqual(local.identityKeyPair.pubKey, identityKey)) return false;
+    }
     const known = await this.store.getIdentity(userId);
     if (!known) return true;
     return bytesEqual(known.publicKey, identityKey) && known.status !== 'untrusted';
