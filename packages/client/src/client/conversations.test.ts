@@ -13,4 +13,19 @@ describe('Conversations', () => {
     await expect(conversations.get('a0000000-0000-4000-8000-000000000001')).rejects.toMatchObject({ code: 'bad_response' });
     expect(calls).toBe(2);
   });
+
+  it('when the server answers a new direct chat with a third member, then it is refused and not cached', async () => {
+    const answer = { id: 'c0000000-0000-4000-8000-000000000003', kind: 'direct', memberIds: ['me', 'bob', 'mallory'] };
+    const api = { chat: { createConversation: async () => answer, getConversation: async () => answer } } as unknown as ApiClient;
+    const conversations = new Conversations(api);
+    await expect(conversations.create({ kind: 'direct', memberIds: ['bob'] })).rejects.toMatchObject({ code: 'bad_response' });
+    answer.memberIds = ['me', 'mallory'];
+    await expect(conversations.create({ kind: 'direct', memberIds: ['bob'] })).rejects.toMatchObject({ code: 'bad_response' });
+    answer.kind = 'group';
+    answer.memberIds = ['me', 'bob'];
+    await expect(conversations.create({ kind: 'direct', memberIds: ['bob'] })).rejects.toMatchObject({ code: 'bad_response' });
+    answer.kind = 'direct';
+    await expect(conversations.create({ kind: 'direct', memberIds: ['bob'] })).resolves.toMatchObject({ memberIds: ['me', 'bob'] });
+  });
 });
+

@@ -19,9 +19,17 @@ export class Conversations {
    * Creates a direct (or self) conversation on the server; groups go through `Groups.create`.
    * @param input kind and the other member
    * @returns the conversation
+   * @throws {ApiError} `bad_response` when the server answers with another kind or other members
+   *   than asked for (me and `memberIds`): a reader slipped in at creation
    */
   async create(input: { kind: 'direct' | 'group'; memberIds: string[] }): Promise<Conversation> {
     const c = await this.api.chat.createConversation(input);
+    const asked = new Set(input.memberIds);
+    const extra = c.memberIds.filter((m) => !asked.has(m));
+    // Everyone asked for, plus at most one more: me (a direct chat's peer pin checks which).
+    if (c.kind !== input.kind || [...asked].some((m) => !c.memberIds.includes(m)) || new Set(extra).size > 1) {
+      throw new ApiError(0, 'bad_response', 'the server created another conversation than asked for');
+    }
     this.seen(c);
     return c;
   }
