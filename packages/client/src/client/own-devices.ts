@@ -30,6 +30,9 @@ export interface OwnDevice {
   hasKeys: boolean;
 }
 
+/** Two automatic re-registrations closer than this: the second waits for a password login. */
+export const RELINK_PAUSE_MS = 10 * 60_000;
+
 /** What {@link OwnDevices} needs. */
 export interface OwnDevicesDeps {
   api: ApiClient;
@@ -49,6 +52,9 @@ export interface OwnDevicesDeps {
  * server removed this device.
  */
 export class OwnDevices {
+  /** When this device last registered itself again after a removal (see {@link relink}). */
+  private lastRelinkAt: number | undefined;
+
   private announcing: Promise<void> = Promise.resolve();
   private relinking: Promise<void> | undefined;
   /** Writes of held message ids, awaited by {@link remove}. */
@@ -233,6 +239,14 @@ export class OwnDevices {
     realtime.disconnect();
     await DeviceKeys.forgetDevice(s.store);
     deviceKeys.cachedId = undefined;
+    // A server that keeps saying "unknown device" must not make this client register device
+    // after device: a second removal within RELINK_PAUSE_MS waits for the user's password.
+    const now = Date.now();
+    if (this.lastRelinkAt !== undefined && now - this.lastRelinkAt < RELINK_PAUSE_MS) {
+      emit('deviceRemoved', { needsLogin: true });
+      return;
+    }
+    this.lastRelinkAt = now;
     try {
       await deviceKeys.setup();
     } catch (err) {

@@ -130,7 +130,7 @@ describe('hostile server: a ghost device on my account', () => {
     await bobGets;
   });
 
-  it('when a stolen access token tries to register a device more than 5 minutes after the last password login, then chat-service refuses with 401 fresh_login_required (needs the chat-service change of issue 14)', async () => {
+  it('when a stolen access token tries to register a device more than 5 minutes after the last password login, then chat-service refuses with 401 fresh_login_required', async () => {
     const alice = stack.client('alice laptop');
     await alice.signUp(account('alice'));
     const thief = new ChatClient({ userApiUrl: `${stack.userUrl}/api/user`, chatApiUrl: `${stack.chatUrl}/api/chat` });
