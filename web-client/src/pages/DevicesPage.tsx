@@ -103,24 +103,12 @@ export function DevicesPage() {
             Remove {removing.name ?? `device ${removing.deviceId}`} from your account? It will no
             longer receive your messages.
           </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => setRemoving(null)}
-              disabled={busy}
-            >
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => void remove(removing)}
-              disabled={busy}
-            >
-              Remove
-            </button>
-          </div>
+          <ConfirmActions
+            busy={busy}
+            onCancel={() => setRemoving(null)}
+            onConfirm={() => void remove(removing)}
+            label="Remove"
+          />
         </Dialog>
       )}
       {!confirming ? (
@@ -133,26 +121,33 @@ export function DevicesPage() {
             Log out every other browser and app of your account? They need your password to come
             back.
           </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => setConfirming(false)}
-              disabled={busy}
-            >
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => void logOutOthers()}
-              disabled={busy}
-            >
-              Yes, log them out
-            </button>
-          </div>
+          <ConfirmActions
+            busy={busy}
+            onCancel={() => setConfirming(false)}
+            onConfirm={() => void logOutOthers()}
+            label="Yes, log them out"
+          />
         </div>
       )}
     </section>
+  );
+}
+
+/** Cancel and a red confirm button, both disabled while the action runs. */
+function ConfirmActions(props: {
+  busy: boolean;
+  onCancel: () => void;
+  onConfirm: () => void;
+  label: string;
+}) {
+  return (
+    <div className="actions">
+      <button type="button" className="secondary" onClick={props.onCancel} disabled={props.busy}>
+        Cancel
+      </button>
+      <button type="button" className="danger" onClick={props.onConfirm} disabled={props.busy}>
+        {props.label}
+      </button>
+    </div>
   );
 }
