@@ -3,7 +3,6 @@ import {
   BackupLockedError,
   ChatClient,
   createIndexedDbStore,
-  UntrustedIdentityError,
   type Conversation,
 } from '@cipherchat/client';
 import type { Me } from '@cipherchat/contracts';
@@ -16,6 +15,7 @@ import type {
   ResumeResult,
 } from './chat-api.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
+import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
 /** How long the log-out dialog waits for the backup upload before warning it is behind. */
@@ -33,7 +33,7 @@ export function storeName(userId: string): string {
 
 /**
  * Binds the UI's {@link ChatApi} to `@cipherchat/client`. This file (with its view mapping,
- * sdk-views.ts) is the only one that knows the SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
+ * sdk-views.ts, and the event forwarding, sdk-events.ts) is the only one that knows the SDK: Signal sessions, OPAQUE, key backup, attachment crypto and the sealed IndexedDB history
  * all live there, and so does every call to the servers: the plain REST routes (directory,
  * profile, conversations, devices, preferences) are the SDK's typed `client.api.user`,
  * `client.api.chat` and `client.api.notifications`, parsed with the contracts' schemas. The
@@ -80,75 +80,8 @@ export function createChatApi(): ChatApi {
   const conversationView = (c: Conversation) =>
     toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
 
-  client.on('message', (m) => {
-    emit({ type: 'message', message: toView(m) });
-    // A membership change: my view of the group changed (members, roles or title).
-    if (m.kind === 'event') emit({ type: 'conversationsChanged' });
-    // This device has it: tell the sender (an encrypted "delivered" receipt).
-    if (m.direction === 'in')
-      void client.markDelivered(m.conversationId, [m.id]).catch(() => undefined);
-  });
-  client.on('receipt', (r) =>
-    emit({
-      type: 'status',
-      conversationId: r.conversationId,
-      messageIds: r.messageIds,
-      status: r.type,
-    }),
-  );
-  client.on('typing', (t) =>
-    emit({ type: 'typing', conversationId: t.conversationId, userId: t.userId, on: t.on }),
-  );
-  client.on('presence', (p) =>
-    emit({
-      type: 'presence',
-      userId: p.userId,
-      online: p.online,
-      ...(p.lastSeenAt ? { lastSeenAt: p.lastSeenAt } : {}),
-    }),
-  );
-  client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
-  // Device alerts: kept here too, so a screen opened later still shows them.
-  const foreign = new Map<number, string>();
-  let needsLogin = false;
-  client.on('foreignDevice', (d) => {
-    foreign.set(d.deviceId, d.createdAt);
-    emit({ type: 'foreignDevice', deviceId: d.deviceId, createdAt: d.createdAt });
-  });
-  client.on('deviceLinked', (d) => emit({ type: 'deviceLinked', ...d }));
-  client.on('deviceRemoved', (d) => {
-    needsLogin = d.needsLogin;
-    emit({ type: 'deviceRemoved', needsLogin: d.needsLogin });
-  });
-  // The SDK's outgoing queue reports each outgoing message's progress (sending, sent, failed
-  // with its reason); the reducer merges by id, so the send's own answer may come before or after.
-  client.on('messageUpdated', (m) => emit({ type: 'message', message: toView(m) }));
-  client.on('sendFailed', (f) => {
-    if (f.error instanceof UntrustedIdentityError)
-      emit({ type: 'identityChanged', userId: f.error.userId });
-  });
-  // The socket's own state drives the offline banner: a server outage with the network up
-  // shows it too, and it clears only once the socket is connected again.
-  client.on('connection', (c) => emit({ type: 'connection', online: c.online }));
-  client.on('membershipWarning', (w) =>
-    emit({ type: 'membershipWarning', conversationId: w.conversationId, userIds: w.userIds }),
-  );
-  client.on('groupChangeRefused', (r) => {
-    // Someone sent a change they may not make: it is ignored. Log the op only, never content.
-    console.warn('cipherchat: a group change was refused:', r.op, r.reason);
-  });
-  client.on('error', (err) => {
-    // Background work (backup upload, prekey refill) failed; the SDK retries. Log the code only.
-    console.warn('cipherchat: background task failed:', err instanceof Error ? err.name : 'error');
-  });
-  client.on('decryptFailed', (e) => {
-    // Only the reason code and the sender's device: never content.
-    console.warn(
-      'cipherchat: a message could not be decrypted:',
-      e.code,
-      `from device ${e.senderDeviceId}`,
-    );
-  });
+  const alerts = new DeviceAlertState();
+  forwardClientEvents(client, emit, alerts);
 
   // The socket reconnects by itself (with back-off); when the browser says the network is
   // back, nudge it now. The banner clears on the SDK's `connection` event, not on this one.
@@ -364,26 +297,17 @@ export function createChatApi(): ChatApi {
     },
     async removeDevice(deviceId) {
       await signedIn(() => client.removeDevice(deviceId));
-      foreign.delete(deviceId);
+      alerts.foreign.delete(deviceId);
     },
     async deviceAlerts() {
-      if (me && !needsLogin) {
-        const devices = await client.devices().catch(() => []);
-        for (const d of devices) if (d.status === 'foreign') foreign.set(d.deviceId, d.createdAt);
-        const listed = new Set(devices.map((d) => d.deviceId));
-        for (const id of foreign.keys())
-          if (devices.length > 0 && !listed.has(id)) foreign.delete(id);
-      }
-      return {
-        foreign: [...foreign].map(([deviceId, createdAt]) => ({ deviceId, createdAt })),
-        needsLogin,
-      };
+      if (me && !alerts.needsLogin) alerts.check(await client.devices().catch(() => []));
+      return alerts.snapshot();
     },
     async relinkDevice(password) {
       if (!me) throw new ApiError(401, 'unauthorized', 'Not logged in.');
       // The same sealed store: the identity and history stay; the SDK registers a new device.
       const r = await client.logIn({ email: me.email, password });
-      needsLogin = false;
+      alerts.needsLogin = false;
       started(r.user);
     },
     async logOutOtherDevices() {
