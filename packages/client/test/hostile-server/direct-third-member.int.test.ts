@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../../src/client/chat-client.js';
-import { account, messageWith, startStack, type Stack } from '../support/stack.js';
-import { sql, uuid } from './sql.js';
+import { describe, expect, it } from 'vitest';
+import { messageWith } from '../support/stack.js';
+import { FAST_RETRY, hostileEnv, uuid } from './hostile-db.js';
 
 /**
  * Issue 14: a direct conversation has exactly two members, checked by the client too. A third
@@ -9,33 +8,24 @@ import { sql, uuid } from './sql.js';
  * compromised server could) makes the client refuse to send: nothing reaches the third user.
  */
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const env = hostileEnv();
 
-const FAST = { sendRetry: { baseDelayMs: 20, maxDelayMs: 100 } };
-
-async function person(tag: string): Promise<ChatClient> {
-  const c = stack.client(tag, FAST);
-  await c.signUp(account(tag));
-  return c;
-}
+const person = (tag: string) => env.person(tag, FAST_RETRY);
 
 /** Adds a member to a conversation with triggers off (`session_replication_role = replica`). */
 async function inject(conversationId: string, userId: string): Promise<void> {
-  await sql(
-    stack.db.url,
+  await env.db.sql(
     `SET session_replication_role = replica; INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(conversationId)}, ${uuid(userId)}, 'member')`,
   );
 }
 
 describe('a third member in a direct conversation', () => {
-  it('when the server lists Mallory in Alice and Bob\'s direct chat, then neither client sends, and Mallory gets nothing', async () => {
-    const [alice, bob, mallory] = [await person('alice'), await person('bob'), await person('mallory')];
+  it("when the server lists Mallory in Alice and Bob's direct chat, then neither client sends, and Mallory gets nothing", async () => {
+    const [alice, bob, mallory] = [
+      await person('alice'),
+      await person('bob'),
+      await person('mallory'),
+    ];
     mallory.disconnect();
     const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
     const hi = messageWith(bob, 'hi bob');
@@ -45,50 +35,82 @@ describe('a third member in a direct conversation', () => {
     // Bob's client sees the chat (its list) before the server turns hostile: it pins Alice.
     await bob.listConversations();
     await inject(direct.id, mallory.user.id);
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.conversation_members WHERE conversation_id = ${uuid(direct.id)}`)).toBe('3');
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.conversation_members WHERE conversation_id = ${uuid(direct.id)}`,
+      ),
+    ).toBe('3');
     // Mallory online: receipts and typing (sent only when every listed member is online) are
     // then tried too and meet the same check.
     await mallory.connect();
     for (const c of [alice, bob]) {
       await c.getConversation(direct.id, true);
       const warning = c.next('membershipWarning');
-      const error = await c.sendText(direct.id, `just us (${c.user.username})`).catch((e: unknown) => e);
+      const error = await c
+        .sendText(direct.id, `just us (${c.user.username})`)
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'unexpected_member' });
       expect(await warning).toEqual({ conversationId: direct.id, userIds: [mallory.user.id] });
       // Receipts and typing go through the same check.
-      await expect(c.setTyping(direct.id, true)).rejects.toMatchObject({ code: 'unexpected_member' });
+      await expect(c.setTyping(direct.id, true)).rejects.toMatchObject({
+        code: 'unexpected_member',
+      });
     }
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`)).toBe('0');
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`,
+      ),
+    ).toBe('0');
     for (const c of [alice, bob, mallory]) await c.logOut();
   });
 
   it('when a direct chat is first seen with three members, then the client refuses it from the start', async () => {
-    const [carol, dan, mallory] = [await person('carol'), await person('dan'), await person('mallory')];
+    const [carol, dan, mallory] = [
+      await person('carol'),
+      await person('dan'),
+      await person('mallory'),
+    ];
     mallory.disconnect();
     const direct = await carol.createConversation({ kind: 'direct', memberIds: [dan.user.id] });
     await inject(direct.id, mallory.user.id);
     const error = await dan.sendText(direct.id, 'first words').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'unexpected_member' });
-    expect((error as { details?: { userIds?: string[] } }).details?.userIds?.sort()).toEqual([carol.user.id, mallory.user.id].sort());
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`)).toBe('0');
+    expect((error as { details?: { userIds?: string[] } }).details?.userIds?.sort()).toEqual(
+      [carol.user.id, mallory.user.id].sort(),
+    );
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`,
+      ),
+    ).toBe('0');
     for (const c of [carol, dan, mallory]) await c.logOut();
   });
 
   it('when the server swaps the other member of a direct chat, then the client keeps the one it first saw and refuses', async () => {
-    const [alice, bob, mallory] = [await person('alice'), await person('bob'), await person('mallory')];
+    const [alice, bob, mallory] = [
+      await person('alice'),
+      await person('bob'),
+      await person('mallory'),
+    ];
     mallory.disconnect();
     const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
     const hi = messageWith(bob, 'pinned');
     await alice.sendText(direct.id, 'pinned');
     await hi;
-    await sql(
-      stack.db.url,
+    await env.db.sql(
       `SET session_replication_role = replica; UPDATE chat.conversation_members SET user_id = ${uuid(mallory.user.id)} WHERE conversation_id = ${uuid(direct.id)} AND user_id = ${uuid(bob.user.id)}`,
     );
     await alice.getConversation(direct.id, true);
     const error = await alice.sendText(direct.id, 'to bob only').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'unexpected_member', details: { userIds: [mallory.user.id] } });
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`)).toBe('0');
+    expect(error).toMatchObject({
+      code: 'unexpected_member',
+      details: { userIds: [mallory.user.id] },
+    });
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`,
+      ),
+    ).toBe('0');
     for (const c of [alice, bob, mallory]) await c.logOut();
   });
 });

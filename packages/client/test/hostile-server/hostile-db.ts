@@ -5,7 +5,8 @@ import type { DeviceBundle } from '../../src/protocol/keys.js';
 import { generateLocalIdentity, generateSignedPreKey } from '../../src/protocol/keys.js';
 import type { KeyPairBytes } from '../../src/storage/protocol-store.js';
 import { createTestDevice, type TestDevice } from '../../src/testing/test-device.js';
-import type { Stack } from '../support/stack.js';
+import { afterAll, beforeAll } from 'vitest';
+import { account, startStack, type Stack } from '../support/stack.js';
 
 /**
  * The "server" of the hostile-server tests: it writes chat-service's tables directly, as an
@@ -13,6 +14,12 @@ import type { Stack } from '../support/stack.js';
  */
 export interface HostileDb {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Runs SQL text (several statements allowed, e.g. `SET session_replication_role = replica;
+   * INSERT ...` to get past triggers; the setting is reset afterwards).
+   * @returns the first cell of the last statement's first row, as text ('' when none)
+   */
+  sql(text: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -26,6 +33,17 @@ export async function hostileDb(stack: Stack): Promise<HostileDb> {
   return {
     async query<T>(sql: string, params: unknown[] = []) {
       return (await client.query(sql, params)).rows as T[];
+    },
+    async sql(text: string) {
+      try {
+        const results = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const last = Array.isArray(results) ? results.at(-1) : results;
+        const row = last?.rows[0] as Record<string, unknown> | undefined;
+        const cell = row ? Object.values(row)[0] : undefined;
+        return cell === undefined || cell === null ? '' : String(cell);
+      } finally {
+        await client.query('RESET session_replication_role');
+      }
     },
     close: () => client.end(),
   };
@@ -60,19 +78,28 @@ export async function plantGhostDevice(db: HostileDb, userId: string): Promise<G
   await db.query(
     `INSERT INTO chat.devices (user_id, device_id, name, registration_id, signed_prekey_id, signed_prekey, signed_prekey_signature, secret_digest, keys_updated_at)
      VALUES ($1, $2, '', $3, $4, $5, $6, $7, now())`,
-    [userId, deviceId, identity.registrationId, signed.keyId, Buffer.from(signed.keyPair.pubKey), Buffer.from(signed.signature), randomBytes(32)],
+    [
+      userId,
+      deviceId,
+      identity.registrationId,
+      signed.keyId,
+      Buffer.from(signed.keyPair.pubKey),
+      Buffer.from(signed.signature),
+      randomBytes(32),
+    ],
   );
   const perDevice = await db.query(
     `SELECT 1 FROM information_schema.columns WHERE table_schema = 'chat' AND table_name = 'devices' AND column_name = 'identity_key'`,
   );
   if (perDevice.length > 0) {
-    await db.query(`UPDATE chat.devices SET identity_key = $3 WHERE user_id = $1 AND device_id = $2`, [
-      userId,
-      deviceId,
-      Buffer.from(identity.identityKeyPair.pubKey),
-    ]);
+    await db.query(
+      `UPDATE chat.devices SET identity_key = $3 WHERE user_id = $1 AND device_id = $2`,
+      [userId, deviceId, Buffer.from(identity.identityKeyPair.pubKey)],
+    );
   }
-  const attacker = await createTestDevice(randomUUID(), deviceId, { identityKeyPair: identity.identityKeyPair });
+  const attacker = await createTestDevice(randomUUID(), deviceId, {
+    identityKeyPair: identity.identityKeyPair,
+  });
   return { deviceId, identityKeyPair: identity.identityKeyPair, attacker };
 }
 
@@ -84,10 +111,19 @@ export async function plantGhostDevice(db: HostileDb, userId: string): Promise<G
  * @param deviceId the victim's device
  * @returns the bundle
  */
-export async function realBundle(db: HostileDb, victim: ChatClient, deviceId: number): Promise<DeviceBundle> {
+export async function realBundle(
+  db: HostileDb,
+  victim: ChatClient,
+  deviceId: number,
+): Promise<DeviceBundle> {
   const local = await victim.store.getLocalIdentity();
   if (!local) throw new Error('victim has no identity');
-  const [d] = await db.query<{ registration_id: number; signed_prekey_id: number; signed_prekey: Buffer; signed_prekey_signature: Buffer }>(
+  const [d] = await db.query<{
+    registration_id: number;
+    signed_prekey_id: number;
+    signed_prekey: Buffer;
+    signed_prekey_signature: Buffer;
+  }>(
     `SELECT registration_id, signed_prekey_id, signed_prekey, signed_prekey_signature FROM chat.devices WHERE user_id = $1 AND device_id = $2`,
     [victim.user.id, deviceId],
   );
@@ -100,7 +136,11 @@ export async function realBundle(db: HostileDb, victim: ChatClient, deviceId: nu
     deviceId,
     registrationId: d.registration_id,
     identityKey: local.identityKeyPair.pubKey,
-    signedPreKey: { keyId: d.signed_prekey_id, publicKey: new Uint8Array(d.signed_prekey), signature: new Uint8Array(d.signed_prekey_signature) },
+    signedPreKey: {
+      keyId: d.signed_prekey_id,
+      publicKey: new Uint8Array(d.signed_prekey),
+      signature: new Uint8Array(d.signed_prekey_signature),
+    },
     preKey: pk ? { keyId: pk.key_id, publicKey: new Uint8Array(pk.public_key) } : undefined,
   };
 }
@@ -113,14 +153,78 @@ export async function realBundle(db: HostileDb, victim: ChatClient, deviceId: nu
  */
 export async function injectEnvelope(
   db: HostileDb,
-  e: { recipientUser: string; recipientDevice: number; senderUser: string; senderDevice: number; conversationId: string; type: number; body: Uint8Array },
+  e: {
+    recipientUser: string;
+    recipientDevice: number;
+    senderUser: string;
+    senderDevice: number;
+    conversationId: string;
+    type: number;
+    body: Uint8Array;
+  },
 ): Promise<string> {
   const messageId = randomUUID();
   await db.query(
     `INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
-    [messageId, e.recipientUser, e.recipientDevice, e.conversationId, e.senderUser, e.senderDevice, e.type, Buffer.from(e.body)],
+    [
+      messageId,
+      e.recipientUser,
+      e.recipientDevice,
+      e.conversationId,
+      e.senderUser,
+      e.senderDevice,
+      e.type,
+      Buffer.from(e.body),
+    ],
   );
   return messageId;
 }
 
+/**
+ * A UUID literal, checked (tests interpolate ids into SQL).
+ * @param id a UUID
+ * @returns the quoted literal
+ */
+export function uuid(id: string): string {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`not a uuid: ${id}`);
+  return `'${id}'`;
+}
+
+/** Fast backoff: the transient retries of a refused send take milliseconds, not seconds. */
+export const FAST_RETRY = { sendRetry: { baseDelayMs: 20, maxDelayMs: 100 } };
+
+/** One test file's stack and the raw database connection that plays the hostile server. */
+export interface HostileEnv {
+  readonly stack: Stack;
+  readonly db: HostileDb;
+  /**
+   * A signed-up client.
+   * @param tag name of the person and device
+   * @param options client options (e.g. {@link FAST_RETRY})
+   */
+  person(tag: string, options?: Parameters<Stack['client']>[1]): Promise<ChatClient>;
+}
+
+/**
+ * Starts a stack and a raw database connection before the file's tests and closes both after.
+ * @returns the environment (filled once `beforeAll` ran)
+ */
+export function hostileEnv(): HostileEnv {
+  const env = {
+    async person(tag: string, options?: Parameters<Stack['client']>[1]) {
+      const c = env.stack.client(tag, options);
+      await c.signUp(account(tag));
+      return c;
+    },
+  } as HostileEnv & { stack: Stack; db: HostileDb };
+  beforeAll(async () => {
+    env.stack = await startStack();
+    env.db = await hostileDb(env.stack);
+  });
+  afterAll(async () => {
+    await env.db?.close();
+    await env.stack?.close();
+  });
+  return env;
+}

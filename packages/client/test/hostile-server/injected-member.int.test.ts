@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatClient } from '../../src/client/chat-client.js';
 import type { StoredMessage } from '../../src/messages/message.schema.js';
-import { account, messageWith, startStack, type Stack } from '../support/stack.js';
-import { sql, uuid } from './sql.js';
+import { messageWith } from '../support/stack.js';
+import { FAST_RETRY, hostileEnv, uuid } from './hostile-db.js';
 import { randomUUID } from 'node:crypto';
 import { encodePlaintext } from '../../src/messages/plaintext-codec.js';
 import { toBase64 } from '../../src/protocol/bytes.js';
@@ -14,39 +14,33 @@ import { decodeBundle } from '../../src/protocol/keys.js';
  * gets nothing: every send fails closed with `unexpected_member` and a visible warning.
  */
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const env = hostileEnv();
 
-/** Fast backoff: the three transient attempts of `unexpected_member` take milliseconds, not seconds. */
-const FAST = { sendRetry: { baseDelayMs: 20, maxDelayMs: 100 } };
-
-async function person(tag: string): Promise<ChatClient> {
-  const c = stack.client(tag, FAST);
-  await c.signUp(account(tag));
-  return c;
-}
+const person = (tag: string) => env.person(tag, FAST_RETRY);
 
 /** Resolves with the next membership event a client stores. */
 function eventOf(c: ChatClient, type: string): Promise<StoredMessage> {
-  return c.next('message', (m) => m.kind === 'event' && m.event?.type === type) as Promise<StoredMessage>;
+  return c.next(
+    'message',
+    (m) => m.kind === 'event' && m.event?.type === type,
+  ) as Promise<StoredMessage>;
 }
 
 /** Alice creates "Plans" with Bob and Carol; both apply her `create`. */
 async function groupOfThree() {
   const [alice, bob, carol] = [await person('alice'), await person('bob'), await person('carol')];
   const created = [eventOf(bob, 'created'), eventOf(carol, 'created')];
-  const group = await alice.createConversation({ kind: 'group', title: 'Plans', memberIds: [bob.user.id, carol.user.id] });
+  const group = await alice.createConversation({
+    kind: 'group',
+    title: 'Plans',
+    memberIds: [bob.user.id, carol.user.id],
+  });
   await Promise.all(created);
   return { alice, bob, carol, group };
 }
 
 describe('a member injected by the server', () => {
-  it('when the server lists Mallory in Alice, Bob and Carol\'s group, then Alice and Bob\'s sends fail closed with a warning and Mallory\'s mailbox stays empty', async () => {
+  it("when the server lists Mallory in Alice, Bob and Carol's group, then Alice and Bob's sends fail closed with a warning and Mallory's mailbox stays empty", async () => {
     const { alice, bob, carol, group } = await groupOfThree();
     expect(bob.groups.info(group.id)).toMatchObject({ title: 'Plans', origin: 'member' });
     const hello = messageWith(carol, 'before');
@@ -55,23 +49,34 @@ describe('a member injected by the server', () => {
 
     const mallory = await person('mallory');
     mallory.disconnect();
-    await sql(stack.db.url, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`);
+    await env.db.sql(
+      `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`,
+    );
     // The members' clients see the server's new list at once (nothing cached helps them).
     for (const c of [alice, bob]) await c.getConversation(group.id, true);
 
     for (const sender of [alice, bob]) {
       const warning = sender.next('membershipWarning');
       const failed = sender.next('sendFailed');
-      const error = await sender.sendText(group.id, `secret from ${sender.user.username}`).catch((e: unknown) => e);
+      const error = await sender
+        .sendText(group.id, `secret from ${sender.user.username}`)
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'unexpected_member' });
       expect(await warning).toEqual({ conversationId: group.id, userIds: [mallory.user.id] });
       const report = await failed;
       expect(report.code).toBe('unexpected_member');
-      expect(report.message).toMatchObject({ status: 'failed', failure: { code: 'unexpected_member' } });
+      expect(report.message).toMatchObject({
+        status: 'failed',
+        failure: { code: 'unexpected_member' },
+      });
     }
 
     // Nothing was ever addressed to Mallory, and Carol got none of the refused messages either.
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`)).toBe('0');
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`,
+      ),
+    ).toBe('0');
     const carolHistory = await carol.history(group.id);
     expect(carolHistory.filter((m) => m.text?.startsWith('secret'))).toEqual([]);
 
@@ -81,7 +86,9 @@ describe('a member injected by the server', () => {
     await drained;
     expect(await mallory.history(group.id)).toEqual([]);
     expect(mallory.groups.info(group.id).origin).toBe('pending');
-    const pending = await mallory.sendText(group.id, 'let me in', { wait: true }).catch((e: unknown) => e);
+    const pending = await mallory
+      .sendText(group.id, 'let me in', { wait: true })
+      .catch((e: unknown) => e);
     expect(pending).toMatchObject({ code: 'group_state_pending' });
     for (const c of [alice, bob, carol, mallory]) await c.logOut();
   });
@@ -89,15 +96,28 @@ describe('a member injected by the server', () => {
   it('when Mallory, listed by the server, writes into the group, then no member shows her message', async () => {
     const { alice, bob, carol, group } = await groupOfThree();
     const mallory = await person('mallory');
-    await sql(stack.db.url, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`);
+    await env.db.sql(
+      `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`,
+    );
     // Mallory encrypts a real message for Alice's device (a genuine session: the server cannot
     // tell it apart), and the server delivers it to Alice in the group.
     const bundle = await mallory.api.chat.keyBundle(alice.user.id);
     const device = bundle.devices[0];
     if (!device) throw new Error('no device');
     await mallory.protocol.processBundle(alice.user.id, decodeBundle(bundle.identityKey, device));
-    const plain = { v: 1 as const, kind: 'text' as const, id: randomUUID(), conversationId: group.id, sentAt: Date.now(), text: 'from mallory' };
-    const c = await mallory.protocol.encrypt(alice.user.id, device.deviceId, encodePlaintext(plain));
+    const plain = {
+      v: 1 as const,
+      kind: 'text' as const,
+      id: randomUUID(),
+      conversationId: group.id,
+      sentAt: Date.now(),
+      text: 'from mallory',
+    };
+    const c = await mallory.protocol.encrypt(
+      alice.user.id,
+      device.deviceId,
+      encodePlaintext(plain),
+    );
     const refused = alice.next('decryptFailed');
     await alice.receive({
       messageId: randomUUID(),
@@ -120,10 +140,19 @@ describe('a member injected by the server', () => {
     // Alice's cached list is the old one: her first attempt goes to Bob and Carol, and the server
     // answers that Mallory's devices are missing.
     await alice.getConversation(group.id);
-    await sql(stack.db.url, `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`);
+    await env.db.sql(
+      `INSERT INTO chat.conversation_members (conversation_id, user_id, role) VALUES (${uuid(group.id)}, ${uuid(mallory.user.id)}, 'member')`,
+    );
     const error = await alice.sendText(group.id, 'no strangers').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'unexpected_member', details: { userIds: [mallory.user.id] } });
-    expect(await sql(stack.db.url, `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`)).toBe('0');
+    expect(error).toMatchObject({
+      code: 'unexpected_member',
+      details: { userIds: [mallory.user.id] },
+    });
+    expect(
+      await env.db.sql(
+        `SELECT count(*) FROM chat.mailbox WHERE recipient_user = ${uuid(mallory.user.id)}`,
+      ),
+    ).toBe('0');
     for (const c of [alice, bob, carol, mallory]) await c.logOut();
   });
 
@@ -133,7 +162,11 @@ describe('a member injected by the server', () => {
     const refusedA = alice.next('groupChangeRefused', (r) => r.op === 'rename');
     const refusedB = bob.next('groupChangeRefused', (r) => r.op === 'rename');
     await carol.groups.sendRawControl(group.id, { op: 'rename', title: 'Carol rules' });
-    expect(await refusedA).toMatchObject({ conversationId: group.id, fromUserId: carol.user.id, reason: 'not_allowed' });
+    expect(await refusedA).toMatchObject({
+      conversationId: group.id,
+      fromUserId: carol.user.id,
+      reason: 'not_allowed',
+    });
     await refusedB;
 
     // Carol gets Mallory onto the server's list through the API? Only owners and admins may; a
@@ -142,7 +175,14 @@ describe('a member injected by the server', () => {
     await carol.groups.sendRawControl(group.id, {
       op: 'add',
       userIds: [mallory.user.id],
-      state: { members: [{ userId: carol.user.id, role: 'owner' }, { userId: mallory.user.id, role: 'member' }, { userId: alice.user.id, role: 'member' }], title: null },
+      state: {
+        members: [
+          { userId: carol.user.id, role: 'owner' },
+          { userId: mallory.user.id, role: 'member' },
+          { userId: alice.user.id, role: 'member' },
+        ],
+        title: null,
+      },
     });
     expect(await refusedAdd).toMatchObject({ fromUserId: carol.user.id, reason: 'not_allowed' });
 
@@ -150,14 +190,28 @@ describe('a member injected by the server', () => {
     const refusedCreate = bob.next('groupChangeRefused', (r) => r.op === 'create');
     await carol.groups.sendRawControl(group.id, {
       op: 'create',
-      state: { members: [{ userId: carol.user.id, role: 'owner' }, { userId: bob.user.id, role: 'member' }, { userId: mallory.user.id, role: 'member' }], title: 'Mine' },
+      state: {
+        members: [
+          { userId: carol.user.id, role: 'owner' },
+          { userId: bob.user.id, role: 'member' },
+          { userId: mallory.user.id, role: 'member' },
+        ],
+        title: 'Mine',
+      },
     });
     expect(await refusedCreate).toMatchObject({ reason: 'group_exists' });
 
     for (const c of [alice, bob]) {
       expect(c.groups.info(group.id)).toMatchObject({ title: 'Plans' });
-      expect(c.groups.info(group.id).members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id, carol.user.id].sort());
-      expect((await c.history(group.id)).filter((m) => m.kind === 'event').map((m) => m.event?.type)).toEqual(['created']);
+      expect(
+        c.groups
+          .info(group.id)
+          .members.map((m) => m.userId)
+          .sort(),
+      ).toEqual([alice.user.id, bob.user.id, carol.user.id].sort());
+      expect(
+        (await c.history(group.id)).filter((m) => m.kind === 'event').map((m) => m.event?.type),
+      ).toEqual(['created']);
     }
     for (const c of [alice, bob, carol, mallory]) await c.logOut();
   });
@@ -168,7 +222,10 @@ describe('a member injected by the server', () => {
     const danJoined = eventOf(dan, 'added');
     const bobSaw = eventOf(bob, 'added');
     await alice.groups.add(group.id, [dan.user.id]);
-    expect((await danJoined).event).toMatchObject({ actorUserId: alice.user.id, userIds: [dan.user.id] });
+    expect((await danJoined).event).toMatchObject({
+      actorUserId: alice.user.id,
+      userIds: [dan.user.id],
+    });
     await bobSaw;
     expect(dan.groups.info(group.id)).toMatchObject({ title: 'Plans', origin: 'member' });
     const fromDan = messageWith(carol, 'hi, I am Dan');
@@ -191,7 +248,9 @@ describe('a member injected by the server', () => {
     await carolRemoved;
     await danSawRemove;
     const carolGot: string[] = [];
-    carol.on('message', (m) => { if (m.text) carolGot.push(m.text); });
+    carol.on('message', (m) => {
+      if (m.text) carolGot.push(m.text);
+    });
     const toDan = messageWith(dan, 'without carol');
     await alice.sendText(group.id, 'without carol');
     await toDan;
@@ -201,8 +260,15 @@ describe('a member injected by the server', () => {
     const left = eventOf(alice, 'left');
     await dan.groups.leave(group.id);
     expect((await left).event).toMatchObject({ actorUserId: dan.user.id });
-    expect(alice.groups.info(group.id).members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
-    const types = (await alice.history(group.id)).filter((m) => m.kind === 'event').map((m) => m.event?.type);
+    expect(
+      alice.groups
+        .info(group.id)
+        .members.map((m) => m.userId)
+        .sort(),
+    ).toEqual([alice.user.id, bob.user.id].sort());
+    const types = (await alice.history(group.id))
+      .filter((m) => m.kind === 'event')
+      .map((m) => m.event?.type);
     expect(types).toEqual(['created', 'added', 'role', 'renamed', 'removed', 'left']);
     for (const c of [alice, bob, carol, dan]) await c.logOut();
   });

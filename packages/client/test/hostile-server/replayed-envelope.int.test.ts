@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { account, messageWith, startStack, type Stack } from '../support/stack.js';
-import { hostileDb, injectEnvelope, type HostileDb } from './hostile-db.js';
+import { describe, expect, it } from 'vitest';
+import { account, messageWith } from '../support/stack.js';
+import { hostileEnv, injectEnvelope } from './hostile-db.js';
 
-let stack: Stack;
-let db: HostileDb;
-beforeAll(async () => {
-  stack = await startStack();
-  db = await hostileDb(stack);
-});
-afterAll(async () => {
-  await db?.close();
-  await stack?.close();
-});
+const env = hostileEnv();
 
 interface MailboxRow {
   message_id: string;
@@ -26,8 +17,8 @@ interface MailboxRow {
 
 describe('hostile server: a delivered envelope put back into the mailbox', () => {
   it('when the server re-inserts an acknowledged envelope (same or new server id) and redelivers it, then it is shown once and the session keeps working both ways', async () => {
-    const alice = stack.client('alice laptop');
-    const bob = stack.client('bob phone');
+    const alice = env.stack.client('alice laptop');
+    const bob = env.stack.client('bob phone');
     await alice.signUp(account('alice'));
     await bob.signUp(account('bob'));
     const conv = await bob.createConversation({ kind: 'direct', memberIds: [alice.user.id] });
@@ -35,7 +26,7 @@ describe('hostile server: a delivered envelope put back into the mailbox', () =>
 
     alice.disconnect();
     await bob.sendText(conv.id, 'only once');
-    const [row] = await db.query<MailboxRow>(
+    const [row] = await env.db.query<MailboxRow>(
       `SELECT message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body
          FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`,
       [alice.user.id, aliceDevice],
@@ -49,16 +40,27 @@ describe('hostile server: a delivered envelope put back into the mailbox', () =>
     await got;
     await bob.sendText(conv.id, 'marker'); // processed in order: once it shows, the first was acked
     await messageWith(alice, 'marker');
-    const left = await db.query(`SELECT 1 FROM chat.mailbox WHERE message_id = $1`, [row.message_id]);
+    const left = await env.db.query(`SELECT 1 FROM chat.mailbox WHERE message_id = $1`, [
+      row.message_id,
+    ]);
     expect(left).toEqual([]);
 
     // The server puts it back: once under its own server id, once under a new one.
-    await db.query(
+    await env.db.query(
       `INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
-      [row.message_id, row.recipient_user, row.recipient_device, row.conversation_id, row.sender_user, row.sender_device, row.type, row.body],
+      [
+        row.message_id,
+        row.recipient_user,
+        row.recipient_device,
+        row.conversation_id,
+        row.sender_user,
+        row.sender_device,
+        row.type,
+        row.body,
+      ],
     );
-    const newId = await injectEnvelope(db, {
+    const newId = await injectEnvelope(env.db, {
       recipientUser: row.recipient_user,
       recipientDevice: row.recipient_device,
       senderUser: row.sender_user,
@@ -80,7 +82,10 @@ describe('hostile server: a delivered envelope put back into the mailbox', () =>
     await reply;
     expect(seen.filter((t) => t === 'only once')).toHaveLength(1);
     expect((await alice.history(conv.id)).filter((m) => m.text === 'only once')).toHaveLength(1);
-    const gone = await db.query(`SELECT 1 FROM chat.mailbox WHERE message_id = ANY($1::uuid[])`, [[row.message_id, newId]]);
+    const gone = await env.db.query(
+      `SELECT 1 FROM chat.mailbox WHERE message_id = ANY($1::uuid[])`,
+      [[row.message_id, newId]],
+    );
     expect(gone).toEqual([]);
   });
 });
