@@ -1,34 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { generateLocalIdentity, generateSignedPreKey } from '@cipherchat/client';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { serverQuery, userIdOf } from './support/database.js';
 import { BASE_URL, chattingPair, seeMessage, send, shot, test as it } from './support/harness.js';
-import type { Person } from './support/harness.js';
 
 /**
  * A hostile server adds a device to Alice's account whose identity key is not hers (a "ghost").
- * The server here is the test writing chat-service's tables directly (DATABASE_URL of the stack
- * that e2e-run.sh started).
+ * The server here is the test writing chat-service's tables directly (support/database.ts).
  */
-
-let db: pg.Client;
-beforeAll(async () => {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL of the running stack is needed (run through e2e-run.sh)');
-  db = new pg.Client({ connectionString: url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-});
-
-/**
- * @param p a signed-in person
- * @returns their user id (asked from the page, with its session cookie)
- */
-async function userIdOf(p: Person): Promise<string> {
-  return p.page.evaluate(async () => ((await (await fetch('/api/user/me')).json()) as { id: string }).id);
-}
 
 /**
  * Plants a keyed device for a user under a new identity key (its signed prekey validly signed
@@ -39,16 +18,24 @@ async function userIdOf(p: Person): Promise<string> {
 async function plantGhost(userId: string): Promise<number> {
   const identity = await generateLocalIdentity();
   const signed = await generateSignedPreKey(identity.identityKeyPair, 77);
-  const acc = await db.query<{ id: number }>(
+  const acc = await serverQuery<{ id: number }>(
     `UPDATE chat.accounts SET next_device_id = next_device_id + 1, identity_key = $2 WHERE user_id = $1 RETURNING next_device_id - 1 AS id`,
     [userId, Buffer.from(identity.identityKeyPair.pubKey)],
   );
-  const deviceId = acc.rows[0]?.id;
+  const deviceId = acc[0]?.id;
   if (deviceId === undefined) throw new Error('no chat account');
-  await db.query(
+  await serverQuery(
     `INSERT INTO chat.devices (user_id, device_id, name, registration_id, signed_prekey_id, signed_prekey, signed_prekey_signature, secret_digest, keys_updated_at)
      VALUES ($1, $2, '', $3, $4, $5, $6, $7, now())`,
-    [userId, deviceId, identity.registrationId, signed.keyId, Buffer.from(signed.keyPair.pubKey), Buffer.from(signed.signature), randomBytes(32)],
+    [
+      userId,
+      deviceId,
+      identity.registrationId,
+      signed.keyId,
+      Buffer.from(signed.keyPair.pubKey),
+      Buffer.from(signed.signature),
+      randomBytes(32),
+    ],
   );
   return deviceId;
 }
@@ -58,10 +45,14 @@ describe('a device on my account that is not mine', () => {
     browser,
   }) => {
     const { alice, bob } = await chattingPair(browser, 'Hello Bob', 'Hi Alice');
-    const aliceId = await userIdOf(alice);
+    const aliceId = await userIdOf(alice.username);
     const stored = async () =>
-      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`, [aliceId]))
-        .rows[0]?.n;
+      (
+        await serverQuery<{ n: number }>(
+          `SELECT count(*)::int AS n FROM chat.messages WHERE sender_user = $1`,
+          [aliceId],
+        )
+      )[0]?.n;
     const ghost = await plantGhost(aliceId);
     const before = await stored();
 
@@ -74,8 +65,11 @@ describe('a device on my account that is not mine', () => {
     await shot(alice.page, 'devices-foreign-banner');
 
     // Nothing went out: no envelope for the ghost, and the message was not stored for Bob either.
-    const forGhost = await db.query(`SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`, [aliceId, ghost]);
-    expect(forGhost.rows).toEqual([]);
+    const forGhost = await serverQuery(
+      `SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`,
+      [aliceId, ghost],
+    );
+    expect(forGhost).toEqual([]);
     // (receipts and typing fail the same way: nothing of Alice's was stored since the ghost came)
     expect(await stored()).toBe(before);
     expect(await bob.page.locator('li.message-in', { hasText: 'Only for Bob' }).count()).toBe(0);
@@ -83,19 +77,25 @@ describe('a device on my account that is not mine', () => {
     await banner.getByRole('button', { name: 'Remove it' }).click();
     await seeMessage(bob.page, 'Only for Bob');
     await banner.waitFor({ state: 'detached' });
-    const left = await db.query(`SELECT 1 FROM chat.devices WHERE user_id = $1 AND device_id = $2`, [aliceId, ghost]);
-    expect(left.rows).toEqual([]);
+    const left = await serverQuery(
+      `SELECT 1 FROM chat.devices WHERE user_id = $1 AND device_id = $2`,
+      [aliceId, ghost],
+    );
+    expect(left).toEqual([]);
   });
 
-  it('when a session cookie stolen right after her login registers a ghost device through the API, then Alice\'s browser sends it nothing and says so', async ({
+  it("when a session cookie stolen right after her login registers a ghost device through the API, then Alice's browser sends it nothing and says so", async ({
     browser,
   }) => {
     const { alice, bob } = await chattingPair(browser, 'Hello Bob', 'Hi Alice');
-    const aliceId = await userIdOf(alice);
+    const aliceId = await userIdOf(alice.username);
     // Alice's cookies, outside her app: the thief's requests. Within minutes of a password login
     // chat-service cannot tell the thief from Alice (later it answers fresh_login_required).
     const thief = alice.context.request;
-    const created = await thief.post(`${BASE_URL}/api/chat/devices`, { data: {}, headers: { origin: BASE_URL } });
+    const created = await thief.post(`${BASE_URL}/api/chat/devices`, {
+      data: {},
+      headers: { origin: BASE_URL },
+    });
     expect(created.status()).toBe(201);
     const ghost = (await created.json()) as { deviceId: number; deviceSecret: string };
     const identity = await generateLocalIdentity();
@@ -106,7 +106,11 @@ describe('a device on my account that is not mine', () => {
       data: {
         registrationId: Math.min(identity.registrationId, 16380),
         identityKey: b64(identity.identityKeyPair.pubKey),
-        signedPreKey: { keyId: signed.keyId, publicKey: b64(signed.keyPair.pubKey), signature: b64(signed.signature) },
+        signedPreKey: {
+          keyId: signed.keyId,
+          publicKey: b64(signed.keyPair.pubKey),
+          signature: b64(signed.signature),
+        },
       },
     });
     expect(keys.status()).toBe(200);
@@ -115,8 +119,13 @@ describe('a device on my account that is not mine', () => {
     const banner = alice.page.locator('.device-banner');
     await banner.waitFor();
     await shot(alice.page, 'devices-stolen-token-ghost');
-    const forGhost = await db.query(`SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`, [aliceId, ghost.deviceId]);
-    expect(forGhost.rows).toEqual([]);
-    expect(await bob.page.locator('li.message-in', { hasText: 'Not for the thief' }).count()).toBe(0);
+    const forGhost = await serverQuery(
+      `SELECT 1 FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`,
+      [aliceId, ghost.deviceId],
+    );
+    expect(forGhost).toEqual([]);
+    expect(await bob.page.locator('li.message-in', { hasText: 'Not for the thief' }).count()).toBe(
+      0,
+    );
   });
 });

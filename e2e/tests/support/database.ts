@@ -1,30 +1,46 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll } from 'vitest';
 
-const run = promisify(execFile);
+let pool: pg.Pool | undefined;
+afterAll(async () => {
+  await pool?.end();
+  pool = undefined;
+});
 
-/**
- * Runs SQL on the stack's database as a compromised server (or its operator) could, past every
- * service check. The e2e runner exports the stack's `DATABASE_URL`.
- * @param sql statements
- * @returns psql's unaligned, tuples-only output
- */
-export async function serverSql(sql: string): Promise<string> {
+function db(): pg.Pool {
   const url = process.env.DATABASE_URL;
   if (!url)
     throw new Error('DATABASE_URL is not set: run through the e2e runner, which exports it');
-  const { stdout } = await run('psql', [
-    '-X',
-    '-q',
-    '-t',
-    '-A',
-    '-v',
-    'ON_ERROR_STOP=1',
-    url,
-    '-c',
-    sql,
-  ]);
-  return stdout.trim();
+  pool ??= new pg.Pool({ connectionString: url, max: 2 });
+  return pool;
+}
+
+/**
+ * Queries the stack's database as a compromised server (or its operator) could, past every
+ * service check. The e2e runner exports the stack's `DATABASE_URL`.
+ * @param sql one statement with `$n` parameters
+ * @param params its parameters
+ * @returns the rows
+ */
+export async function serverQuery<T extends pg.QueryResultRow = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  return (await db().query<T>(sql, params)).rows;
+}
+
+/**
+ * Runs SQL text on the stack's database (several statements allowed) as a compromised server
+ * could.
+ * @param sql statements
+ * @returns the first cell of the last statement's first row, as text ('' when none)
+ */
+export async function serverSql(sql: string): Promise<string> {
+  const results = (await db().query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+  const last = Array.isArray(results) ? results.at(-1) : results;
+  const row = last?.rows[0] as Record<string, unknown> | undefined;
+  const cell = row ? Object.values(row)[0] : undefined;
+  return cell === undefined || cell === null ? '' : String(cell);
 }
 
 /**
