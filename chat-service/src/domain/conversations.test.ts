@@ -18,7 +18,7 @@ function fakeDeps(roles: Record<string, ConversationRole>, options: { maxMembers
     id: group,
     kind: 'group',
     title: 't',
-    members: Object.entries(roles).map(([userId, role]) => ({ userId, role, joinedAt: new Date(0).toISOString() })),
+    members: Object.entries(roles).map(([userId, role]) => ({ userId, role, joinedAt: new Date(0).toISOString(), state: 'accepted' as const })),
     createdAt: new Date(0),
     updatedAt: new Date(0),
   });

@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { ConversationKind, ConversationRole, MessageNew, ServerToClientEvents } from '@cipherchat/contracts';
+import type {
+  ConversationKind,
+  ConversationRole,
+  MembershipState,
+  MessageNew,
+  ServerToClientEvents,
+} from '@cipherchat/contracts';
 
 // Ports: what the use cases need from the outside, in their terms. store/ implements the
 // repository ports, realtime/ the notifier and presence, app.ts wires them (see ChatDeps).
@@ -51,7 +57,11 @@ export interface Notifier {
    * @param event server event name
    * @param args its payload
    */
-  notifyUsers<E extends keyof ServerToClientEvents>(userIds: readonly string[], event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  notifyUsers<E extends keyof ServerToClientEvents>(
+    userIds: readonly string[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
   /**
    * Emits a stored message's envelopes, each to its device's room.
    * @param envelopes one per addressed device
@@ -71,9 +81,14 @@ export interface PresenceLookup {
    * Live sockets of some users, reusing a lookup of this process at most `maxAgeMs` old.
    * @returns the sockets and when (performance.now()) they were looked up
    */
-  recentLiveSockets(userIds: readonly string[], maxAgeMs: number): Promise<{ live: LiveSockets; lookedUpAt: number }>;
+  recentLiveSockets(
+    userIds: readonly string[],
+    maxAgeMs: number,
+  ): Promise<{ live: LiveSockets; lookedUpAt: number }>;
   /** Online state and last-seen time of each user. */
-  describe(userIds: readonly string[]): Promise<{ userId: string; online: boolean; lastSeenAt: string | null }[]>;
+  describe(
+    userIds: readonly string[],
+  ): Promise<{ userId: string; online: boolean; lastSeenAt: string | null }[]>;
 }
 
 /** Publishes committed outbox rows now (the relay would otherwise find them on its next poll). */
@@ -157,9 +172,22 @@ export interface MailboxRow {
 /** The mailbox reads and housekeeping (store/mailbox.repository.ts). */
 export interface MailboxStore {
   /** Dedupe lookup plus members and keyed devices, for a send the write refused. */
-  loadSendContext(db: Db, senderUserId: string, clientMessageId: string, conversationId: string): Promise<SendContext>;
+  loadSendContext(
+    db: Db,
+    senderUserId: string,
+    clientMessageId: string,
+    conversationId: string,
+  ): Promise<SendContext>;
   /** A device's mailbox in `seq` order after a cursor, optionally within [since, until). */
-  readMailbox(db: Db, userId: string, deviceId: number, afterSeq: string, limit: number, since?: Date, until?: Date): Promise<MailboxRow[]>;
+  readMailbox(
+    db: Db,
+    userId: string,
+    deviceId: number,
+    afterSeq: string,
+    limit: number,
+    since?: Date,
+    until?: Date,
+  ): Promise<MailboxRow[]>;
   /** Deletes envelopes and dedupe rows older than `before` in batches; returns mailbox rows deleted. */
   expireMailbox(db: Db, before: Date): Promise<number>;
 }
@@ -171,19 +199,31 @@ export interface ConversationRow {
   id: string;
   kind: ConversationKind;
   title: string | null;
-  members: { userId: string; role: ConversationRole; joinedAt: string }[];
+  /** Each member with their standing (`request` until they accept a stranger's conversation). */
+  members: { userId: string; role: ConversationRole; joinedAt: string; state: MembershipState }[];
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** Conversations and memberships (store/conversation.repository.ts). */
 export interface ConversationStore {
-  createDirect(tx: Db, id: string, key: string, creator: string, other: string): Promise<{ id: string; created: boolean }>;
+  createDirect(
+    tx: Db,
+    id: string,
+    key: string,
+    creator: string,
+    other: string,
+  ): Promise<{ id: string; created: boolean }>;
   createGroup(tx: Db, id: string, creator: string, others: string[]): Promise<void>;
   /** The user's self conversation, created unless it exists (unique per user). */
   createSelf(tx: Db, id: string, userId: string): Promise<{ id: string; created: boolean }>;
   findForMember(db: Db, id: string, userId: string): Promise<ConversationRow | null>;
-  listForMember(db: Db, userId: string, limit?: number, after?: { updatedAt: Date; id: string }): Promise<ConversationRow[]>;
+  listForMember(
+    db: Db,
+    userId: string,
+    limit?: number,
+    after?: { updatedAt: Date; id: string },
+  ): Promise<ConversationRow[]>;
   roleOf(db: Db, id: string, userId: string): Promise<ConversationRole | null>;
   /** Kind and member count; locks the conversation row (serialises member changes). */
   conversationInfo(tx: Db, id: string): Promise<{ kind: ConversationKind; members: number } | null>;
@@ -231,16 +271,30 @@ export interface BundleRow {
 
 /** Devices and their keys (store/device.repository.ts). */
 export interface DeviceStore {
-  insertDevice(tx: Db, userId: string, secretDigest: Buffer, maxDevices: number): Promise<number | null>;
+  insertDevice(
+    tx: Db,
+    userId: string,
+    secretDigest: Buffer,
+    maxDevices: number,
+  ): Promise<number | null>;
   deleteDevice(tx: Db, userId: string, deviceId: number): Promise<boolean>;
   /** SHA-256 of the device's secret, or null when the user has no such device. */
   deviceSecretDigest(db: Db, userId: string, deviceId: number): Promise<Buffer | null>;
   listDevices(db: Db, userId: string): Promise<DeviceRow[]>;
   listKeyedDeviceIds(db: Db, userId: string): Promise<number[]>;
-  storeDeviceKeys(tx: Db, userId: string, deviceId: number, keys: DeviceKeys, maxPreKeys: number): Promise<'not_found' | 'too_many_prekeys' | { identityChanged: boolean }>;
+  storeDeviceKeys(
+    tx: Db,
+    userId: string,
+    deviceId: number,
+    keys: DeviceKeys,
+    maxPreKeys: number,
+  ): Promise<'not_found' | 'too_many_prekeys' | { identityChanged: boolean }>;
   countPreKeys(db: Db, userId: string, deviceId: number): Promise<number>;
   /** One bundle per keyed device, consuming a one-time prekey of each. */
-  takeBundles(db: Db, userId: string): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }>;
+  takeBundles(
+    db: Db,
+    userId: string,
+  ): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }>;
 }
 
 // ------------------------------------------------------------------- backups, accounts, blobs
@@ -248,7 +302,12 @@ export interface DeviceStore {
 /** The wrapped key backup (store/backup.repository.ts). */
 export interface BackupStore {
   /** Stores only if `version` is the stored version + 1. */
-  putBackup(db: Db, userId: string, version: number, blob: Buffer): Promise<{ ok: true } | { ok: false; currentVersion: number }>;
+  putBackup(
+    db: Db,
+    userId: string,
+    version: number,
+    blob: Buffer,
+  ): Promise<{ ok: true } | { ok: false; currentVersion: number }>;
   getBackup(db: Db, userId: string): Promise<{ version: number; blob: Buffer } | null>;
 }
 
@@ -275,7 +334,10 @@ export interface AttachmentStore {
   insertAttachment(db: Db, a: AttachmentRow): Promise<void>;
   /** The attachment if the user uploaded it or is a member of its conversation. */
   findVisibleAttachment(db: Db, id: string, userId: string): Promise<AttachmentRow | null>;
-  deleteAttachments(db: Db, where: { expiredBefore: Date } | { ownerUserId: string }): Promise<AttachmentRow[]>;
+  deleteAttachments(
+    db: Db,
+    where: { expiredBefore: Date } | { ownerUserId: string },
+  ): Promise<AttachmentRow[]>;
 }
 
 /** Where attachment ciphertext lives. Keys are generated by the server, never taken from users. */

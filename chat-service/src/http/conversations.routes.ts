@@ -1,6 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AddMembersBody, CreateConversationBody, UpdateConversationBody, UpdateMemberBody } from '@cipherchat/contracts';
+import {
+  AddMembersBody,
+  CreateConversationBody,
+  UpdateConversationBody,
+  UpdateMemberBody,
+} from '@cipherchat/contracts';
 import { AppError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
 import type { ConversationRow } from '../domain/ports.js';
@@ -22,7 +27,9 @@ const ListQuery = z.strictObject({
 const Cursor = z.object({ u: z.iso.datetime(), id: z.uuid() });
 
 function encodeCursor(c: ConversationRow): string {
-  return Buffer.from(JSON.stringify({ u: c.updatedAt.toISOString(), id: c.id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ u: c.updatedAt.toISOString(), id: c.id })).toString(
+    'base64url',
+  );
 }
 
 function decodeCursor(cursor: string | undefined): { updatedAt: Date; id: string } | undefined {
@@ -39,8 +46,23 @@ function decodeCursor(cursor: string | undefined): { updatedAt: Date; id: string
 }
 const MemberParams = z.strictObject({ id: z.uuid(), userId: z.uuid() });
 
-function present(c: ConversationRow) {
-  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+/**
+ * A conversation as its member `me` sees it: with `myState`, and without anyone's state (whether
+ * someone accepted is theirs to tell).
+ * @param c the stored conversation
+ * @param me the caller
+ * @returns the answer body
+ */
+function present(c: ConversationRow, me: string) {
+  const members = c.members.map(({ userId, role, joinedAt }) => ({ userId, role, joinedAt }));
+  const myState = c.members.find((m) => m.userId === me)?.state ?? 'accepted';
+  return {
+    ...c,
+    members,
+    myState,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
 }
 
 /**
@@ -57,7 +79,7 @@ export function conversationsRouter(deps: ChatDeps): Router {
   r.post('/conversations', async (req, res) => {
     const body = validate(CreateConversationBody, req.body);
     const { conversation, created } = await createConversation(deps, authUserId(req), body);
-    res.status(created ? 201 : 200).json(present(conversation));
+    res.status(created ? 201 : 200).json(present(conversation, authUserId(req)));
   });
 
   r.get('/conversations', async (req, res) => {
@@ -65,12 +87,15 @@ export function conversationsRouter(deps: ChatDeps): Router {
     const list = await listConversations(deps, authUserId(req), limit + 1, decodeCursor(cursor));
     const page = list.slice(0, limit);
     const last = page[page.length - 1];
-    res.json({ conversations: page.map(present), nextCursor: list.length > limit && last ? encodeCursor(last) : null });
+    res.json({
+      conversations: page.map((c) => present(c, authUserId(req))),
+      nextCursor: list.length > limit && last ? encodeCursor(last) : null,
+    });
   });
 
   r.get('/conversations/:id', async (req, res) => {
     const { id } = validate(IdParams, req.params, 'params');
-    res.json(present(await getConversation(deps, authUserId(req), id)));
+    res.json(present(await getConversation(deps, authUserId(req), id), authUserId(req)));
   });
 
   r.patch('/conversations/:id', async (req, res) => {
@@ -78,14 +103,14 @@ export function conversationsRouter(deps: ChatDeps): Router {
     const { id } = validate(IdParams, req.params, 'params');
     // the body can only be {title: null}: titles are cleared, never set (they travel end to end)
     validate(UpdateConversationBody, req.body);
-    res.json(present(await clearGroupTitle(deps, me, id)));
+    res.json(present(await clearGroupTitle(deps, me, id), me));
   });
 
   r.post('/conversations/:id/members', async (req, res) => {
     const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
     const body = validate(AddMembersBody, req.body);
-    res.json(present(await addGroupMembers(deps, me, id, body.userIds)));
+    res.json(present(await addGroupMembers(deps, me, id, body.userIds), me));
   });
 
   r.delete('/conversations/:id/members/:userId', async (req, res) => {
@@ -99,7 +124,7 @@ export function conversationsRouter(deps: ChatDeps): Router {
     const me = authUserId(req);
     const { id, userId } = validate(MemberParams, req.params, 'params');
     const body = validate(UpdateMemberBody, req.body);
-    res.json(present(await setMemberRole(deps, me, id, userId, body.role)));
+    res.json(present(await setMemberRole(deps, me, id, userId, body.role), me));
   });
 
   return r;

@@ -27,6 +27,9 @@ export const ErrorCode = z.enum([
   'not_member',
   'unknown_device',
   'account_deleted',
+  'session_revoked',
+  'mailbox_full',
+  'quota_exceeded',
   'internal_error',
   'unavailable',
 ]);

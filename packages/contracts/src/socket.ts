@@ -11,7 +11,16 @@ import { DeviceIdNumber } from './http/chat.http.js';
  */
 
 /** Why a handshake was refused (`connect_error` → `err.data.code`). */
-export const HandshakeErrorCode = z.enum(['unauthorized', 'token_expired', 'unknown_device', 'invalid_device_credentials', 'account_deleted', 'origin_not_allowed', 'unavailable']);
+export const HandshakeErrorCode = z.enum([
+  'unauthorized',
+  'token_expired',
+  'unknown_device',
+  'invalid_device_credentials',
+  'account_deleted',
+  'session_revoked',
+  'origin_not_allowed',
+  'unavailable',
+]);
 export type HandshakeErrorCode = z.infer<typeof HandshakeErrorCode>;
 
 /** Handshake `auth` object. */
@@ -51,7 +60,11 @@ export type Envelope = z.infer<typeof Envelope>;
 export const MessageSendPayload = z.strictObject({
   conversationId: z.uuid(),
   /** Client-chosen idempotency key: a resend with the same id returns the original message id. */
-  clientMessageId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
+  clientMessageId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
   /** One envelope per device of every other member, plus one per other device of the sender. */
   envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
 });
@@ -72,7 +85,10 @@ export type MessageSendResult = z.infer<typeof MessageSendResult>;
 export const DeviceAddress = z.object({ userId: z.uuid(), deviceId: DeviceIdNumber });
 export type DeviceAddress = z.infer<typeof DeviceAddress>;
 /** `details` of a `stale_devices` error: fetch bundles for `missing`, drop sessions of `extra`. */
-export const StaleDevicesDetails = z.object({ missing: z.array(DeviceAddress), extra: z.array(DeviceAddress) });
+export const StaleDevicesDetails = z.object({
+  missing: z.array(DeviceAddress),
+  extra: z.array(DeviceAddress),
+});
 export type StaleDevicesDetails = z.infer<typeof StaleDevicesDetails>;
 
 /** `message:ack` payload: server message ids this device has stored; deletes only this device's copies. */
@@ -114,6 +130,10 @@ export type IdentityChangedEvent = z.infer<typeof IdentityChangedEvent>;
 export const ConversationUpdatedEvent = z.object({ conversationId: z.uuid() });
 export type ConversationUpdatedEvent = z.infer<typeof ConversationUpdatedEvent>;
 
+/** `prekeys:low` (server → client): this device's one-time prekeys ran low; upload more now. */
+export const PreKeysLowEvent = z.object({ count: z.number().int().nonnegative() });
+export type PreKeysLowEvent = z.infer<typeof PreKeysLowEvent>;
+
 /** `mailbox:sync` ack data: the drain has started (messages follow as `message:new`). */
 export const MailboxSyncResult = z.object({ started: z.literal(true) });
 export type MailboxSyncResult = z.infer<typeof MailboxSyncResult>;
@@ -144,9 +164,15 @@ export const AckOf = <T extends z.ZodType>(data: T) =>
 /** Events the client emits. */
 export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: (res: Ack<MessageSendResult>) => void) => void;
-  'message:ack': (payload: MessageAckPayload, ack?: (res: Ack<{ deleted: number }>) => void) => void;
+  'message:ack': (
+    payload: MessageAckPayload,
+    ack?: (res: Ack<{ deleted: number }>) => void,
+  ) => void;
   'mailbox:sync': (ack?: (res: Ack<MailboxSyncResult>) => void) => void;
-  'presence:get': (payload: { userIds: string[] }, ack: (res: Ack<PresenceEvent[]>) => void) => void;
+  'presence:get': (
+    payload: { userIds: string[] },
+    ack: (res: Ack<PresenceEvent[]>) => void,
+  ) => void;
 }
 
 /** Events the server emits. */
@@ -158,4 +184,7 @@ export interface ServerToClientEvents {
   'conversation:updated': (event: ConversationUpdatedEvent) => void;
   /** Sent just before the server disconnects a socket whose access token expired. */
   'session:expired': () => void;
+  /** Sent just before the server disconnects a socket whose session was revoked (log out, account deleted). */
+  'session:revoked': () => void;
+  'prekeys:low': (event: PreKeysLowEvent) => void;
 }

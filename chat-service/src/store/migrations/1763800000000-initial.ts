@@ -54,7 +54,9 @@ export class Initial1763800000000 implements MigrationInterface {
         device_id int NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX identity_changes_user_idx ON chat.identity_changes (user_id, changed_at)`);
+    await q.query(
+      `CREATE INDEX identity_changes_user_idx ON chat.identity_changes (user_id, changed_at)`,
+    );
     await q.query(`
       CREATE TABLE chat.backups (
         user_id uuid PRIMARY KEY,
@@ -82,7 +84,9 @@ export class Initial1763800000000 implements MigrationInterface {
         joined_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (conversation_id, user_id)
       )`);
-    await q.query(`CREATE INDEX conversation_members_user_idx ON chat.conversation_members (user_id, conversation_id)`);
+    await q.query(
+      `CREATE INDEX conversation_members_user_idx ON chat.conversation_members (user_id, conversation_id)`,
+    );
     await q.query(`
       CREATE TABLE chat.messages (
         sender_user uuid NOT NULL,
@@ -107,8 +111,12 @@ export class Initial1763800000000 implements MigrationInterface {
         body bytea NOT NULL,
         server_ts timestamptz NOT NULL
       )`);
-    await q.query(`CREATE INDEX mailbox_device_seq_idx ON chat.mailbox (recipient_user, recipient_device, seq)`);
-    await q.query(`CREATE UNIQUE INDEX mailbox_device_message_idx ON chat.mailbox (recipient_user, recipient_device, message_id)`);
+    await q.query(
+      `CREATE INDEX mailbox_device_seq_idx ON chat.mailbox (recipient_user, recipient_device, seq)`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX mailbox_device_message_idx ON chat.mailbox (recipient_user, recipient_device, message_id)`,
+    );
     await q.query(`CREATE INDEX mailbox_server_ts_idx ON chat.mailbox USING brin (server_ts)`);
     await q.query(`
       CREATE TABLE chat.attachments (

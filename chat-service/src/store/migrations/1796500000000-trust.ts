@@ -24,12 +24,20 @@ export class Trust1796500000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`UPDATE chat.devices SET name = '' WHERE name <> ''`);
     await q.query(`ALTER TABLE chat.devices ALTER COLUMN name SET DEFAULT ''`);
-    await q.query(`COMMENT ON COLUMN chat.devices.name IS 'always empty: device names travel end to end, the server stores none'`);
+    await q.query(
+      `COMMENT ON COLUMN chat.devices.name IS 'always empty: device names travel end to end, the server stores none'`,
+    );
 
     await q.query(`ALTER TABLE chat.conversations DROP CONSTRAINT conversations_kind_check`);
-    await q.query(`ALTER TABLE chat.conversations ADD CONSTRAINT conversations_kind_check CHECK (kind IN ('direct', 'group', 'self'))`);
-    await q.query(`ALTER TABLE chat.conversations ADD CONSTRAINT conversations_title_groups_only CHECK (kind = 'group' OR title IS NULL)`);
-    await q.query(`CREATE UNIQUE INDEX conversations_self_uq ON chat.conversations (created_by) WHERE kind = 'self'`);
+    await q.query(
+      `ALTER TABLE chat.conversations ADD CONSTRAINT conversations_kind_check CHECK (kind IN ('direct', 'group', 'self'))`,
+    );
+    await q.query(
+      `ALTER TABLE chat.conversations ADD CONSTRAINT conversations_title_groups_only CHECK (kind = 'group' OR title IS NULL)`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX conversations_self_uq ON chat.conversations (created_by) WHERE kind = 'self'`,
+    );
     await q.query(
       `COMMENT ON COLUMN chat.conversations.title IS 'legacy group titles only: new groups have none; a client of the group clears it once it moved the title into an end-to-end control message'`,
     );
@@ -63,9 +71,13 @@ export class Trust1796500000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION IF EXISTS chat.conversation_members_shape()`);
     await q.query(`DELETE FROM chat.conversations WHERE kind = 'self'`);
     await q.query(`DROP INDEX IF EXISTS chat.conversations_self_uq`);
-    await q.query(`ALTER TABLE chat.conversations DROP CONSTRAINT IF EXISTS conversations_title_groups_only`);
+    await q.query(
+      `ALTER TABLE chat.conversations DROP CONSTRAINT IF EXISTS conversations_title_groups_only`,
+    );
     await q.query(`ALTER TABLE chat.conversations DROP CONSTRAINT conversations_kind_check`);
-    await q.query(`ALTER TABLE chat.conversations ADD CONSTRAINT conversations_kind_check CHECK (kind IN ('direct', 'group'))`);
+    await q.query(
+      `ALTER TABLE chat.conversations ADD CONSTRAINT conversations_kind_check CHECK (kind IN ('direct', 'group'))`,
+    );
     await q.query(`ALTER TABLE chat.devices ALTER COLUMN name DROP DEFAULT`);
   }
 }

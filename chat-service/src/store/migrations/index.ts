@@ -1,6 +1,12 @@
 import { Initial1763800000000 } from './1763800000000-initial.js';
 import { DeviceSecret1796353403723 } from './1796353403723-device-secret.js';
 import { Trust1796500000000 } from './1796500000000-trust.js';
+import { Requests1796600000000 } from './1796600000000-requests.js';
 
 /** Every migration of the chat schema, oldest first. */
-export const migrations = [Initial1763800000000, DeviceSecret1796353403723, Trust1796500000000];
+export const migrations = [
+  Initial1763800000000,
+  DeviceSecret1796353403723,
+  Trust1796500000000,
+  Requests1796600000000,
+];

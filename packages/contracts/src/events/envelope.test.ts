@@ -13,6 +13,8 @@ describe('event envelope', () => {
     expect(ok.success).toBe(false);
   });
   it('when a known type is given, then its payload schema is registered', () => {
-    expect(eventSchemas['user.deleted.v1'].safeParse({ userId: crypto.randomUUID() }).success).toBe(true);
+    expect(eventSchemas['user.deleted.v1'].safeParse({ userId: crypto.randomUUID() }).success).toBe(
+      true,
+    );
   });
 });

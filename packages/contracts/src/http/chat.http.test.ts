@@ -8,7 +8,15 @@ const key = Buffer.alloc(33, 5).toString('base64');
 const signature = Buffer.alloc(64, 7).toString('base64');
 const bundle = (over: Record<string, unknown> = {}) => ({
   identityKey: key,
-  devices: [{ deviceId: 1, registrationId: 77, signedPreKey: { keyId: 1, publicKey: key, signature }, preKey: { keyId: 3, publicKey: key }, ...over }],
+  devices: [
+    {
+      deviceId: 1,
+      registrationId: 77,
+      signedPreKey: { keyId: 1, publicKey: key, signature },
+      preKey: { keyId: 3, publicKey: key },
+      ...over,
+    },
+  ],
 });
 
 describe('chat answers as the SDK reads them', () => {
@@ -24,8 +32,16 @@ describe('chat answers as the SDK reads them', () => {
 
   it('when a bundle carries an empty or oversized key or signature, then it is refused', () => {
     expect(KeyBundleResult.safeParse({ ...bundle(), identityKey: '' }).success).toBe(false);
-    expect(KeyBundleResult.safeParse(bundle({ signedPreKey: { keyId: 1, publicKey: key, signature: '' } })).success).toBe(false);
-    expect(KeyBundleResult.safeParse(bundle({ preKey: { keyId: 3, publicKey: Buffer.alloc(400).toString('base64') } })).success).toBe(false);
+    expect(
+      KeyBundleResult.safeParse(
+        bundle({ signedPreKey: { keyId: 1, publicKey: key, signature: '' } }),
+      ).success,
+    ).toBe(false);
+    expect(
+      KeyBundleResult.safeParse(
+        bundle({ preKey: { keyId: 3, publicKey: Buffer.alloc(400).toString('base64') } }),
+      ).success,
+    ).toBe(false);
   });
 
   it('when a count is negative, then it is refused', () => {
@@ -33,8 +49,20 @@ describe('chat answers as the SDK reads them', () => {
   });
 
   it('when an event names sender device 0, then it is refused', () => {
-    const base = { messageId: crypto.randomUUID(), conversationId: crypto.randomUUID(), senderUserId: crypto.randomUUID(), type: 1, body: 'AA==', serverTimestamp: new Date().toISOString() };
+    const base = {
+      messageId: crypto.randomUUID(),
+      conversationId: crypto.randomUUID(),
+      senderUserId: crypto.randomUUID(),
+      type: 1,
+      body: 'AA==',
+      serverTimestamp: new Date().toISOString(),
+    };
     expect(MessageNew.safeParse({ ...base, senderDeviceId: 0 }).success).toBe(false);
-    expect(StaleDevicesDetails.safeParse({ missing: [{ userId: crypto.randomUUID(), deviceId: 0 }], extra: [] }).success).toBe(false);
+    expect(
+      StaleDevicesDetails.safeParse({
+        missing: [{ userId: crypto.randomUUID(), deviceId: 0 }],
+        extra: [],
+      }).success,
+    ).toBe(false);
   });
 });

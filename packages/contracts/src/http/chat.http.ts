@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MembershipState } from './safety.http.js';
 
 /**
  * Standard base64 text (what the Signal keys, signatures, backups and envelope bodies travel
@@ -101,7 +102,11 @@ export const PreKeyCountResult = z.object({ count: z.number().int().nonnegative(
 export const DeviceBundle = z.object({
   deviceId: DeviceIdNumber,
   registrationId: z.number().int().min(1).max(16380),
-  signedPreKey: z.object({ keyId: PreKeyId, publicKey: SignalPublicKey, signature: SignalSignature }),
+  signedPreKey: z.object({
+    keyId: PreKeyId,
+    publicKey: SignalPublicKey,
+    signature: SignalSignature,
+  }),
   /** Absent when the device ran out of one-time prekeys (X3DH then runs without one). */
   preKey: z.object({ keyId: PreKeyId, publicKey: SignalPublicKey }).optional(),
 });
@@ -131,7 +136,10 @@ export const PutBackupBody = z.strictObject({
   /** Must be the stored version + 1 (1 for the first backup): optimistic concurrency. */
   version: z.number().int().min(1).max(2_147_483_647),
   /** The wrapped, encrypted backup (base64); the server cannot open it. */
-  blob: z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+  blob: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
 });
 /** GET /api/chat/backup answer; PUT answers `{version}`. */
 export const BackupResult = z.object({ version: z.number().int().min(1), blob: z.string().min(1) });
@@ -167,7 +175,11 @@ export const UpdateConversationBody = z.strictObject({ title: z.null() });
 /** PATCH /api/chat/conversations/:id/members/:userId (owner only). */
 export const UpdateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) });
 /** A member as presented. */
-export const ConversationMember = z.object({ userId: z.uuid(), role: ConversationRole, joinedAt: z.iso.datetime() });
+export const ConversationMember = z.object({
+  userId: z.uuid(),
+  role: ConversationRole,
+  joinedAt: z.iso.datetime(),
+});
 /** A conversation as presented to a member. */
 export const Conversation = z.object({
   id: z.uuid(),
@@ -175,6 +187,8 @@ export const Conversation = z.object({
   /** Legacy: group titles travel end to end now; the server keeps none for new groups. */
   title: z.string().nullable(),
   members: z.array(ConversationMember),
+  /** The caller's standing: `request` until the caller accepts a conversation a stranger started. */
+  myState: MembershipState,
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

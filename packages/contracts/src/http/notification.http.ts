@@ -4,7 +4,13 @@ import { z } from 'zod';
  * Kinds of email notification-service sends. `verify_email` and `password_reset` are sent
  * only because the user asked for them and cannot be switched off; the others can.
  */
-export const NotificationKind = z.enum(['verify_email', 'password_reset', 'welcome', 'new_login', 'digest']);
+export const NotificationKind = z.enum([
+  'verify_email',
+  'password_reset',
+  'welcome',
+  'new_login',
+  'digest',
+]);
 /** A kind of email. */
 export type NotificationKind = z.infer<typeof NotificationKind>;
 
@@ -52,9 +58,13 @@ export const UpdatePreferencesBody = z
     digestDelayMinutes: z.number().int().min(1).max(1440).optional(),
     digestContent: DigestContent.optional(),
   })
-  .refine((b) => b.email !== undefined || b.digestDelayMinutes !== undefined || b.digestContent !== undefined, {
-    message: 'give at least one of email, digestDelayMinutes, digestContent',
-  });
+  .refine(
+    (b) =>
+      b.email !== undefined || b.digestDelayMinutes !== undefined || b.digestContent !== undefined,
+    {
+      message: 'give at least one of email, digestDelayMinutes, digestContent',
+    },
+  );
 /** PUT /api/notifications/preferences body. */
 export type UpdatePreferencesBody = z.infer<typeof UpdatePreferencesBody>;
 

@@ -162,7 +162,13 @@ export const DataExport = z.object({
   profile: Me.omit({ createdAt: true }).extend({ createdAt: z.iso.datetime() }),
   sessions: z.array(MySession.omit({ current: true })),
   auditLog: z.array(
-    z.object({ kind: z.string(), ip: z.string(), userAgent: z.string(), details: z.unknown(), at: z.iso.datetime() }),
+    z.object({
+      kind: z.string(),
+      ip: z.string(),
+      userAgent: z.string(),
+      details: z.unknown(),
+      at: z.iso.datetime(),
+    }),
   ),
 });
 
