@@ -145,6 +145,7 @@ describe('typed endpoints', () => {
       { userId: AUTH.user.id, role: 'owner', joinedAt: '2026-01-01T00:00:00.000Z' },
       { userId: '7b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f', role: 'member', joinedAt: '2026-01-01T00:00:00.000Z' },
     ],
+    myState: 'accepted',
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   };
