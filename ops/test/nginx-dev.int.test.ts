@@ -1,10 +1,13 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, ApiError } from '@cipherchat/client';
 import WebSocket from 'ws';
-import { request } from './support/net.js';
+import { freePort, request, type Reply } from './support/net.js';
 import { startNginx, type NginxHandle } from './support/nginx.js';
 import { startEchoService, type EchoService } from './support/upstreams.js';
 
@@ -39,6 +42,7 @@ beforeAll(async () => {
     CHAT_UPSTREAM: `server 127.0.0.1:${chatA.port};\n    server 127.0.0.1:${chatB.port};`,
     NOTIFY_UPSTREAM: `server 127.0.0.1:${notify.port};`,
     WEB_ROOT: webRoot,
+    PUBLIC_BASE_URL: 'https://chat.example.org/app/',
   });
 });
 
@@ -63,6 +67,17 @@ function openSocket(
       reject(e);
     });
   });
+}
+
+/** Asserts nginx's own error answer on an API route: the project's JSON error shape. */
+function expectJsonError(res: Reply, status: number, code: string, what: string): void {
+  expect(res.status, what).toBe(status);
+  expect(res.headers['content-type'], what).toBe('application/json');
+  const body = JSON.parse(res.text) as { error: { code: string; message: string } };
+  expect(body.error.code, what).toBe(code);
+  expect(body.error.message, what).toMatch(/\w/);
+  // Still an answer of this edge: the security headers are on errors too.
+  expect(res.headers['x-content-type-options'], what).toBe('nosniff');
 }
 
 describe('dev nginx config (real Debian nginx)', () => {
@@ -173,16 +188,29 @@ describe('dev nginx config (real Debian nginx)', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(csp).not.toContain('unsafe-inline');
-    expect(csp).toContain("img-src 'self' data: blob: https://res.cloudinary.com");
-    expect(csp).toContain(
-      `connect-src 'self' ws://127.0.0.1:${nginx.port} wss://127.0.0.1:${nginx.port}`,
-    );
+    // Images from this origin only: attachments are proxied through chat-service.
+    expect(csp).toContain("img-src 'self' data: blob:;");
+    expect(csp).not.toContain('cloudinary');
+    // The WebSocket origin of PUBLIC_BASE_URL (https -> wss, path dropped), nothing else.
+    expect(csp).toContain("connect-src 'self' wss://chat.example.org;");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['permissions-policy']).toContain('camera=()');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
     expect(res.headers.server).toBe('nginx');
+  });
+
+  it('when a request carries a hostile Host header, then the CSP still names only the configured origin', async () => {
+    for (const host of ['evil.example', 'evil.example:443', "x; script-src 'unsafe-inline'"]) {
+      for (const p of ['/', '/api/user/me', '/api/unknown']) {
+        const res = await request(nginx.port, p, { headers: { host } });
+        const csp = String(res.headers['content-security-policy']);
+        expect(csp, `${host} ${p}`).not.toContain('evil');
+        expect(csp, `${host} ${p}`).not.toContain('unsafe-inline');
+        expect(csp, `${host} ${p}`).toContain("connect-src 'self' wss://chat.example.org;");
+      }
+    }
   });
 
   it('when a mail client on another origin loads the logo, then nginx lets it embed that one file', async () => {
@@ -219,12 +247,17 @@ describe('dev nginx config (real Debian nginx)', () => {
       body: twoMb,
       headers: { 'content-type': 'application/json' },
     });
-    expect(tooBig.status).toBe(413);
+    expectJsonError(tooBig, 413, 'payload_too_large', '/api/user/me');
     const chatTooBig = await request(nginx.port, '/api/chat/backup', {
       method: 'PUT',
       body: Buffer.alloc(5 * 1024 * 1024, 1),
     });
-    expect(chatTooBig.status).toBe(413);
+    expectJsonError(chatTooBig, 413, 'payload_too_large', '/api/chat/backup');
+    // The web client's paths keep nginx's own page.
+    const pageTooBig = await request(nginx.port, '/conversations', { method: 'POST', body: twoMb });
+    expect(pageTooBig.status).toBe(413);
+    expect(pageTooBig.headers['content-type']).toBe('text/html');
+    expect(user.seen.some((s) => s.bytes >= twoMb.length)).toBe(false);
     const upload = await request(nginx.port, '/api/chat/attachments', {
       method: 'POST',
       body: Buffer.alloc(20 * 1024 * 1024, 9),
@@ -239,22 +272,131 @@ describe('dev nginx config (real Debian nginx)', () => {
 
   it('when an unknown API prefix is requested, then a JSON 404 in the error shape', async () => {
     const res = await request(nginx.port, '/api/unknown/x');
-    expect(res.status).toBe(404);
-    expect(JSON.parse(res.text)).toMatchObject({ error: { code: 'not_found' } });
+    expectJsonError(res, 404, 'not_found', '/api/unknown/x');
+    // Never typed from the path's extension.
+    const html = await request(nginx.port, '/api/unknown/page.html');
+    expectJsonError(html, 404, 'not_found', '/api/unknown/page.html');
   });
 
   it('when one address floods /api/user/auth/, then nginx answers 429 past the burst and other routes still work', async () => {
-    const statuses = await Promise.all(
-      Array.from({ length: 120 }, () =>
-        request(nginx.port, '/api/user/auth/login/start', {
-          method: 'POST',
-          body: '{}',
-          headers: { 'content-type': 'application/json' },
-        }).then((r) => r.status),
+    // The SDK, in the same flood, reads the edge's answer as the code it switches on.
+    const sdk = new ApiClient({ baseUrl: `http://127.0.0.1:${nginx.port}` });
+    const [replies, sdkErrors] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 120 }, () =>
+          request(nginx.port, '/api/user/auth/login/start', {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
       ),
-    );
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+      Promise.all(
+        Array.from({ length: 10 }, () =>
+          sdk
+            .request('user', 'POST', '/auth/login/start', { json: {}, auth: false })
+            .then(() => undefined)
+            .catch((e: unknown) => e),
+        ),
+      ),
+    ]);
+    const limited = replies.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const r of limited) expectJsonError(r, 429, 'rate_limited', 'flood');
+    expect(replies.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    const refused = sdkErrors.filter((e) => e !== undefined);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const e of refused) {
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e).toMatchObject({ status: 429, code: 'rate_limited' });
+    }
     expect((await request(nginx.port, '/api/user/me')).status).toBe(200);
+  });
+});
+
+/**
+ * A service that takes no connection: a listener with a backlog of one (accept queue of two)
+ * whose process is stopped and whose queue is full, so nginx's connect times out
+ * (proxy_connect_timeout, 5 s).
+ */
+async function startStuckService(): Promise<{ port: number; close(): void }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s = require('node:net').createServer(); s.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => console.log(s.address().port));",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    child.once('exit', () => reject(new Error('stuck service exited')));
+  });
+  child.kill('SIGSTOP');
+  const fillers = Array.from({ length: 3 }, () => net.connect(port, '127.0.0.1'));
+  for (const f of fillers) f.on('error', () => undefined);
+  // The first two complete into the queue; the third, like nginx, waits for a SYN-ACK.
+  await Promise.all(fillers.slice(0, 2).map((f) => new Promise((r) => f.once('connect', r))));
+  return {
+    port,
+    close() {
+      for (const f of fillers) f.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+describe('dev nginx config with its services down (real Debian nginx)', () => {
+  let down: NginxHandle;
+  let stuck: { port: number; close(): void };
+
+  beforeAll(async () => {
+    const dead = await freePort(); // nothing listens there
+    stuck = await startStuckService();
+    down = await startNginx('nginx/dev.conf.template', {
+      USER_UPSTREAM: `server 127.0.0.1:${dead};`,
+      CHAT_UPSTREAM: `server 127.0.0.1:${stuck.port};`,
+      NOTIFY_UPSTREAM: `server 127.0.0.1:${dead};`,
+      WEB_ROOT: webRoot,
+    });
+  });
+
+  afterAll(async () => {
+    await down?.stop();
+    stuck?.close();
+  });
+
+  it('when a service is down, then every API route answers 502 in the JSON shape and the SDK reads unavailable', async () => {
+    for (const [p, method] of [
+      ['/api/user/me', 'GET'],
+      ['/api/user/auth/login/start', 'POST'],
+      ['/api/notifications/preferences', 'PUT'],
+    ] as const) {
+      const res = await request(down.port, p, {
+        method,
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expectJsonError(res, 502, 'unavailable', p);
+    }
+    const sdk = new ApiClient({ baseUrl: `http://127.0.0.1:${down.port}` });
+    const err = await sdk.request('user', 'GET', '/me').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 502, code: 'unavailable' });
+    // The web client itself is still served.
+    expect((await request(down.port, '/')).text).toContain('<title>CipherChat</title>');
+  });
+
+  it('when a service takes no connection, then 504 in the JSON shape after the connect timeout, and Socket.IO and attachments get JSON too', async () => {
+    const slow = await request(down.port, '/api/chat/conversations', { timeoutMs: 15_000 });
+    expectJsonError(slow, 504, 'unavailable', '/api/chat/conversations');
+    for (const [p, method] of [
+      ['/socket.io/?EIO=4&transport=polling', 'GET'],
+      ['/api/chat/attachments', 'POST'],
+    ] as const) {
+      const res = await request(down.port, p, { method, body: 'x', timeoutMs: 15_000 });
+      expect([502, 504], p).toContain(res.status);
+      expectJsonError(res, res.status, 'unavailable', p);
+    }
   });
 });
