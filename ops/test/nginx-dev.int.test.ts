@@ -270,6 +270,20 @@ describe('dev nginx config (real Debian nginx)', () => {
     });
   });
 
+  it("when a service answers an error itself, then nginx passes the service's answer unchanged", async () => {
+    for (const status of [400, 404, 413, 429, 500, 503]) {
+      const res = await request(nginx.port, `/api/user/me?status=${status}`);
+      expect(res.status).toBe(status);
+      expect(JSON.parse(res.text)).toEqual({
+        error: {
+          code: 'from_service',
+          message: 'user-service',
+          details: { status: String(status) },
+        },
+      });
+    }
+  });
+
   it('when an unknown API prefix is requested, then a JSON 404 in the error shape', async () => {
     const res = await request(nginx.port, '/api/unknown/x');
     expectJsonError(res, 404, 'not_found', '/api/unknown/x');

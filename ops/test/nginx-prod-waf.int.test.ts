@@ -339,6 +339,14 @@ describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', (
       headers: json,
     });
     expectJsonError(tooBig, 413, 'payload_too_large', '/api/user/me');
+    // A body the WAF cannot parse (rule 200002) is refused in the same shape.
+    const unreadable = await request(nginx.port, '/api/user/me', {
+      ...tls,
+      method: 'PATCH',
+      body: '{"displayName": ',
+      headers: json,
+    });
+    expectJsonError(unreadable, 400, 'validation_error', 'malformed JSON');
     const page = await request(nginx.port, '/', {
       ...tls,
       method: 'POST',
