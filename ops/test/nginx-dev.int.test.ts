@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ApiError } from '@cipherchat/client';
 import WebSocket from 'ws';
-import { freePort, request, type Reply } from './support/net.js';
+import { expectJsonError } from './support/edge-errors.js';
+import { request } from './support/net.js';
 import { startNginx, type NginxHandle } from './support/nginx.js';
 import { startEchoService, type EchoService } from './support/upstreams.js';
 
@@ -67,17 +66,6 @@ function openSocket(
       reject(e);
     });
   });
-}
-
-/** Asserts nginx's own error answer on an API route: the project's JSON error shape. */
-function expectJsonError(res: Reply, status: number, code: string, what: string): void {
-  expect(res.status, what).toBe(status);
-  expect(res.headers['content-type'], what).toBe('application/json');
-  const body = JSON.parse(res.text) as { error: { code: string; message: string } };
-  expect(body.error.code, what).toBe(code);
-  expect(body.error.message, what).toMatch(/\w/);
-  // Still an answer of this edge: the security headers are on errors too.
-  expect(res.headers['x-content-type-options'], what).toBe('nosniff');
 }
 
 describe('dev nginx config (real Debian nginx)', () => {
@@ -325,92 +313,5 @@ describe('dev nginx config (real Debian nginx)', () => {
       expect(e).toMatchObject({ status: 429, code: 'rate_limited' });
     }
     expect((await request(nginx.port, '/api/user/me')).status).toBe(200);
-  });
-});
-
-/**
- * A service that takes no connection: a listener with a backlog of one (accept queue of two)
- * whose process is stopped and whose queue is full, so nginx's connect times out
- * (proxy_connect_timeout, 5 s).
- */
-async function startStuckService(): Promise<{ port: number; close(): void }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '-e',
-      "const s = require('node:net').createServer(); s.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => console.log(s.address().port));",
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-    child.once('exit', () => reject(new Error('stuck service exited')));
-  });
-  child.kill('SIGSTOP');
-  const fillers = Array.from({ length: 3 }, () => net.connect(port, '127.0.0.1'));
-  for (const f of fillers) f.on('error', () => undefined);
-  // The first two complete into the queue; the third, like nginx, waits for a SYN-ACK.
-  await Promise.all(fillers.slice(0, 2).map((f) => new Promise((r) => f.once('connect', r))));
-  return {
-    port,
-    close() {
-      for (const f of fillers) f.destroy();
-      child.kill('SIGKILL');
-    },
-  };
-}
-
-describe('dev nginx config with its services down (real Debian nginx)', () => {
-  let down: NginxHandle;
-  let stuck: { port: number; close(): void };
-
-  beforeAll(async () => {
-    const dead = await freePort(); // nothing listens there
-    stuck = await startStuckService();
-    down = await startNginx('nginx/dev.conf.template', {
-      USER_UPSTREAM: `server 127.0.0.1:${dead};`,
-      CHAT_UPSTREAM: `server 127.0.0.1:${stuck.port};`,
-      NOTIFY_UPSTREAM: `server 127.0.0.1:${dead};`,
-      WEB_ROOT: webRoot,
-    });
-  });
-
-  afterAll(async () => {
-    await down?.stop();
-    stuck?.close();
-  });
-
-  it('when a service is down, then every API route answers 502 in the JSON shape and the SDK reads unavailable', async () => {
-    for (const [p, method] of [
-      ['/api/user/me', 'GET'],
-      ['/api/user/auth/login/start', 'POST'],
-      ['/api/notifications/preferences', 'PUT'],
-    ] as const) {
-      const res = await request(down.port, p, {
-        method,
-        body: '{}',
-        headers: { 'content-type': 'application/json' },
-      });
-      expectJsonError(res, 502, 'unavailable', p);
-    }
-    const sdk = new ApiClient({ baseUrl: `http://127.0.0.1:${down.port}` });
-    const err = await sdk.request('user', 'GET', '/me').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 502, code: 'unavailable' });
-    // The web client itself is still served.
-    expect((await request(down.port, '/')).text).toContain('<title>CipherChat</title>');
-  });
-
-  it('when a service takes no connection, then 504 in the JSON shape after the connect timeout, and Socket.IO and attachments get JSON too', async () => {
-    const slow = await request(down.port, '/api/chat/conversations', { timeoutMs: 15_000 });
-    expectJsonError(slow, 504, 'unavailable', '/api/chat/conversations');
-    for (const [p, method] of [
-      ['/socket.io/?EIO=4&transport=polling', 'GET'],
-      ['/api/chat/attachments', 'POST'],
-    ] as const) {
-      const res = await request(down.port, p, { method, body: 'x', timeoutMs: 15_000 });
-      expect([502, 504], p).toContain(res.status);
-      expectJsonError(res, res.status, 'unavailable', p);
-    }
   });
 });
