@@ -1,4 +1,12 @@
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -7,7 +15,7 @@ import { ApiClient, ApiError } from '@cipherchat/client';
 import WebSocket from 'ws';
 import { expectJsonError } from './support/edge-errors.js';
 import { request } from './support/net.js';
-import { startNginx, type NginxHandle } from './support/nginx.js';
+import { render, startNginx, type NginxHandle } from './support/nginx.js';
 import { startEchoService, type EchoService } from './support/upstreams.js';
 
 let user: EchoService;
@@ -198,6 +206,36 @@ describe('dev nginx config (real Debian nginx)', () => {
         expect(csp, `${host} ${p}`).not.toContain('unsafe-inline');
         expect(csp, `${host} ${p}`).toContain("connect-src 'self' wss://chat.example.org;");
       }
+    }
+  });
+
+  it('when PUBLIC_BASE_URL is not a plain http(s) origin, then the render script exits 2 and writes nothing', () => {
+    const out = path.join(nginx.runDir, 'csp-probe.conf');
+    const vars = { ...nginx.vars };
+    const cspOf = (publicBaseUrl: string) => {
+      render('nginx/dev.conf.template', out, { ...vars, PUBLIC_BASE_URL: publicBaseUrl });
+      const conf = readFileSync(out, 'utf8');
+      rmSync(out);
+      return /connect-src 'self' ([^;]*);/.exec(conf)?.[1];
+    };
+    expect(cspOf('http://localhost:8080/')).toBe('ws://localhost:8080');
+    expect(cspOf('https://chat.example.org:8443/app')).toBe('wss://chat.example.org:8443');
+    for (const bad of [
+      'https://x.org"; add_header X 1',
+      "https://x.org; script-src 'unsafe-inline'",
+      'https://evil example',
+      'javascript:alert(1)',
+      'ftp://chat.example.org',
+    ]) {
+      let failure: { status?: number; message?: string } = {};
+      try {
+        cspOf(bad);
+      } catch (e) {
+        failure = e as typeof failure;
+      }
+      expect(failure.status, bad).toBe(2);
+      expect(failure.message, bad).toContain('PUBLIC_BASE_URL must be');
+      expect(existsSync(out), bad).toBe(false);
     }
   });
 
