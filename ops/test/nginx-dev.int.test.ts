@@ -1,11 +1,21 @@
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, ApiError } from '@cipherchat/client';
 import WebSocket from 'ws';
+import { expectJsonError } from './support/edge-errors.js';
 import { request } from './support/net.js';
-import { startNginx, type NginxHandle } from './support/nginx.js';
+import { render, startNginx, type NginxHandle } from './support/nginx.js';
 import { startEchoService, type EchoService } from './support/upstreams.js';
 
 let user: EchoService;
@@ -39,6 +49,7 @@ beforeAll(async () => {
     CHAT_UPSTREAM: `server 127.0.0.1:${chatA.port};\n    server 127.0.0.1:${chatB.port};`,
     NOTIFY_UPSTREAM: `server 127.0.0.1:${notify.port};`,
     WEB_ROOT: webRoot,
+    PUBLIC_BASE_URL: 'https://chat.example.org/app/',
   });
 });
 
@@ -173,16 +184,59 @@ describe('dev nginx config (real Debian nginx)', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(csp).not.toContain('unsafe-inline');
-    expect(csp).toContain("img-src 'self' data: blob: https://res.cloudinary.com");
-    expect(csp).toContain(
-      `connect-src 'self' ws://127.0.0.1:${nginx.port} wss://127.0.0.1:${nginx.port}`,
-    );
+    // Images from this origin only: attachments are proxied through chat-service.
+    expect(csp).toContain("img-src 'self' data: blob:;");
+    expect(csp).not.toContain('cloudinary');
+    // The WebSocket origin of PUBLIC_BASE_URL (https -> wss, path dropped), nothing else.
+    expect(csp).toContain("connect-src 'self' wss://chat.example.org;");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['permissions-policy']).toContain('camera=()');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
     expect(res.headers.server).toBe('nginx');
+  });
+
+  it('when a request carries a hostile Host header, then the CSP still names only the configured origin', async () => {
+    for (const host of ['evil.example', 'evil.example:443', "x; script-src 'unsafe-inline'"]) {
+      for (const p of ['/', '/api/user/me', '/api/unknown']) {
+        const res = await request(nginx.port, p, { headers: { host } });
+        const csp = String(res.headers['content-security-policy']);
+        expect(csp, `${host} ${p}`).not.toContain('evil');
+        expect(csp, `${host} ${p}`).not.toContain('unsafe-inline');
+        expect(csp, `${host} ${p}`).toContain("connect-src 'self' wss://chat.example.org;");
+      }
+    }
+  });
+
+  it('when PUBLIC_BASE_URL is not a plain http(s) origin, then the render script exits 2 and writes nothing', () => {
+    const out = path.join(nginx.runDir, 'csp-probe.conf');
+    const vars = { ...nginx.vars };
+    const cspOf = (publicBaseUrl: string) => {
+      render('nginx/dev.conf.template', out, { ...vars, PUBLIC_BASE_URL: publicBaseUrl });
+      const conf = readFileSync(out, 'utf8');
+      rmSync(out);
+      return /connect-src 'self' ([^;]*);/.exec(conf)?.[1];
+    };
+    expect(cspOf('http://localhost:8080/')).toBe('ws://localhost:8080');
+    expect(cspOf('https://chat.example.org:8443/app')).toBe('wss://chat.example.org:8443');
+    for (const bad of [
+      'https://x.org"; add_header X 1',
+      "https://x.org; script-src 'unsafe-inline'",
+      'https://evil example',
+      'javascript:alert(1)',
+      'ftp://chat.example.org',
+    ]) {
+      let failure: { status?: number; message?: string } = {};
+      try {
+        cspOf(bad);
+      } catch (e) {
+        failure = e as typeof failure;
+      }
+      expect(failure.status, bad).toBe(2);
+      expect(failure.message, bad).toContain('PUBLIC_BASE_URL must be');
+      expect(existsSync(out), bad).toBe(false);
+    }
   });
 
   it('when a mail client on another origin loads the logo, then nginx lets it embed that one file', async () => {
@@ -219,12 +273,17 @@ describe('dev nginx config (real Debian nginx)', () => {
       body: twoMb,
       headers: { 'content-type': 'application/json' },
     });
-    expect(tooBig.status).toBe(413);
+    expectJsonError(tooBig, 413, 'payload_too_large', '/api/user/me');
     const chatTooBig = await request(nginx.port, '/api/chat/backup', {
       method: 'PUT',
       body: Buffer.alloc(5 * 1024 * 1024, 1),
     });
-    expect(chatTooBig.status).toBe(413);
+    expectJsonError(chatTooBig, 413, 'payload_too_large', '/api/chat/backup');
+    // The web client's paths keep nginx's own page.
+    const pageTooBig = await request(nginx.port, '/conversations', { method: 'POST', body: twoMb });
+    expect(pageTooBig.status).toBe(413);
+    expect(pageTooBig.headers['content-type']).toBe('text/html');
+    expect(user.seen.some((s) => s.bytes >= twoMb.length)).toBe(false);
     const upload = await request(nginx.port, '/api/chat/attachments', {
       method: 'POST',
       body: Buffer.alloc(20 * 1024 * 1024, 9),
@@ -237,24 +296,60 @@ describe('dev nginx config (real Debian nginx)', () => {
     });
   });
 
+  it("when a service answers an error itself, then nginx passes the service's answer unchanged", async () => {
+    for (const status of [400, 404, 413, 429, 500, 503]) {
+      const res = await request(nginx.port, `/api/user/me?status=${status}`);
+      expect(res.status).toBe(status);
+      expect(JSON.parse(res.text)).toEqual({
+        error: {
+          code: 'from_service',
+          message: 'user-service',
+          details: { status: String(status) },
+        },
+      });
+    }
+  });
+
   it('when an unknown API prefix is requested, then a JSON 404 in the error shape', async () => {
     const res = await request(nginx.port, '/api/unknown/x');
-    expect(res.status).toBe(404);
-    expect(JSON.parse(res.text)).toMatchObject({ error: { code: 'not_found' } });
+    expectJsonError(res, 404, 'not_found', '/api/unknown/x');
+    // Never typed from the path's extension.
+    const html = await request(nginx.port, '/api/unknown/page.html');
+    expectJsonError(html, 404, 'not_found', '/api/unknown/page.html');
   });
 
   it('when one address floods /api/user/auth/, then nginx answers 429 past the burst and other routes still work', async () => {
-    const statuses = await Promise.all(
-      Array.from({ length: 120 }, () =>
-        request(nginx.port, '/api/user/auth/login/start', {
-          method: 'POST',
-          body: '{}',
-          headers: { 'content-type': 'application/json' },
-        }).then((r) => r.status),
+    // The SDK, in the same flood, reads the edge's answer as the code it switches on.
+    const sdk = new ApiClient({ baseUrl: `http://127.0.0.1:${nginx.port}` });
+    const [replies, sdkErrors] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 120 }, () =>
+          request(nginx.port, '/api/user/auth/login/start', {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
       ),
-    );
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+      Promise.all(
+        Array.from({ length: 10 }, () =>
+          sdk
+            .request('user', 'POST', '/auth/login/start', { json: {}, auth: false })
+            .then(() => undefined)
+            .catch((e: unknown) => e),
+        ),
+      ),
+    ]);
+    const limited = replies.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const r of limited) expectJsonError(r, 429, 'rate_limited', 'flood');
+    expect(replies.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    const refused = sdkErrors.filter((e) => e !== undefined);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const e of refused) {
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e).toMatchObject({ status: 429, code: 'rate_limited' });
+    }
     expect((await request(nginx.port, '/api/user/me')).status).toBe(200);
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as connectSocketIo, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, request } from './support/net.js';
+import { freePort, request, type Reply } from './support/net.js';
 import { REPO_ROOT, startNginx, type NginxHandle } from './support/nginx.js';
 import { startEchoService, type EchoService } from './support/upstreams.js';
 
@@ -91,6 +91,14 @@ const LIBINJECTION_TRIP =
   'WCiuDdVKqisBm/OnyEMRZAPisXntnTw2QFrCyNzrVZP8745xcyF8nllsS0pkMTZiDVgpsgN6frok2L4C4uiTSg==';
 const json = { 'content-type': 'application/json' };
 
+/** nginx's own answer on an API route: the project's JSON error shape with `code`. */
+function expectJsonError(res: Reply, status: number, code: string, what: string): void {
+  expect(res.status, what).toBe(status);
+  expect(res.headers['content-type'], what).toBe('application/json');
+  expect((JSON.parse(res.text) as { error: { code: string } }).error.code, what).toBe(code);
+  expect(res.headers['strict-transport-security'], what).toBeDefined();
+}
+
 describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', () => {
   it('when the config starts, then ModSecurity has loaded the CRS rules', () => {
     const loaded = /rules loaded inline\/local\/remote: \d+\/(\d+)\/\d+/.exec(nginx.errorLog());
@@ -127,7 +135,8 @@ describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', (
     ];
     for (const [p, o] of probes) {
       const res = await request(nginx.port, p, { ...tls, ...o });
-      expect(res.status, p).toBe(403);
+      // ModSecurity's refusal is an API error like any other.
+      expectJsonError(res, 403, 'forbidden', p);
     }
     expect(user.seen.length + chatRequests.length).toBe(before);
   });
@@ -317,5 +326,53 @@ describe('prod nginx config with ModSecurity + OWASP CRS (real Debian nginx)', (
     });
     expect(redirect.status).toBe(301);
     expect(redirect.headers.location).toBe('https://chat.example.org/api/user/me?x=1');
+    // Images from this origin only: attachments are proxied through chat-service.
+    expect(csp).toContain("img-src 'self' data: blob:;");
+    expect(csp).not.toContain('cloudinary');
+  });
+
+  it('when a body is too large or one address floods auth, then 413 and 429 in the JSON shape; pages keep HTML', async () => {
+    const tooBig = await request(nginx.port, '/api/user/me', {
+      ...tls,
+      method: 'PATCH',
+      body: Buffer.alloc(2 * 1024 * 1024, 0x61),
+      headers: json,
+    });
+    expectJsonError(tooBig, 413, 'payload_too_large', '/api/user/me');
+    // A body the WAF cannot parse (rule 200002) is refused in the same shape.
+    const unreadable = await request(nginx.port, '/api/user/me', {
+      ...tls,
+      method: 'PATCH',
+      body: '{"displayName": ',
+      headers: json,
+    });
+    expectJsonError(unreadable, 400, 'validation_error', 'malformed JSON');
+    const page = await request(nginx.port, '/', {
+      ...tls,
+      method: 'POST',
+      body: Buffer.alloc(2 * 1024 * 1024, 0x61),
+    });
+    expect(page.status).toBe(413);
+    expect(page.headers['content-type']).toBe('text/html');
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        request(nginx.port, '/api/user/auth/login/start', {
+          ...tls,
+          method: 'POST',
+          body: '{}',
+          headers: json,
+        }),
+      ),
+    );
+    const limited = replies.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const r of limited) expectJsonError(r, 429, 'rate_limited', 'flood');
+  });
+
+  // Last: it stops notification-service's stand-in.
+  it('when a service is down, then its routes answer 502 in the JSON shape', async () => {
+    await notify.close();
+    const res = await request(nginx.port, '/api/notifications/preferences', tls);
+    expectJsonError(res, 502, 'unavailable', '/api/notifications/preferences');
   });
 });

@@ -20,8 +20,8 @@ export interface EchoService {
 
 /**
  * Starts an HTTP + WebSocket server that answers every request with
- * `{service, method, url, bytes, requestId}` and greets every WebSocket with `{service}`,
- * echoing messages back. Used as the user/chat/notification upstream in nginx tests.
+ * `{service, method, url, bytes, requestId}` (or, for `?status=NNN`, that status with an error
+ * body of its own) and greets every WebSocket with `{service}`, echoing messages back. Used as the user/chat/notification upstream in nginx tests.
  */
 export async function startEchoService(name: string): Promise<EchoService> {
   const seen: Seen[] = [];
@@ -31,6 +31,15 @@ export async function startEchoService(name: string): Promise<EchoService> {
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', bytes, headers: req.headers });
       res.setHeader('content-type', 'application/json');
+      // `?status=NNN`: answer that status with the service's own error body.
+      const status = /[?&]status=(\d{3})/.exec(req.url ?? '')?.[1];
+      if (status) {
+        res.statusCode = Number(status);
+        res.end(
+          JSON.stringify({ error: { code: 'from_service', message: name, details: { status } } }),
+        );
+        return;
+      }
       res.end(
         JSON.stringify({
           service: name,

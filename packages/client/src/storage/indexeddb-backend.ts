@@ -34,10 +34,11 @@ function done(tx: IDBTransaction): Promise<void> {
 
 /**
  * IndexedDB backend that encrypts every value with a non-extractable AES-256-GCM "device key".
- * The CryptoKey object itself is stored in IndexedDB (structured clone keeps it
- * non-extractable): script can use it through WebCrypto but no code, extension dump or disk
- * image of the profile yields its bytes, so keys at rest are never in clear. The record's
- * namespace and key are the associated data, so sealed values cannot be swapped between records.
+ * The CryptoKey object itself is stored in the same database (structured clone keeps it
+ * non-extractable): script can use it through WebCrypto but cannot export its bytes. The browser
+ * still writes those bytes into the profile's files, so a copy of the profile opens every record:
+ * this is not a lock (docs/client.md, "At rest in the browser"). The record's namespace and key
+ * are the associated data, so sealed values cannot be swapped between records.
  */
 export class IndexedDbKvBackend implements KvBackend {
   private constructor(

@@ -158,6 +158,44 @@ describe('IndexedDB encryption at rest', () => {
     expect(toBase64((await again.getLocalIdentity())!.identityKeyPair.privKey)).toBe(privB64);
   });
 
+  it('when the whole database is copied, keyring included (a copied profile), then the copy opens every record: the key is no lock', async () => {
+    const factory = new IDBFactory();
+    const store = await createIndexedDbStore('profile', factory);
+    const identity = await fill(store);
+    await store.setMeta('deviceSecret', 'SECRET-device');
+    const original = await openRaw(factory, 'profile');
+    const copyFactory = new IDBFactory();
+    const names = Array.from(original.objectStoreNames);
+    const copy = await new Promise<IDBDatabase>((res, rej) => {
+      const r = copyFactory.open('profile', original.version);
+      r.onupgradeneeded = () => {
+        for (const n of names) r.result.createObjectStore(n);
+      };
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    for (const n of names) {
+      const [keys, values] = await Promise.all([
+        idb(original.transaction(n).objectStore(n).getAllKeys()),
+        idb(original.transaction(n).objectStore(n).getAll()),
+      ]);
+      const tx = copy.transaction(n, 'readwrite');
+      keys.forEach((k, i) => tx.objectStore(n).put(values[i], k));
+      await new Promise((res) => (tx.oncomplete = res));
+    }
+    original.close();
+    copy.close();
+
+    // Nothing but the copied files: the SDK opens them as it would on the victim's machine.
+    const stolen = await createIndexedDbStore('profile', copyFactory);
+    expect(toBase64((await stolen.getLocalIdentity())!.identityKeyPair.privKey)).toBe(
+      toBase64(identity.identityKeyPair.privKey),
+    );
+    expect((await stolen.getMessage('m1'))?.text).toBe('MARKER-plaintext-history');
+    expect(await stolen.getMeta('deviceSecret')).toBe('SECRET-device');
+    expect(await stolen.getSession('u2.1')).toBe('{"sessions":{}}');
+  });
+
   it('when a sealed value is moved to another record key, then reading it fails (key is associated data)', async () => {
     const factory = new IDBFactory();
     const backend = await IndexedDbKvBackend.open('swap', factory);
@@ -187,4 +225,15 @@ function fromUtf8Safe(buf: ArrayBuffer): string {
   } catch {
     return '';
   }
+}
+
+function idb<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((res, rej) => {
+    req.onsuccess = () => res(req.result);
+    req.onerror = () => rej(req.error);
+  });
+}
+
+function openRaw(factory: IDBFactory, name: string): Promise<IDBDatabase> {
+  return idb(factory.open(name));
 }

@@ -102,6 +102,39 @@ describe('ApiClient', () => {
   });
 });
 
+describe('ApiClient behind a proxy', () => {
+  it("when the edge answers its own errors in the JSON shape (nginx on /api/), then the code is the edge's", async () => {
+    for (const [status, code] of [
+      [429, 'rate_limited'],
+      [413, 'payload_too_large'],
+      [502, 'unavailable'],
+      [504, 'unavailable'],
+    ] as const) {
+      const api = new ApiClient({ baseUrl: 'http://x', fetch: async () => json(status, { error: { code, message: 'edge', details: null } }) });
+      const err = await api.request('user', 'POST', '/auth/login/start', { json: {} }).catch((e: unknown) => e);
+      expect(err, String(status)).toMatchObject({ status, code, message: 'edge' });
+    }
+  });
+
+  it('when a proxy in front answers an HTML page instead, then the status still gives the code', async () => {
+    for (const [status, code] of [
+      [429, 'rate_limited'],
+      [413, 'payload_too_large'],
+      [503, 'unavailable'],
+      [401, 'unauthorized'],
+      [403, 'http_error'],
+    ] as const) {
+      const api = new ApiClient({
+        baseUrl: 'http://x',
+        fetch: async () => new Response('<html><body><h1>Error</h1></body></html>', { status, headers: { 'content-type': 'text/html' } }),
+      });
+      const err = await api.request('chat', 'PUT', '/backup', { json: {}, auth: false }).catch((e: unknown) => e);
+      expect(err, String(status)).toBeInstanceOf(ApiError);
+      expect(err, String(status)).toMatchObject({ status, code });
+    }
+  });
+});
+
 describe('ApiClient in cookie mode (browser)', () => {
   it('when a call answers 401 unauthorized (the expired cookie is gone), then it refreshes once, with credentials, and retries', async () => {
     const calls: Array<{ url: string; credentials: RequestCredentials | undefined; auth: string | null; client: string | null }> = [];

@@ -193,9 +193,9 @@ export class ApiClient {
       const body = ErrorBody.parse(JSON.parse(text));
       return new ApiError(res.status, body.error.code, body.error.message, body.error.details);
     } catch {
-      // No error body (e.g. the proxy's own page while a service restarts).
-      const code = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'unavailable' : 'http_error';
-      return new ApiError(res.status, code, `The server answered ${res.status}.`);
+      // No error body: a proxy's own page (CipherChat's nginx answers JSON on /api/, but an
+      // ingress controller or another proxy in front may not). The status still says enough.
+      return new ApiError(res.status, codeForStatus(res.status), `The server answered ${res.status}.`);
     }
   }
 
@@ -230,4 +230,16 @@ export class ApiClient {
   refreshNow(): Promise<boolean> {
     return this.refresh();
   }
+}
+
+/**
+ * The error code for an answer without the JSON error shape, from its status alone.
+ * @param status HTTP status
+ * @returns `unauthorized`, `payload_too_large`, `rate_limited`, `unavailable` or `http_error`
+ */
+function codeForStatus(status: number): string {
+  if (status === 401) return 'unauthorized';
+  if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limited';
+  return status >= 500 ? 'unavailable' : 'http_error';
 }
