@@ -68,7 +68,7 @@ describe('hostile server: backup rollback and swapped wraps', () => {
     const input = account('rolly');
     const a = env.stack.client('rolly laptop', persistentStores());
     await a.signUp({ ...input, connect: false });
-    const id = id;
+    const id = a.user.id;
     const old = await serverRow(id);
     await a.flushBackup();
     await a.flushBackup();
