@@ -49,11 +49,13 @@ const Sealed = z.discriminatedUnion('v', [SealedV1, SealedV2]);
 type Sealed = z.infer<typeof Sealed>;
 
 /** Why a backup was refused although it may be the account's. */
-export type BackupRefusal = 'backup_rollback' | 'backup_version_mismatch' | 'backup_tampered' | 'backup_key_changed';
+export type BackupRefusal =
+  'backup_rollback' | 'backup_version_mismatch' | 'backup_tampered' | 'backup_key_changed';
 
 const REFUSALS: Record<BackupRefusal, string> = {
   backup_rollback: 'The server offered an older copy of your keys; it was refused',
-  backup_version_mismatch: 'The server offered a copy of your keys under another version number; it was refused',
+  backup_version_mismatch:
+    'The server offered a copy of your keys under another version number; it was refused',
   backup_tampered: 'The copy of your keys on the server was altered; it was refused',
   backup_key_changed:
     'Your key backup was re-keyed on another device (password or recovery key changed); log in again on this device',
@@ -80,7 +82,11 @@ export class BackupRefusedError extends BackupUnlockError {
 
 const subtle = () => globalThis.crypto.subtle;
 
-async function contentAad(userId: string, version: number, wrappedKeys: WrappedKeys): Promise<Uint8Array<ArrayBuffer>> {
+async function contentAad(
+  userId: string,
+  version: number,
+  wrappedKeys: WrappedKeys,
+): Promise<Uint8Array<ArrayBuffer>> {
   const digest = toBase64(await wrapsDigest(wrappedKeys));
   return utf8(`cipherchat/backup/v2\n${userId}\n${version}\n${digest}`);
 }
@@ -140,7 +146,8 @@ function wrapsOf(sealed: Sealed): WrappedKeys {
  * @throws {BackupRefusedError} `backup_rollback`
  */
 export function assertNotRolledBack(version: number | undefined, highWater: number): void {
-  if (highWater > 0 && (version === undefined || version < highWater)) throw new BackupRefusedError('backup_rollback');
+  if (highWater > 0 && (version === undefined || version < highWater))
+    throw new BackupRefusedError('backup_rollback');
 }
 
 /**
@@ -195,15 +202,24 @@ export async function openBackup(
     throw new BackupRefusedError('backup_version_mismatch');
   }
   const wrappedKeys = wrapsOf(sealed);
-  const additionalData = sealed.v === 1 ? utf8(userId) : await contentAad(userId, sealed.version, wrappedKeys);
+  const additionalData =
+    sealed.v === 1 ? utf8(userId) : await contentAad(userId, sealed.version, wrappedKeys);
   let plain: ArrayBuffer;
   try {
-    plain = await subtle().decrypt({ name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData }, dataKey, fromBase64(sealed.ciphertext));
+    plain = await subtle().decrypt(
+      { name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData },
+      dataKey,
+      fromBase64(sealed.ciphertext),
+    );
   } catch (err) {
     throw new BackupRefusedError('backup_tampered', { cause: err });
   }
   try {
-    return { payload: BackupPayload.parse(JSON.parse(fromUtf8(plain))), wrappedKeys, legacy: sealed.v === 1 };
+    return {
+      payload: BackupPayload.parse(JSON.parse(fromUtf8(plain))),
+      wrappedKeys,
+      legacy: sealed.v === 1,
+    };
   } catch (err) {
     throw new BackupUnlockError('backup content is malformed', { cause: err });
   }

@@ -27,7 +27,12 @@ export const Wrap = z.strictObject({ salt: B64, iv: B64, wrapped: B64 });
 /** A symmetric wrap of the data key. */
 export type Wrap = z.infer<typeof Wrap>;
 /** The recovery key's lock: an ECDH public key and its private key sealed under the recovery key. */
-export const RecoveryLock = z.strictObject({ publicKey: B64, salt: B64, iv: B64, wrappedPrivateKey: B64 });
+export const RecoveryLock = z.strictObject({
+  publicKey: B64,
+  salt: B64,
+  iv: B64,
+  wrappedPrivateKey: B64,
+});
 /** The recovery key's lock. */
 export type RecoveryLock = z.infer<typeof RecoveryLock>;
 /** The data key wrapped for the recovery lock's public key. */
@@ -45,7 +50,10 @@ export const WrappedKeys = z.strictObject({
 /** How the data key is wrapped, by kind. */
 export type WrappedKeys = z.infer<typeof WrappedKeys>;
 /** The wraps of a format-1 backup. */
-export const LegacyWrappedKeys = z.strictObject({ password: Wrap.optional(), recovery: Wrap.optional() });
+export const LegacyWrappedKeys = z.strictObject({
+  password: Wrap.optional(),
+  recovery: Wrap.optional(),
+});
 /** Which secret wraps a copy of the data key. */
 export type WrapKind = 'password' | 'recovery';
 
@@ -82,9 +90,16 @@ export function generateDataKey(): Promise<CryptoKey> {
 }
 
 async function deriveKek(kind: WrapKind, secret: Uint8Array, salt: Uint8Array): Promise<CryptoKey> {
-  const ikm = await subtle().importKey('raw', secret as Uint8Array<ArrayBuffer>, 'HKDF', false, ['deriveKey']);
+  const ikm = await subtle().importKey('raw', secret as Uint8Array<ArrayBuffer>, 'HKDF', false, [
+    'deriveKey',
+  ]);
   return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: utf8(`cipherchat/backup/v1/kek/${kind}`) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: salt as Uint8Array<ArrayBuffer>,
+      info: utf8(`cipherchat/backup/v1/kek/${kind}`),
+    },
     ikm,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -116,15 +131,29 @@ export function secretBytes(kind: WrapKind, secret: string): Uint8Array {
  * @param userId the account (associated data)
  * @returns the wrap record
  */
-export async function wrapDataKey(dataKey: CryptoKey, kind: WrapKind, secret: string, userId: string): Promise<Wrap> {
+export async function wrapDataKey(
+  dataKey: CryptoKey,
+  kind: WrapKind,
+  secret: string,
+  userId: string,
+): Promise<Wrap> {
   const salt = randomBytes(32);
   const iv = randomBytes(12);
   const kek = await deriveKek(kind, secretBytes(kind, secret), salt);
-  const wrapped = await subtle().wrapKey('raw', dataKey, kek, { name: 'AES-GCM', iv, additionalData: wrapAad(kind, userId) });
+  const wrapped = await subtle().wrapKey('raw', dataKey, kek, {
+    name: 'AES-GCM',
+    iv,
+    additionalData: wrapAad(kind, userId),
+  });
   return { salt: toBase64(salt), iv: toBase64(iv), wrapped: toBase64(wrapped) };
 }
 
-async function unwrapSymmetric(wrap: Wrap, kind: WrapKind, secret: Uint8Array, userId: string): Promise<CryptoKey> {
+async function unwrapSymmetric(
+  wrap: Wrap,
+  kind: WrapKind,
+  secret: Uint8Array,
+  userId: string,
+): Promise<CryptoKey> {
   const kek = await deriveKek(kind, secret, fromBase64(wrap.salt));
   return subtle().unwrapKey(
     'raw',
@@ -146,22 +175,51 @@ const lockAad = (userId: string) => utf8(`cipherchat/backup/v2/recovery-lock/${u
  * @param userId the account (associated data)
  * @returns the lock
  */
-export async function createRecoveryLock(recoveryKey: string, userId: string): Promise<RecoveryLock> {
+export async function createRecoveryLock(
+  recoveryKey: string,
+  userId: string,
+): Promise<RecoveryLock> {
   const pair = await subtle().generateKey(ECDH, true, ['deriveBits']);
   const salt = randomBytes(32);
   const iv = randomBytes(12);
   const kek = await deriveKek('recovery', parseRecoveryKey(recoveryKey), salt);
-  const wrappedPrivateKey = await subtle().wrapKey('pkcs8', pair.privateKey, kek, { name: 'AES-GCM', iv, additionalData: lockAad(userId) });
+  const wrappedPrivateKey = await subtle().wrapKey('pkcs8', pair.privateKey, kek, {
+    name: 'AES-GCM',
+    iv,
+    additionalData: lockAad(userId),
+  });
   const publicKey = await subtle().exportKey('raw', pair.publicKey);
-  return { publicKey: toBase64(publicKey), salt: toBase64(salt), iv: toBase64(iv), wrappedPrivateKey: toBase64(wrappedPrivateKey) };
+  return {
+    publicKey: toBase64(publicKey),
+    salt: toBase64(salt),
+    iv: toBase64(iv),
+    wrappedPrivateKey: toBase64(wrappedPrivateKey),
+  };
 }
 
-async function recoveryKek(privateKey: CryptoKey, publicKey: Uint8Array, ephemeral: Uint8Array, lock: Uint8Array, userId: string) {
-  const peer = await subtle().importKey('raw', publicKey as Uint8Array<ArrayBuffer>, ECDH, false, []);
+async function recoveryKek(
+  privateKey: CryptoKey,
+  publicKey: Uint8Array,
+  ephemeral: Uint8Array,
+  lock: Uint8Array,
+  userId: string,
+) {
+  const peer = await subtle().importKey(
+    'raw',
+    publicKey as Uint8Array<ArrayBuffer>,
+    ECDH,
+    false,
+    [],
+  );
   const shared = await subtle().deriveBits({ name: 'ECDH', public: peer }, privateKey, 256);
   const ikm = await subtle().importKey('raw', shared, 'HKDF', false, ['deriveKey']);
   return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: concatBytes(ephemeral, lock), info: utf8(`cipherchat/backup/v2/wrap/recovery/${userId}`) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: concatBytes(ephemeral, lock),
+      info: utf8(`cipherchat/backup/v2/wrap/recovery/${userId}`),
+    },
     ikm,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -176,7 +234,11 @@ async function recoveryKek(privateKey: CryptoKey, publicKey: Uint8Array, ephemer
  * @param userId the account
  * @returns the recovery wrap
  */
-export async function wrapForRecovery(dataKey: CryptoKey, lock: RecoveryLock, userId: string): Promise<RecoveryWrap> {
+export async function wrapForRecovery(
+  dataKey: CryptoKey,
+  lock: RecoveryLock,
+  userId: string,
+): Promise<RecoveryWrap> {
   const eph = await subtle().generateKey(ECDH, true, ['deriveBits']);
   const ephemeral = new Uint8Array(await subtle().exportKey('raw', eph.publicKey));
   const lockPub = fromBase64(lock.publicKey);
@@ -186,7 +248,11 @@ export async function wrapForRecovery(dataKey: CryptoKey, lock: RecoveryLock, us
   return { ephemeralPublicKey: toBase64(ephemeral), iv: toBase64(iv), wrapped: toBase64(wrapped) };
 }
 
-async function unwrapRecovery(wraps: WrappedKeys, secret: Uint8Array, userId: string): Promise<CryptoKey> {
+async function unwrapRecovery(
+  wraps: WrappedKeys,
+  secret: Uint8Array,
+  userId: string,
+): Promise<CryptoKey> {
   const { recovery, recoveryLock: lock } = wraps;
   if (!recovery || !lock) throw new BackupUnlockError('backup has no recovery wrap');
   const kek = await deriveKek('recovery', secret, fromBase64(lock.salt));
@@ -200,7 +266,13 @@ async function unwrapRecovery(wraps: WrappedKeys, secret: Uint8Array, userId: st
     ['deriveBits'],
   );
   const ephemeral = fromBase64(recovery.ephemeralPublicKey);
-  const wrapKek = await recoveryKek(privateKey, ephemeral, ephemeral, fromBase64(lock.publicKey), userId);
+  const wrapKek = await recoveryKek(
+    privateKey,
+    ephemeral,
+    ephemeral,
+    fromBase64(lock.publicKey),
+    userId,
+  );
   return subtle().unwrapKey(
     'raw',
     fromBase64(recovery.wrapped),
@@ -222,14 +294,20 @@ async function unwrapRecovery(wraps: WrappedKeys, secret: Uint8Array, userId: st
  * @returns the data key
  * @throws {BackupUnlockError} wrong secret, missing wrap or tampered wrap
  */
-export async function unwrapDataKey(wraps: WrappedKeys, userId: string, kind: WrapKind, secret: string): Promise<CryptoKey> {
+export async function unwrapDataKey(
+  wraps: WrappedKeys,
+  userId: string,
+  kind: WrapKind,
+  secret: string,
+): Promise<CryptoKey> {
   let bytes: Uint8Array;
   try {
     bytes = secretBytes(kind, secret);
   } catch (err) {
     throw new BackupUnlockError(`invalid ${kind} secret`, { cause: err });
   }
-  const direct = kind === 'password' ? wraps.password : wraps.recoveryLock ? undefined : wraps.legacyRecovery;
+  const direct =
+    kind === 'password' ? wraps.password : wraps.recoveryLock ? undefined : wraps.legacyRecovery;
   if (kind === 'password' && !direct) throw new BackupUnlockError('backup has no password wrap');
   try {
     if (direct) return await unwrapSymmetric(direct, kind, bytes, userId);
@@ -254,7 +332,8 @@ export async function newKeyWraps(
   recovery: { recoveryKey: string } | { lock: RecoveryLock },
 ): Promise<{ dataKey: CryptoKey; wrappedKeys: WrappedKeys }> {
   const dataKey = await generateDataKey();
-  const lock = 'lock' in recovery ? recovery.lock : await createRecoveryLock(recovery.recoveryKey, userId);
+  const lock =
+    'lock' in recovery ? recovery.lock : await createRecoveryLock(recovery.recoveryKey, userId);
   return {
     dataKey,
     wrappedKeys: {

@@ -28,24 +28,43 @@ interface Row {
 }
 
 async function serverRow(userId: string): Promise<Row> {
-  const [row] = await env.db.query<Row>(`SELECT version, blob FROM chat.backups WHERE user_id = $1`, [userId]);
+  const [row] = await env.db.query<Row>(
+    `SELECT version, blob FROM chat.backups WHERE user_id = $1`,
+    [userId],
+  );
   if (!row) throw new Error('no backup row');
   return row;
 }
 
 async function putRow(userId: string, row: Row): Promise<void> {
-  await env.db.query(`UPDATE chat.backups SET version = $2, blob = $3 WHERE user_id = $1`, [userId, row.version, row.blob]);
+  await env.db.query(`UPDATE chat.backups SET version = $2, blob = $3 WHERE user_id = $1`, [
+    userId,
+    row.version,
+    row.blob,
+  ]);
 }
 
 /** The OPAQUE export key of a password (what someone who knows the password can derive). */
-async function exportKeyOf(c: ChatClient, input: { email: string; password: string }): Promise<string> {
+async function exportKeyOf(
+  c: ChatClient,
+  input: { email: string; password: string },
+): Promise<string> {
   await opaque.ready;
   const start = opaque.client.startLogin({ password: input.password });
-  const { loginResponse } = await c.api.request<{ loginResponse: string }>('user', 'POST', '/auth/login/start', {
-    json: { email: input.email, startLoginRequest: start.startLoginRequest },
-    auth: false,
+  const { loginResponse } = await c.api.request<{ loginResponse: string }>(
+    'user',
+    'POST',
+    '/auth/login/start',
+    {
+      json: { email: input.email, startLoginRequest: start.startLoginRequest },
+      auth: false,
+    },
+  );
+  const finished = opaque.client.finishLogin({
+    clientLoginState: start.clientLoginState,
+    loginResponse,
+    password: input.password,
   });
-  const finished = opaque.client.finishLogin({ clientLoginState: start.clientLoginState, loginResponse, password: input.password });
   if (!finished) throw new Error('wrong password');
   return finished.exportKey;
 }
@@ -53,7 +72,13 @@ async function exportKeyOf(c: ChatClient, input: { email: string; password: stri
 const b64 = (row: Row) => row.blob.toString('base64');
 
 /** Does this secret, through this blob's wrap, open the content of `target`? */
-async function opens(target: Row, via: Row, userId: string, kind: 'password' | 'recovery', secret: string): Promise<boolean> {
+async function opens(
+  target: Row,
+  via: Row,
+  userId: string,
+  kind: 'password' | 'recovery',
+  secret: string,
+): Promise<boolean> {
   try {
     const { dataKey } = await unlockBackup(b64(via), userId, kind, secret);
     await openBackup(b64(target), userId, dataKey, { version: target.version });
@@ -77,7 +102,10 @@ describe('hostile server: backup rollback and swapped wraps', () => {
 
     // The server puts the old copy back.
     await putRow(id, old);
-    await expect(a.flushBackup()).rejects.toMatchObject({ code: 'backup_rollback', message: expect.stringContaining('older copy of your keys') });
+    await expect(a.flushBackup()).rejects.toMatchObject({
+      code: 'backup_rollback',
+      message: expect.stringContaining('older copy of your keys'),
+    });
     expect(await serverRow(id)).toEqual(old);
     // Uploads stay stopped: nothing is written over the rolled-back copy.
     await expect(a.flushBackup()).rejects.toMatchObject({ code: 'backup_rollback' });
@@ -85,10 +113,14 @@ describe('hostile server: backup rollback and swapped wraps', () => {
 
     // Logging in again on this device: refused before anything is opened.
     await a.logOut();
-    await expect(a.logIn({ ...input, connect: false })).rejects.toMatchObject({ code: 'backup_rollback' });
+    await expect(a.logIn({ ...input, connect: false })).rejects.toMatchObject({
+      code: 'backup_rollback',
+    });
     // Relabelled with a newer version number: it was sealed for its own version, so refused.
     await putRow(id, { version: current.version + 5, blob: old.blob });
-    await expect(a.logIn({ ...input, connect: false })).rejects.toMatchObject({ code: 'backup_version_mismatch' });
+    await expect(a.logIn({ ...input, connect: false })).rejects.toMatchObject({
+      code: 'backup_version_mismatch',
+    });
     expect((await serverRow(id)).blob).toEqual(old.blob);
 
     // The real copy back: this device logs in and backs up again.
@@ -106,18 +138,35 @@ describe('hostile server: backup rollback and swapped wraps', () => {
     const before = await serverRow(a.user.id);
     const newKey = await a.rotateRecoveryKey();
     const current = await serverRow(a.user.id);
-    const sealed = JSON.parse(fromUtf8(fromBase64(b64(current)))) as { wrappedKeys: Record<string, unknown> };
-    const older = JSON.parse(fromUtf8(fromBase64(b64(before)))) as { wrappedKeys: Record<string, unknown> };
+    const sealed = JSON.parse(fromUtf8(fromBase64(b64(current)))) as {
+      wrappedKeys: Record<string, unknown>;
+    };
+    const older = JSON.parse(fromUtf8(fromBase64(b64(before)))) as {
+      wrappedKeys: Record<string, unknown>;
+    };
     const swapped = {
       ...sealed,
-      wrappedKeys: { ...sealed.wrappedKeys, recovery: older.wrappedKeys.recovery, recoveryLock: older.wrappedKeys.recoveryLock },
+      wrappedKeys: {
+        ...sealed.wrappedKeys,
+        recovery: older.wrappedKeys.recovery,
+        recoveryLock: older.wrappedKeys.recoveryLock,
+      },
     };
-    await putRow(a.user.id, { version: current.version, blob: Buffer.from(toBase64(utf8(JSON.stringify(swapped))), 'base64') });
+    await putRow(a.user.id, {
+      version: current.version,
+      blob: Buffer.from(toBase64(utf8(JSON.stringify(swapped))), 'base64'),
+    });
 
     const other = env.stack.client('swappy phone');
-    await expect(other.logIn({ ...input, connect: false })).rejects.toMatchObject({ code: 'backup_tampered' });
-    await expect(other.logIn({ ...input, recoveryKey: oldKey, connect: false })).rejects.toMatchObject({ code: 'backup_tampered' });
-    await expect(other.logIn({ ...input, recoveryKey: newKey, connect: false })).rejects.toMatchObject({ code: 'backup_tampered' });
+    await expect(other.logIn({ ...input, connect: false })).rejects.toMatchObject({
+      code: 'backup_tampered',
+    });
+    await expect(
+      other.logIn({ ...input, recoveryKey: oldKey, connect: false }),
+    ).rejects.toMatchObject({ code: 'backup_tampered' });
+    await expect(
+      other.logIn({ ...input, recoveryKey: newKey, connect: false }),
+    ).rejects.toMatchObject({ code: 'backup_tampered' });
     // Nothing was written over it by the refusing device.
     expect((await serverRow(a.user.id)).version).toBe(current.version);
   });
@@ -134,9 +183,12 @@ describe('hostile server: backup rollback and swapped wraps', () => {
     await a.changePassword({ newPassword });
     const current = await serverRow(a.user.id);
 
-    for (const via of [...olderBlobs, current]) expect(await opens(current, via, a.user.id, 'password', oldExport)).toBe(false);
+    for (const via of [...olderBlobs, current])
+      expect(await opens(current, via, a.user.id, 'password', oldExport)).toBe(false);
     // The old password still opens the old blobs (that is what they were), nothing newer.
-    expect(await opens(olderBlobs[0]!, olderBlobs[0]!, a.user.id, 'password', oldExport)).toBe(true);
+    expect(await opens(olderBlobs[0]!, olderBlobs[0]!, a.user.id, 'password', oldExport)).toBe(
+      true,
+    );
     const newExport = await exportKeyOf(a, { email: input.email, password: newPassword });
     expect(await opens(current, current, a.user.id, 'password', newExport)).toBe(true);
     expect(await opens(current, current, a.user.id, 'recovery', recoveryKey)).toBe(true);
@@ -153,9 +205,12 @@ describe('hostile server: backup rollback and swapped wraps', () => {
     const current = await serverRow(a.user.id);
     expect(current.version).toBeGreaterThan(older.version);
 
-    for (const via of [older, current]) expect(await opens(current, via, a.user.id, 'recovery', oldKey)).toBe(false);
+    for (const via of [older, current])
+      expect(await opens(current, via, a.user.id, 'recovery', oldKey)).toBe(false);
     expect(await opens(current, current, a.user.id, 'recovery', newKey)).toBe(true);
-    expect(await opens(current, current, a.user.id, 'password', await exportKeyOf(a, input))).toBe(true);
+    expect(await opens(current, current, a.user.id, 'password', await exportKeyOf(a, input))).toBe(
+      true,
+    );
 
     // After a reload (resume without the password, same local store) it can rotate again.
     const identity = toBase64((await a.store.getLocalIdentity())!.identityKeyPair.pubKey);
@@ -166,7 +221,9 @@ describe('hostile server: backup rollback and swapped wraps', () => {
     const latest = await serverRow(a.user.id);
     expect(await opens(latest, latest, a.user.id, 'recovery', newKey)).toBe(false);
     const { dataKey } = await unlockBackup(b64(latest), a.user.id, 'recovery', third);
-    const { payload } = await openBackup(b64(latest), a.user.id, dataKey, { version: latest.version });
+    const { payload } = await openBackup(b64(latest), a.user.id, dataKey, {
+      version: latest.version,
+    });
     expect(payload.identityKeyPair.pubKey).toBe(identity);
   });
 });
