@@ -36,7 +36,7 @@ async function serverBackup(client: ChatClient, input: { email: string; password
   const latest = await fetchBackup(client.api);
   if (!latest) throw new Error('no backup on the server');
   const { dataKey } = await unlockBackupWithLogin(client, latest.blob, unlockBackup, input);
-  return { version: latest.version, ...(await openBackup(latest.blob, client.user.id, dataKey)) };
+  return { version: latest.version, ...(await openBackup(latest.blob, client.user.id, dataKey, { version: latest.version })) };
 }
 
 function browserLikeClient(factory: IDBFactory, name: string): ChatClient {
@@ -91,26 +91,25 @@ describe('sessions and passwords', () => {
     await expect(stack.client('carol 3').logIn(input)).rejects.toMatchObject({ code: 'invalid_credentials' });
   });
 
-  it('when the password is changed on one device and a stale device then uploads the backup, then a fresh device opens it with the new password and keeps the identity', async () => {
+  it('when the password is changed on one device, then a stale device is refused (re-keyed backup) instead of uploading under the old key, and a fresh device opens it with the new password and keeps the identity', async () => {
     const input = account('erin');
     const e1 = stack.client('erin 1');
     await e1.signUp({ ...input, connect: false });
     const frank = stack.client('frank');
     await frank.signUp({ ...account('frank'), connect: false });
-    // Logged in before the change: its token stays valid, its wraps are the old password's.
+    // Logged in before the change: its token stays valid, its data key is the old one.
     const e2 = stack.client('erin 2');
     await e2.logIn({ ...input, connect: false });
     const before = await e1.safetyNumber(frank.user.id);
     const newPassword = `${input.password} changed`;
     await e1.changePassword({ newPassword });
-
-    const conflicts = countConflicts(e2);
-    await e2.flushBackup();
-    expect(conflicts.count).toBeGreaterThan(0);
-    // The adopted wraps are what e2 keeps locally too (resume after a reload uses them).
     const server = await serverBackup(e1, { email: input.email, password: newPassword });
-    expect((await e2.store.getMeta('backupKey')) as { wrappedKeys: unknown }).toMatchObject({ wrappedKeys: server.wrappedKeys });
-    await e2.logOut();
+
+    await expect(e2.flushBackup()).rejects.toMatchObject({ name: 'BackupRefusedError', code: 'backup_key_changed' });
+    // Nothing was uploaded under the old key, and e2 kept none of the new wraps.
+    expect((await fetchBackup(e2.api))?.version).toBe(server.version);
+    expect((await e2.store.getMeta('backupKey')) as { wrappedKeys: unknown }).not.toMatchObject({ wrappedKeys: server.wrappedKeys });
+    await e2.logOut().catch(() => undefined);
 
     const fresh = stack.client('erin 3');
     const r = await fresh.logIn({ email: input.email, password: newPassword, connect: false });

@@ -3,6 +3,7 @@ import type { FormEvent } from 'react';
 import { describeError } from '../state/index.js';
 import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 
 /** Settings: profile, password, email notifications. */
 export function SettingsPage() {
@@ -11,6 +12,7 @@ export function SettingsPage() {
       <h1 id="settings-title">Settings</h1>
       <ProfileForm />
       <PasswordForm />
+      <RecoveryKeyForm />
       <PreferencesForm />
     </section>
   );
@@ -111,7 +113,7 @@ function PasswordForm() {
       await api.changePassword(newPassword);
       setNew('');
       setConfirm('');
-      return 'Password changed. Your key backup is now protected by the new password.';
+      return 'Password changed. Your key backup is now sealed under a new key for the new password.';
     });
   };
   return (

@@ -149,7 +149,9 @@ export type ChatEvent =
   | { type: 'sessionEnded'; reason: string }
   | { type: 'foreignDevice'; deviceId: number; createdAt: string }
   | { type: 'deviceLinked'; deviceId: number; name: string; linkedAt: number }
-  | { type: 'deviceRemoved'; needsLogin: boolean };
+  | { type: 'deviceRemoved'; needsLogin: boolean }
+  /** The server's key backup was refused (older copy, altered, or re-keyed elsewhere). */
+  | { type: 'backupRefused'; code: string; message: string };
 
 /** Listener for {@link ChatEvent}s. */
 export type ChatEventListener = (event: ChatEvent) => void;
@@ -195,8 +197,10 @@ export interface ChatApi {
   unsentCount(): Promise<number>;
   /** Logs out and wipes this browser's keys and history. */
   logOut(): Promise<void>;
-  /** Changes the password (re-wraps the key backup; the recovery key keeps working). */
+  /** Changes the password (re-keys the key backup; the recovery key keeps working). */
   changePassword(newPassword: string): Promise<void>;
+  /** Replaces the recovery key (re-keys the backup; the old key stops working); returns the new key. */
+  rotateRecoveryKey(): Promise<string>;
   /** Asks for a password-reset email. */
   requestPasswordReset(email: string): Promise<void>;
   /**

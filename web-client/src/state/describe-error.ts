@@ -42,6 +42,13 @@ export function describeError(error: unknown): string {
         return 'Waiting for the group’s details from a member. Try again in a moment.';
       case 'membership_changed':
         return 'Someone joined after you wrote this. Retry to send it to the group as it is now.';
+      case 'backup_rollback':
+        return 'The server offered an older copy of your keys; it was refused.';
+      case 'backup_version_mismatch':
+      case 'backup_tampered':
+        return 'The copy of your keys on the server was altered; it was refused.';
+      case 'backup_key_changed':
+        return 'Your key backup was re-keyed on another device. Log out and log in again here.';
       case 'too_many_devices':
         return 'Your account has reached its device limit. Remove a device and try again.';
       default:

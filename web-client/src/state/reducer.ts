@@ -34,6 +34,8 @@ export interface AppState {
   identityChanged: Record<string, true>;
   /** conversationId -> users the server lists there whom no member added (sends fail closed). */
   membershipWarnings: Record<string, string[]>;
+  /** Why this browser refused the server's key backup (shown as a banner), or null. */
+  backupWarning: string | null;
 }
 
 /** Everything that changes {@link AppState}. */
@@ -41,6 +43,9 @@ export type Action =
   | { type: 'sessionStarted'; me: MeView }
   | { type: 'signedUp'; me: MeView; recoveryKey: string }
   | { type: 'recoveryKeyConfirmed' }
+  /** A new recovery key from Settings: shown once like at sign-up, then back to Settings. */
+  | { type: 'recoveryKeyRotated'; recoveryKey: string }
+  | { type: 'backupRefused'; message: string }
   | { type: 'signedOut' }
   | { type: 'meUpdated'; me: MeView }
   | { type: 'navigate'; view: View }
@@ -91,6 +96,7 @@ export const initialState: AppState = {
   verified: {},
   identityChanged: {},
   membershipWarnings: {},
+  backupWarning: null,
 };
 
 /** Orders by sender clock, then id, so every device shows the same order. */
@@ -149,6 +155,10 @@ export function reducer(state: AppState, action: Action): AppState {
       };
     case 'recoveryKeyConfirmed':
       return { ...state, phase: 'signedIn', recoveryKey: null };
+    case 'recoveryKeyRotated':
+      return { ...state, phase: 'recoveryKey', recoveryKey: action.recoveryKey };
+    case 'backupRefused':
+      return { ...state, backupWarning: action.message };
     case 'signedOut':
       return { ...initialState, phase: 'signedOut', online: state.online };
     case 'meUpdated':

@@ -173,6 +173,7 @@ export function createChatApi(): ChatApi {
       me = null;
     },
     changePassword: (newPassword) => client.changePassword({ newPassword }),
+    rotateRecoveryKey: () => client.rotateRecoveryKey(),
     requestPasswordReset: (email) => client.requestPasswordReset(email),
     async resetPassword(token, newPassword) {
       await client.resetPassword({ token, newPassword });

@@ -101,6 +101,10 @@ export function forwardClientEvents(
   client.on('error', (err) => {
     // Background work (backup upload, prekey refill) failed; the SDK retries. Log the code only.
     console.warn('cipherchat: background task failed:', err instanceof Error ? err.name : 'error');
+    // A key backup the server offered was refused: tell the user (uploads stop until a login).
+    if (err instanceof Error && err.name === 'BackupRefusedError' && 'code' in err) {
+      emit({ type: 'backupRefused', code: String(err.code), message: err.message });
+    }
   });
   client.on('decryptFailed', (e) => {
     // Only the reason code and the sender's device: never content.

@@ -294,6 +294,9 @@ export function AppProvider({
         case 'sessionEnded':
           dispatch({ type: 'signedOut' });
           break;
+        case 'backupRefused':
+          dispatch({ type: 'backupRefused', message: e.message });
+          break;
       }
     };
     const unsubscribe = api.subscribe(onEvent);

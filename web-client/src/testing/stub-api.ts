@@ -33,6 +33,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     unsentCount: async () => 0,
     logOut: async () => undefined,
     changePassword: fail('changePassword'),
+    rotateRecoveryKey: fail('rotateRecoveryKey'),
     requestPasswordReset: async () => undefined,
     resetPassword: async () => undefined,
     verifyEmail: async () => undefined,

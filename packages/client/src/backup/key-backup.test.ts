@@ -8,6 +8,7 @@ import {
   buildBackupPayload,
   compactSessionRecord,
   generateDataKey,
+  newKeyWraps,
   openBackup,
   privateStateFromBackup,
   sealBackup,
@@ -51,14 +52,10 @@ describe('recovery key', () => {
 describe('key backup', () => {
   it('when sealed, then the export key and the recovery key each unlock it and restore the identity', async () => {
     const { state, identity } = await deviceState();
-    const dataKey = await generateDataKey();
     const exportKey = toBase64Url(randomBytes(64));
     const recoveryKey = generateRecoveryKey();
-    const wraps = {
-      password: await wrapDataKey(dataKey, 'password', exportKey, USER),
-      recovery: await wrapDataKey(dataKey, 'recovery', recoveryKey, USER),
-    };
-    const blob = await sealBackup(dataKey, buildBackupPayload(USER, 1, state), wraps);
+    const { dataKey, wrappedKeys: wraps } = await newKeyWraps(USER, exportKey, { recoveryKey });
+    const blob = await sealBackup(dataKey, buildBackupPayload(USER, 1, state), wraps, 1);
 
     // No secret, key or state appears in the blob.
     const text = fromUtf8(fromBase64(blob));
@@ -88,13 +85,9 @@ describe('key backup', () => {
 
   it('when the wrong password, recovery key or account is used, or the blob is tampered, then it fails with BackupUnlockError', async () => {
     const { state } = await deviceState();
-    const dataKey = await generateDataKey();
     const exportKey = toBase64Url(randomBytes(64));
-    const wraps = {
-      password: await wrapDataKey(dataKey, 'password', exportKey, USER),
-      recovery: await wrapDataKey(dataKey, 'recovery', generateRecoveryKey(), USER),
-    };
-    const blob = await sealBackup(dataKey, buildBackupPayload(USER, 1, state), wraps);
+    const { dataKey, wrappedKeys: wraps } = await newKeyWraps(USER, exportKey, { recoveryKey: generateRecoveryKey() });
+    const blob = await sealBackup(dataKey, buildBackupPayload(USER, 1, state), wraps, 1);
     await expect(unlockBackup(blob, USER, 'password', toBase64Url(randomBytes(64)))).rejects.toBeInstanceOf(
       BackupUnlockError,
     );
@@ -131,14 +124,14 @@ describe('key backup', () => {
     expect(merged.identities.map((i) => i.userId).sort()).toEqual(['carol', 'peer']);
   });
 
-  it('when the password changes, then a new password wrap opens the same data key and the old one no longer does', async () => {
+  it('when the password of an account without a recovery lock changes, then a new password wrap opens the same data key and the old one no longer does', async () => {
     const { state } = await deviceState();
     const dataKey = await generateDataKey();
     const oldExport = toBase64Url(randomBytes(64));
     const newExport = toBase64Url(randomBytes(64));
-    const recovery = await wrapDataKey(dataKey, 'recovery', generateRecoveryKey(), USER);
+    const legacyRecovery = await wrapDataKey(dataKey, 'recovery', generateRecoveryKey(), USER);
     const payload = buildBackupPayload(USER, 1, state);
-    const blob = await sealBackup(dataKey, payload, { password: await wrapDataKey(dataKey, 'password', newExport, USER), recovery });
+    const blob = await sealBackup(dataKey, payload, { password: await wrapDataKey(dataKey, 'password', newExport, USER), legacyRecovery }, 2);
     const { dataKey: k } = await unlockBackup(blob, USER, 'password', newExport);
     expect((await openBackup(blob, USER, k)).payload.userId).toBe(USER);
     await expect(unlockBackup(blob, USER, 'password', oldExport)).rejects.toBeInstanceOf(BackupUnlockError);
@@ -177,10 +170,10 @@ describe('device names in the key backup', () => {
     });
     const dataKey = await generateDataKey();
     const wraps = { password: await wrapDataKey(dataKey, 'password', 'pw', USER) };
-    const opened = await openBackup(await sealBackup(dataKey, merged, wraps), USER, dataKey);
+    const opened = await openBackup(await sealBackup(dataKey, merged, wraps, 3), USER, dataKey);
     expect(opened.payload.linkedDevices).toEqual(merged.linkedDevices);
     const old = buildBackupPayload(USER, 1, state);
     expect(old.linkedDevices).toBeUndefined();
-    expect((await openBackup(await sealBackup(dataKey, old, wraps), USER, dataKey)).payload.linkedDevices).toBeUndefined();
+    expect((await openBackup(await sealBackup(dataKey, old, wraps, 4), USER, dataKey)).payload.linkedDevices).toBeUndefined();
   });
 });

@@ -1,12 +1,15 @@
 import { Me, type AuthResult } from '@cipherchat/contracts';
 import { z } from 'zod';
 import {
+  assertNotRolledBack,
+  BackupRefusedError,
   BackupUnlockError,
-  generateDataKey,
+  fromLegacyWraps,
+  LegacyWrappedKeys,
+  newKeyWraps,
   openBackup,
   privateStateFromBackup,
   unlockBackup,
-  wrapDataKey,
   WrappedKeys as WrappedKeysSchema,
   type BackupPayload,
   type WrappedKeys,
@@ -19,19 +22,28 @@ import { createMemoryStore } from '../storage/kv-protocol-store.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
-import { BackupSync, fetchBackup } from './backup-sync.js';
+import { BackupSync, fetchBackup, raiseHighWater, readHighWater } from './backup-sync.js';
 import { BackupLockedError, type ChatClientOptions, type EmitFn, type LogInResult } from './client-types.js';
 import { DeviceKeys } from './device-keys.js';
 import { deviceRecords } from './device-records.js';
 import type { SessionSlot } from './session.js';
 
 /**
- * The backup data key and its wraps, kept in the local store so a reload can resume without the
- * password. In browsers the store seals every record with the non-extractable device key, so
- * this is as protected as the identity private key next to it.
+ * The backup data key, its wraps and the OPAQUE export key of the last password entry, kept in
+ * the local store so a reload can resume (and rotate the recovery key) without the password. In
+ * browsers the store seals every record with the non-extractable device key, so this is as
+ * protected as the identity private key next to it.
  */
 const META_BACKUP_KEY = 'backupKey';
-const BackupKeyMeta = z.object({ dataKey: z.string(), wrappedKeys: WrappedKeysSchema });
+const BackupKeyMeta = z.object({ dataKey: z.string(), wrappedKeys: z.unknown(), exportKey: z.string().optional() });
+
+/** Wraps kept by this client or an older one (format-1 shape). */
+function savedWraps(value: unknown): WrappedKeys {
+  const current = WrappedKeysSchema.safeParse(value);
+  if (current.success) return current.data;
+  const legacy = LegacyWrappedKeys.safeParse(value);
+  return legacy.success ? fromLegacyWraps(legacy.data) : {};
+}
 
 /** What {@link AccountSessions} needs. */
 export interface AccountSessionsDeps {
@@ -84,6 +96,9 @@ export class AccountSessions {
     const userId = auth.user.id;
     const store = await this.openStore(userId, exportKey);
     const remote = await fetchBackup(api);
+    // This device refuses a backup older than one it has seen (its high-water mark).
+    const highWater = input.startFresh ? 0 : await readHighWater(store);
+    assertNotRolledBack(remote?.version, highWater);
 
     let identity: LogInResult['identity'] = 'local';
     let recoveryKey: string | undefined;
@@ -94,22 +109,28 @@ export class AccountSessions {
 
     if (remote && !input.startFresh) {
       let unlocked: { dataKey: CryptoKey; wrappedKeys: WrappedKeys };
+      let recoveryKeyUsed: string | undefined;
       try {
         unlocked = await unlockBackup(remote.blob, userId, 'password', exportKey);
       } catch (err) {
         if (!(err instanceof BackupUnlockError)) throw err;
         if (!input.recoveryKey) throw new BackupLockedError();
         unlocked = await unlockBackup(remote.blob, userId, 'recovery', input.recoveryKey);
-        // Re-seal the password copy of the data key under the new password's export key.
-        unlocked.wrappedKeys = {
-          ...unlocked.wrappedKeys,
-          password: await wrapDataKey(unlocked.dataKey, 'password', exportKey, userId),
-        };
+        recoveryKeyUsed = input.recoveryKey;
+      }
+      // Checks the version it was sealed for and that its wraps are the ones sealed with it.
+      const opened = await openBackup(remote.blob, userId, unlocked.dataKey, { version: remote.version, highWater });
+      base = opened.payload;
+      dataKey = unlocked.dataKey;
+      wrappedKeys = opened.wrappedKeys;
+      rewrapped = opened.legacy;
+      if (recoveryKeyUsed) {
+        // Password reset: a new data key for the new password and the same recovery key, so the
+        // old password and any older blob open nothing sealed from now on.
+        const lock = opened.wrappedKeys.recoveryLock;
+        ({ dataKey, wrappedKeys } = await newKeyWraps(userId, exportKey, lock ? { lock } : { recoveryKey: recoveryKeyUsed }));
         rewrapped = true;
       }
-      dataKey = unlocked.dataKey;
-      wrappedKeys = unlocked.wrappedKeys;
-      base = (await openBackup(remote.blob, userId, dataKey)).payload;
       const local = await store.getLocalIdentity();
       if (!local || local.identityKeyPair.pubKey.length === 0 || toBase64(local.identityKeyPair.pubKey) !== base.identityKeyPair.pubKey) {
         // New device (or stale local state): the account identity comes from the backup;
@@ -125,14 +146,11 @@ export class AccountSessions {
         await store.setLocalIdentity(await generateLocalIdentity());
         identity = 'created';
       }
-      dataKey = await generateDataKey();
       recoveryKey = generateRecoveryKey();
-      wrappedKeys = {
-        password: await wrapDataKey(dataKey, 'password', exportKey, userId),
-        recovery: await wrapDataKey(dataKey, 'recovery', recoveryKey, userId),
-      };
+      ({ dataKey, wrappedKeys } = await newKeyWraps(userId, exportKey, { recoveryKey }));
     }
 
+    if (remote && !input.startFresh) await raiseHighWater(store, remote.version);
     await this.start({ user: auth.user, exportKey, store, dataKey, wrappedKeys, version: remote?.version ?? 0, base });
     await this.deps.deviceKeys.setup();
     if (identity !== 'local' || rewrapped || !remote || input.startFresh) await this.deps.session.require().backup.flush();
@@ -161,18 +179,32 @@ export class AccountSessions {
       'decrypt',
     ]);
     const remote = await fetchBackup(api);
-    const opened = remote ? await openBackup(remote.blob, me.id, dataKey) : undefined;
+    const highWater = await readHighWater(store);
+    assertNotRolledBack(remote?.version, highWater);
+    let opened: Awaited<ReturnType<typeof openBackup>> | undefined;
+    try {
+      opened = remote ? await openBackup(remote.blob, me.id, dataKey, { version: remote.version, highWater }) : undefined;
+    } catch (err) {
+      // Re-keyed on another device (password change or reset, recovery-key rotation): this
+      // device's data key opens nothing current, so a full login is needed.
+      if (err instanceof BackupRefusedError && err.code === 'backup_tampered') return undefined;
+      throw err;
+    }
+    if (remote) await raiseHighWater(store, remote.version);
     await this.start({
       user: me,
-      exportKey: '',
+      exportKey: saved.data.exportKey ?? '',
       store,
       dataKey,
-      // The server's wraps are current (another device may have changed the password since).
-      wrappedKeys: opened?.wrappedKeys ?? saved.data.wrappedKeys,
+      // The server's wraps are current (checked under the data key; another device may have
+      // changed the password without re-keying an account that has no recovery lock yet).
+      wrappedKeys: opened?.wrappedKeys ?? savedWraps(saved.data.wrappedKeys),
       version: remote?.version ?? 0,
       base: opened?.payload,
     });
     await this.deps.deviceKeys.setup();
+    // A format-1 backup is rewritten in the current format once.
+    if (opened?.legacy) await this.deps.session.require().backup.flush();
     return me;
   }
 
@@ -220,7 +252,11 @@ export class AccountSessions {
   async saveBackupKey(): Promise<void> {
     const s = this.deps.session.require();
     const raw = new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', s.dataKey));
-    await s.store.setMeta(META_BACKUP_KEY, { dataKey: toBase64(raw), wrappedKeys: s.wrappedKeys });
+    await s.store.setMeta(META_BACKUP_KEY, {
+      dataKey: toBase64(raw),
+      wrappedKeys: s.wrappedKeys,
+      ...(s.exportKey ? { exportKey: s.exportKey } : {}),
+    });
   }
 
   /**

@@ -15,7 +15,9 @@ import {
   type Me,
 } from '@cipherchat/contracts';
 import { z } from 'zod';
-import { wrapDataKey } from '../backup/key-backup.js';
+import { BackupRefusedError, newKeyWraps, unwrapDataKey, wrapDataKey } from '../backup/key-backup.js';
+import { generateRecoveryKey } from '../backup/recovery-key.js';
+import { bytesEqual } from '../protocol/bytes.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { AccountSessions } from './account-session.js';
@@ -145,13 +147,19 @@ export class Account {
   }
 
   /**
-   * Changes the password while logged in (OPAQUE re-registration) and re-wraps the backup's data
-   * key under the new export key. The recovery key keeps working.
+   * Changes the password while logged in (OPAQUE re-registration) and re-keys the backup: a new
+   * data key wrapped under the new export key and for the recovery key's lock, so the old
+   * password and any older blob open nothing sealed from now on. The recovery key keeps working.
+   * (A backup without a recovery lock yet, from format 1, keeps its data key and is re-wrapped.)
    * @param input the new password
+   * @throws {BackupRefusedError} this device's backup key is stale (re-keyed elsewhere): log in again
    */
   async changePassword(input: { newPassword: string }): Promise<void> {
     const { api, session, sessions } = this.deps;
     const s = session.require();
+    // In step with the server first: a device whose data key is stale must not change the
+    // password (the backup would stay sealed under the old one).
+    await s.backup.flush();
     await opaque.ready;
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
       password: input.newPassword,
@@ -165,15 +173,52 @@ export class Account {
       registrationResponse,
       password: input.newPassword,
     });
-    const wrappedKeys = { ...s.wrappedKeys, password: await wrapDataKey(s.dataKey, 'password', exportKey, s.user.id) };
+    const lock = s.wrappedKeys.recoveryLock;
+    const next = lock
+      ? await newKeyWraps(s.user.id, exportKey, { lock })
+      : { dataKey: s.dataKey, wrappedKeys: { ...s.wrappedKeys, password: await wrapDataKey(s.dataKey, 'password', exportKey, s.user.id) } };
     await api.request('user', 'POST', '/me/password/finish', {
       json: body(PasswordChangeFinishBody, { registrationRecord }),
     });
-    s.wrappedKeys = wrappedKeys;
+    s.dataKey = next.dataKey;
+    s.wrappedKeys = next.wrappedKeys;
     s.exportKey = exportKey;
-    s.backup.setWrappedKeys(wrappedKeys);
+    s.backup.setKeys(next.dataKey, next.wrappedKeys);
     await sessions.saveBackupKey();
     await s.backup.flush();
+  }
+
+  /**
+   * Replaces the recovery key: a new key and lock, and a new data key (wrapped under the current
+   * password and the new lock), uploaded before it is returned. The old recovery key, with this
+   * or any older blob, opens nothing sealed from now on.
+   * @returns the new recovery key (show it once)
+   * @throws {BackupRefusedError} `backup_key_changed` when this device's keys are stale (the
+   *   password was changed elsewhere, or it was never entered here): log in again
+   */
+  async rotateRecoveryKey(): Promise<string> {
+    const { session, sessions } = this.deps;
+    const s = session.require();
+    await s.backup.flush();
+    // The password wrap is remade from the export key of the last password entry here, so that
+    // must still be the current password's: it must open the current wrap to this data key.
+    const current = s.exportKey ? await unwrapDataKey(s.wrappedKeys, s.user.id, 'password', s.exportKey).catch(() => undefined) : undefined;
+    if (!current || !(await sameKey(current, s.dataKey))) throw new BackupRefusedError('backup_key_changed');
+    const recoveryKey = generateRecoveryKey();
+    const next = await newKeyWraps(s.user.id, s.exportKey, { recoveryKey });
+    const before = { dataKey: s.dataKey, wrappedKeys: s.wrappedKeys };
+    s.backup.setKeys(next.dataKey, next.wrappedKeys);
+    try {
+      await s.backup.flush();
+    } catch (err) {
+      // Not uploaded: keep the keys the server holds (the new recovery key is never shown).
+      s.backup.setKeys(before.dataKey, before.wrappedKeys, false);
+      throw err;
+    }
+    s.dataKey = next.dataKey;
+    s.wrappedKeys = next.wrappedKeys;
+    await sessions.saveBackupKey();
+    return recoveryKey;
   }
 
   /**
@@ -230,4 +275,9 @@ export class Account {
       ...(input.connect === undefined ? {} : { connect: input.connect }),
     });
   }
+}
+
+async function sameKey(a: CryptoKey, b: CryptoKey): Promise<boolean> {
+  const raw = (k: CryptoKey) => globalThis.crypto.subtle.exportKey('raw', k);
+  return bytesEqual(await raw(a), await raw(b));
 }

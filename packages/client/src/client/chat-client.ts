@@ -112,13 +112,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.parts.views.clear();
   }
 
-  /**
-   * Changes the password (OPAQUE re-registration), re-wrapping the backup's data key.
-   * @param input the new password
-   */
-  changePassword(input: { newPassword: string }): Promise<void> {
-    return this.parts.account.changePassword(input);
-  }
+  /** Changes the password (OPAQUE re-registration) and re-keys the backup (see {@link Account.changePassword}). */
+  changePassword(input: { newPassword: string }): Promise<void> { return this.parts.account.changePassword(input); }
+
+  /** @returns a new recovery key to show once; the backup is re-keyed, the old key opens nothing new */
+  rotateRecoveryKey(): Promise<string> { return this.parts.account.rotateRecoveryKey(); }
 
   /** @param token from the emailed link: confirms the email address */
   verifyEmail(token: string): Promise<void> {

@@ -8,7 +8,7 @@ import type { BackupSync } from './backup-sync.js';
 /** What a logged-in account holds on this device. */
 export interface Session {
   user: Me;
-  /** OPAQUE export key of the last password entry ('' after a resume). */
+  /** OPAQUE export key of the last password entry on this device ('' if unknown). */
   exportKey: string;
   store: ProtocolStore;
   protocol: SignalProtocol;

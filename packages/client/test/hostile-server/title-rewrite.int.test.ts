@@ -124,7 +124,7 @@ describe('group titles', () => {
         deviceSecret: String(await c.store.getMeta('deviceSecret')),
       };
       await c.api.chat.putBackup(
-        { version: remote.version + 1, blob: await sealBackup(dataKey, old, wrappedKeys) },
+        { version: remote.version + 1, blob: await sealBackup(dataKey, old, wrappedKeys, remote.version + 1) },
         proof,
       );
     }
