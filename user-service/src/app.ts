@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Router } from 'express';
+import { Router, type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import {
   Bus,
@@ -44,6 +44,8 @@ export { configSchema, type Config } from './config.js';
 export interface App {
   /** The HTTP server (not listening until {@link App.listen}). */
   server: http.Server;
+  /** The Express app behind `server` (tests list its mounted routes). */
+  http: Express;
   /**
    * Starts listening.
    * @param port port (default config PORT; 0 picks a free one)
@@ -86,7 +88,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const logger = deps.logger ?? createLogger('user-service', config.LOG_LEVEL);
   const metrics = deps.metrics ?? createMetrics('user-service', config.NODE_ENV !== 'test');
 
-  const ds = createDataSource({ url: config.DATABASE_URL, schema: SCHEMA, entities, migrations, applicationName: 'user-service' });
+  const ds = createDataSource({
+    url: config.DATABASE_URL,
+    schema: SCHEMA,
+    entities,
+    migrations,
+    applicationName: 'user-service',
+  });
   await initDatabase(ds, SCHEMA, logger);
   const redis = createRedis(config.REDIS_URL, 'user-service');
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
@@ -95,7 +103,14 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   const signer = await createTokenSigner(config.JWT_PRIVATE_KEYS, config.ACCESS_TOKEN_TTL_S);
   const seal = createLinkSeal(config.OPAQUE_SERVER_SETUP);
-  const relay: OutboxRelay = startOutboxRelay({ ds, schema: SCHEMA, bus, logger, metrics, prepare: seal.unsealEnvelope });
+  const relay: OutboxRelay = startOutboxRelay({
+    ds,
+    schema: SCHEMA,
+    bus,
+    logger,
+    metrics,
+    prepare: seal.unsealEnvelope,
+  });
   const useCaseDeps: UseCaseDeps = {
     config,
     ds,
@@ -143,6 +158,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   let closing: Promise<void> | undefined;
   return {
     server,
+    http: app,
     ds,
     bus,
     logger,
