@@ -424,28 +424,32 @@ export async function tokenOf(
 const BACKGROUND_TABLES = new Set(['outbox', 'inbox', 'migrations', 'typeorm_metadata']);
 
 /**
- * A fingerprint of the chat schema: per table, the md5 of its rows (only the rows mentioning one
- * of `markers`, when given). Equal fingerprints: nothing was stored, changed or deleted.
+ * A fingerprint of the chat schema: per table, the row count and md5 of its rows (only the rows
+ * mentioning one of `markers`, when given), in one query. Equal fingerprints: nothing was stored,
+ * changed or deleted.
  * @param inst instance
  * @param markers restrict to rows containing one of these values
- * @returns table → hash
+ * @returns table → `count:md5`
  */
 export async function fingerprint(
   inst: Instance,
   markers: readonly string[] = [],
 ): Promise<Record<string, string>> {
-  const tables = (await inst.app.ds.query(
-    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'chat' AND table_type = 'BASE TABLE' ORDER BY 1`,
-  )) as { t: string }[];
-  const out: Record<string, string> = {};
-  for (const { t } of tables) {
-    if (BACKGROUND_TABLES.has(t)) continue;
-    const where = markers.length ? `WHERE x::text ~ $1` : '';
-    const [row] = (await inst.app.ds.query(
-      `SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM chat."${t}" x ${where}`,
-      markers.length ? [markers.join('|')] : [],
-    )) as { n: number; h: string }[];
-    out[t] = `${row?.n}:${row?.h}`;
-  }
-  return out;
+  const tables = (
+    (await inst.app.ds.query(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'chat' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    )) as { t: string }[]
+  )
+    .map((r) => r.t)
+    .filter((t) => !BACKGROUND_TABLES.has(t));
+  const where = markers.length ? `WHERE x::text ~ $1` : '';
+  const parts = tables.map(
+    (t) =>
+      `SELECT '${t}' AS t, count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM chat."${t}" x ${where}`,
+  );
+  const rowsOut = (await inst.app.ds.query(
+    parts.join(' UNION ALL '),
+    markers.length ? [markers.join('|')] : [],
+  )) as { t: string; h: string }[];
+  return Object.fromEntries(rowsOut.map((r) => [r.t, r.h]));
 }
