@@ -293,7 +293,7 @@ export async function send(
     const res = await fetch(`${inst.url}${row.open ? '' : API}${req.path}${qs}`, {
       method: row.method,
       headers,
-      body: req.raw,
+      body: req.raw ? new Uint8Array(req.raw) : undefined,
     });
     const text = await res.text();
     let body: unknown = text;
