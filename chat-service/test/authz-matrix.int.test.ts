@@ -6,15 +6,8 @@ import {
   type Caller,
 } from '@cipherchat/service-kit/testing';
 import { createTestEnv, type Instance, type TestEnv } from './support/harness.js';
-import {
-  answerOf,
-  buildWorld,
-  fingerprint,
-  rows,
-  send,
-  tokenOf,
-  type Row,
-} from './support/routes.js';
+import { answerOf, rows, type Row } from './support/routes.js';
+import { buildWorld, fingerprint, send, tokenOf } from './support/world.js';
 
 // Issue 15, deliverable 10: every route × {owner, another user, no token, revoked session,
 // deleted account} with the expected answer, as one table (test/support/routes.ts).

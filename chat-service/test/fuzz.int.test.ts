@@ -9,15 +9,8 @@ import {
   type Instance,
   type TestEnv,
 } from './support/harness.js';
-import {
-  buildWorld,
-  fingerprint,
-  rows,
-  send,
-  type Req,
-  type Row,
-  type World,
-} from './support/routes.js';
+import { rows, type Req, type Row, type World } from './support/routes.js';
+import { buildWorld, fingerprint, send } from './support/world.js';
 
 // Issue 15, deliverable 10: hostile input on every REST route (the rows of test/support/routes.ts)
 // and every socket event: never a 5xx or an internal_error ack, the connection survives, and a

@@ -89,23 +89,17 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   });
   await initDatabase(ds, SCHEMA, logger);
 
-  const mailer =
-    deps.mailer ??
-    createSmtpMailer({
-      url: config.SMTP_URL,
-      from: config.MAIL_FROM,
-      timeoutMs: config.SMTP_TIMEOUT_MS,
-      rejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
-    });
+  const mailer = deps.mailer ?? createSmtpMailer({
+    url: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    timeoutMs: config.SMTP_TIMEOUT_MS,
+    rejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
+  });
   const notifier: Notifier = {
     config,
     mailer,
     logger,
-    logoUrl: logoUrl({
-      cloudinaryUrl: config.CLOUDINARY_URL,
-      logoId: config.CLOUDINARY_LOGO_ID,
-      publicBaseUrl: config.PUBLIC_BASE_URL,
-    }),
+    logoUrl: logoUrl({ cloudinaryUrl: config.CLOUDINARY_URL, logoId: config.CLOUDINARY_LOGO_ID, publicBaseUrl: config.PUBLIC_BASE_URL }),
     mailCounter: new Counter({
       name: 'notify_mails_total',
       help: 'Mails by kind and outcome (sent, a reason for not sending, smtp_error)',
@@ -119,11 +113,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     exchange: config.BUS_EXCHANGE,
     logger,
     metrics,
-    retry: {
-      maxAttempts: config.RETRY_MAX_ATTEMPTS,
-      baseDelayMs: config.RETRY_BASE_MS,
-      maxDelayMs: config.RETRY_MAX_MS,
-    },
+    retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_MS, maxDelayMs: config.RETRY_MAX_MS },
     // concurrent handlers per queue; bounded so a slow SMTP server cannot exhaust the DB pool
     prefetch: config.CONSUMER_PREFETCH,
   });
@@ -131,14 +121,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const consumers = await registerConsumers({ ds, bus, notifier, queues });
   // Wait for the first connection so consumers are bound when createApp returns; if the
   // broker is down the service still starts (/ready says so) and the bus keeps reconnecting.
-  await bus
-    .start(true)
-    .catch((err: unknown) =>
-      logger.warn(
-        { err: (err as Error).message },
-        'bus not reachable yet; consumers start when it is',
-      ),
-    );
+  await bus.start(true).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'bus not reachable yet; consumers start when it is'));
 
   const digests = startDigestScheduler({ ds, notifier });
 
@@ -170,8 +153,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     logger,
     digests,
     queues,
-    listen: (port = config.PORT) =>
-      listenHttp(server, port, config.HOST, logger, 'notification-service'),
+    listen: (port = config.PORT) => listenHttp(server, port, config.HOST, logger, 'notification-service'),
     close() {
       closing ??= closeAll(logger, [
         () => closeHttpServer(server),

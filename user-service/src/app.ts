@@ -88,13 +88,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const logger = deps.logger ?? createLogger('user-service', config.LOG_LEVEL);
   const metrics = deps.metrics ?? createMetrics('user-service', config.NODE_ENV !== 'test');
 
-  const ds = createDataSource({
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    entities,
-    migrations,
-    applicationName: 'user-service',
-  });
+  const ds = createDataSource({ url: config.DATABASE_URL, schema: SCHEMA, entities, migrations, applicationName: 'user-service' });
   await initDatabase(ds, SCHEMA, logger);
   const redis = createRedis(config.REDIS_URL, 'user-service');
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
@@ -103,14 +97,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   const signer = await createTokenSigner(config.JWT_PRIVATE_KEYS, config.ACCESS_TOKEN_TTL_S);
   const seal = createLinkSeal(config.OPAQUE_SERVER_SETUP);
-  const relay: OutboxRelay = startOutboxRelay({
-    ds,
-    schema: SCHEMA,
-    bus,
-    logger,
-    metrics,
-    prepare: seal.unsealEnvelope,
-  });
+  const relay: OutboxRelay = startOutboxRelay({ ds, schema: SCHEMA, bus, logger, metrics, prepare: seal.unsealEnvelope });
   const useCaseDeps: UseCaseDeps = {
     config,
     ds,

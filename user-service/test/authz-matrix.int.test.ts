@@ -8,7 +8,8 @@ import {
 import type { App } from '../src/app.js';
 import { SCHEMA } from '../src/store/schema.js';
 import { call, createHarness, type Harness } from './support/harness.js';
-import { answerOf, buildWorld, credsOf, rows, type Row, type World } from './support/routes.js';
+import { answerOf, rows, type Row, type World } from './support/routes.js';
+import { buildWorld, credsOf } from './support/world.js';
 
 // Issue 15, deliverable 10: every route × {owner, another user, no token, revoked session,
 // deleted account} with the expected answer, as one table (test/support/routes.ts).

@@ -28,10 +28,7 @@ export interface TestDatabase {
  * @param opts `adminUrl`: the server's admin URL (default {@link testInfra}`.postgresAdminUrl`)
  * @returns the database handle (its URL on the admin URL's server)
  */
-export async function createTestDatabase(
-  prefix: string | RunNames,
-  opts: { adminUrl?: string } = {},
-): Promise<TestDatabase> {
+export async function createTestDatabase(prefix: string | RunNames, opts: { adminUrl?: string } = {}): Promise<TestDatabase> {
   const adminUrl = opts.adminUrl ?? testInfra.postgresAdminUrl;
   const name = typeof prefix === 'string' ? `t_${prefix}_${uniqueSuffix()}` : prefix.database;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -82,11 +79,7 @@ export function waitForConsumed(
     const seen: ConsumedEvent[] = [];
     const timer = setTimeout(() => {
       bus.off('consumed', onConsumed);
-      reject(
-        new Error(
-          `timed out waiting for ${count} deliveries on ${queue} (saw ${seen.length}: ${JSON.stringify(seen)})`,
-        ),
-      );
+      reject(new Error(`timed out waiting for ${count} deliveries on ${queue} (saw ${seen.length}: ${JSON.stringify(seen)})`));
     }, timeoutMs);
     const onConsumed = (e: ConsumedEvent) => {
       if (e.queue !== queue || !filter(e)) return;
@@ -122,11 +115,7 @@ export class LogCapture extends Writable {
  * @param timeoutMs limit
  * @returns the event's arguments
  */
-export async function onceWithTimeout(
-  emitter: NodeJS.EventEmitter,
-  event: string,
-  timeoutMs = 10_000,
-): Promise<unknown[]> {
+export async function onceWithTimeout(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 10_000): Promise<unknown[]> {
   return once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) });
 }
 export * from './tcp-proxy.js';
