@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Router } from 'express';
+import { Router, type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -70,6 +70,8 @@ export interface AppDeps {
 /** A running (not yet listening) chat-service. */
 export interface App {
   server: http.Server;
+  /** The Express app behind `server` (tests list its mounted routes). */
+  http: Express;
   /** Listens on `port` (0 = a free one) and returns the port. */
   listen(port?: number): Promise<number>;
   /** Graceful, idempotent shutdown. */
@@ -229,6 +231,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   let closing: Promise<void> | undefined;
   return {
     server,
+    http: app,
     ds,
     bus,
     logger,

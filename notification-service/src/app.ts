@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import {
@@ -47,6 +48,8 @@ export interface AppDeps {
 /** A built (not yet listening) notification-service. */
 export interface App {
   server: Server;
+  /** The Express app behind `server` (tests list its mounted routes). */
+  http: Express;
   /**
    * Starts listening.
    * @param port port (0 = any free one); default PORT
@@ -144,6 +147,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   let closing: Promise<void> | undefined;
   return {
     server,
+    http,
     ds,
     bus,
     logger,

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Router } from 'express';
+import { Router, type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import {
   Bus,
@@ -44,6 +44,8 @@ export { configSchema, type Config } from './config.js';
 export interface App {
   /** The HTTP server (not listening until {@link App.listen}). */
   server: http.Server;
+  /** The Express app behind `server` (tests list its mounted routes). */
+  http: Express;
   /**
    * Starts listening.
    * @param port port (default config PORT; 0 picks a free one)
@@ -143,6 +145,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   let closing: Promise<void> | undefined;
   return {
     server,
+    http: app,
     ds,
     bus,
     logger,

@@ -19,6 +19,7 @@ import {
 import { z as zod } from 'zod';
 import type { App } from '../src/app.js';
 import { countRows } from '../src/store/user.repository.js';
+import { listMountedRoutes, routeKey } from '@cipherchat/service-kit/testing';
 import { call, createHarness, login, newAccount, register, type Harness } from './support/harness.js';
 
 const EmptyBody = zod.union([zod.undefined(), zod.strictObject({})]);
@@ -198,6 +199,42 @@ describe('every route answers random and malformed input with a 4xx and a messag
         }
       }),
       { numRuns: Math.ceil(RUNS / 2) },
+    );
+    expect(await countRows(app.ds.manager)).toEqual(before);
+  });
+
+  /** Routes without a body, fuzzed through their params and query strings below. */
+  const READS = [
+    'GET /api/user/.well-known/jwks.json',
+    'GET /api/user/me',
+    'GET /api/user/me/export',
+    'GET /api/user/me/sessions',
+    'GET /api/user/users',
+    'GET /api/user/users/:id',
+    'DELETE /api/user/me/sessions/:sessionId',
+  ];
+
+  it('when the app is running, then every mounted API route is fuzzed in this file', () => {
+    const fuzzed = new Set([...routes.map((r) => `${r.method} /api/user${r.path}`), ...READS]);
+    const mounted = listMountedRoutes(app.http).map(routeKey).filter((k) => k.split(' ')[1]?.startsWith('/api/user'));
+    expect(mounted.filter((k) => !fuzzed.has(k))).toEqual([]);
+    expect([...fuzzed].filter((k) => !mounted.includes(k))).toEqual([]);
+  });
+
+  it('when reads get hostile query strings, then they answer 200 or a 4xx, never a 500, and change nothing', async () => {
+    const before = await countRows(app.ds.manager);
+    const auth = { authorization: `Bearer ${token}` };
+    const keys = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'query[]'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/.well-known/jwks.json', '/me', '/me/export', '/me/sessions'),
+        fc.dictionary(keys, fc.string({ maxLength: 200 }), { maxKeys: 4 }),
+        async (path, params) => {
+          const res = await call(base, 'GET', `${path}?${new URLSearchParams(params).toString()}`, undefined, auth);
+          if (res.status !== 200) assertClientError(res, { path, params });
+        },
+      ),
+      { numRuns: RUNS },
     );
     expect(await countRows(app.ds.manager)).toEqual(before);
   });

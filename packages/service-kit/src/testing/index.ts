@@ -124,3 +124,4 @@ export * from './free-port.js';
 export * from './token-issuer.js';
 export * from './cleanup.js';
 export * from './service-process.js';
+export * from './route-matrix.js';

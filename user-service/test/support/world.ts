@@ -1,0 +1,134 @@
+import * as opaque from '@serenity-kit/opaque';
+import type { Caller } from '@cipherchat/service-kit/testing';
+import { call, newAccount, type Account } from './harness.js';
+import type { Creds, Person, World } from './routes.js';
+
+// The fixtures of user-service's route table (routes.ts): people signed up over OPAQUE (with
+// cheap key stretching), a world per row, and each caller's credentials.
+
+function sessionOf(token: string): string {
+  return (
+    JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sid: string;
+    }
+  ).sid;
+}
+
+/** Cheap key stretching: the matrix signs up two people per row; the server never sees the difference. */
+const keyStretching = { 'argon2id-custom': { iterations: 1, memory: 64, parallelism: 1 } } as const;
+const CLI = { 'x-client': 'cli' };
+
+async function signIn(base: string, acc: Account, userId: string): Promise<Person> {
+  await opaque.ready;
+  const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
+    password: acc.password,
+  });
+  const start = await call(
+    base,
+    'POST',
+    '/auth/login/start',
+    { email: acc.email, startLoginRequest },
+    CLI,
+  );
+  const done = opaque.client.finishLogin({
+    clientLoginState,
+    loginResponse: start.body.loginResponse,
+    password: acc.password,
+    keyStretching,
+  });
+  if (!done) throw new Error('login failed');
+  const r = await call(
+    base,
+    'POST',
+    '/auth/login/finish',
+    { email: acc.email, finishLoginRequest: done.finishLoginRequest },
+    CLI,
+  );
+  if (r.status !== 200) throw new Error(`login failed: ${r.status}`);
+  return {
+    acc,
+    userId,
+    access: r.body.accessToken,
+    refresh: r.body.refreshToken,
+    sessionId: sessionOf(r.body.accessToken),
+  };
+}
+
+async function signUp(base: string): Promise<Person> {
+  await opaque.ready;
+  const acc = newAccount('mx');
+  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
+    password: acc.password,
+  });
+  const start = await call(
+    base,
+    'POST',
+    '/auth/register/start',
+    { email: acc.email, username: acc.username, registrationRequest },
+    CLI,
+  );
+  const { registrationRecord } = opaque.client.finishRegistration({
+    clientRegistrationState,
+    registrationResponse: start.body.registrationResponse,
+    password: acc.password,
+    keyStretching,
+  });
+  const r = await call(
+    base,
+    'POST',
+    '/auth/register/finish',
+    { email: acc.email, username: acc.username, displayName: 'Owner', registrationRecord },
+    CLI,
+  );
+  if (r.status !== 201)
+    throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return {
+    acc,
+    userId: r.body.user.id,
+    access: r.body.accessToken,
+    refresh: r.body.refreshToken,
+    sessionId: sessionOf(r.body.accessToken),
+  };
+}
+
+/**
+ * A fresh world: the owner (two sessions) and a stranger.
+ * @param base service URL
+ * @returns the world
+ */
+export async function buildWorld(base: string): Promise<World> {
+  const owner = await signUp(base);
+  const stranger = await signUp(base);
+  const other = await signIn(base, owner.acc, owner.userId);
+  return { base, owner, other, stranger };
+}
+
+/**
+ * The credentials of a caller (after revoking or deleting what that caller needs).
+ * @param w the world
+ * @param caller who calls
+ * @returns their tokens
+ */
+export async function credsOf(w: World, caller: Caller): Promise<Creds> {
+  switch (caller) {
+    case 'owner':
+      return { access: w.owner.access, refresh: w.owner.refresh };
+    case 'stranger':
+      return { access: w.stranger.access, refresh: w.stranger.refresh };
+    case 'anonymous':
+      return {};
+    case 'revoked': {
+      const out = await call(w.base, 'POST', '/auth/logout', { refreshToken: w.other.refresh });
+      if (out.status !== 204) throw new Error(`logout failed: ${out.status}`);
+      return { access: w.other.access, refresh: w.other.refresh };
+    }
+    case 'deleted': {
+      const del = await call(w.base, 'DELETE', '/me', undefined, {
+        authorization: `Bearer ${w.owner.access}`,
+      });
+      if (del.status !== 204)
+        throw new Error(`deletion failed: ${del.status} ${JSON.stringify(del.body)}`);
+      return { access: w.owner.access, refresh: w.owner.refresh };
+    }
+  }
+}
