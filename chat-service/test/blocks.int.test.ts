@@ -130,6 +130,60 @@ describe('blocking', () => {
     sf2.close();
   });
 
+  it('when a group member is blocked by one member and declined by another, then their group message reaches only the others, and what waited for the blocker is dropped', async () => {
+    const [me, bully, carol, dave] = await Promise.all(
+      [0, 1, 2, 3].map(() => createUser(inst, env.mint)),
+    );
+    const group = (
+      await api(inst.url, bully.token, 'POST', '/conversations', {
+        kind: 'group',
+        memberIds: [me, carol, dave].map((u) => u.userId),
+      })
+    ).body.id as string;
+    for (const u of [me, carol])
+      expect((await api(inst.url, u.token, 'POST', `/conversations/${group}/accept`)).status).toBe(
+        204,
+      );
+    const sb = await connect(inst.url, bully.token, bully.deviceId);
+    const toAll = () =>
+      request<{ messageId: string }>(sb, 'message:send', {
+        conversationId: group,
+        clientMessageId: randomUUID(),
+        envelopes: [me, carol, dave].map((u) => ({
+          userId: u.userId,
+          deviceId: u.deviceId,
+          type: 1,
+          body: fakeBody(),
+        })),
+      });
+    const waiting = await toAll();
+    expect(waiting.ok).toBe(true);
+    const mailbox = async (u: TestUser) =>
+      count(
+        `SELECT count(*)::int AS n FROM chat.mailbox WHERE recipient_user = $1 AND conversation_id = $2`,
+        [u.userId, group],
+      );
+    expect([await mailbox(me), await mailbox(carol), await mailbox(dave)]).toEqual([1, 1, 1]);
+
+    expect((await api(inst.url, me.token, 'PUT', `/blocks/${bully.userId}`)).status).toBe(204);
+    expect(
+      (await api(inst.url, dave.token, 'POST', `/conversations/${group}/decline`)).status,
+    ).toBe(204);
+    expect([await mailbox(me), await mailbox(carol), await mailbox(dave)]).toEqual([0, 1, 0]);
+
+    const { socket: sc, box } = await connectDrained(inst.url, carol.token, carol.deviceId);
+    const { socket: sm, box: myBox } = await connectDrained(inst.url, me.token, me.deviceId);
+    const next = await toAll();
+    expect(next.ok).toBe(true);
+    await box.waitForIds([next.ok ? next.data.messageId : 'missing']);
+    await sleep(300);
+    expect(myBox.messages).toEqual([]);
+    expect([await mailbox(me), await mailbox(carol), await mailbox(dave)]).toEqual([0, 2, 0]);
+    sb.close();
+    sc.close();
+    sm.close();
+  });
+
   it('when the block names myself or is not a user id, then 400 and nothing is stored', async () => {
     const me = await createUser(inst, env.mint);
     for (const [method, target] of [

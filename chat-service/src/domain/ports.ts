@@ -276,6 +276,8 @@ export interface SafetyStore {
   /** Whether two users share a conversation (any state), or that one. */
   shareConversation(db: Db, a: string, b: string, conversationId?: string): Promise<boolean>;
   insertReport(db: Db, id: string, reporter: string, r: ReportBody): Promise<void>;
+  /** Deletes envelopes still waiting for the user from a conversation or a sender; returns how many. */
+  dropWaiting(db: Db, recipient: string, from: { conversationId: string } | { senderUserId: string }): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------- devices

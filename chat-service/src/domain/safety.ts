@@ -29,7 +29,7 @@ export async function acceptConversation(deps: ChatDeps, me: string, id: string)
 /**
  * Declines a request (idempotent): the conversation leaves the caller's list and the server
  * quietly stores nothing more sent in it for them. The other members are not told (their sends
- * keep succeeding). Only a request can be declined: an accepted conversation is left or its
+ * keep succeeding); what of it still waited in the caller's mailbox is dropped too. Only a request can be declined: an accepted conversation is left or its
  * people blocked instead.
  * @param deps safety store, notifier
  * @param me the caller
@@ -44,13 +44,16 @@ export async function declineConversation(deps: ChatDeps, me: string, id: string
     throw new ConflictError(
       'only a request can be declined: leave the conversation or block its members instead',
     );
-  await deps.safety.setState(deps.db, id, me, 'declined');
+  await deps.transact(async (tx) => {
+    await deps.safety.setState(tx, id, me, 'declined');
+    await deps.safety.dropWaiting(tx, me, { conversationId: id });
+  });
   deps.notifier.notifyUsers([me], 'conversation:updated', { conversationId: id });
 }
 
 /**
- * Blocks a user (idempotent): the server quietly stores nothing they send for the caller, and
- * presence stops at once both ways.
+ * Blocks a user (idempotent): the server quietly stores nothing they send for the caller (and
+ * drops what still waited in the caller's mailbox), and presence stops at once both ways.
  * @param deps safety store, notifier
  * @param me the caller
  * @param userId whom to block
@@ -59,7 +62,11 @@ export async function declineConversation(deps: ChatDeps, me: string, id: string
 export async function blockUser(deps: ChatDeps, me: string, userId: string): Promise<void> {
   if (userId === me) throw new ValidationError('you cannot block yourself');
   const shared = (await deps.safety.presenceContacts(deps.db, me, [userId])).length > 0;
-  const added = await deps.safety.addBlock(deps.db, me, userId);
+  const added = await deps.transact(async (tx) => {
+    const isNew = await deps.safety.addBlock(tx, me, userId);
+    await deps.safety.dropWaiting(tx, me, { senderUserId: userId });
+    return isNew;
+  });
   if (added && shared) endPresenceNow(deps, me, userId);
 }
 

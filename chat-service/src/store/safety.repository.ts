@@ -258,6 +258,31 @@ export async function insertReport(
   );
 }
 
+/**
+ * Deletes the envelopes still waiting for a user from one conversation (declined) or one
+ * sender (blocked): what was stored before the decline or block is not delivered either.
+ * @param m manager
+ * @param recipient the user who declined or blocked
+ * @param from the conversation declined, or the sender blocked
+ * @returns envelopes deleted
+ */
+export async function dropWaiting(
+  m: EntityManager,
+  recipient: string,
+  from: { conversationId: string } | { senderUserId: string },
+): Promise<number> {
+  const [column, value] =
+    'conversationId' in from
+      ? ['conversation_id', from.conversationId]
+      : ['sender_user', from.senderUserId];
+  const rows = await q(
+    m,
+    `DELETE FROM chat.mailbox WHERE recipient_user = $1 AND ${column} = $2 RETURNING 1`,
+    [recipient, value],
+  );
+  return rows.length;
+}
+
 /** The safety port of the use cases. */
 export const safetyStore: SafetyStore = {
   markRequests,
@@ -272,4 +297,5 @@ export const safetyStore: SafetyStore = {
   putPrivacy,
   shareConversation,
   insertReport,
+  dropWaiting,
 };
