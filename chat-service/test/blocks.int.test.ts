@@ -131,9 +131,9 @@ describe('blocking', () => {
   });
 
   it('when a group member is blocked by one member and declined by another, then their group message reaches only the others, and what waited for the blocker is dropped', async () => {
-    const [me, bully, carol, dave] = await Promise.all(
+    const [me, bully, carol, dave] = (await Promise.all(
       [0, 1, 2, 3].map(() => createUser(inst, env.mint)),
-    );
+    )) as [TestUser, TestUser, TestUser, TestUser];
     const group = (
       await api(inst.url, bully.token, 'POST', '/conversations', {
         kind: 'group',
