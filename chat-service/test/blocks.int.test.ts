@@ -131,9 +131,10 @@ describe('blocking', () => {
   });
 
   it('when a group member is blocked by one member and declined by another, then their group message reaches only the others, and what waited for the blocker is dropped', async () => {
-    const [me, bully, carol, dave] = (await Promise.all(
-      [0, 1, 2, 3].map(() => createUser(inst, env.mint)),
-    )) as [TestUser, TestUser, TestUser, TestUser];
+    const me = await createUser(inst, env.mint);
+    const bully = await createUser(inst, env.mint);
+    const carol = await createUser(inst, env.mint);
+    const dave = await createUser(inst, env.mint);
     const group = (
       await api(inst.url, bully.token, 'POST', '/conversations', {
         kind: 'group',
