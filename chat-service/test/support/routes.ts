@@ -161,7 +161,8 @@ export const rows: Row[] = [
     path: `${API}/users/:userId/devices`,
     req: (w) => ({ path: `/users/${w.owner.userId}/devices` }),
     owner: ok(),
-    stranger: ok(),
+    // only for people who share a conversation (issue 15): a stranger learns no device count
+    stranger: notFound,
   },
   // the backup: always the caller's own (the stranger has none)
   {
@@ -255,5 +256,67 @@ export const rows: Row[] = [
     req: (w) => ({ path: `/attachments/${w.attachmentId}` }),
     owner: ok(),
     stranger: notFound,
+  },
+  // message requests, blocking, reports, privacy (issue 15): the owner created the group, so it
+  // is already accepted for them (accept is idempotent; decline of an accepted one is a conflict)
+  {
+    method: 'POST',
+    path: `${API}/conversations/:id/accept`,
+    req: (w) => ({ path: fillPath('/conversations/:id/accept', conv(w)) }),
+    owner: ok(204),
+    stranger: notFound,
+  },
+  {
+    method: 'POST',
+    path: `${API}/conversations/:id/decline`,
+    req: (w) => ({ path: fillPath('/conversations/:id/decline', conv(w)) }),
+    owner: { status: 409, code: 'conflict' },
+    stranger: notFound,
+  },
+  // blocks and privacy are the caller's own: a stranger's request acts on the stranger's rows
+  {
+    method: 'GET',
+    path: `${API}/blocks`,
+    req: () => ({ path: '/blocks' }),
+    owner: ok(),
+    stranger: ok(),
+  },
+  {
+    method: 'PUT',
+    path: `${API}/blocks/:userId`,
+    req: (w) => ({ path: `/blocks/${w.peer.userId}` }),
+    owner: ok(204),
+    stranger: ok(204),
+  },
+  {
+    method: 'DELETE',
+    path: `${API}/blocks/:userId`,
+    req: (w) => ({ path: `/blocks/${w.peer.userId}` }),
+    owner: ok(204),
+    stranger: ok(204),
+  },
+  // a report is only about someone the reporter shares a conversation with
+  {
+    method: 'POST',
+    path: `${API}/reports`,
+    req: (w) => ({ path: '/reports', body: { userId: w.peer.userId, conversationId: w.group, reason: 'spam' } }),
+    owner: ok(202),
+    stranger: notFound,
+    bodyTemplate: (w) => ({ userId: w.peer.userId, conversationId: w.group, reason: 'spam', note: 'n' }),
+  },
+  {
+    method: 'GET',
+    path: `${API}/privacy`,
+    req: () => ({ path: '/privacy' }),
+    owner: ok(),
+    stranger: ok(),
+  },
+  {
+    method: 'PUT',
+    path: `${API}/privacy`,
+    req: () => ({ path: '/privacy', body: { readReceipts: false, typing: true, lastSeen: false } }),
+    owner: ok(),
+    stranger: ok(),
+    bodyTemplate: () => ({ readReceipts: false, typing: true, lastSeen: false }),
   },
 ];
