@@ -5,6 +5,7 @@ import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
 import { PresenceDot } from '../components/PresenceDot.js';
 import { ReadMarker } from '../components/ReadMarker.js';
+import { RequestPanel } from '../components/RequestPanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
 import { conversationTitle, directPeer, membershipWarningText } from '../state/index.js';
@@ -46,12 +47,12 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
   const blockedReason = c.left
     ? 'You are no longer in this conversation.'
     : changed.length
-    ? 'Sending is paused until you review the changed safety number.'
-    : c.kind === 'direct' && !peer
-      ? 'This conversation has no other member.'
-      : c.pending
-        ? 'Waiting for the group’s details from a member.'
-        : undefined;
+      ? 'Sending is paused until you review the changed safety number.'
+      : c.kind === 'direct' && !peer
+        ? 'This conversation has no other member.'
+        : c.pending
+          ? 'Waiting for the group’s details from a member.'
+          : undefined;
   const warned = state.membershipWarnings[c.id];
   return (
     <section className="conversation-pane" aria-labelledby="conversation-title">
@@ -101,7 +102,11 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
       )}
       <MessageList conversationId={c.id} />
       <TypingIndicator conversationId={c.id} />
-      <Composer conversationId={c.id} blockedReason={blockedReason} />
+      {c.myState === 'request' ? (
+        <RequestPanel conversation={c} />
+      ) : (
+        <Composer conversationId={c.id} blockedReason={blockedReason} />
+      )}
     </section>
   );
 }

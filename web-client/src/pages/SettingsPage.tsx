@@ -3,8 +3,9 @@ import type { FormEvent } from 'react';
 import { describeError } from '../state/index.js';
 import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
 
-/** Settings: profile, password, email notifications. */
+/** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
   return (
     <section className="page settings" aria-labelledby="settings-title">
@@ -12,6 +13,8 @@ export function SettingsPage() {
       <ProfileForm />
       <PasswordForm />
       <PreferencesForm />
+      <PrivacySettings />
+      <BlockedPeople />
     </section>
   );
 }
