@@ -41,10 +41,12 @@ import { deviceStore } from './store/device.repository.js';
 import { backupStore } from './store/backup.repository.js';
 import { accountStore } from './store/user-data.repository.js';
 import { attachmentStore } from './store/attachment.repository.js';
+import { safetyStore } from './store/safety.repository.js';
 import { devicesRouter } from './http/devices.routes.js';
 import { backupRouter } from './http/backup.routes.js';
 import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
+import { safetyRouter } from './http/safety.routes.js';
 import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
 import { Delivery } from './realtime/delivery.js';
@@ -156,6 +158,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     backups: backupStore,
     accounts: accountStore,
     attachments: attachmentStore,
+    safety: safetyStore,
     blobs: deps.blobs ?? (config.CLOUDINARY_URL ? createCloudinaryBlobStore(config.CLOUDINARY_URL) : createLocalBlobStore(config.ATTACHMENTS_DIR)),
     writer,
     // One ack batch at a time per process: concurrent batches touching the same rows could
@@ -218,6 +221,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   api.use(backupRouter(useCases));
   api.use(conversationsRouter(useCases));
   api.use(attachmentsRouter(useCases));
+  api.use(safetyRouter(useCases, ctx.limits));
   app.use('/api/chat', api);
   finishHttpApp(app, logger);
 

@@ -67,6 +67,8 @@ export const envSchema = z.object({
   RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
   /** Other REST requests per user per minute. */
   RATE_HTTP_PER_MIN: z.coerce.number().int().min(1).default(600),
+  /** Reports (`POST /reports`) per user per hour. */
+  RATE_REPORTS_PER_HOUR: z.coerce.number().int().min(1).default(20),
   /**
    * Message write batches in flight at once (each holds a pool connection). 2 gave the lowest
    * latency and nearly the best throughput on a 2-core host shared with PostgreSQL

@@ -11,6 +11,8 @@ export interface RateLimits {
   prekeyTarget: RateLimiterRedis;
   /** Other REST calls per user (Redis). */
   http: RateLimiterRedis;
+  /** Reports per reporter per hour (Redis). */
+  reports: RateLimiterRedis;
   /** Socket events per user, per process (in memory: it sits on the message hot path). */
   socket: RateLimiterMemory;
 }
@@ -26,6 +28,7 @@ export function createRateLimits(redis: Redis, config: Config): RateLimits {
     prekeyRequester: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-req`, points: config.RATE_PREKEY_PER_REQUESTER, duration: 60 }),
     prekeyTarget: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-tgt`, points: config.RATE_PREKEY_PER_TARGET, duration: 60 }),
     http: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:http`, points: config.RATE_HTTP_PER_MIN, duration: 60 }),
+    reports: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:report`, points: config.RATE_REPORTS_PER_HOUR, duration: 3600 }),
     socket: new RateLimiterMemory({ keyPrefix: 'sock', points: config.RATE_SOCKET_EVENTS_PER_SEC, duration: 1 }),
   };
 }

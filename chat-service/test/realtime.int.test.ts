@@ -49,7 +49,10 @@ describe('presence', () => {
     const carol = await createUser(a, env.mint); // shares a group with Alice, not with Bob's direct chat
     const mallory = await createUser(b, env.mint); // shares nothing with Alice
     const direct = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
-    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [carol.userId] });
+    const group = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'group', memberIds: [carol.userId] });
+    // both arrive as requests (they never talked to Alice): presence starts once accepted
+    expect((await api(b.url, bob.token, 'POST', `/conversations/${direct.body.id}/accept`)).status).toBe(204);
+    expect((await api(a.url, carol.token, 'POST', `/conversations/${group.body.id}/accept`)).status).toBe(204);
     const sb = await connect(b.url, bob.token, bob.deviceId);
     const sc = await connect(a.url, carol.token, carol.deviceId);
     const sm = await connect(b.url, mallory.token, mallory.deviceId);
@@ -184,7 +187,8 @@ describe('presence across processes', () => {
   it("when a user's devices are on two processes, then contacts see offline only after the last one leaves", async () => {
     const alice = await createUser(a, env.mint, 2);
     const bob = await createUser(b, env.mint);
-    await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    const direct = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
+    await api(b.url, bob.token, 'POST', `/conversations/${direct.body.id}/accept`);
     const sb = await connect(b.url, bob.token, bob.deviceId);
     const seen = record(sb, 'presence') as { userId: string; online: boolean }[];
     const online = nextEvent(sb, 'presence');

@@ -4,6 +4,7 @@ import { AppError, ForbiddenError, NotFoundError } from '@cipherchat/service-kit
 import { canManage, canRemoveMember, directKey } from './conversation.rules.js';
 import type { ChatDeps } from './deps.js';
 import type { ConversationRow } from './ports.js';
+import { sharePresenceNow } from './presence.js';
 
 // Every read and write checks membership first; a non-member gets 404 exactly like a missing
 // id (on the socket: `not_member` for both), so the existence of a conversation is never revealed.
@@ -11,7 +12,8 @@ import type { ConversationRow } from './ports.js';
 const notFound = () => new NotFoundError('conversation');
 
 /**
- * Creates a conversation and tells the other members (`conversation:updated`) when it is new:
+ * Creates a conversation and tells the other members (`conversation:updated`) when it is new
+ * (each of them who does not know the caller gets it as a request, see SafetyStore.markRequests):
  * a direct one (one per pair: idempotent), the caller's self conversation (one per user:
  * idempotent; `memberIds` must be exactly the caller) or a group owned by the caller. No
  * conversation gets a title: group titles travel end to end in group control messages.
@@ -34,15 +36,24 @@ export async function createConversation(deps: ChatDeps, me: string, body: Creat
   const store = deps.conversations;
   const result = await deps.transact(async (tx) => {
     if ((await store.deletedAmong(tx, others)).length > 0) throw new AppError(422, 'validation_error', 'a member no longer exists');
-    if (body.kind === 'direct') return store.createDirect(tx, randomUUID(), directKey(me, others[0] as string), me, others[0] as string);
-    if (body.kind === 'self') return store.createSelf(tx, randomUUID(), me);
+    if (body.kind === 'self') return { ...(await store.createSelf(tx, randomUUID(), me)), reopened: false };
+    if (body.kind === 'direct') {
+      const direct = await store.createDirect(tx, randomUUID(), directKey(me, others[0] as string), me, others[0] as string);
+      if (direct.created) await deps.safety.markRequests(tx, direct.id, me, others);
+      // re-opened by the one who had it as a request (or declined it): accepted for them now
+      const reopened = !direct.created && (await deps.safety.stateOf(tx, direct.id, me)) !== 'accepted';
+      if (reopened) await deps.safety.setState(tx, direct.id, me, 'accepted');
+      return { ...direct, reopened };
+    }
     const id = randomUUID();
     await store.createGroup(tx, id, me, others);
-    return { id, created: true };
+    await deps.safety.markRequests(tx, id, me, others);
+    return { id, created: true, reopened: false };
   });
   const conversation = await store.findForMember(deps.db, result.id, me);
   if (!conversation) throw notFound();
   if (result.created) deps.notifier.notifyUsers(others, 'conversation:updated', { conversationId: conversation.id });
+  if (result.reopened) await sharePresenceNow(deps, me, others);
   return { conversation, created: result.created };
 }
 
@@ -113,6 +124,7 @@ export async function addGroupMembers(deps: ChatDeps, me: string, id: string, us
     if (!canManage(role)) throw new ForbiddenError('only owners and admins can add members');
     if ((await store.deletedAmong(tx, unique)).length > 0) throw new AppError(422, 'validation_error', 'a member no longer exists');
     const added = await store.addMembers(tx, id, unique);
+    await deps.safety.markRequests(tx, id, me, added);
     if (info.members + added.length > max) throw new AppError(422, 'validation_error', `a group has at most ${max} members`);
   });
   return announceAndReload(deps, me, id);
@@ -170,28 +182,4 @@ export async function setMemberRole(deps: ChatDeps, me: string, id: string, user
 async function announceAndReload(deps: ChatDeps, me: string, id: string): Promise<ConversationRow> {
   deps.notifier.notifyUsers(await deps.conversations.memberIds(deps.db, id), 'conversation:updated', { conversationId: id });
   return (await deps.conversations.findForMember(deps.db, id, me)) as ConversationRow;
-}
-
-/**
- * `presence:get`: online state of those users who share a conversation with the caller.
- * @param deps conversation store, presence
- * @param me the caller
- * @param userIds the users asked about (others are left out of the answer)
- * @returns one entry per visible user
- */
-export async function visiblePresence(deps: ChatDeps, me: string, userIds: readonly string[]): Promise<{ userId: string; online: boolean; lastSeenAt: string | null }[]> {
-  const visible = await deps.conversations.sharedWith(deps.db, me, [...new Set(userIds)]);
-  return deps.presence.describe(visible);
-}
-
-/**
- * Tells everyone who shares a conversation with the user that they came online or went offline.
- * @param deps conversation store, notifier
- * @param userId the user
- * @param online the new state
- * @param lastSeenAt when they were last seen
- */
-export async function announcePresence(deps: ChatDeps, userId: string, online: boolean, lastSeenAt: string): Promise<void> {
-  const contacts = await deps.conversations.contactsOf(deps.db, userId);
-  deps.notifier.notifyUsers(contacts, 'presence', { userId, online, lastSeenAt });
 }

@@ -14,6 +14,7 @@ import type {
   Notifier,
   OutboxKick,
   PresenceLookup,
+  SafetyStore,
   Transact,
 } from './ports.js';
 
@@ -35,6 +36,8 @@ export interface ChatDeps {
   backups: BackupStore;
   accounts: AccountStore;
   attachments: AttachmentStore;
+  /** Message requests, blocks, privacy settings, reports. */
+  safety: SafetyStore;
   blobs: BlobStore;
   /** The batched message writer (the hot path). */
   writer: MessageWrites;

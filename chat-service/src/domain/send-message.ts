@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventSchemas, type MessageAckPayload, type MessageSendPayload, type MessageSendResult } from '@cipherchat/contracts';
 import { ConflictError, ValidationError } from '@cipherchat/service-kit/errors';
 import type { ChatDeps } from './deps.js';
+import type { StoreMessageInput } from './ports.js';
 import { checkSend, duplicateAddresses } from './device-set.js';
 
 /**
@@ -98,7 +99,7 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
       }),
     ),
   }));
-  const writing = deps.writer.write({
+  const input: StoreMessageInput = {
     messageId,
     conversationId: p.conversationId,
     senderUserId: sender.userId,
@@ -108,7 +109,8 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
     envelopes: p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId, type: e.type, body: Buffer.from(e.body, 'base64') })),
     queuedEvents,
     queuedUsers: offline,
-  });
+  };
+  const writing = deps.writer.write(input);
   turn?.done(); // the writer keeps the order from here (same conversation, same FIFO lane)
   const outcome = await writing;
   if (outcome !== 'stored') {
@@ -125,8 +127,10 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
   // Deliver to every addressed device's room, online or not: a device that is connecting
   // right now gets it live or from its connect-time drain (see MailboxDrain in realtime/).
   const fresh = looked !== null && performance.now() - looked.lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
+  // nothing for those who blocked the sender or declined: the sender cannot tell
+  const withheld = new Set(input.withheld ?? []);
   deps.notifier.deliver(
-    p.envelopes.map((e) => ({
+    p.envelopes.filter((e) => !withheld.has(e.userId)).map((e) => ({
       userId: e.userId,
       deviceId: e.deviceId,
       message: {

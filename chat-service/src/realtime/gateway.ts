@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger, Metrics, TokenVerifier } from '@cipherchat/service-kit';
 import type { Config } from '../config.js';
 import type { ChatDeps } from '../domain/deps.js';
-import { announcePresence } from '../domain/conversations.js';
+import { announcePresence } from '../domain/presence.js';
 import { CLOCK_SKEW_MS, LATE_PASS_MS, LOCAL_DELIVERY_WINDOW_MS } from '../domain/send-message.js';
 import type { RateLimits } from '../rate-limits.js';
 import { AckedEvents } from './acked-events.js';

@@ -1,7 +1,7 @@
 import { MessageAckPayload, MessageSendPayload, PresenceGetPayload } from '@cipherchat/contracts';
 import type { ChatDeps } from '../domain/deps.js';
 import { ackEnvelopes, sendMessage } from '../domain/send-message.js';
-import { visiblePresence } from '../domain/conversations.js';
+import { visiblePresence } from '../domain/presence.js';
 import type { AckedEvents } from './acked-events.js';
 import type { ChatSocket } from './chat-socket.js';
 import type { MailboxDrain } from './mailbox-drain.js';

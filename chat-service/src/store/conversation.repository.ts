@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { q } from './sql.js';
-import type { ConversationKind, ConversationRole, MembershipState } from '@cipherchat/contracts';
-import type { ConversationRow, ConversationStore } from '../domain/ports.js';
+import type { ConversationKind, ConversationRole } from '@cipherchat/contracts';
+import type { ConversationRow, ConversationStore, StoredMembershipState } from '../domain/ports.js';
 
 export type { ConversationRow };
 
@@ -18,7 +18,7 @@ type RawConversation = {
   created_at: Date;
   updated_at: Date;
   members:
-    { userId: string; role: ConversationRole; joinedAt: string; state: MembershipState }[] | null;
+    { userId: string; role: ConversationRole; joinedAt: string; state: StoredMembershipState }[] | null;
 };
 
 function toRow(r: RawConversation): ConversationRow {
@@ -137,7 +137,7 @@ export async function createGroup(
 }
 
 /**
- * A conversation, only if `userId` is a member (non-members cannot tell it from a missing one).
+ * A conversation, only if `userId` is a member who did not decline it (else it looks missing).
  * @param m manager
  * @param id conversation id
  * @param userId caller
@@ -150,14 +150,14 @@ export async function findForMember(
 ): Promise<ConversationRow | null> {
   const rows = (await q(
     m,
-    `${SELECT_CONVERSATION} WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat.conversation_members x WHERE x.conversation_id = c.id AND x.user_id = $2)`,
+    `${SELECT_CONVERSATION} WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat.conversation_members x WHERE x.conversation_id = c.id AND x.user_id = $2 AND x.state <> 'declined')`,
     [id, userId],
   )) as RawConversation[];
   return rows[0] ? toRow(rows[0]) : null;
 }
 
 /**
- * One page of the caller's conversations, most recently updated first (keyset pagination on
+ * One page of the caller's conversations (not those they declined), most recently updated first (keyset pagination on
  * millisecond-truncated `updated_at`, the precision a cursor carries, then id).
  * @param m manager
  * @param userId caller
@@ -173,7 +173,7 @@ export async function listForMember(
 ): Promise<ConversationRow[]> {
   const rows = (await q(
     m,
-    `${SELECT_CONVERSATION} JOIN chat.conversation_members me ON me.conversation_id = c.id AND me.user_id = $1
+    `${SELECT_CONVERSATION} JOIN chat.conversation_members me ON me.conversation_id = c.id AND me.user_id = $1 AND me.state <> 'declined'
       WHERE ($3::timestamptz IS NULL OR (date_trunc('milliseconds', c.updated_at), c.id) < ($3::timestamptz, $4::uuid))
       ORDER BY date_trunc('milliseconds', c.updated_at) DESC, c.id DESC LIMIT $2`,
     [userId, limit, after?.updatedAt ?? null, after?.id ?? null],

@@ -18,6 +18,8 @@ export interface StoreResult {
   stored: Set<string>;
   /** Ids of the messages refused (a membership or the device set did not hold). */
   refused: Set<string>;
+  /** Of the messages stored: recipients whose envelopes were dropped (they blocked the sender or declined). */
+  held: Map<string, string[]>;
 }
 
 interface Pending {
@@ -26,8 +28,12 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-function outcomeOf(r: StoreResult, messageId: string): WriteOutcome {
-  if (r.stored.has(messageId)) return 'stored';
+function outcomeOf(r: StoreResult, input: StoreMessageInput): WriteOutcome {
+  const messageId = input.messageId;
+  if (r.stored.has(messageId)) {
+    input.withheld = r.held.get(messageId) ?? [];
+    return 'stored';
+  }
   return r.refused.has(messageId) ? 'refused' : 'duplicate';
 }
 
@@ -36,7 +42,8 @@ const QUEUED_OUTBOX = outboxInsert(
   'chat',
   `SELECT x.id, 'chat.message_queued.v1', x.mid::text, x.p, ins.server_ts
          FROM unnest($15::uuid[], $16::uuid[], $17::jsonb[]) AS x(id, mid, p)
-         JOIN ins ON ins.message_id = x.mid`,
+         JOIN ins ON ins.message_id = x.mid
+        WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = x.mid AND held.user_id = (x.p->>'recipientUserId')::uuid)`,
 );
 
 /** The batched store statement (see {@link storeMessages}); one text, so one named statement. */
@@ -47,10 +54,10 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
        SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::int[], $11::smallint[], $12::int[], $13::int[])
            WITH ORDINALITY AS u(mid, ru, rd, t, off, len, ord)
      ), rcpt AS (
-       SELECT DISTINCT msg.message_id, msg.conversation_id, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
+       SELECT DISTINCT msg.message_id, msg.conversation_id, msg.sender_user, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
      ), mem AS (
        -- every membership the batch relies on (senders and recipients), locked against removal
-       SELECT cm.conversation_id, cm.user_id FROM chat.conversation_members cm
+       SELECT cm.conversation_id, cm.user_id, cm.state FROM chat.conversation_members cm
          JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
            ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
           FOR KEY SHARE OF cm
@@ -77,6 +84,13 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
           AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
+     ), held AS (
+       -- recipients who declined the conversation or blocked the sender: their envelopes are
+       -- dropped quietly (the send still succeeds), one anti-join for the whole batch
+       SELECT rcpt.message_id, rcpt.user_id FROM rcpt
+        WHERE rcpt.user_id <> rcpt.sender_user
+          AND (EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id AND mem.state = 'declined')
+               OR EXISTS (SELECT 1 FROM chat.blocks b WHERE b.blocker_id = rcpt.user_id AND b.blocked_id = rcpt.sender_user))
      ), ins AS (
        INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
        -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
@@ -87,6 +101,7 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
        INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
        SELECT env.mid, env.ru, env.rd, ins.conversation_id, ins.sender_user, ins.sender_device, env.t, substring($14::bytea FROM env.off FOR env.len), ins.server_ts
          FROM env JOIN ins ON ins.message_id = env.mid
+        WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
         ORDER BY env.ord
        RETURNING 1
      ), ob AS (
@@ -98,9 +113,9 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
         WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
        RETURNING 1
      )
-     SELECT message_id, true AS stored FROM ins
+     SELECT message_id, true AS stored, (SELECT array_agg(held.user_id) FROM held WHERE held.message_id = ins.message_id) AS held FROM ins
      UNION ALL
-     SELECT message_id, false FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
+     SELECT message_id, false, NULL FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
 
 /**
  * Stores a batch of messages in ONE statement, so one implicit transaction and one commit
@@ -161,8 +176,11 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     text: STORE_MESSAGES_SQL,
     values: [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort()],
   });
-  const out: StoreResult = { stored: new Set(), refused: new Set() };
-  for (const r of res.rows as { message_id: string; stored: boolean }[]) (r.stored ? out.stored : out.refused).add(r.message_id);
+  const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map() };
+  for (const r of res.rows as { message_id: string; stored: boolean; held: string[] | null }[]) {
+    (r.stored ? out.stored : out.refused).add(r.message_id);
+    if (r.held) out.held.set(r.message_id, r.held);
+  }
   return out;
 }
 
@@ -246,7 +264,7 @@ export class MessageWriter implements MessageWrites {
         this.db,
         batch.map((p) => p.input),
       );
-      for (const p of batch) p.resolve(outcomeOf(stored, p.input.messageId));
+      for (const p of batch) p.resolve(outcomeOf(stored, p.input));
     } catch (err) {
       if (batch.length === 1) {
         (batch[0] as Pending).reject(err);
@@ -257,7 +275,7 @@ export class MessageWriter implements MessageWrites {
       for (const p of batch) {
         try {
           const stored = await storeMessages(this.db, [p.input]);
-          p.resolve(outcomeOf(stored, p.input.messageId));
+          p.resolve(outcomeOf(stored, p.input));
         } catch (e) {
           p.reject(e);
         }

@@ -5,7 +5,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * - `conversation_members.state`: `request` while the member has not accepted a conversation
  *   that someone they never talked to put them in; `accepted` otherwise (every existing
- *   membership: people already talking keep talking).
+ *   membership: people already talking keep talking); `declined` once they declined it: the
+ *   conversation is gone from their list and the server quietly drops what is sent to them in it
+ *   (the membership stays, so the sender is not told).
  * - `blocks`: who blocked whom. The server quietly stores nothing from a blocked sender for
  *   the blocker, and hides each from the other's presence.
  * - `privacy_settings`: what a user shares (read receipts, typing, last seen); no row means
@@ -19,7 +21,7 @@ export class Requests1796600000000 implements MigrationInterface {
   /** @param q the migration's query runner */
   async up(q: QueryRunner): Promise<void> {
     await q.query(
-      `ALTER TABLE chat.conversation_members ADD COLUMN state text NOT NULL DEFAULT 'accepted' CHECK (state IN ('accepted', 'request'))`,
+      `ALTER TABLE chat.conversation_members ADD COLUMN state text NOT NULL DEFAULT 'accepted' CHECK (state IN ('accepted', 'request', 'declined'))`,
     );
     await q.query(`
       CREATE TABLE chat.blocks (

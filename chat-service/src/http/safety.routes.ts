@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { PrivacySettings, ReportBody } from '@cipherchat/contracts';
+import { authUserId, validate } from '@cipherchat/service-kit';
+import type { ChatDeps } from '../domain/deps.js';
+import {
+  acceptConversation,
+  blockUser,
+  declineConversation,
+  getPrivacy,
+  listBlocks,
+  putPrivacy,
+  reportUser,
+  unblockUser,
+} from '../domain/safety.js';
+import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
+
+const IdParams = z.strictObject({ id: z.uuid() });
+const UserParams = z.strictObject({ userId: z.uuid() });
+
+/**
+ * Message requests, blocks, reports and privacy settings (issue 15): accept or decline a
+ * conversation, block and unblock people, report someone to the operators (rate-limited),
+ * read and change what I share. Every input is validated before anything changes; a
+ * conversation I am not in is 404, like a missing one.
+ * @param deps use-case dependencies
+ * @param limits the report rate limit
+ * @returns the router (mounted under `/api/chat`)
+ */
+export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>): Router {
+  const r = Router();
+
+  r.post('/conversations/:id/accept', async (req, res) => {
+    const { id } = validate(IdParams, req.params, 'params');
+    await acceptConversation(deps, authUserId(req), id);
+    res.status(204).end();
+  });
+
+  r.post('/conversations/:id/decline', async (req, res) => {
+    const { id } = validate(IdParams, req.params, 'params');
+    await declineConversation(deps, authUserId(req), id);
+    res.status(204).end();
+  });
+
+  r.get('/blocks', async (req, res) => {
+    res.json({ userIds: await listBlocks(deps, authUserId(req)) });
+  });
+
+  r.put('/blocks/:userId', async (req, res) => {
+    const { userId } = validate(UserParams, req.params, 'params');
+    await blockUser(deps, authUserId(req), userId);
+    res.status(204).end();
+  });
+
+  r.delete('/blocks/:userId', async (req, res) => {
+    const { userId } = validate(UserParams, req.params, 'params');
+    await unblockUser(deps, authUserId(req), userId);
+    res.status(204).end();
+  });
+
+  r.post('/reports', async (req, res) => {
+    const me = authUserId(req);
+    const body = validate(ReportBody, req.body);
+    await consumeOrThrow(limits.reports, me);
+    await reportUser(deps, me, body);
+    res.status(202).end();
+  });
+
+  r.get('/privacy', async (req, res) => {
+    res.json(await getPrivacy(deps, authUserId(req)));
+  });
+
+  r.put('/privacy', async (req, res) => {
+    const body = validate(PrivacySettings, req.body);
+    res.json(await putPrivacy(deps, authUserId(req), body));
+  });
+
+  return r;
+}
