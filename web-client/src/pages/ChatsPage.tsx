@@ -1,5 +1,6 @@
 import { Composer } from '../components/Composer.js';
 import { DeviceAlerts } from '../components/DeviceAlerts.js';
+import { BlockButton } from '../components/BlockButton.js';
 import { ConversationList } from '../components/ConversationList.js';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
@@ -82,6 +83,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               Safety number
             </button>
           )}
+          {peer && c.myState !== 'request' && <BlockButton key={peer} userId={peer} name={title} />}
           {c.kind === 'group' && (
             <button
               type="button"
