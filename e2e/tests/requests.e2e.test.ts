@@ -80,7 +80,10 @@ describe('message requests, blocking and privacy', () => {
     await panel.getByRole('button', { name: 'Accept' }).click();
     await me.page.getByLabel('Message', { exact: true }).waitFor();
     expect(await me.page.getByRole('region', { name: /^Message requests/ }).count()).toBe(0);
-    await stranger.page.locator('#conversation-title').getByRole('img', { name: 'online' }).waitFor();
+    await stranger.page
+      .locator('#conversation-title')
+      .getByRole('img', { name: 'online' })
+      .waitFor();
     await waitForStatus(stranger.page, 'Hi, you won a prize', 'read');
     await shot(stranger.page, 'requests-04-stranger-sees-online-after-accept');
 
@@ -90,8 +93,12 @@ describe('message requests, blocking and privacy', () => {
     await send(stranger.page, 'Why did you block me?');
     await waitForStatus(stranger.page, 'Why did you block me?', 'sent');
     await me.page.waitForTimeout(QUIET_MS);
-    expect(await me.page.locator('li.message-in', { hasText: 'Why did you block me?' }).count()).toBe(0);
-    expect(await me.page.locator('li.message-in', { hasText: 'Hi, you won a prize' }).count()).toBe(1);
+    expect(
+      await me.page.locator('li.message-in', { hasText: 'Why did you block me?' }).count(),
+    ).toBe(0);
+    expect(await me.page.locator('li.message-in', { hasText: 'Hi, you won a prize' }).count()).toBe(
+      1,
+    );
     expect(await statusOf(stranger.page, 'Why did you block me?')).toBe('sent');
     // ...and they no longer see me online.
     await stranger.page

@@ -305,9 +305,16 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     const typo = await call(base, 'GET', `/users?query=${tag.slice(0, -1)}x_2`, undefined, auth);
     expect(typo.body.users.map((u: { username: string }) => u.username)).toContain(`${tag}_2`);
     // wildcards are literal
-    const wild = await call(base, 'GET', `/users?query=${encodeURIComponent('%')}`, undefined, auth);
+    const wild = await call(base, 'GET', `/users?query=${encodeURIComponent('%%_')}`, undefined, auth);
     expect(wild.status).toBe(200);
     expect(wild.body.users).toEqual([]);
+    // the directory never lists everyone: no query, an empty one or fewer than 3 characters is refused
+    for (const q of ['', '?query=', `?query=ab`, `?query=${encodeURIComponent('  ab  ')}`, '?limit=50']) {
+      const r = await call(base, 'GET', `/users${q}`, undefined, auth);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.code, q).toBe('validation_error');
+      expect(r.raw, q).not.toContain(tag);
+    }
 
     const one = await call(base, 'GET', `/users/${page1.body.users[1].id}`, undefined, auth);
     expect(one.status).toBe(200);

@@ -166,10 +166,15 @@ export async function takeKeyBundles(deps: ChatDeps, userId: string): Promise<{ 
 }
 
 /**
- * @param deps device store
- * @param userId any user
+ * A user's keyed devices, only for the user themselves or someone who shares a conversation
+ * with them (in any state): how many devices someone has is nobody else's business.
+ * @param deps device store, safety store
+ * @param me the caller
+ * @param userId the user asked about
  * @returns ids of the user's keyed devices (those a message must address)
+ * @throws {NotFoundError} `user` when the caller shares no conversation with them
  */
-export function listKeyedDevices(deps: ChatDeps, userId: string): Promise<number[]> {
+export async function listKeyedDevices(deps: ChatDeps, me: string, userId: string): Promise<number[]> {
+  if (userId !== me && !(await deps.safety.shareConversation(deps.db, me, userId))) throw new NotFoundError('user');
   return deps.devices.listKeyedDeviceIds(deps.db, userId);
 }

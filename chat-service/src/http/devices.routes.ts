@@ -106,9 +106,9 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
   });
 
   r.get('/users/:userId/devices', async (req, res) => {
-    authUserId(req);
+    const me = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
-    res.json({ deviceIds: await listKeyedDevices(deps, userId) });
+    res.json({ deviceIds: await listKeyedDevices(deps, me, userId) });
   });
 
   return r;

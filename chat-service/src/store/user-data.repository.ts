@@ -5,7 +5,8 @@ import { removeMember } from './conversation.repository.js';
 
 /**
  * Forgets a deleted user: devices (and their prekeys), account and identity history, backup,
- * every mailbox addressed to them, dedupe rows of what they sent, and their memberships (an
+ * every mailbox addressed to them, dedupe rows of what they sent, their blocks (both ways),
+ * privacy settings and the reports they made, and their memberships (an
  * owner's groups get a new owner; a direct conversation keeps the other member's side).
  * The id is remembered in `deleted_users` so it cannot be added to conversations again.
  * Must run in a transaction.
@@ -24,6 +25,9 @@ export async function forgetUser(m: EntityManager, userId: string): Promise<void
   await q(m, `DELETE FROM chat.identity_changes WHERE user_id = $1`, [userId]);
   await q(m, `DELETE FROM chat.backups WHERE user_id = $1`, [userId]);
   await q(m, `DELETE FROM chat.messages WHERE sender_user = $1`, [userId]);
+  await q(m, `DELETE FROM chat.blocks WHERE blocker_id = $1 OR blocked_id = $1`, [userId]);
+  await q(m, `DELETE FROM chat.privacy_settings WHERE user_id = $1`, [userId]);
+  await q(m, `DELETE FROM chat.reports WHERE reporter_id = $1`, [userId]);
 }
 
 /**

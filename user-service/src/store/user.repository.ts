@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { DIRECTORY_QUERY_MIN } from '@cipherchat/contracts';
 import type { User } from '../domain/user.js';
 import { escapeLike, type DirectoryCursor } from '../domain/directory-cursor.js';
 import { SCHEMA } from './schema.js';
@@ -169,7 +170,8 @@ export async function eraseUser(m: EntityManager, id: string): Promise<boolean> 
  * prefix, then display-name prefix/substring, then trigram-similar names; alphabetical by
  * username within a rank. Keyset pagination on (rank, username) keeps pages stable.
  * @param m manager
- * @param query lower-cased search text ('' lists everyone)
+ * @param query search text, at least DIRECTORY_QUERY_MIN characters (a shorter one finds nobody:
+ *   the directory never lists everyone)
  * @param limit page size
  * @param after cursor position
  * @returns up to `limit + 1` rows (the extra one says whether there is a next page)
@@ -180,20 +182,21 @@ export async function searchUsers(
   limit: number,
   after: DirectoryCursor | undefined,
 ): Promise<{ id: string; username: string; displayName: string; rank: number }[]> {
-  const q = query.toLowerCase();
+  const q = query.trim().toLowerCase();
+  if (q.length < DIRECTORY_QUERY_MIN) return [];
   const like = escapeLike(q);
   const rows = (await m.query(
     `SELECT * FROM (
        SELECT id, username, display_name,
          CASE
-           WHEN $1 = '' OR username = $1 THEN 0
+           WHEN username = $1 THEN 0
            WHEN username LIKE $2 || '%' THEN 1
            WHEN lower(display_name) LIKE '%' || $2 || '%' OR username LIKE '%' || $2 || '%' THEN 2
            ELSE 3
          END AS rank
        FROM ${T}
        WHERE deleted_at IS NULL AND (
-         $1 = '' OR username LIKE '%' || $2 || '%' OR lower(display_name) LIKE '%' || $2 || '%'
+         username LIKE '%' || $2 || '%' OR lower(display_name) LIKE '%' || $2 || '%'
          OR (length($1) >= 3 AND (username OPERATOR(public.%) $1 OR lower(display_name) OPERATOR(public.%) $1))
        )
      ) s

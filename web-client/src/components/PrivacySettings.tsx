@@ -36,10 +36,14 @@ export function PrivacySettings() {
     setBusy(true);
     setError(null);
     setDone(null);
+    // The switch moves at once; a refusal puts it back and says so.
+    const next = { ...settings, [key]: on };
+    setSettings(next);
     try {
-      setSettings(await api.savePrivacy({ ...settings, [key]: on }));
+      setSettings(await api.savePrivacy(next));
       setDone('Privacy settings saved.');
     } catch (e) {
+      setSettings(settings);
       setError(`Not saved: ${describeError(e)}`);
     } finally {
       setBusy(false);

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { ReactNode } from 'react';
+import { DIRECTORY_QUERY_MIN } from '@cipherchat/contracts';
 import { describeError } from '../state/index.js';
 import type { UserView } from '../state/index.js';
 import { useApp } from '../state/store.js';
@@ -34,7 +35,8 @@ export function UserSearch({
 
   useEffect(() => {
     const q = query.trim();
-    if (!q) {
+    // the directory needs a few characters (a shorter query is refused: it never lists everyone)
+    if (q.length < DIRECTORY_QUERY_MIN) {
       setUsers([]);
       setCursor(null);
       return;

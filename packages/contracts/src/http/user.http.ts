@@ -77,9 +77,15 @@ export const UpdateMeBody = z
   .refine((b) => b.displayName !== undefined || b.username !== undefined, {
     message: 'give at least one of displayName, username',
   });
-/** GET /users query */
+/** Fewest characters a directory query needs (the directory never lists everyone). */
+export const DIRECTORY_QUERY_MIN = 3;
+/** GET /users query: at least {@link DIRECTORY_QUERY_MIN} characters (after trimming). */
 export const DirectoryQuery = z.strictObject({
-  query: z.string().trim().max(64).default(''),
+  query: z
+    .string()
+    .trim()
+    .min(DIRECTORY_QUERY_MIN, `must be at least ${DIRECTORY_QUERY_MIN} characters`)
+    .max(64),
   limit: z.coerce.number().int().min(1).max(50).default(20),
   cursor: z.string().max(256).optional(),
 });
