@@ -20,7 +20,7 @@ function setUp(online: Record<string, boolean>) {
   const store = createMemoryStore();
   const session = new SessionSlot();
   session.current = { store, user: { id: ME } } as unknown as Session;
-  const state = { connected: true, asked: [] as string[][], fail: undefined as Error | undefined };
+  const state = { connected: true, asked: [] as string[][], fail: undefined as Error | undefined, getFails: undefined as Error | undefined };
   const sent: Array<{ conversationId: string; type: string; ids: string[] }> = [];
   const typing: Array<{ conversationId: string; on: boolean }> = [];
   const errors: unknown[] = [];
@@ -36,7 +36,10 @@ function setUp(online: Record<string, boolean>) {
   const members: Record<string, string[]> = { [conv]: [ME, 'bob'], [group]: [ME, 'bob', 'carol'], [request]: [ME, 'mallory'] };
   const myState: Record<string, string> = { [request]: 'request' };
   const conversations = {
-    get: async (id: string) => ({ id, memberIds: members[id], myState: myState[id] ?? 'accepted' }),
+    get: async (id: string) => {
+      if (state.getFails) throw state.getFails;
+      return { id, memberIds: members[id], myState: myState[id] ?? 'accepted' };
+    },
     invalidate: () => undefined,
   } as unknown as Conversations;
   // The server's side of the privacy settings and the block list.
@@ -192,6 +195,18 @@ describe('requests, blocks and privacy decide what my clients share', () => {
     expect(await t.receipts.setTyping(conv, true)).toBe(true);
     await t.receipts.markRead(conv, ['m3']);
     expect(t.sent.at(-1)).toEqual({ conversationId: conv, type: 'read', ids: ['m3'] });
+  });
+
+  it('when the conversation cannot be fetched for a moment, then the receipt is held and decided when it is flushed', async () => {
+    const t = setUp({ mallory: true });
+    t.state.getFails = new ApiError(0, 'network_error', 'offline');
+    await t.receipts.markRead(request, ['m1']);
+    expect(await t.receipts.held()).toEqual({ [request]: { delivered: [], read: ['m1'] } });
+    t.state.getFails = undefined;
+    await t.receipts.flush();
+    // Still a request: dropped, never sent.
+    expect(t.sent).toEqual([]);
+    expect(await t.receipts.held()).toEqual({});
   });
 
   it('when the settings cannot be read, then no typing or read receipt is sent (unknown shares nothing)', async () => {

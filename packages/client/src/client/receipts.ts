@@ -148,7 +148,15 @@ export class Receipts {
   }
 
   private async send(conversationId: string, type: 'delivered' | 'read', messageIds: string[]): Promise<void> {
-    if (!(await this.deps.safety.mayShare(conversationId, type))) return;
+    let allowed: boolean;
+    try {
+      allowed = await this.deps.safety.mayShare(conversationId, type);
+    } catch (err) {
+      // Cannot tell now (offline): held, and decided again when it is flushed.
+      if (!classifySendError(err).transient) throw err;
+      allowed = true;
+    }
+    if (!allowed) return;
     await this.queue.run('held', async () => {
       const held = await this.held();
       const entry = held[conversationId] ?? { delivered: [], read: [] };
