@@ -393,6 +393,9 @@ describe('the server never sees plaintext', () => {
     const bobOffline = await logInAgain(bob.input, 'bob offline');
     const direct = await alice.client.createConversation({ kind: 'direct', memberIds: [bob.client.user.id] });
     const group = await alice.client.createConversation({ kind: 'group', title: 'marker group', memberIds: [bob.client.user.id] });
+    // Bob accepts Alice's requests: they are contacts (he sees her presence, she his).
+    await bob.client.acceptRequest(direct.id);
+    await bob.client.acceptRequest(group.id);
     await sendAndExpect(alice.client, direct.id, 'warm up', [bob.client, bobOffline.client]);
     // Bob is offline: the marker's ciphertexts wait in his mailboxes during the dump, and
     // chat-service publishes chat.message_queued.v1 for him (metadata only).
