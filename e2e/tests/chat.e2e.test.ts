@@ -85,8 +85,9 @@ describe('two people chatting', () => {
     await entry.getByTestId('unread-count').filter({ hasText: '1' }).waitFor();
     await shot(bob.page, '03-conversation-list-unread');
 
-    // Bob's device has it: Alice sees "delivered" before Bob even opens the chat.
-    await waitForStatus(alice.page, 'Hello Bob, this is end-to-end encrypted', 'delivered');
+    // Bob's device has it, but Alice is a stranger to him (a message request): she gets no
+    // "delivered" until he accepts (requests.e2e.test.ts), only "sent".
+    await waitForStatus(alice.page, 'Hello Bob, this is end-to-end encrypted', 'sent');
   });
 
   it('when Bob opens the chat, then Alice sees her message as read', async ({ browser }) => {
@@ -94,8 +95,9 @@ describe('two people chatting', () => {
     const bob = await signedUp(browser, 'Bob');
     await startDirectChat(alice, bob);
     await send(alice.page, 'Hello Bob, please read this');
-    await waitForStatus(alice.page, 'Hello Bob, please read this', 'delivered');
+    await waitForStatus(alice.page, 'Hello Bob, please read this', 'sent');
 
+    // Opening it accepts Bob's message request (support/app.ts), then it is read.
     await openConversation(bob.page, alice.displayName);
     await seeMessage(bob.page, 'Hello Bob, please read this');
     await waitForStatus(alice.page, 'Hello Bob, please read this', 'read');

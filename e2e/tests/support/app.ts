@@ -120,14 +120,35 @@ export function conversationEntry(page: Page, title: string): Locator {
 }
 
 /**
- * Opens a conversation from the list.
+ * Opens a conversation from the list. Someone I never talked to reaches me as a message request:
+ * by default it is accepted here (most tests are about what follows); `request: 'keep'` leaves
+ * it a request (the request's panel shows instead of the composer).
  * @param page the page
  * @param title conversation title
+ * @param options `request: 'keep'` to not accept a request
  */
-export async function openConversation(page: Page, title: string): Promise<void> {
+export async function openConversation(
+  page: Page,
+  title: string,
+  options: { request?: 'accept' | 'keep' } = {},
+): Promise<void> {
   await goTo(page, 'Chats');
   await conversationEntry(page, title).click();
   await page.locator('#conversation-title', { hasText: title }).waitFor();
+  const panel = requestPanel(page);
+  if (options.request !== 'keep' && (await panel.count()) > 0) {
+    await panel.getByRole('button', { name: 'Accept' }).click();
+    await page.getByLabel('Message', { exact: true }).waitFor();
+  }
+}
+
+/**
+ * The message-request panel of the open conversation (Accept, Decline, Block, Report).
+ * @param page the page
+ * @returns the panel
+ */
+export function requestPanel(page: Page): Locator {
+  return page.getByRole('region', { name: /^Message request from/ });
 }
 
 /**

@@ -61,6 +61,8 @@ describe('delivery', () => {
     const alice = await signUp('carol');
     const bob = await signUp('dave');
     const conv = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+    // Bob accepts Alice's request, so she sees his presence.
+    await bob.acceptRequest(conv.id);
     const deliveries = recordDeliveries(bob);
     for (const text of ['one', 'two', 'three']) {
       const got = bob.next('message', (m) => m.text === text);

@@ -81,6 +81,8 @@ describe('multi-device messaging', () => {
     expect(await bob2.client.deviceId()).not.toBe(await bob.client.deviceId());
 
     const direct = await alice.client.createConversation({ kind: 'direct', memberIds: [bob.client.user.id] });
+    // Alice is a stranger to Bob: he accepts her request, else no receipt or typing of his goes.
+    await bob.client.acceptRequest(direct.id);
     // Alice has never seen Bob's phone: the server answers stale_devices, the client fetches its bundle and retries.
     await sendAndExpect(alice.client, direct.id, 'hi Bob, both of you', [bob.client, bob2.client]);
     // Bob's second device sees what Bob sent from the first (a sync copy, marked as mine).
@@ -391,6 +393,9 @@ describe('the server never sees plaintext', () => {
     const bobOffline = await logInAgain(bob.input, 'bob offline');
     const direct = await alice.client.createConversation({ kind: 'direct', memberIds: [bob.client.user.id] });
     const group = await alice.client.createConversation({ kind: 'group', title: 'marker group', memberIds: [bob.client.user.id] });
+    // Bob accepts Alice's requests: they are contacts (he sees her presence, she his).
+    await bob.client.acceptRequest(direct.id);
+    await bob.client.acceptRequest(group.id);
     await sendAndExpect(alice.client, direct.id, 'warm up', [bob.client, bobOffline.client]);
     // Bob is offline: the marker's ciphertexts wait in his mailboxes during the dump, and
     // chat-service publishes chat.message_queued.v1 for him (metadata only).

@@ -31,7 +31,10 @@ describe('presence and connection state', () => {
     const alice = await signUp('alice');
     const bob = await signUp('bob');
     const carol = await signUp('carol');
-    await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+    const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+    // Until Bob accepts Alice's request, she sees nothing of him.
+    expect(await alice.presence([bob.user.id])).toEqual([]);
+    await bob.acceptRequest(direct.id);
     const answer = await alice.presence([bob.user.id, carol.user.id, bob.user.id]);
     expect(answer).toEqual([expect.objectContaining({ userId: bob.user.id, online: true })]);
 

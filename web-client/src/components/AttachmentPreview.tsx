@@ -13,11 +13,15 @@ export function formatBytes(n: number): string {
 
 /**
  * An attachment: images are downloaded, verified and decrypted right away and shown inline
- * (as a `blob:` URL, allowed by the CSP's img-src); other files download on demand.
+ * (as a `blob:` URL, allowed by the CSP's img-src); other files download on demand. In a
+ * message request nothing is fetched by itself (a fetch would tell the sender I opened it):
+ * a "Download" button asks first.
  * @param props.message the attachment message
  */
 export function AttachmentPreview({ message }: { message: MessageView }) {
-  const { api } = useApp();
+  const { api, state } = useApp();
+  const inRequest = state.conversations[message.conversationId]?.myState === 'request';
+  const [asked, setAsked] = useState(false);
   const att = message.attachment;
   const isImage = !!att && /^image\/(png|jpeg|gif|webp|avif)$/.test(att.contentType);
   const [url, setUrl] = useState<string | null>(null);
@@ -25,7 +29,8 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
   const latest = useRef(message);
   latest.current = message;
   // Status updates must not re-download: only the id and "uploaded yet?" matter.
-  const ready = !(message.direction === 'out' && message.status === 'sending');
+  const ready =
+    !(message.direction === 'out' && message.status === 'sending') && (!inRequest || asked);
 
   useEffect(() => {
     if (!isImage || !ready) return;
@@ -47,6 +52,9 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
 
   if (!att) return null;
   const download = async () => {
+    setAsked(true);
+    // A request's image, asked for: shown inline like any other (the effect fetches it).
+    if (isImage && inRequest && !asked) return;
     try {
       const blob = await api.downloadAttachment(message);
       const a = document.createElement('a');
@@ -64,9 +72,13 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
       {isImage && url && (
         <img src={url} alt={att.fileName ?? 'Image'} className="attachment-image" />
       )}
-      {isImage && !url && !error && <span className="muted small">Decrypting image…</span>}
+      {isImage && ready && !url && !error && <span className="muted small">Decrypting image…</span>}
+      {inRequest && !asked && (
+        <span className="muted small">Not downloaded: this is a message request.</span>
+      )}
       <button type="button" className="link small" onClick={download}>
-        <PaperclipIcon /> {att.fileName ?? 'Attachment'} ({formatBytes(att.size)})
+        <PaperclipIcon /> {inRequest && !asked ? 'Download ' : ''}
+        {att.fileName ?? 'Attachment'} ({formatBytes(att.size)})
       </button>
       {error && (
         <span className="error small" role="alert">

@@ -1,5 +1,5 @@
 import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
-import type { MessageView } from '../state/index.js';
+import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
@@ -20,6 +20,7 @@ export function previewOf(m: MessageView | undefined, myId: string | undefined):
 export function ConversationList({ selectedId }: { selectedId?: string }) {
   const { state, actions } = useApp();
   const list = orderedConversations(state);
+  const requests = orderedConversations(state, 'request');
   return (
     <nav className="conversation-list" aria-label="Conversations">
       <div className="list-header">
@@ -41,44 +42,65 @@ export function ConversationList({ selectedId }: { selectedId?: string }) {
           </button>
         </div>
       </div>
-      {list.length === 0 && (
+      {list.length === 0 && requests.length === 0 && (
         <p className="muted pad">No conversations yet. Find someone under People.</p>
       )}
-      <ul>
-        {list.map((c) => {
-          const peer = directPeer(state, c);
-          const unread = state.unread[c.id] ?? 0;
-          const title = conversationTitle(state, c);
-          return (
-            <li key={c.id}>
-              <button
-                type="button"
-                className="conversation-item"
-                aria-current={c.id === selectedId ? 'true' : undefined}
-                aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
-                onClick={() => void actions.openConversation(c.id)}
-              >
-                <span className="conversation-top">
-                  {peer && <PresenceDot userId={peer} />}
-                  <span className="conversation-title">{title}</span>
-                  {peer && state.verified[peer] && <VerifiedMark />}
-                  {peer && state.identityChanged[peer] && (
-                    <span className="warn-chip">Safety number changed</span>
-                  )}
-                  {unread > 0 && (
-                    <span className="badge" data-testid="unread-count">
-                      {unread}
-                    </span>
-                  )}
-                </span>
-                <span className="conversation-preview" data-testid="last-message">
-                  {previewOf(state.lastMessage[c.id], state.me?.id)}
-                </span>
-              </button>
-            </li>
-          );
-        })}
-      </ul>
+      <ConversationItems list={list} selectedId={selectedId} />
+      {requests.length > 0 && (
+        <section aria-labelledby="requests-title" className="requests">
+          <h3 id="requests-title" className="list-subheader">
+            Message requests ({requests.length})
+          </h3>
+          <ConversationItems list={requests} selectedId={selectedId} />
+        </section>
+      )}
     </nav>
+  );
+}
+
+function ConversationItems({
+  list,
+  selectedId,
+}: {
+  list: ConversationView[];
+  selectedId: string | undefined;
+}) {
+  const { state, actions } = useApp();
+  return (
+    <ul>
+      {list.map((c) => {
+        const peer = directPeer(state, c);
+        const unread = state.unread[c.id] ?? 0;
+        const title = conversationTitle(state, c);
+        return (
+          <li key={c.id}>
+            <button
+              type="button"
+              className="conversation-item"
+              aria-current={c.id === selectedId ? 'true' : undefined}
+              aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
+              onClick={() => void actions.openConversation(c.id)}
+            >
+              <span className="conversation-top">
+                {peer && <PresenceDot userId={peer} />}
+                <span className="conversation-title">{title}</span>
+                {peer && state.verified[peer] && <VerifiedMark />}
+                {peer && state.identityChanged[peer] && (
+                  <span className="warn-chip">Safety number changed</span>
+                )}
+                {unread > 0 && (
+                  <span className="badge" data-testid="unread-count">
+                    {unread}
+                  </span>
+                )}
+              </span>
+              <span className="conversation-preview" data-testid="last-message">
+                {previewOf(state.lastMessage[c.id], state.me?.id)}
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
   );
 }

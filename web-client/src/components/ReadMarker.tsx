@@ -3,7 +3,8 @@ import { useApp } from '../state/store.js';
 
 /**
  * Marks what the reader can see as read: while a conversation is open and the tab is visible,
- * every incoming message still "received" gets an (encrypted) read receipt.
+ * every incoming message still "received" gets an (encrypted) read receipt. Not in a message
+ * request: its messages stay unread until I accept, then they are marked (and the receipt goes).
  * @param props.conversationId the open conversation
  */
 export function ReadMarker({ conversationId }: { conversationId: string }) {
@@ -19,12 +20,13 @@ export function ReadMarker({ conversationId }: { conversationId: string }) {
     .map((m) => m.id)
     .join(',');
   const counted = state.unread[conversationId] ?? 0;
+  const request = state.conversations[conversationId]?.myState === 'request';
   useEffect(() => {
-    if (!visible) return;
+    if (!visible || request) return;
     const ids = unreadKey ? unreadKey.split(',') : [];
     if (ids.length === 0 && counted === 0) return;
     dispatch({ type: 'markedRead', conversationId, messageIds: ids });
     if (ids.length) void api.markRead(conversationId, ids).catch(() => undefined);
-  }, [visible, unreadKey, counted, conversationId, api, dispatch]);
+  }, [visible, request, unreadKey, counted, conversationId, api, dispatch]);
   return null;
 }

@@ -1,10 +1,12 @@
 import { Composer } from '../components/Composer.js';
 import { DeviceAlerts } from '../components/DeviceAlerts.js';
+import { BlockButton } from '../components/BlockButton.js';
 import { ConversationList } from '../components/ConversationList.js';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
 import { PresenceDot } from '../components/PresenceDot.js';
 import { ReadMarker } from '../components/ReadMarker.js';
+import { RequestPanel } from '../components/RequestPanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
 import { conversationTitle, directPeer, membershipWarningText } from '../state/index.js';
@@ -46,12 +48,12 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
   const blockedReason = c.left
     ? 'You are no longer in this conversation.'
     : changed.length
-    ? 'Sending is paused until you review the changed safety number.'
-    : c.kind === 'direct' && !peer
-      ? 'This conversation has no other member.'
-      : c.pending
-        ? 'Waiting for the group’s details from a member.'
-        : undefined;
+      ? 'Sending is paused until you review the changed safety number.'
+      : c.kind === 'direct' && !peer
+        ? 'This conversation has no other member.'
+        : c.pending
+          ? 'Waiting for the group’s details from a member.'
+          : undefined;
   const warned = state.membershipWarnings[c.id];
   return (
     <section className="conversation-pane" aria-labelledby="conversation-title">
@@ -81,6 +83,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               Safety number
             </button>
           )}
+          {peer && c.myState !== 'request' && <BlockButton key={peer} userId={peer} name={title} />}
           {c.kind === 'group' && (
             <button
               type="button"
@@ -101,7 +104,11 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
       )}
       <MessageList conversationId={c.id} />
       <TypingIndicator conversationId={c.id} />
-      <Composer conversationId={c.id} blockedReason={blockedReason} />
+      {c.myState === 'request' ? (
+        <RequestPanel conversation={c} />
+      ) : (
+        <Composer conversationId={c.id} blockedReason={blockedReason} />
+      )}
     </section>
   );
 }

@@ -4,8 +4,9 @@ import { describeError } from '../state/index.js';
 import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
+import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
 
-/** Settings: profile, password, email notifications. */
+/** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
   return (
     <section className="page settings" aria-labelledby="settings-title">
@@ -14,6 +15,8 @@ export function SettingsPage() {
       <PasswordForm />
       <RecoveryKeyForm />
       <PreferencesForm />
+      <PrivacySettings />
+      <BlockedPeople />
     </section>
   );
 }

@@ -39,6 +39,25 @@ export interface ConversationView {
   pending?: boolean;
   /** Still on screen, but the server no longer lists me in it (removed, or I left). */
   left?: boolean;
+  /**
+   * `request`: someone I never talked to started it, and I have not accepted yet (they get no
+   * presence, typing or read receipts of mine; their attachments are not fetched by themselves).
+   * Absent means accepted.
+   */
+  myState?: 'accepted' | 'request';
+}
+
+/** What I share with others (chat-service's privacy settings). */
+export type PrivacyView = import('@cipherchat/contracts').PrivacySettings;
+
+/** A report to the operators about someone (they are not told). */
+export interface ReportInput {
+  userId: string;
+  conversationId?: string;
+  reason: 'spam' | 'abuse' | 'other';
+  note?: string;
+  /** Also block them. */
+  block?: boolean;
 }
 
 /** A membership change shown as a line in the chat ("Carol added Dan"). */
@@ -291,6 +310,23 @@ export interface ChatApi {
   relinkDevice(password: string): Promise<void>;
   /** Revokes every other session of my account. */
   logOutOtherDevices(): Promise<void>;
+
+  /** Accepts a message request: it becomes a normal conversation. */
+  acceptRequest(conversationId: string): Promise<void>;
+  /** Declines a message request: it leaves my list; the sender is not told. */
+  declineRequest(conversationId: string): Promise<void>;
+  /** Blocks someone: their messages stop reaching me and they no longer see my presence. */
+  block(userId: string): Promise<void>;
+  /** Unblocks someone. */
+  unblock(userId: string): Promise<void>;
+  /** The people I blocked, most recent first. */
+  blockedUsers(): Promise<UserView[]>;
+  /** Reports someone to the operators (and blocks them with `block`). */
+  report(input: ReportInput): Promise<void>;
+  /** What I share: read receipts, typing, last seen. */
+  getPrivacy(): Promise<PrivacyView>;
+  /** Saves what I share (applies to this browser at once). */
+  savePrivacy(settings: PrivacyView): Promise<PrivacyView>;
 
   /** Email notification preferences. */
   getPreferences(): Promise<NotificationPreferences>;

@@ -51,6 +51,8 @@ export type Action =
   | { type: 'navigate'; view: View }
   | { type: 'conversationsLoaded'; conversations: ConversationView[] }
   | { type: 'conversationUpserted'; conversation: ConversationView }
+  /** Declined or blocked: it leaves the list (and the screen, when open). */
+  | { type: 'conversationRemoved'; conversationId: string }
   | { type: 'summaryLoaded'; conversationId: string; last: MessageView | undefined; unread: number }
   | {
       type: 'historyLoaded';
@@ -179,6 +181,17 @@ export function reducer(state: AppState, action: Action): AppState {
         ...state,
         conversations: { ...state.conversations, [action.conversation.id]: action.conversation },
       };
+    case 'conversationRemoved': {
+      const id = action.conversationId;
+      return {
+        ...state,
+        view: isOpen(state, id) ? { name: 'chats' } : state.view,
+        conversations: without(state.conversations, id),
+        messages: without(state.messages, id),
+        lastMessage: without(state.lastMessage, id),
+        unread: without(state.unread, id),
+      };
+    }
     case 'summaryLoaded':
       return {
         ...state,
@@ -327,12 +340,18 @@ export function reducer(state: AppState, action: Action): AppState {
 /**
  * Conversations ordered for the list: most recent activity first.
  * @param state app state
+ * @param which accepted conversations (default), or message requests
  * @returns ordered conversations
  */
-export function orderedConversations(state: AppState): ConversationView[] {
+export function orderedConversations(
+  state: AppState,
+  which: 'accepted' | 'request' = 'accepted',
+): ConversationView[] {
   const activity = (c: ConversationView) =>
     state.lastMessage[c.id]?.sentAt ?? Date.parse(c.createdAt) ?? 0;
-  return Object.values(state.conversations).sort((a, b) => activity(b) - activity(a));
+  return Object.values(state.conversations)
+    .filter((c) => (c.myState ?? 'accepted') === which)
+    .sort((a, b) => activity(b) - activity(a));
 }
 
 /**

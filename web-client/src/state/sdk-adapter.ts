@@ -314,6 +314,24 @@ export function createChatApi(): ChatApi {
     async logOutOtherDevices() {
       await signedIn(() => http.user.revokeOtherSessions());
     },
+    acceptRequest: (id) => signedIn(() => client.acceptRequest(id)),
+    declineRequest: (id) => signedIn(() => client.declineRequest(id)),
+    block: (userId) => signedIn(() => client.block(userId)),
+    unblock: (userId) => signedIn(() => client.unblock(userId)),
+    async blockedUsers() {
+      const ids = await signedIn(() => client.blockedUsers());
+      // Someone whose account is gone still shows, so they can be unblocked.
+      return Promise.all(
+        ids.map((id) =>
+          http.user
+            .getUser(id)
+            .then(toUser, () => ({ id, username: '', displayName: 'Unknown user' })),
+        ),
+      );
+    },
+    report: (input) => signedIn(() => client.report(input)),
+    getPrivacy: () => signedIn(() => client.privacy()),
+    savePrivacy: (settings) => signedIn(() => client.setPrivacy(settings)),
     getPreferences: () => signedIn(() => http.notifications.preferences()),
     savePreferences: (p) =>
       signedIn(() =>

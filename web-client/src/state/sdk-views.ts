@@ -63,6 +63,7 @@ export function toConversation(c: Conversation, group?: GroupInfo): Conversation
       members: group.members.map((m) => ({ userId: m.userId, role: m.role })),
       createdAt: c.createdAt,
       ...(group.origin === 'pending' ? { pending: true } : {}),
+      ...(c.myState === 'request' ? { myState: 'request' as const } : {}),
     };
   }
   return {
@@ -71,6 +72,7 @@ export function toConversation(c: Conversation, group?: GroupInfo): Conversation
     title: c.kind === 'group' ? null : c.title,
     members: c.members.map((m) => ({ userId: m.userId, role: m.role })),
     createdAt: c.createdAt,
+    ...(c.myState === 'request' ? { myState: 'request' as const } : {}),
   };
 }
 

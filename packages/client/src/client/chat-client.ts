@@ -1,6 +1,5 @@
-import type { Me, PublicUser } from '@cipherchat/contracts';
+import type { Me, PrivacySettings, PublicUser, ReportBody } from '@cipherchat/contracts';
 import type { AttachmentPointer, StoredMessage } from '../messages/message.schema.js';
-import { randomId } from '../protocol/bytes.js';
 import type { SafetyNumber } from '../protocol/fingerprint.js';
 import type { SignalProtocol } from '../protocol/signal-protocol.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
@@ -10,12 +9,12 @@ import type { IncomingEnvelope, OutgoingEnvelope } from '../transport/socket-cli
 import type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 import { downloadAttachment, uploadAttachment } from './attachment-transfer.js';
 import { buildClientParts, type ClientParts } from './client-parts.js';
+import { sendContent } from './compose.js';
 import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOptions } from './client-types.js';
 import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
 import type { OwnDevice } from './own-devices.js';
 import type { Groups } from './groups.js';
-import type { EnvelopeMutator } from './message-sender.js';
 
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
@@ -110,6 +109,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     await this.parts.sessions.close(options.forget ?? false);
     this.parts.conversations.clear();
     this.parts.views.clear();
+    this.parts.safety.clear();
   }
 
   /** Changes the password (OPAQUE re-registration) and re-keys the backup (see {@link Account.changePassword}). */
@@ -150,7 +150,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** Uploads the key backup now (normally debounced). */
   flushBackup(): Promise<void> { return this.parts.session.require().backup.flush(); }
-
   /** @returns current tokens (bearer mode). */
   tokens(): Tokens | undefined { return this.api.getTokens(); }
 
@@ -242,6 +241,32 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.session.require().store.listMessages(conversationId);
   }
 
+  // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
+
+  /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
+  acceptRequest(conversationId: string): Promise<void> { return this.parts.safety.accept(conversationId); }
+
+  /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
+  declineRequest(conversationId: string): Promise<void> { return this.parts.safety.decline(conversationId); }
+
+  /** Blocks a person: the server drops their messages quietly; they get no presence, receipts or typing of mine. @param userId whom */
+  block(userId: string): Promise<void> { return this.parts.safety.block(userId); }
+
+  /** @param userId whom to unblock */
+  unblock(userId: string): Promise<void> { return this.parts.safety.unblock(userId); }
+
+  /** @returns the people I blocked, most recent first */
+  blockedUsers(): Promise<string[]> { return this.parts.safety.blockedUsers(); }
+
+  /** Reports a person to the operators (they are not told); `block` blocks them too. @param report who, why, note */
+  report(report: ReportBody): Promise<void> { return this.parts.safety.report(report); }
+
+  /** @returns what I share: read receipts, typing, last seen */
+  privacy(): Promise<PrivacySettings> { return this.parts.safety.privacy(); }
+
+  /** Saves what I share; this device applies it at once, my others at their next connection. @param settings all three @returns as stored */
+  setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> { return this.parts.safety.setPrivacy(settings); }
+
   // ---------------------------------------------------------------- sending (message-sender.ts, outgoing-queue.ts)
 
   /**
@@ -254,7 +279,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @throws {UntrustedIdentityError} a member's identity changed: accept it first (the message is `failed`)
    */
   sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<StoredMessage> {
-    return this.sendContent(conversationId, { kind: 'text', text }, options);
+    return sendContent(this.parts, conversationId, { kind: 'text', text }, options);
   }
 
   /**
@@ -274,7 +299,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     options: SendOptions = {},
   ): Promise<StoredMessage> {
     const attachment = await uploadAttachment(this.api, conversationId, data, meta);
-    return this.sendContent(conversationId, { kind: 'attachment', attachment, ...(meta.caption ? { text: meta.caption } : {}) }, options);
+    return sendContent(this.parts, conversationId, { kind: 'attachment', attachment, ...(meta.caption ? { text: meta.caption } : {}) }, options);
   }
 
   /**
@@ -290,7 +315,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     text: string,
     mutate: (envelopes: OutgoingEnvelope[]) => OutgoingEnvelope[],
   ): Promise<StoredMessage> {
-    return this.sendContent(conversationId, { kind: 'text', text }, {}, mutate);
+    return sendContent(this.parts, conversationId, { kind: 'text', text }, {}, mutate);
   }
 
   /**
@@ -301,31 +326,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    */
   retryMessage(messageId: string, options: SendOptions = {}): Promise<StoredMessage> {
     return this.parts.queue.retry(messageId, options);
-  }
-
-  private sendContent(
-    conversationId: string,
-    content: { kind: 'text' | 'attachment'; text?: string; attachment?: AttachmentPointer },
-    options: SendOptions,
-    mutate?: EnvelopeMutator,
-  ): Promise<StoredMessage> {
-    const s = this.parts.session.require();
-    return this.parts.queue.send(
-      {
-        id: randomId(),
-        conversationId,
-        senderUserId: s.user.id,
-        senderDeviceId: this.parts.deviceKeys.cachedId ?? 0,
-        direction: 'out',
-        kind: content.kind,
-        ...(content.text !== undefined ? { text: content.text } : {}),
-        ...(content.attachment ? { attachment: content.attachment } : {}),
-        sentAt: Date.now(),
-        status: 'sending',
-      },
-      options,
-      mutate,
-    );
   }
 
   /**

@@ -16,6 +16,7 @@ import { PresenceMap } from './presence-map.js';
 import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
+import { Safety } from './safety.js';
 import { SessionSlot } from './session.js';
 
 /** The parts behind the `ChatClient` facade, each given exactly the others it uses. */
@@ -35,6 +36,7 @@ export interface ClientParts {
   ownDevices: OwnDevices;
   views: GroupViews;
   groups: Groups;
+  safety: Safety;
 }
 
 /**
@@ -54,6 +56,7 @@ export function buildClientParts(
   const deviceKeys = new DeviceKeys(api, session, options.deviceName ?? 'cipherchat client');
   const conversations = new Conversations(api);
   const contacts = new ContactSessions(api, session, deviceKeys);
+  const safety = new Safety({ api, session, conversations });
   // The socket reaches the queue only after connect(), when it exists.
   const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices } = {};
   const realtime = new Realtime({
@@ -65,6 +68,8 @@ export function buildClientParts(
     onEnvelope: (e) => void receive(e),
     onConversationUpdated: (id) => conversations.invalidate(id),
     onOnline: () => {
+      // Privacy and blocks may have changed on another device while this one was away.
+      void safety.load().catch((err: unknown) => emit('error', err));
       void late.queue?.kick().catch((err: unknown) => emit('error', err));
       late.receipts?.onOnline();
       void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
@@ -85,7 +90,7 @@ export function buildClientParts(
   });
   const presence = new PresenceMap(realtime);
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });
-  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, emit }));
+  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, safety, emit }));
   const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
   const queue = (late.queue = new OutgoingQueue({
     session,
@@ -138,10 +143,11 @@ export function buildClientParts(
     session,
     sessions,
     opened: async (connect) => {
+      await safety.load().catch((err: unknown) => emit('error', err));
       if (connect) await realtime.connect();
       await groups.migrateLegacy(realtime.connected).catch((err: unknown) => emit('error', err));
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety };
 }

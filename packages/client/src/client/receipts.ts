@@ -6,6 +6,7 @@ import type { MessageSender } from './message-sender.js';
 import type { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
 import { classifySendError } from './retry-policy.js';
+import type { Safety } from './safety.js';
 import type { SessionSlot } from './session.js';
 
 /** Store meta key of the receipts held for members who are offline. */
@@ -34,6 +35,8 @@ export interface ReceiptsDeps {
   sender: MessageSender;
   /** Presence of the members (shared with the sender, which fills it for every send). */
   presence: PresenceMap;
+  /** Requests, blocks and privacy: what may be shared at all. */
+  safety: Pick<Safety, 'mayShare'>;
   emit: EmitFn;
 }
 
@@ -46,6 +49,10 @@ export interface ReceiptsDeps {
  * and type, and sent when the missing members come online (`presence`) or at the next
  * connection when they are. Presence comes from the server (`presence:get`) and is kept
  * current by `presence` events; it is forgotten when the socket (re)connects.
+ *
+ * Before any of that, {@link Safety.mayShare} decides whether the conversation gets it at all:
+ * nothing goes into a request I have not accepted or to a person I blocked, and no typing or
+ * read receipt when my privacy settings turn them off. What it refuses is dropped, never held.
  */
 export class Receipts {
   /** Serialises every read-modify-write of the held receipts, and their sends. */
@@ -63,6 +70,7 @@ export class Receipts {
    */
   async setTyping(conversationId: string, on: boolean): Promise<boolean> {
     if (!this.deps.realtime.connected) return false;
+    if (!(await this.deps.safety.mayShare(conversationId, 'typing'))) return false;
     if (!(await this.everyoneOnline(conversationId))) return false;
     await this.deps.sender.sendTyping(conversationId, on);
     return true;
@@ -140,6 +148,15 @@ export class Receipts {
   }
 
   private async send(conversationId: string, type: 'delivered' | 'read', messageIds: string[]): Promise<void> {
+    let allowed: boolean;
+    try {
+      allowed = await this.deps.safety.mayShare(conversationId, type);
+    } catch (err) {
+      // Cannot tell now (offline): held, and decided again when it is flushed.
+      if (!classifySendError(err).transient) throw err;
+      allowed = true;
+    }
+    if (!allowed) return;
     await this.queue.run('held', async () => {
       const held = await this.held();
       const entry = held[conversationId] ?? { delivered: [], read: [] };
@@ -168,6 +185,10 @@ export class Receipts {
     if (!this.deps.realtime.connected) return;
     let everyone: boolean;
     try {
+      // Held before a block, or before read receipts were turned off: it never goes.
+      if (!(await this.deps.safety.mayShare(conversationId, 'delivered'))) entry.delivered = [];
+      if (!(await this.deps.safety.mayShare(conversationId, 'read'))) entry.read = [];
+      if (entry.delivered.length === 0 && entry.read.length === 0) return await this.drop(conversationId);
       everyone = await this.everyoneOnline(conversationId);
     } catch (err) {
       if (!classifySendError(err).transient) await this.drop(conversationId);

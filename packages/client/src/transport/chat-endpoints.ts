@@ -1,6 +1,7 @@
 import {
   AttachmentResult,
   BackupResult,
+  BlockList,
   Conversation as ConversationSchema,
   ConversationList,
   CreateConversationBody,
@@ -10,8 +11,10 @@ import {
   KeyBundleResult,
   MyDevicesResult,
   PreKeyCountResult,
+  PrivacySettings,
   UserDevicesResult,
   type PutBackupBody,
+  type ReportBody,
   type UploadKeysBody,
 } from '@cipherchat/contracts';
 import type { z } from 'zod';
@@ -254,5 +257,51 @@ export class ChatEndpoints {
    */
   downloadAttachment(id: string): Promise<Uint8Array> {
     return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true });
+  }
+
+  // ------------------------------------------------------------ requests, blocks, privacy (safety.http.ts)
+
+  /** `POST /conversations/:id/accept` (204): a request becomes a normal conversation. @param id conversation id */
+  async acceptRequest(id: string): Promise<void> {
+    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/accept`, { json: {} });
+  }
+
+  /** `POST /conversations/:id/decline` (204): the request leaves my list; the sender is not told. @param id conversation id */
+  async declineRequest(id: string): Promise<void> {
+    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/decline`, { json: {} });
+  }
+
+  /** `PUT /blocks/:userId`: their messages stop at the server, quietly. @param userId whom */
+  async block(userId: string): Promise<void> {
+    await this.http.request('chat', 'PUT', `/blocks/${seg(userId)}`, { json: {} });
+  }
+
+  /** `DELETE /blocks/:userId`. @param userId whom */
+  async unblock(userId: string): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/blocks/${seg(userId)}`);
+  }
+
+  /** @returns the people I blocked, most recent first (`GET /blocks`) */
+  async blockedUsers(): Promise<string[]> {
+    return (await this.http.request('chat', 'GET', '/blocks', { schema: BlockList })).userIds;
+  }
+
+  /** `POST /reports` (202): tells the operators (the reported person is not told). @param body who, why, and whether to block too */
+  async report(body: ReportBody): Promise<void> {
+    await this.http.request('chat', 'POST', '/reports', { json: body });
+  }
+
+  /** @returns what I share (`GET /privacy`) */
+  privacy(): Promise<PrivacySettings> {
+    return this.http.request('chat', 'GET', '/privacy', { schema: PrivacySettings });
+  }
+
+  /**
+   * `PUT /privacy`.
+   * @param settings the whole settings
+   * @returns the settings as stored
+   */
+  setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> {
+    return this.http.request('chat', 'PUT', '/privacy', { json: settings, schema: PrivacySettings });
   }
 }

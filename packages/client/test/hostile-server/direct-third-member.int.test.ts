@@ -32,7 +32,9 @@ describe('a third member in a direct conversation', () => {
     await alice.sendText(direct.id, 'hi bob');
     await hi;
 
-    // Bob's client sees the chat (its list) before the server turns hostile: it pins Alice.
+    // Bob accepts Alice's request (else his client sends no receipt or typing there at all), and
+    // his client sees the chat (its list) before the server turns hostile: it pins Alice.
+    await bob.acceptRequest(direct.id);
     await bob.listConversations();
     await inject(direct.id, mallory.user.id);
     expect(

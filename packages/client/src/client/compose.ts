@@ -1,0 +1,41 @@
+import type { AttachmentPointer, StoredMessage } from '../messages/message.schema.js';
+import { randomId } from '../protocol/bytes.js';
+import type { ClientParts } from './client-parts.js';
+import type { SendOptions } from './client-types.js';
+import type { EnvelopeMutator } from './message-sender.js';
+
+/**
+ * Builds my outgoing message (a fresh id, this device as the sender, status `sending`) and puts
+ * it into the persisted outgoing queue (the `ChatClient` sends go through here).
+ * @param parts the client's parts (session, device keys, queue)
+ * @param conversationId conversation
+ * @param content a text, or an uploaded attachment with an optional caption
+ * @param options `wait: false` to return as soon as it is queued
+ * @param mutate rewrites the envelopes just before they leave (adversarial tests)
+ * @returns the stored message
+ */
+export function sendContent(
+  parts: Pick<ClientParts, 'session' | 'deviceKeys' | 'queue'>,
+  conversationId: string,
+  content: { kind: 'text' | 'attachment'; text?: string; attachment?: AttachmentPointer },
+  options: SendOptions,
+  mutate?: EnvelopeMutator,
+): Promise<StoredMessage> {
+  const s = parts.session.require();
+  return parts.queue.send(
+    {
+      id: randomId(),
+      conversationId,
+      senderUserId: s.user.id,
+      senderDeviceId: parts.deviceKeys.cachedId ?? 0,
+      direction: 'out',
+      kind: content.kind,
+      ...(content.text !== undefined ? { text: content.text } : {}),
+      ...(content.attachment ? { attachment: content.attachment } : {}),
+      sentAt: Date.now(),
+      status: 'sending',
+    },
+    options,
+    mutate,
+  );
+}
