@@ -32,9 +32,13 @@ export function trace(page: Page): void {
   page.on('requestfinished', (r) => {
     const id = ids.get(r);
     if (id) t.pending.delete(id);
-    void r.response().then((res) => {
-      if (res && res.status() >= 400) note(`HTTP ${res.status()} ${r.method()} ${r.url()}`);
-    });
+    // the page may close before the response is read: that is no failure of the test
+    void r.response().then(
+      (res) => {
+        if (res && res.status() >= 400) note(`HTTP ${res.status()} ${r.method()} ${r.url()}`);
+      },
+      () => undefined,
+    );
   });
   page.on('requestfailed', (r) => {
     const id = ids.get(r);
