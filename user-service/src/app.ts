@@ -10,6 +10,7 @@ import {
   createLogger,
   createMetrics,
   createRedis,
+  createRevocationList,
   createTokenVerifier,
   finishHttpApp,
   initDatabase,
@@ -117,6 +118,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     seal,
     relay,
     opaque: await createOpaqueServer(config.OPAQUE_SERVER_SETUP),
+    revocations: createRevocationList(redis, {
+      prefix: config.REVOCATION_KEY_PREFIX,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_S,
+    }),
     loginStates: createLoginStateStore(redis, config.REDIS_KEY_PREFIX, config.LOGIN_STATE_TTL_S),
     limits: createRateLimits(redis, {
       prefix: config.REDIS_KEY_PREFIX,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv } from '@cipherchat/service-kit';
+import { DEFAULT_REVOCATION_PREFIX, commonEnv } from '@cipherchat/service-kit';
 
 /** A private ES256 JWK as user-service signs with it (`d` present, `kid` required). */
 export const PrivateEs256Jwk = z.object({
@@ -110,6 +110,11 @@ export const configSchema = z
     LOCKOUT_BASE_S: z.coerce.number().int().min(1).default(60),
     /** Longest lockout, seconds. */
     LOCKOUT_MAX_S: z.coerce.number().int().min(1).default(3600),
+    /** Prefix of the session revocation list in Redis; chat-service reads the same keys (its REVOCATION_KEY_PREFIX). */
+    REVOCATION_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]+$/)
+      .default(DEFAULT_REVOCATION_PREFIX),
     /** Password reset / verification mails per address per hour. */
     EMAIL_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).default(5),
   })
