@@ -12,6 +12,7 @@ import {
   createLogger,
   createMetrics,
   createRedis,
+  createRevocationList,
   createTokenVerifier,
   finishHttpApp,
   initDatabase,
@@ -31,7 +32,11 @@ import type { Config } from './config.js';
 import type { ChatContext } from './context.js';
 import { consumeOrThrow, createRateLimits } from './rate-limits.js';
 import type { ChatDeps } from './domain/deps.js';
-import { createCloudinaryBlobStore, createLocalBlobStore, type BlobStore } from './store/blob.store.js';
+import {
+  createCloudinaryBlobStore,
+  createLocalBlobStore,
+  type BlobStore,
+} from './store/blob.store.js';
 import { migrations } from './store/migrations/index.js';
 import { MessageWriter, type Queryable } from './store/message.writer.js';
 import { Batcher } from './store/batcher.js';
@@ -48,6 +53,7 @@ import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
 import { safetyRouter } from './http/safety.routes.js';
 import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
+import { refuseRevokedSessions } from './http/revoked-session.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
 import { Delivery } from './realtime/delivery.js';
 import { Presence } from './realtime/presence.js';
@@ -114,15 +120,26 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   // Auto-pipelining: the hot path issues a presence lookup and one PUBLISH per envelope;
   // commands issued in the same tick share one write instead of a syscall each.
-  const redis = new Redis(config.REDIS_URL, { connectionName: 'chat-service', maxRetriesPerRequest: 2, enableAutoPipelining: true });
-  const pub = new Redis(config.REDIS_URL, { connectionName: 'chat-service-adapter-pub', maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(config.REDIS_URL, {
+    connectionName: 'chat-service',
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
+  });
+  const pub = new Redis(config.REDIS_URL, {
+    connectionName: 'chat-service-adapter-pub',
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
+  });
   const sub = createRedis(config.REDIS_URL, 'chat-service-adapter-sub');
-  for (const c of [redis, pub, sub]) c.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  for (const c of [redis, pub, sub])
+    c.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
   // The Socket.IO Redis adapter fires PUBLISH and ignores the promise: during a Redis outage
   // that would be an unhandled rejection (and main.ts shuts down on those). Handle it here:
   // cross-process delivery is lost for that emit, the envelope stays in the mailbox.
   const publish = pub.publish.bind(pub) as (...args: unknown[]) => Promise<number>;
-  (pub as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (...args: unknown[]) => {
+  (pub as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (
+    ...args: unknown[]
+  ) => {
     const p = publish(...args);
     p.catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'redis publish failed'));
     return p;
@@ -148,7 +165,11 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   // the notifier port is complete from the start, nothing is rewired later.
   const io = createSocketServer(config, pub, sub);
   const presence = new Presence(redis, config.REDIS_PREFIX);
-  const writer = new MessageWriter(mainPool, logger, { concurrency: config.WRITE_BATCH_CONCURRENCY, maxMessages: 256, maxEnvelopes: 4096 });
+  const writer = new MessageWriter(mainPool, logger, {
+    concurrency: config.WRITE_BATCH_CONCURRENCY,
+    maxMessages: 256,
+    maxEnvelopes: 4096,
+  });
   const useCases: ChatDeps = {
     config,
     log: logger,
@@ -161,7 +182,11 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     accounts: accountStore,
     attachments: attachmentStore,
     safety: safetyStore,
-    blobs: deps.blobs ?? (config.CLOUDINARY_URL ? createCloudinaryBlobStore(config.CLOUDINARY_URL) : createLocalBlobStore(config.ATTACHMENTS_DIR)),
+    blobs:
+      deps.blobs ??
+      (config.CLOUDINARY_URL
+        ? createCloudinaryBlobStore(config.CLOUDINARY_URL)
+        : createLocalBlobStore(config.ATTACHMENTS_DIR)),
     writer,
     // One ack batch at a time per process: concurrent batches touching the same rows could
     // deadlock. If a batch fails anyway, each ack is retried on its own.
@@ -169,9 +194,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       (reqs) =>
         ackMessagesBatch(relaxedPool, reqs).catch(async (err: unknown) => {
           if (reqs.length === 1) throw err;
-          logger.warn({ err: (err as Error).message, size: reqs.length }, 'ack batch failed; retrying one by one');
+          logger.warn(
+            { err: (err as Error).message, size: reqs.length },
+            'ack batch failed; retrying one by one',
+          );
           const out = [];
-          for (const q of reqs) out.push(await ackMessages(relaxedPool, q.userId, q.deviceId, q.messageIds, q.drained));
+          for (const q of reqs)
+            out.push(await ackMessages(relaxedPool, q.userId, q.deviceId, q.messageIds, q.drained));
           return out;
         }),
       1,
@@ -189,6 +218,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     metrics,
     verifyToken: deps.verifyToken ?? createTokenVerifier(config.JWKS_URL),
     limits: createRateLimits(redis, config),
+    revocations: createRevocationList(redis, { prefix: config.REVOCATION_KEY_PREFIX }),
     writer,
     deps: useCases,
   };
@@ -213,10 +243,12 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   });
   api.use(requireAuth(ctx.verifyToken));
   api.use(refuseDeletedAccounts(useCases));
+  api.use(refuseRevokedSessions(ctx.revocations));
   api.use(requireSameOrigin(config.ALLOWED_ORIGINS));
   api.use(async (req, _res, next) => {
     // bundle fetches have their own per-requester and per-target limits
-    if (!/^\/users\/[^/]+\/keys$/.test(req.path)) await consumeOrThrow(ctx.limits.http, authUserId(req));
+    if (!/^\/users\/[^/]+\/keys$/.test(req.path))
+      await consumeOrThrow(ctx.limits.http, authUserId(req));
     next();
   });
   api.use(devicesRouter(useCases, ctx.limits));
@@ -228,7 +260,17 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   finishHttpApp(app, logger);
 
   const server = http.createServer(app);
-  const realtime = attachRealtime(server, { config, logger, metrics, verifyToken: ctx.verifyToken, limits: ctx.limits, io, presence, deps: useCases });
+  const realtime = attachRealtime(server, {
+    config,
+    logger,
+    metrics,
+    verifyToken: ctx.verifyToken,
+    limits: ctx.limits,
+    revocations: ctx.revocations,
+    io,
+    presence,
+    deps: useCases,
+  });
   const userDeletedQueue = await consumeUserDeleted(useCases, bus, ds);
   const retention = startRetentionJob(useCases, ds);
 

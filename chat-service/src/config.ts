@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { commonEnv } from '@cipherchat/service-kit';
+import { DEFAULT_REVOCATION_PREFIX, commonEnv } from '@cipherchat/service-kit';
 
-const csv = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim().replace(/\/$/, ''))
-      .filter(Boolean),
-  );
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim().replace(/\/$/, ''))
+    .filter(Boolean),
+);
 
 /** The variables as read from the environment (before defaults that depend on each other). */
 export const envSchema = z.object({
@@ -18,7 +16,10 @@ export const envSchema = z.object({
   /** Redis: Socket.IO adapter, presence, rate limits (nothing that must survive). */
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// URL' }),
   /** Prefix of every Redis key and of the Socket.IO adapter channels (isolates test runs). */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]+$/).default('cc:chat'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]+$/)
+    .default('cc:chat'),
   /** user-service's JWKS (`/api/user/.well-known/jwks.json`): public keys that verify access tokens. */
   JWKS_URL: z.url(),
   /** Public URL of the web app (its origin is the default allowed origin). */
@@ -26,11 +27,18 @@ export const envSchema = z.object({
   /** Browser origins allowed for cookie-authenticated requests and Socket.IO (comma separated; default: PUBLIC_BASE_URL's origin). */
   ALLOWED_ORIGINS: csv.optional(),
   /** Prefix of this service's queue names (`<prefix>.user-deleted`). */
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_.-]+$/).default('chat-service'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_.-]+$/)
+    .default('chat-service'),
   /** Where local attachments are written (one file per random id). */
   ATTACHMENTS_DIR: z.string().min(1).default('./data/attachments'),
   /** Largest accepted attachment ciphertext in bytes (default 25 MB). */
-  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(25 * 1024 * 1024),
   /** Attachments are deleted after this many days. */
   ATTACHMENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** When set (`cloudinary://key:secret@cloud`), attachments go to Cloudinary as raw, private uploads. */
@@ -54,11 +62,23 @@ export const envSchema = z.object({
   /** Undelivered envelopes expire after this many days. */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** How often the retention job runs (ms). */
-  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60 * 1000),
   /** Largest key backup blob in bytes (decoded). */
-  BACKUP_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  BACKUP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Largest Socket.IO message in bytes (maxHttpBufferSize). */
-  SOCKET_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  SOCKET_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Bundle fetches (`GET /users/:id/keys`) per requester per minute (a client joining a big group fetches one per member). */
   RATE_PREKEY_PER_REQUESTER: z.coerce.number().int().min(1).default(600),
   /** Bundle fetches of one target user per minute (all requesters together). */
@@ -75,6 +95,13 @@ export const envSchema = z.object({
    * (docs/chat-service.md); more only pay off when the database has cores to spare.
    */
   WRITE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
+  /** Prefix of the session revocation list user-service writes (its REVOCATION_KEY_PREFIX; must match). */
+  REVOCATION_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]+$/)
+    .default(DEFAULT_REVOCATION_PREFIX),
+  /** How often live sockets are checked against the revocation list, ms (one MGET per tick for all of them). */
+  REVOCATION_CHECK_MS: z.coerce.number().int().min(100).max(5000).default(1000),
   /** PostgreSQL pool size. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
 });
@@ -82,7 +109,10 @@ export const envSchema = z.object({
 /** chat-service configuration. URLs have no defaults: a missing one is a configuration error. */
 export const configSchema = envSchema.transform((c) => ({
   ...c,
-  ALLOWED_ORIGINS: c.ALLOWED_ORIGINS && c.ALLOWED_ORIGINS.length > 0 ? c.ALLOWED_ORIGINS : [new URL(c.PUBLIC_BASE_URL).origin],
+  ALLOWED_ORIGINS:
+    c.ALLOWED_ORIGINS && c.ALLOWED_ORIGINS.length > 0
+      ? c.ALLOWED_ORIGINS
+      : [new URL(c.PUBLIC_BASE_URL).origin],
 }));
 
 /** Parsed chat-service configuration. */

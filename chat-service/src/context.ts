@@ -1,5 +1,11 @@
 import type { DataSource } from 'typeorm';
-import type { Logger, Metrics, Redis, TokenVerifier } from '@cipherchat/service-kit';
+import type {
+  Logger,
+  Metrics,
+  Redis,
+  RevocationList,
+  TokenVerifier,
+} from '@cipherchat/service-kit';
 import type { Config } from './config.js';
 import type { ChatDeps } from './domain/deps.js';
 import type { RateLimits } from './rate-limits.js';
@@ -18,6 +24,8 @@ export interface ChatContext {
   metrics: Metrics;
   verifyToken: TokenVerifier;
   limits: RateLimits;
+  /** Ended sessions (written by user-service), refused at REST, handshake and on a timer. */
+  revocations: RevocationList;
   /** Batches message writes (one commit for many sends under load). */
   writer: MessageWriter;
   /** What the use cases get (stores, notifier, presence, writer, acks). */

@@ -10,6 +10,7 @@ import {
   createLogger,
   createMetrics,
   createRedis,
+  createRevocationList,
   createTokenVerifier,
   finishHttpApp,
   initDatabase,
@@ -88,7 +89,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const logger = deps.logger ?? createLogger('user-service', config.LOG_LEVEL);
   const metrics = deps.metrics ?? createMetrics('user-service', config.NODE_ENV !== 'test');
 
-  const ds = createDataSource({ url: config.DATABASE_URL, schema: SCHEMA, entities, migrations, applicationName: 'user-service' });
+  const ds = createDataSource({
+    url: config.DATABASE_URL,
+    schema: SCHEMA,
+    entities,
+    migrations,
+    applicationName: 'user-service',
+  });
   await initDatabase(ds, SCHEMA, logger);
   const redis = createRedis(config.REDIS_URL, 'user-service');
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
@@ -97,7 +104,14 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   const signer = await createTokenSigner(config.JWT_PRIVATE_KEYS, config.ACCESS_TOKEN_TTL_S);
   const seal = createLinkSeal(config.OPAQUE_SERVER_SETUP);
-  const relay: OutboxRelay = startOutboxRelay({ ds, schema: SCHEMA, bus, logger, metrics, prepare: seal.unsealEnvelope });
+  const relay: OutboxRelay = startOutboxRelay({
+    ds,
+    schema: SCHEMA,
+    bus,
+    logger,
+    metrics,
+    prepare: seal.unsealEnvelope,
+  });
   const useCaseDeps: UseCaseDeps = {
     config,
     ds,
@@ -106,12 +120,17 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     seal,
     relay,
     opaque: await createOpaqueServer(config.OPAQUE_SERVER_SETUP),
+    revocations: createRevocationList(redis, {
+      prefix: config.REVOCATION_KEY_PREFIX,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_S,
+    }),
     loginStates: createLoginStateStore(redis, config.REDIS_KEY_PREFIX, config.LOGIN_STATE_TTL_S),
     limits: createRateLimits(redis, {
       prefix: config.REDIS_KEY_PREFIX,
       ipPoints: config.RATE_LIMIT_IP_POINTS,
       ipWindowSeconds: config.RATE_LIMIT_IP_WINDOW_S,
       maxFailures: config.LOGIN_MAX_FAILURES,
+      accountMaxFailures: config.LOGIN_ACCOUNT_MAX_FAILURES,
       failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_S,
       lockoutBaseSeconds: config.LOCKOUT_BASE_S,
       lockoutMaxSeconds: config.LOCKOUT_MAX_S,

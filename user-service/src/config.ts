@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv } from '@cipherchat/service-kit';
+import { DEFAULT_REVOCATION_PREFIX, commonEnv } from '@cipherchat/service-kit';
 
 /** A private ES256 JWK as user-service signs with it (`d` present, `kid` required). */
 export const PrivateEs256Jwk = z.object({
@@ -33,12 +33,13 @@ const jsonKeys = z
     z
       .array(PrivateEs256Jwk)
       .min(1, 'needs at least one key (the first signs)')
-      .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'every key needs a distinct kid'),
+      .refine(
+        (keys) => new Set(keys.map((k) => k.kid)).size === keys.length,
+        'every key needs a distinct kid',
+      ),
   );
 
-const boolFromEnv = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const boolFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const commaList = z
   .string()
@@ -59,11 +60,16 @@ export const configSchema = z
     /** redis:// URL: login states and rate limits live there (shared by every replica). */
     REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// URL' }),
     /** Prefix of every Redis key (tests give each run its own). */
-    REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]+$/).default('user-service:'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]+$/)
+      .default('user-service:'),
     /** JSON array of private ES256 JWKs; the first signs, all are published in the JWKS. */
     JWT_PRIVATE_KEYS: jsonKeys,
     /** `opaque.server.createSetup()` output. Losing it breaks every login. */
-    OPAQUE_SERVER_SETUP: z.string().regex(/^[A-Za-z0-9_-]{100,400}$/, 'must be the output of opaque.server.createSetup()'),
+    OPAQUE_SERVER_SETUP: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{100,400}$/, 'must be the output of opaque.server.createSetup()'),
     /** Base URL of the web client, for links in emails. */
     PUBLIC_BASE_URL: z.url().transform((u) => u.replace(/\/$/, '')),
     /** Origins allowed to make cookie-authenticated state-changing requests (default PUBLIC_BASE_URL's origin). */
@@ -73,9 +79,17 @@ export const configSchema = z
     /** Access token lifetime in seconds (15 min). */
     ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(10).max(3600).default(900),
     /** Refresh token (session) lifetime in seconds (30 days). */
-    REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+    REFRESH_TOKEN_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(30 * 24 * 3600),
     /** Email verification link lifetime in seconds (48 h). */
-    VERIFY_TOKEN_TTL_S: z.coerce.number().int().min(60).default(48 * 3600),
+    VERIFY_TOKEN_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(48 * 3600),
     /** Password reset link lifetime in seconds (1 h). */
     RESET_TOKEN_TTL_S: z.coerce.number().int().min(60).default(3600),
     /** How long a login may sit between start and finish, in seconds. */
@@ -86,14 +100,21 @@ export const configSchema = z
     RATE_LIMIT_IP_POINTS: z.coerce.number().int().min(1).default(60),
     /** Window of the per-IP limit, seconds. */
     RATE_LIMIT_IP_WINDOW_S: z.coerce.number().int().min(1).default(60),
-    /** Consecutive login attempts without success before an account is locked. */
+    /** Failed proofs (wrong password) from one client IP (IPv6: its /64) before that IP is locked out of the account. */
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+    /** Failed proofs from all IPs together before the whole account is locked (a reset lifts it). */
+    LOGIN_ACCOUNT_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
     /** Window in which failures add up, seconds. */
     LOGIN_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(3600),
     /** First lockout, seconds; doubles with every further lockout. */
     LOCKOUT_BASE_S: z.coerce.number().int().min(1).default(60),
     /** Longest lockout, seconds. */
     LOCKOUT_MAX_S: z.coerce.number().int().min(1).default(3600),
+    /** Prefix of the session revocation list in Redis; chat-service reads the same keys (its REVOCATION_KEY_PREFIX). */
+    REVOCATION_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]+$/)
+      .default(DEFAULT_REVOCATION_PREFIX),
     /** Password reset / verification mails per address per hour. */
     EMAIL_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).default(5),
   })

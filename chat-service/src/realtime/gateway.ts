@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import type { Logger, Metrics, TokenVerifier } from '@cipherchat/service-kit';
+import type { Logger, Metrics, RevocationList, TokenVerifier } from '@cipherchat/service-kit';
 import type { Config } from '../config.js';
 import type { ChatDeps } from '../domain/deps.js';
 import { announcePresence } from '../domain/presence.js';
@@ -13,6 +13,7 @@ import { userRoom, type ChatServer, type ChatSocket } from './chat-socket.js';
 import { handshake } from './handshake.js';
 import { MailboxDrain } from './mailbox-drain.js';
 import { registerMessageHandlers } from './message.handlers.js';
+import { startRevocationSweep } from './revocation-sweep.js';
 import type { Presence } from './presence.js';
 import { createRealtimeMetrics } from './realtime.metrics.js';
 
@@ -54,6 +55,8 @@ export interface RealtimeParts {
   metrics: Metrics;
   verifyToken: TokenVerifier;
   limits: RateLimits;
+  /** Ended sessions: refused at the handshake, live sockets cut by a periodic sweep. */
+  revocations: RevocationList;
   /** The server from {@link createSocketServer}. */
   io: ChatServer;
   presence: Presence;
@@ -62,7 +65,7 @@ export interface RealtimeParts {
 
 /**
  * Attaches Socket.IO to the HTTP server: the handshake (handshake.ts), then per socket its
- * session expiry, presence, client events (message.handlers.ts, through the ack wrapper in
+ * session expiry and revocation (revocation-sweep.ts), presence, client events (message.handlers.ts, through the ack wrapper in
  * acked-events.ts) and its mailbox drain (mailbox-drain.ts). Live delivery is delivery.ts.
  * @param server HTTP server to attach to
  * @param parts the collaborators
@@ -79,7 +82,10 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
     void p.finally(() => pending.delete(p));
   };
 
-  io.use(handshake(deps, parts.verifyToken, new Set(config.ALLOWED_ORIGINS), logger));
+  io.use(
+    handshake(deps, parts.verifyToken, parts.revocations, new Set(config.ALLOWED_ORIGINS), logger),
+  );
+  const stopSweep = startRevocationSweep(io, parts.revocations, config.REVOCATION_CHECK_MS, logger);
   io.on('connection', (socket) => {
     track(onConnection(socket));
   });
@@ -111,7 +117,9 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
           .then(async ({ last, lastSeenAt }) => {
             if (last) await announcePresence(deps, userId, false, lastSeenAt);
           })
-          .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'presence leave failed')),
+          .catch((err: unknown) =>
+            logger.warn({ err: (err as Error).message }, 'presence leave failed'),
+          ),
       );
     });
 
@@ -134,8 +142,16 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   }
 
   const renewTimer = setInterval(() => {
-    const sockets = [...io.of('/').sockets.values()].map((s) => ({ userId: s.data.userId, deviceId: s.data.deviceId, socketId: s.id }));
-    presence.renew(sockets).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'presence renew failed'));
+    const sockets = [...io.of('/').sockets.values()].map((s) => ({
+      userId: s.data.userId,
+      deviceId: s.data.deviceId,
+      socketId: s.id,
+    }));
+    presence
+      .renew(sockets)
+      .catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'presence renew failed'),
+      );
   }, 20_000);
   renewTimer.unref();
 
@@ -146,6 +162,7 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
     close() {
       closed ??= (async () => {
         clearInterval(renewTimer);
+        stopSweep();
         // Graceful: refuse new events, let the ones in flight commit and ack (bounded), then
         // disconnect; clients reconnect to another process and resend anything unacked.
         await events.shutdown(5_000);

@@ -1,6 +1,12 @@
 import type { ExtendedError } from 'socket.io';
 import { SocketAuth, type HandshakeErrorCode } from '@cipherchat/contracts';
-import { UnauthorizedError, readAccessToken, type Logger, type TokenVerifier } from '@cipherchat/service-kit';
+import {
+  UnauthorizedError,
+  readAccessToken,
+  type Logger,
+  type RevocationList,
+  type TokenVerifier,
+} from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
 import { isAccountDeleted } from '../domain/accounts.js';
 import { proveDevice } from '../domain/devices.js';
@@ -25,6 +31,7 @@ function refuse(code: HandshakeErrorCode, message: string): Error {
  * Sets `socket.data`.
  * @param deps use-case dependencies
  * @param verifyToken access-token verifier
+ * @param revocations ended sessions (refused with `session_revoked`)
  * @param allowedOrigins origins a cookie-authenticated handshake may come from
  * @param logger for unexpected failures
  * @returns the Socket.IO middleware
@@ -32,36 +39,64 @@ function refuse(code: HandshakeErrorCode, message: string): Error {
 export function handshake(
   deps: ChatDeps,
   verifyToken: TokenVerifier,
+  revocations: RevocationList,
   allowedOrigins: ReadonlySet<string>,
   logger: Logger,
 ): (socket: ChatSocket, next: (err?: ExtendedError) => void) => void {
   return (socket, next) => {
     void (async () => {
       const auth = HandshakeAuth.safeParse(socket.handshake.auth ?? {});
-      if (!auth.success) return next(refuse('unauthorized', 'handshake auth must be {deviceId, deviceSecret, token?}'));
+      if (!auth.success)
+        return next(
+          refuse('unauthorized', 'handshake auth must be {deviceId, deviceSecret, token?}'),
+        );
       let token = auth.data.token;
       if (!token) {
         token = readAccessToken(socket.request);
         const viaCookie = token !== undefined && !socket.request.headers.authorization;
         // Cross-site WebSocket hijacking: a cookie-authenticated handshake must come from our origin.
         const origin = socket.request.headers.origin?.replace(/\/$/, '');
-        if (viaCookie && (!origin || !allowedOrigins.has(origin))) return next(refuse('origin_not_allowed', 'origin not allowed'));
+        if (viaCookie && (!origin || !allowedOrigins.has(origin)))
+          return next(refuse('origin_not_allowed', 'origin not allowed'));
       }
       if (!token) return next(refuse('unauthorized', 'access token required'));
       let claims;
       try {
         claims = await verifyToken(token);
       } catch (err) {
-        const code = err instanceof UnauthorizedError && err.code === 'token_expired' ? 'token_expired' : 'unauthorized';
-        return next(refuse(code, code === 'token_expired' ? 'access token expired' : 'invalid access token'));
+        const code =
+          err instanceof UnauthorizedError && err.code === 'token_expired'
+            ? 'token_expired'
+            : 'unauthorized';
+        return next(
+          refuse(code, code === 'token_expired' ? 'access token expired' : 'invalid access token'),
+        );
       }
       // a token outlives its deleted account by up to 15 minutes
-      if (await isAccountDeleted(deps, claims.userId)) return next(refuse('account_deleted', 'this account was deleted'));
+      if (await isAccountDeleted(deps, claims.userId))
+        return next(refuse('account_deleted', 'this account was deleted'));
+      // a token also outlives its session (log out, revoked device)
+      if (await revocations.isRevoked(claims))
+        return next(refuse('session_revoked', 'this session has ended; log in again'));
       // The token names the user only (any of their sessions); the device secret proves which device.
-      const proof = await proveDevice(deps, claims.userId, auth.data.deviceId, auth.data.deviceSecret);
-      if (proof === 'unknown_device') return next(refuse('unknown_device', 'this device is not registered for the account'));
-      if (proof === 'invalid_device_credentials') return next(refuse('invalid_device_credentials', 'the device secret does not prove this device'));
-      socket.data = { userId: claims.userId, deviceId: auth.data.deviceId, sessionId: claims.sessionId, exp: claims.exp };
+      const proof = await proveDevice(
+        deps,
+        claims.userId,
+        auth.data.deviceId,
+        auth.data.deviceSecret,
+      );
+      if (proof === 'unknown_device')
+        return next(refuse('unknown_device', 'this device is not registered for the account'));
+      if (proof === 'invalid_device_credentials')
+        return next(
+          refuse('invalid_device_credentials', 'the device secret does not prove this device'),
+        );
+      socket.data = {
+        userId: claims.userId,
+        deviceId: auth.data.deviceId,
+        sessionId: claims.sessionId,
+        exp: claims.exp,
+      };
       next();
     })().catch((err: unknown) => {
       logger.warn({ err: (err as Error).message }, 'socket handshake failed');

@@ -10,12 +10,23 @@ import {
   RegisterStartBody,
   VerifyEmailBody,
 } from '@cipherchat/contracts';
-import { REFRESH_COOKIE, UnauthorizedError, authUserId, readCookie, validate } from '@cipherchat/service-kit';
+import {
+  REFRESH_COOKIE,
+  UnauthorizedError,
+  authUserId,
+  readCookie,
+  validate,
+} from '@cipherchat/service-kit';
 import type { UseCaseDeps } from '../use-cases/deps.js';
 import { finishLogin, startLogin } from '../use-cases/login.js';
 import { finishRegistration, startRegistration } from '../use-cases/registration.js';
 import { logout, logoutAll, refreshSession } from '../use-cases/sessions.js';
-import { finishPasswordReset, requestPasswordReset, startPasswordReset, verifyEmail } from '../use-cases/password.js';
+import {
+  finishPasswordReset,
+  requestPasswordReset,
+  startPasswordReset,
+  verifyEmail,
+} from '../use-cases/password.js';
 import { clearAuthCookies, isNonBrowser, requestMeta, sendAuthResult } from './client-kind.js';
 
 /**
@@ -36,9 +47,9 @@ export function authRouter(deps: UseCaseDeps, guard: RequestHandler): Router {
 
   r.post('/register/finish', async (req, res) => {
     const body = validate(RegisterFinishBody, req.body);
-    const { user, tokens } = await finishRegistration(deps, body, requestMeta(req));
-    const cli = isNonBrowser(req);
-    sendAuthResult(res, { secure, refreshInBody: cli, setCookies: !cli }, user, tokens, 201);
+    // The same answer whether the address was free or taken; the client logs in next.
+    await finishRegistration(deps, body, requestMeta(req));
+    res.status(202).set('Cache-Control', 'no-store').json({ status: 'accepted' });
   });
 
   r.post('/login/start', async (req, res) => {
@@ -62,7 +73,12 @@ export function authRouter(deps: UseCaseDeps, guard: RequestHandler): Router {
     if (!token) throw new UnauthorizedError('no refresh token', 'invalid_token');
     try {
       const { user, tokens } = await refreshSession(deps, token, requestMeta(req));
-      sendAuthResult(res, { secure, refreshInBody: fromBody !== undefined, setCookies: fromBody === undefined }, user, tokens);
+      sendAuthResult(
+        res,
+        { secure, refreshInBody: fromBody !== undefined, setCookies: fromBody === undefined },
+        user,
+        tokens,
+      );
     } catch (err) {
       if (fromBody === undefined) clearAuthCookies(res, secure);
       throw err;
@@ -98,7 +114,9 @@ export function authRouter(deps: UseCaseDeps, guard: RequestHandler): Router {
 
   r.post('/password-reset/start', async (req, res) => {
     const body = validate(PasswordResetStartBody, req.body);
-    res.set('Cache-Control', 'no-store').json(await startPasswordReset(deps, body.token, body.registrationRequest));
+    res
+      .set('Cache-Control', 'no-store')
+      .json(await startPasswordReset(deps, body.token, body.registrationRequest));
   });
 
   r.post('/password-reset/finish', async (req, res) => {

@@ -4,6 +4,7 @@ import { SCHEMA } from './schema.js';
 /** Every kind of audit row. */
 export type AuditKind =
   | 'registered'
+  | 'registration_attempted'
   | 'email_verified'
   | 'login_succeeded'
   | 'login_failed'
@@ -40,13 +41,10 @@ export async function addAudit(
   meta: RequestMeta,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  await m.query(`INSERT INTO "${SCHEMA}".audit_log (user_id, kind, ip, user_agent, details) VALUES ($1, $2, $3, $4, $5)`, [
-    userId,
-    kind,
-    meta.ip,
-    meta.userAgent,
-    JSON.stringify(details),
-  ]);
+  await m.query(
+    `INSERT INTO "${SCHEMA}".audit_log (user_id, kind, ip, user_agent, details) VALUES ($1, $2, $3, $4, $5)`,
+    [userId, kind, meta.ip, meta.userAgent, JSON.stringify(details)],
+  );
 }
 
 /** An audit row as exported to its user. */
@@ -65,10 +63,20 @@ export interface AuditEntry {
  * @param limit how many
  * @returns rows
  */
-export async function listAudit(m: EntityManager, userId: string, limit = 1000): Promise<AuditEntry[]> {
+export async function listAudit(
+  m: EntityManager,
+  userId: string,
+  limit = 1000,
+): Promise<AuditEntry[]> {
   const rows = (await m.query(
     `SELECT kind, ip, user_agent, details, at FROM "${SCHEMA}".audit_log WHERE user_id = $1 ORDER BY id DESC LIMIT $2`,
     [userId, limit],
   )) as { kind: string; ip: string; user_agent: string; details: unknown; at: Date }[];
-  return rows.map((r) => ({ kind: r.kind, ip: r.ip, userAgent: r.user_agent, details: r.details, at: r.at.toISOString() }));
+  return rows.map((r) => ({
+    kind: r.kind,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    details: r.details,
+    at: r.at.toISOString(),
+  }));
 }

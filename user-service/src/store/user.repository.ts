@@ -41,7 +41,10 @@ export interface NewUser {
  * @param user the account
  * @returns the user, or the clashing field
  */
-export async function insertUser(m: EntityManager, user: NewUser): Promise<{ user: User } | { taken: 'email' | 'username' }> {
+export async function insertUser(
+  m: EntityManager,
+  user: NewUser,
+): Promise<{ user: User } | { taken: 'email' | 'username' }> {
   const rows = (await m.query(
     `INSERT INTO ${T} (id, email, username, display_name, opaque_record) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
@@ -49,8 +52,20 @@ export async function insertUser(m: EntityManager, user: NewUser): Promise<{ use
   )) as UserRow[];
   const row = rows[0];
   if (row) return { user: toUser(row) };
-  const clash = (await m.query(`SELECT 1 FROM ${T} WHERE email = $1`, [user.email])) as unknown[];
-  return { taken: clash.length ? 'email' : 'username' };
+  // The username first: it is public, so its clash is answered whatever the email (which is not).
+  return { taken: (await isUsernameTaken(m, user.username)) ? 'username' : 'email' };
+}
+
+/**
+ * Whether someone has this username.
+ * @param m manager
+ * @param username lower-cased username
+ * @returns true when taken
+ */
+export async function isUsernameTaken(m: EntityManager, username: string): Promise<boolean> {
+  return (
+    ((await m.query(`SELECT 1 FROM ${T} WHERE username = $1`, [username])) as unknown[]).length > 0
+  );
 }
 
 /**
@@ -60,8 +75,15 @@ export async function insertUser(m: EntityManager, user: NewUser): Promise<{ use
  * @param username lower-cased username
  * @returns the taken field, if any
  */
-export async function findTaken(m: EntityManager, email: string, username: string): Promise<'email' | 'username' | undefined> {
-  const rows = (await m.query(`SELECT email = $1 AS email_taken FROM ${T} WHERE email = $1 OR username = $2`, [email, username])) as {
+export async function findTaken(
+  m: EntityManager,
+  email: string,
+  username: string,
+): Promise<'email' | 'username' | undefined> {
+  const rows = (await m.query(
+    `SELECT email = $1 AS email_taken FROM ${T} WHERE email = $1 OR username = $2`,
+    [email, username],
+  )) as {
     email_taken: boolean;
   }[];
   if (rows.length === 0) return undefined;
@@ -75,7 +97,9 @@ export async function findTaken(m: EntityManager, email: string, username: strin
  * @returns the user or undefined (also for deleted accounts)
  */
 export async function findUserById(m: EntityManager, id: string): Promise<User | undefined> {
-  const rows = (await m.query(`SELECT ${COLUMNS} FROM ${T} WHERE id = $1 AND deleted_at IS NULL`, [id])) as UserRow[];
+  const rows = (await m.query(`SELECT ${COLUMNS} FROM ${T} WHERE id = $1 AND deleted_at IS NULL`, [
+    id,
+  ])) as UserRow[];
   return rows[0] && toUser(rows[0]);
 }
 
@@ -85,8 +109,14 @@ export async function findUserById(m: EntityManager, id: string): Promise<User |
  * @param email lower-cased email
  * @returns the user with the record, or undefined
  */
-export async function findUserWithRecordByEmail(m: EntityManager, email: string): Promise<(User & { opaqueRecord: Buffer }) | undefined> {
-  const rows = (await m.query(`SELECT ${COLUMNS}, opaque_record FROM ${T} WHERE email = $1 AND deleted_at IS NULL`, [email])) as (UserRow & {
+export async function findUserWithRecordByEmail(
+  m: EntityManager,
+  email: string,
+): Promise<(User & { opaqueRecord: Buffer }) | undefined> {
+  const rows = (await m.query(
+    `SELECT ${COLUMNS}, opaque_record FROM ${T} WHERE email = $1 AND deleted_at IS NULL`,
+    [email],
+  )) as (UserRow & {
     opaque_record: Buffer;
   })[];
   const row = rows[0];
@@ -100,7 +130,12 @@ export async function findUserWithRecordByEmail(m: EntityManager, email: string)
  * @param record new record bytes
  * @param verify also mark the email verified (a reset link proves control of the address)
  */
-export async function updateOpaqueRecord(m: EntityManager, id: string, record: Buffer, verify = false): Promise<void> {
+export async function updateOpaqueRecord(
+  m: EntityManager,
+  id: string,
+  record: Buffer,
+  verify = false,
+): Promise<void> {
   await m.query(
     `UPDATE ${T} SET opaque_record = $2, updated_at = now()${verify ? ', email_verified_at = COALESCE(email_verified_at, now())' : ''}
      WHERE id = $1 AND deleted_at IS NULL`,
@@ -114,7 +149,10 @@ export async function updateOpaqueRecord(m: EntityManager, id: string, record: B
  * @param id user id
  */
 export async function markEmailVerified(m: EntityManager, id: string): Promise<void> {
-  await m.query(`UPDATE ${T} SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1`, [id]);
+  await m.query(
+    `UPDATE ${T} SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1`,
+    [id],
+  );
 }
 
 /**
@@ -130,7 +168,10 @@ export async function updateProfile(
   patch: { displayName?: string; username?: string },
 ): Promise<User | 'username_taken' | undefined> {
   if (patch.username !== undefined) {
-    const clash = (await m.query(`SELECT 1 FROM ${T} WHERE username = $1 AND id <> $2`, [patch.username, id])) as unknown[];
+    const clash = (await m.query(`SELECT 1 FROM ${T} WHERE username = $1 AND id <> $2`, [
+      patch.username,
+      id,
+    ])) as unknown[];
     if (clash.length) return 'username_taken';
   }
   try {
@@ -205,7 +246,12 @@ export async function searchUsers(
      LIMIT $5`,
     [q, like, after?.rank ?? null, after?.username ?? null, limit + 1],
   )) as { id: string; username: string; display_name: string; rank: number }[];
-  return rows.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, rank: r.rank }));
+  return rows.map((r) => ({
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    rank: r.rank,
+  }));
 }
 
 /**
@@ -214,10 +260,20 @@ export async function searchUsers(
  * @returns table -> count
  */
 export async function countRows(m: EntityManager): Promise<Record<string, number>> {
-  const tables = ['users', 'sessions', 'refresh_tokens', 'one_time_tokens', 'audit_log', 'outbox', 'inbox'];
+  const tables = [
+    'users',
+    'sessions',
+    'refresh_tokens',
+    'one_time_tokens',
+    'audit_log',
+    'outbox',
+    'inbox',
+  ];
   const out: Record<string, number> = {};
   for (const t of tables) {
-    const [row] = (await m.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".${t}`)) as { n: number }[];
+    const [row] = (await m.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".${t}`)) as {
+      n: number;
+    }[];
     out[t] = row?.n ?? 0;
   }
   return out;

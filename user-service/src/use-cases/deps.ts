@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger, OutboxRelay } from '@cipherchat/service-kit';
+import type { Logger, OutboxRelay, RevocationList } from '@cipherchat/service-kit';
 import type { Config } from '../config.js';
 import type { TokenSigner } from '../auth/token-signer.js';
 import type { OpaqueServer } from '../auth/opaque-server.js';
@@ -17,6 +17,8 @@ export interface UseCaseDeps {
   loginStates: LoginStateStore;
   limits: RateLimits;
   seal: LinkSeal;
+  /** Ended sessions, for chat-service to refuse their access tokens and cut their sockets. */
+  revocations: RevocationList;
   /** Set once the relay runs; `kick()` after a commit that wrote outbox rows. */
   relay: Pick<OutboxRelay, 'kick'>;
 }

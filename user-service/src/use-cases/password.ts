@@ -1,14 +1,31 @@
-import { UnauthorizedError, ValidationError, withTransaction, NotFoundError, addToOutbox } from '@cipherchat/service-kit';
+import {
+  UnauthorizedError,
+  ValidationError,
+  withTransaction,
+  NotFoundError,
+  addToOutbox,
+} from '@cipherchat/service-kit';
 import { tokenDigest } from '../domain/secret-token.js';
 import { addAudit, type RequestMeta } from '../store/audit.repository.js';
-import { consumeOneTimeToken, invalidateOneTimeTokens, peekOneTimeToken } from '../store/one-time-token.repository.js';
+import {
+  consumeOneTimeToken,
+  invalidateOneTimeTokens,
+  peekOneTimeToken,
+} from '../store/one-time-token.repository.js';
 import { revokeAllSessions } from '../store/session.repository.js';
-import { findUserById, findUserWithRecordByEmail, markEmailVerified, updateOpaqueRecord } from '../store/user.repository.js';
+import {
+  findUserById,
+  findUserWithRecordByEmail,
+  markEmailVerified,
+  updateOpaqueRecord,
+} from '../store/user.repository.js';
 import { addResetMail, addVerificationMail } from './email-links.js';
 import { SCHEMA } from '../store/schema.js';
 import type { UseCaseDeps } from './deps.js';
+import { announceRevocation } from './sessions.js';
 
-const badToken = () => new UnauthorizedError('the link is invalid or has expired; ask for a new one', 'invalid_token');
+const badToken = () =>
+  new UnauthorizedError('the link is invalid or has expired; ask for a new one', 'invalid_token');
 
 /**
  * Verifies an email address with the token from the verification link.
@@ -17,7 +34,11 @@ const badToken = () => new UnauthorizedError('the link is invalid or has expired
  * @param meta client
  * @throws {UnauthorizedError} `invalid_token`
  */
-export async function verifyEmail(deps: UseCaseDeps, token: string, meta: RequestMeta): Promise<void> {
+export async function verifyEmail(
+  deps: UseCaseDeps,
+  token: string,
+  meta: RequestMeta,
+): Promise<void> {
   const ok = await withTransaction(deps.ds, async (m) => {
     const userId = await consumeOneTimeToken(m, 'verify_email', tokenDigest(token));
     if (!userId) return false;
@@ -30,7 +51,13 @@ export async function verifyEmail(deps: UseCaseDeps, token: string, meta: Reques
       await addToOutbox(m, SCHEMA, {
         type: 'user.profile_updated.v1',
         aggregateId: userId,
-        payload: { userId, email: user.email, username: user.username, displayName: user.displayName, emailVerified: true },
+        payload: {
+          userId,
+          email: user.email,
+          username: user.username,
+          displayName: user.displayName,
+          emailVerified: true,
+        },
       });
     }
     return true;
@@ -61,21 +88,29 @@ export async function requestVerification(deps: UseCaseDeps, userId: string): Pr
  * @param email lower-cased email
  * @param meta client
  */
-export async function requestPasswordReset(deps: UseCaseDeps, email: string, meta: RequestMeta): Promise<void> {
+export async function requestPasswordReset(
+  deps: UseCaseDeps,
+  email: string,
+  meta: RequestMeta,
+): Promise<void> {
   const found = await findUserWithRecordByEmail(deps.ds.manager, email);
   // Known and unknown addresses do the same work, so the answer's timing does not tell them
   // apart: one lookup, one limiter call (counted for unknown addresses too), and, unless
   // limited, one committed transaction (for an unknown address, just its audit row).
   if (!(await deps.limits.allowEmail(email))) return;
   if (!found) {
-    await withTransaction(deps.ds, (m) => addAudit(m, null, 'password_reset_requested', meta, { mailed: 'nothing' }));
+    await withTransaction(deps.ds, (m) =>
+      addAudit(m, null, 'password_reset_requested', meta, { mailed: 'nothing' }),
+    );
     return;
   }
   const { opaqueRecord: _r, ...user } = found;
   await withTransaction(deps.ds, async (m) => {
     if (user.emailVerifiedAt) await addResetMail(m, deps, user);
     else await addVerificationMail(m, deps, user);
-    await addAudit(m, user.id, 'password_reset_requested', meta, { mailed: user.emailVerifiedAt ? 'reset_link' : 'verification_link' });
+    await addAudit(m, user.id, 'password_reset_requested', meta, {
+      mailed: user.emailVerifiedAt ? 'reset_link' : 'verification_link',
+    });
   });
   deps.relay.kick();
 }
@@ -87,12 +122,19 @@ export async function requestPasswordReset(deps: UseCaseDeps, email: string, met
  * @param registrationRequest client's OPAQUE request
  * @returns the registrationResponse
  */
-export async function startPasswordReset(deps: UseCaseDeps, token: string, registrationRequest: string): Promise<{ registrationResponse: string }> {
+export async function startPasswordReset(
+  deps: UseCaseDeps,
+  token: string,
+  registrationRequest: string,
+): Promise<{ registrationResponse: string }> {
   const userId = await peekOneTimeToken(deps.ds.manager, 'password_reset', tokenDigest(token));
   const user = userId ? await findUserById(deps.ds.manager, userId) : undefined;
   if (!user) throw badToken();
   const registrationResponse = deps.opaque.registrationResponse(user.email, registrationRequest);
-  if (!registrationResponse) throw new ValidationError('invalid body: registrationRequest is not a valid OPAQUE registration request');
+  if (!registrationResponse)
+    throw new ValidationError(
+      'invalid body: registrationRequest is not a valid OPAQUE registration request',
+    );
   return { registrationResponse };
 }
 
@@ -104,11 +146,18 @@ export async function startPasswordReset(deps: UseCaseDeps, token: string, regis
  * @param registrationRecord new OPAQUE record
  * @param meta client
  */
-export async function finishPasswordReset(deps: UseCaseDeps, token: string, registrationRecord: string, meta: RequestMeta): Promise<void> {
+export async function finishPasswordReset(
+  deps: UseCaseDeps,
+  token: string,
+  registrationRecord: string,
+  meta: RequestMeta,
+): Promise<void> {
   if (!deps.opaque.isValidRecord(registrationRecord)) {
-    throw new ValidationError('invalid body: registrationRecord is not a valid OPAQUE registration record');
+    throw new ValidationError(
+      'invalid body: registrationRecord is not a valid OPAQUE registration record',
+    );
   }
-  const email = await withTransaction(deps.ds, async (m) => {
+  const done = await withTransaction(deps.ds, async (m) => {
     const userId = await consumeOneTimeToken(m, 'password_reset', tokenDigest(token));
     const user = userId ? await findUserById(m, userId) : undefined;
     if (!user) return undefined;
@@ -116,10 +165,11 @@ export async function finishPasswordReset(deps: UseCaseDeps, token: string, regi
     await invalidateOneTimeTokens(m, user.id, 'password_reset');
     const revoked = await revokeAllSessions(m, user.id, 'password_reset');
     await addAudit(m, user.id, 'password_reset', meta, { sessionsRevoked: revoked.length });
-    return user.email;
+    return { email: user.email, revoked };
   });
-  if (!email) throw badToken();
-  await deps.limits.resetAccount(email);
+  if (!done) throw badToken();
+  await announceRevocation(deps, done.revoked);
+  await deps.limits.resetAccount(done.email);
 }
 
 /**
@@ -129,11 +179,18 @@ export async function finishPasswordReset(deps: UseCaseDeps, token: string, regi
  * @param registrationRequest client's OPAQUE request
  * @returns the registrationResponse
  */
-export async function startPasswordChange(deps: UseCaseDeps, userId: string, registrationRequest: string): Promise<{ registrationResponse: string }> {
+export async function startPasswordChange(
+  deps: UseCaseDeps,
+  userId: string,
+  registrationRequest: string,
+): Promise<{ registrationResponse: string }> {
   const user = await findUserById(deps.ds.manager, userId);
   if (!user) throw new UnauthorizedError();
   const registrationResponse = deps.opaque.registrationResponse(user.email, registrationRequest);
-  if (!registrationResponse) throw new ValidationError('invalid body: registrationRequest is not a valid OPAQUE registration request');
+  if (!registrationResponse)
+    throw new ValidationError(
+      'invalid body: registrationRequest is not a valid OPAQUE registration request',
+    );
   return { registrationResponse };
 }
 
@@ -153,13 +210,17 @@ export async function finishPasswordChange(
   meta: RequestMeta,
 ): Promise<void> {
   if (!deps.opaque.isValidRecord(registrationRecord)) {
-    throw new ValidationError('invalid body: registrationRecord is not a valid OPAQUE registration record');
+    throw new ValidationError(
+      'invalid body: registrationRecord is not a valid OPAQUE registration record',
+    );
   }
-  await withTransaction(deps.ds, async (m) => {
+  const revoked = await withTransaction(deps.ds, async (m) => {
     const user = await findUserById(m, userId);
     if (!user) throw new UnauthorizedError();
     await updateOpaqueRecord(m, userId, Buffer.from(registrationRecord, 'base64url'));
-    const revoked = await revokeAllSessions(m, userId, 'password_changed', sessionId);
-    await addAudit(m, userId, 'password_changed', meta, { sessionsRevoked: revoked.length });
+    const ended = await revokeAllSessions(m, userId, 'password_changed', sessionId);
+    await addAudit(m, userId, 'password_changed', meta, { sessionsRevoked: ended.length });
+    return ended;
   });
+  await announceRevocation(deps, revoked);
 }

@@ -1,5 +1,17 @@
-import type { DataExport, DirectoryPage, DirectoryQuery, UpdateMeBody } from '@cipherchat/contracts';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError, addToOutbox, withTransaction } from '@cipherchat/service-kit';
+import type {
+  DataExport,
+  DirectoryPage,
+  DirectoryQuery,
+  UpdateMeBody,
+} from '@cipherchat/contracts';
+import {
+  ConflictError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+  addToOutbox,
+  withTransaction,
+} from '@cipherchat/service-kit';
 import { decodeDirectoryCursor, encodeDirectoryCursor } from '../domain/directory-cursor.js';
 import { toPublicUser, type User } from '../domain/user.js';
 import { addAudit, listAudit, type RequestMeta } from '../store/audit.repository.js';
@@ -8,6 +20,7 @@ import { listSessions, revokeAllSessions, type Session } from '../store/session.
 import { eraseUser, findUserById, searchUsers, updateProfile } from '../store/user.repository.js';
 import { SCHEMA } from '../store/schema.js';
 import type { UseCaseDeps } from './deps.js';
+import { announceRevocation } from './sessions.js';
 
 /**
  * The logged-in user.
@@ -30,7 +43,12 @@ export async function getMe(deps: UseCaseDeps, userId: string): Promise<User> {
  * @returns the updated user
  * @throws {ConflictError} `username_taken`
  */
-export async function updateMe(deps: UseCaseDeps, userId: string, patch: UpdateMeBody, meta: RequestMeta): Promise<User> {
+export async function updateMe(
+  deps: UseCaseDeps,
+  userId: string,
+  patch: UpdateMeBody,
+  meta: RequestMeta,
+): Promise<User> {
   const result = await withTransaction(deps.ds, async (m) => {
     const updated = await updateProfile(m, userId, patch);
     if (updated === undefined || updated === 'username_taken') return updated;
@@ -48,7 +66,8 @@ export async function updateMe(deps: UseCaseDeps, userId: string, patch: UpdateM
     });
     return updated;
   });
-  if (result === 'username_taken') throw new ConflictError('this username is taken', 'username_taken');
+  if (result === 'username_taken')
+    throw new ConflictError('this username is taken', 'username_taken');
   if (!result) throw new UnauthorizedError();
   deps.relay.kick();
   return result;
@@ -61,19 +80,28 @@ export async function updateMe(deps: UseCaseDeps, userId: string, patch: UpdateM
  * @param userId the user
  * @param meta client
  */
-export async function deleteMe(deps: UseCaseDeps, userId: string, meta: RequestMeta): Promise<void> {
+export async function deleteMe(
+  deps: UseCaseDeps,
+  userId: string,
+  meta: RequestMeta,
+): Promise<void> {
   const deleted = await withTransaction(deps.ds, async (m) => {
-    if (!(await eraseUser(m, userId))) return false;
-    await revokeAllSessions(m, userId, 'account_deleted');
+    if (!(await eraseUser(m, userId))) return undefined;
+    const ended = await revokeAllSessions(m, userId, 'account_deleted');
     await invalidateOneTimeTokens(m, userId);
     await addAudit(m, userId, 'account_deleted', meta);
-    await addToOutbox(m, SCHEMA, { type: 'user.deleted.v1', aggregateId: userId, payload: { userId } });
-    return true;
+    await addToOutbox(m, SCHEMA, {
+      type: 'user.deleted.v1',
+      aggregateId: userId,
+      payload: { userId },
+    });
+    return ended;
   });
   if (!deleted) throw new UnauthorizedError();
+  // the whole user: every token of theirs is refused, whatever session it names
+  await announceRevocation(deps, deleted, userId);
   deps.relay.kick();
 }
-
 
 /**
  * Builds the data export.
@@ -133,15 +161,24 @@ export async function mySessions(deps: UseCaseDeps, userId: string): Promise<Ses
  * @param q validated query
  * @returns a page
  */
-export async function searchDirectory(deps: UseCaseDeps, q: DirectoryQuery): Promise<DirectoryPage> {
+export async function searchDirectory(
+  deps: UseCaseDeps,
+  q: DirectoryQuery,
+): Promise<DirectoryPage> {
   const after = q.cursor === undefined ? undefined : decodeDirectoryCursor(q.cursor);
-  if (q.cursor !== undefined && !after) throw new ValidationError('invalid query: cursor is malformed', [{ path: 'cursor', message: 'malformed cursor' }]);
+  if (q.cursor !== undefined && !after)
+    throw new ValidationError('invalid query: cursor is malformed', [
+      { path: 'cursor', message: 'malformed cursor' },
+    ]);
   const rows = await searchUsers(deps.ds.manager, q.query, q.limit, after);
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {
     users: page.map(toPublicUser),
-    nextCursor: rows.length > q.limit && last ? encodeDirectoryCursor({ rank: last.rank, username: last.username }) : null,
+    nextCursor:
+      rows.length > q.limit && last
+        ? encodeDirectoryCursor({ rank: last.rank, username: last.username })
+        : null,
   };
 }
 

@@ -1,52 +1,72 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisterFinishBody, RegisterStartBody } from '@cipherchat/contracts';
-import { ConflictError, ValidationError, addToOutbox, withTransaction } from '@cipherchat/service-kit';
-import type { User } from '../domain/user.js';
+import {
+  ConflictError,
+  ValidationError,
+  addToOutbox,
+  withTransaction,
+} from '@cipherchat/service-kit';
 import { addAudit, type RequestMeta } from '../store/audit.repository.js';
-import { findTaken, insertUser } from '../store/user.repository.js';
+import {
+  findUserWithRecordByEmail,
+  insertUser,
+  isUsernameTaken,
+} from '../store/user.repository.js';
 import { SCHEMA } from '../store/schema.js';
-import { addVerificationMail } from './email-links.js';
-import { completeTokens, openSession, type IssuedTokens } from './sessions.js';
+import { addResetMail, addVerificationMail } from './email-links.js';
 import type { UseCaseDeps } from './deps.js';
 
-const takenError = (field: 'email' | 'username') =>
-  field === 'email'
-    ? new ConflictError('this email address is already registered', 'email_taken')
-    : new ConflictError('this username is taken', 'username_taken');
+const usernameTaken = () => new ConflictError('this username is taken', 'username_taken');
 
 /**
  * OPAQUE registration step 1. Stateless on the server: the response only depends on the
- * server setup, the email and the client's blinded request.
+ * server setup, the email and the client's blinded request, so a taken address gets exactly
+ * the answer a free one would (nothing is looked up by email here). Usernames are public (the
+ * directory lists them), so a taken username is still answered `username_taken`.
  * @param deps use case deps
  * @param body email, username, registrationRequest
  * @returns the registrationResponse
- * @throws {ConflictError} email_taken / username_taken
+ * @throws {ConflictError} username_taken
  * @throws {ValidationError} malformed registrationRequest
  */
-export async function startRegistration(deps: UseCaseDeps, body: RegisterStartBody): Promise<{ registrationResponse: string }> {
-  const taken = await findTaken(deps.ds.manager, body.email, body.username);
-  if (taken) throw takenError(taken);
-  const registrationResponse = deps.opaque.registrationResponse(body.email, body.registrationRequest);
-  if (!registrationResponse) throw new ValidationError('invalid body: registrationRequest is not a valid OPAQUE registration request');
+export async function startRegistration(
+  deps: UseCaseDeps,
+  body: RegisterStartBody,
+): Promise<{ registrationResponse: string }> {
+  if (await isUsernameTaken(deps.ds.manager, body.username)) throw usernameTaken();
+  const registrationResponse = deps.opaque.registrationResponse(
+    body.email,
+    body.registrationRequest,
+  );
+  if (!registrationResponse)
+    throw new ValidationError(
+      'invalid body: registrationRequest is not a valid OPAQUE registration request',
+    );
   return { registrationResponse };
 }
 
 /**
- * OPAQUE registration step 2: stores the record, opens a session, asks for email verification.
+ * OPAQUE registration step 2. The answer is the same `202 {status: 'accepted'}` for a free and
+ * a taken address, and neither opens a session: the client then logs in (which succeeds only
+ * for the account it just created). For a free address the account is created and a
+ * verification link mailed; for a taken one nothing is created and the owner is mailed a
+ * password-reset link (a verification link if the address is not verified yet), through the
+ * same rate limit as a reset request, so whoever it was, the owner keeps the way in.
  * @param deps use case deps
  * @param body email, username, displayName, registrationRecord
  * @param meta client
- * @returns the new user and tokens
- * @throws {ConflictError} email_taken / username_taken
+ * @throws {ConflictError} username_taken
  * @throws {ValidationError} malformed registrationRecord
  */
 export async function finishRegistration(
   deps: UseCaseDeps,
   body: RegisterFinishBody,
   meta: RequestMeta,
-): Promise<{ user: User; tokens: IssuedTokens }> {
+): Promise<void> {
   if (!deps.opaque.isValidRecord(body.registrationRecord)) {
-    throw new ValidationError('invalid body: registrationRecord is not a valid OPAQUE registration record');
+    throw new ValidationError(
+      'invalid body: registrationRecord is not a valid OPAQUE registration record',
+    );
   }
   const result = await withTransaction(deps.ds, async (m) => {
     const inserted = await insertUser(m, {
@@ -56,19 +76,37 @@ export async function finishRegistration(
       displayName: body.displayName,
       opaqueRecord: Buffer.from(body.registrationRecord, 'base64url'),
     });
-    if ('taken' in inserted) return inserted;
+    if ('taken' in inserted) return inserted.taken;
     const { user } = inserted;
     await addToOutbox(m, SCHEMA, {
       type: 'user.registered.v1',
       aggregateId: user.id,
-      payload: { userId: user.id, email: user.email, username: user.username, displayName: user.displayName },
+      payload: {
+        userId: user.id,
+        email: user.email,
+        username: user.username,
+        displayName: user.displayName,
+      },
     });
     await addVerificationMail(m, deps, user);
     await addAudit(m, user.id, 'registered', meta);
-    const session = await openSession(m, deps, user.id, meta);
-    return { user, session };
+    return undefined;
   });
-  if ('taken' in result) throw takenError(result.taken);
+  if (result === 'username') throw usernameTaken();
+  if (result === 'email') await tellOwner(deps, body.email, meta);
   deps.relay.kick();
-  return { user: result.user, tokens: await completeTokens(deps, result.user.id, result.session) };
+}
+
+/** The owner of a taken address hears of the attempt (rate limited per address, like resets). */
+async function tellOwner(deps: UseCaseDeps, email: string, meta: RequestMeta): Promise<void> {
+  const found = await findUserWithRecordByEmail(deps.ds.manager, email);
+  if (!found || !(await deps.limits.allowEmail(email))) return;
+  const { opaqueRecord: _r, ...owner } = found;
+  await withTransaction(deps.ds, async (m) => {
+    if (owner.emailVerifiedAt) await addResetMail(m, deps, owner);
+    else await addVerificationMail(m, deps, owner);
+    await addAudit(m, owner.id, 'registration_attempted', meta, {
+      mailed: owner.emailVerifiedAt ? 'reset_link' : 'verification_link',
+    });
+  });
 }

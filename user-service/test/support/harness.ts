@@ -1,6 +1,12 @@
 import * as opaque from '@serenity-kit/opaque';
 import type { EventType } from '@cipherchat/contracts';
-import { Bus, createLogger, createMetrics, parseConfig, type Logger } from '@cipherchat/service-kit';
+import {
+  Bus,
+  createLogger,
+  createMetrics,
+  parseConfig,
+  type Logger,
+} from '@cipherchat/service-kit';
 import {
   LogCapture,
   createTestDatabase,
@@ -33,7 +39,11 @@ export interface Harness {
   /** Boots an app (listening on a free port) with optional env overrides. */
   startApp(overrides?: Record<string, string>): Promise<{ app: App; url: string }>;
   /** Waits for an event matching the predicate (already seen ones count). */
-  waitForEvent(type: EventType, match?: (e: SeenEvent) => boolean, timeoutMs?: number): Promise<SeenEvent>;
+  waitForEvent(
+    type: EventType,
+    match?: (e: SeenEvent) => boolean,
+    timeoutMs?: number,
+  ): Promise<SeenEvent>;
   close(): Promise<void>;
 }
 
@@ -61,14 +71,23 @@ export async function createHarness(name: string): Promise<Harness> {
   const logger = createLogger('user-service', 'debug', logs);
   const events: SeenEvent[] = [];
   const waiters = new Set<() => void>();
-  const tap = new Bus({ url: testInfra.amqpUrl, exchange, logger: createLogger('tap', 'warn', new LogCapture()), metrics: createMetrics('tap', false) });
+  const tap = new Bus({
+    url: testInfra.amqpUrl,
+    exchange,
+    logger: createLogger('tap', 'warn', new LogCapture()),
+    metrics: createMetrics('tap', false),
+  });
   await tap.start(true);
   const tapQueue = names.queuePrefix('tap');
   await tap.consume({
     queue: tapQueue,
     types: ALL_USER_EVENTS,
     handler: async (event) => {
-      events.push({ id: event.id, type: event.type, payload: event.payload as Record<string, unknown> });
+      events.push({
+        id: event.id,
+        type: event.type,
+        payload: event.payload as Record<string, unknown>,
+      });
       for (const w of waiters) w();
     },
   });
@@ -82,8 +101,17 @@ export async function createHarness(name: string): Promise<Harness> {
     logger,
     events,
     async startApp(overrides = {}) {
-      const env = await testEnv({ databaseUrl: db.url, exchange, redisKeyPrefix, secrets, overrides: { LOG_LEVEL: 'debug', ...overrides } });
-      const app = await createApp(parseConfig(configSchema, env), { logger, metrics: createMetrics('user-service', false) });
+      const env = await testEnv({
+        databaseUrl: db.url,
+        exchange,
+        redisKeyPrefix,
+        secrets,
+        overrides: { LOG_LEVEL: 'debug', ...overrides },
+      });
+      const app = await createApp(parseConfig(configSchema, env), {
+        logger,
+        metrics: createMetrics('user-service', false),
+      });
       apps.push(app);
       const port = await app.listen(0);
       return { app, url: `http://127.0.0.1:${port}` };
@@ -100,7 +128,9 @@ export async function createHarness(name: string): Promise<Harness> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out waiting for ${type}; saw ${events.map((e) => e.type).join(', ')}`));
+          reject(
+            new Error(`timed out waiting for ${type}; saw ${events.map((e) => e.type).join(', ')}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
@@ -128,7 +158,7 @@ export async function call(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
 ): Promise<{ status: number; body: any; headers: Headers; raw: string }> {
   const res = await fetch(`${base}/api/user${path}`, {
     method,
@@ -171,15 +201,42 @@ export function newAccount(tag = 'u'): Account {
 const CLI = { 'x-client': 'cli' };
 
 /**
- * Registers over OPAQUE as a client would: the password never leaves this function.
+ * Registers over OPAQUE as a client would (the password never leaves this function), then logs
+ * in as the SDK does (register/finish opens no session: it answers 202 for free and taken
+ * addresses alike).
  * @param base service URL
  * @param acc account
- * @returns the register/finish answer
+ * @returns the login/finish answer, or the first refused step's answer
  */
 export async function register(base: string, acc: Account, headers: Record<string, string> = CLI) {
+  const finish = await registerOnly(base, acc, headers);
+  if (finish.status !== 202) return finish;
+  const { start, finish: loggedIn } = await login(base, acc, headers);
+  return loggedIn ?? start;
+}
+
+/**
+ * The two registration steps only.
+ * @param base service URL
+ * @param acc account
+ * @returns the register/finish answer (or register/start's when it refused)
+ */
+export async function registerOnly(
+  base: string,
+  acc: Account,
+  headers: Record<string, string> = CLI,
+) {
   await opaque.ready;
-  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: acc.password });
-  const start = await call(base, 'POST', '/auth/register/start', { email: acc.email, username: acc.username, registrationRequest }, headers);
+  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
+    password: acc.password,
+  });
+  const start = await call(
+    base,
+    'POST',
+    '/auth/register/start',
+    { email: acc.email, username: acc.username, registrationRequest },
+    headers,
+  );
   if (start.status !== 200) return start;
   const { registrationRecord } = opaque.client.finishRegistration({
     clientRegistrationState,
@@ -191,10 +248,14 @@ export async function register(base: string, acc: Account, headers: Record<strin
     base,
     'POST',
     '/auth/register/finish',
-    { email: acc.email, username: acc.username, displayName: `Display ${acc.username}`, registrationRecord },
+    {
+      email: acc.email,
+      username: acc.username,
+      displayName: `Display ${acc.username}`,
+      registrationRecord,
+    },
     headers,
   );
-  remember(finish.body?.accessToken, finish.body?.refreshToken);
   return finish;
 }
 
@@ -207,14 +268,32 @@ export async function register(base: string, acc: Account, headers: Record<strin
  */
 export async function login(base: string, acc: Account, headers: Record<string, string> = CLI) {
   await opaque.ready;
-  const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password: acc.password });
-  const start = await call(base, 'POST', '/auth/login/start', { email: acc.email, startLoginRequest }, headers);
+  const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
+    password: acc.password,
+  });
+  const start = await call(
+    base,
+    'POST',
+    '/auth/login/start',
+    { email: acc.email, startLoginRequest },
+    headers,
+  );
   if (start.status !== 200) return { start, finish: undefined, finishLoginRequest: undefined };
   remember(startLoginRequest, start.body.loginResponse);
-  const done = opaque.client.finishLogin({ clientLoginState, loginResponse: start.body.loginResponse, password: acc.password });
+  const done = opaque.client.finishLogin({
+    clientLoginState,
+    loginResponse: start.body.loginResponse,
+    password: acc.password,
+  });
   if (!done) return { start, finish: undefined, finishLoginRequest: undefined };
   remember(done.finishLoginRequest, done.sessionKey, done.exportKey);
-  const finish = await call(base, 'POST', '/auth/login/finish', { email: acc.email, finishLoginRequest: done.finishLoginRequest }, headers);
+  const finish = await call(
+    base,
+    'POST',
+    '/auth/login/finish',
+    { email: acc.email, finishLoginRequest: done.finishLoginRequest },
+    headers,
+  );
   remember(finish.body?.accessToken, finish.body?.refreshToken);
   return { start, finish, finishLoginRequest: done.finishLoginRequest, exportKey: done.exportKey };
 }

@@ -82,6 +82,19 @@ export function createChatApi(): ChatApi {
 
   const alerts = new DeviceAlertState();
   forwardClientEvents(client, emit, alerts);
+  // The server cut this session's socket (logged out elsewhere, revoked from another device,
+  // password changed, account deleted): the SDK reports a final refusal. End it like a 401.
+  client.on('error', (err) => {
+    if (
+      err instanceof ApiError &&
+      (err.code === 'session_revoked' || err.code === 'account_deleted') &&
+      me
+    ) {
+      me = null;
+      client.disconnect();
+      emit({ type: 'sessionEnded', reason: 'revoked' });
+    }
+  });
 
   // The socket reconnects by itself (with back-off); when the browser says the network is
   // back, nudge it now. The banner clears on the SDK's `connection` event, not on this one.

@@ -1,5 +1,6 @@
 import * as opaque from '@serenity-kit/opaque';
 import {
+  Accepted,
   AuthResult,
   LoginFinishBody,
   LoginStartAnswer,
@@ -31,8 +32,16 @@ import type { SessionSlot } from './session.js';
 function body<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new ApiError(400, 'validation_error', details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
+    const details = parsed.error.issues.map((i) => ({
+      path: i.path.join('.'),
+      message: i.message,
+    }));
+    throw new ApiError(
+      400,
+      'validation_error',
+      details.map((d) => `${d.path}: ${d.message}`).join('; '),
+      details,
+    );
   }
   return parsed.data;
 }
@@ -90,9 +99,15 @@ export class Account {
   async signUp(input: SignUpInput): Promise<{ user: Me; recoveryKey: string }> {
     const { api } = this.deps;
     await opaque.ready;
-    const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: input.password });
+    const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
+      password: input.password,
+    });
     const { registrationResponse } = await api.request('user', 'POST', '/auth/register/start', {
-      json: body(RegisterStartBody, { email: input.email, username: input.username, registrationRequest }),
+      json: body(RegisterStartBody, {
+        email: input.email,
+        username: input.username,
+        registrationRequest,
+      }),
       schema: RegistrationStartAnswer,
       auth: false,
     });
@@ -101,21 +116,46 @@ export class Account {
       registrationResponse,
       password: input.password,
     });
-    // register/finish answers like login/finish (tokens), and the registration's export key is
-    // the one every later login yields, so the account opens without a second round trip.
-    const auth = await api.request('user', 'POST', '/auth/register/finish', {
+    // register/finish answers the same 202 for a free and a taken address (no enumeration) and
+    // opens no session: log in with the same password. For a taken address that login fails
+    // exactly like a wrong password (the owner is mailed); the export key is the registration's.
+    await api.request('user', 'POST', '/auth/register/finish', {
       json: body(RegisterFinishBody, {
         email: input.email,
         username: input.username,
         displayName: input.displayName,
         registrationRecord,
       }),
+      schema: Accepted,
+      auth: false,
+    });
+    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
+      password: input.password,
+    });
+    const { loginResponse } = await api.request('user', 'POST', '/auth/login/start', {
+      json: body(LoginStartBody, { email: input.email, startLoginRequest }),
+      schema: LoginStartAnswer,
+      auth: false,
+    });
+    const finished = opaque.client.finishLogin({
+      clientLoginState,
+      loginResponse,
+      password: input.password,
+    });
+    if (!finished || finished.exportKey !== exportKey)
+      throw new ApiError(401, 'invalid_credentials', 'wrong email or password');
+    const auth = await api.request('user', 'POST', '/auth/login/finish', {
+      json: body(LoginFinishBody, {
+        email: input.email,
+        finishLoginRequest: finished.finishLoginRequest,
+      }),
       schema: AuthResult,
       auth: false,
     });
     const result = await this.deps.sessions.open(auth, exportKey, {});
     await this.deps.opened(input.connect ?? true);
-    if (!result.recoveryKey) throw new Error('a new account must get a new identity and recovery key');
+    if (!result.recoveryKey)
+      throw new Error('a new account must get a new identity and recovery key');
     return { user: result.user, recoveryKey: result.recoveryKey };
   }
 
@@ -128,16 +168,25 @@ export class Account {
   async logIn(input: LogInInput): Promise<LogInResult> {
     const { api } = this.deps;
     await opaque.ready;
-    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password: input.password });
+    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
+      password: input.password,
+    });
     const { loginResponse } = await api.request('user', 'POST', '/auth/login/start', {
       json: body(LoginStartBody, { email: input.email, startLoginRequest }),
       schema: LoginStartAnswer,
       auth: false,
     });
-    const finished = opaque.client.finishLogin({ clientLoginState, loginResponse, password: input.password });
+    const finished = opaque.client.finishLogin({
+      clientLoginState,
+      loginResponse,
+      password: input.password,
+    });
     if (!finished) throw new ApiError(401, 'invalid_credentials', 'wrong email or password');
     const auth = await api.request('user', 'POST', '/auth/login/finish', {
-      json: body(LoginFinishBody, { email: input.email, finishLoginRequest: finished.finishLoginRequest }),
+      json: body(LoginFinishBody, {
+        email: input.email,
+        finishLoginRequest: finished.finishLoginRequest,
+      }),
       schema: AuthResult,
       auth: false,
     });
@@ -226,7 +275,10 @@ export class Account {
    * @param token the token from the emailed link
    */
   async verifyEmail(token: string): Promise<void> {
-    await this.deps.api.request('user', 'POST', '/auth/verify-email', { json: { token }, auth: false });
+    await this.deps.api.request('user', 'POST', '/auth/verify-email', {
+      json: { token },
+      auth: false,
+    });
   }
 
   /**
@@ -253,11 +305,16 @@ export class Account {
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
       password: input.newPassword,
     });
-    const { registrationResponse } = await api.request('user', 'POST', '/auth/password-reset/start', {
-      json: body(PasswordResetStartBody, { token: input.token, registrationRequest }),
-      schema: RegistrationStartAnswer,
-      auth: false,
-    });
+    const { registrationResponse } = await api.request(
+      'user',
+      'POST',
+      '/auth/password-reset/start',
+      {
+        json: body(PasswordResetStartBody, { token: input.token, registrationRequest }),
+        schema: RegistrationStartAnswer,
+        auth: false,
+      },
+    );
     const { registrationRecord } = opaque.client.finishRegistration({
       clientRegistrationState,
       registrationResponse,

@@ -6,7 +6,13 @@ import type { EmitFn } from './client-types.js';
 import type { DeviceKeys } from './device-keys.js';
 
 /** Handshake refusals that retrying cannot fix. */
-const FINAL_REFUSALS = new Set(['invalid_device_credentials', 'unknown_device', 'account_deleted', 'origin_not_allowed']);
+const FINAL_REFUSALS = new Set([
+  'invalid_device_credentials',
+  'unknown_device',
+  'account_deleted',
+  'session_revoked',
+  'origin_not_allowed',
+]);
 /** How often a connected client checks its prekeys (refill, signed prekey rotation). */
 const MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
@@ -48,7 +54,8 @@ export class Realtime {
     const { api, deviceKeys, emit } = this.deps;
     const deviceId = await deviceKeys.deviceId();
     const deviceSecret = await deviceKeys.deviceSecret();
-    if (deviceId === undefined || deviceSecret === undefined) throw new ProtocolError('no_local_identity', 'device not set up');
+    if (deviceId === undefined || deviceSecret === undefined)
+      throw new ProtocolError('no_local_identity', 'device not set up');
     if (this.socket?.connected) return;
     this.socket?.close();
     const socket = new SocketClient({
@@ -73,10 +80,17 @@ export class Realtime {
     socket.on('disconnect', () => {
       if (this.socket === socket) emit('connection', { online: false });
     });
+    // Logged out elsewhere, revoked from another device, password changed or account deleted:
+    // the server says 'session:revoked' and disconnects. Final, like a logout: no refresh, no retry.
+    let revoked = false;
+    socket.on('session:revoked', () => {
+      revoked = true;
+    });
     socket.on('disconnect', (reason) => {
       // The server closes sockets whose access token expired ('session:expired' first);
       // socket.io does not retry a server-side disconnect, so refresh and reconnect here.
-      if (reason === 'io server disconnect') void this.recoverSocket(socket, 'token_expired');
+      if (reason === 'io server disconnect')
+        void this.recoverSocket(socket, revoked ? 'session_revoked' : 'token_expired');
     });
     socket.onRejected((code) => void this.recoverSocket(socket, code));
     this.socket = socket;
@@ -108,11 +122,14 @@ export class Realtime {
    * @param userIds user ids (duplicates are ignored)
    * @returns one entry per visible user
    */
-  async presence(userIds: string[]): Promise<{ userId: string; online: boolean; lastSeenAt?: string | null | undefined }[]> {
+  async presence(
+    userIds: string[],
+  ): Promise<{ userId: string; online: boolean; lastSeenAt?: string | null | undefined }[]> {
     const socket = this.require();
     const ids = [...new Set(userIds)];
     const out: { userId: string; online: boolean; lastSeenAt?: string | null | undefined }[] = [];
-    for (let i = 0; i < ids.length; i += 500) out.push(...(await socket.presence(ids.slice(i, i + 500))));
+    for (let i = 0; i < ids.length; i += 500)
+      out.push(...(await socket.presence(ids.slice(i, i + 500))));
     return out;
   }
 
@@ -136,8 +153,13 @@ export class Realtime {
           this.deps.emit('error', new ApiError(401, code, 'the server refused this device'));
           return;
         }
-        if ((code === 'token_expired' || code === 'unauthorized') && !(await this.deps.api.refreshNow())) return;
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
+        if (
+          (code === 'token_expired' || code === 'unauthorized') &&
+          !(await this.deps.api.refreshNow())
+        )
+          return;
+        if (attempt > 0)
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
         if (this.socket !== socket) return;
         try {
           await socket.reconnect();
