@@ -61,8 +61,22 @@ export const envSchema = z.object({
   SOCKET_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Bundle fetches (`GET /users/:id/keys`) per requester per minute (a client joining a big group fetches one per member). */
   RATE_PREKEY_PER_REQUESTER: z.coerce.number().int().min(1).default(600),
-  /** Bundle fetches of one target user per minute (all requesters together). */
-  RATE_PREKEY_PER_TARGET: z.coerce.number().int().min(1).default(300),
+  /**
+   * One-time prekeys handed out per target user per minute (all requesters together). Beyond
+   * it bundles carry the signed prekey only (sessions still start): no one is ever refused
+   * because of someone else's fetches.
+   */
+  RATE_PREKEY_PER_TARGET: z.coerce.number().int().min(1).default(60),
+  /** Bundle fetches of one target by one requester per minute (over it: 429). */
+  RATE_PREKEY_PER_PAIR: z.coerce.number().int().min(1).default(20),
+  /**
+   * Fetches of one target by one requester per hour that consume one-time prekeys (one per
+   * target device each); later fetches in the hour get the signed prekey only. Default: one per
+   * device the requester may have.
+   */
+  PREKEY_ONE_TIME_PER_PAIR_PER_HOUR: z.coerce.number().int().min(1).default(6),
+  /** Below this many one-time prekeys a device is sent `prekeys:low` (at most once a minute). */
+  PREKEY_LOW_THRESHOLD: z.coerce.number().int().min(0).default(20),
   /** Socket events per user per second (per process; see docs). */
   RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
   /** Other REST requests per user per minute. */

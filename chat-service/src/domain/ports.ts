@@ -69,6 +69,19 @@ export interface Notifier {
    *   when that is unknown or too old to rely on
    */
   deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): void;
+  /**
+   * Emits an event to every connected socket of one device.
+   * @param userId the device's user
+   * @param deviceId the device
+   * @param event server event name
+   * @param args its payload
+   */
+  notifyDevice<E extends keyof ServerToClientEvents>(
+    userId: string,
+    deviceId: number,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
   /** Disconnects every socket of one device (device removed). */
   disconnectDevice(userId: string, deviceId: number): void;
   /** Disconnects every socket of a user (account deleted). */
@@ -267,6 +280,8 @@ export interface BundleRow {
   signature: Buffer;
   preKeyId: number | null;
   preKey: Buffer | null;
+  /** One-time prekeys the device holds after this fetch. */
+  preKeysLeft: number;
 }
 
 /** Devices and their keys (store/device.repository.ts). */
@@ -290,10 +305,11 @@ export interface DeviceStore {
     maxPreKeys: number,
   ): Promise<'not_found' | 'too_many_prekeys' | { identityChanged: boolean }>;
   countPreKeys(db: Db, userId: string, deviceId: number): Promise<number>;
-  /** One bundle per keyed device, consuming a one-time prekey of each. */
+  /** One bundle per keyed device, consuming a one-time prekey of each unless `consume` is false (signed prekey only). */
   takeBundles(
     db: Db,
     userId: string,
+    consume?: boolean,
   ): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }>;
 }
 
