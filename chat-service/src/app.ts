@@ -144,7 +144,17 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   // the notifier port is complete from the start, nothing is rewired later.
   const io = createSocketServer(config, pub, sub);
   const presence = new Presence(redis, config.REDIS_PREFIX);
-  const writer = new MessageWriter(mainPool, logger, { concurrency: config.WRITE_BATCH_CONCURRENCY, maxMessages: 256, maxEnvelopes: 4096 });
+  const writer = new MessageWriter(mainPool, logger, {
+    concurrency: config.WRITE_BATCH_CONCURRENCY,
+    maxMessages: 256,
+    maxEnvelopes: 4096,
+    caps: {
+      messages: config.MAILBOX_MAX_MESSAGES,
+      bytes: config.MAILBOX_MAX_BYTES,
+      requestMessages: config.MAILBOX_REQUEST_MAX_MESSAGES,
+      requestBytes: config.MAILBOX_REQUEST_MAX_BYTES,
+    },
+  });
   const useCases: ChatDeps = {
     config,
     log: logger,

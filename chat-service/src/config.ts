@@ -51,6 +51,14 @@ export const envSchema = z.object({
   MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).max(1000).default(256),
   /** Most one-time prekeys stored per device (uploads beyond it are refused). */
   MAX_PREKEYS_PER_DEVICE: z.coerce.number().int().min(100).default(2000),
+  /** Most envelopes waiting in one device's mailbox (a send that would exceed it: `mailbox_full`). */
+  MAILBOX_MAX_MESSAGES: z.coerce.number().int().min(1).default(10_000),
+  /** Most ciphertext bytes waiting in one device's mailbox (default 100 MiB). */
+  MAILBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  /** Tighter caps for a send to someone who has not accepted the conversation (a message request from a stranger). */
+  MAILBOX_REQUEST_MAX_MESSAGES: z.coerce.number().int().min(1).default(200),
+  /** Bytes cap for a message request (default 5 MiB). */
+  MAILBOX_REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   /** Undelivered envelopes expire after this many days. */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** How often the retention job runs (ms). */
