@@ -84,7 +84,7 @@ describe('prekeys:low', () => {
       vi.spyOn(alice.api.chat, 'uploadKeys').mockImplementation(
         async (...args: Parameters<typeof original>) => {
           const r = await original(...args);
-          resolve(args[2]?.preKeys.length ?? -1);
+          resolve(args[2]?.preKeys?.length ?? -1);
           return r;
         },
       );
