@@ -87,6 +87,12 @@ export const envSchema = z.object({
   PREKEY_LOW_THRESHOLD: z.coerce.number().int().min(0).default(20),
   /** Socket events per user per second (per process; see docs). */
   RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
+  /** Messages one user may send per minute, all devices and processes together (Redis; over it: `rate_limited`). */
+  RATE_MESSAGES_PER_MIN: z.coerce.number().int().min(1).default(1200),
+  /** Envelope ciphertext bytes one user may send per minute (default 60 MiB; over it: `rate_limited`). */
+  RATE_MESSAGE_BYTES_PER_MIN: z.coerce.number().int().min(1024).default(60 * 1024 * 1024),
+  /** Bytes of live (unexpired) attachments one user may hold (default 500 MiB; over it: 413 `quota_exceeded`). */
+  ATTACHMENT_QUOTA_BYTES: z.coerce.number().int().min(1).default(500 * 1024 * 1024),
   /** Other REST requests per user per minute. */
   RATE_HTTP_PER_MIN: z.coerce.number().int().min(1).default(600),
   /**

@@ -17,6 +17,10 @@ export interface RateLimits {
   prekeyLow: RateLimiterRedis;
   /** Other REST calls per user (Redis). */
   http: RateLimiterRedis;
+  /** Messages sent per user per minute (Redis: across sockets and processes). */
+  messages: RateLimiterRedis;
+  /** Envelope bytes sent per user per minute (Redis). */
+  messageBytes: RateLimiterRedis;
   /** Socket events per user, per process (in memory: it sits on the message hot path). */
   socket: RateLimiterMemory;
 }
@@ -34,6 +38,8 @@ export function createRateLimits(redis: Redis, config: Config): RateLimits {
     prekeyPair: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-pair`, points: config.RATE_PREKEY_PER_PAIR, duration: 60 }),
     prekeyPairOneTime: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-otp`, points: config.PREKEY_ONE_TIME_PER_PAIR_PER_HOUR, duration: 3600 }),
     prekeyLow: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-low`, points: 1, duration: 60 }),
+    messages: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:msg`, points: config.RATE_MESSAGES_PER_MIN, duration: 60 }),
+    messageBytes: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:msg-bytes`, points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60 }),
     http: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:http`, points: config.RATE_HTTP_PER_MIN, duration: 60 }),
     socket: new RateLimiterMemory({ keyPrefix: 'sock', points: config.RATE_SOCKET_EVENTS_PER_SEC, duration: 1 }),
   };
@@ -43,12 +49,13 @@ export function createRateLimits(redis: Redis, config: Config): RateLimits {
  * Consumes one point or throws 429.
  * @param limiter the limiter
  * @param key who is counted
+ * @param points how many (default 1; bytes for a byte budget)
  * @throws {RateLimitedError} when over the limit
  * @throws {AppError} 503 `unavailable` when the limiter's store (Redis) fails: limits fail closed
  */
-export async function consumeOrThrow(limiter: RateLimiterRedis | RateLimiterMemory, key: string): Promise<void> {
+export async function consumeOrThrow(limiter: RateLimiterRedis | RateLimiterMemory, key: string, points = 1): Promise<void> {
   try {
-    await limiter.consume(key);
+    await limiter.consume(key, points);
   } catch (err) {
     if (err instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
     throw new AppError(503, 'unavailable', 'temporarily unavailable, try again', undefined, { cause: err });

@@ -349,6 +349,10 @@ export interface AttachmentRow {
 /** Attachment metadata (store/attachment.repository.ts). */
 export interface AttachmentStore {
   insertAttachment(db: Db, a: AttachmentRow): Promise<void>;
+  /** Inserts only while the owner's live attachments stay within `quotaBytes` (false: nothing inserted). */
+  insertAttachmentWithinQuota(tx: Db, a: AttachmentRow, quotaBytes: number): Promise<boolean>;
+  /** Bytes of the user's live (unexpired) attachments. */
+  attachmentBytesOf(db: Db, userId: string): Promise<number>;
   /** The attachment if the user uploaded it or is a member of its conversation. */
   findVisibleAttachment(db: Db, id: string, userId: string): Promise<AttachmentRow | null>;
   deleteAttachments(
