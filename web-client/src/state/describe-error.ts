@@ -42,6 +42,10 @@ export function describeError(error: unknown): string {
         return 'Waiting for the group’s details from a member. Try again in a moment.';
       case 'membership_changed':
         return 'Someone joined after you wrote this. Retry to send it to the group as it is now.';
+      case 'mailbox_full':
+        return 'Not sent: the recipient has too many undelivered messages waiting. Try again later.';
+      case 'quota_exceeded':
+        return 'Not uploaded: your attachments use all of your storage. Older ones free space as they expire.';
       case 'too_many_devices':
         return 'Your account has reached its device limit. Remove a device and try again.';
       default:
