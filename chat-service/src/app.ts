@@ -169,6 +169,12 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     concurrency: config.WRITE_BATCH_CONCURRENCY,
     maxMessages: 256,
     maxEnvelopes: 4096,
+    caps: {
+      messages: config.MAILBOX_MAX_MESSAGES,
+      bytes: config.MAILBOX_MAX_BYTES,
+      requestMessages: config.MAILBOX_REQUEST_MAX_MESSAGES,
+      requestBytes: config.MAILBOX_REQUEST_MAX_BYTES,
+    },
   });
   const useCases: ChatDeps = {
     config,

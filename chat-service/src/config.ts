@@ -59,6 +59,14 @@ export const envSchema = z.object({
   MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).max(1000).default(256),
   /** Most one-time prekeys stored per device (uploads beyond it are refused). */
   MAX_PREKEYS_PER_DEVICE: z.coerce.number().int().min(100).default(2000),
+  /** Most envelopes waiting in one device's mailbox (a send that would exceed it: `mailbox_full`). */
+  MAILBOX_MAX_MESSAGES: z.coerce.number().int().min(1).default(10_000),
+  /** Most ciphertext bytes waiting in one device's mailbox (default 100 MiB). */
+  MAILBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  /** Tighter caps for a send to someone who has not accepted the conversation (a message request from a stranger). */
+  MAILBOX_REQUEST_MAX_MESSAGES: z.coerce.number().int().min(1).default(200),
+  /** Bytes cap for a message request (default 5 MiB). */
+  MAILBOX_REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   /** Undelivered envelopes expire after this many days. */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** How often the retention job runs (ms). */
@@ -81,10 +89,30 @@ export const envSchema = z.object({
     .default(1024 * 1024),
   /** Bundle fetches (`GET /users/:id/keys`) per requester per minute (a client joining a big group fetches one per member). */
   RATE_PREKEY_PER_REQUESTER: z.coerce.number().int().min(1).default(600),
-  /** Bundle fetches of one target user per minute (all requesters together). */
-  RATE_PREKEY_PER_TARGET: z.coerce.number().int().min(1).default(300),
+  /**
+   * One-time prekeys handed out per target user per minute (all requesters together). Beyond
+   * it bundles carry the signed prekey only (sessions still start): no one is ever refused
+   * because of someone else's fetches.
+   */
+  RATE_PREKEY_PER_TARGET: z.coerce.number().int().min(1).default(60),
+  /** Bundle fetches of one target by one requester per minute (over it: 429). */
+  RATE_PREKEY_PER_PAIR: z.coerce.number().int().min(1).default(20),
+  /**
+   * Fetches of one target by one requester per hour that consume one-time prekeys (one per
+   * target device each); later fetches in the hour get the signed prekey only. Default: one per
+   * device the requester may have.
+   */
+  PREKEY_ONE_TIME_PER_PAIR_PER_HOUR: z.coerce.number().int().min(1).default(6),
+  /** Below this many one-time prekeys a device is sent `prekeys:low` (at most once a minute). */
+  PREKEY_LOW_THRESHOLD: z.coerce.number().int().min(0).default(20),
   /** Socket events per user per second (per process; see docs). */
   RATE_SOCKET_EVENTS_PER_SEC: z.coerce.number().int().min(1).default(200),
+  /** Messages one user may send per minute, all devices and processes together (Redis; over it: `rate_limited`). */
+  RATE_MESSAGES_PER_MIN: z.coerce.number().int().min(1).default(1200),
+  /** Envelope ciphertext bytes one user may send per minute (default 60 MiB; over it: `rate_limited`). */
+  RATE_MESSAGE_BYTES_PER_MIN: z.coerce.number().int().min(1024).default(60 * 1024 * 1024),
+  /** Bytes of live (unexpired) attachments one user may hold (default 500 MiB; over it: 413 `quota_exceeded`). */
+  ATTACHMENT_QUOTA_BYTES: z.coerce.number().int().min(1).default(500 * 1024 * 1024),
   /** Other REST requests per user per minute. */
   RATE_HTTP_PER_MIN: z.coerce.number().int().min(1).default(600),
   /** Reports (`POST /reports`) per user per hour. */

@@ -61,7 +61,7 @@ describe('batched message writes', () => {
     const other = message(sender, 'other', r);
     await seedMembers(first, second, other);
     const stored = await storeMessages(pool, [first, second, other]);
-    expect(stored).toEqual({ stored: new Set([first.messageId, other.messageId]), refused: new Set(), held: new Map() });
+    expect(stored).toEqual({ stored: new Set([first.messageId, other.messageId]), refused: new Set(), held: new Map(), full: new Set() });
     const rows = await inst.app.ds.query(`SELECT message_id, count(*)::int AS n FROM chat.mailbox WHERE sender_user = $1 GROUP BY message_id`, [sender]);
     expect(rows).toHaveLength(2);
     expect(rows.every((x: { n: number }) => x.n === 2)).toBe(true);
@@ -93,12 +93,12 @@ describe('membership rechecked by the write', () => {
     await seedMembers(good, late);
     await inst.app.ds.query(`DELETE FROM chat.conversation_members WHERE conversation_id = $1 AND user_id = $2`, [late.conversationId, removed]);
     const out = await storeMessages(pool, [good, late]);
-    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([late.messageId]), held: new Map() });
+    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([late.messageId]), held: new Map(), full: new Set() });
     const rows = await inst.app.ds.query(`SELECT message_id FROM chat.mailbox WHERE sender_user = $1`, [sender]);
     expect(rows).toEqual([{ message_id: good.messageId }]);
     // no dedupe row either: the same clientMessageId can be sent again with the right devices
     const again = { ...message(sender, 'late', [stays]), conversationId: late.conversationId };
-    expect(await storeMessages(pool, [again])).toEqual({ stored: new Set([again.messageId]), refused: new Set(), held: new Map() });
+    expect(await storeMessages(pool, [again])).toEqual({ stored: new Set([again.messageId]), refused: new Set(), held: new Map(), full: new Set() });
   });
 
   it('when a message in a batch does not address exactly the keyed devices, then only that message is refused', async () => {
@@ -115,7 +115,7 @@ describe('membership rechecked by the write', () => {
     unknown.envelopes.push({ userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') }, { userId: bob, deviceId: 9, type: 1, body: Buffer.from('x') });
     toSelf.envelopes.push({ userId: bob, deviceId: 2, type: 1, body: Buffer.from('x') }, { userId: sender, deviceId: 1, type: 1, body: Buffer.from('x') });
     const out = await storeMessages(pool, [missing, good, unknown, toSelf]);
-    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([missing.messageId, unknown.messageId, toSelf.messageId]), held: new Map() });
+    expect(out).toEqual({ stored: new Set([good.messageId]), refused: new Set([missing.messageId, unknown.messageId, toSelf.messageId]), held: new Map(), full: new Set() });
     const rows = await inst.app.ds.query(`SELECT recipient_device, body FROM chat.mailbox WHERE message_id = $1 ORDER BY recipient_device`, [good.messageId]);
     expect(rows.map((r: { recipient_device: number; body: Buffer }) => [r.recipient_device, r.body.toString()])).toEqual([
       [1, 'opaque'],

@@ -8,38 +8,57 @@ import type { ChatDeps } from './deps.js';
 // it was uploaded to may fetch it; everyone else gets 404.
 
 /**
- * Refuses a non-member before the upload's body is read.
- * @param deps conversation store
+ * Refuses a non-member, and an upload that would exceed the caller's attachment quota by its
+ * declared length, before the upload's body is read.
+ * @param deps conversation and attachment stores, config
  * @param me the caller
  * @param conversationId where the attachment is meant for
+ * @param declaredBytes the request's Content-Length, when given
  * @throws {NotFoundError} `conversation` when the caller is not a member (or it is missing)
+ * @throws {AppError} 413 `quota_exceeded` when it would not fit the quota
  */
-export async function requireUploadAllowed(deps: ChatDeps, me: string, conversationId: string): Promise<void> {
+export async function requireUploadAllowed(deps: ChatDeps, me: string, conversationId: string, declaredBytes?: number): Promise<void> {
   if (!(await deps.conversations.roleOf(deps.db, conversationId, me))) throw new NotFoundError('conversation');
+  if (declaredBytes !== undefined) await requireQuota(deps, me, declaredBytes);
+}
+
+async function requireQuota(deps: ChatDeps, me: string, bytes: number): Promise<void> {
+  const used = await deps.attachments.attachmentBytesOf(deps.db, me);
+  if (used + bytes > deps.config.ATTACHMENT_QUOTA_BYTES) throw quotaExceeded(deps);
+}
+
+function quotaExceeded(deps: ChatDeps): AppError {
+  const mib = Math.floor(deps.config.ATTACHMENT_QUOTA_BYTES / (1024 * 1024));
+  return new AppError(413, 'quota_exceeded', `your attachments would exceed your storage quota (${mib} MiB); older ones free space as they expire`);
 }
 
 /**
- * Stores an uploaded ciphertext and its metadata (expiring after ATTACHMENT_RETENTION_DAYS).
+ * Stores an uploaded ciphertext and its metadata (expiring after ATTACHMENT_RETENTION_DAYS),
+ * within the uploader's quota (the sum of their live attachments): checked before the blob is
+ * written and again, serialized per uploader, when its row is inserted (the blob is removed
+ * if that refuses).
  * @param deps config, conversation and attachment stores, blobs
  * @param me the uploader
  * @param conversationId the conversation it is for
  * @param data the ciphertext
  * @returns id, size and expiry
- * @throws {AppError} 400 `validation_error` when empty; {@link NotFoundError} when no longer a member
+ * @throws {AppError} 400 `validation_error` when empty; 413 `quota_exceeded`; {@link NotFoundError} when no longer a member
  */
 export async function uploadAttachment(deps: ChatDeps, me: string, conversationId: string, data: Buffer): Promise<{ id: string; size: number; expiresAt: Date }> {
   if (data.length === 0) throw new AppError(400, 'validation_error', 'empty attachment');
   // checked again: the member may have been removed while the upload was running
-  await requireUploadAllowed(deps, me, conversationId);
+  await requireUploadAllowed(deps, me, conversationId, data.length);
   const id = randomUUID();
   const storageKey = await deps.blobs.put(id, data);
   const expiresAt = new Date(Date.now() + deps.config.ATTACHMENT_RETENTION_DAYS * 86_400_000);
+  let inserted = false;
   try {
-    await deps.attachments.insertAttachment(deps.db, { id, ownerUserId: me, conversationId, size: data.length, storage: deps.blobs.kind, storageKey, expiresAt });
-  } catch (err) {
-    await deps.blobs.remove(storageKey).catch(() => undefined);
-    throw err;
+    const row = { id, ownerUserId: me, conversationId, size: data.length, storage: deps.blobs.kind, storageKey, expiresAt };
+    inserted = await deps.transact((tx) => deps.attachments.insertAttachmentWithinQuota(tx, row, deps.config.ATTACHMENT_QUOTA_BYTES));
+  } finally {
+    if (!inserted) await deps.blobs.remove(storageKey).catch(() => undefined);
   }
+  if (!inserted) throw quotaExceeded(deps);
   return { id, size: data.length, expiresAt };
 }
 

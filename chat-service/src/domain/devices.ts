@@ -153,15 +153,31 @@ export function countMyPreKeys(deps: ChatDeps, userId: string, deviceId: number)
 }
 
 /**
- * Another user's key bundles, one per keyed device, each consuming a one-time prekey.
- * @param deps device store
+ * Another user's key bundles, one per keyed device, each consuming a one-time prekey when
+ * `consume` is true (otherwise the signed prekey only: a last-resort session). Devices left
+ * below `PREKEY_LOW_THRESHOLD` one-time prekeys are sent `prekeys:low` so they refill at once,
+ * when `mayWarn` allows (the caller throttles it to once a minute per device).
+ * @param deps device store, notifier, config
  * @param userId whose bundles
+ * @param consume whether to hand out one-time prekeys
+ * @param mayWarn whether this device may be warned now
  * @returns the identity key and the bundles
  * @throws {NotFoundError} `keys` when the user has no keyed device
  */
-export async function takeKeyBundles(deps: ChatDeps, userId: string): Promise<{ identityKey: Buffer; devices: BundleRow[] }> {
-  const bundle = await deps.devices.takeBundles(deps.db, userId);
+export async function takeKeyBundles(
+  deps: ChatDeps,
+  userId: string,
+  consume = true,
+  mayWarn: (deviceId: number) => Promise<boolean> = async () => true,
+): Promise<{ identityKey: Buffer; devices: BundleRow[] }> {
+  const bundle = await deps.devices.takeBundles(deps.db, userId, consume);
   if (!bundle.identityKey || bundle.devices.length === 0) throw new NotFoundError('keys');
+  for (const d of bundle.devices) {
+    if (d.preKeyId === null || d.preKeysLeft >= deps.config.PREKEY_LOW_THRESHOLD) continue;
+    void mayWarn(d.deviceId).then((ok) => {
+      if (ok) deps.notifier.notifyDevice(userId, d.deviceId, 'prekeys:low', { count: d.preKeysLeft });
+    });
+  }
   return { identityKey: bundle.identityKey, devices: bundle.devices };
 }
 

@@ -71,6 +71,19 @@ export interface Notifier {
    *   when that is unknown or too old to rely on
    */
   deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): void;
+  /**
+   * Emits an event to every connected socket of one device.
+   * @param userId the device's user
+   * @param deviceId the device
+   * @param event server event name
+   * @param args its payload
+   */
+  notifyDevice<E extends keyof ServerToClientEvents>(
+    userId: string,
+    deviceId: number,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
   /** Disconnects every socket of one device (device removed). */
   disconnectDevice(userId: string, deviceId: number): void;
   /** Disconnects every socket of a user (account deleted). */
@@ -124,9 +137,10 @@ export interface StoreMessageInput {
 /**
  * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
  * existed); `refused` (the sender or a recipient was not a member, or the envelopes did not
- * address exactly the conversation's devices: nothing of it was stored).
+ * address exactly the conversation's devices: nothing of it was stored); `mailbox_full` (it
+ * would overfill a recipient device's mailbox: nothing of it was stored).
  */
-export type WriteOutcome = 'stored' | 'duplicate' | 'refused';
+export type WriteOutcome = 'stored' | 'duplicate' | 'refused' | 'mailbox_full';
 
 /** Stores messages (store/message.writer.ts batches them; the statement enforces the send's rules). */
 export interface MessageWrites {
@@ -306,6 +320,8 @@ export interface BundleRow {
   signature: Buffer;
   preKeyId: number | null;
   preKey: Buffer | null;
+  /** One-time prekeys the device holds after this fetch. */
+  preKeysLeft: number;
 }
 
 /** Devices and their keys (store/device.repository.ts). */
@@ -329,10 +345,11 @@ export interface DeviceStore {
     maxPreKeys: number,
   ): Promise<'not_found' | 'too_many_prekeys' | { identityChanged: boolean }>;
   countPreKeys(db: Db, userId: string, deviceId: number): Promise<number>;
-  /** One bundle per keyed device, consuming a one-time prekey of each. */
+  /** One bundle per keyed device, consuming a one-time prekey of each unless `consume` is false (signed prekey only). */
   takeBundles(
     db: Db,
     userId: string,
+    consume?: boolean,
   ): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }>;
 }
 
@@ -371,6 +388,10 @@ export interface AttachmentRow {
 /** Attachment metadata (store/attachment.repository.ts). */
 export interface AttachmentStore {
   insertAttachment(db: Db, a: AttachmentRow): Promise<void>;
+  /** Inserts only while the owner's live attachments stay within `quotaBytes` (false: nothing inserted). */
+  insertAttachmentWithinQuota(tx: Db, a: AttachmentRow, quotaBytes: number): Promise<boolean>;
+  /** Bytes of the user's live (unexpired) attachments. */
+  attachmentBytesOf(db: Db, userId: string): Promise<number>;
   /** The attachment if the user uploaded it or is a member of its conversation. */
   findVisibleAttachment(db: Db, id: string, userId: string): Promise<AttachmentRow | null>;
   deleteAttachments(

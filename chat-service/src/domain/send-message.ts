@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas, type MessageAckPayload, type MessageSendPayload, type MessageSendResult } from '@cipherchat/contracts';
-import { ConflictError, ValidationError } from '@cipherchat/service-kit/errors';
+import { AppError, ConflictError, ValidationError } from '@cipherchat/service-kit/errors';
 import type { ChatDeps } from './deps.js';
 import type { StoreMessageInput } from './ports.js';
 import { checkSend, duplicateAddresses } from './device-set.js';
@@ -54,7 +54,7 @@ export interface SendTurn {
  * @param p validated payload
  * @param turn ordering with the socket's other sends to the same conversation
  * @returns message id and server time
- * @throws {AppError} `not_member`, `stale_devices`, `validation_error`, `conflict`
+ * @throws {AppError} `not_member`, `stale_devices`, `mailbox_full` (a recipient device's mailbox is at its cap), `validation_error`, `conflict`
  */
 export async function sendMessage(deps: ChatDeps, sender: SenderIdentity, p: MessageSendPayload, turn?: SendTurn): Promise<MessageSendResult> {
   try {
@@ -115,11 +115,13 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
   const outcome = await writing;
   if (outcome !== 'stored') {
     // Not stored: a duplicate (answer with the original), or refused (answer as the checks do
-    // now: not_member, or stale_devices with the difference).
+    // now: not_member, or stale_devices with the difference), or over a mailbox cap.
     const again = await deps.mailbox.loadSendContext(deps.db, sender.userId, p.clientMessageId, p.conversationId);
     const answer = checkSend(again, sender, p.conversationId, given);
     if (answer) return answer;
     if (outcome === 'duplicate') throw new Error('dedupe row vanished');
+    // Names no one: which recipient's mailbox is full is theirs to know.
+    if (outcome === 'mailbox_full') throw new AppError(409, 'mailbox_full', "a recipient's mailbox is full: this message was not sent");
     // changed back in between (say removed and re-added): still not stored, so the client resends
     throw new ConflictError('the conversation changed while sending: fetch the device list and send again', 'stale_devices', { missing: [], extra: [] });
   }

@@ -18,11 +18,13 @@ export function attachmentsRouter(deps: ChatDeps): Router {
   const r = Router();
   const raw = express.raw({ type: 'application/octet-stream', limit: deps.config.ATTACHMENT_MAX_BYTES });
 
-  // Membership before the body: a non-member is refused before up to ATTACHMENT_MAX_BYTES are
-  // read and buffered (Node discards whatever of the body still arrives).
+  // Membership and quota (by the declared length) before the body: a non-member or an upload
+  // over quota is refused before up to ATTACHMENT_MAX_BYTES are read and buffered (Node
+  // discards whatever of the body still arrives).
   const requireMember: RequestHandler = async (req, _res, next) => {
     const { conversationId } = validate(UploadQuery, req.query, 'query');
-    await requireUploadAllowed(deps, authUserId(req), conversationId);
+    const declared = Number(req.get('content-length'));
+    await requireUploadAllowed(deps, authUserId(req), conversationId, Number.isSafeInteger(declared) && declared > 0 ? declared : undefined);
     next();
   };
 

@@ -13,7 +13,7 @@ import {
   takeKeyBundles,
   uploadDeviceKeys,
 } from '../domain/devices.js';
-import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
+import { consumeOrThrow, tryConsume, type RateLimits } from '../rate-limits.js';
 import { requireAnyOwnDevice } from './device-proof.js';
 
 const DeviceParams = z.strictObject({ deviceId: DeviceId });
@@ -46,10 +46,10 @@ async function requireDeviceSecret(deps: ChatDeps, req: Request, userId: string,
  * that act as one device (its keys) require it in `X-Device-Secret`; removing a device needs
  * proof of any of the account's devices (`X-Device-Id` + `X-Device-Secret`), not just a token.
  * @param deps use-case dependencies
- * @param limits the bundle-fetch rate limits
+ * @param limits the bundle-fetch limits (per requester, per pair; one-time prekey budgets; the `prekeys:low` throttle)
  * @returns the router (mounted under `/api/chat`)
  */
-export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRequester' | 'prekeyTarget'>): Router {
+export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRequester' | 'prekeyTarget' | 'prekeyPair' | 'prekeyPairOneTime' | 'prekeyLow'>): Router {
   const r = Router();
 
   r.post('/devices', async (req, res) => {
@@ -92,8 +92,12 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
     const requester = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
     await consumeOrThrow(limits.prekeyRequester, requester);
-    await consumeOrThrow(limits.prekeyTarget, userId);
-    const bundle = await takeKeyBundles(deps, userId);
+    await consumeOrThrow(limits.prekeyPair, `${requester}:${userId}`);
+    // One-time prekeys only within the pair's hourly and the target's per-minute budgets:
+    // beyond them the bundle carries the signed prekey alone, so draining is bounded and
+    // never refuses anyone a session.
+    const consume = (await tryConsume(limits.prekeyPairOneTime, `${requester}:${userId}`)) && (await tryConsume(limits.prekeyTarget, userId));
+    const bundle = await takeKeyBundles(deps, userId, consume, (deviceId) => tryConsume(limits.prekeyLow, `${userId}:${deviceId}`));
     res.json({
       identityKey: bundle.identityKey.toString('base64'),
       devices: bundle.devices.map((d) => ({

@@ -24,6 +24,11 @@ export class Delivery implements Notifier {
     this.io.to(userIds.map(userRoom)).emit(event, ...args);
   }
 
+  /** @inheritdoc */
+  notifyDevice<E extends keyof ServerToClientEvents>(userId: string, deviceId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+    this.io.to(deviceRoom(userId, deviceId)).emit(event, ...args);
+  }
+
   /**
    * Live delivery of a stored message to each addressed device's room. A device whose every
    * live socket, per the send's presence lookup, is on this process is emitted to locally,

@@ -123,7 +123,7 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
       );
     });
 
-    registerMessageHandlers(socket, events, deps, drain, rtMetrics);
+    registerMessageHandlers(socket, events, deps, drain, rtMetrics, parts.limits);
 
     await joined;
     try {

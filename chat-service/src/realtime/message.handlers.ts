@@ -1,5 +1,6 @@
 import { MessageAckPayload, MessageSendPayload, PresenceGetPayload } from '@cipherchat/contracts';
 import type { ChatDeps } from '../domain/deps.js';
+import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
 import { ackEnvelopes, sendMessage } from '../domain/send-message.js';
 import { visiblePresence } from '../domain/presence.js';
 import type { AckedEvents } from './acked-events.js';
@@ -15,8 +16,16 @@ import type { RealtimeMetrics } from './realtime.metrics.js';
  * @param deps use-case dependencies
  * @param drain the socket's mailbox drain (`mailbox:sync`)
  * @param metrics send metrics
+ * @param limits per-sender message rates (count and bytes per minute, across processes)
  */
-export function registerMessageHandlers(socket: ChatSocket, events: AckedEvents, deps: ChatDeps, drain: MailboxDrain, metrics: RealtimeMetrics): void {
+export function registerMessageHandlers(
+  socket: ChatSocket,
+  events: AckedEvents,
+  deps: ChatDeps,
+  drain: MailboxDrain,
+  metrics: RealtimeMetrics,
+  limits: Pick<RateLimits, 'messages' | 'messageBytes'>,
+): void {
   const { userId, deviceId } = socket.data;
   const device = { userId, deviceId };
   const sendTurns = new Map<string, Promise<void>>();
@@ -32,13 +41,17 @@ export function registerMessageHandlers(socket: ChatSocket, events: AckedEvents,
       if (sendTurns.get(p.conversationId) === mine) sendTurns.delete(p.conversationId);
     });
     const end = metrics.sendDuration.startTimer();
-    return sendMessage(deps, device, p, { wait, done }).then(
+    // Per-sender rates first (nothing stored when over): both budgets in one round trip each, in parallel.
+    const bytes = p.envelopes.reduce((n, e) => n + Math.floor((e.body.length * 3) / 4), 0);
+    const allowed = Promise.all([consumeOrThrow(limits.messages, userId), consumeOrThrow(limits.messageBytes, userId, Math.max(1, bytes))]);
+    return allowed.then(() => sendMessage(deps, device, p, { wait, done })).then(
       (r) => {
         end({ outcome: r.duplicate ? 'duplicate' : 'stored' });
         if (!r.duplicate) metrics.envelopesStored.inc(p.envelopes.length);
         return r;
       },
       (err: unknown) => {
+        done(); // a send refused before its turn must not hold the next one
         end({ outcome: 'refused' });
         throw err;
       },

@@ -16,6 +16,37 @@ export async function insertAttachment(m: EntityManager, a: AttachmentRow): Prom
 }
 
 /**
+ * Inserts an attachment only while its owner's live attachments (unexpired), with it, stay
+ * within the quota. Serialized per owner (a transaction-scoped advisory lock), so concurrent
+ * uploads cannot both slip under it.
+ * @param m manager inside a transaction
+ * @param a the attachment
+ * @param quotaBytes most bytes of live attachments per owner
+ * @returns false (nothing inserted) when it would exceed the quota
+ */
+export async function insertAttachmentWithinQuota(m: EntityManager, a: AttachmentRow, quotaBytes: number): Promise<boolean> {
+  await q(m, `SELECT pg_advisory_xact_lock(hashtextextended('chat.attachments:' || $1::text, 0))`, [a.ownerUserId]);
+  const rows = await q(m, 
+    `INSERT INTO chat.attachments (id, owner_user, conversation_id, size, storage, storage_key, expires_at)
+     SELECT $1::uuid, $2::uuid, $3::uuid, $4::bigint, $5::text, $6::text, $7::timestamptz
+      WHERE (SELECT coalesce(sum(size), 0) FROM chat.attachments WHERE owner_user = $2 AND expires_at > now()) + $4 <= $8
+     RETURNING id`,
+    [a.id, a.ownerUserId, a.conversationId, a.size, a.storage, a.storageKey, a.expiresAt, quotaBytes],
+  );
+  return (rows as unknown[]).length > 0;
+}
+
+/**
+ * @param m manager
+ * @param userId owner
+ * @returns bytes of the user's live (unexpired) attachments
+ */
+export async function attachmentBytesOf(m: EntityManager, userId: string): Promise<number> {
+  const [r] = (await q(m, `SELECT coalesce(sum(size), 0)::bigint AS n FROM chat.attachments WHERE owner_user = $1 AND expires_at > now()`, [userId])) as { n: string }[];
+  return Number(r?.n ?? 0);
+}
+
+/**
  * An attachment, only if `userId` uploaded it or is a member of its conversation, and it has
  * not expired (anyone else gets the same answer as for a missing id).
  * @param m manager
@@ -63,4 +94,4 @@ export async function deleteAttachments(m: EntityManager, where: { expiredBefore
 }
 
 /** The attachment port of the use cases. */
-export const attachmentStore: AttachmentStore = { insertAttachment, findVisibleAttachment, deleteAttachments };
+export const attachmentStore: AttachmentStore = { insertAttachment, insertAttachmentWithinQuota, attachmentBytesOf, findVisibleAttachment, deleteAttachments };

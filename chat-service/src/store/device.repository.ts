@@ -172,23 +172,27 @@ export async function countPreKeys(m: EntityManager, userId: string, deviceId: n
 }
 
 /**
- * Returns the bundles of every keyed device of a user and consumes one one-time prekey per
- * device, atomically: each device's lowest prekey is locked with `FOR UPDATE SKIP LOCKED`
- * (a concurrent fetch skips it and takes the next) and deleted in the same statement, so
- * two fetches never receive the same prekey.
+ * Returns the bundles of every keyed device of a user and, when `consume` is true, consumes
+ * one one-time prekey per device, atomically: each device's lowest prekey is locked with
+ * `FOR UPDATE SKIP LOCKED` (a concurrent fetch skips it and takes the next) and deleted in the
+ * same statement, so two fetches never receive the same prekey. With `consume` false the
+ * bundles carry the signed prekey only (a last-resort session, nothing taken).
  * @param m manager (a single statement: no explicit transaction needed)
  * @param userId target user
- * @returns identity key (null when the user never uploaded keys) and device bundles
+ * @param consume whether to hand out (and delete) one one-time prekey per device
+ * @returns identity key (null when the user never uploaded keys) and device bundles, each with
+ *   the one-time prekeys its device holds after this fetch
  */
-export async function takeBundles(m: EntityManager, userId: string): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }> {
+export async function takeBundles(m: EntityManager, userId: string, consume = true): Promise<{ identityKey: Buffer | null; devices: BundleRow[] }> {
   const rows = (await q(m, 
     `WITH picked AS (
        SELECT d.device_id, d.registration_id, d.signed_prekey_id, d.signed_prekey, d.signed_prekey_signature,
-              k.id AS pk_row, k.key_id AS pk_id, k.public_key AS pk
+              k.id AS pk_row, k.key_id AS pk_id, k.public_key AS pk,
+              (SELECT count(*) FROM chat.one_time_prekeys c WHERE c.user_id = d.user_id AND c.device_id = d.device_id)::int AS pk_held
          FROM chat.devices d
          LEFT JOIN LATERAL (
            SELECT p.id, p.key_id, p.public_key FROM chat.one_time_prekeys p
-            WHERE p.user_id = d.user_id AND p.device_id = d.device_id
+            WHERE $2 AND p.user_id = d.user_id AND p.device_id = d.device_id
             ORDER BY p.key_id LIMIT 1
             FOR UPDATE SKIP LOCKED
          ) k ON true
@@ -200,7 +204,7 @@ export async function takeBundles(m: EntityManager, userId: string): Promise<{ i
        FROM chat.accounts a LEFT JOIN picked ON true
       WHERE a.user_id = $1
       ORDER BY picked.device_id`,
-    [userId],
+    [userId, consume],
   )) as {
     identity_key: Buffer | null;
     device_id: number | null;
@@ -210,6 +214,7 @@ export async function takeBundles(m: EntityManager, userId: string): Promise<{ i
     signed_prekey_signature: Buffer;
     pk_id: number | null;
     pk: Buffer | null;
+    pk_held: number;
   }[];
   const first = rows[0];
   if (!first) return { identityKey: null, devices: [] };
@@ -225,6 +230,8 @@ export async function takeBundles(m: EntityManager, userId: string): Promise<{ i
         signature: r.signed_prekey_signature,
         preKeyId: r.pk_id,
         preKey: r.pk,
+        // counted in the statement's snapshot, before the delete
+        preKeysLeft: Math.max(0, r.pk_held - (r.pk_id === null ? 0 : 1)),
       })),
   };
 }

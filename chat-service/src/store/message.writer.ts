@@ -20,6 +20,16 @@ export interface StoreResult {
   refused: Set<string>;
   /** Of the messages stored: recipients whose envelopes were dropped (they blocked the sender or declined). */
   held: Map<string, string[]>;
+  /** Ids of the refused messages that would have overfilled a recipient device's mailbox. */
+  full: Set<string>;
+}
+
+/** Mailbox caps per recipient device (count and bytes), tighter for a message request. */
+export interface MailboxCaps {
+  messages: number;
+  bytes: number;
+  requestMessages: number;
+  requestBytes: number;
 }
 
 interface Pending {
@@ -34,8 +44,12 @@ function outcomeOf(r: StoreResult, input: StoreMessageInput): WriteOutcome {
     input.withheld = r.held.get(messageId) ?? [];
     return 'stored';
   }
+  if (r.full.has(messageId)) return 'mailbox_full';
   return r.refused.has(messageId) ? 'refused' : 'duplicate';
 }
+
+/** No caps (the largest values the statement's integer parameters take). */
+const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INTEGER, requestMessages: 2 ** 31 - 1, requestBytes: Number.MAX_SAFE_INTEGER };
 
 /** `chat.message_queued.v1` outbox rows of the messages stored (`ins`), from parameters $15-$17. */
 const QUEUED_OUTBOX = outboxInsert(
@@ -77,10 +91,24 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
         WHERE c.id IN (SELECT conversation_id FROM msg)
           AND (c.kind = 'group'
                OR (SELECT count(*) FROM chat.conversation_members x WHERE x.conversation_id = c.id) = CASE c.kind WHEN 'direct' THEN 2 ELSE 1 END)
+     ), fill AS (
+       -- per envelope: what its device's mailbox would hold with it and the batch's earlier ones
+       SELECT env.mid, env.ru, env.rd, count(*) OVER w AS n, sum(env.len) OVER w AS b
+         FROM env WINDOW w AS (PARTITION BY env.ru, env.rd ORDER BY env.ord)
+     ), overfull AS (
+       -- messages that would overfill a mailbox (a request, from a stranger: the tighter caps)
+       SELECT DISTINCT fill.mid FROM fill
+         JOIN msg ON msg.message_id = fill.mid
+         LEFT JOIN chat.mailbox_usage u ON u.recipient_user = fill.ru AND u.recipient_device = fill.rd
+         LEFT JOIN chat.conversation_members rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
+        WHERE CASE WHEN rm.state = 'request'
+                   THEN coalesce(u.messages, 0) + fill.n > $21 OR coalesce(u.bytes, 0) + fill.b > $22
+                   ELSE coalesce(u.messages, 0) + fill.n > $19 OR coalesce(u.bytes, 0) + fill.b > $20 END
      ), ok AS (
        SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
         WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
           AND EXISTS (SELECT 1 FROM shape WHERE shape.id = msg.conversation_id)
+          AND NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = msg.message_id)
           AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
@@ -113,9 +141,9 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
         WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
        RETURNING 1
      )
-     SELECT message_id, true AS stored, (SELECT array_agg(held.user_id) FROM held WHERE held.message_id = ins.message_id) AS held FROM ins
+     SELECT message_id, true AS stored, (SELECT array_agg(held.user_id) FROM held WHERE held.message_id = ins.message_id) AS held, false AS full FROM ins
      UNION ALL
-     SELECT message_id, false, NULL FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
+     SELECT message_id, false, NULL, message_id IN (SELECT mid FROM overfull) FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
 
 /**
  * Stores a batch of messages in ONE statement, so one implicit transaction and one commit
@@ -134,11 +162,18 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  * Key-share locks do not conflict with each other or with role changes, only with the removal
  * itself. A refused message stored nothing; the caller works out why (`not_member`,
  * `stale_devices`, or a duplicate whose original it answers with).
+ *
+ * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
+ * would take its device's mailbox over the caps, counting what waits there
+ * (`chat.mailbox_usage`, kept by triggers) plus the batch's earlier envelopes to that device;
+ * a recipient whose membership is still a `request` gets the tighter caps. Two batches in
+ * flight at once do not see each other, so a mailbox may overshoot by at most one batch.
  * @param db pool
  * @param batch messages (no two envelopes of one message for the same device)
+ * @param caps the mailbox caps
  * @returns the ids stored and the ids refused (every other one was a duplicate)
  */
-export async function storeMessages(db: Queryable, batch: readonly StoreMessageInput[]): Promise<StoreResult> {
+export async function storeMessages(db: Queryable, batch: readonly StoreMessageInput[], caps: MailboxCaps = NO_CAPS): Promise<StoreResult> {
   const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[], n: [] as number[] };
   // Bodies go as ONE binary parameter plus offsets and lengths: an array of buffers would be
   // sent as a hex text literal (twice the bytes, escaped here and parsed again there).
@@ -174,12 +209,16 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
   const res = await db.query({
     name: 'store-messages',
     text: STORE_MESSAGES_SQL,
-    values: [m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort()],
+    values: [
+      m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort(),
+      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes,
+    ],
   });
-  const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map() };
-  for (const r of res.rows as { message_id: string; stored: boolean; held: string[] | null }[]) {
+  const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map(), full: new Set() };
+  for (const r of res.rows as { message_id: string; stored: boolean; held: string[] | null; full: boolean }[]) {
     (r.stored ? out.stored : out.refused).add(r.message_id);
     if (r.held) out.held.set(r.message_id, r.held);
+    if (r.full) out.full.add(r.message_id);
   }
   return out;
 }
@@ -192,6 +231,8 @@ export interface MessageWriterOptions {
   maxMessages: number;
   /** Most envelopes per batch. */
   maxEnvelopes: number;
+  /** Mailbox caps (default: none). */
+  caps?: MailboxCaps;
 }
 
 /** One FIFO lane: one batch in flight at a time. */
@@ -263,6 +304,7 @@ export class MessageWriter implements MessageWrites {
       const stored = await storeMessages(
         this.db,
         batch.map((p) => p.input),
+        this.options.caps,
       );
       for (const p of batch) p.resolve(outcomeOf(stored, p.input));
     } catch (err) {
@@ -274,7 +316,7 @@ export class MessageWriter implements MessageWrites {
       this.logger.warn({ err: (err as Error).message, size: batch.length }, 'message batch failed; retrying one by one');
       for (const p of batch) {
         try {
-          const stored = await storeMessages(this.db, [p.input]);
+          const stored = await storeMessages(this.db, [p.input], this.options.caps);
           p.resolve(outcomeOf(stored, p.input));
         } catch (e) {
           p.reject(e);

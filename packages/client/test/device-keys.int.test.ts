@@ -8,7 +8,14 @@ import { account, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // These tests drain one device from one account and watch the client's own refill: lift the
+  // per-pair limits and the server's `prekeys:low` push (test/prekey-attack.int.test.ts has those).
+  stack = await startStack({
+    RATE_PREKEY_PER_PAIR: '100000',
+    PREKEY_ONE_TIME_PER_PAIR_PER_HOUR: '100000',
+    RATE_PREKEY_PER_TARGET: '100000',
+    PREKEY_LOW_THRESHOLD: '0',
+  });
 });
 afterAll(async () => {
   await stack?.close();

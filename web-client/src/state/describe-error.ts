@@ -49,6 +49,10 @@ export function describeError(error: unknown): string {
         return 'The copy of your keys on the server was altered; it was refused.';
       case 'backup_key_changed':
         return 'Your key backup was re-keyed on another device. Log out and log in again here.';
+      case 'mailbox_full':
+        return 'Not sent: the recipient has too many undelivered messages waiting. Try again later.';
+      case 'quota_exceeded':
+        return 'Not uploaded: your attachments use all of your storage. Older ones free space as they expire.';
       case 'too_many_devices':
         return 'Your account has reached its device limit. Remove a device and try again.';
       default:

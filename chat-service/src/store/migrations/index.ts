@@ -2,6 +2,7 @@ import { Initial1763800000000 } from './1763800000000-initial.js';
 import { DeviceSecret1796353403723 } from './1796353403723-device-secret.js';
 import { Trust1796500000000 } from './1796500000000-trust.js';
 import { Requests1796600000000 } from './1796600000000-requests.js';
+import { MailboxUsage1796610000000 } from './1796610000000-mailbox-usage.js';
 
 /** Every migration of the chat schema, oldest first. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   DeviceSecret1796353403723,
   Trust1796500000000,
   Requests1796600000000,
+  MailboxUsage1796610000000,
 ];

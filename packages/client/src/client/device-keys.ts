@@ -92,29 +92,32 @@ export class DeviceKeys {
    * Registers this device (once; its id and device secret stay in the local store), uploads
    * its keys, refills one-time prekeys below the threshold and rotates the signed prekey when
    * it is older than a few days.
+   * @param refill the server said this device's one-time prekeys run low (`prekeys:low`):
+   *   upload a batch unless the server holds a full batch already (a lying server cannot make
+   *   this device pile up private keys)
    */
-  setup(): Promise<void> {
+  setup(refill = false): Promise<void> {
     // One at a time: a login, the maintenance timer and every incoming first message ask for it.
     // Two runs at once would both register a device or both refill prekeys under the same key
     // ids, and the server could keep one batch's public keys while this store kept the other's
     // private keys: every first message made from those bundles would then fail to decrypt.
-    return this.queue.run('device', () => this.setupNow());
+    return this.queue.run('device', () => this.setupNow(refill));
   }
 
-  private async setupNow(): Promise<void> {
+  private async setupNow(refill: boolean): Promise<void> {
     try {
-      await this.setupOnce();
+      await this.setupOnce(refill);
     } catch (err) {
       // 403 on this device's own key routes: the server no longer has it (removed from another
       // device). Forget it, keep the identity and history, and register anew.
       if (!(err instanceof ApiError && err.status === 403)) throw err;
       await DeviceKeys.forgetDevice(this.session.require().store);
       this.cachedId = undefined;
-      await this.setupOnce();
+      await this.setupOnce(refill);
     }
   }
 
-  private async setupOnce(): Promise<void> {
+  private async setupOnce(refill = false): Promise<void> {
     const s = this.session.require();
     const local = await s.store.getLocalIdentity();
     if (!local) throw new ProtocolError('no_local_identity', 'no identity');
@@ -169,7 +172,7 @@ export class DeviceKeys {
     let needPreKeys = uploadedFor !== deviceId;
     if (!needPreKeys) {
       const count = await this.api.chat.preKeyCount(deviceId, deviceSecret);
-      needPreKeys = count < PREKEY_REFILL_THRESHOLD;
+      needPreKeys = count < (refill ? PREKEY_BATCH : PREKEY_REFILL_THRESHOLD);
     }
     if (needPreKeys || rotate) {
       const next = Number((await s.store.getMeta(META_NEXT_PREKEY)) ?? 1);

@@ -15,6 +15,8 @@ const FINAL_REFUSALS = new Set([
 ]);
 /** How often a connected client checks its prekeys (refill, signed prekey rotation). */
 const MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** Least time between two refills asked for by `prekeys:low` (the server sends it at most once a minute). */
+const LOW_REFILL_INTERVAL_MS = 30_000;
 
 /** What {@link Realtime} needs from the rest of the client. */
 export interface RealtimeDeps {
@@ -38,13 +40,16 @@ export interface RealtimeDeps {
 
 /**
  * The socket to chat-service: connects as this device, brings the socket back after refusals
- * and token expiry, and runs the periodic prekey maintenance while connected.
+ * and token expiry, and runs the periodic prekey maintenance while connected (and a refill at
+ * once when the server says the one-time prekeys run low).
  */
 export class Realtime {
   private socket: SocketClient | undefined;
   /** Sockets {@link recoverSocket} is bringing back (one loop each). */
   private readonly recovering = new WeakSet<SocketClient>();
   private maintenance: ReturnType<typeof setInterval> | undefined;
+  /** When the last `prekeys:low` refill started (ms). */
+  private lastLowRefill = 0;
 
   /** @param deps collaborators and endpoints */
   constructor(private readonly deps: RealtimeDeps) {}
@@ -72,6 +77,14 @@ export class Realtime {
     });
     socket.on('mailbox:empty', () => emit('mailboxEmpty'));
     socket.on('conversation:updated', (e) => this.deps.onConversationUpdated(e.conversationId));
+    socket.on('prekeys:low', () => {
+      // Others are starting sessions with this device: upload a fresh batch now rather than at
+      // the next login or maintenance run (a drained device still gets sessions on its signed
+      // prekey, but without forward secrecy for their first message).
+      if (Date.now() - this.lastLowRefill < LOW_REFILL_INTERVAL_MS) return;
+      this.lastLowRefill = Date.now();
+      deviceKeys.setup(true).catch((err: unknown) => emit('error', err));
+    });
     socket.on('connect', () => {
       if (this.socket !== socket) return;
       emit('connection', { online: true });

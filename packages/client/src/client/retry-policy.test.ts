@@ -46,4 +46,12 @@ describe('classifySendError', () => {
     // A device of mine under another identity key: held until the user removes it, never retried.
     expect(classifySendError(new ApiError(0, 'foreign_device', 'x', { deviceIds: [7] }))).toEqual({ code: 'foreign_device', transient: false });
   });
+
+  it('when a limit refuses the send, then a full mailbox or an exceeded quota fails it at once and a rate limit is retried', () => {
+    expect(classifySendError(new SocketAckError('mailbox_full', 'x'))).toEqual({ code: 'mailbox_full', transient: false });
+    expect(classifySendError(new ApiError(409, 'mailbox_full', 'x'))).toEqual({ code: 'mailbox_full', transient: false });
+    expect(classifySendError(new ApiError(413, 'quota_exceeded', 'x'))).toEqual({ code: 'quota_exceeded', transient: false });
+    expect(classifySendError(new SocketAckError('rate_limited', 'x'))).toEqual({ code: 'rate_limited', transient: true });
+    expect(classifySendError(new ApiError(429, 'rate_limited', 'x'))).toEqual({ code: 'rate_limited', transient: true });
+  });
 });

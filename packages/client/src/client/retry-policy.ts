@@ -51,6 +51,13 @@ const TRANSIENT_CODES = new Set([
   'unexpected_member',
 ]);
 
+/**
+ * Limits no retry of the same send can pass: a recipient's mailbox at its cap (`mailbox_full`:
+ * the message fails, the user may send again later), my attachment storage quota
+ * (`quota_exceeded`: until older attachments expire). `rate_limited` stays transient.
+ */
+const PERMANENT_LIMIT_CODES = new Set(['mailbox_full', 'quota_exceeded']);
+
 /** Attempts a queued message gets while the server lists someone outside my view (1 s, 2 s, 4 s). */
 export const UNEXPECTED_MEMBER_ATTEMPTS = 4;
 
@@ -65,6 +72,7 @@ export function classifySendError(err: unknown): { code: string; transient: bool
   // The plaintext schema refused the message (text too long...): no attempt can fix that.
   if (err instanceof Error && err.name === 'ZodError') return { code: 'validation_error', transient: false };
   if (err instanceof ApiError) {
+    if (PERMANENT_LIMIT_CODES.has(err.code)) return { code: err.code, transient: false };
     if (TRANSIENT_CODES.has(err.code)) return { code: err.code, transient: true };
     if (err.status >= 500 || err.status === 408 || err.status === 429) return { code: err.code, transient: true };
     return { code: err.code, transient: false };

@@ -1,6 +1,7 @@
 import {
   AckOf,
   ConversationUpdatedEvent,
+  PreKeysLowEvent,
   IdentityChangedEvent,
   MailboxSyncResult,
   MessageAckResult,
@@ -72,6 +73,7 @@ const EVENT_SCHEMAS: { [E in keyof ServerToClientEvents]?: z.ZodType<Parameters<
   presence: PresenceEvent,
   'identity:changed': IdentityChangedEvent,
   'conversation:updated': ConversationUpdatedEvent,
+  'prekeys:low': PreKeysLowEvent,
 };
 
 /** The typed socket with an ack timeout applied (what `emitWithAck` is called on). */

@@ -100,9 +100,10 @@ async function startSmtpSink(): Promise<{ url: string; mails: string[]; stop(): 
  * Boots user-service, chat-service and notification-service in-process against the local
  * PostgreSQL, RabbitMQ and Redis, on their own database, exchange, queue and key prefixes, with
  * debug logs captured (notification-service mails go to a local SMTP sink).
+ * @param chatOverrides chat-service settings for this stack (limits)
  * @returns the stack
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(chatOverrides: Record<string, string> = {}): Promise<Stack> {
   const names = runNames('client');
   const db = await createTestDatabase(names);
   const exchange = names.exchange;
@@ -124,7 +125,7 @@ export async function startStack(): Promise<Stack> {
   const chatLogs = new LogCapture();
   const chatConfig = parseConfig(
     chatConfigSchema,
-    chatTestEnv({ names, databaseUrl: db.url, jwksUrl, attachmentsDir, amqpUrl: testInfra.amqpUrl, redisUrl: testInfra.redisUrl, overrides: { LOG_LEVEL: 'debug' } }),
+    chatTestEnv({ names, databaseUrl: db.url, jwksUrl, attachmentsDir, amqpUrl: testInfra.amqpUrl, redisUrl: testInfra.redisUrl, overrides: { LOG_LEVEL: 'debug', ...chatOverrides } }),
   );
   const chatApp = await createChatApp(chatConfig, {
     logger: createLogger('chat-service', 'debug', chatLogs),
