@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { fillPath, revokedAnswer, type Answer, type Caller } from '@cipherchat/service-kit/testing';
+import {
+  fillPath,
+  SESSION_REVOKED,
+  type Answer,
+  type Caller,
+} from '@cipherchat/service-kit/testing';
 import type { TestUser } from './harness.js';
 
 // The route table of chat-service (issue 15, deliverable 10): every mounted route with one
@@ -70,10 +75,9 @@ export function answerOf(row: Row, caller: Caller): Answer {
       return row.stranger;
     case 'anonymous':
       return { status: 401, code: 'unauthorized' };
-    // chat-service checks only the token's signature and expiry today: a revoked session's token
-    // keeps working like the owner's until it expires (issue 15 "Revocation lags")
+    // the revocation list in Redis, checked on every request
     case 'revoked':
-      return revokedAnswer(row.owner);
+      return SESSION_REVOKED;
     case 'deleted':
       return { status: 401, code: 'account_deleted' };
   }
@@ -299,10 +303,18 @@ export const rows: Row[] = [
   {
     method: 'POST',
     path: `${API}/reports`,
-    req: (w) => ({ path: '/reports', body: { userId: w.peer.userId, conversationId: w.group, reason: 'spam' } }),
+    req: (w) => ({
+      path: '/reports',
+      body: { userId: w.peer.userId, conversationId: w.group, reason: 'spam' },
+    }),
     owner: ok(202),
     stranger: notFound,
-    bodyTemplate: (w) => ({ userId: w.peer.userId, conversationId: w.group, reason: 'spam', note: 'n' }),
+    bodyTemplate: (w) => ({
+      userId: w.peer.userId,
+      conversationId: w.group,
+      reason: 'spam',
+      note: 'n',
+    }),
   },
   {
     method: 'GET',

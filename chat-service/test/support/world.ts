@@ -108,13 +108,17 @@ export async function buildWorld(inst: Instance, mint: TokenIssuer): Promise<Wor
 }
 
 /**
- * Revokes the owner's second session. chat-service has no revocation yet (issue 15, deliverable
- * 7, branch wp-auth): when it lands, do here what user-service does on logout (e.g. put the
- * session id on the revocation list) and flip REVOCATION_ENFORCED in service-kit's route-matrix.
- * @param _inst instance
- * @param _w the world
+ * Revokes the owner's second session the way user-service does on logout: its session id on
+ * the revocation list in Redis.
+ * @param inst instance
+ * @param w the world
  */
-export async function revokeOtherSession(_inst: Instance, _w: World): Promise<void> {}
+export async function revokeOtherSession(inst: Instance, w: World): Promise<void> {
+  const payload = JSON.parse(
+    Buffer.from(w.otherSession.split('.')[1] ?? '', 'base64url').toString(),
+  ) as { sid: string };
+  await inst.app.ctx.revocations.revokeSessions([payload.sid]);
+}
 
 /**
  * Deletes the owner's account the way the `user.deleted.v1` consumer does.

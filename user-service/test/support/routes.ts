@@ -1,6 +1,6 @@
 import * as opaque from '@serenity-kit/opaque';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { revokedAnswer, type Answer, type Caller } from '@cipherchat/service-kit/testing';
+import { type Answer, type Caller } from '@cipherchat/service-kit/testing';
 import { call, newAccount, type Account } from './harness.js';
 
 // The route table of user-service (issue 15, deliverable 10): every mounted route, the request a
@@ -49,7 +49,7 @@ export interface Row {
   stranger: Answer;
   /** Answers of the other callers when they differ from the defaults of {@link answerOf}. */
   anonymous?: Answer;
-  revokedToday?: Answer;
+  whenRevoked?: Answer;
   deleted?: Answer;
 }
 
@@ -69,10 +69,10 @@ export function answerOf(row: Row, caller: Caller): Answer {
       return row.stranger;
     case 'anonymous':
       return row.anonymous ?? unauthorized;
-    // user-service checks that the session is live on every request: a logged-out session's
-    // token gets 401 invalid_token today
+    // user-service checks that the session is live on every request (its own sessions table):
+    // a logged-out session's token gets 401 invalid_token
     case 'revoked':
-      return revokedAnswer(row.revokedToday ?? ended);
+      return row.whenRevoked ?? ended;
     case 'deleted':
       return row.deleted ?? ended;
   }
@@ -86,7 +86,7 @@ const open = (method: string, path: string, req: Row['req'], answer: Answer): Ro
   owner: answer,
   stranger: answer,
   anonymous: answer,
-  revokedToday: answer,
+  whenRevoked: answer,
   deleted: answer,
 });
 
@@ -224,7 +224,7 @@ export const rows: Row[] = [
     owner: ok(204),
     stranger: ok(204),
     anonymous: ok(204),
-    revokedToday: ok(204),
+    whenRevoked: ok(204),
     deleted: ok(204),
   },
   {

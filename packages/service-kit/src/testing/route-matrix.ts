@@ -21,24 +21,8 @@ export interface Answer {
   code?: string;
 }
 
-/**
- * The one switch of the "revoked session" column. While false, that column expects what each
- * service answers today (its table says); set it to true when session revocation (issue 15,
- * deliverable 7: a revocation list checked on every request) is merged, and every service's
- * revoked-session cell expects {@link SESSION_REVOKED}.
- */
-export const REVOCATION_ENFORCED = false;
-
-/** The target answer to a revoked session's access token. */
+/** What chat-service answers a revoked session's access token (the revocation list, issue 15). */
 export const SESSION_REVOKED: Answer = { status: 401, code: 'session_revoked' };
-
-/**
- * @param today what the service answers a revoked session's token before enforcement
- * @returns the answer the matrix expects for the revoked-session column
- */
-export function revokedAnswer(today: Answer): Answer {
-  return REVOCATION_ENFORCED ? SESSION_REVOKED : today;
-}
 
 /** A route key, `METHOD /path/:param`. */
 export function routeKey(r: MountedRoute): string {
