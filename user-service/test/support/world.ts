@@ -18,7 +18,7 @@ function sessionOf(token: string): string {
 const keyStretching = { 'argon2id-custom': { iterations: 1, memory: 64, parallelism: 1 } } as const;
 const CLI = { 'x-client': 'cli' };
 
-async function signIn(base: string, acc: Account, userId: string): Promise<Person> {
+async function signIn(base: string, acc: Account): Promise<Person> {
   await opaque.ready;
   const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
     password: acc.password,
@@ -47,7 +47,7 @@ async function signIn(base: string, acc: Account, userId: string): Promise<Perso
   if (r.status !== 200) throw new Error(`login failed: ${r.status}`);
   return {
     acc,
-    userId,
+    userId: r.body.user.id,
     access: r.body.accessToken,
     refresh: r.body.refreshToken,
     sessionId: sessionOf(r.body.accessToken),
@@ -80,15 +80,10 @@ async function signUp(base: string): Promise<Person> {
     { email: acc.email, username: acc.username, displayName: 'Owner', registrationRecord },
     CLI,
   );
-  if (r.status !== 201)
+  // register/finish opens no session (202 for a free and a taken address alike): log in
+  if (r.status !== 202)
     throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
-  return {
-    acc,
-    userId: r.body.user.id,
-    access: r.body.accessToken,
-    refresh: r.body.refreshToken,
-    sessionId: sessionOf(r.body.accessToken),
-  };
+  return signIn(base, acc);
 }
 
 /**
@@ -99,7 +94,7 @@ async function signUp(base: string): Promise<Person> {
 export async function buildWorld(base: string): Promise<World> {
   const owner = await signUp(base);
   const stranger = await signUp(base);
-  const other = await signIn(base, owner.acc, owner.userId);
+  const other = await signIn(base, owner.acc);
   return { base, owner, other, stranger };
 }
 

@@ -22,6 +22,10 @@ async function pair(): Promise<{ alice: ChatClient; bob: ChatClient; conversatio
   const got = messageWith(bob, 'hello before');
   await alice.sendText(conv.id, 'hello before');
   await got;
+  // Bob accepts Alice's request: they see each other's presence, so typing and receipts flow
+  const bobOnline = alice.next('presence', (p) => p.userId === bob.user.id && p.online);
+  await bob.acceptRequest(conv.id);
+  await bobOnline;
   return { alice, bob, conversationId: conv.id };
 }
 
