@@ -252,7 +252,9 @@ beforeAll(async () => {
   before.aliceKey = await identityKey(a);
   before.bobKey = await identityKey(b);
   before.jwks = await jwks(source);
-  before.accessToken = a.tokens()!.accessToken;
+  const accessToken = a.tokens()?.accessToken;
+  if (!accessToken) throw new Error('a bearer-mode client holds its access token');
+  before.accessToken = accessToken;
   await Promise.all([a.flushBackup(), b.flushBackup()]);
 }, 60_000);
 

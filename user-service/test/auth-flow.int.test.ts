@@ -273,6 +273,9 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     expect(refresh).toMatch(/HttpOnly/);
     expect(refresh).toMatch(/SameSite=Strict/);
     expect(refresh).toMatch(/Max-Age=2592000/);
+    // the access token lives in the httpOnly cookie only: script in the page never sees it
+    expect(finish?.body.accessToken).toBeUndefined();
+    expect(JSON.stringify(finish?.body)).not.toContain(access.split(';')[0]!.slice('cc_access='.length));
     const jar = cookies.map((c) => c.split(';')[0]).join('; ');
 
     expect((await call(base, 'GET', '/me', undefined, { cookie: jar })).status).toBe(200);
@@ -307,6 +310,7 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refreshToken).toBeUndefined();
+    expect(refreshed.body.accessToken).toBeUndefined();
     expect(refreshed.headers.getSetCookie().some((c) => c.startsWith('cc_refresh='))).toBe(true);
 
     const jar2 = refreshed.headers

@@ -45,11 +45,17 @@ describe('reconnecting', () => {
       bob.on('connection', (c) => states.push(c.online));
       // The next handshake carries a token the server refuses; the refresh token still works.
       const tokens = bob.api.getTokens()!;
-      bob.api.setTokens({ ...tokens, accessToken: `${tokens.accessToken.slice(0, -4)}AAAA` });
+      bob.api.setTokens({
+        ...tokens,
+        accessToken: `${(tokens.accessToken ?? '').slice(0, -4)}AAAA`,
+      });
       await proxy.cut();
       await proxy.restore();
 
-      const later = bob.next('message', (m) => m.text === 'while refused') as Promise<StoredMessage>;
+      const later = bob.next(
+        'message',
+        (m) => m.text === 'while refused',
+      ) as Promise<StoredMessage>;
       await alice.sendText(direct.id, 'while refused');
       expect((await later).conversationId).toBe(direct.id);
       expect(states).toEqual([false, true]);

@@ -26,11 +26,15 @@ export function isNonBrowser(req: Request): boolean {
  * @returns request metadata
  */
 export function requestMeta(req: Request): RequestMeta {
-  return { ip: (req.ip ?? '').slice(0, 64), userAgent: (req.get('user-agent') ?? '').slice(0, 512) };
+  return {
+    ip: (req.ip ?? '').slice(0, 64),
+    userAgent: (req.get('user-agent') ?? '').slice(0, 512),
+  };
 }
 
 /**
- * Sends an AuthResult: cookies for browsers, the refresh token in the body for the others.
+ * Sends an AuthResult: cookies (and neither token in the body) for browsers, both tokens in the
+ * body for the others.
  * @param res response
  * @param opts cookie security and whether the refresh token goes in the body
  * @param user the user
@@ -47,7 +51,8 @@ export function sendAuthResult(
   if (opts.setCookies) setAuthCookies(res, opts.secure, tokens);
   const body: AuthResult = {
     user: toMe(user),
-    accessToken: tokens.accessToken,
+    // Cookie clients never see the access token: it is in the httpOnly cookie only.
+    ...(opts.setCookies ? {} : { accessToken: tokens.accessToken }),
     accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
     ...(opts.refreshInBody ? { refreshToken: tokens.refreshToken } : {}),
   };
@@ -88,5 +93,10 @@ export function setAuthCookies(res: Response, secure: boolean, tokens: IssuedTok
  */
 export function clearAuthCookies(res: Response, secure: boolean): void {
   res.clearCookie(ACCESS_COOKIE, { httpOnly: true, secure, sameSite: 'strict', path: '/' });
-  res.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure, sameSite: 'strict', path: REFRESH_COOKIE_PATH });
+  res.clearCookie(REFRESH_COOKIE, {
+    httpOnly: true,
+    secure,
+    sameSite: 'strict',
+    path: REFRESH_COOKIE_PATH,
+  });
 }

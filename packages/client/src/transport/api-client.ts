@@ -29,9 +29,9 @@ export interface ApiClientOptions {
   auth?: 'bearer' | 'cookies';
 }
 
-/** Tokens held by a bearer-mode client. */
+/** Tokens held by a bearer-mode client (a cookie-mode client holds none: they are httpOnly cookies). */
 export interface Tokens {
-  accessToken: string;
+  accessToken?: string | undefined;
   refreshToken?: string | undefined;
   accessTokenExpiresAt?: string | undefined;
 }
@@ -129,8 +129,16 @@ export class ApiClient {
     return this.parse(first, options);
   }
 
-  private async send(service: Service, method: string, path: string, options: RequestOptions<unknown>) {
-    const headers: Record<string, string> = { ...options.headers, accept: options.binary ? 'application/octet-stream' : 'application/json' };
+  private async send(
+    service: Service,
+    method: string,
+    path: string,
+    options: RequestOptions<unknown>,
+  ) {
+    const headers: Record<string, string> = {
+      ...options.headers,
+      accept: options.binary ? 'application/octet-stream' : 'application/json',
+    };
     let body: BodyInit | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -143,12 +151,19 @@ export class ApiClient {
       // Non-browser clients say so: user-service then returns the refresh token in the body
       // instead of setting httpOnly cookies.
       headers['x-client'] = 'sdk';
-      if (options.auth !== false && this.tokens) headers.authorization = `Bearer ${this.tokens.accessToken}`;
+      if (options.auth !== false && this.tokens?.accessToken)
+        headers.authorization = `Bearer ${this.tokens.accessToken}`;
     }
     const url = `${this.urls[service]}${path}`;
     // redirect 'error': a redirect would carry the body (keys, the sealed backup) and the
     // device-secret header to wherever the server points; the API never redirects.
-    const init: RequestInit = { method, headers, body, credentials: this.mode === 'cookies' ? 'include' : 'omit', redirect: 'error' };
+    const init: RequestInit = {
+      method,
+      headers,
+      body,
+      credentials: this.mode === 'cookies' ? 'include' : 'omit',
+      redirect: 'error',
+    };
     try {
       return await this.fetchImpl(url, init);
     } catch (err) {
@@ -162,7 +177,9 @@ export class ApiClient {
           // fall through: report the first failure
         }
       }
-      throw new ApiError(0, 'network_error', `cannot reach ${service}-service`, undefined, { cause: err });
+      throw new ApiError(0, 'network_error', `cannot reach ${service}-service`, undefined, {
+        cause: err,
+      });
     }
   }
 
@@ -179,11 +196,19 @@ export class ApiClient {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new ApiError(res.status, 'bad_response', 'answer is not JSON', undefined, { cause: err });
+      throw new ApiError(res.status, 'bad_response', 'answer is not JSON', undefined, {
+        cause: err,
+      });
     }
     if (!options.schema) return data as T;
     const parsed = options.schema.safeParse(data);
-    if (!parsed.success) throw new ApiError(res.status, 'bad_response', 'unexpected answer shape', parsed.error.issues);
+    if (!parsed.success)
+      throw new ApiError(
+        res.status,
+        'bad_response',
+        'unexpected answer shape',
+        parsed.error.issues,
+      );
     return parsed.data;
   }
 

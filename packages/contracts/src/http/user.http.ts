@@ -105,7 +105,8 @@ export const Me = PublicUser.extend({
 /** Answer of login/finish and refresh. */
 export const AuthResult = z.object({
   user: Me,
-  accessToken: z.string(),
+  /** Only for non-browser clients: browsers get it in the httpOnly `cc_access` cookie only, so script in a page never sees it. */
+  accessToken: z.string().optional(),
   /** Only for non-browser clients (browsers keep it in an httpOnly cookie). */
   refreshToken: z.string().optional(),
   /** Access token expiry (ISO 8601). */
