@@ -40,8 +40,16 @@ export function createRateLimits(redis: Redis, config: Config): RateLimits {
     prekeyPair: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-pair`, points: config.RATE_PREKEY_PER_PAIR, duration: 60 }),
     prekeyPairOneTime: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-otp`, points: config.PREKEY_ONE_TIME_PER_PAIR_PER_HOUR, duration: 3600 }),
     prekeyLow: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-low`, points: 1, duration: 60 }),
-    messages: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:msg`, points: config.RATE_MESSAGES_PER_MIN, duration: 60 }),
-    messageBytes: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:msg-bytes`, points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60 }),
+    // Sending must go on while Redis is down (delivery falls back to this process): the
+    // per-sender budgets then count per process (insurance limiter) instead of failing closed.
+    messages: new RateLimiterRedis({
+      storeClient: redis, keyPrefix: `${p}:rl:msg`, points: config.RATE_MESSAGES_PER_MIN, duration: 60,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'msg', points: config.RATE_MESSAGES_PER_MIN, duration: 60 }),
+    }),
+    messageBytes: new RateLimiterRedis({
+      storeClient: redis, keyPrefix: `${p}:rl:msg-bytes`, points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'msg-bytes', points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60 }),
+    }),
     http: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:http`, points: config.RATE_HTTP_PER_MIN, duration: 60 }),
     reports: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:report`, points: config.RATE_REPORTS_PER_HOUR, duration: 3600 }),
     socket: new RateLimiterMemory({ keyPrefix: 'sock', points: config.RATE_SOCKET_EVENTS_PER_SEC, duration: 1 }),

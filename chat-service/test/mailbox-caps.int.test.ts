@@ -35,6 +35,8 @@ async function directPair() {
     memberIds: [bob.userId],
   });
   expect(conv.status).toBe(201);
+  // Bob accepts Alice's request: they are contacts (a request has tighter mailbox caps)
+  expect((await api(inst.url, bob.token, 'POST', `/conversations/${conv.body.id}/accept`)).status).toBe(204);
   return { alice, bob, conversationId: conv.body.id as string };
 }
 
