@@ -16,7 +16,12 @@ import {
   type Me,
 } from '@cipherchat/contracts';
 import { z } from 'zod';
-import { BackupRefusedError, newKeyWraps, unwrapDataKey, wrapDataKey } from '../backup/key-backup.js';
+import {
+  BackupRefusedError,
+  newKeyWraps,
+  unwrapDataKey,
+  wrapDataKey,
+} from '../backup/key-backup.js';
 import { generateRecoveryKey } from '../backup/recovery-key.js';
 import { bytesEqual } from '../protocol/bytes.js';
 import type { ApiClient } from '../transport/api-client.js';
@@ -129,29 +134,10 @@ export class Account {
       schema: Accepted,
       auth: false,
     });
-    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
-      password: input.password,
-    });
-    const { loginResponse } = await api.request('user', 'POST', '/auth/login/start', {
-      json: body(LoginStartBody, { email: input.email, startLoginRequest }),
-      schema: LoginStartAnswer,
-      auth: false,
-    });
-    const finished = opaque.client.finishLogin({
-      clientLoginState,
-      loginResponse,
-      password: input.password,
-    });
-    if (!finished || finished.exportKey !== exportKey)
+    // A taken address fails here exactly like a wrong password (the registration said nothing).
+    const { auth, exportKey: loginKey } = await this.opaqueLogin(input.email, input.password);
+    if (loginKey !== exportKey)
       throw new ApiError(401, 'invalid_credentials', 'wrong email or password');
-    const auth = await api.request('user', 'POST', '/auth/login/finish', {
-      json: body(LoginFinishBody, {
-        email: input.email,
-        finishLoginRequest: finished.finishLoginRequest,
-      }),
-      schema: AuthResult,
-      auth: false,
-    });
     const result = await this.deps.sessions.open(auth, exportKey, {});
     await this.deps.opened(input.connect ?? true);
     if (!result.recoveryKey)
@@ -166,33 +152,39 @@ export class Account {
    * @throws {ApiError} `invalid_credentials`
    */
   async logIn(input: LogInInput): Promise<LogInResult> {
+    const { auth, exportKey } = await this.opaqueLogin(input.email, input.password);
+    const result = await this.deps.sessions.open(auth, exportKey, input);
+    await this.deps.opened(input.connect !== false);
+    return result;
+  }
+
+  /**
+   * The two OPAQUE login steps (the password never leaves this function).
+   * @param email the account's address
+   * @param password the password
+   * @returns the session the server opened and the login's export key
+   * @throws {ApiError} `invalid_credentials`
+   */
+  private async opaqueLogin(
+    email: string,
+    password: string,
+  ): Promise<{ auth: AuthResult; exportKey: string }> {
     const { api } = this.deps;
     await opaque.ready;
-    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
-      password: input.password,
-    });
+    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
     const { loginResponse } = await api.request('user', 'POST', '/auth/login/start', {
-      json: body(LoginStartBody, { email: input.email, startLoginRequest }),
+      json: body(LoginStartBody, { email, startLoginRequest }),
       schema: LoginStartAnswer,
       auth: false,
     });
-    const finished = opaque.client.finishLogin({
-      clientLoginState,
-      loginResponse,
-      password: input.password,
-    });
+    const finished = opaque.client.finishLogin({ clientLoginState, loginResponse, password });
     if (!finished) throw new ApiError(401, 'invalid_credentials', 'wrong email or password');
     const auth = await api.request('user', 'POST', '/auth/login/finish', {
-      json: body(LoginFinishBody, {
-        email: input.email,
-        finishLoginRequest: finished.finishLoginRequest,
-      }),
+      json: body(LoginFinishBody, { email, finishLoginRequest: finished.finishLoginRequest }),
       schema: AuthResult,
       auth: false,
     });
-    const result = await this.deps.sessions.open(auth, finished.exportKey, input);
-    await this.deps.opened(input.connect !== false);
-    return result;
+    return { auth, exportKey: finished.exportKey };
   }
 
   /**
@@ -225,7 +217,13 @@ export class Account {
     const lock = s.wrappedKeys.recoveryLock;
     const next = lock
       ? await newKeyWraps(s.user.id, exportKey, { lock })
-      : { dataKey: s.dataKey, wrappedKeys: { ...s.wrappedKeys, password: await wrapDataKey(s.dataKey, 'password', exportKey, s.user.id) } };
+      : {
+          dataKey: s.dataKey,
+          wrappedKeys: {
+            ...s.wrappedKeys,
+            password: await wrapDataKey(s.dataKey, 'password', exportKey, s.user.id),
+          },
+        };
     await api.request('user', 'POST', '/me/password/finish', {
       json: body(PasswordChangeFinishBody, { registrationRecord }),
     });
@@ -251,8 +249,13 @@ export class Account {
     await s.backup.flush();
     // The password wrap is remade from the export key of the last password entry here, so that
     // must still be the current password's: it must open the current wrap to this data key.
-    const current = s.exportKey ? await unwrapDataKey(s.wrappedKeys, s.user.id, 'password', s.exportKey).catch(() => undefined) : undefined;
-    if (!current || !(await sameKey(current, s.dataKey))) throw new BackupRefusedError('backup_key_changed');
+    const current = s.exportKey
+      ? await unwrapDataKey(s.wrappedKeys, s.user.id, 'password', s.exportKey).catch(
+          () => undefined,
+        )
+      : undefined;
+    if (!current || !(await sameKey(current, s.dataKey)))
+      throw new BackupRefusedError('backup_key_changed');
     const recoveryKey = generateRecoveryKey();
     const next = await newKeyWraps(s.user.id, s.exportKey, { recoveryKey });
     const before = { dataKey: s.dataKey, wrappedKeys: s.wrappedKeys };
