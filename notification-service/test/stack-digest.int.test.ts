@@ -153,6 +153,10 @@ describe('digests through the real chat-service', () => {
     const got = alice.client.next('message', (m) => (m as { text?: string }).text === 'lunch tomorrow?');
     await bob.client.sendText(conv.id, 'lunch tomorrow?');
     const old = (await got) as { id: string };
+    // Alice accepts Bob's request (no receipts go into a request); they see each other online
+    const bobOnline = alice.client.next('presence', (p) => p.userId === bob.userId && p.online);
+    await alice.client.acceptRequest(conv.id);
+    await bobOnline;
     await alice.client.markDelivered(conv.id, [old.id]); // Bob is online: goes out at once
 
     const gone = alice.client.next('presence', (p) => p.userId === bob.userId && !p.online);

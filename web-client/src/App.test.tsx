@@ -225,7 +225,7 @@ describe('App', () => {
     const { container } = await renderApp(api);
     await settle();
     await click(button(container, 'People'));
-    await typeInto(field(container, 'Search the directory'), 'o');
+    await typeInto(field(container, 'Search the directory'), 'obo');
     await settle(400);
     expect(presence).toHaveBeenCalledWith([bob.id, carol.id]);
     const rows = [...container.querySelectorAll('.user-row')];
