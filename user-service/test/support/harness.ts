@@ -200,6 +200,16 @@ export function newAccount(tag = 'u'): Account {
 
 const CLI = { 'x-client': 'cli' };
 
+/** Client-side choices of a sign-up or log-in that the server never sees. */
+export interface ClientOptions {
+  /**
+   * OPAQUE key stretching (default: the library's memory-constrained Argon2id). Sign-up and every
+   * log-in of one account must use the same; cheap settings make fixtures that sign up many
+   * people fast.
+   */
+  keyStretching?: opaque.client.FinishRegistrationParams['keyStretching'];
+}
+
 /**
  * Registers over OPAQUE as a client would (the password never leaves this function), then logs
  * in as the SDK does (register/finish opens no session: it answers 202 for free and taken
@@ -219,12 +229,15 @@ export async function register(base: string, acc: Account, headers: Record<strin
  * The two registration steps only.
  * @param base service URL
  * @param acc account
+ * @param headers extra headers (X-Forwarded-For, X-Client)
+ * @param options client-side choices ({@link ClientOptions})
  * @returns the register/finish answer (or register/start's when it refused)
  */
 export async function registerOnly(
   base: string,
   acc: Account,
   headers: Record<string, string> = CLI,
+  options: ClientOptions = {},
 ) {
   await opaque.ready;
   const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
@@ -242,6 +255,7 @@ export async function registerOnly(
     clientRegistrationState,
     registrationResponse: start.body.registrationResponse,
     password: acc.password,
+    keyStretching: options.keyStretching,
   });
   remember(registrationRequest, start.body.registrationResponse);
   const finish = await call(
@@ -264,9 +278,15 @@ export async function registerOnly(
  * @param base service URL
  * @param acc account (its password is used locally only)
  * @param headers extra headers (X-Forwarded-For, X-Client)
+ * @param options client-side choices ({@link ClientOptions}), the same as at sign-up
  * @returns the finish answer, plus the finishLoginRequest for replay tests
  */
-export async function login(base: string, acc: Account, headers: Record<string, string> = CLI) {
+export async function login(
+  base: string,
+  acc: Account,
+  headers: Record<string, string> = CLI,
+  options: ClientOptions = {},
+) {
   await opaque.ready;
   const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
     password: acc.password,
@@ -284,6 +304,7 @@ export async function login(base: string, acc: Account, headers: Record<string, 
     clientLoginState,
     loginResponse: start.body.loginResponse,
     password: acc.password,
+    keyStretching: options.keyStretching,
   });
   if (!done) return { start, finish: undefined, finishLoginRequest: undefined };
   remember(done.finishLoginRequest, done.sessionKey, done.exportKey);

@@ -1,6 +1,5 @@
-import * as opaque from '@serenity-kit/opaque';
 import type { Caller } from '@cipherchat/service-kit/testing';
-import { call, newAccount, type Account } from './harness.js';
+import { call, login, newAccount, registerOnly, type Account } from './harness.js';
 import type { Creds, Person, World } from './routes.js';
 
 // The fixtures of user-service's route table (routes.ts): people signed up over OPAQUE (with
@@ -14,72 +13,27 @@ function sessionOf(token: string): string {
   ).sid;
 }
 
-/** Cheap key stretching: the matrix signs up two people per row; the server never sees the difference. */
+/**
+ * Cheap key stretching: the matrix signs up two people per row; the server never sees the
+ * difference. (The undefined headers below are the harness's default: a CLI client.)
+ */
 const keyStretching = { 'argon2id-custom': { iterations: 1, memory: 64, parallelism: 1 } } as const;
-const CLI = { 'x-client': 'cli' };
 
 async function signIn(base: string, acc: Account): Promise<Person> {
-  await opaque.ready;
-  const { clientLoginState, startLoginRequest } = opaque.client.startLogin({
-    password: acc.password,
-  });
-  const start = await call(
-    base,
-    'POST',
-    '/auth/login/start',
-    { email: acc.email, startLoginRequest },
-    CLI,
-  );
-  const done = opaque.client.finishLogin({
-    clientLoginState,
-    loginResponse: start.body.loginResponse,
-    password: acc.password,
-    keyStretching,
-  });
-  if (!done) throw new Error('login failed');
-  const r = await call(
-    base,
-    'POST',
-    '/auth/login/finish',
-    { email: acc.email, finishLoginRequest: done.finishLoginRequest },
-    CLI,
-  );
-  if (r.status !== 200) throw new Error(`login failed: ${r.status}`);
+  const { finish } = await login(base, acc, undefined, { keyStretching });
+  if (finish?.status !== 200) throw new Error(`login failed: ${finish?.status}`);
   return {
     acc,
-    userId: r.body.user.id,
-    access: r.body.accessToken,
-    refresh: r.body.refreshToken,
-    sessionId: sessionOf(r.body.accessToken),
+    userId: finish.body.user.id,
+    access: finish.body.accessToken,
+    refresh: finish.body.refreshToken,
+    sessionId: sessionOf(finish.body.accessToken),
   };
 }
 
 async function signUp(base: string): Promise<Person> {
-  await opaque.ready;
   const acc = newAccount('mx');
-  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({
-    password: acc.password,
-  });
-  const start = await call(
-    base,
-    'POST',
-    '/auth/register/start',
-    { email: acc.email, username: acc.username, registrationRequest },
-    CLI,
-  );
-  const { registrationRecord } = opaque.client.finishRegistration({
-    clientRegistrationState,
-    registrationResponse: start.body.registrationResponse,
-    password: acc.password,
-    keyStretching,
-  });
-  const r = await call(
-    base,
-    'POST',
-    '/auth/register/finish',
-    { email: acc.email, username: acc.username, displayName: 'Owner', registrationRecord },
-    CLI,
-  );
+  const r = await registerOnly(base, acc, undefined, { keyStretching });
   // register/finish opens no session (202 for a free and a taken address alike): log in
   if (r.status !== 202)
     throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
