@@ -32,6 +32,7 @@ import { createConversation, mapLimit, provisionUsers, type BenchUser } from '..
 import { ClientHost, type ChatSocket, type ClientSpec } from '../src/load/client-host.js';
 import { SmtpInbox } from '../../notification-service/test/support/smtp-inbox.js';
 import { EventProbe } from './event-probe.js';
+import { waitWhileRising } from './wait-progress.js';
 import { PrivatePostgres, PrivateRabbit, PrivateRedis, onAbort, type PrivateServer } from './private-infra.js';
 
 const { values } = parseArgs({
@@ -54,6 +55,13 @@ const DIGEST_DELAY_S = Number(values['digest-delay-s']);
 const TICK_MS = 100;
 const WINDOW = 5;
 const RESEND_AFTER_MS = 3000;
+/**
+ * The wait for notification-service's inbox to hold every expected event. noProgressMs: no new
+ * inbox row for 30 s means the consumer is stuck or events are lost (a healthy consumer, even a
+ * busy one, handles several per second). hardCapMs: a backlog that keeps draining gets up to
+ * 5 minutes, so a slow CI machine is not taken for loss (one run had 387/410 after a fixed 30 s).
+ */
+const INBOX_WAIT = { noProgressMs: 30_000, hardCapMs: 300_000, pollMs: 250 } as const;
 /**
  * Offline recipients are split into groups by index; group g gets its first message when phase
  * ACTIVATE[g] begins, so digests are armed and sent while the other faults happen. From then on
@@ -465,14 +473,15 @@ try {
   const notifyOutboxLeft = await num('SELECT count(*) AS n FROM notify.outbox WHERE processed_at IS NULL');
   // the consumer's view: every expected event id was handled (its inbox row is unique per id)
   const expectedEventIds = [...expectedEvents].flatMap((k) => seen.get(k) ?? []);
-  // notification-service works through its backlog (every queued event, online users' too): bounded wait
-  let inNotifyInbox = -1;
-  const inboxDeadline = Date.now() + 30_000;
-  while (Date.now() < inboxDeadline) {
-    inNotifyInbox = await num('SELECT count(*) AS n FROM notify.inbox WHERE id = ANY($1::uuid[])', [expectedEventIds]);
-    if (inNotifyInbox >= expectedEventIds.length) break;
-    await sleep(250);
-  }
+  // notification-service works through its backlog (every queued event, online users' too). How
+  // long that takes depends on the backlog and the machine, so the wait lasts while the count still
+  // rises; a stall or the cap ends it and the check below fails on whatever is missing then.
+  const inboxWait = await waitWhileRising(
+    () => num('SELECT count(*) AS n FROM notify.inbox WHERE id = ANY($1::uuid[])', [expectedEventIds]),
+    expectedEventIds.length,
+    INBOX_WAIT,
+  );
+  const inNotifyInbox = inboxWait.count;
   const sentMail = await stack.query<{ kind: string; status: string; reason: string | null; n: string }>('SELECT kind, status, reason, count(*) AS n FROM notify.sent_mail GROUP BY 1, 2, 3 ORDER BY 1, 2, 3').catch(() => []);
   const byType: Record<string, number> = {};
   for (const e of probe.events.values()) byType[e.type] = (byType[e.type] ?? 0) + 1;
@@ -546,6 +555,7 @@ try {
       outboxUnpublished: outboxLeft,
       notifyOutboxUnpublished: notifyOutboxLeft,
       expectedInNotificationInbox: `${inNotifyInbox}/${expectedEventIds.length}`,
+      notificationInboxWait: inboxWait,
     },
     mail: {
       expectedDigests: expectedDigestTo.size,
@@ -595,7 +605,7 @@ try {
       `  sends:       ${all.length} messages, ${acked.length} acked, ${neverAcked} never acked; ${report.sends.attempts} attempts (${report.sends.resentMessages} resent, ${report.sends.duplicateAcks} duplicate acks); errors ${JSON.stringify(errorCodes)}`,
       `  devices:     ${connectedAtSync}/${onlineKeys.length} online devices connected at the final sync; handshakes rejected (then retried) ${JSON.stringify(handshakeRejected)}`,
       `  deliveries:  ${report.deliveries.deliveredUnique}/${expectedDeliveries.length} (missing ${missingDeliveries.length}, unexpected ${unexpectedDeliveries.length}, stored ${report.deliveries.storedMessages}), raw duplicates ${rawDuplicates}, mailbox rows left ${report.deliveries.mailboxRowsLeft}`,
-      `  events:      message_queued ${expectedEvents.size - missingEvents.length}/${expectedEvents.size} expected (${seen.size} in all, ${sameMessageTwice} with two ids, ${probe.duplicateDeliveries()} duplicate bus deliveries); in notification inbox ${inNotifyInbox}/${expectedEventIds.length}; outbox unpublished ${outboxLeft} chat / ${notifyOutboxLeft} notify`,
+      `  events:      message_queued ${expectedEvents.size - missingEvents.length}/${expectedEvents.size} expected (${seen.size} in all, ${sameMessageTwice} with two ids, ${probe.duplicateDeliveries()} duplicate bus deliveries); in notification inbox ${inNotifyInbox}/${expectedEventIds.length} (${inboxWait.outcome} after ${inboxWait.waitedMs} ms); outbox unpublished ${outboxLeft} chat / ${notifyOutboxLeft} notify`,
       `  mail:        ${digests.length} digests for ${expectedDigestTo.size} offline recipients (${digestedMessages} messages counted in them), ${smtp.mails.length - digests.length} other mails for ${seeded.length} expected welcomes; missing ${mailsMissing.length}, duplicated ${mailsDuplicated.length}, unexpected ${unexpectedMails.length}`,
       `  exits:       ${unexpectedExits.length} unexpected${unexpectedExits.length ? `: ${unexpectedExits.map((e) => `${e.service} in ${e.phase}`).join(', ')}` : ''}`,
       ...(ok ? [] : [`  FAILED:      ${failedChecks.join('; ')}`]),
