@@ -214,7 +214,7 @@ describe('Kubernetes manifests', () => {
     expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const fromIngress = policies.find((p) => p.metadata.name === 'allow-from-ingress');
     expect(fromIngress?.spec.ingress[0].ports.map((p: Obj) => p.port)).toEqual([
-      3001, 3002, 3003, 8080,
+      3001, 3002, 3003, 8080, 8081,
     ]);
   });
 

@@ -82,15 +82,22 @@ export async function startNginx(template: string, vars: NginxVars): Promise<Ngi
       const p = path.join(runDir, 'logs/error.log');
       return stderr + (existsSync(p) ? readFileSync(p, 'utf8') : '');
     },
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(base, { recursive: true, force: true });
-    },
+    stop: () => stopNginx(child, base),
   };
   return handle;
+}
+
+/**
+ * Stops an nginx started as a child (SIGTERM, SIGKILL after 5 s) and removes its directory.
+ * @param child the nginx master
+ * @param dir its temp directory (config, RUN_DIR)
+ */
+export async function stopNginx(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
