@@ -197,6 +197,8 @@ function own(dir, file, uid) {
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0 && process.env.SECRETS_CHOWN !== '0';
 let looseOwnership = false;
 const UID = { services: 65532, postgres: 999, rabbitmq: 999, redis: 999, pgadmin: 5050 };
+// REDIS_URL for all three: user-service writes the session revocation list, chat-service and
+// notification-service refuse revoked sessions' tokens from it (plus rate limits, Socket.IO).
 const common = { NODE_ENV: 'production', LOG_LEVEL: logLevel, HOST: '0.0.0.0', PUBLIC_BASE_URL: publicBaseUrl, AMQP_URL: amqp, REDIS_URL: redisUrl };
 writeEnv('user-service', {
   ...common,

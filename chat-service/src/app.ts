@@ -13,6 +13,7 @@ import {
   createMetrics,
   createRedis,
   createRevocationList,
+  refuseRevokedSessions,
   createTokenVerifier,
   finishHttpApp,
   initDatabase,
@@ -53,7 +54,6 @@ import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
 import { safetyRouter } from './http/safety.routes.js';
 import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
-import { refuseRevokedSessions } from './http/revoked-session.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
 import { Delivery } from './realtime/delivery.js';
 import { Presence } from './realtime/presence.js';

@@ -10,6 +10,8 @@ import {
   createHttpApp,
   createLogger,
   createMetrics,
+  createRedis,
+  createRevocationList,
   createTokenVerifier,
   finishHttpApp,
   initDatabase,
@@ -18,6 +20,7 @@ import {
   type Metrics,
   type TokenVerifier,
   listenHttp,
+  type RevocationList,
 } from '@cipherchat/service-kit';
 import type { Config } from './config.js';
 import { queueNames, registerConsumers, SCHEMA, type QueueNames } from './events/consumers.js';
@@ -65,6 +68,8 @@ export interface App {
   digests: DigestScheduler;
   /** Queue names in use. */
   queues: QueueNames;
+  /** The session revocation list (tests put sessions on it). */
+  revocations: RevocationList;
 }
 
 /**
@@ -126,6 +131,12 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const digests = startDigestScheduler({ ds, notifier });
 
   const verifyToken = deps.verifyToken ?? createTokenVerifier(config.JWKS_URL);
+  // Only the revocation list lives here. While Redis is unreachable the authenticated routes
+  // answer 503 (fail closed, as chat-service does); mail, digests and unsubscribe links don't
+  // need it, so it is not a readiness check (that would take the links down with it).
+  const redis = createRedis(config.REDIS_URL, 'notification-service');
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  const revocations = createRevocationList(redis, { prefix: config.REVOCATION_KEY_PREFIX });
   const http = createHttpApp({
     logger,
     metrics,
@@ -136,6 +147,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     preferencesRouter({
       ds,
       verifyToken,
+      revocations,
       allowedOrigins: config.ALLOWED_ORIGINS ?? [new URL(config.PUBLIC_BASE_URL).origin],
       defaultDelayMinutes: config.DIGEST_DELAY_MINUTES,
     }),
@@ -153,6 +165,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     logger,
     digests,
     queues,
+    revocations,
     listen: (port = config.PORT) => listenHttp(server, port, config.HOST, logger, 'notification-service'),
     close() {
       closing ??= closeAll(logger, [
@@ -163,6 +176,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
         () => bus.close(),
         () => consumers.drain(),
         () => mailer.close(),
+        async () => {
+          await redis.quit().catch(() => redis.disconnect());
+        },
         () => ds.destroy(),
       ]);
       return closing;

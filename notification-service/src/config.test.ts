@@ -12,6 +12,7 @@ const env = {
   PUBLIC_BASE_URL: 'http://localhost:8080/',
   UNSUBSCRIBE_SECRET: 'a'.repeat(64),
   JWKS_URL: 'http://127.0.0.1:3001/api/user/.well-known/jwks.json',
+  REDIS_URL: 'redis://127.0.0.1:6379',
 };
 
 const problems = (overrides: Record<string, string | undefined>) => {
@@ -34,6 +35,12 @@ describe('config', () => {
     expect(c.DIGEST_DELAY_MINUTES).toBe(15);
     expect(c.QUEUE_PREFIX).toBe('notification-service');
     expect(c.CLOUDINARY_URL).toBeUndefined();
+    expect(c.REVOCATION_KEY_PREFIX).toBe('cc:revoked:');
+  });
+
+  it('when REDIS_URL is missing or not redis://, then the start is refused naming it', () => {
+    expect(problems({ REDIS_URL: undefined })[0]).toMatch(/^REDIS_URL:/);
+    expect(problems({ REDIS_URL: 'http://127.0.0.1:6379' })).toEqual([expect.stringMatching(/^REDIS_URL: must be a redis:\/\/ URL/)]);
   });
 
   it('when SMTP_URL, MAIL_FROM or the secret is bad, then every problem is named clearly', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv } from '@cipherchat/service-kit';
+import { DEFAULT_REVOCATION_PREFIX, commonEnv } from '@cipherchat/service-kit';
 
 /** A bare address (`a@b`, `no-reply@localhost` allowed: dev setups have no TLD). */
 const ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+$/;
@@ -79,6 +79,16 @@ export const configSchema = z.object({
     .transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : undefined)),
   /** Key of the HMAC that signs unsubscribe links (and keys recipient hashes in the sent log). */
   UNSUBSCRIBE_SECRET: z.string({ message: 'is required (>= 32 characters of random text)' }).min(32, 'must be at least 32 characters'),
+  /**
+   * Redis holding the session revocation list user-service writes (same server as user-service
+   * and chat-service). Read once per authenticated request; nothing is stored there.
+   */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// URL, e.g. redis://127.0.0.1:6379' }),
+  /** Prefix of the session revocation list (user-service's REVOCATION_KEY_PREFIX; must match). */
+  REVOCATION_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]+$/)
+    .default(DEFAULT_REVOCATION_PREFIX),
   /** user-service's JWKS (public keys that verify access tokens). */
   JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s):// URL of user-service JWKS' }),
   /** `cloudinary://key:secret@cloud_name`; when set, the logo is served from Cloudinary. */

@@ -5,6 +5,8 @@ import { sharedTestEnv, type SharedTestEnvOptions } from '@cipherchat/service-ki
 export interface TestEnvOptions extends SharedTestEnvOptions {
   /** Where it sends mail (a test SMTP server). */
   smtpUrl: string;
+  /** redis:// URL of the revocation list (default local Redis). */
+  redisUrl?: string;
   /** Anything else (log level, retry and digest knobs). */
   overrides?: Record<string, string>;
 }
@@ -19,6 +21,7 @@ export function testEnv(options: TestEnvOptions): Record<string, string> {
   return {
     ...sharedTestEnv('notify', options),
     SMTP_URL: options.smtpUrl,
+    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     SMTP_TIMEOUT_MS: '5000',
     MAIL_FROM: 'CipherChat <no-reply@cipherchat.test>',
     PUBLIC_BASE_URL: 'http://chat.test',

@@ -111,6 +111,54 @@ describe('account mails', () => {
     expect(mail!.text).toContain('expires at 2026-11-22 07:00 UTC');
   });
 
+  it('when someone tried to register with a verified address (reset event, reason registration_attempt), then the owner gets the "someone tried" mail with the reset and log-in links and no other link', async () => {
+    const u = newUser('Dora');
+    await registerVerified(h, u);
+    await h.inbox.waitFor((m) => m.to === u.email && m.subject.startsWith('Welcome'));
+    const resetUrl = `http://chat.test/reset-password?token=tok${randomUUID().split('-').join('')}`;
+    const { eventId } = await h.publishAndWait('user.password_reset_requested.v1', {
+      userId: u.userId,
+      email: u.email,
+      displayName: u.displayName,
+      resetUrl,
+      expiresAt: '2026-11-22T07:00:00.000Z',
+      reason: 'registration_attempt',
+    });
+    const [mail] = await h.inbox.waitFor((m) => m.to === u.email && !m.subject.startsWith('Welcome'));
+    expect(mail!.subject).toBe('Someone tried to create a CipherChat account with your address');
+    expect(mail!.text).toContain('Hello Dora,');
+    expect(mail!.text).toContain('An account with this address already exists, so no new account was created.');
+    expect(mail!.text).toContain('If it was you: you already have an account, just log in.');
+    expect(mail!.text).toContain(`Reset my password: ${resetUrl}`);
+    expect(mail!.text).toContain('Log in: http://chat.test/');
+    expect(mail!.text).toContain('If it was not you, nothing changed and you need to do nothing');
+    expect(mail!.text).toContain('expires at 2026-11-22 07:00 UTC');
+    expect(mail!.html).toContain(`href="${resetUrl}"`);
+    expect(mail!.html).toContain('href="http://chat.test/"');
+    // no secret but the reset link: every other link is the log-in page, the footer's product
+    // link or the unsubscribe link (which every mail has)
+    const links = new Set([...mail!.text.matchAll(/https?:\/\/\S+/g)].map((x) => x[0]));
+    const others = [...links].filter((l) => l !== resetUrl && !l.startsWith('http://chat.test/api/notifications/unsubscribe?token='));
+    expect(others.sort()).toEqual(['http://chat.test', 'http://chat.test/']);
+    expect(mail!.messageId).toBe(`<${eventId}.registration_attempt@cipherchat.test>`);
+    // the only mail for this event: no plain reset mail besides it
+    expect(h.inbox.to(u.email).filter((m) => !m.subject.startsWith('Welcome'))).toHaveLength(1);
+    const rows = (await h.app.ds.query(`SELECT kind, status FROM notify.sent_mail WHERE event_id = $1`, [eventId])) as unknown[];
+    expect(rows).toEqual([{ kind: 'registration_attempt', status: 'sent' }]);
+    expect(h.logs.text()).not.toContain(resetUrl);
+  });
+
+  it('when someone tried to register with an unverified address (verification event, reason registration_attempt), then the mail carries the confirm link instead', async () => {
+    const u = newUser('Emil');
+    await h.publishAndWait('user.registered.v1', u);
+    await h.publishAndWait('user.email_verification_requested.v1', { ...verifyPayload(u, 'conf1rm'), reason: 'registration_attempt' });
+    const [mail] = await h.inbox.waitFor((m) => m.to === u.email);
+    expect(mail!.subject).toBe('Someone tried to create a CipherChat account with your address');
+    expect(mail!.text).toContain('its address is not confirmed yet');
+    expect(mail!.text).toContain('Confirm my address: http://chat.test/verify-email?token=conf1rm');
+    expect(mail!.text).not.toContain('reset-password');
+  });
+
   it('when a reset is requested for a known unverified address, then nothing is sent', async () => {
     const u = newUser();
     await h.publishAndWait('user.registered.v1', u);

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CALLERS,
+  SESSION_REVOKED,
   compareWithTable,
   listMountedRoutes,
   type Answer,
@@ -116,9 +117,8 @@ function answerOf(row: Row, caller: Caller): Answer {
   if (row.open || caller === 'owner') return row.owner;
   if (caller === 'stranger') return row.stranger;
   if (caller === 'anonymous') return { status: 401, code: 'unauthorized' };
-  // notification-service checks only the token's signature and expiry (it has no Redis, so no
-  // revocation list): a revoked session's token works here until it expires (known gap)
-  if (caller === 'revoked') return row.owner;
+  // the revocation list in Redis (written by user-service), checked on every authenticated request
+  if (caller === 'revoked') return SESSION_REVOKED;
   // a deleted user's token (valid up to 15 min) reads defaults; a write stores nothing (below)
   return row.owner;
 }
@@ -162,8 +162,19 @@ async function tokenOf(w: World, caller: Caller): Promise<string | undefined> {
   if (caller === 'anonymous') return undefined;
   if (caller === 'stranger') return h.tokens.mint(randomUUID());
   if (caller === 'deleted') await h.publishAndWait('user.deleted.v1', { userId: w.ownerId });
-  // the owner's token; for "revoked": another session of the owner (no revocation list to put it on yet)
-  return h.tokens.mint(w.ownerId);
+  const token = await h.tokens.mint(w.ownerId);
+  // "revoked": another session of the owner, put on the revocation list as user-service does at logout
+  if (caller === 'revoked') await h.app.revocations.revokeSessions([sessionOf(token)]);
+  return token;
+}
+
+/** The `sid` claim of an access token (the session it belongs to). */
+function sessionOf(token: string): string {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+    sid?: string;
+  };
+  if (!claims.sid) throw new Error('token without sid');
+  return claims.sid;
 }
 
 async function send(row: Row, token: string | undefined, req: ReturnType<Row['req']>) {
@@ -205,7 +216,6 @@ describe('authorization matrix', () => {
         // a refusal changes nothing; another user (or a deleted one) never changes or revives the owner's rows
         const unchecked =
           caller === 'owner' ||
-          caller === 'revoked' ||
           (row.open && caller !== 'deleted') ||
           (caller === 'deleted' && row.deletedGap);
         const guard = unchecked ? undefined : expected.status >= 400 ? '' : w.ownerId;

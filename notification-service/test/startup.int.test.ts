@@ -16,6 +16,7 @@ describe('start-up with a bad configuration', () => {
         PUBLIC_BASE_URL: 'chat.example.org',
         UNSUBSCRIBE_SECRET: 'too-short',
         JWKS_URL: 'http://127.0.0.1:3001/api/user/.well-known/jwks.json',
+        REDIS_URL: 'redis://127.0.0.1:6379',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -25,7 +26,7 @@ describe('start-up with a bad configuration', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(78);
     for (const name of ['SMTP_URL', 'MAIL_FROM', 'PUBLIC_BASE_URL', 'UNSUBSCRIBE_SECRET']) expect(out).toContain(`- ${name}:`);
-    expect(out).not.toMatch(/DATABASE_URL|AMQP_URL|JWKS_URL/);
+    expect(out).not.toMatch(/DATABASE_URL|AMQP_URL|JWKS_URL|REDIS_URL/);
     expect(out).not.toContain('hunter2');
     expect(out).not.toContain('no address here');
   });

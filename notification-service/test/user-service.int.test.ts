@@ -32,6 +32,7 @@ interface UserAnswer {
   registrationResponse: string;
   loginResponse: string;
   accessToken: string;
+  refreshToken: string;
   user: { emailVerified: boolean };
 }
 
@@ -48,6 +49,67 @@ async function call(method: string, path: string, body?: unknown, token?: string
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as UserAnswer };
 }
+
+/** A fresh account's credentials. */
+function newAccount() {
+  const id = `n${uniqueSuffix()}`;
+  return { email: `${id}@example.test`, username: id, password: `pw-${uniqueSuffix()}-${uniqueSuffix()}` };
+}
+
+/** Registers through OPAQUE (202, no session). */
+async function register(acc: ReturnType<typeof newAccount>, displayName: string): Promise<void> {
+  await opaque.ready;
+  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: acc.password });
+  const start = await call('POST', '/auth/register/start', { email: acc.email, username: acc.username, registrationRequest });
+  expect(start.status).toBe(200);
+  const { registrationRecord } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse: start.body.registrationResponse, password: acc.password });
+  const finish = await call('POST', '/auth/register/finish', { email: acc.email, username: acc.username, displayName, registrationRecord });
+  expect(finish.status).toBe(202);
+}
+
+/** Logs in through OPAQUE. */
+async function login(acc: ReturnType<typeof newAccount>): Promise<UserAnswer> {
+  const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password: acc.password });
+  const ls = await call('POST', '/auth/login/start', { email: acc.email, startLoginRequest });
+  const done = opaque.client.finishLogin({ clientLoginState, loginResponse: ls.body.loginResponse, password: acc.password });
+  const lf = await call('POST', '/auth/login/finish', { email: acc.email, finishLoginRequest: done!.finishLoginRequest });
+  expect(lf.status).toBe(200);
+  return lf.body;
+}
+
+/** GET /preferences with a bearer token: status and error code. */
+async function preferencesWith(token: string): Promise<{ status: number; code?: string }> {
+  const res = await fetch(`${h.baseUrl}/api/notifications/preferences`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { error?: { code?: string } };
+  return { status: res.status, code: body.error?.code };
+}
+
+describe('session revocation (issue 15)', () => {
+  it('when a user logs out, then the very next request with that access token is refused 401 session_revoked (well within 5 s), and their other session still works', async () => {
+    const acc = newAccount();
+    await register(acc, 'Rita');
+    const first = await login(acc);
+    const second = await login(acc);
+    expect(await preferencesWith(first.accessToken)).toEqual({ status: 200, code: undefined });
+
+    const out = await fetch(`${userBase}/api/user/auth/logout`, {
+      method: 'POST',
+      headers: { 'x-client': 'cli', 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: first.refreshToken }),
+    });
+    expect(out.status).toBe(204);
+
+    // user-service puts the session on the Redis list before answering the logout: no wait, no cache here
+    expect(await preferencesWith(first.accessToken)).toEqual({ status: 401, code: 'session_revoked' });
+    const put = await fetch(`${h.baseUrl}/api/notifications/preferences`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${first.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: { digest: false } }),
+    });
+    expect(put.status).toBe(401);
+    expect(await preferencesWith(second.accessToken)).toEqual({ status: 200, code: undefined });
+  });
+});
 
 describe('with the real user-service', () => {
   it('when someone registers, then a verification mail arrives whose link verifies the account; the next login brings the welcome and a sign-in alert', async () => {

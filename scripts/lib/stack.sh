@@ -124,6 +124,8 @@ start_stack() {
   local db_url="postgres://postgres@127.0.0.1:5432/$DB_NAME"
   local public="http://localhost:$NGINX_PORT"
   export NODE_ENV="${NODE_ENV:-production}" LOG_LEVEL="${LOG_LEVEL:-info}"
+  # REDIS_URL: every service (notification-service too: the session revocation list); the list
+  # keeps its default REVOCATION_KEY_PREFIX in every service, so writer and readers agree.
   export DATABASE_URL="$db_url" AMQP_URL="amqp://guest:guest@127.0.0.1:5672" REDIS_URL="redis://127.0.0.1:6379"
   export BUS_EXCHANGE="${BUS_EXCHANGE:-cipherchat.events}" PUBLIC_BASE_URL="$public" ALLOWED_ORIGINS="$public,http://127.0.0.1:$NGINX_PORT"
   # A stack on its own exchange gets its own queues and Redis keys too: stacks sharing one

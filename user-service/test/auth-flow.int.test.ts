@@ -633,8 +633,8 @@ describe('user-service accounts and login (real PostgreSQL, RabbitMQ, Redis)', (
     expect((await login(base, stranger)).finish).toBeUndefined(); // like any wrong password
     expect((await login(base, me)).finish?.status).toBe(200);
     expect((await login(base, free)).finish?.status).toBe(200);
-    // exactly one mail to me: a reset link (the way in, whoever it was)
-    await h.waitForEvent('user.password_reset_requested.v1', (e) => e.payload.userId === myId);
+    // exactly one mail to me: "someone tried to sign up", with a reset link (the way in, whoever it was)
+    expect((await h.waitForEvent('user.password_reset_requested.v1', (e) => e.payload.userId === myId)).payload.reason).toBe('registration_attempt');
     await h.waitForEvent('user.registered.v1', (e) => e.payload.username === free.username);
     expect(
       h.events

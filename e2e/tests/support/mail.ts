@@ -92,3 +92,27 @@ export async function resetPassword(p: Person, browser: Browser, newPassword: st
   await page.getByRole('tab', { name: 'Log in' }).click();
   return after;
 }
+
+/**
+ * Waits for an email to an address with this subject and returns its plain-text body.
+ * @param to recipient
+ * @param subject exact subject
+ * @returns the text part
+ */
+export async function waitForEmail(to: string, subject: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${MAILDEV_URL}/email`);
+    if (res.ok) {
+      const mails = (await res.json()) as MaildevEmail[];
+      const found = mails.find(
+        (m) =>
+          m.subject === subject && m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()),
+      );
+      if (found) return found.text ?? '';
+    }
+    // maildev has no push API for tests; the outbox relay and SMTP take a moment.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no email "${subject}" reached ${to} within 60 s`);
+}

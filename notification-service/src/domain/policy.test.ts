@@ -8,6 +8,10 @@ describe('send policy', () => {
     expect(decideSend({ ...base, kind: 'verify_email', emailVerified: false })).toEqual({ send: true });
     expect(decideSend({ ...base, kind: 'password_reset', emailVerified: false })).toEqual({ send: false, reason: 'unverified' });
     expect(decideSend({ ...base, kind: 'password_reset', emailVerified: undefined })).toEqual({ send: true });
+    // a registration attempt follows its link: reset link like password_reset, verification link (consumer passes undefined) always
+    expect(decideSend({ ...base, kind: 'registration_attempt', emailVerified: false })).toEqual({ send: false, reason: 'unverified' });
+    expect(decideSend({ ...base, kind: 'registration_attempt', emailVerified: undefined })).toEqual({ send: true });
+    expect(decideSend({ ...base, sentLastHour: 500, prefs: unsubscribe(DEFAULT_PREFERENCES, 'all'), kind: 'registration_attempt', emailVerified: true })).toEqual({ send: true });
     for (const kind of ['welcome', 'new_login', 'digest'] as const) {
       expect(decideSend({ ...base, kind, emailVerified: false })).toEqual({ send: false, reason: 'unverified' });
       expect(decideSend({ ...base, kind, emailVerified: undefined })).toEqual({ send: false, reason: 'unknown_user' });

@@ -1,7 +1,11 @@
 import type { DigestContent, NotificationKind, NotificationPreferences, OptionalNotificationKind } from '@cipherchat/contracts';
 
-/** Kinds sent because the user just asked for them: never switched off, never rate limited here. */
-export const REQUESTED_KINDS: ReadonlySet<NotificationKind> = new Set(['verify_email', 'password_reset']);
+/**
+ * Kinds that carry the owner's way in (a verification or reset link): never switched off, never
+ * rate limited here (user-service throttles them per address). `registration_attempt` is not
+ * asked for by the reader, but it carries the same link and is throttled by the same budget.
+ */
+export const REQUESTED_KINDS: ReadonlySet<NotificationKind> = new Set(['verify_email', 'password_reset', 'registration_attempt']);
 
 /** A user's stored preferences (null delay = the service default). */
 export interface StoredPreferences {
@@ -113,7 +117,10 @@ export interface SendFacts {
 export function decideSend(facts: SendFacts): { send: true } | { send: false; reason: SuppressReason } {
   const { kind } = facts;
   if (kind === 'verify_email') return { send: true };
-  if (kind === 'password_reset') return facts.emailVerified === false ? { send: false, reason: 'unverified' } : { send: true };
+  // a registration attempt follows the link it carries: the consumer passes `undefined` for a
+  // verification link (always sent) and the known state for a reset link (as password_reset)
+  if (kind === 'password_reset' || kind === 'registration_attempt')
+    return facts.emailVerified === false ? { send: false, reason: 'unverified' } : { send: true };
   if (facts.emailVerified === undefined) return { send: false, reason: 'unknown_user' };
   if (!facts.emailVerified) return { send: false, reason: 'unverified' };
   if (!isEnabled(kind, facts.prefs)) return { send: false, reason: 'disabled' };

@@ -25,7 +25,12 @@ export type MailInput =
   | { kind: 'password_reset'; displayName: string; resetUrl: string; expiresAt: string }
   | { kind: 'welcome'; displayName: string; username: string }
   | { kind: 'new_login'; displayName: string; userAgent: string; ip: string; at: string }
-  | { kind: 'digest'; displayName: string; count: number; senders: string[]; content: DigestContent };
+  | { kind: 'digest'; displayName: string; count: number; senders: string[]; content: DigestContent }
+  /**
+   * Someone tried to register with the reader's address: the owner's reset link (verified
+   * address) or verification link (not verified yet), as user-service created it.
+   */
+  | { kind: 'registration_attempt'; displayName: string; link: 'reset' | 'verify'; url: string; expiresAt: string };
 
 const PRODUCT = 'CipherChat';
 
@@ -89,6 +94,8 @@ interface Body {
   greeting: string;
   paragraphs: string[];
   action?: { label: string; url: string };
+  /** A second, plain link after the action (e.g. "Log in"). */
+  more?: { label: string; url: string };
   after?: string[];
 }
 
@@ -123,6 +130,8 @@ function body(input: MailInput, baseUrl: string): Body {
           'If you did not ask for this, ignore this mail: your password stays as it is.',
         ],
       };
+    case 'registration_attempt':
+      return registrationAttempt(input, hello, baseUrl);
     case 'welcome':
       return {
         subject: `Welcome to ${PRODUCT}`,
@@ -161,6 +170,38 @@ function body(input: MailInput, baseUrl: string): Body {
 }
 
 /**
+ * "Someone tried to create an account with your address": nothing changed; log in if it was
+ * you, or use the owner's link (reset, or confirm an unconfirmed address) if you forgot. It
+ * carries no secret but that link, which is exactly the one the reset/verification mail carries.
+ * @param input the attempt's data
+ * @param hello greeting line
+ * @param baseUrl public origin (log-in link)
+ * @returns the body
+ */
+function registrationAttempt(input: Extract<MailInput, { kind: 'registration_attempt' }>, hello: string, baseUrl: string): Body {
+  const reset = input.link === 'reset';
+  return {
+    subject: `Someone tried to create a ${PRODUCT} account with your address`,
+    greeting: hello,
+    paragraphs: [
+      `Someone just tried to create a new ${PRODUCT} account with this email address. An account with this address already exists, so no new account was created.`,
+      reset
+        ? 'If it was you: you already have an account, just log in. If you forgot your password, choose a new one with the link below ' +
+          '(your message history survives a reset only if you still have your recovery key).'
+        : 'If it was you: you already have an account, but its address is not confirmed yet. Confirm it with the link below; then log in, ' +
+          'or reset your password from the log-in page if you forgot it.',
+    ],
+    action: reset ? { label: 'Reset my password', url: input.url } : { label: 'Confirm my address', url: input.url },
+    more: { label: 'Log in', url: `${baseUrl}/` },
+    after: [
+      `The link works once and expires at ${formatUtc(input.expiresAt)}.`,
+      'If it was not you, nothing changed and you need to do nothing: your account and your password stay as they are. ' +
+        'Someone may have mistyped their own address.',
+    ],
+  };
+}
+
+/**
  * Renders one mail: subject, plain text and HTML, with the logo, the call to action and
  * the unsubscribe footer. Every user-controlled value is escaped in HTML and flattened to
  * one line in both parts.
@@ -175,6 +216,7 @@ export function renderMail(input: MailInput, layout: LayoutInput): RenderedMail 
     '',
     ...b.paragraphs.flatMap((p) => [p, '']),
     ...(b.action ? [`${b.action.label}: ${b.action.url}`, ''] : []),
+    ...(b.more ? [`${b.more.label}: ${b.more.url}`, ''] : []),
     ...(b.after ?? []).flatMap((p) => [p, '']),
     '-- ',
     `${PRODUCT} · ${layout.baseUrl}`,
@@ -200,6 +242,7 @@ ${
 <p style="margin:0 0 16px;font-size:13px;color:#57606a">Or paste this link into your browser: <span style="word-break:break-all">${escapeHtml(b.action.url)}</span></p>`
     : ''
 }
+${b.more ? `<p style="margin:0 0 16px;line-height:1.5">${escapeHtml(b.more.label)}: <a href="${escapeHtml(b.more.url)}">${escapeHtml(b.more.url)}</a></p>` : ''}
 ${(b.after ?? []).map(p).join('\n')}
 </td></tr>
 <tr><td style="border-top:1px solid #d0d7de;padding-top:16px;font-size:12px;color:#57606a">
@@ -226,6 +269,8 @@ export function reasonFor(kind: NotificationKind): string {
       return `You get this once, because you confirmed your ${PRODUCT} address.`;
     case 'new_login':
       return `You get sign-in alerts for your ${PRODUCT} account; you can turn them off in settings.`;
+    case 'registration_attempt':
+      return `You get this because someone tried to sign up for ${PRODUCT} with this address, which already has an account.`;
     case 'digest':
       return `You get a digest when messages wait unread; change how often or turn it off in settings.`;
   }

@@ -120,7 +120,10 @@ export async function registerConsumers(deps: {
             eventId: event.id,
             userId: p.userId,
             to: p.email,
-            input: { kind: 'verify_email', displayName: p.displayName, verifyUrl: p.verifyUrl, expiresAt: p.expiresAt },
+            input:
+              p.reason === 'registration_attempt'
+                ? { kind: 'registration_attempt', displayName: p.displayName, link: 'verify', url: p.verifyUrl, expiresAt: p.expiresAt }
+                : { kind: 'verify_email', displayName: p.displayName, verifyUrl: p.verifyUrl, expiresAt: p.expiresAt },
             emailVerified: undefined,
             prefs: await getPreferences(m, p.userId),
           });
@@ -133,7 +136,10 @@ export async function registerConsumers(deps: {
             eventId: event.id,
             userId: p.userId,
             to: p.email,
-            input: { kind: 'password_reset', displayName: p.displayName, resetUrl: p.resetUrl, expiresAt: p.expiresAt },
+            input:
+              p.reason === 'registration_attempt'
+                ? { kind: 'registration_attempt', displayName: p.displayName, link: 'reset', url: p.resetUrl, expiresAt: p.expiresAt }
+                : { kind: 'password_reset', displayName: p.displayName, resetUrl: p.resetUrl, expiresAt: p.expiresAt },
             emailVerified: known?.emailVerified,
             prefs: await getPreferences(m, p.userId),
           });

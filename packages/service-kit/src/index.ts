@@ -8,6 +8,7 @@ export * from './http/app.js';
 export * from './http/validate.js';
 export * from './auth/tokens.js';
 export * from './auth/revocation.js';
+export * from './auth/revoked-session.js';
 export * from './db/data-source.js';
 export * from './db/bus-tables.js';
 export * from './db/outbox.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { LinkReason } from '@cipherchat/contracts';
 import { addToOutbox } from '@cipherchat/service-kit';
 import { newSecretToken, tokenDigest } from '../domain/secret-token.js';
 import type { User } from '../domain/user.js';
@@ -13,8 +14,10 @@ import type { UseCaseDeps } from './deps.js';
  * @param m transaction manager
  * @param deps use case deps
  * @param user the account
+ * @param reason why (default: the user asked); `registration_attempt` makes notification-service
+ *   wrap the link in the "someone tried to sign up with your address" mail
  */
-export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, user: User): Promise<void> {
+export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, user: User, reason?: LinkReason): Promise<void> {
   const token = newSecretToken();
   const expiresAt = new Date(Date.now() + deps.config.VERIFY_TOKEN_TTL_S * 1000);
   await insertOneTimeToken(m, { id: randomUUID(), userId: user.id, kind: 'verify_email', digest: tokenDigest(token), expiresAt });
@@ -22,7 +25,7 @@ export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, u
   await addToOutbox(m, SCHEMA, {
     type: 'user.email_verification_requested.v1',
     aggregateId: user.id,
-    payload: { userId: user.id, email: user.email, displayName: user.displayName, verifyUrl, expiresAt: expiresAt.toISOString() },
+    payload: { userId: user.id, email: user.email, displayName: user.displayName, verifyUrl, expiresAt: expiresAt.toISOString(), ...(reason ? { reason } : {}) },
   });
 }
 
@@ -31,8 +34,9 @@ export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, u
  * @param m transaction manager
  * @param deps use case deps
  * @param user the account (verified address)
+ * @param reason why (default: the user asked); see {@link addVerificationMail}
  */
-export async function addResetMail(m: EntityManager, deps: UseCaseDeps, user: User): Promise<void> {
+export async function addResetMail(m: EntityManager, deps: UseCaseDeps, user: User, reason?: LinkReason): Promise<void> {
   const token = newSecretToken();
   const expiresAt = new Date(Date.now() + deps.config.RESET_TOKEN_TTL_S * 1000);
   await insertOneTimeToken(m, { id: randomUUID(), userId: user.id, kind: 'password_reset', digest: tokenDigest(token), expiresAt });
@@ -40,6 +44,6 @@ export async function addResetMail(m: EntityManager, deps: UseCaseDeps, user: Us
   await addToOutbox(m, SCHEMA, {
     type: 'user.password_reset_requested.v1',
     aggregateId: user.id,
-    payload: { userId: user.id, email: user.email, displayName: user.displayName, resetUrl, expiresAt: expiresAt.toISOString() },
+    payload: { userId: user.id, email: user.email, displayName: user.displayName, resetUrl, expiresAt: expiresAt.toISOString(), ...(reason ? { reason } : {}) },
   });
 }

@@ -49,9 +49,11 @@ export async function startRegistration(
  * OPAQUE registration step 2. The answer is the same `202 {status: 'accepted'}` for a free and
  * a taken address, and neither opens a session: the client then logs in (which succeeds only
  * for the account it just created). For a free address the account is created and a
- * verification link mailed; for a taken one nothing is created and the owner is mailed a
- * password-reset link (a verification link if the address is not verified yet), through the
- * same rate limit as a reset request, so whoever it was, the owner keeps the way in.
+ * verification link mailed; for a taken one nothing is created and the owner gets the
+ * "someone tried to create an account with your address" mail, carrying a password-reset link
+ * (a verification link if the address is not verified yet), through the same per-address rate
+ * limit as a reset request (`EMAIL_REQUESTS_PER_HOUR`), so whoever it was, the owner keeps the
+ * way in and cannot be mail-bombed.
  * @param deps use case deps
  * @param body email, username, displayName, registrationRecord
  * @param meta client
@@ -97,14 +99,18 @@ export async function finishRegistration(
   deps.relay.kick();
 }
 
-/** The owner of a taken address hears of the attempt (rate limited per address, like resets). */
+/**
+ * The owner of a taken address hears of the attempt: one event with `reason:
+ * 'registration_attempt'` (notification-service renders its own mail for it; an older one sends
+ * the plain reset/verification mail). Rate limited per address, sharing the reset budget.
+ */
 async function tellOwner(deps: UseCaseDeps, email: string, meta: RequestMeta): Promise<void> {
   const found = await findUserWithRecordByEmail(deps.ds.manager, email);
   if (!found || !(await deps.limits.allowEmail(email))) return;
   const { opaqueRecord: _r, ...owner } = found;
   await withTransaction(deps.ds, async (m) => {
-    if (owner.emailVerifiedAt) await addResetMail(m, deps, owner);
-    else await addVerificationMail(m, deps, owner);
+    if (owner.emailVerifiedAt) await addResetMail(m, deps, owner, 'registration_attempt');
+    else await addVerificationMail(m, deps, owner, 'registration_attempt');
     await addAudit(m, owner.id, 'registration_attempted', meta, {
       mailed: owner.emailVerifiedAt ? 'reset_link' : 'verification_link',
     });

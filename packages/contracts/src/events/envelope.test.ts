@@ -18,3 +18,36 @@ describe('event envelope', () => {
     );
   });
 });
+
+describe('link reason (added to the reset and verification events after v1)', () => {
+  const reset = {
+    userId: crypto.randomUUID(),
+    email: 'a@example.test',
+    displayName: 'A',
+    resetUrl: 'http://chat.test/reset-password?token=x',
+    expiresAt: new Date().toISOString(),
+  };
+  it('when an older publisher leaves it out, then the payload parses without it', () => {
+    const p = eventSchemas['user.password_reset_requested.v1'].parse(reset);
+    expect(p.reason).toBeUndefined();
+  });
+  it('when it says registration_attempt, then consumers see it', () => {
+    const p = eventSchemas['user.password_reset_requested.v1'].parse({
+      ...reset,
+      reason: 'registration_attempt',
+    });
+    expect(p.reason).toBe('registration_attempt');
+  });
+  it('when a consumer built before the field (the schema without it) meets registration_attempt, then it parses and drops the field (it mails a plain reset)', () => {
+    const before = eventSchemas['user.password_reset_requested.v1'].omit({ reason: true });
+    const p = before.parse({ ...reset, reason: 'registration_attempt' });
+    expect(p).toEqual(reset);
+  });
+  it('when a newer publisher sends a reason this build does not know, then it reads as absent (plain mail, no dead letter)', () => {
+    const p = eventSchemas['user.password_reset_requested.v1'].parse({
+      ...reset,
+      reason: 'something_new',
+    });
+    expect(p.reason).toBeUndefined();
+  });
+});

@@ -1,5 +1,17 @@
 import { z } from 'zod';
 
+/**
+ * Why user-service sends a verification or reset link. Absent (every older publisher) or
+ * `requested`: the user asked for it. `registration_attempt`: someone tried to register with an
+ * address that already has an account, and the owner gets the link inside a "someone tried to
+ * sign up with your address" mail. Added after v1 shipped, so optional and additive: a consumer
+ * built before it drops the field (zod strips unknown keys) and sends the plain mail, and an
+ * unknown future value reads as absent here rather than dead-lettering the event.
+ */
+export const LinkReason = z.enum(['requested', 'registration_attempt']).optional().catch(undefined);
+/** Why a link is sent ({@link LinkReason}). */
+export type LinkReason = z.infer<typeof LinkReason>;
+
 /** `user.registered.v1`: an account was created (email not yet verified). */
 export const UserRegisteredV1 = z.object({
   /** The new user's id. */
@@ -24,6 +36,8 @@ export const UserEmailVerificationRequestedV1 = z.object({
   verifyUrl: z.url(),
   /** When the link stops working (ISO 8601). */
   expiresAt: z.iso.datetime(),
+  /** Why it is sent (absent = the user asked); see {@link LinkReason}. */
+  reason: LinkReason,
 });
 
 /** `user.password_reset_requested.v1`: send a password reset link. */
@@ -38,6 +52,8 @@ export const UserPasswordResetRequestedV1 = z.object({
   resetUrl: z.url(),
   /** When the link stops working (ISO 8601). */
   expiresAt: z.iso.datetime(),
+  /** Why it is sent (absent = the user asked); see {@link LinkReason}. */
+  reason: LinkReason,
 });
 
 /** `user.new_login.v1`: a successful login, so the user can spot one that wasn't theirs. */

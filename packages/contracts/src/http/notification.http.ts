@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 /**
  * Kinds of email notification-service sends. `verify_email` and `password_reset` are sent
- * only because the user asked for them and cannot be switched off; the others can.
+ * only because the user asked for them and cannot be switched off; neither can
+ * `registration_attempt` ("someone tried to create an account with your address", carrying the
+ * owner's reset or verification link; throttled per address by user-service). The others can.
  */
 export const NotificationKind = z.enum([
   'verify_email',
@@ -10,6 +12,7 @@ export const NotificationKind = z.enum([
   'welcome',
   'new_login',
   'digest',
+  'registration_attempt',
 ]);
 /** A kind of email. */
 export type NotificationKind = z.infer<typeof NotificationKind>;

@@ -1,12 +1,14 @@
 import type { RequestHandler } from 'express';
-import { AppError, UnauthorizedError, type RevocationList } from '@cipherchat/service-kit';
+import { AppError, UnauthorizedError } from '../errors.js';
+import type { RevocationList } from './revocation.js';
 
 /**
  * Refuses a request whose access token belongs to an ended session (log out, "log out other
  * devices", password change or reset, account deletion): 401 `session_revoked`. One Redis
- * EXISTS per request (auto-pipelined). If Redis cannot answer, the request fails like any other
- * Redis outage (503) rather than letting a possibly revoked token through. Mount after
- * `requireAuth`.
+ * EXISTS per request (auto-pipelined where the client enables it). If Redis cannot answer, the
+ * request fails like any other Redis outage (503 `unavailable`) rather than letting a possibly
+ * revoked token through. Mount after `requireAuth`; chat-service and notification-service use
+ * it on every authenticated route.
  * @param revocations the revocation list user-service writes
  * @returns middleware
  * @throws {UnauthorizedError} `session_revoked`
