@@ -30,8 +30,9 @@ describe('sign-up with a taken address', () => {
     await form.getByLabel('Password', { exact: true }).fill(mallory.password);
     await form.getByLabel('Confirm password').fill(mallory.password);
     await form.getByRole('button', { name: 'Create account' }).click();
-    // the login that follows the (uniform, 202) registration fails like a wrong password
-    await form.getByText('Wrong email or password.').waitFor();
+    // the login that follows the (uniform, 202) registration fails; the form says what an owner
+    // should do without saying whether the address has an account
+    await form.getByText(/could not be created\. If you already have an account with this address/).waitFor();
     expect(await page.getByTestId('recovery-key').count()).toBe(0);
 
     const text = await waitForEmail(

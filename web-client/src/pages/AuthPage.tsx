@@ -3,6 +3,8 @@ import type { FormEvent } from 'react';
 import { describeError } from '../state/index.js';
 import type { MeView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { Field } from './AuthField.js';
+import { SignUpForm } from './SignUpForm.js';
 
 type Mode = 'login' | 'signup' | 'reset';
 
@@ -54,40 +56,6 @@ export function AuthPage({
         {mode === 'reset' && <ResetForm onBack={() => setMode('login')} />}
       </div>
     </main>
-  );
-}
-
-function Field(props: {
-  label: string;
-  type?: string;
-  value: string;
-  onChange: (v: string) => void;
-  autoComplete?: string;
-  hint?: string;
-  minLength?: number;
-  pattern?: string;
-}) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <input
-        id={id}
-        type={props.type ?? 'text'}
-        value={props.value}
-        required
-        minLength={props.minLength}
-        pattern={props.pattern}
-        autoComplete={props.autoComplete}
-        aria-describedby={props.hint ? `${id}-hint` : undefined}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-      {props.hint && (
-        <small id={`${id}-hint`} className="muted">
-          {props.hint}
-        </small>
-      )}
-    </div>
   );
 }
 
@@ -308,77 +276,6 @@ function UnlockPage({ me, onForget }: { me: MeView; onForget?: () => void }) {
         </div>
       </form>
     </main>
-  );
-}
-
-function SignUpForm() {
-  const { api, dispatch } = useApp();
-  const [email, setEmail] = useState('');
-  const [username, setUsername] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (password !== confirm) {
-      setError('The two passwords differ.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const { me, recoveryKey } = await api.signUp({ email, username, displayName, password });
-      dispatch({ type: 'signedUp', me, recoveryKey });
-    } catch (err) {
-      setError(describeError(err));
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit} aria-label="Sign up" role="tabpanel">
-      <Field label="Email" type="email" value={email} onChange={setEmail} autoComplete="email" />
-      <Field
-        label="Username"
-        value={username}
-        onChange={setUsername}
-        autoComplete="username"
-        pattern="[A-Za-z0-9_.]{3,32}"
-        hint="3-32 characters: letters, digits, _ or ."
-      />
-      <Field
-        label="Display name"
-        value={displayName}
-        onChange={setDisplayName}
-        autoComplete="name"
-      />
-      <Field
-        label="Password"
-        type="password"
-        value={password}
-        onChange={setPassword}
-        autoComplete="new-password"
-        minLength={10}
-        hint="At least 10 characters. It never leaves this browser."
-      />
-      <Field
-        label="Confirm password"
-        type="password"
-        value={confirm}
-        onChange={setConfirm}
-        autoComplete="new-password"
-        minLength={10}
-      />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <button type="submit" disabled={busy}>
-        {busy ? 'Creating your keys…' : 'Create account'}
-      </button>
-    </form>
   );
 }
 
