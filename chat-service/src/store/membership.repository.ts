@@ -178,4 +178,3 @@ export async function deletedAmong(m: EntityManager, userIds: string[]): Promise
   )) as { user_id: string }[];
   return rows.map((r) => r.user_id);
 }
-
