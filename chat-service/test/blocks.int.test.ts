@@ -9,6 +9,7 @@ import {
   createUser,
   nextEvent,
   request,
+  type ClientSocket,
   type TestUser,
 } from './support/harness.js';
 import { People, sendTo, type Presence } from './support/people.js';
@@ -279,6 +280,37 @@ describe('privacy settings', () => {
     const next = { readReceipts: false, typing: false, lastSeen: true };
     expect((await api(people.inst.url, me.token, 'PUT', '/privacy', next)).body).toEqual(next);
     expect((await api(people.inst.url, me.token, 'GET', '/privacy')).body).toEqual(next);
+  });
+
+  it('when I change my settings from device A, then my devices (B too) get privacy:changed with the new settings at once; nobody else hears of it', async () => {
+    const me = await people.user(2);
+    const friend = await people.user();
+    const stranger = await people.user();
+    await people.open(friend, 'direct', [me]);
+    const heard: Record<string, unknown[]> = { a: [], b: [], friend: [], stranger: [] };
+    const listen = (key: string) => (s: ClientSocket) =>
+      s.on('privacy:changed', (p) => heard[key]?.push(p));
+    const [a, b] = me.deviceIds as [number, number];
+    const sa = await connect(people.inst.url, me.token, a, { listen: listen('a') });
+    const sb = await connect(people.inst.url, me.token, b, { listen: listen('b') });
+    const sf = await connect(people.inst.url, friend.token, friend.deviceId, {
+      listen: listen('friend'),
+    });
+    const ss = await connect(people.inst.url, stranger.token, stranger.deviceId, {
+      listen: listen('stranger'),
+    });
+    const next = { readReceipts: false, typing: true, lastSeen: false };
+    const told = nextEvent(sb, 'privacy:changed');
+    // device A's PUT (the route needs no device proof: the token is the account's)
+    expect((await api(people.inst.url, me.token, 'PUT', '/privacy', next)).status).toBe(200);
+    expect(await told).toEqual(next);
+    // a refused change tells nobody
+    const bad = await api(people.inst.url, me.token, 'PUT', '/privacy', { typing: false });
+    expect(bad.status).toBe(400);
+    // a round trip on every socket: whatever was emitted to it before has arrived
+    for (const s of [sa, sb, sf, ss]) await request(s, 'presence:get', { userIds: [me.userId] });
+    expect(heard).toEqual({ a: [next], b: [next], friend: [], stranger: [] });
+    for (const s of [sa, sb, sf, ss]) s.close();
   });
 });
 
