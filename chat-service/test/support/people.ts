@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { TokenIssuer } from '@cipherchat/service-kit/testing';
 import {
   api,
   createTestEnv,
@@ -125,4 +126,26 @@ export function presenceOf(socket: ClientSocket): Presence[] {
   const got: Presence[] = [];
   socket.on('presence', (p) => got.push(p));
   return got;
+}
+
+/**
+ * A fresh account (no device) that opened a direct conversation with `userId`: someone who may
+ * fetch their key bundles (only people who share a conversation may).
+ * @param inst instance
+ * @param mint token mint
+ * @param userId whom they write to
+ * @returns the account's access token
+ */
+export async function contactOf(
+  inst: Instance,
+  mint: TokenIssuer,
+  userId: string,
+): Promise<string> {
+  const token = await mint.mint(randomUUID());
+  const r = await api(inst.url, token, 'POST', '/conversations', {
+    kind: 'direct',
+    memberIds: [userId],
+  });
+  expect(r.status).toBe(201);
+  return token;
 }
