@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import type { ServerToClientEvents } from '@cipherchat/contracts';
 import {
   connect,
   createTestEnv,
@@ -178,6 +179,18 @@ describe('hostile REST input', () => {
 });
 
 const EVENTS = ['message:send', 'message:ack', 'mailbox:sync', 'presence:get'] as const;
+/** Every server → client event: a client that sends one (a forged `privacy:changed`) is ignored. */
+const SERVER_EVENTS = [
+  'message:new',
+  'mailbox:empty',
+  'presence',
+  'identity:changed',
+  'conversation:updated',
+  'session:expired',
+  'session:revoked',
+  'prekeys:low',
+  'privacy:changed',
+] as const satisfies readonly (keyof ServerToClientEvents)[];
 /** Socket.IO's own events on a server-side socket, not client events. */
 const RESERVED = new Set(['disconnect', 'disconnecting', 'error', 'newListener', 'removeListener']);
 /** Error codes a bad event may get (never internal_error). */
@@ -198,6 +211,9 @@ describe('hostile socket events', () => {
     const handled = (server?.eventNames() ?? []).map(String).filter((e) => !RESERVED.has(e));
     s.close();
     expect(handled.sort()).toEqual([...EVENTS].sort());
+    // and none of the server's own events is handled (the list above names them all)
+    expectTypeOf<(typeof SERVER_EVENTS)[number]>().toEqualTypeOf<keyof ServerToClientEvents>();
+    expect(handled.filter((e) => (SERVER_EVENTS as readonly string[]).includes(e))).toEqual([]);
   });
 
   it('when a client sends hostile payloads on every event and unknown ones, then acks are client errors, nothing refused is stored, and the connection serves on', async () => {
@@ -229,6 +245,7 @@ describe('hostile socket events', () => {
     const event = fc.oneof(
       fc.constantFrom(...EVENTS),
       fc.constantFrom(...EVENTS),
+      fc.constantFrom(...SERVER_EVENTS),
       fc.string({ maxLength: 20 }),
     );
     let unknownSent = 0;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, connect, createTestEnv, createUser, nextEvent, request, SignalIdentity, type Instance, type TestEnv } from './support/harness.js';
+import { contactOf } from './support/people.js';
 
 let env: TestEnv;
 let inst: Instance;
@@ -113,21 +114,31 @@ describe('keys', () => {
     expect(intruderRows).toEqual([{ device_id: intruder.deviceId }]);
   });
 
-  it('when a bundle is fetched, then one prekey per device is consumed and the bundle verifies', async () => {
+  it('when a bundle is fetched, then one prekey per device is consumed and the bundle verifies; a stranger gets 404 until they open a conversation', async () => {
     const target = await createUser(inst, env.mint, 2);
     const asker = await createUser(inst, env.mint);
     const count = async (d: number) => (await api(inst.url, target.token, 'GET', `/devices/${d}/keys/count`)).body.count;
     expect(await count(target.deviceIds[0] as number)).toBe(5);
+    // a stranger learns nothing (not the device count, not whether the user exists) and takes nothing
+    const refused = await api(inst.url, asker.token, 'GET', `/users/${target.userId}/keys`);
+    expect(refused).toEqual(await api(inst.url, asker.token, 'GET', `/users/${randomUUID()}/keys`));
+    expect([refused.status, refused.body.error.code]).toEqual([404, 'not_found']);
+    expect(await count(target.deviceIds[0] as number)).toBe(5);
+    // the device list is only for people who share a conversation (issue 15): not for the asker yet
+    expect((await api(inst.url, asker.token, 'GET', `/users/${target.userId}/devices`)).body.error.code).toBe('not_found');
+    // my own bundles are mine to fetch (my other devices)
+    expect((await api(inst.url, target.token, 'GET', `/users/${target.userId}/keys`)).status).toBe(200);
+    expect(await count(target.deviceIds[0] as number)).toBe(4);
+    // opening a conversation (the SDK does it before its first fetch) is what lets them in
+    expect((await api(inst.url, asker.token, 'POST', '/conversations', { kind: 'direct', memberIds: [target.userId] })).status).toBe(201);
     const r = await api(inst.url, asker.token, 'GET', `/users/${target.userId}/keys`);
     expect(r.status).toBe(200);
     expect(r.body.identityKey).toBe(target.signal.identityKey);
     expect(r.body.devices.map((d: { deviceId: number }) => d.deviceId)).toEqual(target.deviceIds);
     for (const d of r.body.devices) expect(d.preKey).toBeDefined();
-    expect(await count(target.deviceIds[0] as number)).toBe(4);
-    expect(await count(target.deviceIds[1] as number)).toBe(4);
+    expect(await count(target.deviceIds[0] as number)).toBe(3);
+    expect(await count(target.deviceIds[1] as number)).toBe(3);
     expect((await api(inst.url, asker.token, 'GET', `/users/${randomUUID()}/keys`)).status).toBe(404);
-    // the device list is only for people who share a conversation (issue 15): not for the asker yet
-    expect((await api(inst.url, asker.token, 'GET', `/users/${target.userId}/devices`)).body.error.code).toBe('not_found');
   });
 
   it('when 1,000 bundle fetches run concurrently, then no one-time prekey is handed out twice', async () => {
@@ -139,7 +150,7 @@ describe('keys', () => {
       expect(r.status).toBe(200);
     }
     expect((await api(inst.url, target.token, 'GET', `/devices/${target.deviceId}/keys/count`)).body.count).toBe(1055);
-    const askers = await Promise.all(Array.from({ length: 20 }, () => env.mint.mint(randomUUID())));
+    const askers = await Promise.all(Array.from({ length: 20 }, () => contactOf(inst, env.mint, target.userId)));
     // All 1,000 at once: fetch opens a connection per request, and the rate limits of this
     // instance are raised in beforeAll. A burst of 1,000 connects overflows Node's default listen
     // backlog (511; the kernel then drops handshakes and some requests fail with ECONNRESET), so
@@ -198,7 +209,7 @@ describe('prekey rate limits', () => {
   it('when one requester fetches too often, then 429 with Retry-After', async () => {
     const limited = await env.start({ RATE_PREKEY_PER_REQUESTER: '3', RATE_PREKEY_PER_TARGET: '1000' });
     const target = await createUser(limited, env.mint);
-    const asker = await env.mint.mint(randomUUID());
+    const asker = await contactOf(limited, env.mint, target.userId);
     const answers = [];
     for (let i = 0; i < 5; i++) {
       const res = await fetch(`${limited.url}/api/chat/users/${target.userId}/keys`, { headers: { authorization: `Bearer ${asker}` } });

@@ -10,6 +10,7 @@ import {
   type TestEnv,
   type TestUser,
 } from './support/harness.js';
+import { contactOf } from './support/people.js';
 
 let env: TestEnv;
 
@@ -40,7 +41,7 @@ describe('bundle fetches under attack', () => {
     });
     const target = await createUser(inst, env.mint);
     const other = await createUser(inst, env.mint);
-    const drainer = await env.mint.mint(randomUUID());
+    const drainer = await contactOf(inst, env.mint, target.userId);
     const statuses = [];
     for (let i = 0; i < 5; i++)
       statuses.push((await fetchBundle(inst, drainer, target.userId)).status);
@@ -48,8 +49,16 @@ describe('bundle fetches under attack', () => {
     const limited = await fetchBundle(inst, drainer, target.userId);
     expect(limited.body).toMatchObject({ error: { code: 'rate_limited' } });
     // the same requester may still fetch someone else; anyone else may still fetch the target
+    await api(inst.url, drainer, 'POST', '/conversations', {
+      kind: 'direct',
+      memberIds: [other.userId],
+    });
     expect((await fetchBundle(inst, drainer, other.userId)).status).toBe(200);
-    const second = await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId);
+    const second = await fetchBundle(
+      inst,
+      await contactOf(inst, env.mint, target.userId),
+      target.userId,
+    );
     expect(second.status).toBe(200);
     expect(second.body.devices[0]?.preKey).toBeDefined();
   });
@@ -62,7 +71,7 @@ describe('bundle fetches under attack', () => {
     });
     const target = await createUser(inst, env.mint);
     expect(await held(inst, target)).toBe(5);
-    const drainer = await env.mint.mint(randomUUID());
+    const drainer = await contactOf(inst, env.mint, target.userId);
     const bundles = [];
     for (let i = 0; i < 6; i++) {
       const r = await fetchBundle(inst, drainer, target.userId);
@@ -83,8 +92,8 @@ describe('bundle fetches under attack', () => {
     expect(await held(inst, target)).toBe(3);
     // another requester still gets one
     expect(
-      (await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId)).body.devices[0]
-        ?.preKey,
+      (await fetchBundle(inst, await contactOf(inst, env.mint, target.userId), target.userId)).body
+        .devices[0]?.preKey,
     ).toBeDefined();
     expect(await held(inst, target)).toBe(2);
   });
@@ -98,7 +107,9 @@ describe('bundle fetches under attack', () => {
     const target = await createUser(inst, env.mint);
     const answers = [];
     for (let i = 0; i < 4; i++)
-      answers.push(await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId));
+      answers.push(
+        await fetchBundle(inst, await contactOf(inst, env.mint, target.userId), target.userId),
+      );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(answers.map((a) => a.body.devices[0]?.preKey !== undefined)).toEqual([
       true,
@@ -121,7 +132,7 @@ describe('bundle fetches under attack', () => {
       victim.signal.upload(95),
     );
     expect(top.status).toBe(200);
-    const drainer = await env.mint.mint(randomUUID());
+    const drainer = await contactOf(inst, env.mint, victim.userId);
     const statuses = await Promise.all(
       Array.from(
         { length: 60 },
@@ -133,8 +144,11 @@ describe('bundle fetches under attack', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(40);
     // only the pair's hourly budget (6) of one-time prekeys went
     expect(await held(inst, victim)).toBe(100 - 6);
-    const friend = await createUser(inst, env.mint);
-    const r = await fetchBundle(inst, friend.token, victim.userId);
+    const r = await fetchBundle(
+      inst,
+      await contactOf(inst, env.mint, victim.userId),
+      victim.userId,
+    );
     expect(r.status).toBe(200);
     expect(r.body.devices[0]?.preKey).toBeDefined();
   });
@@ -142,12 +156,19 @@ describe('bundle fetches under attack', () => {
   it('when bad input is given, then a clear 4xx and nothing is consumed', async () => {
     const inst = await env.start({});
     const target = await createUser(inst, env.mint);
-    const asker = await env.mint.mint(randomUUID());
+    const asker = await contactOf(inst, env.mint, target.userId);
     expect((await api(inst.url, asker, 'GET', '/users/not-a-uuid/keys')).status).toBe(400);
     expect((await api(inst.url, undefined, 'GET', `/users/${target.userId}/keys`)).status).toBe(
       401,
     );
     expect((await fetchBundle(inst, asker, randomUUID())).status).toBe(404);
+    // a stranger (no shared conversation) learns nothing, not even that the user exists
+    const stranger = await env.mint.mint(randomUUID());
+    const refused = await fetchBundle(inst, stranger, target.userId);
+    expect([refused.status, refused.body]).toEqual([
+      404,
+      (await fetchBundle(inst, stranger, randomUUID())).body,
+    ]);
     expect(await held(inst, target)).toBe(5);
   });
 });
@@ -169,17 +190,20 @@ describe('prekeys:low', () => {
     try {
       // 5 → 4: at the threshold, no warning
       expect(
-        (await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId)).status,
+        (await fetchBundle(inst, await contactOf(inst, env.mint, target.userId), target.userId))
+          .status,
       ).toBe(200);
       // 4 → 3 on both devices: both warned
       const warned = nextEvent(socket, 'prekeys:low');
       expect(
-        (await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId)).status,
+        (await fetchBundle(inst, await contactOf(inst, env.mint, target.userId), target.userId))
+          .status,
       ).toBe(200);
       expect(await warned).toEqual({ count: 3 });
       // 3 → 2 within the minute: no second warning
       expect(
-        (await fetchBundle(inst, await env.mint.mint(randomUUID()), target.userId)).status,
+        (await fetchBundle(inst, await contactOf(inst, env.mint, target.userId), target.userId))
+          .status,
       ).toBe(200);
       await new Promise((r) => setTimeout(r, 500));
       expect(warnings).toEqual([{ count: 3 }]);

@@ -182,8 +182,22 @@ export async function takeKeyBundles(
 }
 
 /**
+ * Who may see a user's devices (their list, or their key bundles, one per device): the user
+ * themselves and anyone who shares a conversation with them (in any state). How many devices
+ * someone has is nobody else's business; a stranger who means to write opens the conversation
+ * first (the SDK always does), which the other side then sees as a message request.
+ * @param deps safety store
+ * @param me the caller
+ * @param userId the user asked about
+ * @throws {NotFoundError} `user` when the caller shares no conversation with them (like an unknown id)
+ */
+export async function requireSharedConversation(deps: ChatDeps, me: string, userId: string): Promise<void> {
+  if (userId !== me && !(await deps.safety.shareConversation(deps.db, me, userId))) throw new NotFoundError('user');
+}
+
+/**
  * A user's keyed devices, only for the user themselves or someone who shares a conversation
- * with them (in any state): how many devices someone has is nobody else's business.
+ * with them ({@link requireSharedConversation}).
  * @param deps device store, safety store
  * @param me the caller
  * @param userId the user asked about
@@ -191,6 +205,6 @@ export async function takeKeyBundles(
  * @throws {NotFoundError} `user` when the caller shares no conversation with them
  */
 export async function listKeyedDevices(deps: ChatDeps, me: string, userId: string): Promise<number[]> {
-  if (userId !== me && !(await deps.safety.shareConversation(deps.db, me, userId))) throw new NotFoundError('user');
+  await requireSharedConversation(deps, me, userId);
   return deps.devices.listKeyedDeviceIds(deps.db, userId);
 }

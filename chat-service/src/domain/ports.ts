@@ -229,7 +229,7 @@ export interface ConversationRow {
   updatedAt: Date;
 }
 
-/** Conversations and memberships (store/conversation.repository.ts). */
+/** Conversations and memberships (store/conversation.repository.ts, store/membership.repository.ts). */
 export interface ConversationStore {
   createDirect(
     tx: Db,

@@ -122,8 +122,10 @@ export async function getPrivacy(deps: ChatDeps, me: string): Promise<PrivacySet
 
 /**
  * Replaces the caller's privacy settings (`lastSeen` takes effect at once for presence; the
- * other two are honoured by the caller's clients, which read them here).
- * @param deps safety store
+ * other two are honoured by the caller's clients). Every connected device of the caller is sent
+ * `privacy:changed` with the new settings once they are stored, so the others stop sending what
+ * was just turned off without waiting for a reconnection (where they read them again).
+ * @param deps safety store, notifier
  * @param me the caller
  * @param settings the new settings
  * @returns the settings stored
@@ -134,5 +136,6 @@ export async function putPrivacy(
   settings: PrivacySettings,
 ): Promise<PrivacySettings> {
   await deps.safety.putPrivacy(deps.db, me, settings);
+  deps.notifier.notifyUsers([me], 'privacy:changed', settings);
   return settings;
 }

@@ -6,6 +6,7 @@ import type { ChatDeps } from '../domain/deps.js';
 import {
   countMyPreKeys,
   listKeyedDevices,
+  requireSharedConversation,
   listMyDevices,
   proveDevice,
   registerDevice,
@@ -41,7 +42,8 @@ async function requireDeviceSecret(deps: ChatDeps, req: Request, userId: string,
 
 /**
  * Devices and Signal keys: register/remove my devices, upload keys (signed prekey verified
- * with libsignal), count my prekeys, fetch another user's bundles (consuming prekeys).
+ * with libsignal), count my prekeys, fetch the bundles of someone I share a conversation with
+ * (consuming prekeys).
  * Registration needs a fresh login (`auth_time`) and hands out the device secret; the routes
  * that act as one device (its keys) require it in `X-Device-Secret`; removing a device needs
  * proof of any of the account's devices (`X-Device-Id` + `X-Device-Secret`), not just a token.
@@ -92,6 +94,9 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
     const requester = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
     await consumeOrThrow(limits.prekeyRequester, requester);
+    // Only for myself and people I share a conversation with (a stranger opens one first): else
+    // 404 like an unknown user, before any per-pair or per-target budget is spent.
+    await requireSharedConversation(deps, requester, userId);
     await consumeOrThrow(limits.prekeyPair, `${requester}:${userId}`);
     // One-time prekeys only within the pair's hourly and the target's per-minute budgets:
     // beyond them the bundle carries the signed prekey alone, so draining is bounded and

@@ -3,11 +3,14 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   MessageAckPayload,
   MessageSendPayload,
+  PrivacyChangedEvent,
   SocketAuth,
   UploadKeysBody,
   type Ack,
   type ClientToServerEvents,
   type MessageSendResult,
+  type PrivacySettings,
+  type ServerToClientEvents,
 } from '@cipherchat/contracts';
 
 const valid = () => ({
@@ -44,5 +47,14 @@ describe('socket contract', () => {
   it('when typed, then message:send acks carry the message id or an error', () => {
     type SendAck = Parameters<Parameters<ClientToServerEvents['message:send']>[1]>[0];
     expectTypeOf<SendAck>().toEqualTypeOf<Ack<MessageSendResult>>();
+  });
+
+  it('when privacy:changed carries the whole settings, then it parses; a partial or padded one is refused', () => {
+    type Changed = Parameters<ServerToClientEvents['privacy:changed']>[0];
+    expectTypeOf<Changed>().toEqualTypeOf<PrivacySettings>();
+    const settings = { readReceipts: false, typing: true, lastSeen: true };
+    expect(PrivacyChangedEvent.safeParse(settings).success).toBe(true);
+    expect(PrivacyChangedEvent.safeParse({ readReceipts: false }).success).toBe(false);
+    expect(PrivacyChangedEvent.safeParse({ ...settings, extra: 1 }).success).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AccountStore } from '../domain/ports.js';
 import { q } from './sql.js';
-import { removeMember } from './conversation.repository.js';
+import { removeMember } from './membership.repository.js';
 
 /**
  * Forgets a deleted user: devices (and their prekeys), account and identity history, backup,

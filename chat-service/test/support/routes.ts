@@ -150,15 +150,14 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: { status: 403, code: 'forbidden' },
   },
-  // public key bundles: anyone logged in may start a session with anyone (rate-limited)
-  // (a fetch takes one of the owner's one-time prekeys: that is what they are for)
+  // key bundles: only for people who share a conversation (issue 15; a stranger opens one first,
+  // as the SDK does), so a stranger learns no device count and takes no one-time prekey
   {
     method: 'GET',
     path: `${API}/users/:userId/keys`,
     req: (w) => ({ path: `/users/${w.owner.userId}/keys` }),
     owner: ok(),
-    stranger: ok(),
-    changes: ['one_time_prekeys'],
+    stranger: notFound,
   },
   {
     method: 'GET',

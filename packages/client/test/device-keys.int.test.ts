@@ -43,10 +43,18 @@ async function preKeyCount(client: ChatClient): Promise<number> {
   return PreKeyCountResult.parse(await res.json()).count;
 }
 
-/** One bundle fetch, as any sender does before a first message (consumes one one-time prekey). */
-function fetchBundle(by: ChatClient, userId: string): Promise<KeyBundleResult> {
+/**
+ * One bundle fetch, as any sender does before a first message (consumes one one-time prekey),
+ * in the direct conversation the sender opens first (bundles are only for people who share one).
+ */
+async function fetchBundle(by: ChatClient, userId: string): Promise<KeyBundleResult> {
+  const pair = `${by.user.id}:${userId}`;
+  if (!opened.has(pair)) await by.createConversation({ kind: 'direct', memberIds: [userId] });
+  opened.add(pair);
   return by.api.chat.keyBundle(userId);
 }
+/** Pairs (sender, target) whose direct conversation {@link fetchBundle} opened. */
+const opened = new Set<string>();
 
 /** Resolves when the client's next `PUT /devices/:id/keys` (a key upload) has been answered. */
 function nextKeyUpload(client: ChatClient): Promise<{ preKeys: number; signedPreKeyId: number }> {

@@ -89,6 +89,8 @@ describe('prekeys:low', () => {
         },
       );
     });
+    // Bob opens a conversation first, as before any first message (bundles need one).
+    await bob.createConversation({ kind: 'direct', memberIds: [alice.user.id] });
     expect((await bob.api.chat.keyBundle(alice.user.id)).devices[0]?.preKey).toBeDefined();
     expect(await uploaded).toBe(PREKEY_BATCH);
     expect(await held(alice)).toBe(19 + PREKEY_BATCH);
@@ -99,6 +101,8 @@ describe('draining from one account', () => {
   it('when one account fetches my bundle as fast as the API allows, then a second account still starts a session with me and we exchange messages', async () => {
     const alice = await signUp('dralice');
     const mallory = await signUp('drmallory', false);
+    // Mallory must open a conversation first (alice sees it as a message request) to fetch at all.
+    await mallory.createConversation({ kind: 'direct', memberIds: [alice.user.id] });
     const before = await held(alice);
     const answers = await Promise.allSettled(
       Array.from({ length: 60 }, () => mallory.api.chat.keyBundle(alice.user.id)),

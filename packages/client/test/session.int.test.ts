@@ -100,6 +100,8 @@ describe('sessions and passwords', () => {
     // Logged in before the change: its data key is the old one, and its session ends with the change.
     const e2 = stack.client('erin 2');
     await e2.logIn({ ...input, connect: false });
+    // Frank's keys are only for people who share a conversation with him.
+    await e1.createConversation({ kind: 'direct', memberIds: [frank.user.id] });
     const before = await e1.safetyNumber(frank.user.id);
     const newPassword = `${input.password} changed`;
     await e1.changePassword({ newPassword });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceIdNumber } from './http/chat.http.js';
+import { PrivacySettings } from './http/safety.http.js';
 
 /**
  * Socket.IO contract of chat-service (path `/socket.io/`).
@@ -134,6 +135,13 @@ export type ConversationUpdatedEvent = z.infer<typeof ConversationUpdatedEvent>;
 export const PreKeysLowEvent = z.object({ count: z.number().int().nonnegative() });
 export type PreKeysLowEvent = z.infer<typeof PreKeysLowEvent>;
 
+/**
+ * `privacy:changed` (server → client): my privacy settings changed (`PUT /privacy` from any of
+ * my devices); every device of mine applies them at once. The whole settings, as stored.
+ */
+export const PrivacyChangedEvent = PrivacySettings;
+export type PrivacyChangedEvent = PrivacySettings;
+
 /** `mailbox:sync` ack data: the drain has started (messages follow as `message:new`). */
 export const MailboxSyncResult = z.object({ started: z.literal(true) });
 export type MailboxSyncResult = z.infer<typeof MailboxSyncResult>;
@@ -187,4 +195,6 @@ export interface ServerToClientEvents {
   /** Sent just before the server disconnects a socket whose session was revoked (log out, account deleted). */
   'session:revoked': () => void;
   'prekeys:low': (event: PreKeysLowEvent) => void;
+  /** To every device of the user, after a successful `PUT /privacy`. */
+  'privacy:changed': (event: PrivacyChangedEvent) => void;
 }

@@ -42,6 +42,22 @@ describe('Settings › Privacy and Blocked people', () => {
     expect(stored).toEqual({ readReceipts: false, typing: true, lastSeen: false });
   });
 
+  it('when another device of mine changes the settings while the panel is open, then the switches show the new settings', async () => {
+    const api = stubApi({
+      getPrivacy: async () => ({ readReceipts: true, typing: true, lastSeen: true }),
+    });
+    const container = await show(api);
+    expect(field(container, 'Send read receipts').checked).toBe(true);
+    api.emit({
+      type: 'privacyChanged',
+      settings: { readReceipts: false, typing: true, lastSeen: false },
+    });
+    await settle();
+    expect(field(container, 'Send read receipts').checked).toBe(false);
+    expect(field(container, 'Show when I am typing').checked).toBe(true);
+    expect(field(container, 'Show when I was last online').checked).toBe(false);
+  });
+
   it('when saving fails, then the switch stays as it was and the error says it was not saved', async () => {
     const container = await show(
       stubApi({

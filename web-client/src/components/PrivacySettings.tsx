@@ -18,7 +18,8 @@ const TOGGLES: Array<{ key: keyof PrivacyView; label: string; hint: string }> = 
 ];
 
 /**
- * Settings › Privacy: what I share, each toggle saved at once with its outcome announced.
+ * Settings › Privacy: what I share, each toggle saved at once with its outcome announced; a
+ * change made on another device of mine shows here at once.
  * Strangers (message requests I have not accepted) and people I blocked never get any of it.
  */
 export function PrivacySettings() {
@@ -29,7 +30,19 @@ export function PrivacySettings() {
   const [done, setDone] = useState<string | null>(null);
   const baseId = useId();
   useEffect(() => {
-    api.getPrivacy().then(setSettings, (e: unknown) => setError(describeError(e)));
+    // Changed on another device of mine while this panel is open: show what now applies (a
+    // first read still on its way is older than that).
+    let pushed = false;
+    const off = api.subscribe((e) => {
+      if (e.type !== 'privacyChanged') return;
+      pushed = true;
+      setSettings(e.settings);
+    });
+    api.getPrivacy().then(
+      (s) => !pushed && setSettings(s),
+      (e: unknown) => setError(describeError(e)),
+    );
+    return off;
   }, [api]);
   const toggle = async (key: keyof PrivacyView, on: boolean) => {
     if (!settings) return;

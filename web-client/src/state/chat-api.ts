@@ -161,6 +161,8 @@ export type ChatEvent =
   | { type: 'typing'; conversationId: string; userId: string; on: boolean }
   | { type: 'presence'; userId: string; online: boolean; lastSeenAt?: string }
   | { type: 'identityChanged'; userId: string }
+  /** My privacy settings changed (on this or another device of mine); they already apply. */
+  | { type: 'privacyChanged'; settings: PrivacyView }
   | { type: 'connection'; online: boolean }
   | { type: 'conversationsChanged' }
   /** The server lists people no member added: nothing was sent to them (the send failed). */

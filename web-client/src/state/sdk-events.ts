@@ -72,6 +72,7 @@ export function forwardClientEvents(
     }),
   );
   client.on('identityChanged', (c) => emit({ type: 'identityChanged', userId: c.userId }));
+  client.on('privacyChanged', (settings) => emit({ type: 'privacyChanged', settings }));
   client.on('foreignDevice', (d) => {
     alerts.foreign.set(d.deviceId, d.createdAt);
     emit({ type: 'foreignDevice', deviceId: d.deviceId, createdAt: d.createdAt });

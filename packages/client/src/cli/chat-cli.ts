@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
 import { createFileStore } from '../node/file-backend.js';
+import { ApiError } from '../transport/api-error.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -149,7 +150,12 @@ async function main(argv: string[]): Promise<void> {
       await login(false);
       const other = await client.findUser(username);
       if (!other) fail(`no user named ${username}`);
-      const sn = await client.safetyNumber(other.id);
+      // Keys are only for people who share a conversation (the server answers 404 otherwise).
+      const sn = await client.safetyNumber(other.id).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404)
+          fail(`no keys of ${username} for you: you share no conversation yet (send them a message first), or they have no device`);
+        throw err;
+      });
       process.stdout.write(`${sn.digits.match(/.{5}/g)?.join(' ')}\n`);
       break;
     }

@@ -75,6 +75,10 @@ export function buildClientParts(
       void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
     },
     onPresence: (p) => late.receipts?.onPresence(p),
+    onPrivacyChanged: (settings) => {
+      safety.apply(settings);
+      emit('privacyChanged', { ...settings });
+    },
     onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
   const views = new GroupViews({ session, emit });

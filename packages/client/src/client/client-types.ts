@@ -1,4 +1,4 @@
-import type { Me } from '@cipherchat/contracts';
+import type { Me, PrivacySettings } from '@cipherchat/contracts';
 import type { StoredMessage } from '../messages/message.schema.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { ApiClientOptions } from '../transport/api-client.js';
@@ -57,6 +57,11 @@ export interface ChatClientEvents {
   receipt: (r: { conversationId: string; fromUserId: string; type: 'delivered' | 'read'; messageIds: string[] }) => void;
   typing: (t: { conversationId: string; userId: string; on: boolean }) => void;
   presence: (p: { userId: string; online: boolean; lastSeenAt?: string | null | undefined }) => void;
+  /**
+   * My privacy settings changed on one of my devices (this one included): they already apply
+   * here (what `privacy()` answers and what my receipts and typing follow).
+   */
+  privacyChanged: (settings: PrivacySettings) => void;
   /** A contact's identity key changed: sending to them is blocked until `acceptIdentity`. */
   identityChanged: (c: { userId: string }) => void;
   /** An envelope could not be used (it is acknowledged and dropped; never thrown). */

@@ -1,3 +1,4 @@
+import type { PrivacySettings } from '@cipherchat/contracts';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -34,6 +35,8 @@ export interface RealtimeDeps {
   onOnline: () => void;
   /** A `presence` event (held receipts go out when their members are back). */
   onPresence?: (event: { userId: string; online: boolean }) => void;
+  /** My privacy settings changed on one of my devices (`privacy:changed`): apply them now. */
+  onPrivacyChanged?: (settings: PrivacySettings) => void;
   /** The server says this device is no longer registered (removed from another device). */
   onDeviceGone?: () => void;
 }
@@ -77,6 +80,7 @@ export class Realtime {
     });
     socket.on('mailbox:empty', () => emit('mailboxEmpty'));
     socket.on('conversation:updated', (e) => this.deps.onConversationUpdated(e.conversationId));
+    socket.on('privacy:changed', (settings) => this.deps.onPrivacyChanged?.(settings));
     socket.on('prekeys:low', () => {
       // Others are starting sessions with this device: upload a fresh batch now rather than at
       // the next login or maintenance run (a drained device still gets sessions on its signed

@@ -197,6 +197,21 @@ describe('requests, blocks and privacy decide what my clients share', () => {
     expect(t.sent.at(-1)).toEqual({ conversationId: conv, type: 'read', ids: ['m3'] });
   });
 
+  it('when another device of mine turns typing off while this one is reading the settings, then the push wins over the older read', async () => {
+    const t = setUp({ bob: true });
+    let answer: (() => void) | undefined;
+    const reading = t.server.privacy;
+    const api = (t.safety as unknown as { deps: { api: { chat: { privacy: () => Promise<unknown> } } } }).deps.api.chat;
+    api.privacy = () => new Promise((resolve) => (answer = () => resolve({ ...reading })));
+    const load = t.safety.load();
+    await expect.poll(() => answer).toBeDefined();
+    t.safety.apply({ readReceipts: true, typing: false, lastSeen: true });
+    answer!();
+    await load;
+    expect(await t.safety.privacy()).toEqual({ readReceipts: true, typing: false, lastSeen: true });
+    expect(await t.receipts.setTyping(conv, true)).toBe(false);
+  });
+
   it('when the conversation cannot be fetched for a moment, then the receipt is held and decided when it is flushed', async () => {
     const t = setUp({ mallory: true });
     t.state.getFails = new ApiError(0, 'network_error', 'offline');

@@ -20,7 +20,8 @@ export interface SafetyDeps {
  * presence and last seen from strangers and from people I blocked, and stops a blocked person's
  * messages; typing and receipts travel end to end, so only my own clients can hold them back.
  * This part knows my privacy settings and whom I blocked (read from the server at login, at
- * every connection and after every change made here) and answers {@link mayShare} for the
+ * every connection and after every change made here; settings changed on another device of mine
+ * arrive as `privacy:changed` while connected) and answers {@link mayShare} for the
  * receipts and typing (`receipts.ts`). Until the settings are known, nothing is shared.
  */
 export class Safety {
@@ -28,6 +29,8 @@ export class Safety {
   private blocked = new Set<string>();
   /** The load on its way, so concurrent callers wait for one. */
   private loading: Promise<void> | undefined;
+  /** Counts settings applied from elsewhere (a push, a save), so an older read does not undo them. */
+  private changes = 0;
 
   /** @param deps collaborators */
   constructor(private readonly deps: SafetyDeps) {}
@@ -38,11 +41,13 @@ export class Safety {
    */
   load(): Promise<void> {
     const run = (async () => {
+      const changes = this.changes;
       const [settings, blocked] = await Promise.all([
         this.deps.api.chat.privacy(),
         this.deps.api.chat.blockedUsers(),
       ]);
-      this.settings = settings;
+      // settings pushed or saved while this read was on its way are newer than what it read
+      if (this.changes === changes) this.settings = settings;
       this.blocked = new Set(blocked);
     })();
     const settled = run.finally(() => {
@@ -54,6 +59,7 @@ export class Safety {
 
   /** Forgets the settings and the block list (log out). */
   clear(): void {
+    this.changes += 1;
     this.settings = undefined;
     this.blocked = new Set();
     this.loading = undefined;
@@ -71,8 +77,19 @@ export class Safety {
    * @returns the settings as the server stored them
    */
   async setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> {
-    this.settings = await this.deps.api.chat.setPrivacy(settings);
-    return { ...this.settings };
+    const stored = await this.deps.api.chat.setPrivacy(settings);
+    this.apply(stored);
+    return { ...stored };
+  }
+
+  /**
+   * Applies settings saved on another device of mine (the server's `privacy:changed` push), at
+   * once: a receipt or typing turned off there is not sent from here either.
+   * @param settings the whole settings, as the server stored them
+   */
+  apply(settings: PrivacySettings): void {
+    this.changes += 1;
+    this.settings = { ...settings };
   }
 
   /** @returns the people I blocked (from the server) */

@@ -2,6 +2,7 @@ import {
   AckOf,
   ConversationUpdatedEvent,
   PreKeysLowEvent,
+  PrivacyChangedEvent,
   IdentityChangedEvent,
   MailboxSyncResult,
   MessageAckResult,
@@ -74,6 +75,7 @@ const EVENT_SCHEMAS: { [E in keyof ServerToClientEvents]?: z.ZodType<Parameters<
   'identity:changed': IdentityChangedEvent,
   'conversation:updated': ConversationUpdatedEvent,
   'prekeys:low': PreKeysLowEvent,
+  'privacy:changed': PrivacyChangedEvent,
 };
 
 /** The typed socket with an ack timeout applied (what `emitWithAck` is called on). */
