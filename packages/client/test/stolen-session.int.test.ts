@@ -34,7 +34,7 @@ async function steal(client: ChatClient): Promise<Loot> {
     }
   ).parts.deviceKeys;
   const proof = await deviceKeys.proof();
-  if (!tokens?.refreshToken || !proof)
+  if (!tokens?.accessToken || !tokens.refreshToken || !proof)
     throw new Error('the client must be logged in with a device');
   return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, ...proof };
 }
