@@ -4,7 +4,9 @@ import {
   connect,
   createTestEnv,
   createUser,
+  nextEvent,
   request,
+  SignalIdentity,
   type Instance,
   type TestEnv,
   type TestUser,
@@ -96,5 +98,38 @@ describe('someone I blocked puts me in a conversation', () => {
     expect((await api(inst.url, ex.token, 'PUT', `/blocks/${me.userId}`)).status).toBe(204);
     const group = await open(me, 'group', [ex]);
     expect(await myState(ex, group)).toBe('request');
+  });
+
+  it('when my identity key changes, then someone I blocked is not told (a contact is)', async () => {
+    const me = await createUser(inst, env.mint);
+    const ex = await createUser(inst, env.mint);
+    const friend = await createUser(inst, env.mint);
+    await open(ex, 'direct', [me]);
+    await open(friend, 'direct', [me]);
+    expect((await api(inst.url, me.token, 'PUT', `/blocks/${ex.userId}`)).status).toBe(204);
+    const se = await connect(inst.url, ex.token, ex.deviceId);
+    const sf = await connect(inst.url, friend.token, friend.deviceId);
+    let exHeard = false;
+    se.on('identity:changed', () => (exHeard = true));
+    const friendHeard = nextEvent<{ userId: string }>(sf, 'identity:changed');
+    try {
+      const up = await api(
+        inst.url,
+        me.token,
+        'PUT',
+        `/devices/${me.deviceId}/keys`,
+        new SignalIdentity().upload(2),
+      );
+      expect(up.body.identityChanged).toBe(true);
+      expect(await friendHeard).toEqual({ userId: me.userId });
+      // a round trip on the blocked person's socket after the event went out: it would have come first
+      expect(await request(se, 'presence:get', { userIds: [me.userId] })).toMatchObject({
+        ok: true,
+      });
+      expect(exHeard).toBe(false);
+    } finally {
+      se.close();
+      sf.close();
+    }
   });
 });
