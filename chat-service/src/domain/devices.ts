@@ -185,20 +185,6 @@ export async function takeKeyBundles(
 }
 
 /**
- * Refuses, like an unknown user, someone who shares no conversation (in any state) with `userId`:
- * a key bundle lists every keyed device, so it is a device list too, and fetching one consumes
- * one-time prekeys. A stranger first opens a conversation (a request the other side sees and
- * can decline or block); then the bundles are theirs to fetch.
- * @param deps safety store
- * @param me the caller
- * @param userId whose keys
- * @throws {NotFoundError} `keys` when they share no conversation
- */
-export async function assertMayFetchKeys(deps: ChatDeps, me: string, userId: string): Promise<void> {
-  if (userId !== me && !(await deps.safety.shareConversation(deps.db, me, userId))) throw new NotFoundError('keys');
-}
-
-/**
  * A user's keyed devices, only for the user themselves or someone who shares a conversation
  * with them (in any state): how many devices someone has is nobody else's business.
  * @param deps device store, safety store

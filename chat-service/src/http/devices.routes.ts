@@ -4,7 +4,6 @@ import { CreateDeviceBody, DEVICE_SECRET_HEADER, DeviceId, UploadKeysBody } from
 import { AppError, ForbiddenError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
 import {
-  assertMayFetchKeys,
   countMyPreKeys,
   listKeyedDevices,
   listMyDevices,
@@ -94,7 +93,6 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
     const { userId } = validate(UserParams, req.params, 'params');
     await consumeOrThrow(limits.prekeyRequester, requester);
     await consumeOrThrow(limits.prekeyPair, `${requester}:${userId}`);
-    await assertMayFetchKeys(deps, requester, userId);
     // One-time prekeys only within the pair's hourly and the target's per-minute budgets:
     // beyond them the bundle carries the signed prekey alone, so draining is bounded and
     // never refuses anyone a session.

@@ -150,16 +150,14 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: { status: 403, code: 'forbidden' },
   },
-  // key bundles: anyone who shares a conversation (any state, so a request will do) may start a
-  // session (rate-limited; a fetch takes one of the owner's one-time prekeys: that is what they are for)
+  // public key bundles: anyone logged in may start a session with anyone (rate-limited)
+  // (a fetch takes one of the owner's one-time prekeys: that is what they are for)
   {
     method: 'GET',
     path: `${API}/users/:userId/keys`,
     req: (w) => ({ path: `/users/${w.owner.userId}/keys` }),
     owner: ok(),
-    // a bundle lists every keyed device and takes a one-time prekey: only for people who share a
-    // conversation, like the device list (issue 15)
-    stranger: notFound,
+    stranger: ok(),
     changes: ['one_time_prekeys'],
   },
   {

@@ -43,17 +43,8 @@ async function preKeyCount(client: ChatClient): Promise<number> {
   return PreKeyCountResult.parse(await res.json()).count;
 }
 
-const met = new Set<string>();
-/**
- * One bundle fetch, as any sender does before a first message (consumes one one-time prekey).
- * Bundles are only for people who share a conversation, so the first fetch of a pair opens one.
- */
-async function fetchBundle(by: ChatClient, userId: string): Promise<KeyBundleResult> {
-  const pair = `${by.user.id}:${userId}`;
-  if (!met.has(pair)) {
-    await by.createConversation({ kind: 'direct', memberIds: [userId] });
-    met.add(pair);
-  }
+/** One bundle fetch, as any sender does before a first message (consumes one one-time prekey). */
+function fetchBundle(by: ChatClient, userId: string): Promise<KeyBundleResult> {
   return by.api.chat.keyBundle(userId);
 }
 

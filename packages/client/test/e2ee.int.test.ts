@@ -220,7 +220,6 @@ describe('independent checks with @signalapp/libsignal-client', () => {
     const alice = await signUp('alice');
     const bob = await signUp('bob');
     await logInAgain(bob.input, 'bob second');
-    await alice.client.createConversation({ kind: 'direct', memberIds: [bob.client.user.id] });
     const bundle = await alice.client.api.chat.keyBundle(bob.client.user.id);
     expect(bundle.devices).toHaveLength(2);
     const bobKey = PublicKey.deserialize(fromBase64(bundle.identityKey));

@@ -29,8 +29,7 @@ export class Identities {
 
   /**
    * The safety number with a contact, from the keys I hold. Fetches the contact's identity key
-   * first if I have never talked to them (chat-service hands bundles only to someone who shares a
-   * conversation with them: a 404 `ApiError` otherwise).
+   * first if I have never talked to them.
    * @param userId contact
    * @returns safety number
    */
