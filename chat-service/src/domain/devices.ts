@@ -93,7 +93,8 @@ function publicKey(b64: string, path: string): Buffer {
 /**
  * Stores a device's keys: identity key, signed prekey (its signature verified with libsignal)
  * and one-time prekeys, all or nothing. A changed identity key resets the user's other devices'
- * keys and tells the user and everyone sharing a conversation with them (`identity:changed`).
+ * keys and tells the user and everyone sharing a conversation with them (`identity:changed`),
+ * except those the user blocked.
  * @param deps config, device and conversation stores, notifier, log
  * @param userId the caller
  * @param deviceId the device (already proven by its secret)
@@ -136,8 +137,10 @@ export async function uploadDeviceKeys(
   if (result === 'not_found') throw new ForbiddenError('not one of your devices');
   if (result.identityChanged) {
     deps.log.info({ userId, deviceId }, 'identity key changed');
-    const contacts = await deps.conversations.contactsOf(deps.db, userId);
-    deps.notifier.notifyUsers([...contacts, userId], 'identity:changed', { userId });
+    // not to people the user blocked: they learn nothing of the user, not even a reinstall
+    const [contacts, blocked] = await Promise.all([deps.conversations.contactsOf(deps.db, userId), deps.safety.listBlocks(deps.db, userId)]);
+    const hidden = new Set(blocked);
+    deps.notifier.notifyUsers([...contacts.filter((u) => !hidden.has(u)), userId], 'identity:changed', { userId });
   }
   return { count: await deps.devices.countPreKeys(deps.db, userId, deviceId), identityChanged: result.identityChanged };
 }

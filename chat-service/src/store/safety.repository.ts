@@ -9,7 +9,10 @@ import { q } from './sql.js';
 
 /**
  * Marks as `request` those of `userIds` (just put in conversation `id` by `actor`) who do not
- * know `actor`: who are not `accepted` in another conversation that `actor` is also in.
+ * know `actor`: who are not `accepted` in another conversation that `actor` is also in. A block
+ * either way also makes it a request: someone I blocked (or who blocked me) no longer vouches
+ * for me, or they could put me, auto-accepted, in a group with their other accounts, which would
+ * then get my presence.
  * @param m transaction manager
  * @param id the conversation
  * @param actor who created it or added them (stays as they are)
@@ -27,10 +30,12 @@ export async function markRequests(
     m,
     `UPDATE chat.conversation_members t SET state = 'request'
       WHERE t.conversation_id = $1 AND t.user_id = ANY($3::uuid[]) AND t.user_id <> $2
-        AND NOT EXISTS (
+        AND (EXISTS (SELECT 1 FROM chat.blocks b
+                      WHERE (b.blocker_id = t.user_id AND b.blocked_id = $2) OR (b.blocker_id = $2 AND b.blocked_id = t.user_id))
+          OR NOT EXISTS (
           SELECT 1 FROM chat.conversation_members mine
             JOIN chat.conversation_members theirs ON theirs.conversation_id = mine.conversation_id AND theirs.user_id = $2
-           WHERE mine.user_id = t.user_id AND mine.state = 'accepted' AND mine.conversation_id <> $1)
+           WHERE mine.user_id = t.user_id AND mine.state = 'accepted' AND mine.conversation_id <> $1))
       RETURNING t.user_id`,
     [id, actor, userIds],
   );

@@ -49,7 +49,7 @@ export async function startLogin(
     throw new ValidationError(
       'invalid body: startLoginRequest is not a valid OPAQUE login request',
     );
-  await deps.loginStates.push(body.email, started.state);
+  await deps.loginStates.push(body.email, meta.ip, started.state);
   return { loginResponse: started.loginResponse };
 }
 
@@ -72,7 +72,7 @@ export async function finishLogin(
 ): Promise<{ user: User; tokens: IssuedTokens }> {
   await deps.limits.assertNotLocked(body.email, meta.ip);
   const user = await findUserWithRecordByEmail(deps.ds.manager, body.email);
-  const ok = await deps.loginStates.consume(body.email, (state) =>
+  const ok = await deps.loginStates.consume(body.email, meta.ip, (state) =>
     deps.opaque.finishLogin(state, body.finishLoginRequest),
   );
   if (!ok || !user) {
