@@ -3,14 +3,17 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '@cipherchat/service-kit';
 
 /**
- * Counts one send against both per-sender budgets in ONE script call: the message count and
- * the envelope bytes, each a fixed window that starts at its first send (the windows and keys
- * of rate-limiter-flexible's `RateLimiterRedis`, so processes of the previous release count
- * into the same budgets during a rolling deploy). Returns `{count, countMs, bytes, bytesMs}`:
- * the totals after this send and the milliseconds left in each window.
+ * Counts sends against both per-sender budgets, the message count and the envelope bytes, each
+ * a fixed window that starts at its first send (the windows and keys of rate-limiter-flexible's
+ * `RateLimiterRedis`, so processes of the previous release count into the same budgets during a
+ * rolling deploy). KEYS are (count key, bytes key) per send, ARGV[1] the window in ms, then the
+ * bytes of each send. Returns per send: count and ms left in its window, bytes and ms left.
+ * One call covers every send of one event-loop turn (in order: a user's second send in the
+ * call sees the first).
  */
 const SEND_BUDGET_LUA = `
-local function hit(key, by, window)
+local window = tonumber(ARGV[1])
+local function hit(key, by)
   local total = redis.call('INCRBY', key, by)
   local left
   if total == by then
@@ -23,21 +26,32 @@ local function hit(key, by, window)
       left = window
     end
   end
-  return { total, left }
+  return total, left
 end
-local window = tonumber(ARGV[2])
-local n = hit(KEYS[1], 1, window)
-local b = hit(KEYS[2], tonumber(ARGV[1]), window)
-return { n[1], n[2], b[1], b[2] }`;
+local out = {}
+for i = 1, #KEYS, 2 do
+  local n, nl = hit(KEYS[i], 1)
+  local b, bl = hit(KEYS[i + 1], tonumber(ARGV[(i + 1) / 2 + 1]))
+  out[#out + 1] = n
+  out[#out + 1] = nl
+  out[#out + 1] = b
+  out[#out + 1] = bl
+end
+return out`;
 
 /** The Redis client with the script defined on it (ioredis sends EVALSHA, EVAL once after a restart). */
 interface BudgetRedis extends Redis {
-  ccSendBudget(
-    countKey: string,
-    bytesKey: string,
-    bytes: number,
-    windowMs: number,
-  ): Promise<[number, number, number, number]>;
+  ccSendBudget(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
+}
+
+/** Most sends counted in one script call (more go into further calls of the same turn). */
+const MAX_PER_CALL = 256;
+
+interface PendingSend {
+  userId: string;
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 /** Limits of {@link SendBudget}. */
@@ -54,7 +68,8 @@ export interface SendBudgetOptions {
 
 /**
  * Per-sender message budgets (count and bytes per minute), shared by every socket and process
- * through Redis. One round trip per send covers both budgets. While Redis is down, sends go on
+ * through Redis. One script call covers both budgets of every send of an event-loop turn (one
+ * round trip, however many sends arrived together). While Redis is down, sends go on
  * (delivery falls back to this process) and each process counts its own senders in memory
  * instead (the insurance limiters): the budget then holds per process, never fails closed.
  */
@@ -63,6 +78,7 @@ export class SendBudget {
   private readonly windowMs: number;
   private readonly memCount: RateLimiterMemory;
   private readonly memBytes: RateLimiterMemory;
+  private pending: PendingSend[] = [];
 
   /**
    * @param redis client (the script is defined on it)
@@ -72,8 +88,8 @@ export class SendBudget {
     redis: Redis,
     private readonly options: SendBudgetOptions,
   ) {
-    if (!('ccSendBudget' in redis))
-      redis.defineCommand('ccSendBudget', { numberOfKeys: 2, lua: SEND_BUDGET_LUA });
+    // numberOfKeys is passed per call (it varies with the sends of a turn)
+    if (!('ccSendBudget' in redis)) redis.defineCommand('ccSendBudget', { lua: SEND_BUDGET_LUA });
     this.redis = redis as BudgetRedis;
     this.windowMs = options.windowSeconds * 1000;
     this.memCount = new RateLimiterMemory({
@@ -89,33 +105,59 @@ export class SendBudget {
   }
 
   /**
-   * Counts one send of `bytes` envelope bytes for `userId`.
+   * Counts one send of `bytes` envelope bytes for `userId`. The sends of one event-loop turn
+   * share one script call (one round trip, one reply to parse).
    * @param userId the sender
    * @param bytes decoded envelope bytes of the send (at least 1 is counted)
+   * @returns when the send is within both budgets
    * @throws {RateLimitedError} when either budget is spent (nothing of the send may be stored)
    */
-  async consume(userId: string, bytes: number): Promise<void> {
-    const by = Math.max(1, Math.ceil(bytes));
+  consume(userId: string, bytes: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // after this turn's I/O callbacks: every send that arrived in them shares the call
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ userId, bytes: Math.max(1, Math.ceil(bytes)), resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const all = this.pending;
+    this.pending = [];
+    for (let i = 0; i < all.length; i += MAX_PER_CALL)
+      void this.count(all.slice(i, i + MAX_PER_CALL));
+  }
+
+  private async count(sends: PendingSend[]): Promise<void> {
     const p = this.options.prefix;
-    let r: [number, number, number, number];
+    const keys = sends.flatMap((s) => [`${p}:rl:msg:${s.userId}`, `${p}:rl:msg-bytes:${s.userId}`]);
+    let r: number[];
     try {
       r = await this.redis.ccSendBudget(
-        `${p}:rl:msg:${userId}`,
-        `${p}:rl:msg-bytes:${userId}`,
-        by,
+        keys.length,
+        ...keys,
         this.windowMs,
+        ...sends.map((s) => s.bytes),
       );
     } catch {
-      return this.consumeInMemory(userId, by);
+      for (const s of sends) this.consumeInMemory(s.userId, s.bytes).then(s.resolve, s.reject);
+      return;
     }
-    const [count, countMs, total, bytesMs] = r;
-    // every send is counted, refused ones too (as rate-limiter-flexible does): hammering does not pay
-    const over = [
-      count > this.options.messages ? countMs : -1,
-      total > this.options.bytes ? bytesMs : -1,
-    ].filter((ms) => ms >= 0);
-    if (over.length > 0)
-      throw new RateLimitedError(Math.max(1, Math.ceil(Math.max(...over) / 1000)));
+    sends.forEach((s, i) => {
+      const [count, countMs, total, bytesMs] = r.slice(i * 4, i * 4 + 4) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      // every send is counted, refused ones too (as rate-limiter-flexible does): hammering does not pay
+      const over = [
+        count > this.options.messages ? countMs : -1,
+        total > this.options.bytes ? bytesMs : -1,
+      ].filter((ms) => ms >= 0);
+      if (over.length > 0)
+        s.reject(new RateLimitedError(Math.max(1, Math.ceil(Math.max(...over) / 1000))));
+      else s.resolve();
+    });
   }
 
   /** The insurance: both budgets counted by this process alone (Redis is unreachable). */
