@@ -102,7 +102,8 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
          -- what waits = added - removed (two tallies, so sends never wait for acks' row locks)
          LEFT JOIN chat.mailbox_added a ON a.recipient_user = fill.ru AND a.recipient_device = fill.rd
          LEFT JOIN chat.mailbox_removed r ON r.recipient_user = fill.ru AND r.recipient_device = fill.rd
-         LEFT JOIN chat.conversation_members rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
+         -- the recipient's membership state: already read (and locked) by mem
+         LEFT JOIN mem rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
          CROSS JOIN LATERAL (SELECT coalesce(a.messages, 0) - coalesce(r.messages, 0) + fill.n AS n,
                                     coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b AS b) w
         WHERE CASE WHEN rm.state = 'request' THEN w.n > $21 OR w.b > $22 ELSE w.n > $19 OR w.b > $20 END
