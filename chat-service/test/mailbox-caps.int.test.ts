@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connect, connectDrained, fakeBody, request } from './support/harness.js';
+import { api, connect, connectDrained, fakeBody, request } from './support/harness.js';
 import { directPair as pair, sendTo, storedBy, useLimitedInstance } from './support/limits.js';
 
 const t = useLimitedInstance('chatcap', {
@@ -108,6 +108,29 @@ describe('mailbox caps', () => {
     } finally {
       sa.close();
     }
+  });
+
+  it('when some envelopes are acked and the device is then removed, then the counters follow the rows down to zero', async () => {
+    const { alice, bob, conversationId } = await directPair();
+    const sa = await connect(t.inst.url, alice.token, alice.deviceId);
+    try {
+      for (const id of ['d1', 'd2', 'd3'])
+        expect(await sendTo(sa, conversationId, id, [bob], body(100))).toMatchObject({ ok: true });
+    } finally {
+      sa.close();
+    }
+    const { socket: sb, box } = await connectDrained(t.inst.url, bob.token, bob.deviceId);
+    const got = await box.waitFor(3);
+    expect(await request(sb, 'message:ack', { messageIds: [got[0]?.messageId] })).toMatchObject({
+      ok: true,
+    });
+    sb.close();
+    await expect
+      .poll(async () => mailbox(bob.userId))
+      .toEqual({ rows: 2, messages: 2, bytes: 200 });
+    const removed = await api(t.inst.url, bob.token, 'DELETE', `/devices/${bob.deviceId}`);
+    expect(removed.status).toBe(204);
+    expect(await mailbox(bob.userId)).toEqual({ rows: 0, messages: 0, bytes: 0 });
   });
 
   it('when a batch of concurrent sends crosses the cap, then exactly the cap is stored and the rest are refused whole', async () => {

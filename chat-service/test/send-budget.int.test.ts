@@ -23,6 +23,11 @@ afterAll(async () => {
   await deleteRedisKeys(testInfra.redisUrl, `${prefix}:*`);
 });
 
+/** A budget of `messages` and `bytes` per minute, counted through `redis` (the real one by default). */
+function budgetOf(messages: number, bytes: number, redis: Redis = client()): SendBudget {
+  return new SendBudget(redis, { prefix, messages, bytes, windowSeconds: 60 });
+}
+
 async function refusal(p: Promise<unknown>): Promise<RateLimitedError> {
   const err = await p.then(
     () => undefined,
@@ -34,12 +39,7 @@ async function refusal(p: Promise<unknown>): Promise<RateLimitedError> {
 
 describe('per-sender send budget', () => {
   it('when a user has sent as many messages as the budget, then the next is refused with a retry-after inside the window; another user is not affected', async () => {
-    const budget = new SendBudget(client(), {
-      prefix,
-      messages: 3,
-      bytes: 1_000_000,
-      windowSeconds: 60,
-    });
+    const budget = budgetOf(3, 1_000_000);
     const user = randomUUID();
     for (let i = 0; i < 3; i++) await budget.consume(user, 10);
     const err = await refusal(budget.consume(user, 10));
@@ -51,12 +51,7 @@ describe('per-sender send budget', () => {
   });
 
   it('when a send takes the user over the bytes budget, then it is refused; a send that ends exactly at the budget is not', async () => {
-    const budget = new SendBudget(client(), {
-      prefix,
-      messages: 100,
-      bytes: 4096,
-      windowSeconds: 60,
-    });
+    const budget = budgetOf(100, 4096);
     const user = randomUUID();
     await budget.consume(user, 3000);
     await budget.consume(user, 1096);
@@ -64,12 +59,7 @@ describe('per-sender send budget', () => {
   });
 
   it('when a user sends several messages at once (one script call), then exactly the budget is allowed and the rest refused', async () => {
-    const budget = new SendBudget(client(), {
-      prefix,
-      messages: 3,
-      bytes: 1_000_000,
-      windowSeconds: 60,
-    });
+    const budget = budgetOf(3, 1_000_000);
     const user = randomUUID();
     const other = randomUUID();
     const answers = await Promise.allSettled([
@@ -98,18 +88,8 @@ describe('per-sender send budget', () => {
       duration: 60,
     });
     await old.consume(user);
-    const a = new SendBudget(client(), {
-      prefix,
-      messages: 5,
-      bytes: 1_000_000,
-      windowSeconds: 60,
-    });
-    const b = new SendBudget(client(), {
-      prefix,
-      messages: 5,
-      bytes: 1_000_000,
-      windowSeconds: 60,
-    });
+    const a = budgetOf(5, 1_000_000);
+    const b = budgetOf(5, 1_000_000);
     await a.consume(user, 1);
     await b.consume(user, 1);
     await a.consume(user, 1);
@@ -127,17 +107,12 @@ describe('per-sender send budget', () => {
     });
     down.on('error', () => undefined); // the refused connection is the point
     clients.push(down);
-    const budget = new SendBudget(down, {
-      prefix,
-      messages: 2,
-      bytes: 1_000_000,
-      windowSeconds: 60,
-    });
+    const budget = budgetOf(2, 1_000_000, down);
     const user = randomUUID();
     await budget.consume(user, 10);
     await budget.consume(user, 10);
     expect((await refusal(budget.consume(user, 10))).code).toBe('rate_limited');
-    const bytes = new SendBudget(down, { prefix, messages: 100, bytes: 1024, windowSeconds: 60 });
+    const bytes = budgetOf(100, 1024, down);
     await bytes.consume(user, 1024);
     await refusal(bytes.consume(user, 1));
   });
