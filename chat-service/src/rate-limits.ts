@@ -20,7 +20,7 @@ export interface RateLimits {
   http: RateLimiterRedis;
   /** Reports per reporter per hour (Redis). */
   reports: RateLimiterRedis;
-  /** Messages and envelope bytes sent per user per minute (Redis: across sockets and processes; one round trip per send). */
+  /** Messages and envelope bytes sent per user per minute (Redis: across sockets and processes; one script call per event-loop turn). */
   sends: SendBudget;
   /** Socket events per user, per process (in memory: it sits on the message hot path). */
   socket: RateLimiterMemory;
