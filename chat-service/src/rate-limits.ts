@@ -2,6 +2,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { Redis } from 'ioredis';
 import { AppError, RateLimitedError } from '@cipherchat/service-kit';
 import type { Config } from './config.js';
+import { SendBudget } from './send-budget.js';
 
 /** The service's rate limiters. */
 export interface RateLimits {
@@ -19,10 +20,8 @@ export interface RateLimits {
   http: RateLimiterRedis;
   /** Reports per reporter per hour (Redis). */
   reports: RateLimiterRedis;
-  /** Messages sent per user per minute (Redis: across sockets and processes). */
-  messages: RateLimiterRedis;
-  /** Envelope bytes sent per user per minute (Redis). */
-  messageBytes: RateLimiterRedis;
+  /** Messages and envelope bytes sent per user per minute (Redis: across sockets and processes; one script call per event-loop turn). */
+  sends: SendBudget;
   /** Socket events per user, per process (in memory: it sits on the message hot path). */
   socket: RateLimiterMemory;
 }
@@ -40,16 +39,7 @@ export function createRateLimits(redis: Redis, config: Config): RateLimits {
     prekeyPair: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-pair`, points: config.RATE_PREKEY_PER_PAIR, duration: 60 }),
     prekeyPairOneTime: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-otp`, points: config.PREKEY_ONE_TIME_PER_PAIR_PER_HOUR, duration: 3600 }),
     prekeyLow: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:pk-low`, points: 1, duration: 60 }),
-    // Sending must go on while Redis is down (delivery falls back to this process): the
-    // per-sender budgets then count per process (insurance limiter) instead of failing closed.
-    messages: new RateLimiterRedis({
-      storeClient: redis, keyPrefix: `${p}:rl:msg`, points: config.RATE_MESSAGES_PER_MIN, duration: 60,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'msg', points: config.RATE_MESSAGES_PER_MIN, duration: 60 }),
-    }),
-    messageBytes: new RateLimiterRedis({
-      storeClient: redis, keyPrefix: `${p}:rl:msg-bytes`, points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'msg-bytes', points: config.RATE_MESSAGE_BYTES_PER_MIN, duration: 60 }),
-    }),
+    sends: new SendBudget(redis, { prefix: p, messages: config.RATE_MESSAGES_PER_MIN, bytes: config.RATE_MESSAGE_BYTES_PER_MIN, windowSeconds: 60 }),
     http: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:http`, points: config.RATE_HTTP_PER_MIN, duration: 60 }),
     reports: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${p}:rl:report`, points: config.RATE_REPORTS_PER_HOUR, duration: 3600 }),
     socket: new RateLimiterMemory({ keyPrefix: 'sock', points: config.RATE_SOCKET_EVENTS_PER_SEC, duration: 1 }),

@@ -1,6 +1,6 @@
 import { MessageAckPayload, MessageSendPayload, PresenceGetPayload } from '@cipherchat/contracts';
 import type { ChatDeps } from '../domain/deps.js';
-import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
+import type { RateLimits } from '../rate-limits.js';
 import { ackEnvelopes, sendMessage } from '../domain/send-message.js';
 import { visiblePresence } from '../domain/presence.js';
 import type { AckedEvents } from './acked-events.js';
@@ -24,7 +24,7 @@ export function registerMessageHandlers(
   deps: ChatDeps,
   drain: MailboxDrain,
   metrics: RealtimeMetrics,
-  limits: Pick<RateLimits, 'messages' | 'messageBytes'>,
+  limits: Pick<RateLimits, 'sends'>,
 ): void {
   const { userId, deviceId } = socket.data;
   const device = { userId, deviceId };
@@ -41,9 +41,9 @@ export function registerMessageHandlers(
       if (sendTurns.get(p.conversationId) === mine) sendTurns.delete(p.conversationId);
     });
     const end = metrics.sendDuration.startTimer();
-    // Per-sender rates first (nothing stored when over): both budgets in one round trip each, in parallel.
+    // Per-sender rates first (nothing stored when over): count and bytes in one round trip.
     const bytes = p.envelopes.reduce((n, e) => n + Math.floor((e.body.length * 3) / 4), 0);
-    const allowed = Promise.all([consumeOrThrow(limits.messages, userId), consumeOrThrow(limits.messageBytes, userId, Math.max(1, bytes))]);
+    const allowed = limits.sends.consume(userId, bytes);
     return allowed.then(() => sendMessage(deps, device, p, { wait, done })).then(
       (r) => {
         end({ outcome: r.duplicate ? 'duplicate' : 'stored' });

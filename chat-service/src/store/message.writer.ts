@@ -99,11 +99,14 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
        -- messages that would overfill a mailbox (a request, from a stranger: the tighter caps)
        SELECT DISTINCT fill.mid FROM fill
          JOIN msg ON msg.message_id = fill.mid
-         LEFT JOIN chat.mailbox_usage u ON u.recipient_user = fill.ru AND u.recipient_device = fill.rd
-         LEFT JOIN chat.conversation_members rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
-        WHERE CASE WHEN rm.state = 'request'
-                   THEN coalesce(u.messages, 0) + fill.n > $21 OR coalesce(u.bytes, 0) + fill.b > $22
-                   ELSE coalesce(u.messages, 0) + fill.n > $19 OR coalesce(u.bytes, 0) + fill.b > $20 END
+         -- what waits = added - removed (two tallies, so sends never wait for acks' row locks)
+         LEFT JOIN chat.mailbox_added a ON a.recipient_user = fill.ru AND a.recipient_device = fill.rd
+         LEFT JOIN chat.mailbox_removed r ON r.recipient_user = fill.ru AND r.recipient_device = fill.rd
+         -- the recipient's membership state: already read (and locked) by mem
+         LEFT JOIN mem rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
+         CROSS JOIN LATERAL (SELECT coalesce(a.messages, 0) - coalesce(r.messages, 0) + fill.n AS n,
+                                    coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b AS b) w
+        WHERE CASE WHEN rm.state = 'request' THEN w.n > $21 OR w.b > $22 ELSE w.n > $19 OR w.b > $20 END
      ), ok AS (
        SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
         WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
@@ -165,7 +168,7 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  *
  * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
  * would take its device's mailbox over the caps, counting what waits there
- * (`chat.mailbox_usage`, kept by triggers) plus the batch's earlier envelopes to that device;
+ * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device;
  * a recipient whose membership is still a `request` gets the tighter caps. Two batches in
  * flight at once do not see each other, so a mailbox may overshoot by at most one batch.
  * @param db pool

@@ -3,6 +3,7 @@ import { DeviceSecret1796353403723 } from './1796353403723-device-secret.js';
 import { Trust1796500000000 } from './1796500000000-trust.js';
 import { Requests1796600000000 } from './1796600000000-requests.js';
 import { MailboxUsage1796610000000 } from './1796610000000-mailbox-usage.js';
+import { MailboxTallies1796640000000 } from './1796640000000-mailbox-tallies.js';
 
 /** Every migration of the chat schema, oldest first. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Trust1796500000000,
   Requests1796600000000,
   MailboxUsage1796610000000,
+  MailboxTallies1796640000000,
 ];
