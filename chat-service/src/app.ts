@@ -174,6 +174,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       bytes: config.MAILBOX_MAX_BYTES,
       requestMessages: config.MAILBOX_REQUEST_MAX_MESSAGES,
       requestBytes: config.MAILBOX_REQUEST_MAX_BYTES,
+      requestWindowSeconds: config.MAILBOX_REQUEST_WINDOW_S,
     },
   });
   const useCases: ChatDeps = {

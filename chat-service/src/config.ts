@@ -63,10 +63,16 @@ export const envSchema = z.object({
   MAILBOX_MAX_MESSAGES: z.coerce.number().int().min(1).default(10_000),
   /** Most ciphertext bytes waiting in one device's mailbox (default 100 MiB). */
   MAILBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
-  /** Tighter caps for a send to someone who has not accepted the conversation (a message request from a stranger). */
+  /**
+   * Messages a sender may send to one recipient per MAILBOX_REQUEST_WINDOW_S while that
+   * recipient has not accepted the conversation (a message request), declined it or blocked the
+   * sender (one per message, whatever the recipient's device count; dropped ones count too).
+   */
   MAILBOX_REQUEST_MAX_MESSAGES: z.coerce.number().int().min(1).default(200),
-  /** Bytes cap for a message request (default 5 MiB). */
+  /** Envelope bytes (all the recipient's devices) a sender may send to such a recipient per window (default 5 MiB). */
   MAILBOX_REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  /** The window of those budgets, in seconds (fixed, from the pair's first send; default 24 h). */
+  MAILBOX_REQUEST_WINDOW_S: z.coerce.number().int().min(1).default(86_400),
   /** Undelivered envelopes expire after this many days. */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** How often the retention job runs (ms). */

@@ -41,7 +41,8 @@ export async function afterUserForgotten(deps: ChatDeps, userId: string, blobKey
 
 /**
  * Retention: expires envelopes older than MESSAGE_RETENTION_DAYS (and the dedupe rows of that
- * age) and attachments past their expiry, then their files. No surrounding transaction: each
+ * age), request budgets whose window has passed, and attachments past their expiry, then their
+ * files. No surrounding transaction: each
  * batch commits on its own; the job holds the connection (and its advisory lock).
  * @param deps config, stores, blobs
  * @param db a handle outside any transaction
@@ -50,6 +51,7 @@ export async function afterUserForgotten(deps: ChatDeps, userId: string, blobKey
 export async function expireOldData(deps: ChatDeps, db: Db): Promise<{ envelopes: number; attachments: number }> {
   const cutoff = new Date(Date.now() - deps.config.MESSAGE_RETENTION_DAYS * 86_400_000);
   const envelopes = await deps.mailbox.expireMailbox(db, cutoff);
+  await deps.mailbox.expireRequestBudgets(db, new Date(Date.now() - deps.config.MAILBOX_REQUEST_WINDOW_S * 1000));
   const gone = await deps.attachments.deleteAttachments(db, { expiredBefore: new Date() });
   for (const a of gone) await deps.blobs.remove(a.storageKey).catch(() => undefined);
   if (envelopes || gone.length) deps.log.info({ envelopes, attachments: gone.length }, 'retention: expired');

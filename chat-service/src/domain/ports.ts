@@ -209,6 +209,8 @@ export interface MailboxStore {
   ): Promise<MailboxRow[]>;
   /** Deletes envelopes and dedupe rows older than `before` in batches; returns mailbox rows deleted. */
   expireMailbox(db: Db, before: Date): Promise<number>;
+  /** Deletes the request budgets whose window started before `before`; returns rows deleted. */
+  expireRequestBudgets(db: Db, before: Date): Promise<number>;
 }
 
 // ----------------------------------------------------------------------------- conversations

@@ -216,5 +216,17 @@ export async function ackMessagesBatch(db: Queryable, reqs: readonly AckRequest[
 
 export type { AckRequest, MailboxRow, SendContext };
 
+/**
+ * Deletes the (sender, recipient) request budgets whose window started before `before` (a
+ * passed window counts as empty anyway; this only keeps the table small).
+ * @param m manager
+ * @param before start of the current windows
+ * @returns rows deleted
+ */
+export async function expireRequestBudgets(m: EntityManager, before: Date): Promise<number> {
+  const rows = (await q(m, `DELETE FROM chat.request_budget WHERE window_start <= $1 RETURNING 1`, [before])) as unknown[];
+  return rows.length;
+}
+
 /** The mailbox port of the use cases. */
-export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox };
+export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox, expireRequestBudgets };

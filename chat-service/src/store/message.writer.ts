@@ -24,12 +24,21 @@ export interface StoreResult {
   full: Set<string>;
 }
 
-/** Mailbox caps per recipient device (count and bytes), tighter for a message request. */
+/**
+ * Mailbox caps per recipient device (count and bytes, for everyone), and the budget of each
+ * (sender, recipient) pair whose recipient has not accepted, declined or blocked the sender.
+ */
 export interface MailboxCaps {
+  /** Most envelopes waiting per device. */
   messages: number;
+  /** Most ciphertext bytes waiting per device. */
   bytes: number;
+  /** Messages per (sender, recipient) pair and window, while the recipient has not accepted (or declined, or blocked the sender). */
   requestMessages: number;
+  /** Envelope bytes (all the recipient's devices) per such pair and window. */
   requestBytes: number;
+  /** That window, in seconds (fixed, from the pair's first send). */
+  requestWindowSeconds: number;
 }
 
 interface Pending {
@@ -49,7 +58,7 @@ function outcomeOf(r: StoreResult, input: StoreMessageInput): WriteOutcome {
 }
 
 /** No caps (the largest values the statement's integer parameters take). */
-const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INTEGER, requestMessages: 2 ** 31 - 1, requestBytes: Number.MAX_SAFE_INTEGER };
+const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INTEGER, requestMessages: 2 ** 31 - 1, requestBytes: Number.MAX_SAFE_INTEGER, requestWindowSeconds: 86_400 };
 
 /** `chat.message_queued.v1` outbox rows of the messages stored (`ins`), from parameters $15-$17. */
 const QUEUED_OUTBOX = outboxInsert(
@@ -96,32 +105,53 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
        SELECT env.mid, env.ru, env.rd, count(*) OVER w AS n, sum(env.len) OVER w AS b
          FROM env WINDOW w AS (PARTITION BY env.ru, env.rd ORDER BY env.ord)
      ), overfull AS (
-       -- messages that would overfill a mailbox (a request, from a stranger: the tighter caps)
+       -- messages that would overfill a device's mailbox (the overall caps, for every recipient)
        SELECT DISTINCT fill.mid FROM fill
-         JOIN msg ON msg.message_id = fill.mid
          -- what waits = added - removed (two tallies, so sends never wait for acks' row locks)
          LEFT JOIN chat.mailbox_added a ON a.recipient_user = fill.ru AND a.recipient_device = fill.rd
          LEFT JOIN chat.mailbox_removed r ON r.recipient_user = fill.ru AND r.recipient_device = fill.rd
-         -- the recipient's membership state: already read (and locked) by mem
-         LEFT JOIN mem rm ON rm.conversation_id = msg.conversation_id AND rm.user_id = fill.ru
-         CROSS JOIN LATERAL (SELECT coalesce(a.messages, 0) - coalesce(r.messages, 0) + fill.n AS n,
-                                    coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b AS b) w
-        WHERE CASE WHEN rm.state = 'request' THEN w.n > $21 OR w.b > $22 ELSE w.n > $19 OR w.b > $20 END
-     ), ok AS (
+        WHERE coalesce(a.messages, 0) - coalesce(r.messages, 0) + fill.n > $19
+           OR coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b > $20
+     ), guard AS (
+       -- recipients who have not accepted the conversation (a request), declined it or blocked
+       -- the sender: a send to them spends the (sender, recipient) budget, stored or dropped
+       -- alike, so that its answer never tells what they did (membership state: already read
+       -- and locked by mem); held = their envelopes are dropped quietly
+       SELECT rcpt.message_id, rcpt.sender_user, rcpt.user_id, coalesce(rm.state = 'declined' OR bl.blocked, false) AS held
+         FROM rcpt
+         LEFT JOIN mem rm ON rm.conversation_id = rcpt.conversation_id AND rm.user_id = rcpt.user_id
+         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM chat.blocks b WHERE b.blocker_id = rcpt.user_id AND b.blocked_id = rcpt.sender_user) AS blocked) bl
+        WHERE rcpt.user_id <> rcpt.sender_user AND (rm.state IN ('request', 'declined') OR bl.blocked)
+     ), valid AS (
+       -- messages that pass every check but the caps and budgets
        SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
         WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
           AND EXISTS (SELECT 1 FROM shape WHERE shape.id = msg.conversation_id)
-          AND NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = msg.message_id)
           AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
+     ), want AS (
+       -- per guarded recipient of a message refused for nothing else: what the message spends
+       -- (one message, the bytes of that user's envelopes), and with the batch's earlier ones
+       SELECT g.message_id, g.sender_user, g.user_id, s.b1, count(*) OVER w AS n, sum(s.b1) OVER w AS b
+         FROM guard g JOIN valid v ON v.message_id = g.message_id
+         CROSS JOIN LATERAL (SELECT sum(env.len) AS b1 FROM env WHERE env.mid = g.message_id AND env.ru = g.user_id) s
+        WHERE NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = g.message_id)
+       WINDOW w AS (PARTITION BY g.sender_user, g.user_id ORDER BY v.ord)
+     ), overbudget AS (
+       -- messages over a (sender, recipient) budget: what the pair spent in its window + the batch's
+       SELECT DISTINCT want.message_id FROM want
+         LEFT JOIN chat.request_budget rb ON rb.sender_user = want.sender_user AND rb.recipient_user = want.user_id
+              AND rb.window_start > now() - $23 * interval '1 second'
+        WHERE coalesce(rb.messages, 0) + want.n > $21 OR coalesce(rb.bytes, 0) + want.b > $22
+     ), ok AS (
+       SELECT valid.* FROM valid
+        WHERE NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = valid.message_id)
+          AND NOT EXISTS (SELECT 1 FROM overbudget WHERE overbudget.message_id = valid.message_id)
      ), held AS (
        -- recipients who declined the conversation or blocked the sender: their envelopes are
-       -- dropped quietly (the send still succeeds), one anti-join for the whole batch
-       SELECT rcpt.message_id, rcpt.user_id FROM rcpt
-        WHERE rcpt.user_id <> rcpt.sender_user
-          AND (EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id AND mem.state = 'declined')
-               OR EXISTS (SELECT 1 FROM chat.blocks b WHERE b.blocker_id = rcpt.user_id AND b.blocked_id = rcpt.sender_user))
+       -- dropped quietly (the send still succeeds)
+       SELECT guard.message_id, guard.user_id FROM guard WHERE guard.held
      ), ins AS (
        INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
        -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
@@ -143,10 +173,21 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
        UPDATE chat.accounts SET pending_queued = true
         WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
        RETURNING 1
+     ), spent AS (
+       -- the budgets spent by the messages stored (dropped envelopes included), pairs in key
+       -- order so that concurrent batches cannot deadlock; a passed window starts again
+       INSERT INTO chat.request_budget AS rb (sender_user, recipient_user, window_start, messages, bytes)
+       SELECT want.sender_user, want.user_id, now(), count(*), sum(want.b1) FROM want JOIN ins ON ins.message_id = want.message_id
+        GROUP BY 1, 2 ORDER BY 1, 2
+       ON CONFLICT (sender_user, recipient_user) DO UPDATE SET
+         window_start = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.window_start ELSE excluded.window_start END,
+         messages = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.messages + excluded.messages ELSE excluded.messages END,
+         bytes = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.bytes + excluded.bytes ELSE excluded.bytes END
+       RETURNING 1
      )
      SELECT message_id, true AS stored, (SELECT array_agg(held.user_id) FROM held WHERE held.message_id = ins.message_id) AS held, false AS full FROM ins
      UNION ALL
-     SELECT message_id, false, NULL, message_id IN (SELECT mid FROM overfull) FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
+     SELECT message_id, false, NULL, message_id IN (SELECT mid FROM overfull UNION ALL SELECT message_id FROM overbudget) FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
 
 /**
  * Stores a batch of messages in ONE statement, so one implicit transaction and one commit
@@ -168,9 +209,15 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  *
  * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
  * would take its device's mailbox over the caps, counting what waits there
- * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device;
- * a recipient whose membership is still a `request` gets the tighter caps. Two batches in
- * flight at once do not see each other, so a mailbox may overshoot by at most one batch.
+ * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device.
+ * Request budgets: when a recipient has not accepted the conversation (a `request`), declined
+ * it or blocked the sender, the message must also fit the (sender, recipient) budget of the
+ * current window (`chat.request_budget`: what the pair spent, plus the batch's earlier
+ * messages to that recipient), or it is refused the same way. A message stored spends it,
+ * dropped envelopes included; a message refused spends nothing. The budget never depends on
+ * what waits in the mailbox, so the answer does not tell the sender whether the recipient came
+ * online, blocked or declined. Two batches in flight at once do not see each other, so a
+ * mailbox or a budget may overshoot by at most one batch.
  * @param db pool
  * @param batch messages (no two envelopes of one message for the same device)
  * @param caps the mailbox caps
@@ -214,7 +261,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     text: STORE_MESSAGES_SQL,
     values: [
       m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort(),
-      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes,
+      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes, caps.requestWindowSeconds,
     ],
   });
   const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map(), full: new Set() };

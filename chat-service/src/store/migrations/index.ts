@@ -4,6 +4,7 @@ import { Trust1796500000000 } from './1796500000000-trust.js';
 import { Requests1796600000000 } from './1796600000000-requests.js';
 import { MailboxUsage1796610000000 } from './1796610000000-mailbox-usage.js';
 import { MailboxTallies1796640000000 } from './1796640000000-mailbox-tallies.js';
+import { RequestBudget1796650000000 } from './1796650000000-request-budget.js';
 
 /** Every migration of the chat schema, oldest first. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Requests1796600000000,
   MailboxUsage1796610000000,
   MailboxTallies1796640000000,
+  RequestBudget1796650000000,
 ];
