@@ -9,7 +9,7 @@ const t = useLimitedInstance('chatcap', {
   MAILBOX_REQUEST_MAX_BYTES: '2048',
 });
 
-/** Alice and Bob, contacts (Bob accepted: a request has tighter mailbox caps). */
+/** Alice and Bob, contacts (Bob accepted: a request is held to the per-sender request budget). */
 const directPair = () => pair(t);
 
 async function mailbox(userId: string): Promise<{ rows: number; messages: number; bytes: number }> {
@@ -82,7 +82,7 @@ describe('mailbox caps', () => {
     }
   });
 
-  it('when the recipient has not accepted the conversation (a request), then the tighter caps apply', async () => {
+  it('when the recipient has not accepted the conversation (a request), then the sender is held to the (sender, recipient) request budget', async () => {
     const { alice, bob, conversationId } = await directPair();
     await t.inst.app.ds.query(
       `UPDATE chat.conversation_members SET state = 'request' WHERE conversation_id = $1 AND user_id = $2`,
@@ -97,7 +97,7 @@ describe('mailbox caps', () => {
       const two = await sendTo(sa, conversationId, 'r2', [bob], fakeBody());
       expect(two).toMatchObject({ ok: false, error: { code: 'mailbox_full' } });
       expect((await mailbox(bob.userId)).rows).toBe(1);
-      // Bob's own sends to Alice (accepted on her side) are not held to the request caps
+      // Bob's own sends to Alice (accepted on her side) are not held to the request budget
       const sb = await connect(t.inst.url, bob.token, bob.deviceId);
       for (const id of ['x1', 'x2']) {
         expect(await sendTo(sb, conversationId, id, [alice], fakeBody())).toMatchObject({

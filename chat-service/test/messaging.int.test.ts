@@ -22,7 +22,7 @@ async function directPair() {
   const bob = await createUser(b, env.mint);
   const conv = await api(a.url, alice.token, 'POST', '/conversations', { kind: 'direct', memberIds: [bob.userId] });
   expect(conv.status).toBe(201);
-  // Bob accepts Alice's request: they are contacts (a request has tighter mailbox caps)
+  // Bob accepts Alice's request: they are contacts (a request is held to the per-sender request budget)
   expect((await api(b.url, bob.token, 'POST', `/conversations/${conv.body.id}/accept`)).status).toBe(204);
   return { alice, bob, conversationId: conv.body.id as string };
 }

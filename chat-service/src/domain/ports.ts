@@ -136,7 +136,8 @@ export interface StoreMessageInput {
  * What became of one message: `stored`; `duplicate` (its `(sender, clientMessageId)` already
  * existed); `refused` (the sender or a recipient was not a member, or the envelopes did not
  * address exactly the conversation's devices: nothing of it was stored); `mailbox_full` (it
- * would overfill a recipient device's mailbox: nothing of it was stored).
+ * would overfill a recipient device's mailbox, or spend more than a request budget left: nothing
+ * of it was stored).
  */
 export type WriteOutcome = 'stored' | 'duplicate' | 'refused' | 'mailbox_full';
 

@@ -54,7 +54,7 @@ export interface SendTurn {
  * @param p validated payload
  * @param turn ordering with the socket's other sends to the same conversation
  * @returns message id and server time
- * @throws {AppError} `not_member`, `stale_devices`, `mailbox_full` (a recipient device's mailbox is at its cap), `validation_error`, `conflict`
+ * @throws {AppError} `not_member`, `stale_devices`, `mailbox_full` (a recipient device's mailbox is at its cap, or a request budget is spent; one answer for both), `validation_error`, `conflict`
  */
 export async function sendMessage(deps: ChatDeps, sender: SenderIdentity, p: MessageSendPayload, turn?: SendTurn): Promise<MessageSendResult> {
   try {

@@ -20,7 +20,7 @@ export interface StoreResult {
   refused: Set<string>;
   /** Of the messages stored: recipients whose envelopes were dropped (they blocked the sender or declined). */
   held: Map<string, string[]>;
-  /** Ids of the refused messages that would have overfilled a recipient device's mailbox. */
+  /** Ids of the refused messages that would have overfilled a recipient device's mailbox or overspent a request budget. */
   full: Set<string>;
 }
 

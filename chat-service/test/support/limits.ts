@@ -40,7 +40,7 @@ export function useLimitedInstance(
 
 /**
  * Alice (`aliceDevices` devices) and Bob in a direct conversation, Bob's side accepted unless
- * `accept` is false (a request from a stranger gets the tighter mailbox caps).
+ * `accept` is false (a request from a stranger is held to the per-sender request budget).
  * @param t the file's instance
  * @param opts how many devices Alice has (default 1); whether Bob accepts (default true)
  * @returns both users and the conversation id
