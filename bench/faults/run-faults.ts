@@ -160,9 +160,9 @@ try {
   const offlineUsers = users.slice(PAIRS * 2, PAIRS * 2 + OFFLINE);
   const courier = users[PAIRS * 2 + OFFLINE] as BenchUser; // sends to the offline users
   const pairConvs = await mapLimit(Array.from({ length: PAIRS }, (_, p) => p), 8, (p) =>
-    createConversation(urls[0] as string, online[2 * p] as BenchUser, 'direct', [(online[2 * p + 1] as BenchUser).userId]),
+    createConversation(urls[0] as string, online[2 * p] as BenchUser, 'direct', [online[2 * p + 1] as BenchUser]),
   );
-  const offlineConvs = await mapLimit(offlineUsers, 8, (u) => createConversation(urls[1] as string, courier, 'direct', [u.userId]));
+  const offlineConvs = await mapLimit(offlineUsers, 8, (u) => createConversation(urls[1] as string, courier, 'direct', [u]));
 
   // notification-service learns users (and that their address is verified) from user-service's
   // events; there is no user-service here, so the suite publishes them as user-service would

@@ -95,15 +95,17 @@ export async function provisionUsers(
 }
 
 /**
- * Creates a conversation as `creator`.
+ * Creates a conversation as `creator`, and every other member accepts it: the benchmarks
+ * measure contacts (a stranger's request is held to a small per-sender daily budget).
  * @param baseUrl service URL
  * @param creator the creating user
  * @param kind direct or group
- * @param memberIds the other members
+ * @param members the other members
  * @returns the conversation id
  */
-export async function createConversation(baseUrl: string, creator: BenchUser, kind: 'direct' | 'group', memberIds: string[]): Promise<string> {
+export async function createConversation(baseUrl: string, creator: BenchUser, kind: 'direct' | 'group', members: BenchUser[]): Promise<string> {
   // no title: group titles travel end to end, the server refuses them
-  const conv = await api<{ id: string }>(baseUrl, creator.token, 'POST', '/conversations', { kind, memberIds });
+  const conv = await api<{ id: string }>(baseUrl, creator.token, 'POST', '/conversations', { kind, memberIds: members.map((m) => m.userId) });
+  for (const m of members) await api(baseUrl, m.token, 'POST', `/conversations/${conv.id}/accept`);
   return conv.id;
 }

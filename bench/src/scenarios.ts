@@ -103,7 +103,7 @@ export async function pairsScenario(ctx: BenchContext, processes: number, rates:
     const keys = makeKeyUpload();
     const users = await provisionUsers(urls, stack.issuer, pairs * 2, keys);
     const convs = await mapLimit(Array.from({ length: pairs }, (_, p) => p), 16, (p) =>
-      createConversation(urls[0] as string, users[2 * p] as BenchUser, 'direct', [(users[2 * p + 1] as BenchUser).userId]),
+      createConversation(urls[0] as string, users[2 * p] as BenchUser, 'direct', [users[2 * p + 1] as BenchUser]),
     );
     const perWorker: ClientSpec[][] = Array.from({ length: pool.size }, () => []);
     const flows: FlowSpec[][] = Array.from({ length: pool.size }, () => []);
@@ -157,7 +157,7 @@ export async function groupsScenario(ctx: BenchContext): Promise<void> {
     const flows: FlowSpec[][] = Array.from({ length: pool.size }, () => []);
     for (let g = 0; g < groups; g++) {
       const members = users.slice(g * size, (g + 1) * size);
-      const conversationId = await createConversation(url, members[0] as BenchUser, 'group', members.slice(1).map((m) => m.userId));
+      const conversationId = await createConversation(url, members[0] as BenchUser, 'group', members.slice(1));
       const w = g % pool.size;
       members.forEach((m, i) => perWorker[w]?.push(clientSpec(g * size + i, m, url)));
       members.forEach((m, i) => {
@@ -207,7 +207,7 @@ export async function drainScenario(ctx: BenchContext): Promise<void> {
     const users = await provisionUsers([url], stack.issuer, fillers + 1, makeKeyUpload());
     const recipient = users[fillers] as BenchUser;
     const senders = users.slice(0, fillers);
-    const convs = await mapLimit(senders, 8, (s) => createConversation(url, s, 'direct', [recipient.userId]));
+    const convs = await mapLimit(senders, 8, (s) => createConversation(url, s, 'direct', [recipient]));
     await connectAll(pool, [senders.map((s, i) => clientSpec(i, s, url))]);
     ctx.log(`drain: ${fillers} senders fill an offline mailbox with ${n} envelopes`);
     const fill = await measuredStep(
