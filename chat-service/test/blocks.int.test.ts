@@ -301,7 +301,7 @@ describe('privacy settings', () => {
     });
     const next = { readReceipts: false, typing: true, lastSeen: false };
     const told = nextEvent(sb, 'privacy:changed');
-    // device A's PUT (the route needs no device proof: the token is the account's)
+    // device A's PUT (with device A's proof, which the harness adds as a real client does)
     expect((await api(people.inst.url, me.token, 'PUT', '/privacy', next)).status).toBe(200);
     expect(await told).toEqual(next);
     // a refused change tells nobody

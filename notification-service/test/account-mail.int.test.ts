@@ -148,18 +148,37 @@ describe('account mails', () => {
     expect(h.logs.text()).not.toContain(resetUrl);
   });
 
-  it('when someone tried to register with an unverified address (verification event, reason registration_attempt), then the mail carries the confirm link instead', async () => {
+  it('when someone tried to register with an unverified address (reset event, reason registration_attempt), then the owner gets the reset link worded as taking the account over', async () => {
     const u = newUser('Emil');
     await h.publishAndWait('user.registered.v1', u);
-    await h.publishAndWait('user.email_verification_requested.v1', { ...verifyPayload(u, 'conf1rm'), reason: 'registration_attempt' });
+    const resetUrl = `http://chat.test/reset-password?token=tok${randomUUID().split('-').join('')}`;
+    const { eventId } = await h.publishAndWait('user.password_reset_requested.v1', {
+      userId: u.userId,
+      email: u.email,
+      displayName: u.displayName,
+      resetUrl,
+      expiresAt: '2026-11-22T07:00:00.000Z',
+      reason: 'registration_attempt',
+    });
     const [mail] = await h.inbox.waitFor((m) => m.to === u.email);
     expect(mail!.subject).toBe('Someone tried to create a CipherChat account with your address');
-    expect(mail!.text).toContain('its address is not confirmed yet');
-    expect(mail!.text).toContain('Confirm my address: http://chat.test/verify-email?token=conf1rm');
-    expect(mail!.text).not.toContain('reset-password');
+    expect(mail!.text).toContain('That account was never confirmed');
+    expect(mail!.text).toContain(`Choose my password: ${resetUrl}`);
+    expect(mail!.text).not.toContain('verify-email');
+    const rows = (await h.app.ds.query(`SELECT kind, status FROM notify.sent_mail WHERE event_id = $1`, [eventId])) as unknown[];
+    expect(rows).toEqual([{ kind: 'registration_attempt', status: 'sent' }]);
   });
 
-  it('when a reset is requested for a known unverified address, then nothing is sent', async () => {
+  it('when an older user-service sends a registration attempt with a verification link, then it is not mailed (it would verify a squatter\'s account)', async () => {
+    const u = newUser('Fritz');
+    await h.publishAndWait('user.registered.v1', u);
+    const { eventId } = await h.publishAndWait('user.email_verification_requested.v1', { ...verifyPayload(u, 'conf1rm'), reason: 'registration_attempt' });
+    const rows = (await h.app.ds.query(`SELECT status FROM notify.sent_mail WHERE event_id = $1`, [eventId])) as unknown[];
+    expect(rows).toEqual([]);
+    expect(h.inbox.to(u.email)).toHaveLength(0);
+  });
+
+  it('when a reset is requested for a known unverified address, then the reset mail is sent (a reset is how the owner takes back a squatted account)', async () => {
     const u = newUser();
     await h.publishAndWait('user.registered.v1', u);
     const { eventId } = await h.publishAndWait('user.password_reset_requested.v1', {
@@ -169,9 +188,10 @@ describe('account mails', () => {
       resetUrl: 'http://chat.test/reset-password?token=zzz',
       expiresAt: '2026-11-22T07:00:00.000Z',
     });
-    const logged = (await h.app.ds.query(`SELECT status, reason FROM notify.sent_mail WHERE event_id = $1`, [eventId])) as unknown[];
-    expect(logged).toEqual([{ status: 'suppressed', reason: 'unverified' }]);
-    expect(h.inbox.to(u.email)).toHaveLength(0);
+    const [mail] = await h.inbox.waitFor((m) => m.to === u.email);
+    expect(mail!.text).toContain('http://chat.test/reset-password?token=zzz');
+    const logged = (await h.app.ds.query(`SELECT status FROM notify.sent_mail WHERE event_id = $1`, [eventId])) as unknown[];
+    expect(logged).toEqual([{ status: 'sent' }]);
   });
 
   it('when optional mails exceed the hourly limit, then the extra ones are not sent but verification mails still are', async () => {

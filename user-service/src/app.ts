@@ -135,6 +135,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       lockoutBaseSeconds: config.LOCKOUT_BASE_S,
       lockoutMaxSeconds: config.LOCKOUT_MAX_S,
       emailRequestsPerHour: config.EMAIL_REQUESTS_PER_HOUR,
+      directoryPerMinute: config.RATE_DIRECTORY_PER_MIN,
     }),
   };
 

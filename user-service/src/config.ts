@@ -115,6 +115,13 @@ export const configSchema = z
       .string()
       .regex(/^[\w:.-]+$/)
       .default(DEFAULT_REVOCATION_PREFIX),
+    /**
+     * Directory searches (`GET /api/user/users`) per account per minute. A person typing gets
+     * one search per pause (the web client debounces), a few per name, and pages rarely; 30
+     * lets someone look up several people in a burst. A scraper walking three-character prefixes
+     * and pages needs tens of thousands: at 30 a minute that takes days per account.
+     */
+    RATE_DIRECTORY_PER_MIN: z.coerce.number().int().min(1).default(30),
     /** Password reset / verification mails per address per hour. */
     EMAIL_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).default(5),
   })

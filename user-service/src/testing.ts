@@ -43,7 +43,8 @@ export interface TestEnvOptions {
 /**
  * Builds the environment for booting user-service in-process in another workspace's test:
  * `createApp(parseConfig(configSchema, await testEnv({...})))`.
- * Per-IP limits are raised so test suites that log in many users from 127.0.0.1 are not throttled.
+ * Per-IP and directory limits are raised so test suites that log in many users from 127.0.0.1
+ * (and search a lot) are not throttled; tests of those limits set their own.
  * @param options database, exchange and overrides
  * @returns an env object for `parseConfig`
  */
@@ -60,6 +61,7 @@ export async function testEnv(options: TestEnvOptions): Promise<Record<string, s
     PUBLIC_BASE_URL: 'http://localhost:8080',
     COOKIE_SECURE: 'false',
     RATE_LIMIT_IP_POINTS: '100000',
+    RATE_DIRECTORY_PER_MIN: '100000',
     ...secrets,
     ...options.overrides,
   };

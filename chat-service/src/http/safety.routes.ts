@@ -14,6 +14,7 @@ import {
   unblockUser,
 } from '../domain/safety.js';
 import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
+import { requireAnyOwnDevice } from './device-proof.js';
 
 const IdParams = z.strictObject({ id: z.uuid() });
 const UserParams = z.strictObject({ userId: z.uuid() });
@@ -22,7 +23,10 @@ const UserParams = z.strictObject({ userId: z.uuid() });
  * Message requests, blocks, reports and privacy settings (issue 15): accept or decline a
  * conversation, block and unblock people, report someone to the operators (rate-limited),
  * read and change what I share. Every input is validated before anything changes; a
- * conversation I am not in is 404, like a missing one.
+ * conversation I am not in is 404, like a missing one. Whatever lowers my guard (accept,
+ * decline, block, unblock, privacy) needs proof of one of my devices (`X-Device-Id` +
+ * `X-Device-Secret`): a stolen access token alone must not let a stalker unblock themselves,
+ * accept their own request and then read my presence. Reading and reporting need the token only.
  * @param deps use-case dependencies
  * @param limits the report rate limit
  * @returns the router (mounted under `/api/chat`)
@@ -31,14 +35,18 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   const r = Router();
 
   r.post('/conversations/:id/accept', async (req, res) => {
+    const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
-    await acceptConversation(deps, authUserId(req), id);
+    await requireAnyOwnDevice(deps, req, me);
+    await acceptConversation(deps, me, id);
     res.status(204).end();
   });
 
   r.post('/conversations/:id/decline', async (req, res) => {
+    const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
-    await declineConversation(deps, authUserId(req), id);
+    await requireAnyOwnDevice(deps, req, me);
+    await declineConversation(deps, me, id);
     res.status(204).end();
   });
 
@@ -47,14 +55,18 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   });
 
   r.put('/blocks/:userId', async (req, res) => {
+    const me = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
-    await blockUser(deps, authUserId(req), userId);
+    await requireAnyOwnDevice(deps, req, me);
+    await blockUser(deps, me, userId);
     res.status(204).end();
   });
 
   r.delete('/blocks/:userId', async (req, res) => {
+    const me = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
-    await unblockUser(deps, authUserId(req), userId);
+    await requireAnyOwnDevice(deps, req, me);
+    await unblockUser(deps, me, userId);
     res.status(204).end();
   });
 
@@ -71,8 +83,10 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   });
 
   r.put('/privacy', async (req, res) => {
+    const me = authUserId(req);
     const body = validate(PrivacySettings, req.body);
-    res.json(await putPrivacy(deps, authUserId(req), body));
+    await requireAnyOwnDevice(deps, req, me);
+    res.json(await putPrivacy(deps, me, body));
   });
 
   return r;

@@ -132,6 +132,8 @@ function proofFor(userId: string, not?: number): { deviceId: number; secret: str
 
 /** Proof of one of the account's devices (`X-Device-Id` + `X-Device-Secret`). */
 export type DeviceProof = { deviceId: number | string; secret: string };
+/** `METHOD path` of the routes that need a {@link DeviceProof} besides `DELETE /devices/:id`. */
+const PROOF_ROUTE = /^(PUT \/(backup|privacy|blocks\/[^/?]+)|DELETE \/blocks\/[^/?]+|POST \/conversations\/[^/?]+\/(accept|decline))(\?|$)/;
 
 /**
  * Calls the API with a bearer token.
@@ -142,7 +144,7 @@ export type DeviceProof = { deviceId: number | string; secret: string };
  * @param body JSON body (or raw string to send as is)
  * @param opts `deviceSecret` for `X-Device-Secret` on `/devices/:id/…` routes (default: the
  *   secret registered for that device of the token's user; `null`: send none); `proof` for the
- *   account-changing routes `DELETE /devices/:id` and `PUT /backup` (default: the user's first
+ *   account-changing routes ({@link PROOF_ROUTE}, `DELETE /devices/:id`; default: the user's first
  *   registered device other than the one removed, else that one; `null`: send none)
  * @returns status and parsed body
  */
@@ -161,12 +163,9 @@ export async function api<T = Json>(
   const deviceSecret = opts.deviceSecret === undefined ? (userId && deviceRoute ? deviceSecretOf(userId, Number(deviceRoute[1])) : undefined) : opts.deviceSecret;
   if (deviceSecret) headers['x-device-secret'] = deviceSecret;
   const removed = method === 'DELETE' ? /^\/devices\/(\d+)$/.exec(p) : null;
-  if (removed || (method === 'PUT' && p === '/backup')) {
+  if (removed || PROOF_ROUTE.test(`${method} ${p}`)) {
     const proof = opts.proof === undefined && userId ? proofFor(userId, removed ? Number(removed[1]) : undefined) : opts.proof;
-    if (proof) {
-      headers['x-device-id'] = String(proof.deviceId);
-      headers['x-device-secret'] = proof.secret;
-    }
+    if (proof) Object.assign(headers, { 'x-device-id': String(proof.deviceId), 'x-device-secret': proof.secret });
   }
   let payload: string | undefined;
   if (body !== undefined) {

@@ -261,7 +261,9 @@ export const rows: Row[] = [
     stranger: notFound,
   },
   // message requests, blocking, reports, privacy (issue 15): the owner created the group, so it
-  // is already accepted for them (accept is idempotent; decline of an accepted one is a conflict)
+  // is already accepted for them (accept is idempotent; decline of an accepted one is a conflict).
+  // Accept, decline, block, unblock and PUT /privacy need a device proof, like PUT /backup: every
+  // caller sends its own (the harness adds it); test/safety-guard.int.test.ts refuses a token alone
   {
     method: 'POST',
     path: `${API}/conversations/:id/accept`,

@@ -4,12 +4,12 @@ import { backoffMs, decideSend, DEFAULT_PREFERENCES, presentPreferences, unsubsc
 const base = { prefs: DEFAULT_PREFERENCES, sentLastHour: 0, hourlyLimit: 5 };
 
 describe('send policy', () => {
-  it('when the address is unverified or unknown, then only the verification mail (and a reset for an unknown user) goes out', () => {
+  it('when the address is unverified or unknown, then only the mails asked for with it go out: verification, reset, registration attempt', () => {
     expect(decideSend({ ...base, kind: 'verify_email', emailVerified: false })).toEqual({ send: true });
-    expect(decideSend({ ...base, kind: 'password_reset', emailVerified: false })).toEqual({ send: false, reason: 'unverified' });
+    // a reset reaches an unverified address: it is how its owner takes back a squatted account
+    expect(decideSend({ ...base, kind: 'password_reset', emailVerified: false })).toEqual({ send: true });
     expect(decideSend({ ...base, kind: 'password_reset', emailVerified: undefined })).toEqual({ send: true });
-    // a registration attempt follows its link: reset link like password_reset, verification link (consumer passes undefined) always
-    expect(decideSend({ ...base, kind: 'registration_attempt', emailVerified: false })).toEqual({ send: false, reason: 'unverified' });
+    expect(decideSend({ ...base, kind: 'registration_attempt', emailVerified: false })).toEqual({ send: true });
     expect(decideSend({ ...base, kind: 'registration_attempt', emailVerified: undefined })).toEqual({ send: true });
     expect(decideSend({ ...base, sentLastHour: 500, prefs: unsubscribe(DEFAULT_PREFERENCES, 'all'), kind: 'registration_attempt', emailVerified: true })).toEqual({ send: true });
     for (const kind of ['welcome', 'new_login', 'digest'] as const) {

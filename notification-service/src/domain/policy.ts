@@ -106,9 +106,12 @@ export interface SendFacts {
 /**
  * The one place that says whether a mail goes out.
  *
- * - An unverified address gets nothing but the verification mail (a stranger's typo must not
- *   turn into a stream of mail to someone else), so a reset for a known-unverified address is
- *   suppressed too; an unknown user (our copy lags user-service) only blocks optional mail.
+ * - An unverified address gets nothing but mails someone just asked for with that address
+ *   (verification, reset, "someone tried to sign up"), which user-service throttles per address;
+ *   a stranger's typo must not turn into a stream of optional mail to someone else. A reset (also
+ *   inside a registration attempt) must reach an unverified address: it is how the mailbox's
+ *   owner takes back an account a squatter signed up with their address. An unknown user (our
+ *   copy lags user-service) only blocks optional mail.
  * - Mails the user just asked for (verify, reset) ignore preferences and the hourly limit:
  *   user-service throttles those requests itself.
  * @param facts kind, verification, preferences, recent volume
@@ -116,11 +119,7 @@ export interface SendFacts {
  */
 export function decideSend(facts: SendFacts): { send: true } | { send: false; reason: SuppressReason } {
   const { kind } = facts;
-  if (kind === 'verify_email') return { send: true };
-  // a registration attempt follows the link it carries: the consumer passes `undefined` for a
-  // verification link (always sent) and the known state for a reset link (as password_reset)
-  if (kind === 'password_reset' || kind === 'registration_attempt')
-    return facts.emailVerified === false ? { send: false, reason: 'unverified' } : { send: true };
+  if (kind === 'verify_email' || kind === 'password_reset' || kind === 'registration_attempt') return { send: true };
   if (facts.emailVerified === undefined) return { send: false, reason: 'unknown_user' };
   if (!facts.emailVerified) return { send: false, reason: 'unverified' };
   if (!isEnabled(kind, facts.prefs)) return { send: false, reason: 'disabled' };

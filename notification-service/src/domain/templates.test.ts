@@ -55,14 +55,17 @@ describe('mail templates', () => {
 
   it('when a registration attempt mail is rendered, then it says nothing changed and carries the owner link, a log-in link, and the HTML escapes both', () => {
     const url = 'https://chat.example/reset-password?token=t&x=1';
-    const mail = renderMail({ kind: 'registration_attempt', displayName: 'Ann', link: 'reset', url, expiresAt: '2026-11-22T06:00:00Z' }, layout);
+    const mail = renderMail({ kind: 'registration_attempt', displayName: 'Ann', url, expiresAt: '2026-11-22T06:00:00Z', unconfirmed: false }, layout);
     expect(mail.subject).toBe('Someone tried to create a CipherChat account with your address');
     expect(mail.text).toContain(`Reset my password: ${url}`);
     expect(mail.text).toContain('Log in: https://chat.example/');
     expect(mail.text).toMatch(/nothing changed and you need to do nothing/);
     expect(mail.html).toContain('href="https://chat.example/reset-password?token=t&amp;x=1"');
-    const verify = renderMail({ kind: 'registration_attempt', displayName: 'Ann', link: 'verify', url: 'https://chat.example/verify-email?token=v', expiresAt: '2026-11-22T06:00:00Z' }, layout);
-    expect(verify.text).toContain('Confirm my address: https://chat.example/verify-email?token=v');
-    expect(verify.text).not.toMatch(/Reset my password/);
+    // an unconfirmed account (perhaps a squatter's): the same reset link, worded as taking it over
+    const unconfirmed = renderMail({ kind: 'registration_attempt', displayName: 'Ann', url, expiresAt: '2026-11-22T06:00:00Z', unconfirmed: true }, layout);
+    expect(unconfirmed.text).toContain(`Choose my password: ${url}`);
+    expect(unconfirmed.text).toMatch(/never confirmed/);
+    expect(unconfirmed.text).toMatch(/the account becomes yours, its address is confirmed/);
+    expect(unconfirmed.text).not.toMatch(/verify-email|Confirm my address/);
   });
 });

@@ -27,10 +27,11 @@ export type MailInput =
   | { kind: 'new_login'; displayName: string; userAgent: string; ip: string; at: string }
   | { kind: 'digest'; displayName: string; count: number; senders: string[]; content: DigestContent }
   /**
-   * Someone tried to register with the reader's address: the owner's reset link (verified
-   * address) or verification link (not verified yet), as user-service created it.
+   * Someone tried to register with the reader's address: the owner's reset link, as user-service
+   * created it (never a verification link: the account may be a squatter's, see
+   * {@link registrationAttempt}). `unconfirmed`: the account's address was never verified.
    */
-  | { kind: 'registration_attempt'; displayName: string; link: 'reset' | 'verify'; url: string; expiresAt: string };
+  | { kind: 'registration_attempt'; displayName: string; url: string; expiresAt: string; unconfirmed: boolean };
 
 const PRODUCT = 'CipherChat';
 
@@ -171,32 +172,40 @@ function body(input: MailInput, baseUrl: string): Body {
 
 /**
  * "Someone tried to create an account with your address": nothing changed; log in if it was
- * you, or use the owner's link (reset, or confirm an unconfirmed address) if you forgot. It
- * carries no secret but that link, which is exactly the one the reset/verification mail carries.
+ * you, or choose a new password with the reset link. It carries no secret but that link. An
+ * unconfirmed account may be a squatter's (a stranger signed up first with this address): the
+ * reset link lets the mailbox's owner take it over (the reset confirms the address and signs the
+ * squatter out); a verification link would have confirmed the squatter's account instead.
  * @param input the attempt's data
  * @param hello greeting line
  * @param baseUrl public origin (log-in link)
  * @returns the body
  */
 function registrationAttempt(input: Extract<MailInput, { kind: 'registration_attempt' }>, hello: string, baseUrl: string): Body {
-  const reset = input.link === 'reset';
+  const paragraphs = input.unconfirmed
+    ? [
+        `Someone just tried to create a new ${PRODUCT} account with this email address. An account with this address already exists, so no new account was created.`,
+        'That account was never confirmed: perhaps you signed up earlier, or someone else signed up with your address. ' +
+          'If you want it, choose a password with the link below: the account becomes yours, its address is confirmed, ' +
+          'and whoever set the old password is signed out and cannot log in any more. You can then change its name.',
+      ]
+    : [
+        `Someone just tried to create a new ${PRODUCT} account with this email address. An account with this address already exists, so no new account was created.`,
+        'If it was you: you already have an account, just log in. If you forgot your password, choose a new one with the link below ' +
+          '(your message history survives a reset only if you still have your recovery key).',
+      ];
   return {
     subject: `Someone tried to create a ${PRODUCT} account with your address`,
     greeting: hello,
-    paragraphs: [
-      `Someone just tried to create a new ${PRODUCT} account with this email address. An account with this address already exists, so no new account was created.`,
-      reset
-        ? 'If it was you: you already have an account, just log in. If you forgot your password, choose a new one with the link below ' +
-          '(your message history survives a reset only if you still have your recovery key).'
-        : 'If it was you: you already have an account, but its address is not confirmed yet. Confirm it with the link below; then log in, ' +
-          'or reset your password from the log-in page if you forgot it.',
-    ],
-    action: reset ? { label: 'Reset my password', url: input.url } : { label: 'Confirm my address', url: input.url },
+    paragraphs,
+    action: { label: input.unconfirmed ? 'Choose my password' : 'Reset my password', url: input.url },
     more: { label: 'Log in', url: `${baseUrl}/` },
     after: [
       `The link works once and expires at ${formatUtc(input.expiresAt)}.`,
-      'If it was not you, nothing changed and you need to do nothing: your account and your password stay as they are. ' +
-        'Someone may have mistyped their own address.',
+      input.unconfirmed
+        ? 'If it was not you and you want no account, do nothing: without the link nothing changes.'
+        : 'If it was not you, nothing changed and you need to do nothing: your account and your password stay as they are. ' +
+          'Someone may have mistyped their own address.',
     ],
   };
 }

@@ -116,14 +116,18 @@ export async function registerConsumers(deps: {
       switch (event.type) {
         case 'user.email_verification_requested.v1': {
           const p = (event as TypedEvent<'user.email_verification_requested.v1', EventPayload<'user.email_verification_requested.v1'>>).payload;
+          if (p.reason === 'registration_attempt') {
+            // Only an older user-service sends this: a verification link handed to whoever tried
+            // to sign up would verify a squatter's account. Not mailed (user-service now sends a
+            // reset link instead).
+            n.logger.warn({ eventId: event.id, userId: p.userId }, 'registration attempt with a verification link not mailed');
+            return;
+          }
           await deliver(n, m, {
             eventId: event.id,
             userId: p.userId,
             to: p.email,
-            input:
-              p.reason === 'registration_attempt'
-                ? { kind: 'registration_attempt', displayName: p.displayName, link: 'verify', url: p.verifyUrl, expiresAt: p.expiresAt }
-                : { kind: 'verify_email', displayName: p.displayName, verifyUrl: p.verifyUrl, expiresAt: p.expiresAt },
+            input: { kind: 'verify_email', displayName: p.displayName, verifyUrl: p.verifyUrl, expiresAt: p.expiresAt },
             emailVerified: undefined,
             prefs: await getPreferences(m, p.userId),
           });
@@ -138,7 +142,7 @@ export async function registerConsumers(deps: {
             to: p.email,
             input:
               p.reason === 'registration_attempt'
-                ? { kind: 'registration_attempt', displayName: p.displayName, link: 'reset', url: p.resetUrl, expiresAt: p.expiresAt }
+                ? { kind: 'registration_attempt', displayName: p.displayName, url: p.resetUrl, expiresAt: p.expiresAt, unconfirmed: known?.emailVerified === false }
                 : { kind: 'password_reset', displayName: p.displayName, resetUrl: p.resetUrl, expiresAt: p.expiresAt },
             emailVerified: known?.emailVerified,
             prefs: await getPreferences(m, p.userId),

@@ -18,6 +18,8 @@ export interface RateLimitOptions {
   lockoutBaseSeconds: number;
   lockoutMaxSeconds: number;
   emailRequestsPerHour: number;
+  /** Directory searches per account per minute (fixed window: the whole budget may come at once). */
+  directoryPerMinute: number;
 }
 
 /**
@@ -46,6 +48,12 @@ export interface RateLimits {
   resetAccount(email: string): Promise<void>;
   /** Whether another email (reset / verification link) may go to this address now. */
   allowEmail(email: string): Promise<boolean>;
+  /**
+   * Counts one directory search by this account (per account, not per IP: a scraper with many
+   * IPs still has one token, and a crowd behind one NAT is not throttled together).
+   * @throws {RateLimitedError} `rate_limited` (429 with `Retry-After`) once the minute's budget is spent
+   */
+  countDirectorySearch(userId: string): Promise<void>;
 }
 
 // Keys hold digests, so Redis (and its dumps) hold no addresses and no client IPs.
@@ -124,6 +132,12 @@ export function createRateLimits(redis: Redis, o: RateLimitOptions): RateLimits 
     points: o.emailRequestsPerHour,
     duration: 3600,
   });
+  const directory = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${o.prefix}rl:dir`,
+    points: o.directoryPerMinute,
+    duration: 60,
+  });
   // A reset lifts the locks of every IP at once: pair keys carry the account's generation,
   // which a reset bumps (the old keys then simply expire).
   const genKey = (email: string) => `${o.prefix}rl:gen:${digest(email)}`;
@@ -185,6 +199,15 @@ export function createRateLimits(redis: Redis, o: RateLimitOptions): RateLimits 
           .exec();
         await account.clear(digest(email));
       }),
+    async countDirectorySearch(userId) {
+      try {
+        await directory.consume(userId);
+      } catch (err) {
+        if (err instanceof RateLimiterRes)
+          throw new RateLimitedError(retryAfter(err), 'rate_limited');
+        throw unavailable(err);
+      }
+    },
     async allowEmail(email) {
       try {
         await mails.consume(digest(email));

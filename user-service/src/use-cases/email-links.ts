@@ -14,8 +14,9 @@ import type { UseCaseDeps } from './deps.js';
  * @param m transaction manager
  * @param deps use case deps
  * @param user the account
- * @param reason why (default: the user asked); `registration_attempt` makes notification-service
- *   wrap the link in the "someone tried to sign up with your address" mail
+ * @param reason why (default: the account's own sign-up, or its logged-in user asked again). Only
+ *   those: a request by whoever types the address (reset, registration attempt) gets a reset link
+ *   ({@link addResetMail}), which a squatter's account cannot be verified with
  */
 export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, user: User, reason?: LinkReason): Promise<void> {
   const token = newSecretToken();
@@ -33,8 +34,9 @@ export async function addVerificationMail(m: EntityManager, deps: UseCaseDeps, u
  * Creates a password reset token and the event carrying its link, in the caller's transaction.
  * @param m transaction manager
  * @param deps use case deps
- * @param user the account (verified address)
- * @param reason why (default: the user asked); see {@link addVerificationMail}
+ * @param user the account (verified or not: completing the reset verifies the address)
+ * @param reason why (default: the user asked); `registration_attempt` makes notification-service
+ *   wrap the link in the "someone tried to sign up with your address" mail
  */
 export async function addResetMail(m: EntityManager, deps: UseCaseDeps, user: User, reason?: LinkReason): Promise<void> {
   const token = newSecretToken();

@@ -5,7 +5,9 @@ import {
   NotFoundError,
   addToOutbox,
 } from '@cipherchat/service-kit';
+import type { EntityManager } from 'typeorm';
 import { tokenDigest } from '../domain/secret-token.js';
+import type { User } from '../domain/user.js';
 import { addAudit, type RequestMeta } from '../store/audit.repository.js';
 import {
   consumeOneTimeToken,
@@ -28,6 +30,22 @@ const badToken = () =>
   new UnauthorizedError('the link is invalid or has expired; ask for a new one', 'invalid_token');
 
 /**
+ * The address was just verified (link or reset): older verification links are void, and
+ * notification-service, which only mails verified addresses optional mail, is told now rather
+ * than at the next login.
+ * @param m transaction manager
+ * @param user the account (as read before or after the change)
+ */
+async function announceVerified(m: EntityManager, user: User): Promise<void> {
+  await invalidateOneTimeTokens(m, user.id, 'verify_email');
+  await addToOutbox(m, SCHEMA, {
+    type: 'user.profile_updated.v1',
+    aggregateId: user.id,
+    payload: { userId: user.id, email: user.email, username: user.username, displayName: user.displayName, emailVerified: true },
+  });
+}
+
+/**
  * Verifies an email address with the token from the verification link.
  * @param deps use case deps
  * @param token raw token
@@ -43,23 +61,9 @@ export async function verifyEmail(
     const userId = await consumeOneTimeToken(m, 'verify_email', tokenDigest(token));
     if (!userId) return false;
     await markEmailVerified(m, userId);
-    await invalidateOneTimeTokens(m, userId, 'verify_email');
     await addAudit(m, userId, 'email_verified', meta);
     const user = await findUserById(m, userId);
-    if (user) {
-      // notification-service only mails verified addresses: tell it now, not at the next login.
-      await addToOutbox(m, SCHEMA, {
-        type: 'user.profile_updated.v1',
-        aggregateId: userId,
-        payload: {
-          userId,
-          email: user.email,
-          username: user.username,
-          displayName: user.displayName,
-          emailVerified: true,
-        },
-      });
-    }
+    if (user) await announceVerified(m, user);
     return true;
   });
   if (!ok) throw badToken();
@@ -82,8 +86,10 @@ export async function requestVerification(deps: UseCaseDeps, userId: string): Pr
 
 /**
  * Starts a password reset. Always succeeds from the caller's view (no account enumeration).
- * A verified address gets a reset link; an unverified one gets a new verification link
- * instead (it never gets any other mail), and can reset after verifying.
+ * Verified or not, the address gets a reset link, never a verification link: an unverified
+ * account may be a squatter's (a stranger signed up first with my address), and a verification
+ * link would verify it for them. Completing the reset proves control of the mailbox, takes the
+ * account over (new password, every session ended) and verifies the address.
  * @param deps use case deps
  * @param email lower-cased email
  * @param meta client
@@ -106,11 +112,8 @@ export async function requestPasswordReset(
   }
   const { opaqueRecord: _r, ...user } = found;
   await withTransaction(deps.ds, async (m) => {
-    if (user.emailVerifiedAt) await addResetMail(m, deps, user);
-    else await addVerificationMail(m, deps, user);
-    await addAudit(m, user.id, 'password_reset_requested', meta, {
-      mailed: user.emailVerifiedAt ? 'reset_link' : 'verification_link',
-    });
+    await addResetMail(m, deps, user);
+    await addAudit(m, user.id, 'password_reset_requested', meta, { mailed: 'reset_link' });
   });
   deps.relay.kick();
 }
@@ -163,6 +166,9 @@ export async function finishPasswordReset(
     if (!user) return undefined;
     await updateOpaqueRecord(m, user.id, Buffer.from(registrationRecord, 'base64url'), true);
     await invalidateOneTimeTokens(m, user.id, 'password_reset');
+    // the link proved control of the mailbox: an unverified address (perhaps a squatter's sign-up
+    // with it) is now verified, and the squatter's password and sessions are gone
+    if (!user.emailVerifiedAt) await announceVerified(m, user);
     const revoked = await revokeAllSessions(m, user.id, 'password_reset');
     await addAudit(m, user.id, 'password_reset', meta, { sessionsRevoked: revoked.length });
     return { email: user.email, revoked };

@@ -102,17 +102,18 @@ export async function finishRegistration(
 /**
  * The owner of a taken address hears of the attempt: one event with `reason:
  * 'registration_attempt'` (notification-service renders its own mail for it; an older one sends
- * the plain reset/verification mail). Rate limited per address, sharing the reset budget.
+ * the plain reset mail). Rate limited per address, sharing the reset budget. Always a RESET
+ * link, also when the account's address is not verified: that account may be a squatter's (a
+ * stranger signed up first with my address), and a verification link would verify the
+ * squatter's account for them. A reset proves control of the mailbox, makes the account the
+ * mailbox owner's (new password, every session ended) and verifies the address.
  */
 async function tellOwner(deps: UseCaseDeps, email: string, meta: RequestMeta): Promise<void> {
   const found = await findUserWithRecordByEmail(deps.ds.manager, email);
   if (!found || !(await deps.limits.allowEmail(email))) return;
   const { opaqueRecord: _r, ...owner } = found;
   await withTransaction(deps.ds, async (m) => {
-    if (owner.emailVerifiedAt) await addResetMail(m, deps, owner, 'registration_attempt');
-    else await addVerificationMail(m, deps, owner, 'registration_attempt');
-    await addAudit(m, owner.id, 'registration_attempted', meta, {
-      mailed: owner.emailVerifiedAt ? 'reset_link' : 'verification_link',
-    });
+    await addResetMail(m, deps, owner, 'registration_attempt');
+    await addAudit(m, owner.id, 'registration_attempted', meta, { mailed: 'reset_link' });
   });
 }

@@ -56,7 +56,7 @@ export function buildClientParts(
   const deviceKeys = new DeviceKeys(api, session, options.deviceName ?? 'cipherchat client');
   const conversations = new Conversations(api);
   const contacts = new ContactSessions(api, session, deviceKeys);
-  const safety = new Safety({ api, session, conversations });
+  const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
   const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices } = {};
   const realtime = new Realtime({

@@ -56,7 +56,7 @@ function setUp(online: Record<string, boolean>) {
       acceptRequest: async (id: string) => void delete myState[id],
     },
   } as unknown as ConstructorParameters<typeof Safety>[0]['api'];
-  const safety = new Safety({ api, session, conversations });
+  const safety = new Safety({ api, session, conversations, proof: async () => ({ deviceId: 1, deviceSecret: 's'.repeat(43) }) });
   const sender = {
     sendReceipt: async (conversationId: string, type: string, ids: string[]) => {
       if (state.fail) throw state.fail;

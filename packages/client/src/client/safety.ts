@@ -1,6 +1,6 @@
 import type { PrivacySettings, ReportBody } from '@cipherchat/contracts';
 import type { ApiClient } from '../transport/api-client.js';
-import type { Conversation } from '../transport/chat-endpoints.js';
+import type { Conversation, DeviceProof } from '../transport/chat-endpoints.js';
 import type { Conversations } from './conversations.js';
 import type { SessionSlot } from './session.js';
 
@@ -13,6 +13,11 @@ export interface SafetyDeps {
   session: SessionSlot;
   /** The conversation cache (its `myState` decides what is shared). */
   conversations: Pick<Conversations, 'get' | 'invalidate'>;
+  /**
+   * This device's proof (`X-Device-Id` + `X-Device-Secret`): accepting, declining, blocking,
+   * unblocking and changing the privacy settings need it, so a stolen token alone cannot.
+   */
+  proof: () => Promise<DeviceProof | undefined>;
 }
 
 /**
@@ -77,7 +82,7 @@ export class Safety {
    * @returns the settings as the server stored them
    */
   async setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> {
-    const stored = await this.deps.api.chat.setPrivacy(settings);
+    const stored = await this.deps.api.chat.setPrivacy(settings, await this.deps.proof());
     this.apply(stored);
     return { ...stored };
   }
@@ -107,7 +112,7 @@ export class Safety {
   async block(userId: string): Promise<void> {
     this.blocked.add(userId);
     try {
-      await this.deps.api.chat.block(userId);
+      await this.deps.api.chat.block(userId, await this.deps.proof());
     } catch (err) {
       await this.blockedUsers().catch(() => undefined);
       throw err;
@@ -116,7 +121,7 @@ export class Safety {
 
   /** @param userId whom to unblock */
   async unblock(userId: string): Promise<void> {
-    await this.deps.api.chat.unblock(userId);
+    await this.deps.api.chat.unblock(userId, await this.deps.proof());
     this.blocked.delete(userId);
   }
 
@@ -131,7 +136,7 @@ export class Safety {
 
   /** Accepts a message request: it becomes a normal conversation. @param conversationId conversation */
   async accept(conversationId: string): Promise<void> {
-    await this.deps.api.chat.acceptRequest(conversationId);
+    await this.deps.api.chat.acceptRequest(conversationId, await this.deps.proof());
     await this.deps.conversations
       .get(conversationId, true)
       .catch(() => this.deps.conversations.invalidate(conversationId));
@@ -139,7 +144,7 @@ export class Safety {
 
   /** Declines a message request: it leaves my list; the sender is not told. @param conversationId conversation */
   async decline(conversationId: string): Promise<void> {
-    await this.deps.api.chat.declineRequest(conversationId);
+    await this.deps.api.chat.declineRequest(conversationId, await this.deps.proof());
     this.deps.conversations.invalidate(conversationId);
   }
 

@@ -261,24 +261,35 @@ export class ChatEndpoints {
 
   // ------------------------------------------------------------ requests, blocks, privacy (safety.http.ts)
 
-  /** `POST /conversations/:id/accept` (204): a request becomes a normal conversation. @param id conversation id */
-  async acceptRequest(id: string): Promise<void> {
-    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/accept`, { json: {} });
+  // Accept, decline, block, unblock and PUT /privacy carry the calling device's proof: a stolen
+  // access token alone must not lower the account's guard (403 `invalid_device_credentials`).
+
+  /**
+   * `POST /conversations/:id/accept` (204): a request becomes a normal conversation.
+   * @param id conversation id
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
+   */
+  async acceptRequest(id: string, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/accept`, { json: {}, headers: proofHeaders(proof) });
   }
 
-  /** `POST /conversations/:id/decline` (204): the request leaves my list; the sender is not told. @param id conversation id */
-  async declineRequest(id: string): Promise<void> {
-    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/decline`, { json: {} });
+  /**
+   * `POST /conversations/:id/decline` (204): the request leaves my list; the sender is not told.
+   * @param id conversation id
+   * @param proof the calling device
+   */
+  async declineRequest(id: string, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'POST', `/conversations/${seg(id)}/decline`, { json: {}, headers: proofHeaders(proof) });
   }
 
-  /** `PUT /blocks/:userId`: their messages stop at the server, quietly. @param userId whom */
-  async block(userId: string): Promise<void> {
-    await this.http.request('chat', 'PUT', `/blocks/${seg(userId)}`, { json: {} });
+  /** `PUT /blocks/:userId`: their messages stop at the server, quietly. @param userId whom @param proof the calling device */
+  async block(userId: string, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'PUT', `/blocks/${seg(userId)}`, { json: {}, headers: proofHeaders(proof) });
   }
 
-  /** `DELETE /blocks/:userId`. @param userId whom */
-  async unblock(userId: string): Promise<void> {
-    await this.http.request('chat', 'DELETE', `/blocks/${seg(userId)}`);
+  /** `DELETE /blocks/:userId`. @param userId whom @param proof the calling device */
+  async unblock(userId: string, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/blocks/${seg(userId)}`, { headers: proofHeaders(proof) });
   }
 
   /** @returns the people I blocked, most recent first (`GET /blocks`) */
@@ -299,9 +310,10 @@ export class ChatEndpoints {
   /**
    * `PUT /privacy`.
    * @param settings the whole settings
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
    * @returns the settings as stored
    */
-  setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> {
-    return this.http.request('chat', 'PUT', '/privacy', { json: settings, schema: PrivacySettings });
+  setPrivacy(settings: PrivacySettings, proof?: DeviceProof): Promise<PrivacySettings> {
+    return this.http.request('chat', 'PUT', '/privacy', { json: settings, schema: PrivacySettings, headers: proofHeaders(proof) });
   }
 }

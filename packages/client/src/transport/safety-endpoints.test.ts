@@ -3,22 +3,27 @@ import { ApiClient } from './api-client.js';
 
 const BOB = '5b0e6c1e-8f3a-4c1b-9d2e-0a1b2c3d4e5f';
 const CONV = '6c1f7d2f-9a4b-4d2c-8e3f-1b2c3d4e5f60';
+const PROOF = { deviceId: 2, deviceSecret: 's'.repeat(43) };
 
 /** An API client over a recording fetch that answers each call with `answer(method, path)`. */
 function recording(answer: (method: string, path: string) => Response) {
   const calls: string[] = [];
   const bodies: unknown[] = [];
+  /** `X-Device-Id:X-Device-Secret` of each call (`-` when absent). */
+  const proofs: string[] = [];
   const api = new ApiClient({
     baseUrl: 'http://x',
     fetch: async (input, init) => {
       const url = new URL(String(input));
       const method = init?.method ?? 'GET';
       calls.push(`${method} ${url.pathname}`);
+      const h = new Headers(init?.headers);
+      proofs.push(`${h.get('x-device-id') ?? '-'}:${h.get('x-device-secret') ?? '-'}`);
       bodies.push(init?.body ? JSON.parse(String(init.body)) : undefined);
       return answer(method, url.pathname);
     },
   });
-  return { api, calls, bodies };
+  return { api, calls, bodies, proofs };
 }
 
 const json = (status: number, body: unknown) =>
@@ -33,10 +38,10 @@ describe('requests, blocks, reports and privacy endpoints', () => {
       if (path.endsWith('/reports')) return new Response(null, { status: 202 });
       return new Response(null, { status: 204 });
     });
-    await t.api.chat.acceptRequest(CONV);
-    await t.api.chat.declineRequest(CONV);
-    await t.api.chat.block(BOB);
-    await t.api.chat.unblock(BOB);
+    await t.api.chat.acceptRequest(CONV, PROOF);
+    await t.api.chat.declineRequest(CONV, PROOF);
+    await t.api.chat.block(BOB, PROOF);
+    await t.api.chat.unblock(BOB, PROOF);
     expect(await t.api.chat.blockedUsers()).toEqual([BOB]);
     await t.api.chat.report({
       userId: BOB,
@@ -50,7 +55,7 @@ describe('requests, blocks, reports and privacy endpoints', () => {
       typing: true,
       lastSeen: false,
     });
-    await t.api.chat.setPrivacy({ readReceipts: true, typing: false, lastSeen: true });
+    await t.api.chat.setPrivacy({ readReceipts: true, typing: false, lastSeen: true }, PROOF);
     expect(t.calls).toEqual([
       `POST /api/chat/conversations/${CONV}/accept`,
       `POST /api/chat/conversations/${CONV}/decline`,
@@ -69,6 +74,9 @@ describe('requests, blocks, reports and privacy endpoints', () => {
       block: true,
     });
     expect(t.bodies[7]).toEqual({ readReceipts: true, typing: false, lastSeen: true });
+    // what lowers the account's guard carries the device's proof; reading and reporting do not
+    const p = `2:${PROOF.deviceSecret}`;
+    expect(t.proofs).toEqual([p, p, p, p, '-:-', '-:-', '-:-', p]);
   });
 
   it('when a hostile server answers privacy or blocks out of shape, then the SDK refuses the answer', async () => {

@@ -36,7 +36,12 @@ export const UserEmailVerificationRequestedV1 = z.object({
   verifyUrl: z.url(),
   /** When the link stops working (ISO 8601). */
   expiresAt: z.iso.datetime(),
-  /** Why it is sent (absent = the user asked); see {@link LinkReason}. */
+  /**
+   * Why it is sent (absent = the account's own sign-up or its logged-in user asked); see
+   * {@link LinkReason}. Current user-services never send `registration_attempt` here (that is a
+   * reset link now: a verification link could verify a squatter's account), and
+   * notification-service does not mail a verification event that carries it.
+   */
   reason: LinkReason,
 });
 
