@@ -106,6 +106,10 @@ export async function provisionUsers(
 export async function createConversation(baseUrl: string, creator: BenchUser, kind: 'direct' | 'group', members: BenchUser[]): Promise<string> {
   // no title: group titles travel end to end, the server refuses them
   const conv = await api<{ id: string }>(baseUrl, creator.token, 'POST', '/conversations', { kind, memberIds: members.map((m) => m.userId) });
-  for (const m of members) await api(baseUrl, m.token, 'POST', `/conversations/${conv.id}/accept`);
+  for (const m of members) {
+    // accepting needs a proof of one of the member's devices (a token alone cannot lower the guard)
+    const proof = { 'x-device-id': String(m.deviceId), 'x-device-secret': m.deviceSecret };
+    await api(baseUrl, m.token, 'POST', `/conversations/${conv.id}/accept`, undefined, proof);
+  }
   return conv.id;
 }
