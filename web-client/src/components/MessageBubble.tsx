@@ -59,6 +59,14 @@ export function MessageBubble({
         {senderName && !out && <div className="sender">{senderName}</div>}
         {message.text && <p className="message-text">{message.text}</p>}
         {message.kind === 'attachment' && <AttachmentPreview message={message} />}
+        {message.newer && (
+          <p className="message-newer" data-testid="message-newer">
+            {message.newer.whole
+              ? 'This message needs a newer version of CipherChat.'
+              : 'Part of this message needs a newer version of CipherChat.'}
+            {message.newer.fallback && <span className="fallback"> {message.newer.fallback}</span>}
+          </p>
+        )}
         <div className="meta">
           <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
           {out && (

@@ -86,8 +86,14 @@ export interface MessageView {
   conversationId: string;
   senderUserId: string;
   direction: 'in' | 'out';
-  kind: 'text' | 'attachment' | 'event';
+  /** `unsupported`: a kind this version does not know (shown as "needs a newer version"). */
+  kind: 'text' | 'attachment' | 'event' | 'unsupported';
   text?: string;
+  /**
+   * What this version did not understand: a whole message of an unknown kind (with the
+   * sender's fallback text, if any), or some of its fields (the rest is shown).
+   */
+  newer?: { whole: boolean; fallback?: string };
   /** The membership change (kind `event`). */
   event?: GroupEventView;
   attachment?: AttachmentView;

@@ -85,6 +85,11 @@ export function toView(m: StoredMessage): MessageView {
     direction: m.direction,
     kind: m.kind,
     ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.kind === 'unsupported'
+      ? { newer: { whole: true, ...(m.unsupported?.fallback ? { fallback: m.unsupported.fallback } : {}) } }
+      : m.unknownFields?.length
+        ? { newer: { whole: false } }
+        : {}),
     ...(m.event
       ? {
           event: {

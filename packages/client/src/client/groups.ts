@@ -1,4 +1,4 @@
-import type { GroupControl, StoredMessage } from '../messages/message.schema.js';
+import { FORMAT_VERSION, type GroupControl, type StoredMessage } from '../messages/message.schema.js';
 import { randomId } from '../protocol/bytes.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ApiClient } from '../transport/api-client.js';
@@ -174,7 +174,7 @@ export class Groups {
     const to = this.deps.views.view(conversationId)?.members.map((m) => m.userId);
     await this.deps.sender.fanOut(
       conversationId,
-      { v: 1, kind: 'group', id: randomId(), conversationId, sentAt: Date.now(), group: control },
+      { v: FORMAT_VERSION, kind: 'group', id: randomId(), conversationId, sentAt: Date.now(), group: control },
       undefined,
       undefined,
       to,
@@ -244,7 +244,7 @@ export class Groups {
       this.deps.emit('messageUpdated', next);
     };
     try {
-      const ack = await sender.fanOut(conversationId, { v: 1, kind: 'group', id, conversationId, sentAt, group: control }, undefined, undefined, to);
+      const ack = await sender.fanOut(conversationId, { v: FORMAT_VERSION, kind: 'group', id, conversationId, sentAt, group: control }, undefined, undefined, to);
       await update({ status: 'sent', serverMessageId: ack.messageId, serverTimestamp: ack.serverTimestamp });
     } catch (err) {
       const code = err instanceof ApiError || err instanceof SocketAckError ? err.code : 'send_failed';

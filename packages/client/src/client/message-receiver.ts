@@ -1,5 +1,5 @@
 import { STATUS_ORDER, type PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
-import { decodePlaintext } from '../messages/plaintext-codec.js';
+import { decodePlaintext, type DecodedPlaintext } from '../messages/plaintext-codec.js';
 import { fromBase64 } from '../protocol/bytes.js';
 import { DecryptError, UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
@@ -112,31 +112,72 @@ export class MessageReceiver {
     }
     // Session state advanced: keep the backup current.
     s.backup.schedule();
-    let plain: PlaintextMessage;
+    let decoded: DecodedPlaintext;
     try {
-      plain = decodePlaintext(plainBytes);
+      decoded = decodePlaintext(plainBytes);
     } catch {
       await drop('invalid_message');
       return;
     }
     // The conversation id inside the ciphertext must match the envelope's: the server cannot
     // move a message into another conversation.
-    if (plain.conversationId !== env.conversationId) {
+    const header = decoded.type === 'known' ? decoded.plain : decoded.header;
+    if (header.conversationId !== env.conversationId) {
       await drop('conversation_mismatch');
       return;
     }
+    if (decoded.type === 'unknown') {
+      if (this.deps.mayPost?.(env.conversationId, env.senderUserId) === false) await drop('not_member');
+      else {
+        await this.keepUnknown(env, decoded);
+        await this.done(env.messageId);
+      }
+      return;
+    }
+    const plain = decoded.plain;
     // Someone the server slipped into a chat (not a member in my view) is not shown; group
     // control messages carry their own checks (group-views.ts).
     if (plain.kind !== 'group' && plain.kind !== 'device' && this.deps.mayPost?.(env.conversationId, env.senderUserId) === false) {
       await drop('not_member');
       return;
     }
-    await this.handlePlaintext(env, plain);
+    await this.handlePlaintext(env, plain, decoded.unknownFields.length > 0 ? decoded : undefined);
     await this.done(env.messageId);
     if (env.type === 3) void this.deps.deviceKeys.setup().catch((err: unknown) => emit('error', err));
   }
 
-  private async handlePlaintext(env: IncomingEnvelope, plain: PlaintextMessage): Promise<void> {
+  /**
+   * Keeps a message of a kind this client does not know: stored with its raw plaintext and shown
+   * as "needs a newer version" (never dropped), so an upgraded client can read it again.
+   */
+  private async keepUnknown(env: IncomingEnvelope, decoded: Extract<DecodedPlaintext, { type: 'unknown' }>): Promise<void> {
+    const s = this.deps.session.require();
+    const { header } = decoded;
+    if (await s.store.getMessage(header.id)) return;
+    const mine = env.senderUserId === s.user.id;
+    const stored: StoredMessage = {
+      id: header.id,
+      conversationId: header.conversationId,
+      senderUserId: env.senderUserId,
+      senderDeviceId: env.senderDeviceId,
+      direction: mine ? 'out' : 'in',
+      kind: 'unsupported',
+      unsupported: { kind: header.kind, ...(header.fallback !== undefined ? { fallback: header.fallback } : {}) },
+      raw: decoded.raw,
+      sentAt: header.sentAt,
+      serverTimestamp: env.serverTimestamp,
+      serverMessageId: env.messageId,
+      status: mine ? 'sent' : 'received',
+    };
+    await s.store.putMessage(stored);
+    this.deps.emit('message', stored);
+  }
+
+  private async handlePlaintext(
+    env: IncomingEnvelope,
+    plain: PlaintextMessage,
+    partial?: Extract<DecodedPlaintext, { type: 'known' }>,
+  ): Promise<void> {
     const s = this.deps.session.require();
     const mine = env.senderUserId === s.user.id;
     switch (plain.kind) {
@@ -152,6 +193,7 @@ export class MessageReceiver {
           kind: plain.kind,
           ...(plain.text !== undefined ? { text: plain.text } : {}),
           ...(plain.attachment ? { attachment: plain.attachment } : {}),
+          ...(partial ? { raw: partial.raw, unknownFields: partial.unknownFields } : {}),
           sentAt: plain.sentAt,
           serverTimestamp: env.serverTimestamp,
           serverMessageId: env.messageId,

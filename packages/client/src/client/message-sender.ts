@@ -1,4 +1,4 @@
-import type { PlaintextMessage } from '../messages/message.schema.js';
+import { FORMAT_VERSION, type PlaintextMessage } from '../messages/message.schema.js';
 import { encodePlaintext } from '../messages/plaintext-codec.js';
 import { randomId, toBase64 } from '../protocol/bytes.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -142,7 +142,7 @@ export class MessageSender {
   async sendReceipt(conversationId: string, type: 'delivered' | 'read', messageIds: string[]): Promise<void> {
     if (messageIds.length === 0) return;
     await this.fanOut(conversationId, {
-      v: 1,
+      v: FORMAT_VERSION,
       kind: 'receipt',
       id: randomId(),
       conversationId,
@@ -157,6 +157,6 @@ export class MessageSender {
    * @param on typing or stopped
    */
   async sendTyping(conversationId: string, on: boolean): Promise<void> {
-    await this.fanOut(conversationId, { v: 1, kind: 'typing', id: randomId(), conversationId, sentAt: Date.now(), typing: { on } });
+    await this.fanOut(conversationId, { v: FORMAT_VERSION, kind: 'typing', id: randomId(), conversationId, sentAt: Date.now(), typing: { on } });
   }
 }

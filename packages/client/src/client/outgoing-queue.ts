@@ -1,4 +1,4 @@
-import { PlaintextMessage, STATUS_ORDER, type OutgoingJob, type StoredMessage } from '../messages/message.schema.js';
+import { FORMAT_VERSION, PlaintextMessage, STATUS_ORDER, type OutgoingJob, type StoredMessage } from '../messages/message.schema.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
 import type { EmitFn, SendOptions } from './client-types.js';
@@ -210,7 +210,7 @@ export class OutgoingQueue {
     // Fail fast while disconnected: Socket.IO would buffer the emit and time out 15 s later.
     if (!this.deps.isOnline()) return 'offline';
     const plaintext: PlaintextMessage = {
-      v: 1,
+      v: FORMAT_VERSION,
       kind: message.kind === 'attachment' ? 'attachment' : 'text',
       id: message.id,
       conversationId: message.conversationId,

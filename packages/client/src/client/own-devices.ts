@@ -1,4 +1,4 @@
-import type { DeviceAnnouncement, PlaintextMessage, StoredMessage } from '../messages/message.schema.js';
+import { FORMAT_VERSION, type DeviceAnnouncement, type PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
 import { randomId } from '../protocol/bytes.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { ApiClient } from '../transport/api-client.js';
@@ -174,7 +174,7 @@ export class OwnDevices {
     const conversationId = await this.selfConversation();
     const device: DeviceAnnouncement = { deviceId, name: this.deps.deviceKeys.deviceName.slice(0, 64) || 'device', linkedAt };
     // Only to me: should the server list anyone else in my self conversation, nothing is sent.
-    const plain: PlaintextMessage = { v: 1, kind: 'device', id: randomId(), conversationId, sentAt: Date.now(), device };
+    const plain: PlaintextMessage = { v: FORMAT_VERSION, kind: 'device', id: randomId(), conversationId, sentAt: Date.now(), device };
     await this.deps.sender.fanOut(conversationId, plain, undefined, [s.user.id]);
     s.backup.schedule();
   }

@@ -2,6 +2,36 @@ import { z } from 'zod';
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 
+/** The plaintext format version this client writes (readers accept any version; see docs/client.md "Message format"). */
+export const FORMAT_VERSION = 2;
+
+/**
+ * The kinds this client understands. The set is open: a plaintext of any other kind is kept and
+ * shown as "needs a newer version" (see `plaintext-codec.ts`), never dropped.
+ */
+export const KNOWN_KINDS = [
+  'text',
+  'attachment',
+  'receipt',
+  'typing',
+  'group',
+  'device',
+  'reaction',
+  'edit',
+  'delete',
+  'timer',
+] as const;
+/** A kind this client understands. */
+export type KnownKind = (typeof KNOWN_KINDS)[number];
+
+/** Disappearing-message timers a client offers, in seconds (5 min, 1 h, 1 d, 1 w, 4 w); null is off. */
+export const DISAPPEAR_TIMERS_S = [300, 3600, 86_400, 604_800, 2_419_200] as const;
+/**
+ * A disappearing-message timer in seconds, or null for off. Clients offer {@link DISAPPEAR_TIMERS_S};
+ * any value up to a year is honoured (a newer client may offer more).
+ */
+export const DisappearTimer = z.number().int().min(1).max(31_536_000).nullable();
+
 /** Pointer to an encrypted attachment plus what is needed to verify and open it. */
 export const AttachmentPointer = z.strictObject({
   /** Server id of the ciphertext blob (`GET /api/chat/attachments/:id`). */
@@ -26,6 +56,8 @@ export const GroupMemberState = z.strictObject({ userId: z.uuid(), role: z.enum(
 export const GroupState = z.strictObject({
   members: z.array(GroupMemberState).min(1).max(1000),
   title: z.string().max(128).nullable(),
+  /** Disappearing-message timer of the group (seconds; null or absent: off). */
+  timerS: DisappearTimer.optional(),
 });
 /**
  * A group control message (kind `group`): membership, roles and title are set by members, end to
@@ -33,13 +65,15 @@ export const GroupState = z.strictObject({
  */
 export const GroupControl = z.strictObject({
   /** What changes. `create` and `add` carry the whole `state` (new members start from it). */
-  op: z.enum(['create', 'add', 'remove', 'leave', 'rename', 'role']),
+  op: z.enum(['create', 'add', 'remove', 'leave', 'rename', 'role', 'timer']),
   /** The members added or removed, or whose role changes. */
   userIds: z.array(z.uuid()).max(1000).optional(),
   /** New role (op `role`). */
   role: z.enum(['admin', 'member']).optional(),
   /** New title (op `rename`; null clears it). */
   title: z.string().max(128).nullable().optional(),
+  /** New disappearing timer in seconds (op `timer`; null turns it off). */
+  timerS: DisappearTimer.optional(),
   /** The group's whole state after the change (ops `create` and `add`). */
   state: GroupState.optional(),
 });
@@ -56,25 +90,61 @@ export const DeviceAnnouncement = z.strictObject({
   linkedAt: z.number().int().nonnegative(),
 });
 
-/**
- * The plaintext inside every Signal ciphertext. It never reaches the server: chat-service only
- * sees the envelope around its ciphertext.
- */
-export const PlaintextMessage = z.strictObject({
-  /** Format version. */
-  v: z.literal(1),
-  /** What this message carries. */
-  kind: z.enum(['text', 'receipt', 'attachment', 'typing', 'group', 'device']),
+/** What every plaintext carries, whatever its kind (what an older reader still understands). */
+export const PlaintextHeader = z.looseObject({
+  /** Format version of the writer (1: before kinds were open; 2: this format). */
+  v: z.number().int().min(1).max(1_000_000),
+  /** What this message carries: any string; see {@link KNOWN_KINDS}. */
+  kind: z.string().min(1).max(64),
   /** Client-generated id (UUID): the dedupe key, shared by every device copy. */
   id: z.uuid(),
   /** Conversation it belongs to. */
   conversationId: z.string().min(1).max(100),
   /** Sender's clock, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
+  /** Text a reader that does not understand the kind (or a field) shows under its notice. */
+  fallback: z.string().max(2048).optional(),
+});
+/** The header every plaintext has. */
+export type PlaintextHeader = z.infer<typeof PlaintextHeader>;
+
+/** A quoted message (kind `text` or `attachment`): enough to show the quote before the original is loaded. */
+export const ReplyRef = z.strictObject({
+  /** The quoted message's client id. */
+  id: z.uuid(),
+  /** Who wrote it. */
+  authorUserId: z.uuid(),
+  /** The start of its text (or its file name), at most 200 characters. */
+  excerpt: z.string().max(200),
+});
+
+/**
+ * The plaintext inside every Signal ciphertext, in the kinds this client understands. It never
+ * reaches the server: chat-service only sees the envelope around its ciphertext.
+ */
+export const PlaintextMessage = z.strictObject({
+  /** Format version of the writer ({@link FORMAT_VERSION} when this client writes). */
+  v: z.number().int().min(1).max(1_000_000),
+  /** What this message carries. */
+  kind: z.enum(KNOWN_KINDS),
+  /** Client-generated id (UUID): the dedupe key, shared by every device copy. */
+  id: z.uuid(),
+  /** Conversation it belongs to. */
+  conversationId: z.string().min(1).max(100),
+  /** Sender's clock, epoch milliseconds. */
+  sentAt: z.number().int().nonnegative(),
+  /** Text for readers that do not understand this kind or one of its fields. */
+  fallback: z.string().max(2048).optional(),
   /** Message text (kind `text`, or a caption for `attachment`). */
   text: z.string().max(65_536).optional(),
   /** Attachment pointer (kind `attachment`). */
   attachment: AttachmentPointer.optional(),
+  /** The message this one replies to (kinds `text`, `attachment`). */
+  replyTo: ReplyRef.optional(),
+  /** Members mentioned in the text (user ids; kinds `text`, `attachment`). */
+  mentions: z.array(z.uuid()).max(100).optional(),
+  /** The conversation's disappearing timer when this was sent (kinds `text`, `attachment`). */
+  expiresInS: DisappearTimer.optional(),
   /** Receipt (kind `receipt`): which message ids were delivered or read. */
   receipt: z
     .strictObject({ type: z.enum(['delivered', 'read']), messageIds: z.array(z.uuid()).min(1).max(500) })
@@ -85,6 +155,14 @@ export const PlaintextMessage = z.strictObject({
   group: GroupControl.optional(),
   /** Device announcement (kind `device`). */
   device: DeviceAnnouncement.optional(),
+  /** Reaction (kind `reaction`): my one reaction to a message; null takes it back. */
+  reaction: z.strictObject({ messageId: z.uuid(), emoji: z.string().min(1).max(32).nullable() }).optional(),
+  /** Edit (kind `edit`): the new text of my own message. */
+  edit: z.strictObject({ messageId: z.uuid(), text: z.string().min(1).max(65_536) }).optional(),
+  /** Delete for everyone (kind `delete`): my own messages to replace with a tombstone. */
+  delete: z.strictObject({ messageIds: z.array(z.uuid()).min(1).max(100) }).optional(),
+  /** Disappearing timer of a direct conversation (kind `timer`; groups use a `group` op `timer`). */
+  timer: z.strictObject({ seconds: DisappearTimer }).optional(),
 });
 /** The plaintext inside a Signal ciphertext. */
 export type PlaintextMessage = z.infer<typeof PlaintextMessage>;
@@ -101,8 +179,12 @@ export const StoredMessage = z.object({
   senderDeviceId: z.number().int(),
   /** `out` when sent by this account (from any of my devices). */
   direction: z.enum(['in', 'out']),
-  /** `event`: a membership change shown as a line in the chat ("Carol added Dan"). */
-  kind: z.enum(['text', 'attachment', 'event']),
+  /**
+   * `event`: a membership or settings change shown as a line in the chat ("Carol added Dan").
+   * `unsupported`: a plaintext of a kind this client does not know, kept in `raw` and shown as
+   * "This message needs a newer version" until an upgraded client reads it again.
+   */
+  kind: z.enum(['text', 'attachment', 'event', 'unsupported']),
   text: z.string().optional(),
   /** The membership change (kind `event`), from a group control message its sender was allowed to send. */
   event: z
@@ -118,6 +200,31 @@ export const StoredMessage = z.object({
       role: z.enum(['admin', 'member']).optional(),
     })
     .optional(),
+  /**
+   * The decrypted plaintext JSON, kept when this client did not understand all of it (kind
+   * `unsupported`, or fields listed in `unknownFields`), so an upgraded client can read it again.
+   */
+  raw: z.string().optional(),
+  /** Fields of the plaintext this client did not understand (shown: "needs a newer version to show fully"). */
+  unknownFields: z.array(z.string()).optional(),
+  /** The plaintext's kind when `unsupported`; its `fallback` text when it had one. */
+  unsupported: z.object({ kind: z.string(), fallback: z.string().optional() }).optional(),
+  /** The message this one replies to. */
+  replyTo: ReplyRef.optional(),
+  /** Members mentioned in the text (user ids). */
+  mentions: z.array(z.string()).optional(),
+  /** Reactions, one per person: user id to emoji and when (epoch ms, sender's clock). */
+  reactions: z.record(z.string(), z.object({ emoji: z.string(), at: z.number() })).optional(),
+  /** When the sender last edited it (epoch ms, sender's clock); the text is the latest. */
+  editedAt: z.number().optional(),
+  /** Earlier texts, oldest first (kept on this device only). */
+  edits: z.array(z.object({ text: z.string(), at: z.number() })).optional(),
+  /** Deleted for everyone by its sender: text and attachment are gone, a tombstone stays. */
+  deletedAt: z.number().optional(),
+  /** The disappearing timer it was sent with (seconds). */
+  expiresInS: z.number().optional(),
+  /** When it disappears from every device (epoch ms): from send for mine, from read for received ones. */
+  expiresAt: z.number().optional(),
   attachment: AttachmentPointer.optional(),
   /** Sender's clock, epoch milliseconds. */
   sentAt: z.number(),

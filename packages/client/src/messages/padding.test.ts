@@ -63,7 +63,7 @@ describe('plaintext encoding', () => {
     for (const plain of kinds) {
       const encoded = encodePlaintext(plain);
       expect(encoded.length).toBe(MIN_PADDED_BLOCKS * PADDING_BLOCK);
-      expect(decodePlaintext(encoded)).toEqual(plain);
+      expect(decodePlaintext(encoded)).toMatchObject({ type: 'known', plain, unknownFields: [] });
     }
   });
 
@@ -75,13 +75,14 @@ describe('plaintext encoding', () => {
 
   it('when an older client sends unpadded JSON, then it is still accepted', () => {
     const plain = kinds[0]!;
-    expect(decodePlaintext(utf8(JSON.stringify(plain)))).toEqual(plain);
+    expect(decodePlaintext(utf8(JSON.stringify(plain)))).toMatchObject({ type: 'known', plain });
   });
 
   it('when the bytes are garbage, unterminated, or padded non-JSON, then decoding throws', () => {
     expect(() => decodePlaintext(new Uint8Array(320))).toThrow(PaddingError);
     expect(() => decodePlaintext(bytes(50, 0x42))).toThrow(PaddingError);
     expect(() => decodePlaintext(pad(utf8('not json')))).toThrow(SyntaxError);
-    expect(() => decodePlaintext(pad(utf8(JSON.stringify({ ...kinds[0], v: 2 }))))).toThrow();
+    expect(() => decodePlaintext(pad(utf8(JSON.stringify({ ...kinds[0], v: 0 }))))).toThrow();
+    expect(() => decodePlaintext(pad(utf8(JSON.stringify({ ...kinds[0], text: 42 }))))).toThrow();
   });
 });
