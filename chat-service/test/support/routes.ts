@@ -260,6 +260,13 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: notFound,
   },
+  {
+    method: 'DELETE',
+    path: `${API}/attachments/:id`,
+    req: (w) => ({ path: `/attachments/${w.attachmentId}` }),
+    owner: ok(204),
+    stranger: notFound,
+  },
   // message requests, blocking, reports, privacy (issue 15): the owner created the group, so it
   // is already accepted for them (accept is idempotent; decline of an accepted one is a conflict).
   // Accept, decline, block, unblock and PUT /privacy need a device proof, like PUT /backup: every

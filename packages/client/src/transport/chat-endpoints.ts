@@ -259,6 +259,15 @@ export class ChatEndpoints {
     return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true });
   }
 
+  /**
+   * `DELETE /attachments/:id`: the uploader removes an attachment from the server.
+   * @param id attachment id
+   * @throws {ApiError} 404 `not_found` when it is not the caller's (or already gone)
+   */
+  async deleteAttachment(id: string): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/attachments/${seg(id)}`);
+  }
+
   // ------------------------------------------------------------ requests, blocks, privacy (safety.http.ts)
 
   // Accept, decline, block, unblock and PUT /privacy carry the calling device's proof: a stolen
