@@ -6,6 +6,7 @@ import { App } from './App.js';
 import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
+import './styles/message-actions.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');

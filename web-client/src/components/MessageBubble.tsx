@@ -3,6 +3,7 @@ import { describeError } from '../state/index.js';
 import type { MessageStatus, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { AttachmentPreview } from './AttachmentPreview.js';
+import { MessageExtras } from './MessageExtras.js';
 
 const statusText: Record<MessageStatus, string> = {
   sending: 'Sending…',
@@ -58,7 +59,7 @@ export function MessageBubble({
       <div className="bubble">
         {senderName && !out && <div className="sender">{senderName}</div>}
         {message.text && <p className="message-text">{message.text}</p>}
-        {message.kind === 'attachment' && <AttachmentPreview message={message} />}
+        {message.kind === 'attachment' && message.attachment && <AttachmentPreview message={message} />}
         {message.newer && (
           <p className="message-newer" data-testid="message-newer">
             {message.newer.whole
@@ -67,6 +68,7 @@ export function MessageBubble({
             {message.newer.fallback && <span className="fallback"> {message.newer.fallback}</span>}
           </p>
         )}
+        <MessageExtras message={message} />
         <div className="meta">
           <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
           {out && (

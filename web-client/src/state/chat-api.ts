@@ -3,6 +3,7 @@
  * attachment encryption, the local history store) lives in `@cipherchat/client`; this file only
  * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
  */
+import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
 
 /** The signed-in user as the UI shows them. */
 export interface MeView {
@@ -81,7 +82,7 @@ export interface AttachmentView {
 }
 
 /** One message of the local (decrypted) history. */
-export interface MessageView {
+export interface MessageView extends MessageChangeFields {
   id: string;
   conversationId: string;
   senderUserId: string;
@@ -178,7 +179,8 @@ export type ChatEvent =
   | { type: 'deviceLinked'; deviceId: number; name: string; linkedAt: number }
   | { type: 'deviceRemoved'; needsLogin: boolean }
   /** The server's key backup was refused (older copy, altered, or re-keyed elsewhere). */
-  | { type: 'backupRefused'; code: string; message: string };
+  | { type: 'backupRefused'; code: string; message: string }
+  | { type: 'messageRemoved'; conversationId: string; messageId: string };
 
 /** Listener for {@link ChatEvent}s. */
 export type ChatEventListener = (event: ChatEvent) => void;
@@ -196,7 +198,7 @@ export interface SignUpInput {
 }
 
 /** What the UI needs from the SDK and the REST services. */
-export interface ChatApi {
+export interface ChatApi extends MessageActionsApi {
   /**
    * What to show after a (re)load: an open session, a session whose keys are locked on this
    * browser (log in again with the password to unlock; nothing secret is kept in clear between

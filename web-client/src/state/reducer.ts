@@ -1,4 +1,5 @@
 import type { ConversationView, MeView, MessageStatus, MessageView, UserView } from './chat-api.js';
+import { withoutMessage } from './message-actions.js';
 
 /** Which screen is shown. Kept in memory only: a reload lands on the conversation list. */
 export type View =
@@ -78,7 +79,8 @@ export type Action =
   | { type: 'identityChanged'; userId: string }
   | { type: 'identityAccepted'; userId: string }
   | { type: 'connection'; online: boolean }
-  | { type: 'membershipWarning'; conversationId: string; userIds: string[] };
+  | { type: 'membershipWarning'; conversationId: string; userIds: string[] }
+  | { type: 'messageRemoved'; conversationId: string; messageId: string };
 
 /** State before anything is known. */
 export const initialState: AppState = {
@@ -242,6 +244,8 @@ export function reducer(state: AppState, action: Action): AppState {
           : state.typing,
       };
     }
+    case 'messageRemoved':
+      return withoutMessage(state, action.conversationId, action.messageId);
     case 'statusChanged': {
       const ids = new Set(action.messageIds);
       const patch = (m: MessageView): MessageView =>

@@ -16,6 +16,7 @@ import type {
 } from './chat-api.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
+import { sdkMessageActions } from './sdk-message-actions.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
 /** How long the log-out dialog waits for the backup upload before warning it is behind. */
@@ -275,6 +276,7 @@ export function createChatApi(): ChatApi {
       const bytes = await client.downloadAttachment(pointer);
       return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: pointer.contentType });
     },
+    ...sdkMessageActions(client),
     markRead: (conversationId, ids) => client.markRead(conversationId, ids),
     setTyping(conversationId, on) {
       void client.setTyping(conversationId, on).catch(() => undefined);

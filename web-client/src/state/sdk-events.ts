@@ -85,6 +85,9 @@ export function forwardClientEvents(
   // The SDK's outgoing queue reports each outgoing message's progress (sending, sent, failed
   // with its reason); the reducer merges by id, so the send's own answer may come before or after.
   client.on('messageUpdated', (m) => emit({ type: 'message', message: toView(m) }));
+  // A reaction, edit or delete (mine or received) changed a message; delete for me removed one.
+  client.on('messageChanged', (m) => emit({ type: 'message', message: toView(m) }));
+  client.on('messageRemoved', (r) => emit({ type: 'messageRemoved', conversationId: r.conversationId, messageId: r.id }));
   client.on('sendFailed', (f) => {
     if (f.error instanceof UntrustedIdentityError)
       emit({ type: 'identityChanged', userId: f.error.userId });

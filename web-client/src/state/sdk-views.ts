@@ -2,6 +2,7 @@ import type { Conversation, GroupInfo, StoredMessage } from '@cipherchat/client'
 import type { Me, PublicUser } from '@cipherchat/contracts';
 import type { ConversationView, MessageView, MeView, UserView } from './chat-api.js';
 import { describeError } from './describe-error.js';
+import { changeFields } from './message-actions.js';
 
 // How the SDK's records become the UI's views (sdk-adapter.ts is the only caller).
 
@@ -111,6 +112,7 @@ export function toView(m: StoredMessage): MessageView {
           },
         }
       : {}),
+    ...changeFields(m),
     sentAt: m.sentAt,
     status: m.status,
     ...(m.failure ? { error: describeError(m.failure) } : {}),

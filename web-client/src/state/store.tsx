@@ -223,6 +223,9 @@ export function AppProvider({
             void refreshConversations().catch(() => undefined);
           break;
         }
+        case 'messageRemoved':
+          dispatch({ type: 'messageRemoved', conversationId: e.conversationId, messageId: e.messageId });
+          break;
         case 'status':
           dispatch({
             type: 'statusChanged',

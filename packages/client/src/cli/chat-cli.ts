@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
 import { createFileStore } from '../node/file-backend.js';
 import { ApiError } from '../transport/api-error.js';
+import { runMessageAction, describeChange } from './message-action-commands.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -15,6 +16,9 @@ Usage:
   chat-cli send <username> <text> --email E [--password P]
   chat-cli listen --email E [--password P]
   chat-cli safety-number <username> --email E [--password P]
+  chat-cli react <conversationId> <messageId> <emoji|->   (- takes my reaction back)
+  chat-cli edit <conversationId> <messageId> <text>       (my own, within 24 h)
+  chat-cli delete <conversationId> <messageId> [--for-me] (for everyone: my own, within 24 h)
 
 Options (or environment):
   --server URL       CHAT_SERVER     (default http://localhost:8080)
@@ -46,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
       'user-api': { type: 'string' },
       'chat-api': { type: 'string' },
       socket: { type: 'string' },
+      'for-me': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -135,6 +140,7 @@ async function main(argv: string[]): Promise<void> {
               : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
         process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
       });
+      client.on('messageChanged', (m) => process.stdout.write(`${describeChange(m)}\n`));
       client.on('receipt', (r) => process.stdout.write(`(${r.type} by ${r.fromUserId}: ${r.messageIds.length})\n`));
       await login(true);
       process.stdout.write('listening; Ctrl-C to stop\n');
@@ -157,6 +163,13 @@ async function main(argv: string[]): Promise<void> {
         throw err;
       });
       process.stdout.write(`${sn.digits.match(/.{5}/g)?.join(' ')}\n`);
+      break;
+    }
+    case 'react':
+    case 'edit':
+    case 'delete': {
+      await login(true);
+      process.stdout.write(`${await runMessageAction(client, command, args, { forMe: values['for-me'] === true }).catch((err: unknown) => fail(String(err instanceof Error ? err.message : err)))}\n`);
       break;
     }
     default:

@@ -212,6 +212,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.groups;
   }
 
+  /** @returns reactions, edits, delete for everyone and for me (`react`, `edit`, `deleteForEveryone`, `deleteForMe`; docs/client.md) */
+  get actions(): ClientParts['actions'] { return this.parts.actions; }
+
   /** @returns my conversations (my self conversation, between my own devices, is left out) */
   async listConversations(): Promise<Conversation[]> {
     const self = await deviceRecords.selfConversation(this.parts.session.require().store);

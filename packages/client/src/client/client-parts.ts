@@ -9,6 +9,7 @@ import { DeviceKeys } from './device-keys.js';
 import { GroupViews } from './group-views.js';
 import { Groups } from './groups.js';
 import { Identities } from './identities.js';
+import { MessageActions } from './message-actions.js';
 import { MessageReceiver } from './message-receiver.js';
 import { MessageSender } from './message-sender.js';
 import { OutgoingQueue } from './outgoing-queue.js';
@@ -37,6 +38,7 @@ export interface ClientParts {
   views: GroupViews;
   groups: Groups;
   safety: Safety;
+  actions: MessageActions;
 }
 
 /**
@@ -58,7 +60,7 @@ export function buildClientParts(
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions } = {};
   const realtime = new Realtime({
     api,
     deviceKeys,
@@ -73,6 +75,7 @@ export function buildClientParts(
       void late.queue?.kick().catch((err: unknown) => emit('error', err));
       late.receipts?.onOnline();
       void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
+      void late.actions?.flushBlobDeletes().catch((err: unknown) => emit('error', err));
     },
     onPresence: (p) => late.receipts?.onPresence(p),
     onPrivacyChanged: (settings) => {
@@ -91,6 +94,8 @@ export function buildClientParts(
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
     onGroupControl: (env, plain) => views.receive(env, plain),
     mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
+    onAction: (env, plain) => late.actions?.receive(env, plain) ?? Promise.resolve(),
+    arrived: (m) => late.actions?.arrived(m) ?? Promise.resolve(m),
   });
   const presence = new PresenceMap(realtime);
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });
@@ -126,6 +131,7 @@ export function buildClientParts(
     retry: (id, opts) => queue.retry(id, opts),
     emit,
   }));
+  const actions = (late.actions = new MessageActions({ api, session, queue, emit }));
   contacts.onForeignDevices = (ids) => ownDevices.onForeignDevices(ids);
   deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
@@ -153,5 +159,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions };
 }

@@ -80,6 +80,14 @@ export interface ChatClientEvents {
    * (`sending`), accepted by the server (`sent`) or given up (`failed`).
    */
   messageUpdated: (m: StoredMessage) => void;
+  /**
+   * A message's content changed (any message, mine or not): a reaction, an edit or a delete for
+   * everyone, received or made on this device. The payload is the message as now stored
+   * (`messageUpdated` stays for the delivery state of my outgoing messages).
+   */
+  messageChanged: (m: StoredMessage) => void;
+  /** A message left this device's history (delete for me). */
+  messageRemoved: (m: { id: string; conversationId: string }) => void;
   /** An attempt failed transiently: the message stays `sending` and is tried again later. */
   sendDeferred: (d: { messageId: string; conversationId: string; attempts: number; code: string; retryInMs: number }) => void;
   /** An outgoing message failed for good (permanent error, or the retry budget is spent). */

@@ -40,6 +40,10 @@ export interface MessageReceiverDeps {
   onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
   /** Whether my view of the conversation has the sender as a member (group-views.ts). */
   mayPost?: (conversationId: string, senderUserId: string) => boolean;
+  /** Applies a reaction, edit or delete (message-actions.ts). */
+  onAction?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** A new text or attachment is about to be stored: applies reactions, edits or deletes that waited for it. */
+  arrived?: (m: StoredMessage) => Promise<StoredMessage>;
 }
 
 /**
@@ -199,8 +203,15 @@ export class MessageReceiver {
           serverMessageId: env.messageId,
           status: mine ? 'sent' : 'received',
         };
-        await s.store.putMessage(stored);
-        this.deps.emit('message', stored);
+        const applied = (await this.deps.arrived?.(stored)) ?? stored;
+        await s.store.putMessage(applied);
+        this.deps.emit('message', applied);
+        return;
+      }
+      case 'reaction':
+      case 'edit':
+      case 'delete': {
+        await this.deps.onAction?.(env, plain);
         return;
       }
       case 'receipt': {

@@ -202,6 +202,14 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  async deleteMessage(id: string): Promise<void> {
+    await this.backend.batch([
+      { ns: 'message', key: id, value: undefined },
+      { ns: 'outbox', key: id, value: undefined },
+    ]);
+  }
+
+  /** @inheritdoc */
   async listMessages(conversationId: string): Promise<StoredMessage[]> {
     return (await this.backend.list('message'))
       .map(([, v]) => parse(StoredMessage, v))

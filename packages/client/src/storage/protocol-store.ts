@@ -131,6 +131,8 @@ export interface ProtocolStore {
   putMessage(message: StoredMessage): Promise<void>;
   /** @returns one message by id. */
   getMessage(id: string): Promise<StoredMessage | undefined>;
+  /** Removes a message from the local history (delete for me); its outgoing job, if any, goes too. */
+  deleteMessage(id: string): Promise<void>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
 

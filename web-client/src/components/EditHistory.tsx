@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import type { MessageView } from '../state/index.js';
+
+const time = (at: number) =>
+  new Date(at).toLocaleString([], {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+
+/**
+ * The "edited" marker; clicking it shows the earlier texts this browser kept (oldest first).
+ * @param props.message an edited message
+ */
+export function EditHistory({ message }: { message: MessageView }) {
+  const [open, setOpen] = useState(false);
+  if (message.editedAt === undefined || message.deletedAt !== undefined) return null;
+  return (
+    <span className="edit-history">
+      <button
+        type="button"
+        className="link edited-marker"
+        aria-expanded={open}
+        title={`Edited ${time(message.editedAt)}`}
+        onClick={() => setOpen(!open)}
+      >
+        edited
+      </button>
+      {open && (
+        <ol className="edit-list" aria-label="Edit history">
+          {(message.edits ?? []).map((e, i) => (
+            <li key={i}>
+              <time dateTime={new Date(e.at).toISOString()}>{time(e.at)}</time>{' '}
+              <span>{e.text}</span>
+            </li>
+          ))}
+          <li className="edit-current">
+            <time dateTime={new Date(message.editedAt).toISOString()}>
+              {time(message.editedAt)}
+            </time>{' '}
+            <span>{message.text}</span> <span className="muted">(now)</span>
+          </li>
+        </ol>
+      )}
+    </span>
+  );
+}
