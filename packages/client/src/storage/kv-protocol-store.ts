@@ -233,6 +233,14 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  async deleteMessage(id: string): Promise<void> {
+    await this.backend.batch([
+      { ns: 'message', key: id, value: undefined },
+      { ns: 'outbox', key: id, value: undefined },
+    ]);
+  }
+
+  /** @inheritdoc */
   async exportPrivateState(): Promise<PrivateState> {
     const local = await this.backend.get('local', 'identity');
     const preKeys = (await this.backend.list('prekey')).map(([, v]) => parse(PreKeyJson, v));

@@ -133,6 +133,8 @@ export interface ProtocolStore {
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
+  /** Removes a message from the local history, with its send job if any, in one atomic step (disappearing messages). */
+  deleteMessage(id: string): Promise<void>;
 
   /**
    * Writes an outgoing message together with its send job in one atomic step; without a job,
