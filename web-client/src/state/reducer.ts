@@ -1,4 +1,5 @@
 import type { ConversationView, MeView, MessageStatus, MessageView, UserView } from './chat-api.js';
+import { withoutExpired } from './disappearing.js';
 
 /** Which screen is shown. Kept in memory only: a reload lands on the conversation list. */
 export type View =
@@ -78,7 +79,8 @@ export type Action =
   | { type: 'identityChanged'; userId: string }
   | { type: 'identityAccepted'; userId: string }
   | { type: 'connection'; online: boolean }
-  | { type: 'membershipWarning'; conversationId: string; userIds: string[] };
+  | { type: 'membershipWarning'; conversationId: string; userIds: string[] }
+  | { type: 'messagesExpired'; conversationId: string; messageIds: string[] };
 
 /** State before anything is known. */
 export const initialState: AppState = {
@@ -192,6 +194,8 @@ export function reducer(state: AppState, action: Action): AppState {
         unread: without(state.unread, id),
       };
     }
+    case 'messagesExpired':
+      return withoutExpired(state, action.conversationId, action.messageIds);
     case 'summaryLoaded':
       return {
         ...state,
