@@ -147,7 +147,7 @@ export function buildClientParts(
     groups,
     queue,
     emit,
-    now: options.now ?? Date.now,
+    now: options.now ?? (() => Date.now()),
     sweepMaxMs: options.disappearingSweepMs,
   }));
   deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
