@@ -245,7 +245,8 @@ export function createChatApi(): ChatApi {
       return conversationView(await signedIn(() => client.getConversation(id)));
     },
     async setDisappearingTimer(id, seconds) {
-      await signedIn(() => client.setDisappearingTimer(id, seconds));
+      // Applied here at once; a direct chat's `timer` message waits in the queue while offline.
+      await signedIn(() => client.setDisappearingTimer(id, seconds, { wait: false }));
       return conversationView(await signedIn(() => client.getConversation(id)));
     },
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
 import { createFileStore } from '../node/file-backend.js';
 import { ApiError } from '../transport/api-error.js';
+import { describeTimer, parseTimerArg } from './timer-args.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -15,6 +16,7 @@ Usage:
   chat-cli send <username> <text> --email E [--password P]
   chat-cli listen --email E [--password P]
   chat-cli safety-number <username> --email E [--password P]
+  chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w> --email E [--password P]
 
 Options (or environment):
   --server URL       CHAT_SERVER     (default http://localhost:8080)
@@ -130,7 +132,9 @@ async function main(argv: string[]): Promise<void> {
         const body =
           m.kind === 'text'
             ? m.text
-            : m.kind === 'event'
+            : m.event?.type === 'timer'
+              ? `[${describeTimer(m.event.timerS)}, set by ${m.event.actorUserId}]`
+              : m.kind === 'event'
               ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
               : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
         process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
@@ -157,6 +161,24 @@ async function main(argv: string[]): Promise<void> {
         throw err;
       });
       process.stdout.write(`${sn.digits.match(/.{5}/g)?.join(' ')}\n`);
+      break;
+    }
+    case 'timer': {
+      const [target, value] = args;
+      if (!target || !value) fail('usage: chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w>');
+      const seconds = parseTimerArg(value);
+      await login(true);
+      const list = await client.listConversations();
+      let conversationId = list.find((c) => c.id === target)?.id;
+      if (!conversationId) {
+        const other = await client.findUser(target);
+        if (!other || other.username !== target.toLowerCase()) fail(`no user or group ${target}`);
+        conversationId = list.find((c) => c.kind === 'direct' && c.memberIds.includes(other.id))?.id;
+        if (!conversationId) fail(`no chat with ${target} yet: send them a message first`);
+      }
+      // End to end only: the server never learns the timer.
+      await client.setDisappearingTimer(conversationId, seconds);
+      process.stdout.write(`${describeTimer(seconds)} in ${conversationId}\n`);
       break;
     }
     default:

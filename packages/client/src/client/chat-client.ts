@@ -236,8 +236,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.session.require().store.listMessages(conversationId);
   }
 
-  /** Sets a chat's disappearing timer, end to end (docs/client.md "Disappearing messages"). @param conversationId chat @param seconds timer, null for off */
-  setDisappearingTimer(conversationId: string, seconds: number | null): Promise<void> { return this.parts.disappearing.set(conversationId, seconds); }
+  /** Sets a chat's disappearing timer, end to end (docs/client.md "Disappearing messages"). @param conversationId chat @param seconds timer, null for off @param options `wait: false`: return once queued */
+  setDisappearingTimer(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> { return this.parts.disappearing.set(conversationId, seconds, options); }
 
   /** @param conversationId chat @returns its disappearing timer in seconds (null: off), from my end-to-end state */
   disappearingTimer(conversationId: string): number | null { return this.parts.disappearing.timer(conversationId); }

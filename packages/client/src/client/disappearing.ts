@@ -8,7 +8,7 @@ import { randomId } from '../protocol/bytes.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { deleteAttachmentBlob } from './attachment-transfer.js';
-import type { EmitFn } from './client-types.js';
+import type { EmitFn, SendOptions } from './client-types.js';
 import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { GroupViews } from './group-views.js';
@@ -81,9 +81,11 @@ export class Disappearing implements ExpiryHooks {
    * event line ("Alice set disappearing messages to 1 hour") in the chat.
    * @param conversationId the conversation
    * @param seconds the timer (null: off)
+   * @param options direct chats: `wait: false` to return once the `timer` message is queued
+   *   (it is applied here at once either way)
    * @throws {ApiError} `validation_error` for a timer out of range, `forbidden` for a plain member of a group
    */
-  async set(conversationId: string, seconds: number | null): Promise<void> {
+  async set(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> {
     if (!DisappearTimer.safeParse(seconds).success)
       throw new ApiError(400, 'validation_error', 'a timer is 1 s to 1 year, or off');
     const { views, groups, session, deviceKeys, queue } = this.deps;
@@ -123,7 +125,7 @@ export class Disappearing implements ExpiryHooks {
       sentAt: at,
       timer: { seconds },
     };
-    await queue.sendControl(plain, { wait: false });
+    await queue.sendControl(plain, options);
   }
 
   /**
