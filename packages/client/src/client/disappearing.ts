@@ -85,7 +85,11 @@ export class Disappearing implements ExpiryHooks {
    *   (it is applied here at once either way)
    * @throws {ApiError} `validation_error` for a timer out of range, `forbidden` for a plain member of a group
    */
-  async set(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> {
+  async set(
+    conversationId: string,
+    seconds: number | null,
+    options: SendOptions = {},
+  ): Promise<void> {
     if (!DisappearTimer.safeParse(seconds).success)
       throw new ApiError(400, 'validation_error', 'a timer is 1 s to 1 year, or off');
     const { views, groups, session, deviceKeys, queue } = this.deps;
@@ -147,7 +151,11 @@ export class Disappearing implements ExpiryHooks {
     const s = session.require();
     if (!plain.timer) return;
     const seconds = plain.timer.seconds;
-    if (views.view(plain.conversationId)) {
+    // Only a direct chat takes a `timer` message (a group's timer is its op, checked against roles).
+    const kind = views.view(plain.conversationId)
+      ? 'group'
+      : (await this.deps.conversations.get(plain.conversationId).catch(() => undefined))?.kind;
+    if (kind !== 'direct') {
       this.deps.emit('groupChangeRefused', {
         conversationId: plain.conversationId,
         fromUserId: env.senderUserId,
