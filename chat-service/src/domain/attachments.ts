@@ -64,17 +64,20 @@ export async function uploadAttachment(deps: ChatDeps, me: string, conversationI
 
 /**
  * Deletes an attachment its uploader no longer wants served (deleted for everyone, or its
- * disappearing timer ran out): the row at once, then the blob.
- * @param deps attachment store, blobs, log
+ * disappearing timer ran out): its row and its blob, together.
+ * @param deps attachment store, blobs, transactions
  * @param me the caller
  * @param id the attachment
  * @throws {NotFoundError} `attachment` when there is none the caller uploaded
  */
 export async function deleteAttachment(deps: ChatDeps, me: string, id: string): Promise<void> {
-  const row = await deps.attachments.deleteOwnAttachment(deps.db, id, me);
-  if (!row) throw new NotFoundError('attachment');
-  // The row is gone, so nobody can fetch it; a blob left behind by a failed removal is only bytes.
-  await deps.blobs.remove(row.storageKey).catch((err: unknown) => deps.log.warn({ err: (err as Error).message, attachmentId: id }, 'attachment blob removal failed'));
+  // The blob goes inside the row's transaction: when its removal fails the row stays (and keeps
+  // counting against the quota), so a retry finds it again and no file is left without a row.
+  await deps.transact(async (tx) => {
+    const row = await deps.attachments.deleteOwnAttachment(tx, id, me);
+    if (!row) throw new NotFoundError('attachment');
+    await deps.blobs.remove(row.storageKey);
+  });
 }
 
 /**
