@@ -8,7 +8,8 @@ import { VerifiedMark } from './VerifiedMark.js';
 export function previewOf(m: MessageView | undefined, myId: string | undefined): string {
   if (!m) return 'No messages yet';
   const prefix = m.senderUserId === myId ? 'You: ' : '';
-  if (m.kind === 'event') return 'Group updated';
+  if (m.kind === 'event')
+    return m.event?.type === 'timer' ? 'Disappearing messages changed' : 'Group updated';
   if (m.kind === 'attachment') return `${prefix}Attachment: ${m.attachment?.fileName ?? 'file'}`;
   return `${prefix}${m.text ?? ''}`;
 }

@@ -10,6 +10,7 @@ import { RequestPanel } from '../components/RequestPanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
 import { conversationTitle, directPeer, membershipWarningText } from '../state/index.js';
+import { DisappearingBadge, DisappearingSetting } from '../components/DisappearingSetting.js';
 import { useApp } from '../state/store.js';
 
 /**
@@ -72,8 +73,10 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
           </h2>
           {peer && state.verified[peer] && <VerifiedMark />}
           {c.kind === 'group' && <span className="muted small">{c.members.length} members</span>}
+          <DisappearingBadge conversation={c} />
         </div>
         <div className="actions">
+          <DisappearingSetting conversation={c} />
           {peer && (
             <button
               type="button"

@@ -46,6 +46,8 @@ export interface ConversationView {
    * Absent means accepted.
    */
   myState?: 'accepted' | 'request';
+  /** Disappearing-message timer in seconds, from my end-to-end state (absent: off). */
+  disappearingS?: number;
 }
 
 /** What I share with others (chat-service's privacy settings). */
@@ -61,13 +63,15 @@ export interface ReportInput {
   block?: boolean;
 }
 
-/** A membership change shown as a line in the chat ("Carol added Dan"). */
+/** A membership or settings change shown as a line in the chat ("Carol added Dan"). */
 export interface GroupEventView {
-  type: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role';
+  type: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role' | 'timer';
   actorUserId: string;
   userIds?: string[];
   title?: string | null;
   role?: 'admin' | 'member';
+  /** The new disappearing timer in seconds, null when turned off (timer). */
+  timerS?: number | null;
 }
 
 /** Delivery state of a message; `received` is an incoming message I have not read yet. */
@@ -174,6 +178,8 @@ export type ChatEvent =
   | { type: 'conversationsChanged' }
   /** The server lists people no member added: nothing was sent to them (the send failed). */
   | { type: 'membershipWarning'; conversationId: string; userIds: string[] }
+  /** Disappearing messages whose time ran out: gone from this browser's store; remove them. */
+  | { type: 'messagesExpired'; conversationId: string; messageIds: string[] }
   | { type: 'sessionEnded'; reason: string }
   | { type: 'foreignDevice'; deviceId: number; createdAt: string }
   | { type: 'deviceLinked'; deviceId: number; name: string; linkedAt: number }
@@ -277,6 +283,11 @@ export interface ChatApi extends MessageActionsApi {
   removeMember(conversationId: string, userId: string): Promise<ConversationView>;
   /** Renames a group, end to end (owners and admins; empty clears the title). */
   renameGroup(conversationId: string, title: string): Promise<ConversationView>;
+  /**
+   * Sets a chat's disappearing timer end to end (either member of a direct chat; owners and
+   * admins of a group); null turns it off. The chat shows the change as an event line.
+   */
+  setDisappearingTimer(conversationId: string, seconds: number | null): Promise<ConversationView>;
 
   /** Decrypted local history, newest last; `before` pages backwards (epoch ms, exclusive). */
   history(

@@ -1,5 +1,6 @@
 import type { AppState } from './reducer.js';
 import type { GroupEventView } from './chat-api.js';
+import { timerLabel } from './disappearing.js';
 
 /**
  * A user's name as a chat line shows it: "you" for me, else the display name.
@@ -39,6 +40,10 @@ export function describeGroupEvent(state: AppState, e: GroupEventView): string {
       return e.role === 'admin'
         ? `${actor} made ${names} an admin`
         : `${actor} made ${names} a member`;
+    case 'timer':
+      return e.timerS
+        ? `${actor} set disappearing messages to ${timerLabel(e.timerS)}`
+        : `${actor} turned off disappearing messages`;
   }
 }
 

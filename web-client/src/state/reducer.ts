@@ -1,5 +1,6 @@
 import type { ConversationView, MeView, MessageStatus, MessageView, UserView } from './chat-api.js';
 import { withoutMessage } from './message-actions.js';
+import { withoutExpired } from './disappearing.js';
 
 /** Which screen is shown. Kept in memory only: a reload lands on the conversation list. */
 export type View =
@@ -80,7 +81,8 @@ export type Action =
   | { type: 'identityAccepted'; userId: string }
   | { type: 'connection'; online: boolean }
   | { type: 'membershipWarning'; conversationId: string; userIds: string[] }
-  | { type: 'messageRemoved'; conversationId: string; messageId: string };
+  | { type: 'messageRemoved'; conversationId: string; messageId: string }
+  | { type: 'messagesExpired'; conversationId: string; messageIds: string[] };
 
 /** State before anything is known. */
 export const initialState: AppState = {
@@ -194,6 +196,8 @@ export function reducer(state: AppState, action: Action): AppState {
         unread: without(state.unread, id),
       };
     }
+    case 'messagesExpired':
+      return withoutExpired(state, action.conversationId, action.messageIds);
     case 'summaryLoaded':
       return {
         ...state,

@@ -78,8 +78,11 @@ export function createChatApi(): ChatApi {
   };
   let me: MeView | null = null;
 
-  const conversationView = (c: Conversation) =>
-    toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
+  const conversationView = (c: Conversation) => {
+    const view = toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
+    const timer = client.disappearingTimer(c.id);
+    return timer ? { ...view, disappearingS: timer } : view;
+  };
 
   const alerts = new DeviceAlertState();
   forwardClientEvents(client, emit, alerts);
@@ -240,6 +243,11 @@ export function createChatApi(): ChatApi {
     },
     async renameGroup(id, title) {
       await signedIn(() => client.groups.rename(id, title));
+      return conversationView(await signedIn(() => client.getConversation(id)));
+    },
+    async setDisappearingTimer(id, seconds) {
+      // Applied here at once; a direct chat's `timer` message waits in the queue while offline.
+      await signedIn(() => client.setDisappearingTimer(id, seconds, { wait: false }));
       return conversationView(await signedIn(() => client.getConversation(id)));
     },
 

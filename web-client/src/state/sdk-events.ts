@@ -98,6 +98,11 @@ export function forwardClientEvents(
   client.on('membershipWarning', (w) =>
     emit({ type: 'membershipWarning', conversationId: w.conversationId, userIds: w.userIds }),
   );
+  // The SDK deleted them from the store (and my expired blobs from the server); the screen
+  // drops them, which also revokes any object URL their previews held.
+  client.on('messagesExpired', (e) =>
+    emit({ type: 'messagesExpired', conversationId: e.conversationId, messageIds: e.messageIds }),
+  );
   client.on('groupChangeRefused', (r) => {
     // Someone sent a change they may not make: it is ignored. Log the op only, never content.
     console.warn('cipherchat: a group change was refused:', r.op, r.reason);

@@ -99,6 +99,7 @@ export function toView(m: StoredMessage): MessageView {
             ...(m.event.userIds ? { userIds: m.event.userIds } : {}),
             ...(m.event.title !== undefined ? { title: m.event.title } : {}),
             ...(m.event.role ? { role: m.event.role } : {}),
+            ...(m.event.timerS !== undefined ? { timerS: m.event.timerS } : {}),
           },
         }
       : {}),

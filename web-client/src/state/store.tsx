@@ -294,6 +294,13 @@ export function AppProvider({
             userIds: e.userIds,
           });
           break;
+        case 'messagesExpired':
+          dispatch({
+            type: 'messagesExpired',
+            conversationId: e.conversationId,
+            messageIds: e.messageIds,
+          });
+          break;
         case 'sessionEnded':
           dispatch({ type: 'signedOut' });
           break;

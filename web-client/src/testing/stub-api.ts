@@ -47,6 +47,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     setMemberRole: fail('setMemberRole'),
     removeMember: fail('removeMember'),
     renameGroup: fail('renameGroup'),
+    setDisappearingTimer: fail('setDisappearingTimer'),
     history: async () => [],
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),

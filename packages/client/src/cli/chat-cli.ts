@@ -7,6 +7,7 @@ import { ChatClient } from '../client/chat-client.js';
 import { createFileStore } from '../node/file-backend.js';
 import { ApiError } from '../transport/api-error.js';
 import { runMessageAction, describeChange } from './message-action-commands.js';
+import { describeTimer, parseTimerArg } from './timer-args.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -19,6 +20,7 @@ Usage:
   chat-cli react <conversationId> <messageId> <emoji|->   (- takes my reaction back)
   chat-cli edit <conversationId> <messageId> <text>       (my own, within 24 h)
   chat-cli delete <conversationId> <messageId> [--for-me] (for everyone: my own, within 24 h)
+  chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w> --email E [--password P]
 
 Options (or environment):
   --server URL       CHAT_SERVER     (default http://localhost:8080)
@@ -135,7 +137,9 @@ async function main(argv: string[]): Promise<void> {
         const body =
           m.kind === 'text'
             ? m.text
-            : m.kind === 'event'
+            : m.event?.type === 'timer'
+              ? `[${describeTimer(m.event.timerS)}, set by ${m.event.actorUserId}]`
+              : m.kind === 'event'
               ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
               : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
         process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
@@ -170,6 +174,24 @@ async function main(argv: string[]): Promise<void> {
     case 'delete': {
       await login(true);
       process.stdout.write(`${await runMessageAction(client, command, args, { forMe: values['for-me'] === true }).catch((err: unknown) => fail(String(err instanceof Error ? err.message : err)))}\n`);
+      break;
+    }
+    case 'timer': {
+      const [target, value] = args;
+      if (!target || !value) fail('usage: chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w>');
+      const seconds = parseTimerArg(value);
+      await login(true);
+      const list = await client.listConversations();
+      let conversationId = list.find((c) => c.id === target)?.id;
+      if (!conversationId) {
+        const other = await client.findUser(target);
+        if (!other || other.username !== target.toLowerCase()) fail(`no user or group ${target}`);
+        conversationId = list.find((c) => c.kind === 'direct' && c.memberIds.includes(other.id))?.id;
+        if (!conversationId) fail(`no chat with ${target} yet: send them a message first`);
+      }
+      // End to end only: the server never learns the timer.
+      await client.setDisappearingTimer(conversationId, seconds);
+      process.stdout.write(`${describeTimer(seconds)} in ${conversationId}\n`);
       break;
     }
     default:

@@ -42,22 +42,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /** @returns the logged-in user. @throws when logged out */
-  get user(): Me {
-    return this.parts.session.require().user;
-  }
+  get user(): Me { return this.parts.session.require().user; }
 
   /** @returns this device's id, once set up. */
   deviceId(): Promise<number | undefined> { return this.parts.deviceKeys.deviceId(); }
 
   /** @returns the local store (history, protocol state, outgoing queue) of the logged-in account. */
-  get store(): ProtocolStore {
-    return this.parts.session.require().store;
-  }
+  get store(): ProtocolStore { return this.parts.session.require().store; }
 
   /** The Signal protocol layer of the logged-in account (diagnostics, tests, benchmarks). */
-  get protocol(): SignalProtocol {
-    return this.parts.session.require().protocol;
-  }
+  get protocol(): SignalProtocol { return this.parts.session.require().protocol; }
 
   // ---------------------------------------------------------------- account (account.ts, account-session.ts)
 
@@ -106,6 +100,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   async logOut(options: { forget?: boolean } = {}): Promise<void> {
     this.disconnect();
     this.parts.queue.stop();
+    this.parts.disappearing.stop();
     await this.parts.sessions.close(options.forget ?? false);
     this.parts.conversations.clear();
     this.parts.views.clear();
@@ -243,6 +238,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   history(conversationId: string): Promise<StoredMessage[]> {
     return this.parts.session.require().store.listMessages(conversationId);
   }
+
+  /** Sets a chat's disappearing timer, end to end (docs/client.md "Disappearing messages"). @param conversationId chat @param seconds timer, null for off @param options `wait: false`: return once queued */
+  setDisappearingTimer(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> { return this.parts.disappearing.set(conversationId, seconds, options); }
+
+  /** @param conversationId chat @returns its disappearing timer in seconds (null: off), from my end-to-end state */
+  disappearingTimer(conversationId: string): number | null { return this.parts.disappearing.timer(conversationId); }
+
+  /** Deletes now what has expired (the sweeper does it by itself; event `messagesExpired`). */
+  sweepExpired(): Promise<void> { return this.parts.disappearing.sweep(); }
 
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
@@ -390,10 +394,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.identities.accept(userId);
   }
 
-  /**
-   * Marks a contact's key verified after comparing safety numbers.
-   * @param userId contact
-   */
+  /** Marks a contact's key verified after comparing safety numbers. @param userId contact */
   markVerified(userId: string): Promise<void> {
     return this.parts.identities.markVerified(userId);
   }

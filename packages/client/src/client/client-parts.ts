@@ -1,3 +1,4 @@
+import type { StoredMessage } from '../messages/message.schema.js';
 import { ApiClient } from '../transport/api-client.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
@@ -6,6 +7,7 @@ import type { ChatClientEvents, ChatClientOptions, EmitFn } from './client-types
 import { ContactSessions } from './contact-sessions.js';
 import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
+import { Disappearing } from './disappearing.js';
 import { GroupViews } from './group-views.js';
 import { Groups } from './groups.js';
 import { Identities } from './identities.js';
@@ -39,6 +41,7 @@ export interface ClientParts {
   groups: Groups;
   safety: Safety;
   actions: MessageActions;
+  disappearing: Disappearing;
 }
 
 /**
@@ -60,7 +63,13 @@ export function buildClientParts(
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing } = {};
+  // Disappearing messages are stamped where they are stored (received, read); built below.
+  const expiry = {
+    onRead: (m: StoredMessage) => late.disappearing?.onRead(m) ?? m,
+    onSent: (m: StoredMessage) => late.disappearing?.onSent(m) ?? m,
+    track: (m: StoredMessage) => late.disappearing?.track(m) ?? Promise.resolve(),
+  };
   const realtime = new Realtime({
     api,
     deviceKeys,
@@ -93,13 +102,15 @@ export function buildClientParts(
     emit,
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
     onGroupControl: (env, plain) => views.receive(env, plain),
+    onTimer: (env, plain) => late.disappearing?.receive(env, plain) ?? Promise.resolve(),
+    expiry,
     mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
     onAction: (env, plain) => late.actions?.receive(env, plain) ?? Promise.resolve(),
     arrived: (m) => late.actions?.arrived(m) ?? Promise.resolve(m),
   });
   const presence = new PresenceMap(realtime);
   const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });
-  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, safety, emit }));
+  const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, safety, emit, expiry }));
   const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
   const queue = (late.queue = new OutgoingQueue({
     session,
@@ -133,6 +144,18 @@ export function buildClientParts(
   }));
   const actions = (late.actions = new MessageActions({ api, session, queue, emit }));
   contacts.onForeignDevices = (ids) => ownDevices.onForeignDevices(ids);
+  const disappearing = (late.disappearing = new Disappearing({
+    api,
+    session,
+    conversations,
+    deviceKeys,
+    views,
+    groups,
+    queue,
+    emit,
+    now: options.now ?? (() => Date.now()),
+    sweepMaxMs: options.disappearingSweepMs,
+  }));
   deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
@@ -146,6 +169,7 @@ export function buildClientParts(
     onStarted: async (store, backup) => {
       await receiver.load(store);
       await views.load(store, backup);
+      await disappearing.start();
     },
   });
   const account = new Account({
@@ -159,5 +183,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
 }

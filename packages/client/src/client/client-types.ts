@@ -24,6 +24,10 @@ export interface ChatClientOptions extends ApiClientOptions {
   backupDebounceMs?: number;
   /** Backoff and retry budget of the outgoing queue (defaults: {@link DEFAULT_RETRY_POLICY}). */
   sendRetry?: Partial<RetryPolicy>;
+  /** The clock disappearing messages expire by (default `Date.now`; tests move it forward). */
+  now?: () => number;
+  /** Longest wait between two sweeps of expired messages (default 60 s). */
+  disappearingSweepMs?: number;
 }
 
 /** How a send call returns. */
@@ -115,6 +119,11 @@ export interface ChatClientEvents {
    * added: nothing was sent to them, and the message failed closed. Show it in the chat.
    */
   membershipWarning: (w: { conversationId: string; userIds: string[] }) => void;
+  /**
+   * Messages whose disappearing timer ran out were deleted from the local store (remove them
+   * from the screen, and forget any decrypted copy of their attachments).
+   */
+  messagesExpired: (e: { conversationId: string; messageIds: string[] }) => void;
   /** A group control message was refused: its sender may not make that change in my view. */
   groupChangeRefused: (r: { conversationId: string; fromUserId: string; op: string; reason: string }) => void;
 }

@@ -14,16 +14,17 @@ import type { EnvelopeMutator } from './message-sender.js';
  * @param mutate rewrites the envelopes just before they leave (adversarial tests)
  * @returns the stored message
  */
-export function sendContent(
-  parts: Pick<ClientParts, 'session' | 'deviceKeys' | 'queue'>,
+export async function sendContent(
+  parts: Pick<ClientParts, 'session' | 'deviceKeys' | 'queue' | 'disappearing'>,
   conversationId: string,
   content: { kind: 'text' | 'attachment'; text?: string; attachment?: AttachmentPointer },
   options: SendOptions,
   mutate?: EnvelopeMutator,
 ): Promise<StoredMessage> {
   const s = parts.session.require();
-  return parts.queue.send(
-    {
+  // The conversation's timer now goes with the message; it disappears that long after sending.
+  const expiresInS = parts.disappearing.timer(conversationId);
+  const message = parts.disappearing.onSent({
       id: randomId(),
       conversationId,
       senderUserId: s.user.id,
@@ -32,10 +33,10 @@ export function sendContent(
       kind: content.kind,
       ...(content.text !== undefined ? { text: content.text } : {}),
       ...(content.attachment ? { attachment: content.attachment } : {}),
+      ...(expiresInS ? { expiresInS } : {}),
       sentAt: Date.now(),
       status: 'sending',
-    },
-    options,
-    mutate,
-  );
+    });
+  await parts.disappearing.track(message);
+  return parts.queue.send(message, options, mutate);
 }

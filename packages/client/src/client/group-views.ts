@@ -86,6 +86,33 @@ export class GroupViews {
     return pinned === undefined || pinned === sender;
   }
 
+  /**
+   * The disappearing timer of a conversation, from my end-to-end state: a group's view, or the
+   * timer set in a direct chat.
+   * @param conversationId the conversation
+   * @returns seconds, or null when off
+   */
+  timerOf(conversationId: string): number | null {
+    const view = this.view(conversationId);
+    if (view) return view.timerS ?? null;
+    return this.state.timers?.[conversationId]?.s ?? null;
+  }
+
+  /**
+   * Sets a direct chat's disappearing timer unless a later setting is already stored (call inside
+   * {@link exclusive}).
+   * @param conversationId the direct chat
+   * @param seconds the timer (null: off)
+   * @param at the setter's clock (epoch ms)
+   * @returns false when a later setting was kept
+   */
+  async setDirectTimer(conversationId: string, seconds: number | null, at: number): Promise<boolean> {
+    const current = this.state.timers?.[conversationId];
+    if (current && current.at > at) return false;
+    await this.save({ ...this.state, timers: { ...this.state.timers, [conversationId]: { s: seconds, at } } });
+    return true;
+  }
+
   /** @returns whether pre-existing groups still wait to be adopted (first run of this version) */
   get legacyAdoptionPending(): boolean {
     return this.adoptionPending;
@@ -247,6 +274,7 @@ export class GroupViews {
         ...(event.userIds ? { userIds: event.userIds } : {}),
         ...(event.title !== undefined ? { title: event.title } : {}),
         ...(event.role ? { role: event.role } : {}),
+        ...(event.timerS !== undefined ? { timerS: event.timerS } : {}),
       },
     };
     await s.store.putMessage(entry);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GroupControl, GroupState } from '../messages/message.schema.js';
+import { DisappearTimer, type GroupControl, type GroupState } from '../messages/message.schema.js';
 
 /** A member's role in a group, as the group's own (end-to-end) state says. */
 export type GroupRole = 'owner' | 'admin' | 'member';
@@ -17,6 +17,8 @@ export const GroupView = z.strictObject({
   origin: z.enum(['member', 'legacy']),
   /** Epoch milliseconds of the last change (the backup keeps the newest view per group). */
   updatedAt: z.number(),
+  /** Disappearing-message timer of the group in seconds (absent or null: off); end to end only. */
+  timerS: DisappearTimer.optional(),
 });
 /** One client's own view of a group. */
 export type GroupView = z.infer<typeof GroupView>;
@@ -30,14 +32,21 @@ export const GroupViewsState = z.strictObject({
   views: z.record(z.string(), GroupView),
   /** The other member of each direct conversation, pinned at first sight. */
   directs: z.record(z.string(), z.string()),
+  /**
+   * Disappearing-message timer of each direct conversation that has one set (kind `timer`):
+   * seconds (null: off) and the setter's clock when set (the later setting wins a merge).
+   */
+  timers: z.record(z.string(), z.strictObject({ s: DisappearTimer, at: z.number() })).optional(),
 });
 /** Everything the client keeps about membership. */
 export type GroupViewsState = z.infer<typeof GroupViewsState>;
 
 /** A membership change as it appears in a chat's history ("Carol added Dan"). */
 export type GroupEvent = {
-  type: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role';
+  type: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role' | 'timer';
   actorUserId: string;
+  /** The new disappearing timer in seconds, null when turned off (timer). */
+  timerS?: number | null | undefined;
   userIds?: string[] | undefined;
   title?: string | null | undefined;
   role?: 'admin' | 'member' | undefined;
@@ -86,7 +95,8 @@ export function canRemove(actor: GroupRole | undefined, target: GroupRole | unde
 export function viewFromState(state: GroupState, now = Date.now()): GroupView {
   const members = new Map<string, GroupRole>();
   for (const m of state.members) if (!members.has(m.userId)) members.set(m.userId, m.role);
-  return { members: [...members].map(([userId, role]) => ({ userId, role })), title: state.title, origin: 'member', updatedAt: now };
+  const view: GroupView = { members: [...members].map(([userId, role]) => ({ userId, role })), title: state.title, origin: 'member', updatedAt: now };
+  return state.timerS ? { ...view, timerS: state.timerS } : view;
 }
 
 /**
@@ -94,7 +104,9 @@ export function viewFromState(state: GroupState, now = Date.now()): GroupView {
  * @returns the `state` a control carries for it
  */
 export function stateOf(view: GroupView): GroupState {
-  return { members: view.members.map((m) => ({ userId: m.userId, role: m.role })), title: view.title };
+  const state: GroupState = { members: view.members.map((m) => ({ userId: m.userId, role: m.role })), title: view.title };
+  // New members start with the group's disappearing timer.
+  return view.timerS ? { ...state, timerS: view.timerS } : state;
 }
 
 /**
@@ -156,6 +168,12 @@ export function applyControl(view: GroupView | undefined, me: string, sender: st
       }
       return changed({ ...view, members: view.members.map((m) => (ids.includes(m.userId) ? { ...m, role } : m)) }, { type: 'role', userIds: ids, role });
     }
+    case 'timer': {
+      // Like a rename: owners and admins set the group's disappearing timer.
+      if (!canManage(actor) || control.timerS === undefined) return { ok: false, reason: 'not_allowed' };
+      const { timerS: _old, ...rest } = view;
+      return changed(control.timerS ? { ...rest, timerS: control.timerS } : rest, { type: 'timer', timerS: control.timerS });
+    }
   }
   return { ok: false, reason: 'not_allowed' };
 }
@@ -174,5 +192,11 @@ export function mergeViewsState(a: GroupViewsState | undefined, b: GroupViewsSta
     const other = views[id];
     if (!other || other.updatedAt <= v.updatedAt) views[id] = v;
   }
-  return { v: 1, migrated: a.migrated || b.migrated, views, directs: { ...b.directs, ...a.directs } };
+  const timers = { ...b.timers };
+  for (const [id, t] of Object.entries(a.timers ?? {})) {
+    const other = timers[id];
+    if (!other || other.at <= t.at) timers[id] = t;
+  }
+  const merged: GroupViewsState = { v: 1, migrated: a.migrated || b.migrated, views, directs: { ...b.directs, ...a.directs } };
+  return Object.keys(timers).length > 0 ? { ...merged, timers } : merged;
 }

@@ -131,6 +131,17 @@ export class Groups {
   }
 
   /**
+   * Sets the group's disappearing timer, end to end only (the server never learns it): owners
+   * and admins only, like a rename; new members get it with the group's state.
+   * @param conversationId the group
+   * @param seconds the timer (null: off)
+   */
+  async setTimer(conversationId: string, seconds: number | null): Promise<void> {
+    this.mine(conversationId, 'timer');
+    await this.change(conversationId, { op: 'timer', timerS: seconds });
+  }
+
+  /**
    * A group as I see it.
    * @param conversationId the group
    * @returns my view of it (`origin: 'pending'` with no members while I wait for its state)
@@ -191,7 +202,7 @@ export class Groups {
     if (!view) throw new ApiError(0, 'group_state_pending', "waiting for the group's state from a member");
     const role = roleIn(view, this.me());
     if (!role) throw new ApiError(403, 'not_member', 'I am not a member of this group');
-    if ((op === 'add' || op === 'rename') && !canManage(role)) throw new ApiError(403, 'forbidden', 'only owners and admins can do this');
+    if ((op === 'add' || op === 'rename' || op === 'timer') && !canManage(role)) throw new ApiError(403, 'forbidden', 'only owners and admins can do this');
     if (op === 'role' && role !== 'owner') throw new ApiError(403, 'forbidden', 'only the owner can change roles');
     return view;
   }

@@ -7,6 +7,7 @@ import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import type { DeviceKeys } from './device-keys.js';
+import type { ExpiryHooks } from './disappearing.js';
 import type { Realtime } from './realtime.js';
 import type { SessionSlot } from './session.js';
 
@@ -38,6 +39,10 @@ export interface MessageReceiverDeps {
   onDevice?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
   /** Handles a group control message (kind `group`). */
   onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** Handles a direct chat's disappearing timer (kind `timer`; disappearing.ts). */
+  onTimer?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** Stamps and registers messages that disappear (disappearing.ts). */
+  expiry?: ExpiryHooks;
   /** Whether my view of the conversation has the sender as a member (group-views.ts). */
   mayPost?: (conversationId: string, senderUserId: string) => boolean;
   /** Applies a reaction, edit or delete (message-actions.ts). */
@@ -198,14 +203,18 @@ export class MessageReceiver {
           ...(plain.text !== undefined ? { text: plain.text } : {}),
           ...(plain.attachment ? { attachment: plain.attachment } : {}),
           ...(partial ? { raw: partial.raw, unknownFields: partial.unknownFields } : {}),
+          ...(plain.expiresInS ? { expiresInS: plain.expiresInS } : {}),
           sentAt: plain.sentAt,
           serverTimestamp: env.serverTimestamp,
           serverMessageId: env.messageId,
           status: mine ? 'sent' : 'received',
         };
         const applied = (await this.deps.arrived?.(stored)) ?? stored;
-        await s.store.putMessage(applied);
-        this.deps.emit('message', applied);
+        // Mine (from another device of mine) disappears from its send; a received one from my read.
+        const kept = mine && this.deps.expiry ? this.deps.expiry.onSent(applied) : applied;
+        await s.store.putMessage(kept);
+        await this.deps.expiry?.track(kept);
+        this.deps.emit('message', kept);
         return;
       }
       case 'reaction':
@@ -221,7 +230,11 @@ export class MessageReceiver {
           if (!m || m.conversationId !== plain.conversationId) continue;
           if (mine && m.direction === 'in') {
             // I read it on another device (my own "delivered" receipts change nothing here).
-            if (plain.receipt.type === 'read' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
+            if (plain.receipt.type === 'read' && m.status !== 'read') {
+              const read = this.deps.expiry?.onRead({ ...m, status: 'read' }) ?? { ...m, status: 'read' };
+              await s.store.putMessage(read);
+              await this.deps.expiry?.track(read);
+            }
           } else if (m.direction === 'out' && STATUS_ORDER[plain.receipt.type] > STATUS_ORDER[m.status]) {
             await s.store.putMessage({ ...m, status: plain.receipt.type });
           }
@@ -245,6 +258,10 @@ export class MessageReceiver {
       }
       case 'group': {
         await this.deps.onGroupControl?.(env, plain);
+        return;
+      }
+      case 'timer': {
+        await this.deps.onTimer?.(env, plain);
         return;
       }
     }

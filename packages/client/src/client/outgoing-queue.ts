@@ -240,6 +240,7 @@ export class OutgoingQueue {
       sentAt: message.sentAt,
       ...(message.text !== undefined ? { text: message.text } : {}),
       ...(message.attachment ? { attachment: message.attachment } : {}),
+      ...(message.expiresInS ? { expiresInS: message.expiresInS } : {}),
     };
     let ack: Awaited<ReturnType<MessageSender['fanOut']>>;
     try {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { EmitFn } from './client-types.js';
 import type { Conversations } from './conversations.js';
+import type { ExpiryHooks } from './disappearing.js';
 import type { MessageSender } from './message-sender.js';
 import type { PresenceMap } from './presence-map.js';
 import type { Realtime } from './realtime.js';
@@ -38,6 +39,8 @@ export interface ReceiptsDeps {
   /** Requests, blocks and privacy: what may be shared at all. */
   safety: Pick<Safety, 'mayShare'>;
   emit: EmitFn;
+  /** Starts the disappearing timer of what I read (disappearing.ts). */
+  expiry?: ExpiryHooks;
 }
 
 /**
@@ -87,7 +90,12 @@ export class Receipts {
     const s = this.deps.session.require();
     for (const id of messageIds) {
       const m = await s.store.getMessage(id);
-      if (m && m.direction === 'in' && m.status !== 'read') await s.store.putMessage({ ...m, status: 'read' });
+      if (m && m.direction === 'in' && m.status !== 'read') {
+        // A disappearing message's timer starts when I read it.
+        const read = this.deps.expiry?.onRead({ ...m, status: 'read' }) ?? { ...m, status: 'read' };
+        await s.store.putMessage(read);
+        await this.deps.expiry?.track(read);
+      }
     }
     await this.send(conversationId, 'read', messageIds);
   }

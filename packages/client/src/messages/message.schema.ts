@@ -186,10 +186,13 @@ export const StoredMessage = z.object({
    */
   kind: z.enum(['text', 'attachment', 'event', 'unsupported']),
   text: z.string().optional(),
-  /** The membership change (kind `event`), from a group control message its sender was allowed to send. */
+  /**
+   * The membership or settings change (kind `event`), from a group control message its sender was
+   * allowed to send, or a direct chat's `timer` message.
+   */
   event: z
     .strictObject({
-      type: z.enum(['created', 'added', 'removed', 'left', 'renamed', 'role']),
+      type: z.enum(['created', 'added', 'removed', 'left', 'renamed', 'role', 'timer']),
       /** Who made the change. */
       actorUserId: z.string(),
       /** Who was added, removed, or whose role changed. */
@@ -198,6 +201,8 @@ export const StoredMessage = z.object({
       title: z.string().nullable().optional(),
       /** The new role (role). */
       role: z.enum(['admin', 'member']).optional(),
+      /** The new disappearing timer in seconds, null when turned off (timer). */
+      timerS: z.number().nullable().optional(),
     })
     .optional(),
   /**

@@ -131,7 +131,7 @@ export interface ProtocolStore {
   putMessage(message: StoredMessage): Promise<void>;
   /** @returns one message by id. */
   getMessage(id: string): Promise<StoredMessage | undefined>;
-  /** Removes a message from the local history (delete for me); its outgoing job, if any, goes too. */
+  /** Removes a message from the local history (delete for me, disappearing), with its outgoing job if any, in one atomic step. */
   deleteMessage(id: string): Promise<void>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
