@@ -25,3 +25,5 @@ export * from './client/emitter.js';
 export * from './client/groups.js';
 export * from './client/groups-state.js';
 export * from './client/group-views.js';
+export * from './client/receipt-state.js';
+export * from './client/group-permissions.js';
