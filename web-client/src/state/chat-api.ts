@@ -45,6 +45,22 @@ export interface ConversationView {
    * Absent means accepted.
    */
   myState?: 'accepted' | 'request';
+  /**
+   * A group: what I may do in it, as the SDK's group rules decide from my view (the UI disables
+   * what is not listed). Absent for other kinds.
+   */
+  permissions?: GroupPermissionsView;
+}
+
+/** What I may do in a group (SDK's `groupPermissions`), as plain data. */
+export interface GroupPermissionsView {
+  rename: boolean;
+  add: boolean;
+  leave: boolean;
+  /** Members I may remove. */
+  remove: string[];
+  /** Members whose role (admin / member) I may change. */
+  setRole: string[];
 }
 
 /** What I share with others (chat-service's privacy settings). */
@@ -100,6 +116,10 @@ export interface MessageView {
   /** Sender's clock, epoch milliseconds (history is ordered by it). */
   sentAt: number;
   status: MessageStatus;
+  /** My message: the other members who read it (user ids, in the order their receipts came). */
+  readBy?: string[];
+  /** My message: the other members one of whose devices has it. */
+  deliveredTo?: string[];
   /** Why the last send attempt failed (status `failed`). */
   error?: string;
 }

@@ -78,7 +78,7 @@ export function createChatApi(): ChatApi {
   let me: MeView | null = null;
 
   const conversationView = (c: Conversation) =>
-    toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
+    toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined, me?.id);
 
   const alerts = new DeviceAlertState();
   forwardClientEvents(client, emit, alerts);
