@@ -87,7 +87,7 @@ describe('group membership set by members', () => {
     await seeMessage(bob.page, 'Hello club');
 
     const page = alice.page;
-    await page.getByRole('button', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Group settings' }).click();
     await page.getByLabel('Add people').fill(dan.username);
     await page.getByRole('button', { name: `Add ${dan.displayName}` }).click();
     await page.getByRole('list', { name: 'Members' }).getByText(dan.displayName).waitFor();
@@ -109,8 +109,9 @@ describe('group membership set by members', () => {
       .getByTestId('group-event')
       .filter({ hasText: `${alice.displayName} added you` })
       .waitFor();
-    await dan.page.getByRole('button', { name: 'Members' }).click();
+    await dan.page.getByRole('button', { name: 'Group settings' }).click();
     await dan.page.getByRole('button', { name: 'Leave group' }).click();
+    await dan.page.getByRole('dialog').getByRole('button', { name: 'Leave', exact: true }).click();
     await page
       .getByTestId('group-event')
       .filter({ hasText: `${dan.displayName} left` })

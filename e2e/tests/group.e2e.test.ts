@@ -76,7 +76,7 @@ describe('group chat', () => {
     await seeMessage(bob.page, 'Carol here, on a phone');
 
     const page = alice.page;
-    await page.getByRole('button', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Group settings' }).click();
     // The owner can promote a member to admin (and back).
     await page.getByRole('button', { name: `Make an admin: ${bob.displayName}` }).click();
     await page.getByRole('button', { name: `Make a member: ${bob.displayName}` }).waitFor();
@@ -123,7 +123,7 @@ describe('group chat', () => {
     await seeMessage(alice.page, 'Bob here');
 
     const page = alice.page;
-    await page.getByRole('button', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Group settings' }).click();
     await page.getByLabel('Add people').fill(dave.username);
     await page.getByRole('button', { name: `Add ${dave.displayName}` }).click();
     await page.getByRole('list', { name: 'Members' }).getByText(dave.displayName).waitFor();

@@ -27,3 +27,5 @@ export * from './client/groups-state.js';
 export * from './client/group-views.js';
 export * from './client/message-action-rules.js';
 export { MessageActions } from './client/message-actions.js';
+export * from './client/receipt-state.js';
+export * from './client/group-permissions.js';

@@ -2,8 +2,10 @@ import { useState } from 'react';
 import { describeError } from '../state/index.js';
 import type { MessageStatus, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { groupReadState } from '../state/read-state.js';
 import { AttachmentPreview } from './AttachmentPreview.js';
 import { MessageExtras } from './MessageExtras.js';
+import { GroupReceipts } from './GroupReceipts.js';
 
 const statusText: Record<MessageStatus, string> = {
   sending: 'Sending…',
@@ -35,7 +37,8 @@ export function MessageBubble({
   message: MessageView;
   senderName?: string;
 }) {
-  const { actions } = useApp();
+  const { actions, state } = useApp();
+  const groupRead = groupReadState(message, state.conversations[message.conversationId], state.me?.id);
   const [retryError, setRetryError] = useState<string | null>(null);
   const out = message.direction === 'out';
   const time = new Date(message.sentAt).toLocaleTimeString([], {
@@ -71,7 +74,8 @@ export function MessageBubble({
         <MessageExtras message={message} />
         <div className="meta">
           <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
-          {out && (
+          {groupRead && <GroupReceipts state={groupRead} />}
+          {out && !groupRead && (
             <span className={`status status-${message.status}`} data-testid="message-status">
               <span aria-hidden="true">{statusIcon[message.status]}</span>{' '}
               {statusText[message.status]}

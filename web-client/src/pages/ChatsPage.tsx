@@ -93,7 +93,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               className="secondary small"
               onClick={() => actions.navigate({ name: 'members', conversationId: c.id })}
             >
-              Members
+              Group settings
             </button>
           )}
         </div>

@@ -1,22 +1,37 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
+import { GroupRenameForm } from '../components/GroupRenameForm.js';
+import { LeaveGroupDialog } from '../components/LeaveGroupDialog.js';
 import { PresenceDot } from '../components/PresenceDot.js';
 import { UserSearch } from '../components/UserSearch.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
 import { describeError } from '../state/index.js';
+import type { GroupPermissionsView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
+/** Nothing allowed (a group whose permissions are not known, or that I left). */
+const NONE: GroupPermissionsView = {
+  rename: false,
+  add: false,
+  leave: false,
+  remove: [],
+  setRole: [],
+};
+
 /**
- * Group members: roles, verified marks, add and remove (owners and admins), leave.
+ * Group settings: the name, the members with their roles, promote / demote, remove, add, and
+ * leave (after a confirmation). What my role may not do is disabled: the SDK's group rules
+ * decide (`ConversationView.permissions`), the same rules every member's client applies.
  * @param props.conversationId the group
  */
 export function MembersPage({ conversationId }: { conversationId: string }) {
   const { api, state, actions } = useApp();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   const c = state.conversations[conversationId];
   if (!c) return <p className="pad">This group is gone.</p>;
-  const myRole = c.members.find((m) => m.userId === state.me?.id)?.role ?? 'member';
-  const canManage = myRole === 'owner' || myRole === 'admin';
+  const may = c.left ? NONE : (c.permissions ?? NONE);
+  const title = c.title ?? 'Group';
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -31,13 +46,7 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
   };
   const remove = (userId: string) =>
     run(async () => {
-      const updated = await api.removeMember(conversationId, userId);
-      if (userId === state.me?.id) {
-        await actions.refreshConversations();
-        actions.navigate({ name: 'chats' });
-      } else {
-        await actions.upsertConversation(updated);
-      }
+      await actions.upsertConversation(await api.removeMember(conversationId, userId));
     });
   const setRole = (userId: string, role: 'admin' | 'member') =>
     run(async () => {
@@ -47,15 +56,22 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
     run(async () => {
       await actions.upsertConversation(await api.addMembers(conversationId, [userId]));
     });
-  const rename = (title: string) =>
+  const rename = (next: string) =>
     run(async () => {
-      await actions.upsertConversation(await api.renameGroup(conversationId, title));
+      await actions.upsertConversation(await api.renameGroup(conversationId, next));
     });
+  const leave = async () => {
+    if (!state.me) return;
+    await api.removeMember(conversationId, state.me.id);
+    // The chat stays on screen, read-only, with its history (the server no longer lists it).
+    actions.navigate({ name: 'chats', conversationId });
+    await actions.refreshConversations();
+  };
 
   return (
     <section className="page" aria-labelledby="members-title">
       <div className="page-header">
-        <h1 id="members-title">{c.title ?? 'Group'}: members</h1>
+        <h1 id="members-title">{title}: group settings</h1>
         <button
           type="button"
           className="secondary"
@@ -74,19 +90,30 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
         the group, not the server’s.
       </p>
       {c.pending && <p className="muted">Waiting for the group’s details from a member.</p>}
-      {canManage && <RenameForm current={c.title ?? ''} busy={busy} onRename={rename} />}
+      {c.left && <p className="notice">You are no longer in this group.</p>}
+      <GroupRenameForm
+        key={c.title ?? ''}
+        current={c.title ?? ''}
+        busy={busy}
+        allowed={may.rename}
+        onRename={rename}
+      />
+      <h2 className="small-heading">Members ({c.members.length})</h2>
       <ul className="user-list" aria-label="Members">
         {c.members.map((m) => {
           const me = m.userId === state.me?.id;
           const name = me
             ? `${state.me?.displayName ?? 'You'} (you)`
             : (state.users[m.userId]?.displayName ?? 'Unknown');
+          const toRole = m.role === 'admin' ? 'member' : 'admin';
           return (
-            <li key={m.userId} className="user-row">
+            <li key={m.userId} className="user-row" data-testid="group-member">
               <PresenceDot userId={m.userId} />
               <span className="user-names">
                 <span className="user-display">{name}</span>{' '}
-                <span className="muted small">{m.role}</span>
+                <span className="muted small" data-testid="member-role">
+                  {m.role}
+                </span>
               </span>
               {state.verified[m.userId] && <VerifiedMark />}
               <span className="actions">
@@ -99,22 +126,30 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                     Safety number
                   </button>
                 )}
-                {!me && myRole === 'owner' && m.role !== 'owner' && (
+                {!me && m.role !== 'owner' && (
                   <button
                     type="button"
                     className="small secondary"
-                    disabled={busy}
-                    onClick={() => void setRole(m.userId, m.role === 'admin' ? 'member' : 'admin')}
-                    aria-label={`${m.role === 'admin' ? 'Make a member' : 'Make an admin'}: ${name}`}
+                    disabled={busy || !may.setRole.includes(m.userId)}
+                    title={
+                      may.setRole.includes(m.userId) ? undefined : 'Only the owner changes roles'
+                    }
+                    onClick={() => void setRole(m.userId, toRole)}
+                    aria-label={`${toRole === 'member' ? 'Make a member' : 'Make an admin'}: ${name}`}
                   >
-                    {m.role === 'admin' ? 'Make member' : 'Make admin'}
+                    {toRole === 'member' ? 'Make member' : 'Make admin'}
                   </button>
                 )}
-                {!me && canManage && m.role !== 'owner' && (
+                {!me && m.role !== 'owner' && (
                   <button
                     type="button"
                     className="small danger"
-                    disabled={busy}
+                    disabled={busy || !may.remove.includes(m.userId)}
+                    title={
+                      may.remove.includes(m.userId)
+                        ? undefined
+                        : 'The owner removes anyone; admins remove plain members'
+                    }
                     onClick={() => void remove(m.userId)}
                     aria-label={`Remove ${name}`}
                   >
@@ -125,8 +160,8 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                   <button
                     type="button"
                     className="small danger"
-                    disabled={busy}
-                    onClick={() => void remove(m.userId)}
+                    disabled={busy || !may.leave}
+                    onClick={() => setLeaving(true)}
                   >
                     Leave group
                   </button>
@@ -136,7 +171,7 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
           );
         })}
       </ul>
-      {canManage && (
+      {may.add ? (
         <UserSearch
           label="Add people"
           exclude={c.members.map((m) => m.userId)}
@@ -152,41 +187,12 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
             </button>
           )}
         />
+      ) : (
+        !c.left && <p className="muted small">Only owners and admins can add people.</p>
+      )}
+      {leaving && (
+        <LeaveGroupDialog title={title} onLeave={leave} onClose={() => setLeaving(false)} />
       )}
     </section>
-  );
-}
-
-/**
- * The group name field (owners and admins): the name travels end to end only.
- * @param props.current the current name
- * @param props.busy whether another change is running
- * @param props.onRename saves a new name
- */
-function RenameForm({
-  current,
-  busy,
-  onRename,
-}: {
-  current: string;
-  busy: boolean;
-  onRename: (title: string) => Promise<void>;
-}) {
-  const [title, setTitle] = useState(current);
-  const id = useId();
-  return (
-    <form
-      className="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void onRename(title);
-      }}
-    >
-      <label htmlFor={id}>Group name</label>
-      <input id={id} value={title} maxLength={128} onChange={(e) => setTitle(e.target.value)} />
-      <button type="submit" className="small" disabled={busy || title.trim() === current}>
-        Rename
-      </button>
-    </form>
   );
 }

@@ -48,6 +48,22 @@ export interface ConversationView {
   myState?: 'accepted' | 'request';
   /** Disappearing-message timer in seconds, from my end-to-end state (absent: off). */
   disappearingS?: number;
+  /**
+   * A group: what I may do in it, as the SDK's group rules decide from my view (the UI disables
+   * what is not listed). Absent for other kinds.
+   */
+  permissions?: GroupPermissionsView;
+}
+
+/** What I may do in a group (SDK's `groupPermissions`), as plain data. */
+export interface GroupPermissionsView {
+  rename: boolean;
+  add: boolean;
+  leave: boolean;
+  /** Members I may remove. */
+  remove: string[];
+  /** Members whose role (admin / member) I may change. */
+  setRole: string[];
 }
 
 /** What I share with others (chat-service's privacy settings). */
@@ -105,6 +121,10 @@ export interface MessageView extends MessageChangeFields {
   /** Sender's clock, epoch milliseconds (history is ordered by it). */
   sentAt: number;
   status: MessageStatus;
+  /** My message: the other members who read it (user ids, in the order their receipts came). */
+  readBy?: string[];
+  /** My message: the other members one of whose devices has it. */
+  deliveredTo?: string[];
   /** Why the last send attempt failed (status `failed`). */
   error?: string;
 }

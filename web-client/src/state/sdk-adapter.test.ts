@@ -37,6 +37,7 @@ const fake = vi.hoisted(() => {
       chat: { myDevices: vi.fn(async () => [] as unknown[]) },
       notifications: { savePreferences: vi.fn(async (p: unknown) => p) },
     };
+    user = { id: '00000000-0000-4000-8000-00000000000a' };
     disconnect = vi.fn();
     deviceId = vi.fn(async () => 1);
     devices = vi.fn(async () => [] as unknown[]);
@@ -226,6 +227,18 @@ describe('sdk-adapter', () => {
     client.api.user.me.mockRejectedValueOnce(new fake.ApiError(401, 'unauthorized', 'no token'));
     await expect(api.resume()).resolves.toEqual({ kind: 'none' });
     expect(client.resume).not.toHaveBeenCalled();
+  });
+
+  it("when another member's read receipt arrives, then no status event touches my received copies; my own device's receipt does", () => {
+    const { client, events } = setUp();
+    const receipt = { conversationId: 'g1', type: 'read', messageIds: ['m1'] };
+    // In a group every member gets every receipt: Bob reading Carol's message is not my read.
+    client.fire('receipt', { ...receipt, fromUserId: '00000000-0000-4000-8000-00000000000b' });
+    expect(events).toEqual([]);
+    client.fire('receipt', { ...receipt, fromUserId: client.user.id });
+    expect(events).toEqual([
+      { type: 'status', conversationId: 'g1', messageIds: ['m1'], status: 'read' },
+    ]);
   });
 
   it('when saving preferences, then only the editable fields are sent', async () => {

@@ -79,7 +79,7 @@ export function createChatApi(): ChatApi {
   let me: MeView | null = null;
 
   const conversationView = (c: Conversation) => {
-    const view = toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined);
+    const view = toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined, me?.id);
     const timer = client.disappearingTimer(c.id);
     return timer ? { ...view, disappearingS: timer } : view;
   };

@@ -52,14 +52,19 @@ export function forwardClientEvents(
     if (m.direction === 'in')
       void client.markDelivered(m.conversationId, [m.id]).catch(() => undefined);
   });
-  client.on('receipt', (r) =>
+  client.on('receipt', (r) => {
+    // Someone else's receipt: the SDK reports my messages it moved as `messageUpdated` (status
+    // and who read them); it must not touch my received copies (in a group every member gets
+    // every member's receipts, and my copy is read only when I read it). A receipt of my own
+    // other device: I read these there.
+    if (r.fromUserId !== client.user.id) return;
     emit({
       type: 'status',
       conversationId: r.conversationId,
       messageIds: r.messageIds,
       status: r.type,
-    }),
-  );
+    });
+  });
   client.on('typing', (t) =>
     emit({ type: 'typing', conversationId: t.conversationId, userId: t.userId, on: t.on }),
   );

@@ -1,4 +1,4 @@
-import type { Conversation, GroupInfo, StoredMessage } from '@cipherchat/client';
+import { groupPermissions, type Conversation, type GroupInfo, type StoredMessage } from '@cipherchat/client';
 import type { Me, PublicUser } from '@cipherchat/contracts';
 import type { ConversationView, MessageView, MeView, UserView } from './chat-api.js';
 import { describeError } from './describe-error.js';
@@ -53,10 +53,13 @@ export function toUser(u: PublicUser): UserView {
  * own view of it (`group`), never from the server's list.
  * @param c the conversation as the server lists it
  * @param group my view of the group (groups only)
+ * @param me my user id (a group's permissions are mine)
  * @returns the view
  */
-export function toConversation(c: Conversation, group?: GroupInfo): ConversationView {
+export function toConversation(c: Conversation, group?: GroupInfo, me?: string): ConversationView {
   if (c.kind === 'group' && group) {
+    const may = groupPermissions(group.members, me ?? '');
+    const ids = group.members.map((m) => m.userId);
     return {
       id: c.id,
       kind: c.kind,
@@ -64,6 +67,13 @@ export function toConversation(c: Conversation, group?: GroupInfo): Conversation
       members: group.members.map((m) => ({ userId: m.userId, role: m.role })),
       createdAt: c.createdAt,
       ...(group.origin === 'pending' ? { pending: true } : {}),
+      permissions: {
+        rename: may.rename,
+        add: may.add,
+        leave: may.leave,
+        remove: ids.filter((id) => may.remove(id)),
+        setRole: ids.filter((id) => may.setRole(id)),
+      },
       ...(c.myState === 'request' ? { myState: 'request' as const } : {}),
     };
   }
@@ -116,6 +126,8 @@ export function toView(m: StoredMessage): MessageView {
     ...changeFields(m),
     sentAt: m.sentAt,
     status: m.status,
+    ...(m.readBy ? { readBy: m.readBy } : {}),
+    ...(m.deliveredTo ? { deliveredTo: m.deliveredTo } : {}),
     ...(m.failure ? { error: describeError(m.failure) } : {}),
   };
 }

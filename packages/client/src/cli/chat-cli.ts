@@ -8,6 +8,8 @@ import { createFileStore } from '../node/file-backend.js';
 import { ApiError } from '../transport/api-error.js';
 import { runMessageAction, describeChange } from './message-action-commands.js';
 import { describeTimer, parseTimerArg } from './timer-args.js';
+import { GROUP_USAGE, runGroupCommand } from './group-commands.js';
+import { configureOutput, failWith, printError, printEvent, printResult, printWarning } from './output.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -21,8 +23,12 @@ Usage:
   chat-cli edit <conversationId> <messageId> <text>       (my own, within 24 h)
   chat-cli delete <conversationId> <messageId> [--for-me] (for everyone: my own, within 24 h)
   chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w> --email E [--password P]
+${GROUP_USAGE}
 
 Options (or environment):
+  --json             machine-readable output: one JSON object per line on stdout (one per
+                     event for \`listen\`); errors as {"error":{"code","message"}} on stderr
+                     with a non-zero exit code
   --server URL       CHAT_SERVER     (default http://localhost:8080)
   --email E          CHAT_EMAIL
   --password P       CHAT_PASSWORD   (never stored; avoid putting it on the command line)
@@ -33,32 +39,44 @@ Options (or environment):
                      reach services directly instead of through nginx (development)`;
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
+  return failWith('usage_error', message);
+}
+
+/** The command line, parsed; a bad option is a usage error (exit 2). */
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        email: { type: 'string' },
+        password: { type: 'string' },
+        username: { type: 'string' },
+        'display-name': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'recovery-key': { type: 'string' },
+        'user-api': { type: 'string' },
+        'chat-api': { type: 'string' },
+        socket: { type: 'string' },
+        'for-me': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    return failWith('usage_error', err instanceof Error ? err.message : String(err));
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      server: { type: 'string' },
-      email: { type: 'string' },
-      password: { type: 'string' },
-      username: { type: 'string' },
-      'display-name': { type: 'string' },
-      'state-dir': { type: 'string' },
-      'recovery-key': { type: 'string' },
-      'user-api': { type: 'string' },
-      'chat-api': { type: 'string' },
-      socket: { type: 'string' },
-      'for-me': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  // Known before parsing, so that a bad option is reported in the chosen format too.
+  configureOutput(argv.includes('--json'));
+  const { values, positionals } = parseOptions(argv);
+  configureOutput(values.json ?? false);
   const [command, ...args] = positionals;
   if (values.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
+    printResult({ usage: USAGE }, USAGE);
     return;
   }
   const server = values.server ?? process.env.CHAT_SERVER ?? 'http://localhost:8080';
@@ -81,14 +99,14 @@ async function main(argv: string[]): Promise<void> {
         // identity comes back from the key backup and this terminal registers as a new device.
         const aside = `${file}.unreadable-${Date.now()}`;
         await rename(file, aside);
-        process.stderr.write(`note: local state was sealed under an older password; moved to ${aside}\n`);
+        printWarning('state_set_aside', `note: local state was sealed under an older password; moved to ${aside}`);
         return createFileStore(file, exportKey);
       }
     },
   });
-  client.on('error', (err) => process.stderr.write(`warning: ${String(err)}\n`));
+  client.on('error', (err) => printWarning('background_error', `warning: ${String(err)}`));
   client.on('identityChanged', ({ userId }) =>
-    process.stderr.write(`! the safety number with ${userId} changed; verify it, then accept it in a client\n`),
+    printWarning('identity_changed', `! the safety number with ${userId} changed; verify it, then accept it in a client`),
   );
 
   const login = async (connect: boolean) =>
@@ -107,14 +125,20 @@ async function main(argv: string[]): Promise<void> {
         username: values.username ?? fail('--username is required'),
         displayName: values['display-name'] ?? values.username ?? fail('--display-name is required'),
       });
-      process.stdout.write(`signed up as ${user.username} (${user.id})\n`);
-      process.stdout.write(`RECOVERY KEY (shown once, keep it offline):\n  ${recoveryKey}\n`);
+      printResult(
+        { user: { id: user.id, username: user.username }, recoveryKey },
+        `signed up as ${user.username} (${user.id})\nRECOVERY KEY (shown once, keep it offline):\n  ${recoveryKey}`,
+      );
       break;
     }
     case 'login': {
       const r = await login(false);
-      process.stdout.write(`logged in as ${r.user.username}; identity ${r.identity}; device ${await client.deviceId()}\n`);
-      if (r.recoveryKey) process.stdout.write(`NEW RECOVERY KEY (shown once):\n  ${r.recoveryKey}\n`);
+      const deviceId = await client.deviceId();
+      printResult(
+        { user: { id: r.user.id, username: r.user.username }, identity: r.identity, deviceId, ...(r.recoveryKey ? { recoveryKey: r.recoveryKey } : {}) },
+        `logged in as ${r.user.username}; identity ${r.identity}; device ${deviceId}` +
+          (r.recoveryKey ? `\nNEW RECOVERY KEY (shown once):\n  ${r.recoveryKey}` : ''),
+      );
       break;
     }
     case 'send': {
@@ -122,13 +146,16 @@ async function main(argv: string[]): Promise<void> {
       if (!username || words.length === 0) fail('usage: chat-cli send <username> <text>');
       await login(true);
       const other = await client.findUser(username);
-      if (!other || other.username !== username.toLowerCase()) fail(`no user named ${username}`);
+      if (!other || other.username !== username.toLowerCase()) failWith('not_found', `no user named ${username}`);
       const existing = (await client.listConversations()).find(
         (c) => c.kind === 'direct' && c.memberIds.includes(other.id),
       );
       const conversation = existing ?? (await client.createConversation({ kind: 'direct', memberIds: [other.id] }));
       const m = await client.sendText(conversation.id, words.join(' '));
-      process.stdout.write(`sent ${m.id} at ${m.serverTimestamp ?? ''}\n`);
+      printResult(
+        { message: { id: m.id, conversationId: m.conversationId, status: m.status, serverTimestamp: m.serverTimestamp ?? null } },
+        `sent ${m.id} at ${m.serverTimestamp ?? ''}`,
+      );
       break;
     }
     case 'listen': {
@@ -142,12 +169,16 @@ async function main(argv: string[]): Promise<void> {
               : m.kind === 'event'
               ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
               : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
-        process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
+        printEvent({ type: 'message', message: m }, `[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}`);
       });
-      client.on('messageChanged', (m) => process.stdout.write(`${describeChange(m)}\n`));
-      client.on('receipt', (r) => process.stdout.write(`(${r.type} by ${r.fromUserId}: ${r.messageIds.length})\n`));
+      client.on('messageChanged', (m) => printEvent({ type: 'messageChanged', message: m }, describeChange(m)));
+      client.on('receipt', (r) =>
+        printEvent({ type: 'receipt', receipt: r }, `(${r.type} by ${r.fromUserId}: ${r.messageIds.length})`),
+      );
+      // My message's state changed (sent, a member's receipt: readBy, deliveredTo); JSON only.
+      client.on('messageUpdated', (m) => printEvent({ type: 'messageUpdated', message: m }));
       await login(true);
-      process.stdout.write('listening; Ctrl-C to stop\n');
+      printEvent({ type: 'listening' }, 'listening; Ctrl-C to stop');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -159,21 +190,25 @@ async function main(argv: string[]): Promise<void> {
       if (!username) fail('usage: chat-cli safety-number <username>');
       await login(false);
       const other = await client.findUser(username);
-      if (!other) fail(`no user named ${username}`);
+      if (!other) failWith('not_found', `no user named ${username}`);
       // Keys are only for people who share a conversation (the server answers 404 otherwise).
       const sn = await client.safetyNumber(other.id).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404)
-          fail(`no keys of ${username} for you: you share no conversation yet (send them a message first), or they have no device`);
+          failWith('not_found', `no keys of ${username} for you: you share no conversation yet (send them a message first), or they have no device`);
         throw err;
       });
-      process.stdout.write(`${sn.digits.match(/.{5}/g)?.join(' ')}\n`);
+      printResult({ userId: other.id, safetyNumber: sn.digits }, `${sn.digits.match(/.{5}/g)?.join(' ')}`);
       break;
     }
     case 'react':
     case 'edit':
     case 'delete': {
       await login(true);
-      process.stdout.write(`${await runMessageAction(client, command, args, { forMe: values['for-me'] === true }).catch((err: unknown) => fail(String(err instanceof Error ? err.message : err)))}\n`);
+      // A refusal (not mine, too late, no such message, not an emoji) exits 2 with its reason.
+      const human = await runMessageAction(client, command, args, { forMe: values['for-me'] === true }).catch((err: unknown) =>
+        failWith((err as { code?: string }).code ?? 'usage_error', err instanceof Error ? err.message : String(err)),
+      );
+      printResult({ command, conversationId: args[0], messageId: args[1] }, human);
       break;
     }
     case 'timer': {
@@ -191,19 +226,17 @@ async function main(argv: string[]): Promise<void> {
       }
       // End to end only: the server never learns the timer.
       await client.setDisappearingTimer(conversationId, seconds);
-      process.stdout.write(`${describeTimer(seconds)} in ${conversationId}\n`);
+      printResult({ conversationId, timerS: seconds }, `${describeTimer(seconds)} in ${conversationId}`);
       break;
     }
     default:
-      fail(`unknown command ${command}\n\n${USAGE}`);
+      if (!(await runGroupCommand(command, args, { client, login: () => login(true) })))
+        failWith('usage_error', `unknown command ${command}\n\n${USAGE}`);
   }
   await client.logOut();
 }
 
 main(process.argv.slice(2)).then(
   () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
-    process.exit(1);
-  },
+  (err: unknown) => process.exit(printError(err)),
 );

@@ -1,4 +1,4 @@
-import { STATUS_ORDER, type PlaintextMessage, type StoredMessage } from '../messages/message.schema.js';
+import type { PlaintextMessage, StoredMessage } from '../messages/message.schema.js';
 import { decodePlaintext, type DecodedPlaintext } from '../messages/plaintext-codec.js';
 import { fromBase64 } from '../protocol/bytes.js';
 import { DecryptError, UntrustedIdentityError } from '../protocol/errors.js';
@@ -8,6 +8,7 @@ import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { ExpiryHooks } from './disappearing.js';
+import { applyReceipt } from './receipt-state.js';
 import type { Realtime } from './realtime.js';
 import type { SessionSlot } from './session.js';
 
@@ -225,19 +226,17 @@ export class MessageReceiver {
       }
       case 'receipt': {
         if (!plain.receipt) return;
+        // Status and per-member state (readBy, deliveredTo): receipt-state.ts.
+        const receipt = { type: plain.receipt.type, fromUserId: env.senderUserId, conversationId: plain.conversationId };
         for (const id of plain.receipt.messageIds) {
           const m = await s.store.getMessage(id);
-          if (!m || m.conversationId !== plain.conversationId) continue;
-          if (mine && m.direction === 'in') {
-            // I read it on another device (my own "delivered" receipts change nothing here).
-            if (plain.receipt.type === 'read' && m.status !== 'read') {
-              const read = this.deps.expiry?.onRead({ ...m, status: 'read' }) ?? { ...m, status: 'read' };
-              await s.store.putMessage(read);
-              await this.deps.expiry?.track(read);
-            }
-          } else if (m.direction === 'out' && STATUS_ORDER[plain.receipt.type] > STATUS_ORDER[m.status]) {
-            await s.store.putMessage({ ...m, status: plain.receipt.type });
-          }
+          const next = m && applyReceipt(m, receipt, s.user.id);
+          if (!next) continue;
+          // Read on another device of mine: a disappearing message's timer starts now here too.
+          const kept = mine && next.direction === 'in' && this.deps.expiry ? this.deps.expiry.onRead(next) : next;
+          await s.store.putMessage(kept);
+          if (kept !== next) await this.deps.expiry?.track(kept);
+          if (kept.direction === 'out') this.deps.emit('messageUpdated', kept);
         }
         this.deps.emit('receipt', {
           conversationId: plain.conversationId,

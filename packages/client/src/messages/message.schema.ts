@@ -242,6 +242,13 @@ export const StoredMessage = z.object({
    * then `sent` / `delivered` / `read` as the server and receipts tell.
    */
   status: z.enum(['sending', 'sent', 'delivered', 'read', 'received', 'failed']),
+  /**
+   * Outgoing: the other members whose "read" receipt arrived (user ids, first come first; never
+   * me). A group shows "Read by 2 of 4" from it; `status` keeps the furthest state anyone reached.
+   */
+  readBy: z.array(z.string()).optional(),
+  /** Outgoing: the other members one of whose devices has it (a "delivered" or "read" receipt; never me). */
+  deliveredTo: z.array(z.string()).optional(),
   /** Why an outgoing message is `failed` (absent otherwise). */
   failure: z
     .object({
