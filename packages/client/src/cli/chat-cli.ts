@@ -13,6 +13,8 @@ Usage:
   chat-cli signup --email E --username U --display-name D [--password P]
   chat-cli login  --email E [--password P]
   chat-cli send <username> <text> --email E [--password P]
+  chat-cli reply <conversationId> <messageId> <text> --email E [--password P]
+                     (the message must be in this terminal's history: see listen's "id")
   chat-cli listen --email E [--password P]
   chat-cli safety-number <username> --email E [--password P]
 
@@ -124,6 +126,17 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`sent ${m.id} at ${m.serverTimestamp ?? ''}\n`);
       break;
     }
+    case 'reply': {
+      const [conversationId, messageId, ...words] = args;
+      if (!conversationId || !messageId || words.length === 0) fail('usage: chat-cli reply <conversationId> <messageId> <text>');
+      await login(true);
+      const m = await client.sendText(conversationId, words.join(' '), { replyTo: messageId }).catch((err: unknown) => {
+        if (err instanceof Error && err.message.includes('on this device')) fail(`message ${messageId} is not in this terminal's history of ${conversationId}`);
+        throw err;
+      });
+      process.stdout.write(`sent ${m.id} at ${m.serverTimestamp ?? ''} (reply to ${messageId})\n`);
+      break;
+    }
     case 'listen': {
       client.on('message', (m) => {
         const who = m.direction === 'out' ? 'me (other device)' : m.senderUserId;
@@ -132,8 +145,11 @@ async function main(argv: string[]): Promise<void> {
             ? m.text
             : m.kind === 'event'
               ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
-              : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
-        process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}\n`);
+              : m.kind === 'unsupported'
+                ? `[needs a newer version: ${m.unsupported?.kind}] ${m.unsupported?.fallback ?? ''}`
+                : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
+        const quote = m.replyTo ? ` (reply to ${m.replyTo.authorUserId}: "${m.replyTo.excerpt}")` : '';
+        process.stdout.write(`[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}:${quote} ${body} (id ${m.id})\n`);
       });
       client.on('receipt', (r) => process.stdout.write(`(${r.type} by ${r.fromUserId}: ${r.messageIds.length})\n`));
       await login(true);

@@ -13,6 +13,7 @@ import { sendContent } from './compose.js';
 import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOptions } from './client-types.js';
 import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
+import { mutedConversations, setMuted } from './mute.js';
 import type { OwnDevice } from './own-devices.js';
 import type { Groups } from './groups.js';
 
@@ -141,10 +142,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** Registers this device once, uploads its keys, refills prekeys and rotates the signed prekey. */
   setupDevice(): Promise<void> { return this.parts.deviceKeys.setup(); }
-
   /** @returns my devices, named by their own end-to-end announcements, with `current` and `status` */
   devices(): Promise<OwnDevice[]> { return this.parts.ownDevices.list(); }
-
   /** Removes another device of mine (with this device's proof); re-queues what a foreign device held back. */
   removeDevice(deviceId: number): Promise<void> { return this.parts.ownDevices.remove(deviceId); }
 
@@ -241,6 +240,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.session.require().store.listMessages(conversationId);
   }
 
+  /** Mutes or unmutes a conversation on this device only (mute.ts). @param conversationId conversation @param on mute @returns the muted ids */
+  setMuted(conversationId: string, on: boolean): Promise<string[]> { return setMuted(this.parts.session.require().store, conversationId, on); }
+  /** @returns the conversations muted on this device (their unread count shows mentions of me only) */
+  mutedConversations(): Promise<string[]> { return mutedConversations(this.parts.session.require().store); }
+
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
   /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
@@ -254,7 +258,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** @param userId whom to unblock */
   unblock(userId: string): Promise<void> { return this.parts.safety.unblock(userId); }
-
   /** @returns the people I blocked, most recent first */
   blockedUsers(): Promise<string[]> { return this.parts.safety.blockedUsers(); }
 
@@ -274,7 +277,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * persisted outgoing queue.
    * @param conversationId conversation
    * @param text the text
-   * @param options `wait: false` to return as soon as it is queued
+   * @param options `wait: false` to return once queued; `replyTo` (a message id of my history) and `mentions` (user ids)
    * @returns the stored message (`sent`; `sending` with `wait: false`)
    * @throws {UntrustedIdentityError} a member's identity changed: accept it first (the message is `failed`)
    */

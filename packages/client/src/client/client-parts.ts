@@ -140,6 +140,8 @@ export function buildClientParts(
     onStarted: async (store, backup) => {
       await receiver.load(store);
       await views.load(store, backup);
+      // The upgrade path: kept messages this version now reads are handled again.
+      await receiver.rereadKept().catch((err: unknown) => emit('error', err));
     },
   });
   const account = new Account({

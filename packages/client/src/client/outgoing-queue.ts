@@ -217,6 +217,8 @@ export class OutgoingQueue {
       sentAt: message.sentAt,
       ...(message.text !== undefined ? { text: message.text } : {}),
       ...(message.attachment ? { attachment: message.attachment } : {}),
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+      ...(message.mentions ? { mentions: message.mentions } : {}),
     };
     let ack: Awaited<ReturnType<MessageSender['fanOut']>>;
     try {

@@ -210,6 +210,11 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  async deleteMessage(id: string): Promise<void> {
+    await this.backend.delete('message', id);
+  }
+
+  /** @inheritdoc */
   async saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void> {
     await this.backend.batch([
       { ns: 'message', key: message.id, value: JSON.stringify(StoredMessage.parse(message)) },

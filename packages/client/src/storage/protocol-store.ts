@@ -133,6 +133,8 @@ export interface ProtocolStore {
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
+  /** Removes one message from the local history (nothing happens when it is not there). */
+  deleteMessage(id: string): Promise<void>;
 
   /**
    * Writes an outgoing message together with its send job in one atomic step; without a job,
