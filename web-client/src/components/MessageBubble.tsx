@@ -3,6 +3,8 @@ import { describeError } from '../state/index.js';
 import type { MessageStatus, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { AttachmentPreview } from './AttachmentPreview.js';
+import { MessageText } from './MessageText.js';
+import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
 
 const statusText: Record<MessageStatus, string> = {
   sending: 'Sending…',
@@ -57,7 +59,8 @@ export function MessageBubble({
     >
       <div className="bubble">
         {senderName && !out && <div className="sender">{senderName}</div>}
-        {message.text && <p className="message-text">{message.text}</p>}
+        <ReplyQuote message={message} />
+        <MessageText message={message} />
         {message.kind === 'attachment' && <AttachmentPreview message={message} />}
         {message.newer && (
           <p className="message-newer" data-testid="message-newer">
@@ -68,6 +71,7 @@ export function MessageBubble({
           </p>
         )}
         <div className="meta">
+          <ReplyButton message={message} />
           <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
           {out && (
             <span className={`status status-${message.status}`} data-testid="message-status">
