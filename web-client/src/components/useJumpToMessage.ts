@@ -30,7 +30,9 @@ export function useJumpToMessage(
 
   useEffect(() => {
     const find = (id: string) =>
-      scroller.current?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(id)}"]`);
+      scroller.current?.querySelector<HTMLElement>(
+        `[data-message-id="${id.replace(/["\\]/g, '\\$&')}"]`,
+      );
     const jump = async (id: string) => {
       const mine = (run.current += 1);
       setMissing(false);
