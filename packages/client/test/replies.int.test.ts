@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
 import type { StoredMessage } from '../src/messages/message.schema.js';
+import { sendRawPlaintext } from '../src/testing/raw-plaintext.js';
 import { account, messageWith, startStack, type Stack } from './support/stack.js';
 
 /** Issue 16, items 2 and 5 with the real stack: replies quote their original, mentions travel end to end. */
@@ -63,6 +64,27 @@ describe('replies and mentions', () => {
     const stored: StoredMessage | undefined = await carol.store.getMessage(queued.id);
     expect(stored?.raw).toBeUndefined();
     for (const c of [alice, bob, carol]) c.disconnect();
+  });
+
+  it('when a reply misquotes a message its reader has, then the reader stores the real author and excerpt', async () => {
+    const [alice, bob] = [await signUp('ada'), await signUp('bo')];
+    const direct = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+    const got = messageWith(bob, 'I never said that');
+    const original = await alice.sendText(direct.id, 'I never said that');
+    await got;
+    const fake = bob.next('message', (m) => m.text === 'quoting you') as Promise<StoredMessage>;
+    await sendRawPlaintext(alice, direct.id, {
+      v: 2,
+      kind: 'text',
+      text: 'quoting you',
+      replyTo: { id: original.id, authorUserId: bob.user.id, excerpt: 'Bob loves spam' },
+    });
+    expect((await fake).replyTo).toEqual({
+      id: original.id,
+      authorUserId: alice.user.id,
+      excerpt: 'I never said that',
+    });
+    for (const c of [alice, bob]) c.disconnect();
   });
 
   it('when the quoted message is not in my history, then the reply is refused and nothing is queued', async () => {

@@ -33,7 +33,7 @@ export function ReplyQuote({ message }: { message: MessageView }) {
       aria-label={`Reply to ${who}: ${q.excerpt}. Show the original message`}
     >
       <span className="reply-author">{who}</span>
-      <span className="reply-excerpt">{q.excerpt || 'Attachment'}</span>
+      <span className="reply-excerpt">{q.excerpt || 'Message'}</span>
     </button>
   );
 }

@@ -7,6 +7,7 @@ import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import { addKept, envelopeOf, rereadKept } from './kept-messages.js';
+import { checkedQuote } from './replies.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { Realtime } from './realtime.js';
 import type { SessionSlot } from './session.js';
@@ -219,7 +220,7 @@ export class MessageReceiver {
           kind: plain.kind,
           ...(plain.text !== undefined ? { text: plain.text } : {}),
           ...(plain.attachment ? { attachment: plain.attachment } : {}),
-          ...(plain.replyTo ? { replyTo: plain.replyTo } : {}),
+          ...(plain.replyTo ? { replyTo: await checkedQuote(s.store, plain.conversationId, plain.replyTo) } : {}),
           ...(plain.mentions ? { mentions: plain.mentions } : {}),
           ...(partial ? { raw: partial.raw, unknownFields: partial.unknownFields } : {}),
           sentAt: plain.sentAt,

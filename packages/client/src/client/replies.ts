@@ -77,3 +77,27 @@ export function cleanMentions(
 export function mentionsUser(m: Pick<StoredMessage, 'mentions'>, userId: string): boolean {
   return m.mentions?.includes(userId) ?? false;
 }
+
+/**
+ * The quote of a received reply as this device shows it: when I have the original in the same
+ * conversation, its real author and excerpt (a sender cannot put words in someone else's mouth
+ * for a reader who has the original); otherwise the quote as sent.
+ * @param store the local store
+ * @param conversationId the reply's conversation
+ * @param quote the quote as sent
+ * @returns the quote to store
+ */
+export async function checkedQuote(
+  store: ProtocolStore,
+  conversationId: string,
+  quote: Quote,
+): Promise<Quote> {
+  const original = await store.getMessage(quote.id);
+  if (
+    !original ||
+    original.conversationId !== conversationId ||
+    (original.kind !== 'text' && original.kind !== 'attachment')
+  )
+    return quote;
+  return { id: original.id, authorUserId: original.senderUserId, excerpt: excerptOf(original) };
+}
