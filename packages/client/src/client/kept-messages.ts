@@ -54,6 +54,25 @@ export function envelopeOf(m: StoredMessage): IncomingEnvelope {
 }
 
 /**
+ * What a kept message gathered on this device that its raw plaintext does not hold: its delivery
+ * or read state, reactions, edits (the latest text with them) and disappearing deadline. A
+ * re-read keeps these over what the plaintext says.
+ * @param m the kept message
+ * @returns the fields to keep
+ */
+export function localStateOf(m: StoredMessage): Partial<StoredMessage> {
+  return {
+    status: m.status,
+    ...(m.reactions ? { reactions: m.reactions } : {}),
+    ...(m.editedAt !== undefined
+      ? { editedAt: m.editedAt, ...(m.text !== undefined ? { text: m.text } : {}) }
+      : {}),
+    ...(m.edits ? { edits: m.edits } : {}),
+    ...(m.expiresAt !== undefined ? { expiresAt: m.expiresAt } : {}),
+  };
+}
+
+/**
  * Whether this version reads a kept message better than the one that kept it: a kind it now
  * knows, or fewer unknown fields.
  * @param m the kept message
@@ -90,7 +109,8 @@ export async function rereadKept(
   let handled = 0;
   for (const id of ids) {
     const m = await store.getMessage(id);
-    if (!m?.raw) continue;
+    // Gone, or deleted for everyone meanwhile (a tombstone is not brought back): out of the index.
+    if (!m?.raw || m.deletedAt !== undefined) continue;
     let decoded: DecodedPlaintext;
     try {
       decoded = readPlaintextJson(m.raw);

@@ -6,7 +6,7 @@ import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
-import { addKept, envelopeOf, rereadKept } from './kept-messages.js';
+import { addKept, envelopeOf, localStateOf, rereadKept } from './kept-messages.js';
 import { checkedQuote } from './replies.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { Realtime } from './realtime.js';
@@ -226,7 +226,9 @@ export class MessageReceiver {
           sentAt: plain.sentAt,
           serverTimestamp: env.serverTimestamp,
           serverMessageId: env.messageId,
-          status: again && again.kind !== 'event' ? again.status : mine ? 'sent' : 'received',
+          status: mine ? 'sent' : 'received',
+          // Read again after an upgrade: what this device gathered on it stays.
+          ...(again ? localStateOf(again) : {}),
         };
         await s.store.putMessage(stored);
         if (partial) await addKept(s.store, stored.id);
