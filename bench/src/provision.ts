@@ -104,12 +104,12 @@ export async function provisionUsers(
  * @returns the conversation id
  */
 export async function createConversation(baseUrl: string, creator: BenchUser, kind: 'direct' | 'group', members: BenchUser[]): Promise<string> {
-  // no title: group titles travel end to end, the server refuses them
-  const conv = await api<{ id: string }>(baseUrl, creator.token, 'POST', '/conversations', { kind, memberIds: members.map((m) => m.userId) });
+  // creating and accepting need a proof of one of the caller's devices (a token alone cannot
+  // lower the guard); no title: group titles travel end to end, the server refuses them
+  const proofOf = (u: BenchUser) => ({ 'x-device-id': String(u.deviceId), 'x-device-secret': u.deviceSecret });
+  const conv = await api<{ id: string }>(baseUrl, creator.token, 'POST', '/conversations', { kind, memberIds: members.map((m) => m.userId) }, proofOf(creator));
   for (const m of members) {
-    // accepting needs a proof of one of the member's devices (a token alone cannot lower the guard)
-    const proof = { 'x-device-id': String(m.deviceId), 'x-device-secret': m.deviceSecret };
-    await api(baseUrl, m.token, 'POST', `/conversations/${conv.id}/accept`, undefined, proof);
+    await api(baseUrl, m.token, 'POST', `/conversations/${conv.id}/accept`, undefined, proofOf(m));
   }
   return conv.id;
 }

@@ -194,6 +194,26 @@ describe('attachments', () => {
     expect((await upload(outsider.token, conv.body.id, data)).status).toBe(404);
   });
 
+  it('when its uploader deletes an attachment, then nobody can fetch it and its file is gone; a member or an outsider cannot delete it', async () => {
+    const a = await createUser(inst, env.mint);
+    const b = await createUser(inst, env.mint);
+    const outsider = await createUser(inst, env.mint);
+    const conv = await api(inst.url, a.token, 'POST', '/conversations', { kind: 'direct', memberIds: [b.userId] });
+    const up = await upload(a.token, conv.body.id, randomBytes(500));
+    const del = (token: string, id: string) => api(inst.url, token, 'DELETE', `/attachments/${id}`);
+    // the other member and an outsider get 404 and the attachment stays
+    expect((await del(b.token, up.body.id)).status).toBe(404);
+    expect((await del(outsider.token, up.body.id)).status).toBe(404);
+    expect((await del(a.token, 'not-a-uuid')).body.error.code).toBe('validation_error');
+    expect((await download(b.token, up.body.id)).status).toBe(200);
+    expect((await del(a.token, up.body.id)).status).toBe(204);
+    expect((await download(a.token, up.body.id)).status).toBe(404);
+    expect((await download(b.token, up.body.id)).status).toBe(404);
+    expect(await readdir(env.attachmentsDir)).not.toContain(up.body.id);
+    // a second delete (another of the uploader's devices) finds nothing
+    expect((await del(a.token, up.body.id)).status).toBe(404);
+  });
+
   it('when a non-member starts an upload, then 404 comes before the body is read', async () => {
     const a = await createUser(inst, env.mint);
     const b = await createUser(inst, env.mint);

@@ -151,3 +151,81 @@ describe('a stolen token without a device proof', () => {
     expect(await blocked(me, them)).toBe(0);
   });
 });
+
+// Second attacker review (issue 15): the same token, through the routes that open or widen a
+// conversation, or report someone. Reopening a request or a declined chat accepts it; a new
+// conversation or an added member is accepted for the one who made it (so once the thief's own
+// account accepts, it shares my presence and is no longer a stranger to me); a report can block.
+describe('a stolen token without a device proof, on the routes that open, widen or report', () => {
+  const conversationsOf = (me: TestUser) =>
+    people.count(`SELECT count(*)::int AS n FROM chat.conversation_members WHERE user_id = $1`, [
+      me.userId,
+    ]);
+
+  it('when it reopens a direct request or a declined one, then 403 and my state stays as it was; with a proof, accepted', async () => {
+    const me = await people.user();
+    const stalker = await people.user();
+    const stolen = await people.env.mint.mint(me.userId);
+    const proofs = await badProofs(me);
+    const id = await people.open(stalker, 'direct', [me]);
+    const reopen = { kind: 'direct', memberIds: [stalker.userId] };
+    await expectRefused(stolen, 'POST', '/conversations', reopen, proofs);
+    expect(await people.myState(me, id)).toBe('request');
+    const declined = await api(people.inst.url, me.token, 'POST', `/conversations/${id}/decline`, undefined, {
+      proof: proofOf(me),
+    });
+    expect(declined.status).toBe(204);
+    await expectRefused(stolen, 'POST', '/conversations', reopen, proofs);
+    // a declined conversation leaves my list: its state is read where it is kept
+    const [row] = (await people.inst.app.ds.query(
+      `SELECT state FROM chat.conversation_members WHERE conversation_id = $1 AND user_id = $2`,
+      [id, me.userId],
+    )) as { state: string }[];
+    expect(row?.state).toBe('declined');
+    const mine = await api(people.inst.url, me.token, 'POST', '/conversations', reopen, {
+      proof: proofOf(me),
+    });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ id, myState: 'accepted' });
+  });
+
+  it('when it creates a conversation with a stranger or adds one to my group, then 403 and I am in nothing new', async () => {
+    const me = await people.user();
+    const friend = await people.user();
+    const thief = await people.user();
+    const stolen = await people.env.mint.mint(me.userId);
+    const proofs = await badProofs(me);
+    const group = await people.open(me, 'group', [friend]);
+    const before = await conversationsOf(me);
+    await expectRefused(stolen, 'POST', '/conversations', { kind: 'group', memberIds: [thief.userId] }, proofs);
+    await expectRefused(stolen, 'POST', '/conversations', { kind: 'direct', memberIds: [thief.userId] }, proofs);
+    await expectRefused(stolen, 'POST', `/conversations/${group}/members`, { userIds: [thief.userId] }, proofs);
+    expect(await conversationsOf(me)).toBe(before);
+    expect(await conversationsOf(thief)).toBe(0);
+    const added = await api(people.inst.url, me.token, 'POST', `/conversations/${group}/members`, { userIds: [thief.userId] }, {
+      proof: proofOf(me),
+    });
+    expect(added.status).toBe(200);
+    expect(await conversationsOf(thief)).toBe(1);
+  });
+
+  it('when it reports someone and blocks them, then 403 and neither the report nor the block is stored; with a proof, 202 and blocked', async () => {
+    const me = await people.user();
+    const friend = await people.user();
+    const stolen = await people.env.mint.mint(me.userId);
+    const id = await people.open(friend, 'direct', [me]);
+    const report = { userId: friend.userId, conversationId: id, reason: 'spam', block: true };
+    const reports = () =>
+      people.count(`SELECT count(*)::int AS n FROM chat.reports WHERE reporter_id = $1`, [me.userId]);
+    await expectRefused(stolen, 'POST', '/reports', report, await badProofs(me));
+    expect(await blocked(me, friend)).toBe(0);
+    expect(await reports()).toBe(0);
+    // a report alone changes nothing of mine: the token will do
+    const plain = await api(people.inst.url, stolen, 'POST', '/reports', { ...report, block: undefined }, { proof: null });
+    expect(plain.status).toBe(202);
+    expect(await blocked(me, friend)).toBe(0);
+    const both = await api(people.inst.url, me.token, 'POST', '/reports', report, { proof: proofOf(me) });
+    expect(both.status).toBe(202);
+    expect(await blocked(me, friend)).toBe(1);
+  });
+});

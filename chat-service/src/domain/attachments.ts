@@ -63,6 +63,24 @@ export async function uploadAttachment(deps: ChatDeps, me: string, conversationI
 }
 
 /**
+ * Deletes an attachment its uploader no longer wants served (deleted for everyone, or its
+ * disappearing timer ran out): its row and its blob, together.
+ * @param deps attachment store, blobs, transactions
+ * @param me the caller
+ * @param id the attachment
+ * @throws {NotFoundError} `attachment` when there is none the caller uploaded
+ */
+export async function deleteAttachment(deps: ChatDeps, me: string, id: string): Promise<void> {
+  // The blob goes inside the row's transaction: when its removal fails the row stays (and keeps
+  // counting against the quota), so a retry finds it again and no file is left without a row.
+  await deps.transact(async (tx) => {
+    const row = await deps.attachments.deleteOwnAttachment(tx, id, me);
+    if (!row) throw new NotFoundError('attachment');
+    await deps.blobs.remove(row.storageKey);
+  });
+}
+
+/**
  * Opens an attachment the caller may see.
  * @param deps attachment store, blobs
  * @param me the caller

@@ -2,7 +2,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
-import { openAttachment, requireUploadAllowed, uploadAttachment } from '../domain/attachments.js';
+import { deleteAttachment, openAttachment, requireUploadAllowed, uploadAttachment } from '../domain/attachments.js';
 
 const UploadQuery = z.strictObject({ conversationId: z.uuid() });
 const IdParams = z.strictObject({ id: z.uuid() });
@@ -50,6 +50,13 @@ export function attachmentsRouter(deps: ChatDeps): Router {
       res.destroy(err);
     });
     stream.pipe(res);
+  });
+
+  // Only its uploader may delete it (delete for everyone, disappearing messages); others get 404.
+  r.delete('/attachments/:id', async (req, res) => {
+    const { id } = validate(IdParams, req.params, 'params');
+    await deleteAttachment(deps, authUserId(req), id);
+    res.status(204).end();
   });
 
   return r;

@@ -9,6 +9,7 @@ import {
 import { AppError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
 import type { ConversationRow } from '../domain/ports.js';
+import { requireAnyOwnDevice } from './device-proof.js';
 import {
   addGroupMembers,
   createConversation,
@@ -69,17 +70,24 @@ function present(c: ConversationRow, me: string) {
  * Conversations: direct (one per pair), self (one per user; both idempotent creates) and groups
  * with roles; no server-side titles (a legacy one can only be cleared). Every read
  * and write checks membership first (in the use cases); a non-member gets 404, exactly like a
- * missing id, so the existence of a conversation is never revealed.
+ * missing id, so the existence of a conversation is never revealed. Creating a conversation and
+ * adding members need proof of one of the caller's devices (`X-Device-Id` + `X-Device-Secret`).
  * @param deps use-case dependencies
  * @returns the router
  */
 export function conversationsRouter(deps: ChatDeps): Router {
   const r = Router();
 
+  // Creating a conversation, or adding members, leaves it accepted for the caller (and reopening
+  // a direct request or a declined one accepts it): once the other side accepts, each shares the
+  // other's presence and vouches for them. That lowers the caller's guard like accepting does, so
+  // it needs proof of one of the caller's devices, not an access token alone.
   r.post('/conversations', async (req, res) => {
+    const me = authUserId(req);
     const body = validate(CreateConversationBody, req.body);
-    const { conversation, created } = await createConversation(deps, authUserId(req), body);
-    res.status(created ? 201 : 200).json(present(conversation, authUserId(req)));
+    await requireAnyOwnDevice(deps, req, me);
+    const { conversation, created } = await createConversation(deps, me, body);
+    res.status(created ? 201 : 200).json(present(conversation, me));
   });
 
   r.get('/conversations', async (req, res) => {
@@ -110,6 +118,7 @@ export function conversationsRouter(deps: ChatDeps): Router {
     const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
     const body = validate(AddMembersBody, req.body);
+    await requireAnyOwnDevice(deps, req, me);
     res.json(present(await addGroupMembers(deps, me, id, body.userIds), me));
   });
 

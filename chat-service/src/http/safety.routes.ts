@@ -24,9 +24,10 @@ const UserParams = z.strictObject({ userId: z.uuid() });
  * conversation, block and unblock people, report someone to the operators (rate-limited),
  * read and change what I share. Every input is validated before anything changes; a
  * conversation I am not in is 404, like a missing one. Whatever lowers my guard (accept,
- * decline, block, unblock, privacy) needs proof of one of my devices (`X-Device-Id` +
+ * decline, block, unblock, a report that blocks, privacy) needs proof of one of my devices (`X-Device-Id` +
  * `X-Device-Secret`): a stolen access token alone must not let a stalker unblock themselves,
- * accept their own request and then read my presence. Reading and reporting need the token only.
+ * accept their own request and then read my presence. Reading and a report that does not block
+ * need the token only.
  * @param deps use-case dependencies
  * @param limits the report rate limit
  * @returns the router (mounted under `/api/chat`)
@@ -73,6 +74,8 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.post('/reports', async (req, res) => {
     const me = authUserId(req);
     const body = validate(ReportBody, req.body);
+    // reporting alone changes nothing of mine; reporting and blocking is a block
+    if (body.block) await requireAnyOwnDevice(deps, req, me);
     await consumeOrThrow(limits.reports, me);
     await reportUser(deps, me, body);
     res.status(202).end();

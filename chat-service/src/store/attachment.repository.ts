@@ -93,5 +93,24 @@ export async function deleteAttachments(m: EntityManager, where: { expiredBefore
   return rows.map(toRow);
 }
 
+/**
+ * Deletes one attachment row, only if `ownerUserId` uploaded it.
+ * @param m manager
+ * @param id attachment id
+ * @param ownerUserId the caller
+ * @returns the deleted row, or null when there was none of theirs
+ */
+export async function deleteOwnAttachment(m: EntityManager, id: string, ownerUserId: string): Promise<AttachmentRow | null> {
+  const [row] = (await q(m, `DELETE FROM chat.attachments WHERE id = $1 AND owner_user = $2 RETURNING *`, [id, ownerUserId])) as RawAttachment[];
+  return row ? toRow(row) : null;
+}
+
 /** The attachment port of the use cases. */
-export const attachmentStore: AttachmentStore = { insertAttachment, insertAttachmentWithinQuota, attachmentBytesOf, findVisibleAttachment, deleteAttachments };
+export const attachmentStore: AttachmentStore = {
+  insertAttachment,
+  insertAttachmentWithinQuota,
+  attachmentBytesOf,
+  findVisibleAttachment,
+  deleteAttachments,
+  deleteOwnAttachment,
+};

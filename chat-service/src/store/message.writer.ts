@@ -18,22 +18,22 @@ export interface StoreResult {
   stored: Set<string>;
   /** Ids of the messages refused (a membership or the device set did not hold). */
   refused: Set<string>;
-  /** Of the messages stored: recipients whose envelopes were dropped (they blocked the sender or declined). */
+  /** Of the messages stored: recipients whose envelopes were dropped (they blocked the sender or declined, or a group member over budget). */
   held: Map<string, string[]>;
-  /** Ids of the refused messages that would have overfilled a recipient device's mailbox or overspent a request budget. */
+  /** Ids of the refused messages that would have overfilled a recipient device's mailbox or overspent a direct request budget. */
   full: Set<string>;
 }
 
 /**
  * Mailbox caps per recipient device (count and bytes, for everyone), and the budget of each
- * (sender, recipient) pair whose recipient has not accepted, declined or blocked the sender.
+ * (sender, recipient) pair whose recipient has not accepted the conversation or declined it.
  */
 export interface MailboxCaps {
   /** Most envelopes waiting per device. */
   messages: number;
   /** Most ciphertext bytes waiting per device. */
   bytes: number;
-  /** Messages per (sender, recipient) pair and window, while the recipient has not accepted (or declined, or blocked the sender). */
+  /** Messages per (sender, recipient) pair and window, while the recipient has not accepted (or declined). */
   requestMessages: number;
   /** Envelope bytes (all the recipient's devices) per such pair and window. */
   requestBytes: number;
@@ -96,7 +96,7 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
      ), shape AS (
        -- per conversation of the batch (a primary-key lookup; groups stop there): a direct
        -- conversation must have exactly 2 members, a self conversation 1
-       SELECT c.id FROM chat.conversations c
+       SELECT c.id, c.kind FROM chat.conversations c
         WHERE c.id IN (SELECT conversation_id FROM msg)
           AND (c.kind = 'group'
                OR (SELECT count(*) FROM chat.conversation_members x WHERE x.conversation_id = c.id) = CASE c.kind WHEN 'direct' THEN 2 ELSE 1 END)
@@ -114,10 +114,13 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
            OR coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b > $20
      ), guard AS (
        -- recipients who have not accepted the conversation (a request), declined it or blocked
-       -- the sender: a send to them spends the (sender, recipient) budget, stored or dropped
-       -- alike, so that its answer never tells what they did (membership state: already read
-       -- and locked by mem); held = their envelopes are dropped quietly
-       SELECT rcpt.message_id, rcpt.sender_user, rcpt.user_id, coalesce(rm.state = 'declined' OR bl.blocked, false) AS held
+       -- the sender (membership state: already read and locked by mem). held = their envelopes
+       -- are dropped quietly. budgeted = a request or declined: a send to them spends the
+       -- (sender, recipient) budget, stored or dropped alike, so its answer never tells whether
+       -- they declined. A blocked contact of an accepted conversation spends nothing, or running
+       -- into the budget would tell them about the block (a request's budget hides that too).
+       SELECT rcpt.message_id, rcpt.sender_user, rcpt.user_id, coalesce(rm.state = 'declined' OR bl.blocked, false) AS held,
+              coalesce(rm.state IN ('request', 'declined'), false) AS budgeted
          FROM rcpt
          LEFT JOIN mem rm ON rm.conversation_id = rcpt.conversation_id AND rm.user_id = rcpt.user_id
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM chat.blocks b WHERE b.blocker_id = rcpt.user_id AND b.blocked_id = rcpt.sender_user) AS blocked) bl
@@ -131,27 +134,32 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
           AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
                             AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
      ), want AS (
-       -- per guarded recipient of a message refused for nothing else: what the message spends
+       -- per budgeted recipient of a message refused for nothing else: what the message spends
        -- (one message, the bytes of that user's envelopes), and with the batch's earlier ones
-       SELECT g.message_id, g.sender_user, g.user_id, s.b1, count(*) OVER w AS n, sum(s.b1) OVER w AS b
-         FROM guard g JOIN valid v ON v.message_id = g.message_id
+       SELECT g.message_id, g.sender_user, g.user_id, sh.kind = 'group' AS grp, s.b1, count(*) OVER w AS n, sum(s.b1) OVER w AS b
+         FROM guard g JOIN valid v ON v.message_id = g.message_id JOIN shape sh ON sh.id = v.conversation_id
          CROSS JOIN LATERAL (SELECT sum(env.len) AS b1 FROM env WHERE env.mid = g.message_id AND env.ru = g.user_id) s
-        WHERE NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = g.message_id)
+        WHERE g.budgeted AND NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = g.message_id)
        WINDOW w AS (PARTITION BY g.sender_user, g.user_id ORDER BY v.ord)
-     ), overbudget AS (
-       -- messages over a (sender, recipient) budget: what the pair spent in its window + the batch's
-       SELECT DISTINCT want.message_id FROM want
+     ), overpair AS (
+       -- (message, recipient) pairs over a budget: what the pair spent in its window + the batch's
+       SELECT want.message_id, want.user_id, want.grp FROM want
          LEFT JOIN chat.request_budget rb ON rb.sender_user = want.sender_user AND rb.recipient_user = want.user_id
               AND rb.window_start > now() - $23 * interval '1 second'
         WHERE coalesce(rb.messages, 0) + want.n > $21 OR coalesce(rb.bytes, 0) + want.b > $22
+     ), overbudget AS (
+       -- a direct message over budget is refused; in a group only that member's envelopes are
+       -- dropped (held below), or one member who has not accepted would silence the whole group
+       SELECT DISTINCT overpair.message_id FROM overpair WHERE NOT overpair.grp
      ), ok AS (
        SELECT valid.* FROM valid
         WHERE NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = valid.message_id)
           AND NOT EXISTS (SELECT 1 FROM overbudget WHERE overbudget.message_id = valid.message_id)
      ), held AS (
-       -- recipients who declined the conversation or blocked the sender: their envelopes are
-       -- dropped quietly (the send still succeeds)
+       -- recipients who declined the conversation or blocked the sender, and group members over
+       -- the sender's budget with them: their envelopes are dropped quietly (the send succeeds)
        SELECT guard.message_id, guard.user_id FROM guard WHERE guard.held
+       UNION SELECT overpair.message_id, overpair.user_id FROM overpair WHERE overpair.grp
      ), ins AS (
        INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
        -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
@@ -164,14 +172,17 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
          FROM env JOIN ins ON ins.message_id = env.mid
         WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
         ORDER BY env.ord
-       RETURNING 1
+       RETURNING recipient_user
      ), ob AS (
        ${QUEUED_OUTBOX}
        RETURNING 1
      ), pq AS (
-       -- "= ANY(sorted ids)" locks account rows in key order: concurrent batches cannot deadlock
+       -- offline recipients who got an envelope stored (never for one that was dropped: no digest
+       -- tells a blocker about it); "= ANY(sorted ids)" locks account rows in key order, so
+       -- concurrent batches cannot deadlock
        UPDATE chat.accounts SET pending_queued = true
-        WHERE user_id = ANY($18::uuid[]) AND NOT pending_queued AND EXISTS (SELECT 1 FROM ins)
+        WHERE user_id = ANY(ARRAY(SELECT DISTINCT box.recipient_user FROM box WHERE box.recipient_user = ANY($18::uuid[]) ORDER BY 1))
+          AND NOT pending_queued
        RETURNING 1
      ), spent AS (
        -- the budgets spent by the messages stored (dropped envelopes included), pairs in key
@@ -210,14 +221,16 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
  * would take its device's mailbox over the caps, counting what waits there
  * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device.
- * Request budgets: when a recipient has not accepted the conversation (a `request`), declined
- * it or blocked the sender, the message must also fit the (sender, recipient) budget of the
- * current window (`chat.request_budget`: what the pair spent, plus the batch's earlier
- * messages to that recipient), or it is refused the same way. A message stored spends it,
- * dropped envelopes included; a message refused spends nothing. The budget never depends on
- * what waits in the mailbox, so the answer does not tell the sender whether the recipient came
- * online, blocked or declined. Two batches in flight at once do not see each other, so a
- * mailbox or a budget may overshoot by at most one batch.
+ * Request budgets: when a recipient has not accepted the conversation (a `request`) or declined
+ * it, the message must also fit the (sender, recipient) budget of the current window
+ * (`chat.request_budget`: what the pair spent, plus the batch's earlier messages to them). Over
+ * it, a direct message is refused the same way; in a group only that member's envelopes are
+ * dropped (`held`). A message stored spends it, dropped envelopes included; one refused spends
+ * nothing. A blocked contact in an accepted conversation spends nothing (their envelopes are
+ * dropped, never refused), so nothing ever tells them about the block. Budgets never depend on
+ * the mailbox, so the answer does not tell whether the recipient came online, blocked or
+ * declined. Offline recipients are marked for a digest only for an envelope stored. Two batches
+ * in flight at once do not see each other: a mailbox or budget may overshoot by one batch.
  * @param db pool
  * @param batch messages (no two envelopes of one message for the same device)
  * @param caps the mailbox caps

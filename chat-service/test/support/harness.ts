@@ -132,8 +132,12 @@ function proofFor(userId: string, not?: number): { deviceId: number; secret: str
 
 /** Proof of one of the account's devices (`X-Device-Id` + `X-Device-Secret`). */
 export type DeviceProof = { deviceId: number | string; secret: string };
-/** `METHOD path` of the routes that need a {@link DeviceProof} besides `DELETE /devices/:id`. */
-const PROOF_ROUTE = /^(PUT \/(backup|privacy|blocks\/[^/?]+)|DELETE \/blocks\/[^/?]+|POST \/conversations\/[^/?]+\/(accept|decline))(\?|$)/;
+/**
+ * `METHOD path` of the routes that need a {@link DeviceProof} besides `DELETE /devices/:id`
+ * (`POST /reports` only with `block: true`; the harness sends the proof on every report).
+ */
+const PROOF_ROUTE =
+  /^(PUT \/(backup|privacy|blocks\/[^/?]+)|DELETE \/blocks\/[^/?]+|POST \/(conversations|reports)|POST \/conversations\/[^/?]+\/(accept|decline|members))(\?|$)/;
 
 /**
  * Calls the API with a bearer token.

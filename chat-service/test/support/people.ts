@@ -29,13 +29,14 @@ export class People {
   /**
    * Starts an instance before the file's tests and closes everything after them.
    * @param prefix database name prefix
+   * @param overrides config of the instance (limits a test file needs small)
    * @returns the people of that instance
    */
-  static use(prefix: string): People {
+  static use(prefix: string, overrides: Record<string, string> = {}): People {
     const people = new People();
     beforeAll(async () => {
       people.env = await createTestEnv(prefix);
-      people.inst = await people.env.start();
+      people.inst = await people.env.start(overrides);
     });
     afterAll(async () => {
       await people.env?.close();
@@ -129,8 +130,9 @@ export function presenceOf(socket: ClientSocket): Presence[] {
 }
 
 /**
- * A fresh account (no device) that opened a direct conversation with `userId`: someone who may
- * fetch their key bundles (only people who share a conversation may).
+ * A fresh account (one device, no keys) that opened a direct conversation with `userId`: someone
+ * who may fetch their key bundles (only people who share a conversation may). Opening one needs
+ * the device's proof, which the harness sends.
  * @param inst instance
  * @param mint token mint
  * @param userId whom they write to
@@ -142,6 +144,7 @@ export async function contactOf(
   userId: string,
 ): Promise<string> {
   const token = await mint.mint(randomUUID());
+  expect((await api(inst.url, token, 'POST', '/devices', { name: 'asker' })).status).toBe(201);
   const r = await api(inst.url, token, 'POST', '/conversations', {
     kind: 'direct',
     memberIds: [userId],

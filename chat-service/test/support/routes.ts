@@ -183,6 +183,8 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: notFound,
   },
+  // creating a conversation and adding members need a device proof (the harness adds the
+  // caller's own): either leaves it accepted for the caller; safety-guard.int.test.ts refuses a token alone
   {
     method: 'POST',
     path: `${API}/conversations`,
@@ -260,6 +262,13 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: notFound,
   },
+  {
+    method: 'DELETE',
+    path: `${API}/attachments/:id`,
+    req: (w) => ({ path: `/attachments/${w.attachmentId}` }),
+    owner: ok(204),
+    stranger: notFound,
+  },
   // message requests, blocking, reports, privacy (issue 15): the owner created the group, so it
   // is already accepted for them (accept is idempotent; decline of an accepted one is a conflict).
   // Accept, decline, block, unblock and PUT /privacy need a device proof, like PUT /backup: every
@@ -300,7 +309,8 @@ export const rows: Row[] = [
     owner: ok(204),
     stranger: ok(204),
   },
-  // a report is only about someone the reporter shares a conversation with
+  // a report is only about someone the reporter shares a conversation with; one that blocks too
+  // needs a device proof (the harness sends one on every report)
   {
     method: 'POST',
     path: `${API}/reports`,

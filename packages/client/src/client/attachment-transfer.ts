@@ -1,6 +1,7 @@
 import { decryptAttachment, encryptAttachment } from '../attachments/attachment-crypto.js';
 import type { AttachmentPointer } from '../messages/message.schema.js';
 import type { ApiClient } from '../transport/api-client.js';
+import { ApiError } from '../transport/api-error.js';
 
 /**
  * Encrypts a file with a fresh key and uploads the ciphertext.
@@ -26,6 +27,20 @@ export async function uploadAttachment(
     contentType: meta.contentType,
     ...(meta.fileName ? { fileName: meta.fileName } : {}),
   };
+}
+
+/**
+ * Removes an attachment I uploaded from the server (deleted for everyone, or its disappearing
+ * timer ran out). Already gone (404) counts as done: another of my devices may have removed it.
+ * @param api HTTP client
+ * @param id the attachment's server id
+ */
+export async function deleteAttachmentBlob(api: ApiClient, id: string): Promise<void> {
+  try {
+    await api.chat.deleteAttachment(id);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+  }
 }
 
 /**

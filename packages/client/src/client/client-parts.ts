@@ -54,7 +54,7 @@ export function buildClientParts(
   const session = new SessionSlot();
   const api = new ApiClient(options);
   const deviceKeys = new DeviceKeys(api, session, options.deviceName ?? 'cipherchat client');
-  const conversations = new Conversations(api);
+  const conversations = new Conversations(api, () => deviceKeys.proof());
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.

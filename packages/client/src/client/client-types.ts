@@ -89,6 +89,11 @@ export interface ChatClientEvents {
   /** An outgoing message failed for good (permanent error, or the retry budget is spent). */
   sendFailed: (f: SendFailure) => void;
   /**
+   * A control message of mine (reaction, edit, delete, timer) failed for good: its effect stays
+   * on this device only. `id` is the control plaintext's id.
+   */
+  controlFailed: (f: { conversationId: string; kind: string; id: string; code: string; error: unknown }) => void;
+  /**
    * A device on my account carries another identity key: it did not come from me and gets
    * nothing; sending is paused (messages fail with `foreign_device`) until it is removed.
    */

@@ -27,5 +27,14 @@ describe('Conversations', () => {
     answer.kind = 'direct';
     await expect(conversations.create({ kind: 'direct', memberIds: ['bob'] })).resolves.toMatchObject({ memberIds: ['me', 'bob'] });
   });
+
+  it('when a conversation is created, then the call carries this device proof (a token alone may not open one)', async () => {
+    const answer = { id: 'c0000000-0000-4000-8000-000000000004', kind: 'direct', memberIds: ['me', 'bob'] };
+    const sent: unknown[] = [];
+    const api = { chat: { createConversation: async (_input: unknown, proof: unknown) => (sent.push(proof), answer) } } as unknown as ApiClient;
+    const proof = { deviceId: 3, deviceSecret: 's'.repeat(43) };
+    await new Conversations(api, async () => proof).create({ kind: 'direct', memberIds: ['bob'] });
+    expect(sent).toEqual([proof]);
+  });
 });
 

@@ -1,7 +1,7 @@
 import type { PublicUser } from '@cipherchat/contracts';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
-import type { Conversation } from '../transport/chat-endpoints.js';
+import type { Conversation, DeviceProof } from '../transport/chat-endpoints.js';
 
 /**
  * Conversations and the user directory over HTTP, with a member-list cache that the sender's
@@ -12,8 +12,14 @@ export class Conversations {
   /** Called with every conversation the server returns (the group views pin direct chats at first sight). */
   onSeen: ((c: Conversation) => void) | undefined;
 
-  /** @param api HTTP client */
-  constructor(private readonly api: ApiClient) {}
+  /**
+   * @param api HTTP client
+   * @param proof this device's proof, sent when creating a conversation (a token alone may not)
+   */
+  constructor(
+    private readonly api: ApiClient,
+    private readonly proof: () => Promise<DeviceProof | undefined> = () => Promise.resolve(undefined),
+  ) {}
 
   /**
    * Creates a direct (or self) conversation on the server; groups go through `Groups.create`.
@@ -23,7 +29,7 @@ export class Conversations {
    *   than asked for (me and `memberIds`): a reader slipped in at creation
    */
   async create(input: { kind: 'direct' | 'group'; memberIds: string[] }): Promise<Conversation> {
-    const c = await this.api.chat.createConversation(input);
+    const c = await this.api.chat.createConversation(input, await this.proof());
     const asked = new Set(input.memberIds);
     const extra = c.memberIds.filter((m) => !asked.has(m));
     // Everyone asked for, plus at most one more: me (a direct chat's peer pin checks which).

@@ -54,7 +54,7 @@ export class Groups {
     const { api, views, conversations } = this.deps;
     const me = this.me();
     const others = [...new Set(input.memberIds)].filter((u) => u !== me);
-    const c = await api.chat.createConversation({ kind: 'group', memberIds: others });
+    const c = await api.chat.createConversation({ kind: 'group', memberIds: others }, await this.deps.deviceKeys.proof());
     conversations.remember(c);
     const view: GroupView = {
       members: [{ userId: me, role: 'owner' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],
@@ -77,7 +77,7 @@ export class Groups {
     const view = this.mine(conversationId, 'add');
     const fresh = [...new Set(userIds)].filter((u) => roleIn(view, u) === undefined);
     if (fresh.length === 0) return;
-    const c = await this.deps.api.chat.addMembers(conversationId, fresh);
+    const c = await this.deps.api.chat.addMembers(conversationId, fresh, await this.deps.deviceKeys.proof());
     this.deps.conversations.remember(c);
     await this.change(conversationId, { op: 'add', userIds: fresh }, (next) => ({ op: 'add', userIds: fresh, state: stateOf(next) }));
   }

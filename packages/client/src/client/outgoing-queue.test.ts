@@ -138,4 +138,31 @@ describe('OutgoingQueue', () => {
     expect((await t.store.getMessage(m.id))?.status).toBe('delivered');
     expect(await t.store.listOutgoingJobs()).toEqual([]);
   });
+
+  it('when a control message is queued behind a text, then it goes out after it, is retried on a transient error, and leaves no history entry', async () => {
+    const t = setUp((text, attempt) => (text === 'edited' && attempt < 2 ? new ApiError(503, 'unavailable', 'busy') : 'ok'));
+    await t.queue.send(t.message('original'), { wait: false });
+    const control = { v: 2, kind: 'edit' as const, id: '3f2a8c1e-1b2c-4d5e-8f90-123456789abc', conversationId: 'c1', sentAt: 5, text: 'edited' };
+    await t.queue.sendControl(control);
+    expect(t.sent).toEqual(['original', 'edited']);
+    expect(t.tries.get('edited')).toBe(2);
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
+    expect(await t.store.getMessage(control.id)).toBeUndefined();
+    // it survives a restart: a job written but not sent goes out on resume
+    t.state.online = false;
+    const pending = t.queue.sendControl({ ...control, id: '9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d', text: 'later' }).catch((e: unknown) => e);
+    expect(await pending).toMatchObject({ code: 'not_connected' });
+    expect((await t.store.listOutgoingJobs()).map((j) => j.control?.text)).toEqual(['later']);
+    t.state.online = true;
+    await t.queue.resume();
+    await until(() => t.sent.includes('later'), 'the control message after resume');
+  });
+
+  it('when a control message fails for good, then its job is gone, the caller hears the error and controlFailed is emitted', async () => {
+    const t = setUp(() => new ApiError(400, 'validation_error', 'no'));
+    const control = { v: 2, kind: 'delete' as const, id: '3f2a8c1e-1b2c-4d5e-8f90-123456789abc', conversationId: 'c1', sentAt: 5, text: 'x' };
+    await expect(t.queue.sendControl(control)).rejects.toMatchObject({ code: 'validation_error' });
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
+    expect(t.events.find(([e]) => e === 'controlFailed')?.[1]).toMatchObject({ kind: 'delete', code: 'validation_error' });
+  });
 });

@@ -19,7 +19,8 @@ export interface OutgoingQueueDeps {
 }
 
 interface Waiter {
-  resolve: (m: StoredMessage) => void;
+  /** A control job settles with no message. */
+  resolve: (m: StoredMessage | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -67,6 +68,27 @@ export class OutgoingQueue {
   }
 
   /**
+   * Queues a control message (reaction, edit, delete, timer) behind the conversation's earlier
+   * sends: it is persisted and retried like a message, but has no history entry of its own
+   * (the caller has already applied its effect locally).
+   * @param control the plaintext to send
+   * @param options `wait: false` to return once queued
+   * @throws the last attempt's error when it failed for good, or `not_connected` while offline
+   *   (waiting mode; it stays queued and goes out once connected)
+   */
+  async sendControl(control: PlaintextMessage, options: SendOptions = {}): Promise<void> {
+    const s = this.deps.session.require();
+    const generation = this.generation;
+    this.lastSeq = Math.max(Date.now() * 1000, this.lastSeq + 1);
+    const job: OutgoingJob = { id: control.id, conversationId: control.conversationId, seq: this.lastSeq, attempts: 0, notBefore: 0, control };
+    await s.store.putOutgoingJob(job);
+    if (generation !== this.generation) throw loggedOut();
+    const settled = options.wait === false ? undefined : this.settled(control.id);
+    this.pump(control.conversationId);
+    await settled;
+  }
+
+  /**
    * Puts a `failed` outgoing message back into the queue under the same id (Retry); it goes to
    * the end of its conversation's queue.
    * @param messageId client message id
@@ -103,7 +125,7 @@ export class OutgoingQueue {
     // Listen before the pump can run, so the outcome cannot be missed.
     const settled = options.wait === false ? undefined : this.settled(message.id);
     this.pump(message.conversationId);
-    return settled ?? message;
+    return (await settled) ?? message;
   }
 
   /**
@@ -112,7 +134,7 @@ export class OutgoingQueue {
    * @returns the message once the server accepted it
    * @throws the last attempt's error when the message failed for good
    */
-  private settled(messageId: string): Promise<StoredMessage> {
+  private settled(messageId: string): Promise<StoredMessage | undefined> {
     return new Promise((resolve, reject) => {
       this.waiters.set(messageId, [...(this.waiters.get(messageId) ?? []), { resolve, reject }]);
     });
@@ -200,6 +222,7 @@ export class OutgoingQueue {
    */
   private async attempt(job: OutgoingJob, generation: number): Promise<'done' | 'deferred' | 'offline' | 'stopped'> {
     const s = this.deps.session.require();
+    if (job.control) return this.attemptControl(job, job.control, generation);
     const message = await s.store.getMessage(job.id);
     if (!message) {
       // Gone from history: nothing left to send.
@@ -268,6 +291,34 @@ export class OutgoingQueue {
     return 'done';
   }
 
+  /** One attempt at a control job: sent (job removed), deferred with backoff, or failed for good (removed, reported). */
+  private async attemptControl(job: OutgoingJob, control: PlaintextMessage, generation: number): Promise<'done' | 'deferred' | 'offline' | 'stopped'> {
+    const s = this.deps.session.require();
+    if (!this.deps.isOnline()) return 'offline';
+    try {
+      await this.deps.sender.fanOut(job.conversationId, control, this.mutators.get(job.id));
+    } catch (err) {
+      if (generation !== this.generation || this.deps.session.current !== s) return 'stopped';
+      const { code, transient } = classifySendError(err);
+      if (code === 'not_connected') return 'offline';
+      const attempts = job.attempts + 1;
+      if (transient && attempts < this.policy.maxAttempts) {
+        const delay = backoffDelay(attempts, this.policy);
+        await s.store.putOutgoingJob({ ...job, attempts, notBefore: Date.now() + delay, lastError: code });
+        this.schedule(job.conversationId, delay);
+        return 'deferred';
+      }
+      await s.store.deleteOutgoingJob(job.id);
+      this.mutators.delete(job.id);
+      this.rejectWaiters([job.id], err);
+      this.deps.emit('controlFailed', { conversationId: job.conversationId, kind: control.kind, id: control.id, code, error: err });
+      return 'done';
+    }
+    await s.store.deleteOutgoingJob(job.id);
+    this.settle(job.id, undefined, undefined);
+    return 'done';
+  }
+
   /**
    * The message moved past `sending` without this queue (a receipt for it came first): it
    * reached its recipients, so the job ends and waiting callers get it as it is now.
@@ -291,9 +342,9 @@ export class OutgoingQueue {
     }
   }
 
-  private settle(id: string, message: StoredMessage, err: unknown): void {
+  private settle(id: string, message: StoredMessage | undefined, err: unknown): void {
     this.mutators.delete(id);
-    this.deps.emit('messageUpdated', message);
+    if (message) this.deps.emit('messageUpdated', message);
     const waiters = this.waiters.get(id) ?? [];
     this.waiters.delete(id);
     for (const w of waiters) {

@@ -186,7 +186,7 @@ export class OwnDevices {
     const s = this.deps.session.require();
     const known = await deviceRecords.selfConversation(s.store);
     if (known) return known;
-    const created = await this.deps.api.chat.createConversation({ kind: 'self', memberIds: [s.user.id] });
+    const created = await this.deps.api.chat.createConversation({ kind: 'self', memberIds: [s.user.id] }, await this.deps.deviceKeys.proof());
     await deviceRecords.setSelfConversation(s.store, created.id);
     return created.id;
   }

@@ -14,8 +14,8 @@ export interface SafetyDeps {
   /** The conversation cache (its `myState` decides what is shared). */
   conversations: Pick<Conversations, 'get' | 'invalidate'>;
   /**
-   * This device's proof (`X-Device-Id` + `X-Device-Secret`): accepting, declining, blocking,
-   * unblocking and changing the privacy settings need it, so a stolen token alone cannot.
+   * This device's proof (`X-Device-Id` + `X-Device-Secret`): accepting, declining, blocking
+   * (a report that blocks too), unblocking and changing the privacy settings need it, so a stolen token alone cannot.
    */
   proof: () => Promise<DeviceProof | undefined>;
 }
@@ -130,7 +130,7 @@ export class Safety {
    * @param report who, why, an optional note, the conversation, `block`
    */
   async report(report: ReportBody): Promise<void> {
-    await this.deps.api.chat.report(report);
+    await this.deps.api.chat.report(report, await this.deps.proof());
     if (report.block) this.blocked.add(report.userId);
   }
 

@@ -286,6 +286,12 @@ export const OutgoingJob = z.object({
   notBefore: z.number(),
   /** Code of the last transient error, if any. */
   lastError: z.string().optional(),
+  /**
+   * A control message (reaction, edit, delete, timer): the plaintext to send as it is, with no
+   * history entry of its own (`id` is the plaintext's id). Never pinned to `recipients`: it goes
+   * to the members of my view when it leaves.
+   */
+  control: PlaintextMessage.optional(),
 });
 /** One entry of the persisted outgoing queue. */
 export type OutgoingJob = z.infer<typeof OutgoingJob>;

@@ -228,6 +228,11 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  async putOutgoingJob(job: OutgoingJob): Promise<void> {
+    await this.backend.batch([{ ns: 'outbox', key: job.id, value: JSON.stringify(OutgoingJob.parse(job)) }]);
+  }
+
+  /** @inheritdoc */
   async deleteOutgoingJob(id: string): Promise<void> {
     await this.backend.batch([{ ns: 'outbox', key: id, value: undefined }]);
   }

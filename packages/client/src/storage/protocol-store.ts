@@ -143,6 +143,8 @@ export interface ProtocolStore {
   saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void>;
   /** @returns every job of the outgoing queue. */
   listOutgoingJobs(): Promise<OutgoingJob[]>;
+  /** Stores one job of the outgoing queue on its own (a control message, which has no history entry). */
+  putOutgoingJob(job: OutgoingJob): Promise<void>;
   /** Removes one job of the outgoing queue (its message is gone from history). */
   deleteOutgoingJob(id: string): Promise<void>;
 

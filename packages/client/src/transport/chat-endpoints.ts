@@ -177,14 +177,20 @@ export class ChatEndpoints {
     return withMemberIds(await this.http.request('chat', 'GET', `/conversations/${seg(id)}`, { schema: ConversationSchema }));
   }
 
+  // Creating a conversation and adding members carry the calling device's proof: either leaves
+  // the conversation accepted for me (reopening a request or a declined chat accepts it), which a
+  // stolen access token alone must not do (403 `invalid_device_credentials`).
+
   /**
    * `POST /conversations`: a direct chat (the existing one if there is one) or a group.
    * @param input kind, the other members, a group's title
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
    * @returns the conversation
+   * @throws {ApiError} 403 `invalid_device_credentials` without a valid proof
    */
-  async createConversation(input: CreateConversationBody): Promise<Conversation> {
+  async createConversation(input: CreateConversationBody, proof?: DeviceProof): Promise<Conversation> {
     return withMemberIds(
-      await this.http.request('chat', 'POST', '/conversations', { json: input, schema: ConversationSchema }),
+      await this.http.request('chat', 'POST', '/conversations', { json: input, schema: ConversationSchema, headers: proofHeaders(proof) }),
     );
   }
 
@@ -192,13 +198,16 @@ export class ChatEndpoints {
    * `POST /conversations/:id/members` (owners and admins of a group).
    * @param id conversation id
    * @param userIds who to add
+   * @param proof the calling device (`X-Device-Id`, `X-Device-Secret`)
    * @returns the conversation with its new members
+   * @throws {ApiError} 403 `invalid_device_credentials` without a valid proof
    */
-  async addMembers(id: string, userIds: string[]): Promise<Conversation> {
+  async addMembers(id: string, userIds: string[], proof?: DeviceProof): Promise<Conversation> {
     return withMemberIds(
       await this.http.request('chat', 'POST', `/conversations/${seg(id)}/members`, {
         json: { userIds },
         schema: ConversationSchema,
+        headers: proofHeaders(proof),
       }),
     );
   }
@@ -259,9 +268,18 @@ export class ChatEndpoints {
     return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true });
   }
 
+  /**
+   * `DELETE /attachments/:id`: the uploader removes an attachment from the server.
+   * @param id attachment id
+   * @throws {ApiError} 404 `not_found` when it is not the caller's (or already gone)
+   */
+  async deleteAttachment(id: string): Promise<void> {
+    await this.http.request('chat', 'DELETE', `/attachments/${seg(id)}`);
+  }
+
   // ------------------------------------------------------------ requests, blocks, privacy (safety.http.ts)
 
-  // Accept, decline, block, unblock and PUT /privacy carry the calling device's proof: a stolen
+  // Accept, decline, block, unblock, a report that blocks and PUT /privacy carry the calling device's proof: a stolen
   // access token alone must not lower the account's guard (403 `invalid_device_credentials`).
 
   /**
@@ -297,9 +315,13 @@ export class ChatEndpoints {
     return (await this.http.request('chat', 'GET', '/blocks', { schema: BlockList })).userIds;
   }
 
-  /** `POST /reports` (202): tells the operators (the reported person is not told). @param body who, why, and whether to block too */
-  async report(body: ReportBody): Promise<void> {
-    await this.http.request('chat', 'POST', '/reports', { json: body });
+  /**
+   * `POST /reports` (202): tells the operators (the reported person is not told).
+   * @param body who, why, and whether to block too
+   * @param proof the calling device (needed with `block: true`)
+   */
+  async report(body: ReportBody, proof?: DeviceProof): Promise<void> {
+    await this.http.request('chat', 'POST', '/reports', { json: body, headers: proofHeaders(proof) });
   }
 
   /** @returns what I share (`GET /privacy`) */

@@ -43,13 +43,10 @@ describe('requests, blocks, reports and privacy endpoints', () => {
     await t.api.chat.block(BOB, PROOF);
     await t.api.chat.unblock(BOB, PROOF);
     expect(await t.api.chat.blockedUsers()).toEqual([BOB]);
-    await t.api.chat.report({
-      userId: BOB,
-      conversationId: CONV,
-      reason: 'spam',
-      note: 'ads',
-      block: true,
-    });
+    await t.api.chat.report(
+      { userId: BOB, conversationId: CONV, reason: 'spam', note: 'ads', block: true },
+      PROOF,
+    );
     expect(await t.api.chat.privacy()).toEqual({
       readReceipts: false,
       typing: true,
@@ -74,9 +71,31 @@ describe('requests, blocks, reports and privacy endpoints', () => {
       block: true,
     });
     expect(t.bodies[7]).toEqual({ readReceipts: true, typing: false, lastSeen: true });
-    // what lowers the account's guard carries the device's proof; reading and reporting do not
+    // what lowers the account's guard carries the device's proof (a report that blocks too);
+    // reading does not
     const p = `2:${PROOF.deviceSecret}`;
-    expect(t.proofs).toEqual([p, p, p, p, '-:-', '-:-', '-:-', p]);
+    expect(t.proofs).toEqual([p, p, p, p, '-:-', p, '-:-', p]);
+  });
+
+  it('when a conversation is created or members are added, then the call carries the device proof', async () => {
+    const at = new Date(0).toISOString();
+    const conversation = {
+      id: CONV,
+      kind: 'group',
+      title: null,
+      members: [{ userId: BOB, role: 'member', joinedAt: at }],
+      myState: 'accepted',
+      createdAt: at,
+      updatedAt: at,
+    };
+    const t = recording(() => json(200, conversation));
+    await t.api.chat.createConversation({ kind: 'group', memberIds: [BOB] }, PROOF);
+    await t.api.chat.addMembers(CONV, [BOB], PROOF);
+    expect(t.calls).toEqual([
+      'POST /api/chat/conversations',
+      `POST /api/chat/conversations/${CONV}/members`,
+    ]);
+    expect(t.proofs).toEqual([`2:${PROOF.deviceSecret}`, `2:${PROOF.deviceSecret}`]);
   });
 
   it('when a hostile server answers privacy or blocks out of shape, then the SDK refuses the answer', async () => {

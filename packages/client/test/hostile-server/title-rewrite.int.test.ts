@@ -15,6 +15,14 @@ const env = hostileEnv();
 
 const person = (tag: string) => env.person(tag);
 
+/** A client's device proof, as its SDK sends it on `POST /conversations`. */
+async function proofOf(c: ChatClient): Promise<{ deviceId: number; deviceSecret: string }> {
+  const deviceId = await c.deviceId();
+  const deviceSecret = await c.store.getMeta('deviceSecret');
+  if (deviceId === undefined || typeof deviceSecret !== 'string') throw new Error('no device');
+  return { deviceId, deviceSecret };
+}
+
 function eventOf(c: ChatClient, type: string): Promise<StoredMessage> {
   return c.next(
     'message',
@@ -99,10 +107,10 @@ describe('group titles', () => {
     const { recoveryKey: aliceKey } = await alice.signUp(aliceIn);
     const { recoveryKey: bobKey } = await bob.signUp(bobIn);
     // A group made the old way: no control message, the title on the server.
-    const legacy = await alice.api.chat.createConversation({
-      kind: 'group',
-      memberIds: [bob.user.id],
-    });
+    const legacy = await alice.api.chat.createConversation(
+      { kind: 'group', memberIds: [bob.user.id] },
+      await proofOf(alice),
+    );
     await env.db.sql(
       `UPDATE chat.conversations SET title = 'Old club' WHERE id = ${uuid(legacy.id)}`,
     );
@@ -149,10 +157,10 @@ describe('group titles', () => {
     await hi;
 
     // A group the server shows later is never adopted: it waits for a member's state.
-    const later = await bobNew.api.chat.createConversation({
-      kind: 'group',
-      memberIds: [alice.user.id],
-    });
+    const later = await bobNew.api.chat.createConversation(
+      { kind: 'group', memberIds: [alice.user.id] },
+      await proofOf(bobNew),
+    );
     await aliceNew.logOut();
     const again = env.stack.client('alice again', {
       sendRetry: { baseDelayMs: 20, maxDelayMs: 100 },
