@@ -139,6 +139,8 @@ describe('the upgrade path', () => {
         raw: JSON.stringify(p),
         status,
         serverMessageId: randomId(),
+        // What the device gathered on it meanwhile stays through the re-read.
+        ...(p === text ? { reactions: { [alice.user.id]: { emoji: '👍', at: sentAt + 5 } } } : {}),
       });
     }
     await bob.store.setMeta(META_KEPT, [text.id, poll.id, typing.id]);
@@ -161,6 +163,7 @@ describe('the upgrade path', () => {
       senderUserId: alice.user.id,
       direction: 'in',
       status: 'read',
+      reactions: { [alice.user.id]: { emoji: '👍' } },
     });
     expect(now.raw).toBeUndefined();
     expect(now.unsupported).toBeUndefined();
