@@ -89,4 +89,32 @@ describe('chat-cli', () => {
     // Logging in again reuses the stored device (no new device registered).
     expect(await runCli(['login', '--email', a.email], a.password)).toMatch(/identity local/);
   });
+
+  it('when Bob writes to Alice and she replies from the terminal to his message id, then Bob gets her text quoting his message', { timeout: 120_000 }, async () => {
+    const a = account('alice');
+    await runCli(['signup', '--email', a.email, '--username', a.username, '--display-name', a.displayName], a.password);
+    const bob = stack.client('bob');
+    await bob.signUp(account('bob'));
+    const alice = await bob.findUser(a.username);
+    const direct = await bob.createConversation({ kind: 'direct', memberIds: [alice!.id] });
+    const question = await bob.sendText(direct.id, 'lunch at noon?');
+    // Alice's terminal receives it (and keeps it in its history), printing its id.
+    const listener = start(['listen', '--email', a.email], a.password);
+    let heard = '';
+    listener.stdout.on('data', (d: Buffer) => (heard += d.toString()));
+    await new Promise<void>((resolve) => {
+      const check = () => heard.includes(`lunch at noon? (id ${question.id})`) && resolve();
+      listener.stdout.on('data', check);
+      check();
+    });
+    listener.kill('SIGINT');
+    await new Promise((resolve) => listener.on('close', resolve));
+
+    const got = bob.next('message', (m) => m.text === 'yes, see you');
+    const out = await runCli(['reply', direct.id, question.id, 'yes,', 'see', 'you', '--email', a.email], a.password);
+    expect(out).toContain(`(reply to ${question.id})`);
+    expect(await got).toMatchObject({ replyTo: { id: question.id, authorUserId: bob.user.id, excerpt: 'lunch at noon?' } });
+    await expect(runCli(['reply', direct.id, crypto.randomUUID(), 'nope', '--email', a.email], a.password)).rejects.toThrow(/not in this terminal's history/);
+    bob.disconnect();
+  });
 });

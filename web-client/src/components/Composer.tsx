@@ -2,7 +2,10 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, KeyboardEvent } from 'react';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { MentionPopup, useMentionAutocomplete } from './MentionPopup.js';
 import { PaperclipIcon } from './PaperclipIcon.js';
+import { authorName } from './ReplyQuote.js';
+import { useReply } from './reply-context.js';
 
 /** Refresh "typing on" at most this often; send "off" after this long without keystrokes. */
 const TYPING_REFRESH_MS = 3000;
@@ -22,8 +25,15 @@ export function Composer({
   conversationId: string;
   blockedReason?: string;
 }) {
-  const { api, actions } = useApp();
+  const { api, actions, state } = useApp();
   const [text, setText] = useState('');
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const { quote, setQuote } = useReply();
+  const auto = useMentionAutocomplete(conversationId, text, setText, textarea);
+  // Choosing Reply moves the focus here.
+  useEffect(() => {
+    if (quote) textarea.current?.focus();
+  }, [quote]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inputId = useId();
@@ -63,8 +73,15 @@ export function Composer({
     setText('');
     setError(null);
     stopTyping();
+    const mentions = auto.mentionsFor(body);
+    const extra = {
+      ...(quote ? { replyTo: quote.id } : {}),
+      ...(mentions.length ? { mentions } : {}),
+    };
     try {
-      await actions.sendText(conversationId, body);
+      await actions.sendText(conversationId, body, extra);
+      setQuote(null);
+      auto.reset();
     } catch (err) {
       // The SDK normally records a failed send as a "failed" message with a Retry button;
       // this is for errors before the message exists (for example a blocked identity).
@@ -74,6 +91,12 @@ export function Composer({
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (auto.onKeyDown(e)) return;
+    if (e.key === 'Escape' && quote) {
+      e.preventDefault();
+      setQuote(null);
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
@@ -89,7 +112,8 @@ export function Composer({
     setBusy(true);
     setError(null);
     try {
-      await actions.sendFile(conversationId, file);
+      await actions.sendFile(conversationId, file, quote ? { replyTo: quote.id } : undefined);
+      setQuote(null);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -109,6 +133,28 @@ export function Composer({
           {error}
         </p>
       )}
+      {quote && (
+        <div className="reply-box" data-testid="reply-box">
+          <div className="reply-quote-preview">
+            <span className="reply-author">Replying to {authorName(state, quote.senderUserId)}</span>
+            <span className="reply-excerpt">
+              {quote.text || quote.attachment?.fileName || 'Attachment'}
+            </span>
+          </div>
+          <button
+            type="button"
+            className="link small"
+            aria-label="Cancel reply"
+            onClick={() => {
+              setQuote(null);
+              textarea.current?.focus();
+            }}
+          >
+            ×
+          </button>
+        </div>
+      )}
+      <MentionPopup auto={auto} />
       <div className="composer-row">
         <label
           htmlFor={fileId}
@@ -133,11 +179,22 @@ export function Composer({
         </label>
         <textarea
           id={inputId}
+          ref={textarea}
+          aria-autocomplete={auto.candidates.length ? 'list' : undefined}
+          aria-expanded={auto.candidates.length ? true : undefined}
+          aria-controls={auto.candidates.length ? auto.listId : undefined}
+          aria-activedescendant={
+            auto.candidates.length ? auto.optionId(auto.active) : undefined
+          }
+          onSelect={(e) => auto.onCaret(e.currentTarget.selectionStart)}
           rows={1}
           value={text}
           placeholder={blockedReason ? 'Sending is paused' : 'Write a message'}
           disabled={!!blockedReason}
-          onChange={(e) => onType(e.target.value)}
+          onChange={(e) => {
+            onType(e.target.value);
+            auto.onCaret(e.target.selectionStart);
+          }}
           onKeyDown={onKeyDown}
           onBlur={stopTyping}
         />

@@ -3,6 +3,7 @@ import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
+import { shownUnread } from '../state/mentions-state.js';
 
 /** One-line preview of a message (decrypted locally; never sent anywhere). */
 export function previewOf(m: MessageView | undefined, myId: string | undefined): string {
@@ -71,7 +72,7 @@ function ConversationItems({
     <ul>
       {list.map((c) => {
         const peer = directPeer(state, c);
-        const unread = state.unread[c.id] ?? 0;
+        const unread = shownUnread(state, c.id);
         const title = conversationTitle(state, c);
         return (
           <li key={c.id}>
@@ -88,6 +89,11 @@ function ConversationItems({
                 {peer && state.verified[peer] && <VerifiedMark />}
                 {peer && state.identityChanged[peer] && (
                   <span className="warn-chip">Safety number changed</span>
+                )}
+                {state.muted[c.id] && (
+                  <span className="muted-mark" title="Muted" data-testid="muted-mark">
+                    Muted
+                  </span>
                 )}
                 {unread > 0 && (
                   <span className="badge" data-testid="unread-count">

@@ -6,6 +6,8 @@ import { groupReadState } from '../state/read-state.js';
 import { AttachmentPreview } from './AttachmentPreview.js';
 import { MessageExtras } from './MessageExtras.js';
 import { GroupReceipts } from './GroupReceipts.js';
+import { MessageText } from './MessageText.js';
+import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
 
 const statusText: Record<MessageStatus, string> = {
   sending: 'Sending…',
@@ -61,7 +63,8 @@ export function MessageBubble({
     >
       <div className="bubble">
         {senderName && !out && <div className="sender">{senderName}</div>}
-        {message.text && <p className="message-text">{message.text}</p>}
+        <ReplyQuote message={message} />
+        <MessageText message={message} />
         {message.kind === 'attachment' && message.attachment && <AttachmentPreview message={message} />}
         {message.newer && (
           <p className="message-newer" data-testid="message-newer">
@@ -73,6 +76,7 @@ export function MessageBubble({
         )}
         <MessageExtras message={message} />
         <div className="meta">
+          <ReplyButton message={message} />
           <time dateTime={new Date(message.sentAt).toISOString()}>{time}</time>
           {groupRead && <GroupReceipts state={groupRead} />}
           {out && !groupRead && (

@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError, describeGroupEvent } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MessageBubble } from './MessageBubble.js';
+import { useJumpToMessage } from './useJumpToMessage.js';
 
 /**
  * The message history of one conversation with infinite scroll upwards over the local store:
@@ -39,6 +40,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   };
   const loadOlderRef = useRef(loadOlder);
   loadOlderRef.current = loadOlder;
+  const missing = useJumpToMessage(conversationId, scroller);
 
   // Keep what the reader looked at in place after prepending; otherwise follow the bottom.
   useLayoutEffect(() => {
@@ -101,6 +103,11 @@ export function MessageList({ conversationId }: { conversationId: string }) {
       {error && (
         <p className="error small" role="alert">
           {error}
+        </p>
+      )}
+      {missing && (
+        <p className="notice small" role="status" data-testid="original-missing">
+          The original message is not on this device.
         </p>
       )}
       {messages.length === 0 && (

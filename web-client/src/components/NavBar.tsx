@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { View } from '../state/index.js';
+import { totalShownUnread } from '../state/mentions-state.js';
 import { useApp } from '../state/store.js';
 import { LogOutDialog } from './LogOutDialog.js';
 
@@ -14,7 +15,7 @@ const items: Array<{ name: View['name']; label: string; view: View }> = [
 export function NavBar() {
   const { state, actions } = useApp();
   const [loggingOut, setLoggingOut] = useState(false);
-  const totalUnread = Object.values(state.unread).reduce((a, b) => a + b, 0);
+  const totalUnread = totalShownUnread(state);
   return (
     <header className="navbar">
       <div className="brand">

@@ -4,6 +4,8 @@ import { BlockButton } from '../components/BlockButton.js';
 import { ConversationList } from '../components/ConversationList.js';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
+import { MuteButton } from '../components/MuteButton.js';
+import { ReplyProvider } from '../components/reply-context.js';
 import { PresenceDot } from '../components/PresenceDot.js';
 import { ReadMarker } from '../components/ReadMarker.js';
 import { RequestPanel } from '../components/RequestPanel.js';
@@ -86,6 +88,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               Safety number
             </button>
           )}
+          <MuteButton conversationId={c.id} />
           {peer && c.myState !== 'request' && <BlockButton key={peer} userId={peer} name={title} />}
           {c.kind === 'group' && (
             <button
@@ -105,13 +108,15 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
           {membershipWarningText(state, warned)}
         </p>
       )}
-      <MessageList conversationId={c.id} />
-      <TypingIndicator conversationId={c.id} />
-      {c.myState === 'request' ? (
-        <RequestPanel conversation={c} />
-      ) : (
-        <Composer conversationId={c.id} blockedReason={blockedReason} />
-      )}
+      <ReplyProvider key={c.id}>
+        <MessageList conversationId={c.id} />
+        <TypingIndicator conversationId={c.id} />
+        {c.myState === 'request' ? (
+          <RequestPanel conversation={c} />
+        ) : (
+          <Composer conversationId={c.id} blockedReason={blockedReason} />
+        )}
+      </ReplyProvider>
     </section>
   );
 }

@@ -115,6 +115,10 @@ export interface MessageView extends MessageChangeFields {
    * sender's fallback text, if any), or some of its fields (the rest is shown).
    */
   newer?: { whole: boolean; fallback?: string };
+  /** The message this one replies to: its id, author and the start of its text. */
+  replyTo?: { id: string; authorUserId: string; excerpt: string };
+  /** Members mentioned in the text (user ids). */
+  mentions?: string[];
   /** The membership change (kind `event`). */
   event?: GroupEventView;
   attachment?: AttachmentView;
@@ -127,6 +131,14 @@ export interface MessageView extends MessageChangeFields {
   deliveredTo?: string[];
   /** Why the last send attempt failed (status `failed`). */
   error?: string;
+}
+
+/** What a send may carry besides its content. */
+export interface SendExtras {
+  /** Id of the message this one replies to (in this browser's history). */
+  replyTo?: string;
+  /** User ids of the members mentioned. */
+  mentions?: string[];
 }
 
 /** Safety number of a contact, as the security screen shows it. */
@@ -314,10 +326,17 @@ export interface ChatApi extends MessageActionsApi {
     conversationId: string,
     options: { before?: number; limit: number },
   ): Promise<MessageView[]>;
-  /** Encrypts and sends a text; resolves with the local message (status tells the outcome). */
-  sendText(conversationId: string, text: string): Promise<MessageView>;
-  /** Encrypts and uploads a file, then sends the pointer. */
-  sendAttachment(conversationId: string, file: File): Promise<MessageView>;
+  /**
+   * Encrypts and sends a text; resolves with the local message (status tells the outcome).
+   * `extra`: the message it replies to (by id) and the members it mentions.
+   */
+  sendText(conversationId: string, text: string, extra?: SendExtras): Promise<MessageView>;
+  /** Encrypts and uploads a file, then sends the pointer (optionally as a reply). */
+  sendAttachment(conversationId: string, file: File, extra?: SendExtras): Promise<MessageView>;
+  /** Conversations muted in this browser (their unread count shows mentions of me only). */
+  mutedConversations(): Promise<string[]>;
+  /** Mutes or unmutes a conversation in this browser only. */
+  setMuted(conversationId: string, on: boolean): Promise<void>;
   /** Sends a failed message again. */
   retry(message: MessageView): Promise<MessageView>;
   /** Downloads, verifies and decrypts an attachment. */

@@ -27,6 +27,10 @@ export interface AppState {
   hasMore: Record<string, boolean>;
   lastMessage: Record<string, MessageView | undefined>;
   unread: Record<string, number>;
+  /** Of the unread messages, those that mention me (a muted conversation shows only these; mentions-state.ts). */
+  mentionUnread: Record<string, number>;
+  /** Conversations muted in this browser. */
+  muted: Record<string, true>;
   /** conversationId -> userId -> true while that user is typing. */
   typing: Record<string, Record<string, true>>;
   presence: Record<string, { online: boolean; lastSeenAt?: string }>;
@@ -96,6 +100,8 @@ export const initialState: AppState = {
   hasMore: {},
   lastMessage: {},
   unread: {},
+  mentionUnread: {},
+  muted: {},
   typing: {},
   presence: {},
   users: {},

@@ -257,10 +257,14 @@ export function createChatApi(): ChatApi {
       return older.slice(-limit).map((m) => toView(m));
     },
     // Sends return once the message is queued (status "sending"); `messageUpdated` follows it.
-    async sendText(conversationId, text) {
-      return toView(await client.sendText(conversationId, text, { wait: false }));
+    async sendText(conversationId, text, extra) {
+      return toView(await client.sendText(conversationId, text, { wait: false, ...extra }));
     },
-    async sendAttachment(conversationId, file) {
+    mutedConversations: () => signedIn(() => client.mutedConversations()),
+    async setMuted(conversationId, on) {
+      await signedIn(() => client.setMuted(conversationId, on));
+    },
+    async sendAttachment(conversationId, file, extra) {
       // Only the upload needs the file: once uploaded, the queued message carries the pointer
       // and Retry resends it without the file. A failed upload throws and stores nothing.
       const bytes = new Uint8Array(await file.arrayBuffer());
@@ -271,7 +275,7 @@ export function createChatApi(): ChatApi {
           contentType: file.type || 'application/octet-stream',
           ...(file.name ? { fileName: file.name } : {}),
         },
-        { wait: false },
+        { wait: false, ...extra },
       );
       return toView(m);
     },

@@ -101,6 +101,8 @@ export function toView(m: StoredMessage): MessageView {
       : m.unknownFields?.length
         ? { newer: { whole: false } }
         : {}),
+    ...(m.replyTo ? { replyTo: { ...m.replyTo } } : {}),
+    ...(m.mentions?.length ? { mentions: [...m.mentions] } : {}),
     ...(m.event
       ? {
           event: {

@@ -8,9 +8,13 @@ import {
   useRef,
 } from 'react';
 import type { Dispatch, ReactNode } from 'react';
-import type { ChatApi, ChatEvent, ConversationView, MessageView, View } from './index.js';
+import type { ChatApi, ChatEvent, ConversationView, MessageView, SendExtras, View } from './index.js';
 import { initialState, reducer } from './reducer.js';
 import type { Action, AppState } from './reducer.js';
+import { mentionsMe, withMentions } from './mentions-state.js';
+
+/** The UI reducer with mute and mention counting. */
+const appReducer = withMentions(reducer);
 
 /** How many messages one history page holds. */
 export const PAGE_SIZE = 30;
@@ -28,8 +32,10 @@ export interface AppActions {
   openConversation(conversationId: string): Promise<void>;
   /** Loads the page before the oldest loaded message; false when history is exhausted. */
   loadOlder(conversationId: string): Promise<boolean>;
-  sendText(conversationId: string, text: string): Promise<void>;
-  sendFile(conversationId: string, file: File): Promise<void>;
+  sendText(conversationId: string, text: string, extra?: SendExtras): Promise<void>;
+  sendFile(conversationId: string, file: File, extra?: SendExtras): Promise<void>;
+  /** Mutes or unmutes a conversation in this browser (only mentions of me count as unread). */
+  setMuted(conversationId: string, on: boolean): Promise<void>;
   retry(message: MessageView): Promise<void>;
   upsertConversation(c: ConversationView): Promise<void>;
   signOut(): Promise<void>;
@@ -69,7 +75,7 @@ export function AppProvider({
   initial?: AppState;
   children: ReactNode;
 }) {
-  const [state, dispatch] = useReducer(reducer, initial ?? initialState);
+  const [state, dispatch] = useReducer(appReducer, initial ?? initialState);
   const stateRef = useRef(state);
   stateRef.current = state;
   const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
@@ -90,8 +96,10 @@ export function AppProvider({
     async (conversationId: string) => {
       const recent = await api.history(conversationId, { limit: 100 });
       const last = recent[recent.length - 1];
-      const unread = recent.filter((m) => m.direction === 'in' && m.status === 'received').length;
-      dispatch({ type: 'summaryLoaded', conversationId, last, unread });
+      const fresh = recent.filter((m) => m.direction === 'in' && m.status === 'received');
+      dispatch({ type: 'summaryLoaded', conversationId, last, unread: fresh.length });
+      const count = fresh.filter((m) => mentionsMe(m, stateRef.current.me?.id)).length;
+      dispatch({ type: 'mentionSummary', conversationId, count });
     },
     [api],
   );
@@ -131,6 +139,8 @@ export function AppProvider({
           api.pendingIdentityChanges().catch(() => new Set<string>()),
         ]);
         dispatch({ type: 'securityLoaded', verified, identityChanged: changed });
+        const muted = await api.mutedConversations().catch(() => []);
+        dispatch({ type: 'mutedLoaded', conversationIds: muted });
         await refreshConversations();
       },
       refreshConversations,
@@ -166,13 +176,17 @@ export function AppProvider({
         });
         return more;
       },
-      sendText: async (conversationId, text) => {
-        const msg = await api.sendText(conversationId, text);
+      sendText: async (conversationId, text, extra) => {
+        const msg = await api.sendText(conversationId, text, extra);
         dispatch({ type: 'messageUpserted', message: msg });
       },
-      sendFile: async (conversationId, file) => {
-        const msg = await api.sendAttachment(conversationId, file);
+      sendFile: async (conversationId, file, extra) => {
+        const msg = await api.sendAttachment(conversationId, file, extra);
         dispatch({ type: 'messageUpserted', message: msg });
+      },
+      setMuted: async (conversationId, on) => {
+        await api.setMuted(conversationId, on);
+        dispatch({ type: 'mutedSet', conversationId, on });
       },
       retry: async (message) => {
         dispatch({

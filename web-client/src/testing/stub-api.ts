@@ -51,6 +51,8 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     history: async () => [],
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),
+    mutedConversations: async () => [],
+    setMuted: async () => undefined,
     retry: fail('retry'),
     downloadAttachment: fail('downloadAttachment'),
     markRead: async () => undefined,

@@ -17,6 +17,8 @@ Usage:
   chat-cli signup --email E --username U --display-name D [--password P]
   chat-cli login  --email E [--password P]
   chat-cli send <username> <text> --email E [--password P]
+  chat-cli reply <conversationId> <messageId> <text> --email E [--password P]
+                     (the message must be in this terminal's history: see listen's "id")
   chat-cli listen --email E [--password P]
   chat-cli safety-number <username> --email E [--password P]
   chat-cli react <conversationId> <messageId> <emoji|->   (- takes my reaction back)
@@ -158,6 +160,17 @@ async function main(argv: string[]): Promise<void> {
       );
       break;
     }
+    case 'reply': {
+      const [conversationId, messageId, ...words] = args;
+      if (!conversationId || !messageId || words.length === 0) fail('usage: chat-cli reply <conversationId> <messageId> <text>');
+      await login(true);
+      const m = await client.sendText(conversationId, words.join(' '), { replyTo: messageId }).catch((err: unknown) => {
+        if (err instanceof Error && err.message.includes('on this device')) fail(`message ${messageId} is not in this terminal's history of ${conversationId}`);
+        throw err;
+      });
+      process.stdout.write(`sent ${m.id} at ${m.serverTimestamp ?? ''} (reply to ${messageId})\n`);
+      break;
+    }
     case 'listen': {
       client.on('message', (m) => {
         const who = m.direction === 'out' ? 'me (other device)' : m.senderUserId;
@@ -168,8 +181,11 @@ async function main(argv: string[]): Promise<void> {
               ? `[${describeTimer(m.event.timerS)}, set by ${m.event.actorUserId}]`
               : m.kind === 'event'
               ? `[group ${m.event?.type} by ${m.event?.actorUserId}${m.event?.userIds ? `: ${m.event.userIds.join(', ')}` : ''}]`
-              : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
-        printEvent({ type: 'message', message: m }, `[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}: ${body}`);
+              : m.kind === 'unsupported'
+                ? `[needs a newer version: ${m.unsupported?.kind}] ${m.unsupported?.fallback ?? ''}`
+                : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
+        const quote = m.replyTo ? ` (reply to ${m.replyTo.authorUserId}: "${m.replyTo.excerpt}")` : '';
+        printEvent({ type: 'message', message: m }, `[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}:${quote} ${body} (id ${m.id})`);
       });
       client.on('messageChanged', (m) => printEvent({ type: 'messageChanged', message: m }, describeChange(m)));
       client.on('receipt', (r) =>

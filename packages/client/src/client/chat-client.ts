@@ -13,9 +13,9 @@ import { sendContent } from './compose.js';
 import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOptions } from './client-types.js';
 import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
+import { mutedConversations, setMuted } from './mute.js';
 import type { OwnDevice } from './own-devices.js';
 import type { Groups } from './groups.js';
-
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 export type { ChatClientEvents, ChatClientOptions, LogInResult, SendFailure, SendOptions } from './client-types.js';
@@ -136,10 +136,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** Registers this device once, uploads its keys, refills prekeys and rotates the signed prekey. */
   setupDevice(): Promise<void> { return this.parts.deviceKeys.setup(); }
-
   /** @returns my devices, named by their own end-to-end announcements, with `current` and `status` */
   devices(): Promise<OwnDevice[]> { return this.parts.ownDevices.list(); }
-
   /** Removes another device of mine (with this device's proof); re-queues what a foreign device held back. */
   removeDevice(deviceId: number): Promise<void> { return this.parts.ownDevices.remove(deviceId); }
 
@@ -241,12 +239,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** Sets a chat's disappearing timer, end to end (docs/client.md "Disappearing messages"). @param conversationId chat @param seconds timer, null for off @param options `wait: false`: return once queued */
   setDisappearingTimer(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> { return this.parts.disappearing.set(conversationId, seconds, options); }
-
   /** @param conversationId chat @returns its disappearing timer in seconds (null: off), from my end-to-end state */
   disappearingTimer(conversationId: string): number | null { return this.parts.disappearing.timer(conversationId); }
-
   /** Deletes now what has expired (the sweeper does it by itself; event `messagesExpired`). */
   sweepExpired(): Promise<void> { return this.parts.disappearing.sweep(); }
+  /** Mutes or unmutes a conversation on this device only (mute.ts). @param conversationId conversation @param on mute @returns the muted ids */
+  setMuted(conversationId: string, on: boolean): Promise<string[]> { return setMuted(this.parts.session.require().store, conversationId, on); }
+  /** @returns the conversations muted on this device (their unread count shows mentions of me only) */
+  mutedConversations(): Promise<string[]> { return mutedConversations(this.parts.session.require().store); }
 
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
@@ -261,7 +261,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** @param userId whom to unblock */
   unblock(userId: string): Promise<void> { return this.parts.safety.unblock(userId); }
-
   /** @returns the people I blocked, most recent first */
   blockedUsers(): Promise<string[]> { return this.parts.safety.blockedUsers(); }
 
@@ -281,7 +280,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * persisted outgoing queue.
    * @param conversationId conversation
    * @param text the text
-   * @param options `wait: false` to return as soon as it is queued
+   * @param options `wait: false` to return once queued; `replyTo` (a message id of my history) and `mentions` (user ids)
    * @returns the stored message (`sent`; `sending` with `wait: false`)
    * @throws {UntrustedIdentityError} a member's identity changed: accept it first (the message is `failed`)
    */

@@ -170,6 +170,8 @@ export function buildClientParts(
       await receiver.load(store);
       await views.load(store, backup);
       await disappearing.start();
+      // The upgrade path: kept messages this version now reads are handled again.
+      await receiver.rereadKept().catch((err: unknown) => emit('error', err));
     },
   });
   const account = new Account({

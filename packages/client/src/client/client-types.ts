@@ -38,6 +38,10 @@ export interface SendOptions {
    * queued (status `sending`, its local id final); follow it with `messageUpdated` / `sendFailed`.
    */
   wait?: boolean;
+  /** Client id of a message of this conversation (in my local history) that this one replies to. */
+  replyTo?: string;
+  /** Members mentioned in the text (user ids; duplicates are dropped, at most 100). */
+  mentions?: string[];
 }
 
 /** Why an outgoing message failed for good (see {@link ChatClientEvents.sendFailed}). */

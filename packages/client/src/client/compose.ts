@@ -3,6 +3,7 @@ import { randomId } from '../protocol/bytes.js';
 import type { ClientParts } from './client-parts.js';
 import type { SendOptions } from './client-types.js';
 import type { EnvelopeMutator } from './message-sender.js';
+import { cleanMentions, replyRefFor } from './replies.js';
 
 /**
  * Builds my outgoing message (a fresh id, this device as the sender, status `sending`) and puts
@@ -10,9 +11,11 @@ import type { EnvelopeMutator } from './message-sender.js';
  * @param parts the client's parts (session, device keys, queue)
  * @param conversationId conversation
  * @param content a text, or an uploaded attachment with an optional caption
- * @param options `wait: false` to return as soon as it is queued
+ * @param options `wait: false` to return as soon as it is queued; `replyTo` (a message of this
+ *   conversation in my history, quoted with its author and excerpt) and `mentions` (user ids)
  * @param mutate rewrites the envelopes just before they leave (adversarial tests)
  * @returns the stored message
+ * @throws {Error} `replyTo` names no text or attachment of this conversation on this device
  */
 export async function sendContent(
   parts: Pick<ClientParts, 'session' | 'deviceKeys' | 'queue' | 'disappearing'>,
@@ -22,6 +25,8 @@ export async function sendContent(
   mutate?: EnvelopeMutator,
 ): Promise<StoredMessage> {
   const s = parts.session.require();
+  const replyTo = options.replyTo !== undefined ? await replyRefFor(s.store, conversationId, options.replyTo) : undefined;
+  const mentions = cleanMentions(options.mentions);
   // The conversation's timer now goes with the message; it disappears that long after sending.
   const expiresInS = parts.disappearing.timer(conversationId);
   const message = parts.disappearing.onSent({
@@ -34,6 +39,8 @@ export async function sendContent(
       ...(content.text !== undefined ? { text: content.text } : {}),
       ...(content.attachment ? { attachment: content.attachment } : {}),
       ...(expiresInS ? { expiresInS } : {}),
+      ...(replyTo ? { replyTo } : {}),
+      ...(mentions ? { mentions } : {}),
       sentAt: Date.now(),
       status: 'sending',
     });

@@ -6,6 +6,8 @@ import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
+import { addKept, envelopeOf, localStateOf, rereadKept } from './kept-messages.js';
+import { checkedQuote } from './replies.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { ExpiryHooks } from './disappearing.js';
 import { applyReceipt } from './receipt-state.js';
@@ -81,6 +83,25 @@ export class MessageReceiver {
    */
   receive(envelope: IncomingEnvelope): Promise<void> {
     return this.incoming.run('inbox', () => this.receiveNow(envelope));
+  }
+
+  /**
+   * The upgrade path (after login or resume): messages kept with their raw plaintext that this
+   * version now understands better are handled again as if just received, replacing the kept
+   * ones (see `kept-messages.ts`). Runs in the inbox lane, so new arrivals wait for it.
+   * @returns how many kept messages were handled again
+   */
+  rereadKept(): Promise<number> {
+    return this.incoming.run('inbox', async () => {
+      const s = this.deps.session.require();
+      return rereadKept(s.store, async (kept, decoded) => {
+        const env = envelopeOf(kept);
+        const partial = decoded.unknownFields.length > 0 ? decoded : undefined;
+        await this.handlePlaintext(env, decoded.plain, partial, kept);
+        // A control kind (receipt, reaction...) acted on its target: its placeholder goes.
+        if (decoded.plain.kind !== 'text' && decoded.plain.kind !== 'attachment') await s.store.deleteMessage(kept.id);
+      });
+    });
   }
 
   /**
@@ -180,20 +201,26 @@ export class MessageReceiver {
       status: mine ? 'sent' : 'received',
     };
     await s.store.putMessage(stored);
+    await addKept(s.store, stored.id);
     this.deps.emit('message', stored);
   }
 
+  /**
+   * Handles a plaintext this client understands. `again`: the kept message being read again by
+   * a newer version (it replaces it, keeping its delivery state).
+   */
   private async handlePlaintext(
     env: IncomingEnvelope,
     plain: PlaintextMessage,
     partial?: Extract<DecodedPlaintext, { type: 'known' }>,
+    again?: StoredMessage,
   ): Promise<void> {
     const s = this.deps.session.require();
     const mine = env.senderUserId === s.user.id;
     switch (plain.kind) {
       case 'text':
       case 'attachment': {
-        if (await s.store.getMessage(plain.id)) return; // dedupe by client message id
+        if (!again && (await s.store.getMessage(plain.id))) return; // dedupe by client message id
         const stored: StoredMessage = {
           id: plain.id,
           conversationId: plain.conversationId,
@@ -203,17 +230,22 @@ export class MessageReceiver {
           kind: plain.kind,
           ...(plain.text !== undefined ? { text: plain.text } : {}),
           ...(plain.attachment ? { attachment: plain.attachment } : {}),
+          ...(plain.replyTo ? { replyTo: await checkedQuote(s.store, plain.conversationId, plain.replyTo) } : {}),
+          ...(plain.mentions ? { mentions: plain.mentions } : {}),
           ...(partial ? { raw: partial.raw, unknownFields: partial.unknownFields } : {}),
           ...(plain.expiresInS ? { expiresInS: plain.expiresInS } : {}),
           sentAt: plain.sentAt,
           serverTimestamp: env.serverTimestamp,
           serverMessageId: env.messageId,
           status: mine ? 'sent' : 'received',
+          // Read again after an upgrade: what this device gathered on it stays.
+          ...(again ? localStateOf(again) : {}),
         };
         const applied = (await this.deps.arrived?.(stored)) ?? stored;
         // Mine (from another device of mine) disappears from its send; a received one from my read.
         const kept = mine && this.deps.expiry ? this.deps.expiry.onSent(applied) : applied;
         await s.store.putMessage(kept);
+        if (partial) await addKept(s.store, kept.id);
         await this.deps.expiry?.track(kept);
         this.deps.emit('message', kept);
         return;

@@ -16,6 +16,12 @@ import type { SessionSlot } from './session.js';
 /** Rewrites the envelopes of a send just before they leave (diagnostics, adversarial tests). */
 export type EnvelopeMutator = (envelopes: OutgoingEnvelope[]) => OutgoingEnvelope[];
 
+/** A plaintext encoded elsewhere (tests of newer kinds): its client id and padded bytes. */
+export interface PreEncodedPlaintext {
+  id: string;
+  padded: Uint8Array;
+}
+
 /** What {@link MessageSender} needs. */
 export interface MessageSenderDeps {
   session: SessionSlot;
@@ -43,7 +49,7 @@ export class MessageSender {
    * and emits `message:send`; on `stale_devices` it drops extra sessions, fetches bundles for
    * missing devices, and tries again (up to four times).
    * @param conversationId conversation
-   * @param plaintext the message
+   * @param plaintext the message (or, in tests of newer kinds, bytes padded elsewhere)
    * @param mutate rewrites the envelopes before they leave
    * @param recipients when given, the only members this message may be encrypted for
    * @param to when given (group control messages), the members to address instead of my view's
@@ -56,7 +62,7 @@ export class MessageSender {
    */
   async fanOut(
     conversationId: string,
-    plaintext: PlaintextMessage,
+    plaintext: PlaintextMessage | PreEncodedPlaintext,
     mutate?: EnvelopeMutator,
     recipients?: readonly string[],
     to?: readonly string[],
@@ -69,7 +75,7 @@ export class MessageSender {
     // (not awaited: the send does not need the answer).
     if (realtime.connected) void this.deps.presence?.know(conversation.memberIds.filter((m) => m !== s.user.id)).catch(() => undefined);
     // Padded to 160-byte blocks: a receipt or typing message and a short text look alike.
-    const bytes = encodePlaintext(plaintext);
+    const bytes = 'padded' in plaintext ? plaintext.padded : encodePlaintext(plaintext);
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       // Encrypt to my own view of the conversation; the server's list only routes (someone in

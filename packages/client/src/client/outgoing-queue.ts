@@ -241,6 +241,8 @@ export class OutgoingQueue {
       ...(message.text !== undefined ? { text: message.text } : {}),
       ...(message.attachment ? { attachment: message.attachment } : {}),
       ...(message.expiresInS ? { expiresInS: message.expiresInS } : {}),
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+      ...(message.mentions ? { mentions: message.mentions } : {}),
     };
     let ack: Awaited<ReturnType<MessageSender['fanOut']>>;
     try {

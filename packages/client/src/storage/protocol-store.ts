@@ -131,7 +131,7 @@ export interface ProtocolStore {
   putMessage(message: StoredMessage): Promise<void>;
   /** @returns one message by id. */
   getMessage(id: string): Promise<StoredMessage | undefined>;
-  /** Removes a message from the local history (delete for me, disappearing), with its outgoing job if any, in one atomic step. */
+  /** Removes a message from the local history (delete for me, disappearing, a re-read placeholder), with its outgoing job if any, in one atomic step; nothing happens when it is not there. */
   deleteMessage(id: string): Promise<void>;
   /** @returns a conversation's messages, oldest first. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
