@@ -32,7 +32,9 @@ async function sends(from: TestUser, conversationId: string, to: TestUser[], n: 
 async function fillMailbox(u: TestUser): Promise<void> {
   const filler = await people.user();
   const id = await people.open(filler, 'direct', [u]);
-  expect((await api(people.inst.url, u.token, 'POST', `/conversations/${id}/accept`)).status).toBe(204);
+  expect((await api(people.inst.url, u.token, 'POST', `/conversations/${id}/accept`)).status).toBe(
+    204,
+  );
   expect(await sends(filler, id, [u], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
 }
 
@@ -43,7 +45,9 @@ describe('review 15: held envelopes still answer like stored ones?', () => {
     const notBlocked = await sends(a.friend, a.id, [a.me], 4);
     // blocked: held envelopes never fill the mailbox, so the answer never turns to mailbox_full
     const b = await people.friends();
-    expect((await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status).toBe(204);
+    expect(
+      (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
+    ).toBe(204);
     const blocked = await sends(b.friend, b.id, [b.me], 4);
     expect(notBlocked).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
     // FAILS: ['ok','ok','ok','ok'] -- the difference is the block
@@ -55,9 +59,14 @@ describe('review 15: held envelopes still answer like stored ones?', () => {
     const friend = await people.user();
     const decliner = await people.user();
     const direct = await people.open(owner, 'direct', [friend]);
-    expect((await api(people.inst.url, friend.token, 'POST', `/conversations/${direct}/accept`)).status).toBe(204);
+    expect(
+      (await api(people.inst.url, friend.token, 'POST', `/conversations/${direct}/accept`)).status,
+    ).toBe(204);
     const group = await people.open(owner, 'group', [friend, decliner]);
-    expect((await api(people.inst.url, decliner.token, 'POST', `/conversations/${group}/decline`)).status).toBe(204);
+    expect(
+      (await api(people.inst.url, decliner.token, 'POST', `/conversations/${group}/decline`))
+        .status,
+    ).toBe(204);
     // the decliner's only device is full of what their own contacts sent (they were away)
     await fillMailbox(decliner);
     // FAILS: ['mailbox_full'] -- nothing would be stored for the decliner, yet nobody gets it
@@ -70,19 +79,26 @@ describe('review 15: held envelopes still answer like stored ones?', () => {
     const troll = await people.user(2);
     for (const u of [friend, troll]) {
       const d = await people.open(owner, 'direct', [u]);
-      expect((await api(people.inst.url, u.token, 'POST', `/conversations/${d}/accept`)).status).toBe(204);
+      expect(
+        (await api(people.inst.url, u.token, 'POST', `/conversations/${d}/accept`)).status,
+      ).toBe(204);
     }
     const group = await people.open(owner, 'group', [friend, troll]);
     expect(await people.myState(troll, group)).toBe('accepted');
     // the troll's self conversation, device 1 -> device 2 (which never connects)
-    const self = await api(people.inst.url, troll.token, 'POST', '/conversations', { kind: 'self', memberIds: [troll.userId] });
+    const self = await api(people.inst.url, troll.token, 'POST', '/conversations', {
+      kind: 'self',
+      memberIds: [troll.userId],
+    });
     expect(self.status).toBe(201);
     const socket = await connect(people.inst.url, troll.token, troll.deviceIds[0] as number);
     for (let i = 0; i < 3; i++) {
       const ack = await request(socket, 'message:send', {
         conversationId: self.body.id,
         clientMessageId: randomUUID(),
-        envelopes: [{ userId: troll.userId, deviceId: troll.deviceIds[1], type: 1, body: fakeBody() }],
+        envelopes: [
+          { userId: troll.userId, deviceId: troll.deviceIds[1], type: 1, body: fakeBody() },
+        ],
       });
       expect(ack.ok).toBe(true);
     }
