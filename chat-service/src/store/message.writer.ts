@@ -1,6 +1,6 @@
 import type { Logger } from '@cipherchat/service-kit';
 import type { MessageWrites, StoreMessageInput, WriteOutcome } from '../domain/ports.js';
-import { STORE_MESSAGES_SQL } from './message.sql.js';
+import { REQUEST_BUDGET_ROWS_SQL, STORE_MESSAGES_SQL } from './message.sql.js';
 
 export type { StoreMessageInput, WriteOutcome };
 
@@ -101,7 +101,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
   const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[], n: [] as number[] };
   // Bodies go as ONE binary parameter plus offsets and lengths: an array of buffers would be
   // sent as a hex text literal (twice the bytes, escaped here and parsed again there).
-  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], off: [] as number[], len: [] as number[], b: [] as Buffer[] };
+  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], off: [] as number[], len: [] as number[], b: [] as Buffer[], live: [] as boolean[] };
   let offset = 1;
   const o = { id: [] as string[], mid: [] as string[], p: [] as string[] };
   const offline = new Set<string>();
@@ -121,6 +121,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
       e.off.push(offset);
       e.len.push(env.body.length);
       e.b.push(env.body);
+      e.live.push(env.live ?? false);
       offset += env.body.length;
     }
     for (const q of x.queuedEvents) {
@@ -130,12 +131,13 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     }
     for (const u of x.queuedUsers) offline.add(u);
   }
+  await db.query({ name: 'request-budget-rows', text: REQUEST_BUDGET_ROWS_SQL, values: [m.su, m.cid] });
   const res = await db.query({
     name: 'store-messages',
     text: STORE_MESSAGES_SQL,
     values: [
       m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort(),
-      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes, caps.requestWindowSeconds,
+      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes, caps.requestWindowSeconds, e.live,
     ],
   });
   const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map(), full: new Set() };
