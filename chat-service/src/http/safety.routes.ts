@@ -76,10 +76,15 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.post('/reports', async (req, res) => {
     const me = authUserId(req);
     const body = validate(ReportBody, req.body);
-    // reporting alone changes nothing of mine; reporting and blocking is a block
-    if (body.block) await requireAnyOwnDevice(deps, req, me);
-    await consumeOrThrow(limits.reports, me);
-    await reportUser(deps, me, body);
+    // reporting alone changes nothing of mine; reporting and blocking is a block, which no
+    // report limit may stop: over the limit the block is made and only the report is not filed
+    if (body.block) {
+      await requireAnyOwnDevice(deps, req, me);
+      await reportUser(deps, me, body, await tryConsume(limits.reports, me));
+    } else {
+      await consumeOrThrow(limits.reports, me);
+      await reportUser(deps, me, body);
+    }
     res.status(202).end();
   });
 
