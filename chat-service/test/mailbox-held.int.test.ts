@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { api, connect, fakeBody, request, type TestUser } from './support/harness.js';
+import {
+  api,
+  connect,
+  connectDrained,
+  fakeBody,
+  nextEvent,
+  request,
+  type TestUser,
+} from './support/harness.js';
 import { People, sendTo } from './support/people.js';
 
-// Review 15 (adversarial review of the held / request budget rewrite). These tests state what
-// docs/operations.md §11 promises and FAIL on 6042068: they are the reproductions of the
-// findings in the review report, not regression tests of a fix.
+// Review 15 (F1-F3): envelopes dropped instead of stored must answer like stored ones (the mailbox
+// cap tells nobody about a block), and in a group one member's full device drops only its own
+// envelope, it never refuses the group's message (docs/operations.md §11).
 
 /** Three envelopes per device mailbox, so that "full" is reached in a few sends. */
-const people = People.use('chatreview15', {
+const people = People.use('chatmailboxheld', {
   MAILBOX_MAX_MESSAGES: '3',
   MAILBOX_REQUEST_MAX_MESSAGES: '50',
 });
@@ -38,23 +46,81 @@ async function fillMailbox(u: TestUser): Promise<void> {
   expect(await sends(filler, id, [u], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
 }
 
-describe('review 15: held envelopes still answer like stored ones?', () => {
-  it('F1: a contact who keeps writing to me while I am offline gets the same answers whether or not I blocked them', async () => {
-    // control: not blocked, I am offline: the 4th send is refused (my device's mailbox is full)
+/** @returns `u`'s self conversation and a socket of their first device */
+async function selfOf(u: TestUser & { deviceIds: number[] }) {
+  const self = await api(people.inst.url, u.token, 'POST', '/conversations', {
+    kind: 'self',
+    memberIds: [u.userId],
+  });
+  expect(self.status).toBe(201);
+  const socket = await connect(people.inst.url, u.token, u.deviceIds[0] as number);
+  const toSecond = () =>
+    request(socket, 'message:send', {
+      conversationId: self.body.id,
+      clientMessageId: randomUUID(),
+      envelopes: [{ userId: u.userId, deviceId: u.deviceIds[1], type: 1, body: fakeBody() }],
+    });
+  return { socket, toSecond };
+}
+
+/** @returns a group of `owner` with `members`, each of whom accepted a direct chat with the owner first */
+async function groupOfContacts(owner: TestUser, members: TestUser[]): Promise<string> {
+  for (const u of members) {
+    const d = await people.open(owner, 'direct', [u]);
+    expect((await api(people.inst.url, u.token, 'POST', `/conversations/${d}/accept`)).status).toBe(
+      204,
+    );
+  }
+  const group = await people.open(owner, 'group', members);
+  for (const u of members) expect(await people.myState(u, group)).toBe('accepted');
+  return group;
+}
+
+describe('held envelopes answer like stored ones', () => {
+  it('when a contact keeps writing to me while I am offline, then they get the same answers whether or not I blocked them', async () => {
     const a = await people.friends();
     const notBlocked = await sends(a.friend, a.id, [a.me], 4);
-    // blocked: held envelopes never fill the mailbox, so the answer never turns to mailbox_full
     const b = await people.friends();
     expect(
       (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
     ).toBe(204);
     const blocked = await sends(b.friend, b.id, [b.me], 4);
     expect(notBlocked).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
-    // FAILS: ['ok','ok','ok','ok'] -- the difference is the block
     expect(blocked).toEqual(notBlocked);
+    // and nothing of theirs waits for me
+    const { socket, box } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
+    socket.close();
+    expect(box.messages).toHaveLength(0);
   });
 
-  it('F2: a group member who declined (their envelopes are dropped anyway) does not make the group fail for every sender', async () => {
+  it('when I come online and drain my mailbox, then a blocked contact is accepted again, as if I had acked their messages', async () => {
+    const b = await people.friends();
+    expect(
+      (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
+    ).toBe(204);
+    expect(await sends(b.friend, b.id, [b.me], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
+    const { socket } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
+    socket.close();
+    expect(await sends(b.friend, b.id, [b.me], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
+  });
+
+  it('when I am connected, then a blocked contact never runs into mailbox_full (a stored message would be acked at once)', async () => {
+    const b = await people.friends();
+    expect(
+      (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
+    ).toBe(204);
+    const { socket, box } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
+    try {
+      expect(await sends(b.friend, b.id, [b.me], 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(box.messages).toHaveLength(0);
+    } finally {
+      socket.close();
+    }
+  });
+});
+
+describe('a full device never refuses a group message', () => {
+  it('when a member who declined a group has a full mailbox, then the group message is still sent to the others', async () => {
     const owner = await people.user();
     const friend = await people.user();
     const decliner = await people.user();
@@ -67,45 +133,53 @@ describe('review 15: held envelopes still answer like stored ones?', () => {
       (await api(people.inst.url, decliner.token, 'POST', `/conversations/${group}/decline`))
         .status,
     ).toBe(204);
-    // the decliner's only device is full of what their own contacts sent (they were away)
     await fillMailbox(decliner);
-    // FAILS: ['mailbox_full'] -- nothing would be stored for the decliner, yet nobody gets it
     expect(await sends(owner, group, [friend, decliner], 1)).toEqual(['ok']);
+    const { socket, box } = await connectDrained(people.inst.url, friend.token, friend.deviceId);
+    socket.close();
+    expect(box.messages.filter((m) => m.conversationId === group)).toHaveLength(1);
   });
 
-  it('F3: one member can silence a whole group by filling their own second device from their self conversation', async () => {
+  it('when a member fills their own second device from their self conversation, then the group still gets every message and that device is told how many it missed', async () => {
     const owner = await people.user();
     const friend = await people.user();
     const troll = await people.user(2);
-    for (const u of [friend, troll]) {
-      const d = await people.open(owner, 'direct', [u]);
-      expect(
-        (await api(people.inst.url, u.token, 'POST', `/conversations/${d}/accept`)).status,
-      ).toBe(204);
-    }
-    const group = await people.open(owner, 'group', [friend, troll]);
-    expect(await people.myState(troll, group)).toBe('accepted');
-    // the troll's self conversation, device 1 -> device 2 (which never connects)
-    const self = await api(people.inst.url, troll.token, 'POST', '/conversations', {
-      kind: 'self',
-      memberIds: [troll.userId],
-    });
-    expect(self.status).toBe(201);
-    const socket = await connect(people.inst.url, troll.token, troll.deviceIds[0] as number);
-    for (let i = 0; i < 3; i++) {
-      const ack = await request(socket, 'message:send', {
-        conversationId: self.body.id,
-        clientMessageId: randomUUID(),
-        envelopes: [
-          { userId: troll.userId, deviceId: troll.deviceIds[1], type: 1, body: fakeBody() },
-        ],
-      });
-      expect(ack.ok).toBe(true);
-    }
-    socket.close();
-    // every group member's send now carries an envelope for the troll's full device
+    const group = await groupOfContacts(owner, [friend, troll]);
+    const self = await selfOf(troll);
+    for (let i = 0; i < 3; i++) expect((await self.toSecond()).ok).toBe(true);
+    // a self conversation still refuses: the only one it stops is its owner
+    expect(await self.toSecond()).toMatchObject({ ok: false, error: { code: 'mailbox_full' } });
+    self.socket.close();
     const envelopesTo = [friend, troll, { ...troll, deviceId: troll.deviceIds[1] as number }];
-    // FAILS: ['mailbox_full'] -- the owner cannot write to the group until the troll drains
-    expect(await sends(owner, group, envelopesTo, 1)).toEqual(['ok']);
+    expect(await sends(owner, group, envelopesTo, 2)).toEqual(['ok', 'ok']);
+    const f = await connectDrained(people.inst.url, friend.token, friend.deviceId);
+    f.socket.close();
+    expect(f.box.messages.filter((m) => m.conversationId === group)).toHaveLength(2);
+    // the full device gets its 3 waiting envelopes, none of the group's, and is told it missed 2
+    let empty!: Promise<unknown>;
+    const second = await connect(people.inst.url, troll.token, troll.deviceIds[1] as number, {
+      listen: (s) => {
+        empty = nextEvent(s, 'mailbox:empty');
+      },
+    });
+    try {
+      expect(await empty).toEqual({ missed: 2 });
+    } finally {
+      second.close();
+    }
+    // told once: the next drain reports nothing missed
+    const again = await connectDrained(people.inst.url, troll.token, troll.deviceIds[1] as number);
+    again.socket.close();
+    expect(again.box.messages.filter((m) => m.conversationId === group)).toHaveLength(0);
+  });
+
+  it('when a blocked member writes to a group whose blocker is offline, then the answer stays ok however many they send', async () => {
+    const owner = await people.user();
+    const blocker = await people.user();
+    const group = await groupOfContacts(owner, [blocker]);
+    expect(
+      (await api(people.inst.url, blocker.token, 'PUT', `/blocks/${owner.userId}`)).status,
+    ).toBe(204);
+    expect(await sends(owner, group, [blocker], 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
   });
 });
