@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { connect, connectDrained, type TestUser } from './support/harness.js';
 import { People, sendTo } from './support/people.js';
 
-// Review 15, finding F4 (Low): FAILS on 6042068. Two of a stranger's groups with me that map to
-// different writer lanes are written by two concurrent statements, each of which reads the
-// (sender, recipient) budget as it was before either: the budget is overspent once per lane
-// (and per process), not "by one batch". Made deterministic by holding the budget row locked
-// until both statements have started.
+// Review 15 (F4): two of a stranger's groups with me that map to different writer lanes are
+// written by two concurrent statements. Each locks the (sender, recipient) budget row FOR UPDATE
+// before reading it, so the second reads what the first spent: the budget is never overspent.
+// Made deterministic by holding the budget row locked until both statements wait on it.
 
 const people = People.use('chatreview15os', {
   MAILBOX_REQUEST_MAX_MESSAGES: '2',
@@ -31,8 +30,8 @@ async function whatArrives(u: TestUser): Promise<number> {
   return box.messages.length;
 }
 
-describe('review 15: request budget under concurrent sends', () => {
-  it('F4: two groups on two lanes sent to at once do not let a stranger past the budget', async () => {
+describe('request budget under concurrent sends', () => {
+  it('when a stranger sends to two groups on two writer lanes at once with one message of the budget left, then I get one', async () => {
     const stranger = await people.user();
     const me = await people.user();
     const byLane = new Map<number, string>();
@@ -67,7 +66,7 @@ describe('review 15: request budget under concurrent sends', () => {
     await hold.release();
     expect((await acks).map((a) => a.ok)).toEqual([true, true]);
     socket.close();
-    // FAILS: 2 -- one left in the budget, both were stored for me
+    // one left in the budget: the second statement read the first one's spending
     expect(await whatArrives(me)).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { api, connect, connectDrained, type TestUser } from './support/harness.js';
 import { People, sendTo } from './support/people.js';
 
-// Review 15: what the attacker review checked and found sound (these pass on 6042068).
+// Review 15: what the adversarial review checked and found sound, kept as regression tests.
 
 /** Two messages per (sender, recipient) and window while the recipient has not accepted. */
 const people = People.use('chatreview15ok', {
@@ -17,7 +17,7 @@ async function whatArrives(u: TestUser): Promise<number> {
   return box.messages.length;
 }
 
-describe('review 15: sound', () => {
+describe('request budgets and held sends: what was found sound', () => {
   it('when a stranger opens a direct request and three groups with me, then one budget covers them all: I get two messages, the direct chat is refused after', async () => {
     const stranger = await people.user();
     const me = await people.user();
