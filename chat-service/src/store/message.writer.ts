@@ -68,7 +68,8 @@ const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INT
  * are gated on their message's dedupe insert, so a duplicate `(sender, clientMessageId)`
  * stores nothing.
  *
- * The send's checks are part of the same statement (no query before it): a message is stored
+ * The send's checks are part of the same statement (only the budget rows are made before it,
+ * see below): a message is stored
  * only if its sender and every recipient are members, its envelopes address exactly the
  * keyed devices of the members, less the sending device, and a direct conversation has exactly
  * two members (a self conversation one; a database trigger keeps either from growing, but a
@@ -79,19 +80,26 @@ const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INT
  * itself. A refused message stored nothing; the caller works out why (`not_member`,
  * `stale_devices`, or a duplicate whose original it answers with).
  *
- * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
- * would take its device's mailbox over the caps, counting what waits there
- * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device.
+ * Mailbox caps: a direct or self message is also refused (and reported in `full`) when one of
+ * its envelopes would take its device's mailbox over the caps, counting what waits there
+ * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers), the envelopes dropped
+ * for a block or decline while that device was offline since it last drained
+ * (`chat.mailbox_held`, as if stored: the cap tells nobody about a block) and the batch's
+ * earlier envelopes to that device. In a group only that device's envelope is dropped (counted
+ * in `chat.mailbox_held.missed`, told to the device at its next drain): one full device never
+ * refuses a group's message.
  * Request budgets: when a recipient has not accepted the conversation (a `request`) or declined
  * it, the message must also fit the (sender, recipient) budget of the current window
  * (`chat.request_budget`: what the pair spent, plus the batch's earlier messages to them). Over
  * it, a direct message is refused the same way; in a group only that member's envelopes are
  * dropped (`held`). A message stored spends it, dropped envelopes included; one refused spends
  * nothing. A blocked contact in an accepted conversation spends nothing (their envelopes are
- * dropped, never refused), so nothing ever tells them about the block. Budgets never depend on
+ * dropped; only the mailbox cap refuses them, as it would anyone). Budgets never depend on
  * the mailbox, so the answer does not tell whether the recipient came online, blocked or
  * declined. Offline recipients are marked for a digest only for an envelope stored. Two batches
- * in flight at once do not see each other: a mailbox or budget may overshoot by one batch.
+ * in flight at once do not see each other's mailbox rows: a mailbox may overshoot by one batch.
+ * Budgets do not: the pair rows are made first (`REQUEST_BUDGET_ROWS_SQL`, a statement of its
+ * own) and the send statement locks them `FOR UPDATE` in key order before reading them.
  * @param db pool
  * @param batch messages (no two envelopes of one message for the same device)
  * @param caps the mailbox caps
