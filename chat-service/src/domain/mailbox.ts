@@ -19,3 +19,15 @@ export function readMailboxBatch(
 ): Promise<MailboxRow[]> {
   return deps.mailbox.readMailbox(deps.db, device.userId, device.deviceId, afterSeq, limit, window.since, window.until);
 }
+
+/**
+ * A device read its whole mailbox: what was dropped for it until now no longer counts against
+ * its cap (held envelopes count as if stored only until it drains, as stored ones would be
+ * acked then).
+ * @param deps mailbox store
+ * @param device the device (from the handshake)
+ * @returns how many group envelopes were dropped for it because its mailbox was full
+ */
+export function mailboxDrained(deps: ChatDeps, device: { userId: string; deviceId: number }): Promise<number> {
+  return deps.mailbox.takeDropped(deps.db, device.userId, device.deviceId);
+}

@@ -120,7 +120,8 @@ export interface StoreMessageInput {
   senderDeviceId: number;
   clientMessageId: string;
   serverTs: Date;
-  envelopes: { userId: string; deviceId: number; type: number; body: Buffer }[];
+  /** `live`: the device had a connected socket when the send began (its dropped envelopes are not held against its cap: it would have acked a stored one at once). */
+  envelopes: { userId: string; deviceId: number; type: number; body: Buffer; live?: boolean }[];
   /** `chat.message_queued.v1` outbox rows (already validated payloads) for offline recipients. */
   queuedEvents: { id: string; payload: string }[];
   /** Recipients those events are for (marked so a later drain publishes `chat.mailbox_drained.v1`). */
@@ -212,6 +213,8 @@ export interface MailboxStore {
   expireMailbox(db: Db, before: Date): Promise<number>;
   /** Deletes the request budgets whose window started before `before`; returns rows deleted. */
   expireRequestBudgets(db: Db, before: Date): Promise<number>;
+  /** After a complete drain: resets the device's tally of dropped envelopes; returns the group envelopes it missed (its mailbox was full). */
+  takeDropped(db: Db, userId: string, deviceId: number): Promise<number>;
 }
 
 // ----------------------------------------------------------------------------- conversations

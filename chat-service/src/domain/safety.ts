@@ -98,17 +98,20 @@ export function listBlocks(deps: ChatDeps, me: string): Promise<string[]> {
  * @param deps safety store, notifier
  * @param me the caller
  * @param body the validated report
+ * @param file whether to file the report (false: over the caller's report limit; a block is
+ *   still made, first: no report limit keeps anyone from blocking)
  * @throws {ValidationError} reporting oneself; {@link NotFoundError} `user` when they share no
  *   conversation (or not the one named)
  */
-export async function reportUser(deps: ChatDeps, me: string, body: ReportBody): Promise<void> {
+export async function reportUser(deps: ChatDeps, me: string, body: ReportBody, file = true): Promise<void> {
   if (body.userId === me) throw new ValidationError('you cannot report yourself');
   if (!(await deps.safety.shareConversation(deps.db, me, body.userId, body.conversationId)))
     throw new NotFoundError('user');
+  if (body.block) await blockUser(deps, me, body.userId);
+  if (!file) return;
   const reportId = randomUUID();
   await deps.safety.insertReport(deps.db, reportId, me, body);
   deps.log.info({ reportId, reason: body.reason }, 'user reported');
-  if (body.block) await blockUser(deps, me, body.userId);
 }
 
 /**

@@ -106,7 +106,13 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
     senderDeviceId: sender.deviceId,
     clientMessageId: p.clientMessageId,
     serverTs,
-    envelopes: p.envelopes.map((e) => ({ userId: e.userId, deviceId: e.deviceId, type: e.type, body: Buffer.from(e.body, 'base64') })),
+    envelopes: p.envelopes.map((e) => ({
+      userId: e.userId,
+      deviceId: e.deviceId,
+      type: e.type,
+      body: Buffer.from(e.body, 'base64'),
+      live: online?.get(e.userId)?.has(e.deviceId) ?? false,
+    })),
     queuedEvents,
     queuedUsers: offline,
   };

@@ -9,7 +9,7 @@ import {
 import { AppError, authUserId, validate } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
 import type { ConversationRow } from '../domain/ports.js';
-import { requireAnyOwnDevice } from './device-proof.js';
+import { requireKeyedOwnDevice } from './device-proof.js';
 import {
   addGroupMembers,
   createConversation,
@@ -85,7 +85,7 @@ export function conversationsRouter(deps: ChatDeps): Router {
   r.post('/conversations', async (req, res) => {
     const me = authUserId(req);
     const body = validate(CreateConversationBody, req.body);
-    await requireAnyOwnDevice(deps, req, me);
+    await requireKeyedOwnDevice(deps, req, me);
     const { conversation, created } = await createConversation(deps, me, body);
     res.status(created ? 201 : 200).json(present(conversation, me));
   });
@@ -118,7 +118,7 @@ export function conversationsRouter(deps: ChatDeps): Router {
     const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
     const body = validate(AddMembersBody, req.body);
-    await requireAnyOwnDevice(deps, req, me);
+    await requireKeyedOwnDevice(deps, req, me);
     res.json(present(await addGroupMembers(deps, me, id, body.userIds), me));
   });
 

@@ -13,8 +13,8 @@ import {
   reportUser,
   unblockUser,
 } from '../domain/safety.js';
-import { consumeOrThrow, type RateLimits } from '../rate-limits.js';
-import { requireAnyOwnDevice } from './device-proof.js';
+import { consumeOrThrow, tryConsume, type RateLimits } from '../rate-limits.js';
+import { requireAnyOwnDevice, requireKeyedOwnDevice } from './device-proof.js';
 
 const IdParams = z.strictObject({ id: z.uuid() });
 const UserParams = z.strictObject({ userId: z.uuid() });
@@ -26,8 +26,10 @@ const UserParams = z.strictObject({ userId: z.uuid() });
  * conversation I am not in is 404, like a missing one. Whatever lowers my guard (accept,
  * decline, block, unblock, a report that blocks, privacy) needs proof of one of my devices (`X-Device-Id` +
  * `X-Device-Secret`): a stolen access token alone must not let a stalker unblock themselves,
- * accept their own request and then read my presence. Reading and a report that does not block
- * need the token only.
+ * accept their own request and then read my presence. What lowers my guard (accept, unblock,
+ * privacy) needs a keyed device (one that uploaded its keys), not one a thief registered with a
+ * stolen token; what raises it (decline, block) any of my devices. Reading and a report that
+ * does not block need the token only.
  * @param deps use-case dependencies
  * @param limits the report rate limit
  * @returns the router (mounted under `/api/chat`)
@@ -38,7 +40,7 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.post('/conversations/:id/accept', async (req, res) => {
     const me = authUserId(req);
     const { id } = validate(IdParams, req.params, 'params');
-    await requireAnyOwnDevice(deps, req, me);
+    await requireKeyedOwnDevice(deps, req, me);
     await acceptConversation(deps, me, id);
     res.status(204).end();
   });
@@ -66,7 +68,7 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.delete('/blocks/:userId', async (req, res) => {
     const me = authUserId(req);
     const { userId } = validate(UserParams, req.params, 'params');
-    await requireAnyOwnDevice(deps, req, me);
+    await requireKeyedOwnDevice(deps, req, me);
     await unblockUser(deps, me, userId);
     res.status(204).end();
   });
@@ -74,10 +76,15 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.post('/reports', async (req, res) => {
     const me = authUserId(req);
     const body = validate(ReportBody, req.body);
-    // reporting alone changes nothing of mine; reporting and blocking is a block
-    if (body.block) await requireAnyOwnDevice(deps, req, me);
-    await consumeOrThrow(limits.reports, me);
-    await reportUser(deps, me, body);
+    // reporting alone changes nothing of mine; reporting and blocking is a block, which no
+    // report limit may stop: over the limit the block is made and only the report is not filed
+    if (body.block) {
+      await requireAnyOwnDevice(deps, req, me);
+      await reportUser(deps, me, body, await tryConsume(limits.reports, me));
+    } else {
+      await consumeOrThrow(limits.reports, me);
+      await reportUser(deps, me, body);
+    }
     res.status(202).end();
   });
 
@@ -88,7 +95,7 @@ export function safetyRouter(deps: ChatDeps, limits: Pick<RateLimits, 'reports'>
   r.put('/privacy', async (req, res) => {
     const me = authUserId(req);
     const body = validate(PrivacySettings, req.body);
-    await requireAnyOwnDevice(deps, req, me);
+    await requireKeyedOwnDevice(deps, req, me);
     res.json(await putPrivacy(deps, me, body));
   });
 

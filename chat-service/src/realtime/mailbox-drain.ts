@@ -1,6 +1,6 @@
 import type { Logger } from '@cipherchat/service-kit';
 import type { ChatDeps } from '../domain/deps.js';
-import { readMailboxBatch } from '../domain/mailbox.js';
+import { mailboxDrained, readMailboxBatch } from '../domain/mailbox.js';
 import type { MailboxRow } from '../domain/ports.js';
 import { deviceRoom, type ChatSocket } from './chat-socket.js';
 import type { RealtimeMetrics } from './realtime.metrics.js';
@@ -109,7 +109,12 @@ export class MailboxDrain {
           await this.pass({ ...initial, until });
         }
       }
-      if (full && socket.connected) socket.emit('mailbox:empty');
+      if (full && socket.connected) {
+        const missed = await mailboxDrained(this.deps, socket.data);
+        // additive: the payload only when something was missed
+        if (missed > 0) socket.emit('mailbox:empty', { missed });
+        else socket.emit('mailbox:empty');
+      }
     } catch (err) {
       const { userId, deviceId } = socket.data;
       this.logger.warn({ err: (err as Error).message, userId, deviceId }, 'mailbox drain failed');

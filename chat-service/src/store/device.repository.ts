@@ -44,6 +44,7 @@ export async function deleteDevice(m: EntityManager, userId: string, deviceId: n
   const rows = (await q(m, `DELETE FROM chat.devices WHERE user_id = $1 AND device_id = $2 RETURNING device_id`, [userId, deviceId])) as unknown[];
   if (rows.length === 0) return false;
   await q(m, `DELETE FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`, [userId, deviceId]);
+  await q(m, `DELETE FROM chat.mailbox_held WHERE recipient_user = $1 AND recipient_device = $2`, [userId, deviceId]);
   return true;
 }
 

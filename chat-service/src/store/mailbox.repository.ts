@@ -228,5 +228,21 @@ export async function expireRequestBudgets(m: EntityManager, before: Date): Prom
   return rows.length;
 }
 
+/**
+ * Forgets what was dropped for a device since it last drained (see migration
+ * 1796660000000): its held envelopes stop counting against its mailbox cap.
+ * @param m manager
+ * @param userId recipient
+ * @param deviceId recipient device
+ * @returns how many group envelopes were dropped for it because its mailbox was full
+ */
+export async function takeDropped(m: EntityManager, userId: string, deviceId: number): Promise<number> {
+  const rows = (await q(m, `DELETE FROM chat.mailbox_held WHERE recipient_user = $1 AND recipient_device = $2 RETURNING missed::int AS missed`, [
+    userId,
+    deviceId,
+  ])) as { missed: number }[];
+  return rows[0]?.missed ?? 0;
+}
+
 /** The mailbox port of the use cases. */
-export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox, expireRequestBudgets };
+export const mailboxStore: MailboxStore = { loadSendContext, readMailbox, expireMailbox, expireRequestBudgets, takeDropped };

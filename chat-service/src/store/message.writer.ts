@@ -1,5 +1,6 @@
-import { outboxInsert, type Logger } from '@cipherchat/service-kit';
+import type { Logger } from '@cipherchat/service-kit';
 import type { MessageWrites, StoreMessageInput, WriteOutcome } from '../domain/ports.js';
+import { REQUEST_BUDGET_ROWS_SQL, STORE_MESSAGES_SQL } from './message.sql.js';
 
 export type { StoreMessageInput, WriteOutcome };
 
@@ -60,146 +61,6 @@ function outcomeOf(r: StoreResult, input: StoreMessageInput): WriteOutcome {
 /** No caps (the largest values the statement's integer parameters take). */
 const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INTEGER, requestMessages: 2 ** 31 - 1, requestBytes: Number.MAX_SAFE_INTEGER, requestWindowSeconds: 86_400 };
 
-/** `chat.message_queued.v1` outbox rows of the messages stored (`ins`), from parameters $15-$17. */
-const QUEUED_OUTBOX = outboxInsert(
-  'chat',
-  `SELECT x.id, 'chat.message_queued.v1', x.mid::text, x.p, ins.server_ts
-         FROM unnest($15::uuid[], $16::uuid[], $17::jsonb[]) AS x(id, mid, p)
-         JOIN ins ON ins.message_id = x.mid
-        WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = x.mid AND held.user_id = (x.p->>'recipientUserId')::uuid)`,
-);
-
-/** The batched store statement (see {@link storeMessages}); one text, so one named statement. */
-const STORE_MESSAGES_SQL = `WITH msg AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::timestamptz[], $7::int[])
-           WITH ORDINALITY AS r(sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts, envelopes, ord)
-     ), env AS (
-       SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::int[], $11::smallint[], $12::int[], $13::int[])
-           WITH ORDINALITY AS u(mid, ru, rd, t, off, len, ord)
-     ), rcpt AS (
-       SELECT DISTINCT msg.message_id, msg.conversation_id, msg.sender_user, env.ru AS user_id FROM env JOIN msg ON msg.message_id = env.mid
-     ), mem AS (
-       -- every membership the batch relies on (senders and recipients), locked against removal
-       SELECT cm.conversation_id, cm.user_id, cm.state FROM chat.conversation_members cm
-         JOIN (SELECT conversation_id, sender_user AS user_id FROM msg UNION SELECT conversation_id, user_id FROM rcpt) need
-           ON cm.conversation_id = need.conversation_id AND cm.user_id = need.user_id
-          FOR KEY SHARE OF cm
-     ), devs AS (
-       -- per message: the devices it must address, and how many of them it does
-       SELECT msg.message_id, count(*) AS expected, count(env.mid) AS addressed
-         FROM msg
-         JOIN chat.conversation_members cm ON cm.conversation_id = msg.conversation_id
-         JOIN chat.devices d ON d.user_id = cm.user_id AND d.signed_prekey IS NOT NULL
-         LEFT JOIN env ON env.mid = msg.message_id AND env.ru = d.user_id AND env.rd = d.device_id
-        WHERE (d.user_id, d.device_id) <> (msg.sender_user, msg.sender_device)
-        GROUP BY msg.message_id
-     ), shape AS (
-       -- per conversation of the batch (a primary-key lookup; groups stop there): a direct
-       -- conversation must have exactly 2 members, a self conversation 1
-       SELECT c.id, c.kind FROM chat.conversations c
-        WHERE c.id IN (SELECT conversation_id FROM msg)
-          AND (c.kind = 'group'
-               OR (SELECT count(*) FROM chat.conversation_members x WHERE x.conversation_id = c.id) = CASE c.kind WHEN 'direct' THEN 2 ELSE 1 END)
-     ), fill AS (
-       -- per envelope: what its device's mailbox would hold with it and the batch's earlier ones
-       SELECT env.mid, env.ru, env.rd, count(*) OVER w AS n, sum(env.len) OVER w AS b
-         FROM env WINDOW w AS (PARTITION BY env.ru, env.rd ORDER BY env.ord)
-     ), overfull AS (
-       -- messages that would overfill a device's mailbox (the overall caps, for every recipient)
-       SELECT DISTINCT fill.mid FROM fill
-         -- what waits = added - removed (two tallies, so sends never wait for acks' row locks)
-         LEFT JOIN chat.mailbox_added a ON a.recipient_user = fill.ru AND a.recipient_device = fill.rd
-         LEFT JOIN chat.mailbox_removed r ON r.recipient_user = fill.ru AND r.recipient_device = fill.rd
-        WHERE coalesce(a.messages, 0) - coalesce(r.messages, 0) + fill.n > $19
-           OR coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + fill.b > $20
-     ), guard AS (
-       -- recipients who have not accepted the conversation (a request), declined it or blocked
-       -- the sender (membership state: already read and locked by mem). held = their envelopes
-       -- are dropped quietly. budgeted = a request or declined: a send to them spends the
-       -- (sender, recipient) budget, stored or dropped alike, so its answer never tells whether
-       -- they declined. A blocked contact of an accepted conversation spends nothing, or running
-       -- into the budget would tell them about the block (a request's budget hides that too).
-       SELECT rcpt.message_id, rcpt.sender_user, rcpt.user_id, coalesce(rm.state = 'declined' OR bl.blocked, false) AS held,
-              coalesce(rm.state IN ('request', 'declined'), false) AS budgeted
-         FROM rcpt
-         LEFT JOIN mem rm ON rm.conversation_id = rcpt.conversation_id AND rm.user_id = rcpt.user_id
-         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM chat.blocks b WHERE b.blocker_id = rcpt.user_id AND b.blocked_id = rcpt.sender_user) AS blocked) bl
-        WHERE rcpt.user_id <> rcpt.sender_user AND (rm.state IN ('request', 'declined') OR bl.blocked)
-     ), valid AS (
-       -- messages that pass every check but the caps and budgets
-       SELECT msg.* FROM msg LEFT JOIN devs ON devs.message_id = msg.message_id
-        WHERE coalesce(devs.expected, 0) = msg.envelopes AND coalesce(devs.addressed, 0) = msg.envelopes
-          AND EXISTS (SELECT 1 FROM shape WHERE shape.id = msg.conversation_id)
-          AND EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = msg.conversation_id AND mem.user_id = msg.sender_user)
-          AND NOT EXISTS (SELECT 1 FROM rcpt WHERE rcpt.message_id = msg.message_id
-                            AND NOT EXISTS (SELECT 1 FROM mem WHERE mem.conversation_id = rcpt.conversation_id AND mem.user_id = rcpt.user_id))
-     ), want AS (
-       -- per budgeted recipient of a message refused for nothing else: what the message spends
-       -- (one message, the bytes of that user's envelopes), and with the batch's earlier ones
-       SELECT g.message_id, g.sender_user, g.user_id, sh.kind = 'group' AS grp, s.b1, count(*) OVER w AS n, sum(s.b1) OVER w AS b
-         FROM guard g JOIN valid v ON v.message_id = g.message_id JOIN shape sh ON sh.id = v.conversation_id
-         CROSS JOIN LATERAL (SELECT sum(env.len) AS b1 FROM env WHERE env.mid = g.message_id AND env.ru = g.user_id) s
-        WHERE g.budgeted AND NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = g.message_id)
-       WINDOW w AS (PARTITION BY g.sender_user, g.user_id ORDER BY v.ord)
-     ), overpair AS (
-       -- (message, recipient) pairs over a budget: what the pair spent in its window + the batch's
-       SELECT want.message_id, want.user_id, want.grp FROM want
-         LEFT JOIN chat.request_budget rb ON rb.sender_user = want.sender_user AND rb.recipient_user = want.user_id
-              AND rb.window_start > now() - $23 * interval '1 second'
-        WHERE coalesce(rb.messages, 0) + want.n > $21 OR coalesce(rb.bytes, 0) + want.b > $22
-     ), overbudget AS (
-       -- a direct message over budget is refused; in a group only that member's envelopes are
-       -- dropped (held below), or one member who has not accepted would silence the whole group
-       SELECT DISTINCT overpair.message_id FROM overpair WHERE NOT overpair.grp
-     ), ok AS (
-       SELECT valid.* FROM valid
-        WHERE NOT EXISTS (SELECT 1 FROM overfull WHERE overfull.mid = valid.message_id)
-          AND NOT EXISTS (SELECT 1 FROM overbudget WHERE overbudget.message_id = valid.message_id)
-     ), held AS (
-       -- recipients who declined the conversation or blocked the sender, and group members over
-       -- the sender's budget with them: their envelopes are dropped quietly (the send succeeds)
-       SELECT guard.message_id, guard.user_id FROM guard WHERE guard.held
-       UNION SELECT overpair.message_id, overpair.user_id FROM overpair WHERE overpair.grp
-     ), ins AS (
-       INSERT INTO chat.messages (sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts)
-       -- in batch order: of two sends with one (sender, clientMessageId), the first is stored
-       SELECT sender_user, client_message_id, message_id, conversation_id, sender_device, server_ts FROM ok ORDER BY ord
-       ON CONFLICT (sender_user, client_message_id) DO NOTHING
-       RETURNING message_id, conversation_id, sender_user, sender_device, server_ts
-     ), box AS (
-       INSERT INTO chat.mailbox (message_id, recipient_user, recipient_device, conversation_id, sender_user, sender_device, type, body, server_ts)
-       SELECT env.mid, env.ru, env.rd, ins.conversation_id, ins.sender_user, ins.sender_device, env.t, substring($14::bytea FROM env.off FOR env.len), ins.server_ts
-         FROM env JOIN ins ON ins.message_id = env.mid
-        WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
-        ORDER BY env.ord
-       RETURNING recipient_user
-     ), ob AS (
-       ${QUEUED_OUTBOX}
-       RETURNING 1
-     ), pq AS (
-       -- offline recipients who got an envelope stored (never for one that was dropped: no digest
-       -- tells a blocker about it); "= ANY(sorted ids)" locks account rows in key order, so
-       -- concurrent batches cannot deadlock
-       UPDATE chat.accounts SET pending_queued = true
-        WHERE user_id = ANY(ARRAY(SELECT DISTINCT box.recipient_user FROM box WHERE box.recipient_user = ANY($18::uuid[]) ORDER BY 1))
-          AND NOT pending_queued
-       RETURNING 1
-     ), spent AS (
-       -- the budgets spent by the messages stored (dropped envelopes included), pairs in key
-       -- order so that concurrent batches cannot deadlock; a passed window starts again
-       INSERT INTO chat.request_budget AS rb (sender_user, recipient_user, window_start, messages, bytes)
-       SELECT want.sender_user, want.user_id, now(), count(*), sum(want.b1) FROM want JOIN ins ON ins.message_id = want.message_id
-        GROUP BY 1, 2 ORDER BY 1, 2
-       ON CONFLICT (sender_user, recipient_user) DO UPDATE SET
-         window_start = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.window_start ELSE excluded.window_start END,
-         messages = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.messages + excluded.messages ELSE excluded.messages END,
-         bytes = CASE WHEN rb.window_start > now() - $23 * interval '1 second' THEN rb.bytes + excluded.bytes ELSE excluded.bytes END
-       RETURNING 1
-     )
-     SELECT message_id, true AS stored, (SELECT array_agg(held.user_id) FROM held WHERE held.message_id = ins.message_id) AS held, false AS full FROM ins
-     UNION ALL
-     SELECT message_id, false, NULL, message_id IN (SELECT mid FROM overfull UNION ALL SELECT message_id FROM overbudget) FROM msg WHERE message_id NOT IN (SELECT message_id FROM ok)`;
-
 /**
  * Stores a batch of messages in ONE statement, so one implicit transaction and one commit
  * (one WAL flush) cover them all: the dedupe rows, every envelope as a mailbox row (multi-row
@@ -207,7 +68,8 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  * are gated on their message's dedupe insert, so a duplicate `(sender, clientMessageId)`
  * stores nothing.
  *
- * The send's checks are part of the same statement (no query before it): a message is stored
+ * The send's checks are part of the same statement (only the budget rows are made before it,
+ * see below): a message is stored
  * only if its sender and every recipient are members, its envelopes address exactly the
  * keyed devices of the members, less the sending device, and a direct conversation has exactly
  * two members (a self conversation one; a database trigger keeps either from growing, but a
@@ -218,19 +80,26 @@ const STORE_MESSAGES_SQL = `WITH msg AS (
  * itself. A refused message stored nothing; the caller works out why (`not_member`,
  * `stale_devices`, or a duplicate whose original it answers with).
  *
- * Mailbox caps: a message is also refused (and reported in `full`) when one of its envelopes
- * would take its device's mailbox over the caps, counting what waits there
- * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers) plus the batch's earlier envelopes to that device.
+ * Mailbox caps: a direct or self message is also refused (and reported in `full`) when one of
+ * its envelopes would take its device's mailbox over the caps, counting what waits there
+ * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers), the envelopes dropped
+ * for a block or decline while that device was offline since it last drained
+ * (`chat.mailbox_held`, as if stored: the cap tells nobody about a block) and the batch's
+ * earlier envelopes to that device. In a group only that device's envelope is dropped (counted
+ * in `chat.mailbox_held.missed`, told to the device at its next drain): one full device never
+ * refuses a group's message.
  * Request budgets: when a recipient has not accepted the conversation (a `request`) or declined
  * it, the message must also fit the (sender, recipient) budget of the current window
  * (`chat.request_budget`: what the pair spent, plus the batch's earlier messages to them). Over
  * it, a direct message is refused the same way; in a group only that member's envelopes are
  * dropped (`held`). A message stored spends it, dropped envelopes included; one refused spends
  * nothing. A blocked contact in an accepted conversation spends nothing (their envelopes are
- * dropped, never refused), so nothing ever tells them about the block. Budgets never depend on
+ * dropped; only the mailbox cap refuses them, as it would anyone). Budgets never depend on
  * the mailbox, so the answer does not tell whether the recipient came online, blocked or
  * declined. Offline recipients are marked for a digest only for an envelope stored. Two batches
- * in flight at once do not see each other: a mailbox or budget may overshoot by one batch.
+ * in flight at once do not see each other's mailbox rows: a mailbox may overshoot by one batch.
+ * Budgets do not: the pair rows are made first (`REQUEST_BUDGET_ROWS_SQL`, a statement of its
+ * own) and the send statement locks them `FOR UPDATE` in key order before reading them.
  * @param db pool
  * @param batch messages (no two envelopes of one message for the same device)
  * @param caps the mailbox caps
@@ -240,7 +109,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
   const m = { su: [] as string[], cmi: [] as string[], mid: [] as string[], cid: [] as string[], sd: [] as number[], ts: [] as Date[], n: [] as number[] };
   // Bodies go as ONE binary parameter plus offsets and lengths: an array of buffers would be
   // sent as a hex text literal (twice the bytes, escaped here and parsed again there).
-  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], off: [] as number[], len: [] as number[], b: [] as Buffer[] };
+  const e = { mid: [] as string[], ru: [] as string[], rd: [] as number[], t: [] as number[], off: [] as number[], len: [] as number[], b: [] as Buffer[], live: [] as boolean[] };
   let offset = 1;
   const o = { id: [] as string[], mid: [] as string[], p: [] as string[] };
   const offline = new Set<string>();
@@ -260,6 +129,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
       e.off.push(offset);
       e.len.push(env.body.length);
       e.b.push(env.body);
+      e.live.push(env.live ?? false);
       offset += env.body.length;
     }
     for (const q of x.queuedEvents) {
@@ -269,12 +139,13 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     }
     for (const u of x.queuedUsers) offline.add(u);
   }
+  await db.query({ name: 'request-budget-rows', text: REQUEST_BUDGET_ROWS_SQL, values: [m.su, m.cid] });
   const res = await db.query({
     name: 'store-messages',
     text: STORE_MESSAGES_SQL,
     values: [
       m.su, m.cmi, m.mid, m.cid, m.sd, m.ts, m.n, e.mid, e.ru, e.rd, e.t, e.off, e.len, Buffer.concat(e.b), o.id, o.mid, o.p, [...offline].sort(),
-      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes, caps.requestWindowSeconds,
+      caps.messages, caps.bytes, caps.requestMessages, caps.requestBytes, caps.requestWindowSeconds, e.live,
     ],
   });
   const out: StoreResult = { stored: new Set(), refused: new Set(), held: new Map(), full: new Set() };

@@ -7,6 +7,7 @@ import {
   createUser,
   fakeBody,
   request,
+  SignalIdentity,
   type ClientSocket,
   type Instance,
   type TestEnv,
@@ -144,7 +145,11 @@ export async function contactOf(
   userId: string,
 ): Promise<string> {
   const token = await mint.mint(randomUUID());
-  expect((await api(inst.url, token, 'POST', '/devices', { name: 'asker' })).status).toBe(201);
+  const d = await api(inst.url, token, 'POST', '/devices', { name: 'asker' });
+  expect(d.status).toBe(201);
+  // a keyed device: opening a conversation lowers the account's guard (see device-proof.ts)
+  const keys = await api(inst.url, token, 'PUT', `/devices/${d.body.deviceId}/keys`, new SignalIdentity().upload());
+  expect(keys.status).toBe(200);
   const r = await api(inst.url, token, 'POST', '/conversations', {
     kind: 'direct',
     memberIds: [userId],

@@ -186,7 +186,11 @@ export interface ClientToServerEvents {
 /** Events the server emits. */
 export interface ServerToClientEvents {
   'message:new': (message: MessageNew) => void;
-  'mailbox:empty': () => void;
+  /**
+   * The device's mailbox was drained. `missed`: group envelopes that were not stored for this
+   * device since its last drain because its mailbox was full (absent when none).
+   */
+  'mailbox:empty': (info?: { missed?: number }) => void;
   presence: (event: PresenceEvent) => void;
   'identity:changed': (event: IdentityChangedEvent) => void;
   'conversation:updated': (event: ConversationUpdatedEvent) => void;

@@ -5,6 +5,7 @@ import { Requests1796600000000 } from './1796600000000-requests.js';
 import { MailboxUsage1796610000000 } from './1796610000000-mailbox-usage.js';
 import { MailboxTallies1796640000000 } from './1796640000000-mailbox-tallies.js';
 import { RequestBudget1796650000000 } from './1796650000000-request-budget.js';
+import { MailboxHeld1796660000000 } from './1796660000000-mailbox-held.js';
 
 /** Every migration of the chat schema, oldest first. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   MailboxUsage1796610000000,
   MailboxTallies1796640000000,
   RequestBudget1796650000000,
+  MailboxHeld1796660000000,
 ];

@@ -76,8 +76,11 @@ export interface ChatClientEvents {
   decryptFailed: (e: { messageId: string; senderUserId: string; senderDeviceId: number; code: string }) => void;
   /** A background task (backup upload, prekey refill) failed. */
   error: (err: unknown) => void;
-  /** The server reported my mailbox drained. */
-  mailboxEmpty: () => void;
+  /**
+   * The server reported my mailbox drained. `missed`: group messages the server could not keep
+   * for this device since it last drained because its mailbox was full (0 when none).
+   */
+  mailboxEmpty: (e: { missed: number }) => void;
   /**
    * The socket connected (`online: true`, also after an automatic reconnection) or dropped
    * (`online: false`; Socket.IO keeps retrying). Not emitted by {@link ChatClient.disconnect}.

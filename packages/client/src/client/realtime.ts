@@ -78,7 +78,7 @@ export class Realtime {
       this.deps.onPresence?.(p);
       emit('presence', p);
     });
-    socket.on('mailbox:empty', () => emit('mailboxEmpty'));
+    socket.on('mailbox:empty', (info) => emit('mailboxEmpty', { missed: info?.missed ?? 0 }));
     socket.on('conversation:updated', (e) => this.deps.onConversationUpdated(e.conversationId));
     socket.on('privacy:changed', (settings) => this.deps.onPrivacyChanged?.(settings));
     socket.on('prekeys:low', () => {
