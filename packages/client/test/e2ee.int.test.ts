@@ -1,5 +1,5 @@
 import { Fingerprint, PublicKey } from '@signalapp/libsignal-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatClient } from '../src/client/chat-client.js';
 import { fromBase64, toBase64, utf8 } from '../src/protocol/bytes.js';
 import { UntrustedIdentityError } from '../src/protocol/errors.js';
@@ -15,6 +15,8 @@ let stack: Stack;
 /** Every secret a client typed or was shown: none may reach the database, the bus or a log. */
 const secrets: string[] = [];
 const MARKER = `MARKER-${crypto.randomUUID()}-plaintext-must-stay-on-clients`;
+/** A reaction the scan looks for (three emoji: 12 bytes, too long to turn up by chance). */
+const REACTION = '🦩🧬🪼';
 
 beforeAll(async () => {
   stack = await startStack();
@@ -408,6 +410,14 @@ describe('the server never sees plaintext', () => {
     await alice.client.sendText(direct.id, `${MARKER} direct`);
     await alice.client.sendText(group.id, `${MARKER} group`);
     await alice.client.sendAttachment(direct.id, utf8(`${MARKER} attachment`), { contentType: 'text/plain', fileName: `${MARKER}.txt` });
+    // Issue 16's kinds carry text too: a reply quoting the marker, an edit to it, a mention, a
+    // reaction (an emoji sequence the scan looks for as well) and a disappearing timer.
+    const warmUp = (await alice.client.history(direct.id)).find((m) => m.text === 'warm up')!;
+    const draft = await alice.client.sendText(direct.id, `${MARKER} reply`, { replyTo: warmUp.id });
+    await alice.client.actions.edit(draft.id, `${MARKER} edit`);
+    await alice.client.actions.react(warmUp.id, REACTION);
+    await alice.client.sendText(group.id, `${MARKER} mention @bob`, { mentions: [bob.client.user.id] });
+    await alice.client.setDisappearingTimer(direct.id, 3600);
     await alice.client.flushBackup();
     await bob.client.flushBackup();
     const queued = await stack.waitForBus((m) => m.routingKey.startsWith('chat.message_queued') && m.body.includes(group.id));
@@ -436,7 +446,7 @@ describe('the server never sees plaintext', () => {
 
     const forms = (s: string) => [s, toBase64(utf8(s)), Buffer.from(s).toString('hex')];
     for (const [place, text] of Object.entries({ dump, bus, logs, mails, blobs, redis })) {
-      for (const form of forms(MARKER)) expect(text, `marker in ${place}`).not.toContain(form);
+      for (const form of [...forms(MARKER), ...forms(REACTION)]) expect(text, `marker in ${place}`).not.toContain(form);
       for (const secret of secrets) {
         for (const form of forms(secret)) expect(text, `a password or recovery key in ${place}`).not.toContain(form);
       }
@@ -452,5 +462,12 @@ describe('the server never sees plaintext', () => {
     const group1 = messageWith(bobOffline.client, `${MARKER} group`);
     await bobOffline.client.connect();
     await Promise.all([direct1, group1]);
+    // ... and so are the edit, the reaction and the timer that waited with them.
+    await vi.waitFor(async () => {
+      const edited = await bobOffline.client.store.getMessage(draft.id);
+      expect(edited).toMatchObject({ text: `${MARKER} edit`, replyTo: { id: warmUp.id } });
+      expect((await bobOffline.client.store.getMessage(warmUp.id))?.reactions?.[alice.client.user.id]?.emoji).toBe(REACTION);
+      expect(bobOffline.client.disappearingTimer(direct.id)).toBe(3600);
+    }, { timeout: 20_000 });
   });
 });

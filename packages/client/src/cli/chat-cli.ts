@@ -168,7 +168,10 @@ async function main(argv: string[]): Promise<void> {
         if (err instanceof Error && err.message.includes('on this device')) fail(`message ${messageId} is not in this terminal's history of ${conversationId}`);
         throw err;
       });
-      process.stdout.write(`sent ${m.id} at ${m.serverTimestamp ?? ''} (reply to ${messageId})\n`);
+      printResult(
+        { message: { id: m.id, conversationId: m.conversationId, status: m.status, serverTimestamp: m.serverTimestamp ?? null, replyTo: messageId } },
+        `sent ${m.id} at ${m.serverTimestamp ?? ''} (reply to ${messageId})`,
+      );
       break;
     }
     case 'listen': {
