@@ -14,11 +14,22 @@ describe("hostile server: Bob's identity key swapped in the database", () => {
     const conv = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
     const first = messageWith(bob, 'before the swap');
     await alice.sendText(conv.id, 'before the swap');
-    await first;
+    const got = await first;
     const bobDevice = (await bob.deviceId()) as number;
     // Bob's own key maintenance after that first message would put his real key back: let it
-    // finish, and keep him offline (his mailbox is what we look at).
+    // finish, and keep him offline (his mailbox is what we look at). His receiver starts it just
+    // after the message's ack; the same envelope again (a duplicate, handled in the same queue)
+    // returns only once that start was made, so setupDevice then waits behind it.
     bob.disconnect();
+    await bob.receive({
+      messageId: got.serverMessageId!,
+      conversationId: conv.id,
+      senderUserId: alice.user.id,
+      senderDeviceId: got.senderDeviceId,
+      type: 1,
+      body: '',
+      serverTimestamp: got.serverTimestamp!,
+    });
     await bob.setupDevice();
 
     // The server: a new identity for Bob, his real device re-signed under it, plus a new device.
