@@ -23,9 +23,10 @@ import {
  * command Tom runs (send, reply, react, edit, delete, timer) shows in Alice's browser.
  */
 
-const cli = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('@cipherchat/client/package.json')),
-  'bin/chat-cli.js',
+// The installed `chat-cli` bin of the workspace (it runs the built CLI in dist/).
+const cli = path.resolve(
+  path.dirname(createRequire(import.meta.url).resolve('@cipherchat/client')),
+  '../bin/chat-cli.js',
 );
 
 interface Terminal {
@@ -104,7 +105,7 @@ describe('chat-cli against a browser', () => {
       const conv = first.conversationId;
 
       // A stranger's first message is a request: Alice accepts it, then answers.
-      await openConversation(alice.page, tom.displayName);
+      await openConversation(alice.page, tom.displayName, { request: 'keep' });
       await requestPanel(alice.page).getByRole('button', { name: 'Accept' }).click();
       await seeMessage(alice.page, 'Hello from the terminal');
       const listening = t.listen();
