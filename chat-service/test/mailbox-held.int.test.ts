@@ -93,15 +93,38 @@ describe('held envelopes answer like stored ones', () => {
     expect(box.messages).toHaveLength(0);
   });
 
-  it('when I come online and drain my mailbox, then a blocked contact is accepted again, as if I had acked their messages', async () => {
+  it('when someone I blocked fills their share while I am offline, then my other contacts can still write to me, and my coming online tells the blocked one nothing', async () => {
     const b = await people.friends();
     expect(
       (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
     ).toBe(204);
     expect(await sends(b.friend, b.id, [b.me], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
-    const { socket } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
+    // their dropped envelopes take no room: a contact I accepted still gets through
+    const c = await people.user();
+    const id = await people.open(c, 'direct', [b.me]);
+    expect(
+      (await api(people.inst.url, b.me.token, 'POST', `/conversations/${id}/accept`)).status,
+    ).toBe(204);
+    expect(await sends(c, id, [b.me], 1)).toEqual(['ok']);
+    // I come online and drain: to the blocked contact I still look offline (no presence leak)
+    const { socket, box } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
     socket.close();
+    expect(box.messages).toHaveLength(1);
+    expect(await sends(b.friend, b.id, [b.me], 1)).toEqual(['mailbox_full']);
+  });
+
+  it('when the retention job runs past their age, then the held tally of a blocked contact is gone like the envelopes it stands for', async () => {
+    const b = await people.friends();
+    expect(
+      (await api(people.inst.url, b.me.token, 'PUT', `/blocks/${b.friend.userId}`)).status,
+    ).toBe(204);
     expect(await sends(b.friend, b.id, [b.me], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
+    await people.inst.app.ds.query(
+      `UPDATE chat.mailbox_held_from SET updated_at = now() - interval '400 days' WHERE sender_user = $1`,
+      [b.friend.userId],
+    );
+    await people.inst.app.retention.runOnce();
+    expect(await sends(b.friend, b.id, [b.me], 1)).toEqual(['ok']);
   });
 
   it('when I am connected, then a blocked contact never runs into mailbox_full (a stored message would be acked at once)', async () => {

@@ -45,6 +45,7 @@ export async function deleteDevice(m: EntityManager, userId: string, deviceId: n
   if (rows.length === 0) return false;
   await q(m, `DELETE FROM chat.mailbox WHERE recipient_user = $1 AND recipient_device = $2`, [userId, deviceId]);
   await q(m, `DELETE FROM chat.mailbox_held WHERE recipient_user = $1 AND recipient_device = $2`, [userId, deviceId]);
+  await q(m, `DELETE FROM chat.mailbox_held_from WHERE recipient_user = $1 AND recipient_device = $2`, [userId, deviceId]);
   return true;
 }
 

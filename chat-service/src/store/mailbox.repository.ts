@@ -159,6 +159,8 @@ export async function expireMailbox(m: EntityManager, before: Date, batch = 5000
     )) as unknown[];
     if (rows.length < batch) break;
   }
+  // Held tallies of blocked senders age out with the envelopes they stand for.
+  await q(m, `DELETE FROM chat.mailbox_held_from WHERE updated_at < $1`, [before]);
   return total;
 }
 
@@ -229,8 +231,9 @@ export async function expireRequestBudgets(m: EntityManager, before: Date): Prom
 }
 
 /**
- * Forgets what was dropped for a device since it last drained (see migration
- * 1796660000000): its held envelopes stop counting against its mailbox cap.
+ * Reads and resets how many group envelopes were dropped for a device since it last drained
+ * (see migration 1796660000000). Held envelopes of blocked senders are not reset here: they
+ * age out with the mailbox.
  * @param m manager
  * @param userId recipient
  * @param deviceId recipient device

@@ -49,12 +49,14 @@ export const STORE_MESSAGES_SQL = `WITH msg AS (
      ), fullenv AS (
        -- envelopes that would overfill their device's mailbox (the overall caps, for every
        -- recipient). What waits = added - removed (two tallies, so sends never wait for acks'
-       -- row locks) + the envelopes dropped as held since the device last drained (counted as if
-       -- stored: a blocked sender runs into the cap exactly when anyone else would)
+       -- row locks) + this sender's own envelopes dropped as held while the device was offline
+       -- (counted as if stored, for this sender only: a blocked sender runs into the cap as if
+       -- their messages were waiting, and takes no room from anyone else)
        SELECT fill.mid, fill.ru, fill.rd FROM fill
+         JOIN msg hm ON hm.message_id = fill.mid
          LEFT JOIN chat.mailbox_added a ON a.recipient_user = fill.ru AND a.recipient_device = fill.rd
          LEFT JOIN chat.mailbox_removed r ON r.recipient_user = fill.ru AND r.recipient_device = fill.rd
-         LEFT JOIN chat.mailbox_held h ON h.recipient_user = fill.ru AND h.recipient_device = fill.rd
+         LEFT JOIN chat.mailbox_held_from h ON h.recipient_user = fill.ru AND h.recipient_device = fill.rd AND h.sender_user = hm.sender_user
         WHERE coalesce(a.messages, 0) - coalesce(r.messages, 0) + coalesce(h.messages, 0) + fill.n > $19
            OR coalesce(a.bytes, 0) - coalesce(r.bytes, 0) + coalesce(h.bytes, 0) + fill.b > $20
      ), overfull AS (
@@ -136,25 +138,28 @@ export const STORE_MESSAGES_SQL = `WITH msg AS (
         ORDER BY env.ord
        RETURNING recipient_user
      ), tally AS (
-       -- dropped envelopes per device, in key order (no deadlock between batches): held ones of
-       -- direct and self messages to a device not connected (one that is would have acked a
-       -- stored one at once) count against its cap until it drains; group envelopes dropped for
-       -- a full mailbox are told to the device when it drains (missed)
-       INSERT INTO chat.mailbox_held AS h (recipient_user, recipient_device, messages, bytes, missed)
-       SELECT d.ru, d.rd, sum(d.m), sum(d.b), sum(d.x) FROM (
-           SELECT env.ru, env.rd, 1 AS m, env.len AS b, 0 AS x
-             FROM env JOIN ins ON ins.message_id = env.mid JOIN shape ON shape.id = ins.conversation_id
-            WHERE shape.kind <> 'group' AND NOT env.live
-              AND EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
-           UNION ALL
-           SELECT env.ru, env.rd, 0, 0, 1
-             FROM env JOIN ins ON ins.message_id = env.mid
-             JOIN fullenv f ON f.mid = env.mid AND f.ru = env.ru AND f.rd = env.rd
-            WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
-         ) d
+       -- held envelopes of direct and self messages to a device not connected (one that is would
+       -- have acked a stored one at once), per (device, sender), in key order (no deadlock
+       -- between batches): they count against that sender's cap check only, until they age out
+       INSERT INTO chat.mailbox_held_from AS h (recipient_user, recipient_device, sender_user, messages, bytes)
+       SELECT env.ru, env.rd, ins.sender_user, count(*), sum(env.len)
+         FROM env JOIN ins ON ins.message_id = env.mid JOIN shape ON shape.id = ins.conversation_id
+        WHERE shape.kind <> 'group' AND NOT env.live
+          AND EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+       ON CONFLICT (recipient_user, recipient_device, sender_user) DO UPDATE SET
+         messages = h.messages + excluded.messages, bytes = h.bytes + excluded.bytes, updated_at = now()
+       RETURNING 1
+     ), missed AS (
+       -- group envelopes dropped for a full mailbox, per device in key order: told to the device
+       -- when it drains
+       INSERT INTO chat.mailbox_held AS h (recipient_user, recipient_device, missed)
+       SELECT env.ru, env.rd, count(*)
+         FROM env JOIN ins ON ins.message_id = env.mid
+         JOIN fullenv f ON f.mid = env.mid AND f.ru = env.ru AND f.rd = env.rd
+        WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.message_id = env.mid AND held.user_id = env.ru)
         GROUP BY 1, 2 ORDER BY 1, 2
-       ON CONFLICT (recipient_user, recipient_device) DO UPDATE SET
-         messages = h.messages + excluded.messages, bytes = h.bytes + excluded.bytes, missed = h.missed + excluded.missed
+       ON CONFLICT (recipient_user, recipient_device) DO UPDATE SET missed = least(h.missed + excluded.missed, 2147483647)
        RETURNING 1
      ), ob AS (
        ${QUEUED_OUTBOX}

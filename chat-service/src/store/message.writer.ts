@@ -82,9 +82,10 @@ const NO_CAPS: MailboxCaps = { messages: 2 ** 31 - 1, bytes: Number.MAX_SAFE_INT
  *
  * Mailbox caps: a direct or self message is also refused (and reported in `full`) when one of
  * its envelopes would take its device's mailbox over the caps, counting what waits there
- * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers), the envelopes dropped
- * for a block or decline while that device was offline since it last drained
- * (`chat.mailbox_held`, as if stored: the cap tells nobody about a block) and the batch's
+ * (`chat.mailbox_added` less `chat.mailbox_removed`, kept by triggers), this sender's own
+ * envelopes dropped for a block or decline while that device was offline
+ * (`chat.mailbox_held_from`, as if stored, for that sender only: the cap tells them nothing
+ * about a block and takes no room from anyone else; aged out with the mailbox) and the batch's
  * earlier envelopes to that device. In a group only that device's envelope is dropped (counted
  * in `chat.mailbox_held.missed`, told to the device at its next drain): one full device never
  * refuses a group's message.

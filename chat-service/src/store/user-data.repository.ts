@@ -22,6 +22,7 @@ export async function forgetUser(m: EntityManager, userId: string): Promise<void
   for (const c of convs) await removeMember(m, c.conversation_id, userId);
   await q(m, `DELETE FROM chat.mailbox WHERE recipient_user = $1`, [userId]);
   await q(m, `DELETE FROM chat.mailbox_held WHERE recipient_user = $1`, [userId]);
+  await q(m, `DELETE FROM chat.mailbox_held_from WHERE recipient_user = $1 OR sender_user = $1`, [userId]);
   await q(m, `DELETE FROM chat.accounts WHERE user_id = $1`, [userId]); // cascades to devices and prekeys
   await q(m, `DELETE FROM chat.identity_changes WHERE user_id = $1`, [userId]);
   await q(m, `DELETE FROM chat.backups WHERE user_id = $1`, [userId]);
