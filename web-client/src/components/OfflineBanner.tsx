@@ -2,12 +2,23 @@ import { useApp } from '../state/store.js';
 
 /**
  * Shown while the socket is down (the SDK reconnects on its own and the banner goes away), and
- * when this browser refused the server's key backup (an older or altered copy).
+ * when this browser refused the server's key backup (an older or altered copy), and when the
+ * server had to drop group messages for it (its mailbox was full while it was offline).
  */
 export function OfflineBanner() {
-  const { state } = useApp();
+  const { state, dispatch } = useApp();
   return (
     <>
+      {state.missedMessages > 0 && (
+        <div className="banner banner-offline" role="alert" data-testid="missed-warning">
+          {state.missedMessages === 1 ? 'A group message' : `${state.missedMessages} group messages`}{' '}
+          could not be delivered to this browser while it was offline: its mailbox was full. Ask the
+          group to send again what matters.{' '}
+          <button type="button" className="small" onClick={() => dispatch({ type: 'messagesMissed', count: 0 })}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {state.backupWarning && (
         <div className="banner banner-offline" role="alert" data-testid="backup-warning">
           {state.backupWarning}

@@ -218,6 +218,8 @@ export type ChatEvent =
   | { type: 'deviceRemoved'; needsLogin: boolean }
   /** The server's key backup was refused (older copy, altered, or re-keyed elsewhere). */
   | { type: 'backupRefused'; code: string; message: string }
+  /** The server dropped group messages for this browser while it was offline (its mailbox was full). */
+  | { type: 'messagesMissed'; count: number }
   | { type: 'messageRemoved'; conversationId: string; messageId: string };
 
 /** Listener for {@link ChatEvent}s. */

@@ -42,6 +42,8 @@ export interface AppState {
   membershipWarnings: Record<string, string[]>;
   /** Why this browser refused the server's key backup (shown as a banner), or null. */
   backupWarning: string | null;
+  /** Group envelopes the server dropped for this browser because its mailbox was full (banner). */
+  missedMessages: number;
 }
 
 /** Everything that changes {@link AppState}. */
@@ -52,6 +54,7 @@ export type Action =
   /** A new recovery key from Settings: shown once like at sign-up, then back to Settings. */
   | { type: 'recoveryKeyRotated'; recoveryKey: string }
   | { type: 'backupRefused'; message: string }
+  | { type: 'messagesMissed'; count: number }
   | { type: 'signedOut' }
   | { type: 'meUpdated'; me: MeView }
   | { type: 'navigate'; view: View }
@@ -109,6 +112,7 @@ export const initialState: AppState = {
   identityChanged: {},
   membershipWarnings: {},
   backupWarning: null,
+  missedMessages: 0,
 };
 
 /** Orders by sender clock, then id, so every device shows the same order. */
@@ -171,6 +175,8 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, phase: 'recoveryKey', recoveryKey: action.recoveryKey };
     case 'backupRefused':
       return { ...state, backupWarning: action.message };
+    case 'messagesMissed':
+      return { ...state, missedMessages: action.count === 0 ? 0 : state.missedMessages + action.count };
     case 'signedOut':
       return { ...initialState, phase: 'signedOut', online: state.online };
     case 'meUpdated':

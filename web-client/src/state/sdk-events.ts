@@ -100,6 +100,10 @@ export function forwardClientEvents(
   // The socket's own state drives the offline banner: a server outage with the network up
   // shows it too, and it clears only once the socket is connected again.
   client.on('connection', (c) => emit({ type: 'connection', online: c.online }));
+  // The drain ended and the server had to drop group messages for this device (full mailbox).
+  client.on('mailboxEmpty', (e) => {
+    if (e.missed > 0) emit({ type: 'messagesMissed', count: e.missed });
+  });
   client.on('membershipWarning', (w) =>
     emit({ type: 'membershipWarning', conversationId: w.conversationId, userIds: w.userIds }),
   );

@@ -321,6 +321,9 @@ export function AppProvider({
         case 'backupRefused':
           dispatch({ type: 'backupRefused', message: e.message });
           break;
+        case 'messagesMissed':
+          dispatch({ type: 'messagesMissed', count: e.count });
+          break;
       }
     };
     const unsubscribe = api.subscribe(onEvent);
