@@ -52,7 +52,26 @@ const orphan: MessageView = {
   replyTo: { id: 'gone', authorUserId: alice.id, excerpt: 'what I said' },
   sentAt: 5_001,
 };
-const all = [...old, reply, orphan];
+const deletedOriginal: MessageView = {
+  ...old[69]!,
+  id: 'd1',
+  text: undefined,
+  deletedAt: 5_002,
+  sentAt: 5_002,
+};
+const cleared: MessageView = {
+  ...orphan,
+  id: 'r3',
+  replyTo: { id: 'd1', authorUserId: bob.id, excerpt: '' },
+  sentAt: 5_003,
+};
+const expired: MessageView = {
+  ...orphan,
+  id: 'r4',
+  replyTo: { id: 'expired-1', authorUserId: bob.id, excerpt: '' },
+  sentAt: 5_004,
+};
+const all = [...old, reply, orphan, deletedOriginal, cleared, expired];
 
 async function openGroup(overrides: Parameters<typeof stubApi>[0] = {}) {
   const api = stubApi({
@@ -103,6 +122,17 @@ describe('replies', () => {
     await settle(300);
     expect(c.querySelector('[data-testid="original-missing"]')?.textContent).toBe(
       'The original message is not on this device.',
+    );
+  });
+
+  it('when the quoted message was deleted for everyone or expired, then the quote says "Original message deleted" and none of its words', async () => {
+    const c = await openGroup();
+    for (const id of ['r3', 'r4']) {
+      const quote = bubble(c, id)?.querySelector('[data-testid="reply-quote"]');
+      expect(quote?.textContent).toBe('BobOriginal message deleted');
+    }
+    expect(bubble(c, 'r1')?.querySelector('[data-testid="reply-quote"]')?.textContent).toBe(
+      'Bobmessage 5',
     );
   });
 

@@ -15,7 +15,8 @@ export function authorName(state: ReturnType<typeof useApp>['state'], userId: st
 
 /**
  * The quote at the top of a reply: author and excerpt of the original; activating it scrolls to
- * the original (loading older history as needed).
+ * the original (loading older history as needed). When the original was deleted for everyone
+ * (or expired), the SDK cleared the excerpt: it shows "Original message deleted".
  * @param props.message the reply
  */
 export function ReplyQuote({ message }: { message: MessageView }) {
@@ -24,16 +25,19 @@ export function ReplyQuote({ message }: { message: MessageView }) {
   const q = message.replyTo;
   if (!q) return null;
   const who = authorName(state, q.authorUserId);
+  const original = state.messages[message.conversationId]?.find((m) => m.id === q.id);
+  const gone = original?.deletedAt !== undefined || (q.excerpt === '' && !original);
+  const excerpt = gone ? 'Original message deleted' : q.excerpt || 'Message';
   return (
     <button
       type="button"
       className="reply-quote"
       data-testid="reply-quote"
       onClick={() => jumpTo(q.id)}
-      aria-label={`Reply to ${who}: ${q.excerpt}. Show the original message`}
+      aria-label={`Reply to ${who}: ${excerpt}. Show the original message`}
     >
       <span className="reply-author">{who}</span>
-      <span className="reply-excerpt">{q.excerpt || 'Message'}</span>
+      <span className={gone ? 'reply-excerpt reply-gone' : 'reply-excerpt'}>{excerpt}</span>
     </button>
   );
 }

@@ -1,5 +1,6 @@
 import type { ChatClient } from '../client/chat-client.js';
 import type { StoredMessage } from '../messages/message.schema.js';
+import { safeText } from './output.js';
 
 /** How long a command waits for a message still in the mailbox to arrive. */
 const ARRIVAL_WAIT_MS = 10_000;
@@ -30,7 +31,7 @@ async function findMessage(
 }
 
 /**
- * One line describing a changed message (for `listen`).
+ * One line describing a changed message (for `listen`), terminal-safe ({@link safeText}).
  * @param m the message as now stored
  * @returns e.g. `[edited] <conv> <id>: new text`, `[deleted] <conv> <id>`, `[reactions] <conv> <id>: 👍 2`
  */
@@ -42,7 +43,9 @@ export function describeChange(m: StoredMessage): string {
     counts.set(r.emoji, (counts.get(r.emoji) ?? 0) + 1);
   const reactions = [...counts].map(([emoji, n]) => `${emoji} ${n}`).join(' ');
   const edited = m.editedAt !== undefined ? ' (edited)' : '';
-  return `[changed] ${m.conversationId} ${m.id}: ${m.text ?? ''}${edited}${reactions ? ` [${reactions}]` : ''}`;
+  return safeText(
+    `[changed] ${m.conversationId} ${m.id}: ${m.text ?? ''}${edited}${reactions ? ` [${reactions}]` : ''}`,
+  );
 }
 
 /**

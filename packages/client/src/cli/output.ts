@@ -36,6 +36,32 @@
  * `forbidden`...); an `ApiError` or `SocketAckError` keeps the server's code.
  */
 
+/**
+ * Characters a terminal may act on instead of showing: C0 controls (line breaks and ESC
+ * included), DEL, C1 controls, line/paragraph separators and bidi overrides/isolates/marks.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from other people made safe for a terminal: every {@link UNSAFE} character is shown as
+ * its escape (`\x1b`, `\n`, `\u202e`), so a message cannot move the cursor, fake lines, set the
+ * clipboard (OSC 52) or reorder what follows. Human output only; `--json` prints values as is.
+ * @param text anything
+ * @returns one line, with nothing a terminal would interpret
+ */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Where output goes (tests pass their own). */
 export interface OutputSink {
   stdout: (chunk: string) => void;
@@ -93,13 +119,14 @@ export function printResult(value: unknown, human: string): void {
 }
 
 /**
- * Prints one item of a stream (`listen`): one JSON line with `--json`, `human` otherwise.
+ * Prints one item of a stream (`listen`): one JSON line with `--json`, `human` otherwise (passed
+ * through {@link safeText}: an event is one line, whatever its text holds).
  * @param value the event (by convention `{ type, ... }`)
  * @param human what a person reads; undefined prints nothing in human mode
  */
 export function printEvent(value: unknown, human?: string): void {
   if (json) sink.stdout(`${toJson(value)}\n`);
-  else if (human !== undefined) sink.stdout(`${human}\n`);
+  else if (human !== undefined) sink.stdout(`${safeText(human)}\n`);
 }
 
 /**

@@ -14,6 +14,8 @@ import type { DeviceKeys } from './device-keys.js';
 import type { GroupViews } from './group-views.js';
 import type { Groups } from './groups.js';
 import type { OutgoingQueue } from './outgoing-queue.js';
+import { dropPendingFor } from './pending-actions.js';
+import { clearQuotesOf } from './replies.js';
 import type { SessionSlot } from './session.js';
 
 /** Local store key of the expiry index: message id to `expiresAt` (epoch ms). */
@@ -271,8 +273,13 @@ export class Disappearing implements ExpiryHooks {
       await s.store.setMeta(META_EXPIRING, this.expiring);
       await s.store.setMeta(META_EXPIRED_BLOBS, this.blobs);
     }
-    for (const [conversationId, messageIds] of gone)
+    if (due.length > 0) await dropPendingFor(s.store, due);
+    for (const [conversationId, messageIds] of gone) {
       this.deps.emit('messagesExpired', { conversationId, messageIds });
+      // Replies quoting an expired message lose its words too.
+      for (const reply of await clearQuotesOf(s.store, conversationId, messageIds))
+        this.deps.emit('messageChanged', reply);
+    }
     if (this.blobs.length === 0) return;
     const left: string[] = [];
     for (const id of [...new Set(this.blobs)]) {

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import {
   FORMAT_VERSION,
-  PlaintextMessage,
+  type PlaintextMessage,
   type StoredMessage,
 } from '../messages/message.schema.js';
 import { randomId } from '../protocol/bytes.js';
@@ -18,18 +17,19 @@ import {
   withinEditWindow,
 } from './message-action-rules.js';
 import type { OutgoingQueue } from './outgoing-queue.js';
+import {
+  dropPendingFor,
+  META_PENDING_ACTIONS,
+  type PendingAction,
+  prunePending,
+  readPending,
+} from './pending-actions.js';
+import { clearQuotesOf } from './replies.js';
 import type { SessionSlot } from './session.js';
 
-/** Store meta key: reactions, edits and deletes whose target has not arrived yet. */
-export const META_PENDING_ACTIONS = 'pendingMessageActions';
+export { META_PENDING_ACTIONS } from './pending-actions.js';
 /** Store meta key: attachment blobs of mine deleted for everyone whose server delete still has to happen. */
 export const META_PENDING_BLOB_DELETES = 'pendingBlobDeletes';
-/** Most pending controls kept (the oldest go first). */
-const PENDING_LIMIT = 500;
-
-/** A control message waiting for its target (what rests in the store is parsed again). */
-const PendingAction = z.object({ fromUserId: z.string(), plain: PlaintextMessage });
-type PendingAction = z.infer<typeof PendingAction>;
 
 /** What {@link MessageActions} needs. */
 export interface MessageActionsDeps {
@@ -141,9 +141,7 @@ export class MessageActions {
     const m = await s.store.getMessage(messageId);
     if (!m) throw new MessageActionError('not_found', `no message ${messageId} on this device`);
     await s.store.deleteMessage(messageId);
-    const pending = await this.pending();
-    const left = pending.filter((p) => !targetsOf(p.plain).includes(messageId));
-    if (left.length !== pending.length) await s.store.setMeta(META_PENDING_ACTIONS, left);
+    await dropPendingFor(s.store, [messageId]);
     this.deps.emit('messageRemoved', { id: messageId, conversationId: m.conversationId });
   }
 
@@ -169,14 +167,13 @@ export class MessageActions {
       if (!changed) continue;
       await s.store.putMessage(changed);
       this.deps.emit('messageChanged', changed);
+      if (changed.deletedAt !== undefined) await this.clearQuotes(changed);
     }
     if (missing.length > 0) {
       const pending = await this.pending();
       if (pending.some((p) => p.plain.id === plain.id)) return;
-      await s.store.setMeta(
-        META_PENDING_ACTIONS,
-        [...pending, { fromUserId: env.senderUserId, plain }].slice(-PENDING_LIMIT),
-      );
+      const entry = { fromUserId: env.senderUserId, plain, receivedAt: this.now() };
+      await s.store.setMeta(META_PENDING_ACTIONS, prunePending([...pending, entry], this.now()));
     }
   }
 
@@ -186,7 +183,7 @@ export class MessageActions {
    * @returns the message with the pending reactions, edits or delete applied
    */
   async arrived(message: StoredMessage): Promise<StoredMessage> {
-    const pending = await this.pending();
+    const pending = prunePending(await this.pending(), this.now());
     const mine = pending.filter((p) => targetsOf(p.plain).includes(message.id));
     if (mine.length === 0) return message;
     let current = message;
@@ -197,6 +194,8 @@ export class MessageActions {
       (p) => !mine.includes(p) || (p.plain.delete?.messageIds.length ?? 0) > 1,
     );
     await this.deps.session.require().store.setMeta(META_PENDING_ACTIONS, left);
+    // Replies that came before their original (unchecked quotes) lose its words too.
+    if (current.deletedAt !== undefined) await this.clearQuotes(current);
     return current;
   }
 
@@ -271,14 +270,20 @@ export class MessageActions {
     if (!changed) return target;
     await s.store.putMessage(changed);
     this.deps.emit('messageChanged', changed);
+    if (changed.deletedAt !== undefined) await this.clearQuotes(changed);
     await this.deps.queue.sendControl(plain, options);
     return changed;
   }
 
+  /** Replies quoting a message deleted for everyone lose its words too. */
+  private async clearQuotes(deleted: StoredMessage): Promise<void> {
+    const store = this.deps.session.require().store;
+    for (const reply of await clearQuotesOf(store, deleted.conversationId, [deleted.id]))
+      this.deps.emit('messageChanged', reply);
+  }
+
   private async pending(): Promise<PendingAction[]> {
-    const raw = await this.deps.session.require().store.getMeta(META_PENDING_ACTIONS);
-    const parsed = z.array(PendingAction).safeParse(raw ?? []);
-    return parsed.success ? parsed.data : [];
+    return readPending(this.deps.session.require().store);
   }
 
   private async pendingBlobs(): Promise<string[]> {

@@ -97,9 +97,17 @@ export class MessageReceiver {
       return rereadKept(s.store, async (kept, decoded) => {
         const env = envelopeOf(kept);
         const partial = decoded.unknownFields.length > 0 ? decoded : undefined;
-        await this.handlePlaintext(env, decoded.plain, partial, kept);
-        // A control kind (receipt, reaction...) acted on its target: its placeholder goes.
-        if (decoded.plain.kind !== 'text' && decoded.plain.kind !== 'attachment') await s.store.deleteMessage(kept.id);
+        // A control kind (receipt, reaction, timer, group...) acts on its target: its placeholder
+        // goes first, so handlers that dedupe by client id do not take it as applied already
+        // (and an event they store under that id stays); it comes back if handling fails.
+        const control = decoded.plain.kind !== 'text' && decoded.plain.kind !== 'attachment';
+        if (control) await s.store.deleteMessage(kept.id);
+        try {
+          await this.handlePlaintext(env, decoded.plain, partial, kept);
+        } catch (err) {
+          if (control && !(await s.store.getMessage(kept.id))) await s.store.putMessage(kept);
+          throw err;
+        }
       });
     });
   }

@@ -79,9 +79,11 @@ export function mentionsUser(m: Pick<StoredMessage, 'mentions'>, userId: string)
 }
 
 /**
- * The quote of a received reply as this device shows it: when I have the original in the same
- * conversation, its real author and excerpt (a sender cannot put words in someone else's mouth
- * for a reader who has the original); otherwise the quote as sent.
+ * The quote of a received reply as this device shows it. When I have a message with the quoted
+ * id, its real author; its excerpt only when it is a text or attachment of the same conversation
+ * ('' otherwise, and '' when it was deleted): a sender cannot put words in someone else's mouth
+ * for a reader who has the original. A quote of a message I do not have (not received yet,
+ * deleted for me, expired) cannot be checked and is kept as sent.
  * @param store the local store
  * @param conversationId the reply's conversation
  * @param quote the quote as sent
@@ -93,11 +95,39 @@ export async function checkedQuote(
   quote: Quote,
 ): Promise<Quote> {
   const original = await store.getMessage(quote.id);
-  if (
-    !original ||
-    original.conversationId !== conversationId ||
-    (original.kind !== 'text' && original.kind !== 'attachment')
-  )
-    return quote;
-  return { id: original.id, authorUserId: original.senderUserId, excerpt: excerptOf(original) };
+  if (!original) return quote;
+  const quotable =
+    original.conversationId === conversationId &&
+    (original.kind === 'text' || original.kind === 'attachment');
+  return {
+    id: original.id,
+    authorUserId: original.senderUserId,
+    excerpt: quotable ? excerptOf(original) : '',
+  };
+}
+
+/**
+ * Clears the excerpt of stored replies that quote messages gone for everyone (deleted by their
+ * author, or expired): the quote keeps its id and author, the words go (`excerpt` ''), and a UI
+ * shows "Original message deleted".
+ * @param store the local store
+ * @param conversationId the conversation of the gone messages
+ * @param goneIds their client ids
+ * @returns the replies changed (to announce with `messageChanged`)
+ */
+export async function clearQuotesOf(
+  store: ProtocolStore,
+  conversationId: string,
+  goneIds: readonly string[],
+): Promise<StoredMessage[]> {
+  if (goneIds.length === 0) return [];
+  const gone = new Set(goneIds);
+  const changed: StoredMessage[] = [];
+  for (const m of await store.listMessages(conversationId)) {
+    if (!m.replyTo || !gone.has(m.replyTo.id) || m.replyTo.excerpt === '') continue;
+    const cleared = { ...m, replyTo: { ...m.replyTo, excerpt: '' } };
+    await store.putMessage(cleared);
+    changed.push(cleared);
+  }
+  return changed;
 }
