@@ -51,7 +51,9 @@ export async function afterUserForgotten(deps: ChatDeps, userId: string, blobKey
 export async function expireOldData(deps: ChatDeps, db: Db): Promise<{ envelopes: number; attachments: number }> {
   const cutoff = new Date(Date.now() - deps.config.MESSAGE_RETENTION_DAYS * 86_400_000);
   const envelopes = await deps.mailbox.expireMailbox(db, cutoff);
-  await deps.mailbox.expireRequestBudgets(db, new Date(Date.now() - deps.config.MAILBOX_REQUEST_WINDOW_S * 1000));
+  // A second window of margin: a row the send path just found (and is about to lock) is never
+  // swept from under it (its passed window is restarted before the send statement runs).
+  await deps.mailbox.expireRequestBudgets(db, new Date(Date.now() - 2 * deps.config.MAILBOX_REQUEST_WINDOW_S * 1000));
   const gone = await deps.attachments.deleteAttachments(db, { expiredBefore: new Date() });
   for (const a of gone) await deps.blobs.remove(a.storageKey).catch(() => undefined);
   if (envelopes || gone.length) deps.log.info({ envelopes, attachments: gone.length }, 'retention: expired');

@@ -191,10 +191,11 @@ export const STORE_MESSAGES_SQL = `WITH msg AS (
 /**
  * Run before the send statement (on its own): makes the `chat.request_budget` row of every
  * (sender, member) pair of the batch whose member has not accepted the conversation or
- * declined it (an empty window from now; `ON CONFLICT DO NOTHING` keeps a row that exists).
- * The send statement then locks these rows `FOR UPDATE` before it reads them: a row it did not
- * find could not be locked, and two batches would each spend the whole budget. Parameters:
- * senders $1, conversations $2 (one per message).
+ * declined it (an empty window from now; a row whose window has passed starts a new one, so
+ * the retention sweep, which waits a second window, cannot delete it before the send statement
+ * runs). The send statement then locks these rows `FOR UPDATE` before it reads them: a row it
+ * did not find could not be locked, and two batches would each spend the whole budget.
+ * Parameters: senders $1, conversations $2 (one per message), window seconds $3.
  */
 export const REQUEST_BUDGET_ROWS_SQL = `INSERT INTO chat.request_budget (sender_user, recipient_user, window_start, messages, bytes)
      SELECT DISTINCT m.s, cm.user_id, now(), 0, 0
@@ -202,4 +203,5 @@ export const REQUEST_BUDGET_ROWS_SQL = `INSERT INTO chat.request_budget (sender_
        JOIN chat.conversation_members cm ON cm.conversation_id = m.c AND cm.state IN ('request', 'declined') AND cm.user_id <> m.s
       WHERE EXISTS (SELECT 1 FROM chat.conversation_members sm WHERE sm.conversation_id = m.c AND sm.user_id = m.s)
       ORDER BY 1, 2
-     ON CONFLICT (sender_user, recipient_user) DO NOTHING`;
+     ON CONFLICT (sender_user, recipient_user) DO UPDATE SET window_start = now(), messages = 0, bytes = 0
+      WHERE chat.request_budget.window_start <= now() - $3 * interval '1 second'`;

@@ -140,7 +140,7 @@ export async function storeMessages(db: Queryable, batch: readonly StoreMessageI
     }
     for (const u of x.queuedUsers) offline.add(u);
   }
-  await db.query({ name: 'request-budget-rows', text: REQUEST_BUDGET_ROWS_SQL, values: [m.su, m.cid] });
+  await db.query({ name: 'request-budget-rows', text: REQUEST_BUDGET_ROWS_SQL, values: [m.su, m.cid, caps.requestWindowSeconds] });
   const res = await db.query({
     name: 'store-messages',
     text: STORE_MESSAGES_SQL,
