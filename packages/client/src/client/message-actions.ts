@@ -28,7 +28,12 @@ export const META_PENDING_BLOB_DELETES = 'pendingBlobDeletes';
 const PENDING_LIMIT = 500;
 
 /** A control message waiting for its target (what rests in the store is parsed again). */
-const PendingAction = z.object({ fromUserId: z.string(), plain: PlaintextMessage });
+const PendingAction = z.object({
+  fromUserId: z.string(),
+  /** The envelope's server timestamp (the edit window is checked against it). */
+  serverTimestamp: z.string().optional(),
+  plain: PlaintextMessage,
+});
 type PendingAction = z.infer<typeof PendingAction>;
 
 /** What {@link MessageActions} needs. */
@@ -150,11 +155,12 @@ export class MessageActions {
   /**
    * Applies a received reaction, edit or delete (the receiver checked the conversation and that
    * its sender is a member). Targets not stored yet keep it pending.
-   * @param env the envelope (its sender is authenticated by the Signal session)
+   * @param env the envelope (its sender is authenticated by the Signal session; its server
+   *   timestamp bounds the edit window)
    * @param plain the control plaintext
    */
   async receive(
-    env: Pick<IncomingEnvelope, 'senderUserId'>,
+    env: Pick<IncomingEnvelope, 'senderUserId'> & { serverTimestamp?: string | undefined },
     plain: PlaintextMessage,
   ): Promise<void> {
     const s = this.deps.session.require();
@@ -165,7 +171,8 @@ export class MessageActions {
         missing.push(id);
         continue;
       }
-      const changed = applyAction(target, { userId: env.senderUserId }, plain);
+      const from = { userId: env.senderUserId, serverTimestamp: env.serverTimestamp };
+      const changed = applyAction(target, from, plain);
       if (!changed) continue;
       await s.store.putMessage(changed);
       this.deps.emit('messageChanged', changed);
@@ -175,7 +182,10 @@ export class MessageActions {
       if (pending.some((p) => p.plain.id === plain.id)) return;
       await s.store.setMeta(
         META_PENDING_ACTIONS,
-        [...pending, { fromUserId: env.senderUserId, plain }].slice(-PENDING_LIMIT),
+        [
+          ...pending,
+          { fromUserId: env.senderUserId, serverTimestamp: env.serverTimestamp, plain },
+        ].slice(-PENDING_LIMIT),
       );
     }
   }
@@ -191,7 +201,9 @@ export class MessageActions {
     if (mine.length === 0) return message;
     let current = message;
     for (const p of mine.sort((a, b) => a.plain.sentAt - b.plain.sentAt))
-      current = applyAction(current, { userId: p.fromUserId }, p.plain) ?? current;
+      current =
+        applyAction(current, { userId: p.fromUserId, serverTimestamp: p.serverTimestamp }, p.plain) ??
+        current;
     // A delete may name several messages: keep it for the others still missing.
     const left = pending.filter(
       (p) => !mine.includes(p) || (p.plain.delete?.messageIds.length ?? 0) > 1,

@@ -7,6 +7,7 @@ import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import { addKept, envelopeOf, localStateOf, rereadKept } from './kept-messages.js';
+import { boundedSentAt } from './message-time.js';
 import { checkedQuote } from './replies.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { ExpiryHooks } from './disappearing.js';
@@ -183,7 +184,7 @@ export class MessageReceiver {
    */
   private async keepUnknown(env: IncomingEnvelope, decoded: Extract<DecodedPlaintext, { type: 'unknown' }>): Promise<void> {
     const s = this.deps.session.require();
-    const { header } = decoded;
+    const header = { ...decoded.header, sentAt: boundedSentAt(decoded.header.sentAt, env.serverTimestamp) };
     if (await s.store.getMessage(header.id)) return;
     const mine = env.senderUserId === s.user.id;
     const stored: StoredMessage = {
@@ -215,6 +216,8 @@ export class MessageReceiver {
     partial?: Extract<DecodedPlaintext, { type: 'known' }>,
     again?: StoredMessage,
   ): Promise<void> {
+    // A sentAt more than a day after the server got it is dated by the server (message-time.ts).
+    plain = { ...plain, sentAt: boundedSentAt(plain.sentAt, env.serverTimestamp) };
     const s = this.deps.session.require();
     const mine = env.senderUserId === s.user.id;
     switch (plain.kind) {
