@@ -108,7 +108,9 @@ export class Disappearing implements ExpiryHooks {
       );
     const me = session.require().user.id;
     const id = randomId();
-    const at = this.deps.now();
+    // The wall clock (not deps.now, which tests move forward for expiry): settings are ordered
+    // against the server's timestamps.
+    const at = Date.now();
     await views.exclusive(async () => {
       await views.setDirectTimer(conversationId, seconds, at, { force: true });
       await views.record(
@@ -172,7 +174,7 @@ export class Disappearing implements ExpiryHooks {
     }
     await views.exclusive(async () => {
       if (await s.store.getMessage(plain.id)) return; // applied already
-      const at = settingTime(plain.sentAt, env.serverTimestamp, this.deps.now());
+      const at = settingTime(plain.sentAt, env.serverTimestamp, Date.now());
       if (!(await views.setDirectTimer(plain.conversationId, seconds, at))) return;
       const mine = env.senderUserId === s.user.id;
       await views.record(
