@@ -216,8 +216,10 @@ export class MessageReceiver {
     partial?: Extract<DecodedPlaintext, { type: 'known' }>,
     again?: StoredMessage,
   ): Promise<void> {
-    // A sentAt more than a day after the server got it is dated by the server (message-time.ts).
-    plain = { ...plain, sentAt: boundedSentAt(plain.sentAt, env.serverTimestamp) };
+    // What is stored and shown with its sentAt is dated by the server when its sentAt is more
+    // than a day later (message-time.ts). Not edits and deletes: their window check refuses them.
+    if (plain.kind === 'text' || plain.kind === 'attachment' || plain.kind === 'group')
+      plain = { ...plain, sentAt: boundedSentAt(plain.sentAt, env.serverTimestamp) };
     const s = this.deps.session.require();
     const mine = env.senderUserId === s.user.id;
     switch (plain.kind) {
