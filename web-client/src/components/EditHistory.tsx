@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import type { MessageView } from '../state/index.js';
+import { isoTime, localDateTime } from './time-format.js';
 
 const time = (at: number) =>
-  new Date(at).toLocaleString([], {
+  localDateTime(at, {
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
@@ -31,12 +32,12 @@ export function EditHistory({ message }: { message: MessageView }) {
         <ol className="edit-list" aria-label="Edit history">
           {(message.edits ?? []).map((e, i) => (
             <li key={i}>
-              <time dateTime={new Date(e.at).toISOString()}>{time(e.at)}</time>{' '}
+              <time dateTime={isoTime(e.at)}>{time(e.at)}</time>{' '}
               <span>{e.text}</span>
             </li>
           ))}
           <li className="edit-current">
-            <time dateTime={new Date(message.editedAt).toISOString()}>
+            <time dateTime={isoTime(message.editedAt)}>
               {time(message.editedAt)}
             </time>{' '}
             <span>{message.text}</span> <span className="muted">(now)</span>

@@ -10,6 +10,7 @@ import { runMessageAction, describeChange } from './message-action-commands.js';
 import { describeTimer, parseTimerArg } from './timer-args.js';
 import { GROUP_USAGE, runGroupCommand } from './group-commands.js';
 import { configureOutput, failWith, printError, printEvent, printResult, printWarning } from './output.js';
+import { timeText } from './time-text.js';
 
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
@@ -188,7 +189,7 @@ async function main(argv: string[]): Promise<void> {
                 ? `[needs a newer version: ${m.unsupported?.kind}] ${m.unsupported?.fallback ?? ''}`
                 : `[attachment ${m.attachment?.fileName ?? m.attachment?.id}]`;
         const quote = m.replyTo ? ` (reply to ${m.replyTo.authorUserId}: "${m.replyTo.excerpt}")` : '';
-        printEvent({ type: 'message', message: m }, `[${new Date(m.sentAt).toISOString()}] ${m.conversationId} ${who}:${quote} ${body} (id ${m.id})`);
+        printEvent({ type: 'message', message: m }, `[${timeText(m.sentAt)}] ${m.conversationId} ${who}:${quote} ${body} (id ${m.id})`);
       });
       client.on('messageChanged', (m) => printEvent({ type: 'messageChanged', message: m }, describeChange(m)));
       client.on('receipt', (r) =>

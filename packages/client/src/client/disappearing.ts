@@ -13,6 +13,7 @@ import type { Conversations } from './conversations.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { GroupViews } from './group-views.js';
 import type { Groups } from './groups.js';
+import { settingTime } from './message-time.js';
 import type { OutgoingQueue } from './outgoing-queue.js';
 import { dropPendingFor } from './pending-actions.js';
 import { clearQuotesOf } from './replies.js';
@@ -80,7 +81,9 @@ export class Disappearing implements ExpiryHooks {
   /**
    * Sets a conversation's timer: in a group a `timer` op (owners and admins; groups.ts), in a
    * direct chat a `timer` message (either member) through the outgoing queue. Both record an
-   * event line ("Alice set disappearing messages to 1 hour") in the chat.
+   * event line ("Alice set disappearing messages to 1 hour") in the chat. In a direct chat the
+   * setting is applied here at once, dated by this device's clock, whatever was stored before
+   * (what the event line says is what this device uses).
    * @param conversationId the conversation
    * @param seconds the timer (null: off)
    * @param options direct chats: `wait: false` to return once the `timer` message is queued
@@ -107,9 +110,11 @@ export class Disappearing implements ExpiryHooks {
       );
     const me = session.require().user.id;
     const id = randomId();
+    // The wall clock (not deps.now, which tests move forward for expiry): settings are ordered
+    // against the server's timestamps.
     const at = Date.now();
     await views.exclusive(async () => {
-      await views.setDirectTimer(conversationId, seconds, at);
+      await views.setDirectTimer(conversationId, seconds, at, { force: true });
       await views.record(
         {
           id,
@@ -137,6 +142,9 @@ export class Disappearing implements ExpiryHooks {
   /**
    * A received `timer` message (a direct chat's member, or my other device): applied unless a
    * later setting is stored; groups ignore it (their timer is a group op checked against roles).
+   * Settings are ordered by the envelope's server timestamp (clamped to 5 min after this
+   * device's clock), never by the sender's `sentAt`: a setting dated in the future cannot lock
+   * the timer.
    * @param env the envelope's sender and server fields
    * @param plain the plaintext
    */
@@ -168,7 +176,8 @@ export class Disappearing implements ExpiryHooks {
     }
     await views.exclusive(async () => {
       if (await s.store.getMessage(plain.id)) return; // applied already
-      if (!(await views.setDirectTimer(plain.conversationId, seconds, plain.sentAt))) return;
+      const at = settingTime(plain.sentAt, env.serverTimestamp, Date.now());
+      if (!(await views.setDirectTimer(plain.conversationId, seconds, at))) return;
       const mine = env.senderUserId === s.user.id;
       await views.record(
         {
@@ -177,7 +186,7 @@ export class Disappearing implements ExpiryHooks {
           senderUserId: env.senderUserId,
           senderDeviceId: env.senderDeviceId,
           direction: mine ? 'out' : 'in',
-          sentAt: plain.sentAt,
+          sentAt: at, // the line sits where the setting is ordered
           serverTimestamp: env.serverTimestamp,
           serverMessageId: env.messageId,
           status: mine ? 'sent' : 'received',

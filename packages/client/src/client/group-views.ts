@@ -103,12 +103,18 @@ export class GroupViews {
    * {@link exclusive}).
    * @param conversationId the direct chat
    * @param seconds the timer (null: off)
-   * @param at the setter's clock (epoch ms)
+   * @param at when it was set (epoch ms: the server's timestamp of a received setting, my clock for mine)
+   * @param options `force`: apply it whatever is stored (my own setting)
    * @returns false when a later setting was kept
    */
-  async setDirectTimer(conversationId: string, seconds: number | null, at: number): Promise<boolean> {
+  async setDirectTimer(
+    conversationId: string,
+    seconds: number | null,
+    at: number,
+    options: { force?: boolean } = {},
+  ): Promise<boolean> {
     const current = this.state.timers?.[conversationId];
-    if (current && current.at > at) return false;
+    if (current && current.at > at && !options.force) return false;
     await this.save({ ...this.state, timers: { ...this.state.timers, [conversationId]: { s: seconds, at } } });
     return true;
   }

@@ -1,4 +1,5 @@
 import type { PlaintextMessage, StoredMessage } from '../messages/message.schema.js';
+import { MAX_CLOCK_SKEW_MS, serverTimeOf } from './message-time.js';
 
 /** The reactions a UI offers first (any other emoji is allowed too, see {@link isValidReaction}). */
 export const DEFAULT_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -61,6 +62,24 @@ export function withinEditWindow(sentAt: number, at: number): boolean {
 }
 
 /**
+ * Whether an edit or delete reached the server within the edit window of its target, by the
+ * server's timestamps (not the author's clock): at most 24 h + 5 min after the target's. True
+ * when either timestamp is unknown (my own actions, messages sent from this device).
+ * @param targetServerTimestamp the target's `serverTimestamp`
+ * @param actionServerTimestamp the action envelope's `serverTimestamp`
+ * @returns false when the server got the action too late
+ */
+export function withinServerEditWindow(
+  targetServerTimestamp: string | undefined,
+  actionServerTimestamp: string | undefined,
+): boolean {
+  const target = serverTimeOf(targetServerTimestamp);
+  const action = serverTimeOf(actionServerTimestamp);
+  if (target === undefined || action === undefined) return true;
+  return action - target <= EDIT_WINDOW_MS + MAX_CLOCK_SKEW_MS;
+}
+
+/**
  * The tombstone of a message deleted for everyone: text, attachment, quote, mentions, reactions,
  * edit history and any kept raw plaintext are gone; the id, author, time and delivery state stay.
  * @param m the message
@@ -86,13 +105,16 @@ export function tombstone(m: StoredMessage, at: number): StoredMessage {
 /** Who sent a control message (from its envelope, which the Signal session authenticates). */
 export interface ControlSender {
   userId: string;
+  /** The control envelope's server timestamp (ISO 8601), when received (not for my own local actions). */
+  serverTimestamp?: string | undefined;
 }
 
 /**
  * Applies a received (or my own) reaction, edit or delete to its target, by the receive rules:
  * the target must be in the same conversation and not deleted; a reaction is one per person
  * (the newest by its `sentAt` wins; null removes); only the target's author may edit or delete
- * it, with a `sentAt` within 24 h after the target's; reactions and edits only on text or
+ * it, with a `sentAt` within 24 h after the target's and (when both are known) a server
+ * timestamp at most 24 h + 5 min after the target's ({@link withinServerEditWindow}); reactions and edits only on text or
  * attachment messages (a kept message of an unknown kind may still be deleted); an edit no newer than the last one applied changes nothing (idempotent).
  * @param target the stored message it points at
  * @param from who sent the control message
@@ -129,7 +151,8 @@ export function applyAction(
       if (
         !plain.edit ||
         from.userId !== target.senderUserId ||
-        !withinEditWindow(target.sentAt, plain.sentAt)
+        !withinEditWindow(target.sentAt, plain.sentAt) ||
+        !withinServerEditWindow(target.serverTimestamp, from.serverTimestamp)
       )
         return undefined;
       if (target.editedAt !== undefined && plain.sentAt <= target.editedAt) return undefined;
@@ -142,7 +165,11 @@ export function applyAction(
       };
     }
     case 'delete': {
-      if (from.userId !== target.senderUserId || !withinEditWindow(target.sentAt, plain.sentAt))
+      if (
+        from.userId !== target.senderUserId ||
+        !withinEditWindow(target.sentAt, plain.sentAt) ||
+        !withinServerEditWindow(target.serverTimestamp, from.serverTimestamp)
+      )
         return undefined;
       return tombstone(target, plain.sentAt);
     }

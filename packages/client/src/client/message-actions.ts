@@ -148,11 +148,12 @@ export class MessageActions {
   /**
    * Applies a received reaction, edit or delete (the receiver checked the conversation and that
    * its sender is a member). Targets not stored yet keep it pending.
-   * @param env the envelope (its sender is authenticated by the Signal session)
+   * @param env the envelope (its sender is authenticated by the Signal session; its server
+   *   timestamp bounds the edit window)
    * @param plain the control plaintext
    */
   async receive(
-    env: Pick<IncomingEnvelope, 'senderUserId'>,
+    env: Pick<IncomingEnvelope, 'senderUserId'> & { serverTimestamp?: string | undefined },
     plain: PlaintextMessage,
   ): Promise<void> {
     const s = this.deps.session.require();
@@ -163,7 +164,8 @@ export class MessageActions {
         missing.push(id);
         continue;
       }
-      const changed = applyAction(target, { userId: env.senderUserId }, plain);
+      const from = { userId: env.senderUserId, serverTimestamp: env.serverTimestamp };
+      const changed = applyAction(target, from, plain);
       if (!changed) continue;
       await s.store.putMessage(changed);
       this.deps.emit('messageChanged', changed);
@@ -172,7 +174,12 @@ export class MessageActions {
     if (missing.length > 0) {
       const pending = await this.pending();
       if (pending.some((p) => p.plain.id === plain.id)) return;
-      const entry = { fromUserId: env.senderUserId, plain, receivedAt: this.now() };
+      const entry = {
+        fromUserId: env.senderUserId,
+        ...(env.serverTimestamp !== undefined ? { serverTimestamp: env.serverTimestamp } : {}),
+        plain,
+        receivedAt: this.now(),
+      };
       await s.store.setMeta(META_PENDING_ACTIONS, prunePending([...pending, entry], this.now()));
     }
   }
@@ -188,7 +195,9 @@ export class MessageActions {
     if (mine.length === 0) return message;
     let current = message;
     for (const p of mine.sort((a, b) => a.plain.sentAt - b.plain.sentAt))
-      current = applyAction(current, { userId: p.fromUserId }, p.plain) ?? current;
+      current =
+        applyAction(current, { userId: p.fromUserId, serverTimestamp: p.serverTimestamp }, p.plain) ??
+        current;
     // A delete may name several messages: keep it for the others still missing.
     const left = pending.filter(
       (p) => !mine.includes(p) || (p.plain.delete?.messageIds.length ?? 0) > 1,

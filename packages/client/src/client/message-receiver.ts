@@ -7,6 +7,7 @@ import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import { addKept, envelopeOf, localStateOf, rereadKept } from './kept-messages.js';
+import { boundedSentAt } from './message-time.js';
 import { checkedQuote } from './replies.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { ExpiryHooks } from './disappearing.js';
@@ -191,7 +192,7 @@ export class MessageReceiver {
    */
   private async keepUnknown(env: IncomingEnvelope, decoded: Extract<DecodedPlaintext, { type: 'unknown' }>): Promise<void> {
     const s = this.deps.session.require();
-    const { header } = decoded;
+    const header = { ...decoded.header, sentAt: boundedSentAt(decoded.header.sentAt, env.serverTimestamp) };
     if (await s.store.getMessage(header.id)) return;
     const mine = env.senderUserId === s.user.id;
     const stored: StoredMessage = {
@@ -223,6 +224,10 @@ export class MessageReceiver {
     partial?: Extract<DecodedPlaintext, { type: 'known' }>,
     again?: StoredMessage,
   ): Promise<void> {
+    // What is stored and shown with its sentAt is dated by the server when its sentAt is more
+    // than a day later (message-time.ts). Not edits and deletes: their window check refuses them.
+    if (plain.kind === 'text' || plain.kind === 'attachment' || plain.kind === 'group')
+      plain = { ...plain, sentAt: boundedSentAt(plain.sentAt, env.serverTimestamp) };
     const s = this.deps.session.require();
     const mine = env.senderUserId === s.user.id;
     switch (plain.kind) {

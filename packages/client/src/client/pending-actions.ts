@@ -23,6 +23,8 @@ export const PENDING_LIMITS = {
 /** A control message waiting for its target (what rests in the store is parsed again). */
 export const PendingAction = z.object({
   fromUserId: z.string(),
+  /** The envelope's server timestamp (the edit window is checked against it). */
+  serverTimestamp: z.string().optional(),
   plain: PlaintextMessage,
   /** When this device received it (epoch ms; missing in entries stored before the limits). */
   receivedAt: z.number().optional(),

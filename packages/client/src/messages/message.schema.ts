@@ -90,6 +90,9 @@ export const DeviceAnnouncement = z.strictObject({
   linkedAt: z.number().int().nonnegative(),
 });
 
+/** Latest `sentAt` a plaintext may carry: the last moment a JavaScript `Date` can hold (8.64e15 ms). */
+export const MAX_SENT_AT = 8_640_000_000_000_000;
+
 /** What every plaintext carries, whatever its kind (what an older reader still understands). */
 export const PlaintextHeader = z.looseObject({
   /** Format version of the writer (1: before kinds were open; 2: this format). */
@@ -100,8 +103,8 @@ export const PlaintextHeader = z.looseObject({
   id: z.uuid(),
   /** Conversation it belongs to. */
   conversationId: z.string().min(1).max(100),
-  /** Sender's clock, epoch milliseconds. */
-  sentAt: z.number().int().nonnegative(),
+  /** Sender's clock, epoch milliseconds (at most {@link MAX_SENT_AT}: a valid `Date`). */
+  sentAt: z.number().int().nonnegative().max(MAX_SENT_AT),
   /** Text a reader that does not understand the kind (or a field) shows under its notice. */
   fallback: z.string().max(2048).optional(),
 });
@@ -131,8 +134,8 @@ export const PlaintextMessage = z.strictObject({
   id: z.uuid(),
   /** Conversation it belongs to. */
   conversationId: z.string().min(1).max(100),
-  /** Sender's clock, epoch milliseconds. */
-  sentAt: z.number().int().nonnegative(),
+  /** Sender's clock, epoch milliseconds (at most {@link MAX_SENT_AT}: a valid `Date`). */
+  sentAt: z.number().int().nonnegative().max(MAX_SENT_AT),
   /** Text for readers that do not understand this kind or one of its fields. */
   fallback: z.string().max(2048).optional(),
   /** Message text (kind `text`, or a caption for `attachment`). */
