@@ -1,56 +1,18 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { account, startStack, type Stack } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { useCli } from './support/cli.js';
+import { account } from './support/stack.js';
 
 /** Issue 16 item 8: `chat-cli --json` against the real stack, and the group commands. */
 
-let stack: Stack;
-let stateDir: string;
-const cli = path.resolve(import.meta.dirname, '../src/cli/chat-cli.ts');
-const tsx = createRequire(import.meta.url).resolve('tsx');
-
-beforeAll(async () => {
-  stack = await startStack();
-  stateDir = await mkdtemp(path.join(tmpdir(), 'chat-cli-json-'));
-});
-afterAll(async () => {
-  await stack?.close();
-  await rm(stateDir, { recursive: true, force: true });
-});
-
-function start(args: string[], password: string): ChildProcessWithoutNullStreams {
-  const services = [
-    '--user-api',
-    `${stack.userUrl}/api/user`,
-    '--chat-api',
-    `${stack.chatUrl}/api/chat`,
-    '--socket',
-    stack.chatUrl,
-  ];
-  return spawn(
-    process.execPath,
-    ['--conditions=source', '--import', tsx, cli, ...args, ...services, '--state-dir', stateDir],
-    {
-      env: { ...process.env, CHAT_PASSWORD: password },
-    },
-  );
-}
+const cli = useCli('chat-cli-json');
+const start = (args: string[], password: string) => cli.start(args, password);
 
 /** Runs the CLI to its end: exit code, stdout lines parsed as JSON, raw stderr. */
 async function run(
   args: string[],
   password: string,
 ): Promise<{ code: number | null; lines: unknown[]; err: string }> {
-  const child = start(['--json', ...args], password);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { code, out, err } = await cli.run(['--json', ...args], password);
   // Every line of stdout must be JSON, whatever happened.
   const lines = out
     .split('\n')

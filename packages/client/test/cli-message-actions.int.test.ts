@@ -1,58 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { account, messageWith, startStack, type Stack } from './support/stack.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useCli } from './support/cli.js';
+import { account, messageWith } from './support/stack.js';
 
 /** `chat-cli react`, `edit` and `delete` against the real services, seen by an SDK client. */
 
-let stack: Stack;
-let stateDir: string;
-const cli = path.resolve(import.meta.dirname, '../src/cli/chat-cli.ts');
-const tsx = createRequire(import.meta.url).resolve('tsx');
-
-beforeAll(async () => {
-  stack = await startStack();
-  stateDir = await mkdtemp(path.join(tmpdir(), 'chat-cli-rxn-'));
-});
-afterAll(async () => {
-  await stack?.close();
-  await rm(stateDir, { recursive: true, force: true });
-});
-
+const cli = useCli('chat-cli-rxn');
 /** Runs chat-cli to the end. @returns exit code, stdout and stderr */
-async function runCli(
-  args: string[],
-  password: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      tsx,
-      cli,
-      ...args,
-      '--user-api',
-      `${stack.userUrl}/api/user`,
-      '--chat-api',
-      `${stack.chatUrl}/api/chat`,
-      '--socket',
-      stack.chatUrl,
-      '--state-dir',
-      stateDir,
-    ],
-    { env: { ...process.env, CHAT_PASSWORD: password } },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, out, err };
-}
+const runCli = (args: string[], password: string) => cli.run(args, password);
 
 describe('chat-cli reactions, edits and deletes', () => {
   it(
@@ -77,7 +31,7 @@ describe('chat-cli reactions, edits and deletes', () => {
         ).code,
       ).toBe(0);
       const b = account('bob');
-      const bob = stack.client('bob');
+      const bob = cli.stack.client('bob');
       await bob.signUp(b);
 
       const heard = messageWith(bob, 'see you at 5');

@@ -1,58 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { account, startStack, type Stack } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { useCli } from './support/cli.js';
+import { account } from './support/stack.js';
 
-let stack: Stack;
-let stateDir: string;
-const cli = path.resolve(import.meta.dirname, '../src/cli/chat-cli.ts');
-const tsx = createRequire(import.meta.url).resolve('tsx');
-
-beforeAll(async () => {
-  stack = await startStack();
-  stateDir = await mkdtemp(path.join(tmpdir(), 'chat-cli-'));
-});
-afterAll(async () => {
-  await stack?.close();
-  await rm(stateDir, { recursive: true, force: true });
-});
-
-function start(args: string[], password: string): ChildProcessWithoutNullStreams {
-  return spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      tsx,
-      cli,
-      ...args,
-      '--user-api',
-      `${stack.userUrl}/api/user`,
-      '--chat-api',
-      `${stack.chatUrl}/api/chat`,
-      '--socket',
-      stack.chatUrl,
-      '--state-dir',
-      stateDir,
-    ],
-    // The password comes from the environment so it never shows in `ps`.
-    { env: { ...process.env, CHAT_PASSWORD: password } },
-  );
-}
-
-async function runCli(args: string[], password: string): Promise<string> {
-  const child = start(args, password);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`chat-cli ${args[0]} exited ${code}: ${err}`);
-  return out;
-}
+const cli = useCli('chat-cli');
+const start = (args: string[], password: string) => cli.start(args, password);
+const runCli = (args: string[], password: string) => cli.runOk(args, password);
 
 describe('chat-cli', () => {
   it('when Alice signs up and sends from the terminal, then Bob listening in another terminal prints it', { timeout: 120_000 }, async () => {
@@ -83,9 +37,9 @@ describe('chat-cli', () => {
     await new Promise((resolve) => listener.on('close', resolve));
 
     // The state files hold no key or text in clear.
-    const files = await readdir(stateDir);
+    const files = await readdir(cli.stateDir);
     expect(files.length).toBe(2);
-    for (const f of files) expect(await readFile(path.join(stateDir, f), 'utf8')).not.toContain('terminal');
+    for (const f of files) expect(await readFile(path.join(cli.stateDir, f), 'utf8')).not.toContain('terminal');
     // Logging in again reuses the stored device (no new device registered).
     expect(await runCli(['login', '--email', a.email], a.password)).toMatch(/identity local/);
   });
@@ -93,7 +47,7 @@ describe('chat-cli', () => {
   it('when Bob writes to Alice and she replies from the terminal to his message id, then Bob gets her text quoting his message', { timeout: 120_000 }, async () => {
     const a = account('alice');
     await runCli(['signup', '--email', a.email, '--username', a.username, '--display-name', a.displayName], a.password);
-    const bob = stack.client('bob');
+    const bob = cli.stack.client('bob');
     await bob.signUp(account('bob'));
     const alice = await bob.findUser(a.username);
     const direct = await bob.createConversation({ kind: 'direct', memberIds: [alice!.id] });
