@@ -127,6 +127,18 @@ describe('held envelopes answer like stored ones', () => {
     expect(await sends(b.friend, b.id, [b.me], 1)).toEqual(['ok']);
   });
 
+  it('when I unblock a contact whose dropped messages filled their share, then they can write to me again at once', async () => {
+    const b = await people.friends();
+    const block = `/blocks/${b.friend.userId}`;
+    expect((await api(people.inst.url, b.me.token, 'PUT', block)).status).toBe(204);
+    expect(await sends(b.friend, b.id, [b.me], 4)).toEqual(['ok', 'ok', 'ok', 'mailbox_full']);
+    expect((await api(people.inst.url, b.me.token, 'DELETE', block)).status).toBe(204);
+    expect(await sends(b.friend, b.id, [b.me], 1)).toEqual(['ok']);
+    const { socket, box } = await connectDrained(people.inst.url, b.me.token, b.me.deviceId);
+    socket.close();
+    expect(box.messages).toHaveLength(1);
+  });
+
   it('when I am connected, then a blocked contact never runs into mailbox_full (a stored message would be acked at once)', async () => {
     const b = await people.friends();
     expect(

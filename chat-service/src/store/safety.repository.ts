@@ -64,7 +64,22 @@ export async function setState(
       RETURNING o.state AS before`,
     [id, userId, state],
   );
+  // Accepted now: what the other members had dropped while this was a declined request no
+  // longer counts against their mailbox cap (it only stood for envelopes that were never stored).
+  if (state === 'accepted' && row && row.before !== 'accepted') await forgetHeld(m, userId, `SELECT user_id FROM chat.conversation_members WHERE conversation_id = $2`, [id]);
   return row?.before ?? null;
+}
+
+/**
+ * Forgets the held tallies (`chat.mailbox_held_from`) of some senders to one recipient: they
+ * stood for envelopes dropped because of a block or decline that is now lifted.
+ * @param m manager
+ * @param recipient whose devices
+ * @param senders a query for the sender ids (its parameters follow `$1`, the recipient)
+ * @param params the query's parameters
+ */
+async function forgetHeld(m: EntityManager, recipient: string, senders: string, params: unknown[]): Promise<void> {
+  await q(m, `DELETE FROM chat.mailbox_held_from WHERE recipient_user = $1 AND sender_user IN (${senders})`, [recipient, ...params]);
 }
 
 /**
@@ -165,6 +180,7 @@ export async function removeBlock(
     `DELETE FROM chat.blocks WHERE blocker_id = $1 AND blocked_id = $2 RETURNING 1`,
     [blocker, blocked],
   );
+  if (rows.length > 0) await forgetHeld(m, blocker, `SELECT $2::uuid`, [blocked]);
   return rows.length > 0;
 }
 
