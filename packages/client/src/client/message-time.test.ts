@@ -11,7 +11,7 @@ import {
 } from '../messages/message.schema.js';
 import { readPlaintextJson } from '../messages/plaintext-codec.js';
 import { randomId } from '../protocol/bytes.js';
-import { createMemoryStore } from '../storage/kv-protocol-store.js';
+import { localSession, storedText } from '../testing/local-session.js';
 import type { ApiClient } from '../transport/api-client.js';
 import type { EmitFn } from './client-types.js';
 import type { Conversations } from './conversations.js';
@@ -22,7 +22,6 @@ import { GroupViews } from './group-views.js';
 import type { Groups } from './groups.js';
 import { MessageActions } from './message-actions.js';
 import type { OutgoingQueue } from './outgoing-queue.js';
-import { SessionSlot, type Session } from './session.js';
 
 const ME = '00000000-0000-4000-8000-000000000001';
 const ALICE = '00000000-0000-4000-8000-000000000002';
@@ -31,13 +30,7 @@ const DIRECT = 'direct-1';
 const GROUP = 'group-1';
 
 function device() {
-  const store = createMemoryStore();
-  const session = new SessionSlot();
-  session.current = {
-    user: { id: ME },
-    store,
-    backup: { schedule: () => undefined },
-  } as unknown as Session;
+  const { store, session } = localSession(ME);
   const emit = (() => undefined) as EmitFn;
   const sent: PlaintextMessage[] = [];
   const queue = { sendControl: (p: PlaintextMessage) => Promise.resolve(void sent.push(p)) };
@@ -45,18 +38,7 @@ function device() {
 }
 
 function text(over: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    id: randomId(),
-    conversationId: GROUP,
-    senderUserId: ALICE,
-    senderDeviceId: 1,
-    direction: 'in',
-    kind: 'text',
-    text: 'hello',
-    sentAt: Date.now() - 60_000,
-    status: 'received',
-    ...over,
-  };
+  return storedText({ conversationId: GROUP, senderUserId: ALICE, ...over });
 }
 
 describe('direct chat disappearing timer ordering', () => {
