@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { api, connect, connectDrained, type TestUser } from './support/harness.js';
-import { People, sendTo } from './support/people.js';
+import { api, connectDrained, type TestUser } from './support/harness.js';
+import { People } from './support/people.js';
 
 // Issue 15, second attacker review: the request budget must not tell a blocked contact about
 // the block, must not let one guarded member of a group refuse everyone's messages, and a
@@ -28,20 +28,8 @@ async function digestPending(u: TestUser): Promise<boolean> {
   return row?.pending_queued ?? false;
 }
 
-/** @returns the answers to `n` sends of one envelope each to `to`, `ok` or the error code */
-async function sends(from: TestUser, conversationId: string, to: TestUser[], n: number) {
-  const socket = await connect(people.inst.url, from.token, from.deviceId);
-  try {
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const ack = await sendTo(socket, conversationId, to);
-      out.push(ack.ok ? 'ok' : ack.error.code);
-    }
-    return out;
-  } finally {
-    socket.close();
-  }
-}
+const sends = (from: TestUser, conversationId: string, to: TestUser[], n: number) =>
+  people.sends(from, conversationId, to, n);
 
 describe('held envelopes and the request budget', () => {
   it('when I block a contact in an accepted chat, then every one of their sends is acked like before and I get none of them', async () => {

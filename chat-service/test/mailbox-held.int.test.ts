@@ -9,7 +9,7 @@ import {
   request,
   type TestUser,
 } from './support/harness.js';
-import { People, sendTo } from './support/people.js';
+import { People } from './support/people.js';
 
 // Review 15 (F1-F3): envelopes dropped instead of stored must answer like stored ones (the mailbox
 // cap tells nobody about a block), and in a group one member's full device drops only its own
@@ -21,20 +21,8 @@ const people = People.use('chatmailboxheld', {
   MAILBOX_REQUEST_MAX_MESSAGES: '50',
 });
 
-/** @returns the answers to `n` sends of one envelope each to `to`, `ok` or the error code */
-async function sends(from: TestUser, conversationId: string, to: TestUser[], n: number) {
-  const socket = await connect(people.inst.url, from.token, from.deviceId);
-  try {
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const ack = await sendTo(socket, conversationId, to);
-      out.push(ack.ok ? 'ok' : ack.error.code);
-    }
-    return out;
-  } finally {
-    socket.close();
-  }
-}
+const sends = (from: TestUser, conversationId: string, to: TestUser[], n: number) =>
+  people.sends(from, conversationId, to, n);
 
 /** Fills the (offline) mailbox of `u`'s only device through a contact of theirs. */
 async function fillMailbox(u: TestUser): Promise<void> {

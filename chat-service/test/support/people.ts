@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { TokenIssuer } from '@cipherchat/service-kit/testing';
 import {
   api,
+  connect,
   createTestEnv,
   createUser,
   fakeBody,
@@ -97,6 +98,28 @@ export class People {
    */
   async count(sql: string, params: unknown[]): Promise<number | undefined> {
     return ((await this.inst.app.ds.query(sql, params)) as { n: number }[])[0]?.n;
+  }
+
+  /**
+   * Sends `n` messages of one envelope each to `to`, one after another, from a socket of its own.
+   * @param from the sender
+   * @param conversationId where
+   * @param to the recipients
+   * @param n how many
+   * @returns each answer: `ok` or the error code
+   */
+  async sends(from: TestUser, conversationId: string, to: TestUser[], n: number): Promise<string[]> {
+    const socket = await connect(this.inst.url, from.token, from.deviceId);
+    try {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const ack = await sendTo(socket, conversationId, to);
+        out.push(ack.ok ? 'ok' : ack.error.code);
+      }
+      return out;
+    } finally {
+      socket.close();
+    }
   }
 }
 
