@@ -12,6 +12,8 @@ export default mergeConfig(
     test: {
       include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
       environment: 'jsdom',
+      // The string catalogue (English under jsdom), as main.tsx loads it in the app.
+      setupFiles: ['src/i18n/index.ts'],
       testTimeout: 15_000,
     },
   }),

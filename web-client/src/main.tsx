@@ -1,5 +1,6 @@
 // Must come first: see platform/set-immediate.ts.
 import './platform/set-immediate.js';
+import './i18n/index.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';

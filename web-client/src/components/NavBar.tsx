@@ -1,28 +1,30 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { View } from '../state/index.js';
 import { totalShownUnread } from '../state/mentions-state.js';
 import { useApp } from '../state/store.js';
 import { LogOutDialog } from './LogOutDialog.js';
 
-const items: Array<{ name: View['name']; label: string; view: View }> = [
-  { name: 'chats', label: 'Chats', view: { name: 'chats' } },
-  { name: 'people', label: 'People', view: { name: 'people' } },
-  { name: 'devices', label: 'Devices', view: { name: 'devices' } },
-  { name: 'settings', label: 'Settings', view: { name: 'settings' } },
+const items: Array<{ name: View['name']; view: View }> = [
+  { name: 'chats', view: { name: 'chats' } },
+  { name: 'people', view: { name: 'people' } },
+  { name: 'devices', view: { name: 'devices' } },
+  { name: 'settings', view: { name: 'settings' } },
 ];
 
 /** Main navigation plus the log-out button. */
 export function NavBar() {
   const { state, actions } = useApp();
+  const { t } = useTranslation();
   const [loggingOut, setLoggingOut] = useState(false);
   const totalUnread = totalShownUnread(state);
   return (
     <header className="navbar">
       <div className="brand">
         <img src="/logo.png" alt="" width="28" height="28" />
-        <span>CipherChat</span>
+        <span>{t('appName')}</span>
       </div>
-      <nav aria-label="Main">
+      <nav aria-label={t('nav.main')}>
         <ul>
           {items.map((item) => (
             <li key={item.name}>
@@ -32,9 +34,9 @@ export function NavBar() {
                 aria-current={state.view.name === item.name ? 'page' : undefined}
                 onClick={() => actions.navigate(item.view)}
               >
-                {item.label}
+                {t(`nav.${item.name}`)}
                 {item.name === 'chats' && totalUnread > 0 && (
-                  <span className="badge" aria-label={`${totalUnread} unread`}>
+                  <span className="badge" aria-label={t('nav.unread', { count: totalUnread })}>
                     {totalUnread}
                   </span>
                 )}
@@ -48,7 +50,7 @@ export function NavBar() {
           {state.me?.displayName}
         </span>
         <button type="button" className="secondary" onClick={() => setLoggingOut(true)}>
-          Log out
+          {t('nav.logOut')}
         </button>
       </div>
       {loggingOut && <LogOutDialog onClose={() => setLoggingOut(false)} />}
