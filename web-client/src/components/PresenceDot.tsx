@@ -1,3 +1,6 @@
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import { formatLocale } from '../i18n/format-locale.js';
 import { useApp } from '../state/store.js';
 
 /**
@@ -7,8 +10,14 @@ import { useApp } from '../state/store.js';
  */
 export function PresenceDot({ userId }: { userId: string }) {
   const { state } = useApp();
+  const { t } = useTranslation('chat');
   const p = state.presence[userId];
-  const label = p === undefined ? 'presence unknown' : p.online ? 'online' : lastSeen(p.lastSeenAt);
+  const label =
+    p === undefined
+      ? t('presence.unknown')
+      : p.online
+        ? t('presence.online')
+        : lastSeen(p.lastSeenAt, t);
   return (
     <span
       className={`presence ${p?.online ? 'presence-online' : 'presence-offline'}`}
@@ -19,8 +28,8 @@ export function PresenceDot({ userId }: { userId: string }) {
   );
 }
 
-function lastSeen(at: string | undefined): string {
-  if (!at) return 'offline';
-  const d = new Date(at);
-  return Number.isNaN(d.getTime()) ? 'offline' : `last seen ${d.toLocaleString()}`;
+function lastSeen(at: string | undefined, t: TFunction<'chat'>): string {
+  const d = at ? new Date(at) : undefined;
+  if (!d || Number.isNaN(d.getTime())) return t('presence.offline');
+  return t('presence.lastSeen', { time: d.toLocaleString(formatLocale()) });
 }
