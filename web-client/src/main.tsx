@@ -3,6 +3,7 @@ import './platform/set-immediate.js';
 import './i18n/index.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
 import { App } from './App.js';
 import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
@@ -17,8 +18,10 @@ const api = createChatApi();
 
 createRoot(root).render(
   <StrictMode>
-    <AppProvider api={api}>
-      <App />
-    </AppProvider>
+    <BrowserRouter>
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>
+    </BrowserRouter>
   </StrictMode>,
 );
