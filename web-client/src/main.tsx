@@ -9,6 +9,11 @@ import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
+import './styles/theme.css';
+import { applyTheme, storedTheme } from './theme/theme.js';
+
+// The chosen theme before React's first render (no inline script: the CSP forbids it).
+applyTheme(storedTheme());
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
