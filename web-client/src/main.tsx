@@ -9,7 +9,7 @@ import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
-import './styles/theme.css';
+import './styles/route.css';
 import { applyTheme, storedTheme } from './theme/theme.js';
 
 // The chosen theme before React's first render (no inline script: the CSP forbids it).

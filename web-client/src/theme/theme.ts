@@ -1,7 +1,7 @@
 /**
  * The colour theme of this browser: System (follow `prefers-color-scheme`), Light or Dark.
  * Kept in localStorage (not a secret) and applied as `data-theme` on <html>, which
- * styles/theme.css lets override the system's choice. main.tsx applies it before the first
+ * styles/route.css lets override the system's choice. main.tsx applies it before the first
  * render (the CSP forbids the usual inline script in index.html).
  */
 
