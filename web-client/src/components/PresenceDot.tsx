@@ -1,35 +1,38 @@
-import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { formatLocale } from '../i18n/format-locale.js';
 import { useApp } from '../state/store.js';
+import { exactTime, relativeTime } from './time-format.js';
+import { useNow } from './use-now.js';
 
 /**
  * Online/offline dot with a text alternative. Presence is only known for people who share a
- * conversation with me (the server never broadcasts it further).
+ * conversation with me (the server never broadcasts it further). "last seen" is relative
+ * ("last seen 5 minutes ago", kept current by the shared minute timer), the exact time on hover.
  * @param props.userId whose presence
  */
 export function PresenceDot({ userId }: { userId: string }) {
   const { state } = useApp();
-  const { t } = useTranslation('chat');
+  const { t, i18n } = useTranslation('route');
+  const { t: tc } = useTranslation('chat');
+  const now = useNow();
+  const language = i18n.resolvedLanguage ?? i18n.language;
   const p = state.presence[userId];
+  const seenAt = p && !p.online && p.lastSeenAt ? Date.parse(p.lastSeenAt) : Number.NaN;
+  const known = !Number.isNaN(seenAt) && relativeTime(seenAt, now, language) !== '';
   const label =
     p === undefined
-      ? t('presence.unknown')
+      ? tc('presence.unknown')
       : p.online
-        ? t('presence.online')
-        : lastSeen(p.lastSeenAt, t);
+        ? tc('presence.online')
+        : known
+          ? t('presence.lastSeen', { when: relativeTime(seenAt, now, language) })
+          : tc('presence.offline');
+  const title = known ? t('presence.lastSeen', { when: exactTime(seenAt, language) }) : label;
   return (
     <span
       className={`presence ${p?.online ? 'presence-online' : 'presence-offline'}`}
       role="img"
       aria-label={label}
-      title={label}
+      title={title}
     />
   );
-}
-
-function lastSeen(at: string | undefined, t: TFunction<'chat'>): string {
-  const d = at ? new Date(at) : undefined;
-  if (!d || Number.isNaN(d.getTime())) return t('presence.offline');
-  return t('presence.lastSeen', { time: d.toLocaleString(formatLocale()) });
 }

@@ -5,6 +5,7 @@ import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
+import { ThemeSetting } from '../theme/ThemeSetting.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -17,6 +18,7 @@ export function SettingsPage() {
       <PreferencesForm />
       <PrivacySettings />
       <BlockedPeople />
+      <ThemeSetting />
     </section>
   );
 }
