@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { NavBar } from './components/NavBar.js';
+import { Notifications } from './components/Notifications.js';
 import { OfflineBanner } from './components/OfflineBanner.js';
 import { AuthPage } from './pages/AuthPage.js';
 import { ChatsPage } from './pages/ChatsPage.js';
@@ -94,6 +95,7 @@ export function App() {
       </a>
       <NavBar />
       <OfflineBanner />
+      <Notifications />
       {loadError && (
         <div className="banner banner-error" role="alert">
           Could not load your conversations: {loadError}{' '}

@@ -5,6 +5,7 @@ import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
+import { NotificationSettings } from '../components/NotificationSettings.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -15,6 +16,7 @@ export function SettingsPage() {
       <PasswordForm />
       <RecoveryKeyForm />
       <PreferencesForm />
+      <NotificationSettings />
       <PrivacySettings />
       <BlockedPeople />
     </section>
