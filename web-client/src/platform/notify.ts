@@ -113,9 +113,13 @@ export function onServiceWorkerOpen(onOpen: (conversationId: string) => void): (
   };
 }
 
-/** Whether the person is elsewhere: the tab is hidden or its window lacks the focus. */
-export function inBackground(): boolean {
-  return document.visibilityState !== 'visible' || !document.hasFocus();
+/**
+ * Where the person is: using this tab, seeing it in a window without the focus, or elsewhere.
+ * @returns `focused`, `visible` or `hidden`
+ */
+export function tabPresence(): 'focused' | 'visible' | 'hidden' {
+  if (document.visibilityState !== 'visible') return 'hidden';
+  return document.hasFocus() ? 'focused' : 'visible';
 }
 
 let audio: HTMLAudioElement | null = null;

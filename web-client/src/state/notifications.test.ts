@@ -65,7 +65,7 @@ function decide(message: MessageView, over: Partial<NotifyInput> = {}) {
     message,
     arrival: true,
     state: start(),
-    background: true,
+    presence: 'hidden',
     permission: 'granted',
     prefs: DEFAULT_PREFS,
     t,
@@ -139,21 +139,28 @@ describe('deciding whether a new message notifies', () => {
     expect(JSON.stringify(d)).not.toMatch(/Secret|Alice/);
   });
 
-  it('when the tab is in use, then there is no notification: nothing for the open chat, a sound for another', () => {
+  it('when the tab is in use, then there is no notification: nothing for the open chat, a sound for another; an open chat on screen is read', () => {
     const open = step(start(), { type: 'navigate', view: { name: 'chats', conversationId: 'd1' } });
-    expect(decide(msg('d1'), { state: open, background: false })).toEqual({
+    expect(decide(msg('d1'), { state: open, presence: 'focused' })).toEqual({
       kind: 'act',
       notification: null,
       sound: false,
     });
-    expect(decide(msg('d1'), { background: false })).toEqual({
+    expect(decide(msg('d1'), { presence: 'focused' })).toEqual({
       kind: 'act',
       notification: null,
       sound: true,
     });
-    // The open chat in a background tab still notifies.
-    expect(decide(msg('d1'), { state: open }).kind === 'act').toBe(true);
+    // The open chat in a hidden tab still notifies; on a visible unfocused window it is read.
     expect(decide(msg('d1'), { state: open })).toMatchObject({
+      notification: { conversationId: 'd1' },
+    });
+    expect(decide(msg('d1'), { state: open, presence: 'visible' })).toEqual({
+      kind: 'act',
+      notification: null,
+      sound: true,
+    });
+    expect(decide(msg('d1'), { presence: 'visible' })).toMatchObject({
       notification: { conversationId: 'd1' },
     });
   });

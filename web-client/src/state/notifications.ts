@@ -50,8 +50,11 @@ export interface NotifyInput {
   /** The SDK's "a message arrived" (not an edit, reaction, delete or a send's progress). */
   arrival: boolean;
   state: AppState;
-  /** The tab is hidden or its window does not have the focus. */
-  background: boolean;
+  /**
+   * Where the person is: `focused` (this tab, in use), `visible` (shown, but another window has
+   * the focus) or `hidden` (another tab, minimised).
+   */
+  presence: 'focused' | 'visible' | 'hidden';
   permission: NotifyPermission;
   prefs: NotificationPrefs;
   /** i18next's `t` of the `notify` namespace. */
@@ -71,9 +74,10 @@ export function notificationTag(conversationId: string): string {
  * Whether and how a message gets noticed. Never for my own messages (other devices of mine),
  * control messages (group events), changes (edits, reactions, deletes), messages already read,
  * or the note-to-self chat; in a muted conversation only a mention of me notifies, and never
- * with a sound. A message request notifies without any content. With the chat open in a
- * focused, visible tab nothing happens (the person sees it); with the tab in use but another
- * chat open only the sound plays.
+ * with a sound. A message request notifies without any content. With the chat open in the
+ * focused tab nothing happens (the person sees it); with the tab in use but another chat open,
+ * or the chat open on a visible but unfocused window (it is marked read there), only the sound
+ * plays.
  * @param input the message, the app state and this browser's settings
  * @returns `wait` while the conversation is not loaded yet, else what to do
  */
@@ -87,9 +91,11 @@ export function decideNotification(input: NotifyInput): NotifyDecision {
   const muted = state.muted[c.id] === true;
   if (muted && !mentionsMe(m, state.me?.id)) return NOTHING;
   const openHere = state.view.name === 'chats' && state.view.conversationId === c.id;
-  if (openHere && !input.background) return NOTHING;
+  if (openHere && input.presence === 'focused') return NOTHING;
   const sound = prefs.sound && !muted;
-  if (!input.background) return { kind: 'act', notification: null, sound };
+  // The open chat on a visible screen shows the message and marks it read (ReadMarker).
+  const seen = input.presence === 'focused' || (openHere && input.presence === 'visible');
+  if (seen) return { kind: 'act', notification: null, sound };
   if (input.permission !== 'granted' || !prefs.enabled)
     return { kind: 'act', notification: null, sound };
   const tag = notificationTag(c.id);

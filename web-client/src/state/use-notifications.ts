@@ -12,11 +12,11 @@ import {
 import { useApp } from './store.js';
 import {
   closeNotifications,
-  inBackground,
   onServiceWorkerOpen,
   playMessageSound,
   setFaviconCount,
   showNotification,
+  tabPresence,
 } from '../platform/notify.js';
 
 /** A message whose conversation is not loaded yet (a first message, a request) waits this long. */
@@ -53,7 +53,7 @@ export function useNotifications(): void {
         message,
         arrival: true,
         state: stateRef.current,
-        background: inBackground(),
+        presence: tabPresence(),
         permission: currentPermission(),
         prefs: getPrefs(),
         t,
