@@ -73,9 +73,10 @@ export function showNotification(
  */
 export function closeNotifications(tags: string[]): void {
   if (tags.length === 0) return;
-  for (const tag of tags) pageNotifications.get(tag)?.close();
+  // Queued behind the shows, so a show still on its way is closed too.
   queue = queue
     .then(async () => {
+      for (const tag of tags) pageNotifications.get(tag)?.close();
       const reg = await activeRegistration();
       if (!reg) return;
       for (const tag of tags) for (const n of await reg.getNotifications({ tag })) n.close();
