@@ -191,7 +191,7 @@ async function turnPreviewsOn(page: Page, screenshot?: string): Promise<void> {
 }
 
 describe('notifications', () => {
-  it("when Bob's tab is in the background, Alice's message notifies him without its content and counts in the title and favicon; with previews on it names her and the text; the click opens the chat", async ({
+  it('when the browser has not decided, then the chats screen asks (not the page load) and "Not now" is remembered', async ({
     browser,
   }) => {
     // Alice's browser has not decided: the chats screen asks, never the page load by itself.
@@ -205,7 +205,12 @@ describe('notifications', () => {
     await reachApp(alice.page);
     await alice.page.getByRole('navigation', { name: 'Conversations' }).waitFor();
     expect(await prompt.count()).toBe(0);
+  });
 
+  it("when Bob's tab is in the background, Alice's message notifies him without its content and counts in the title and favicon; with previews on it names her and the text; the click opens the chat", async ({
+    browser,
+  }) => {
+    const alice = await signedUp(browser, 'Alice');
     const bob = await signedUpWithNotifications(browser, 'Bob');
     expect(await bob.page.getByTestId('notify-prompt').count()).toBe(0);
     await startDirectChat(alice, bob);
