@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { NavBar } from './components/NavBar.js';
+import { Notifications } from './components/Notifications.js';
 import { OfflineBanner } from './components/OfflineBanner.js';
 import { AuthPage } from './pages/AuthPage.js';
 import { ChatsPage } from './pages/ChatsPage.js';
@@ -110,6 +111,7 @@ export function App() {
       <RouteSync />
       <NavBar />
       <OfflineBanner />
+      <Notifications />
       {loadError && (
         <div className="banner banner-error" role="alert">
           Could not load your conversations: {loadError}{' '}

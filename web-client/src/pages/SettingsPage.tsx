@@ -6,6 +6,7 @@ import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
 import { ThemeSetting } from '../theme/ThemeSetting.js';
+import { NotificationSettings } from '../components/NotificationSettings.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -16,6 +17,7 @@ export function SettingsPage() {
       <PasswordForm />
       <RecoveryKeyForm />
       <PreferencesForm />
+      <NotificationSettings />
       <PrivacySettings />
       <BlockedPeople />
       <ThemeSetting />

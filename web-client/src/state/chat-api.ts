@@ -193,7 +193,7 @@ export type NotificationPreferences = import('@cipherchat/contracts').Notificati
 
 /** Events the UI reacts to. */
 export type ChatEvent =
-  | { type: 'message'; message: MessageView }
+  | { type: 'message'; message: MessageView; arrival?: true } // arrival: just received
   | {
       type: 'status';
       conversationId: string;

@@ -45,7 +45,7 @@ export function forwardClientEvents(
   alerts: DeviceAlertState,
 ): void {
   client.on('message', (m) => {
-    emit({ type: 'message', message: toView(m) });
+    emit({ type: 'message', message: toView(m), arrival: true });
     // A membership change: my view of the group changed (members, roles or title).
     if (m.kind === 'event') emit({ type: 'conversationsChanged' });
     // This device has it: tell the sender (an encrypted "delivered" receipt).
