@@ -38,7 +38,8 @@ export interface AppActions {
   setMuted(conversationId: string, on: boolean): Promise<void>;
   retry(message: MessageView): Promise<void>;
   upsertConversation(c: ConversationView): Promise<void>;
-  signOut(): Promise<void>;
+  /** Logs out (see `ChatApi.logOut`; `keepDevice` keeps this browser as a device). */
+  signOut(options?: { keepDevice?: boolean }): Promise<void>;
 }
 
 interface AppContextValue {
@@ -214,8 +215,8 @@ export function AppProvider({
         dispatch({ type: 'conversationUpserted', conversation: c });
         await ensureUsers(c.members.map((m) => m.userId));
       },
-      signOut: async () => {
-        await api.logOut();
+      signOut: async (options) => {
+        await api.logOut(options);
         dispatch({ type: 'signedOut' });
       },
     }),
