@@ -160,9 +160,9 @@ export function createChatApi(): ChatApi {
       } catch (err) {
         if (err instanceof BackupLockedError) throw new ApiError(0, 'backup_locked', err.message);
         // Refused at device registration (the account has its maximum of devices): end the
-        // half-open session and drop what was restored here, so nothing lingers until a retry.
+        // half-open session (the sealed store stays: a browser that had history keeps it).
         if (err instanceof ApiError && err.code === 'too_many_devices')
-          await client.logOut({ forget: true }).catch(() => undefined);
+          await client.logOut().catch(() => undefined);
         throw err;
       }
     },
