@@ -122,7 +122,7 @@ describe('device names are not stored', () => {
     const r = await api(inst.url, token, 'POST', '/devices', { name: "Alice's iPhone" });
     expect(r.status).toBe(201);
     expect((await api(inst.url, token, 'GET', '/devices')).body.devices).toEqual([
-      { deviceId: r.body.deviceId, name: '', hasKeys: false, createdAt: expect.any(String) },
+      { deviceId: r.body.deviceId, name: '', hasKeys: false, createdAt: expect.any(String), lastActiveAt: expect.stringMatching(/T\d\d:00:00\.000Z$/) },
     ]);
     const named = (await inst.app.ds.query(`SELECT count(*)::int AS n FROM chat.devices WHERE name <> ''`)) as { n: number }[];
     expect(named[0]?.n).toBe(0);

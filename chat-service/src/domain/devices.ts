@@ -71,6 +71,7 @@ export async function removeDevice(deps: ChatDeps, userId: string, deviceId: num
  * @param userId the user, from the token
  * @param deviceId the device claimed
  * @param secret the secret presented (missing counts as wrong)
+ * A proven device counts as active this hour (`last_active_at`, written at most once an hour).
  * @returns `ok`, `unknown_device` (no such device of the user) or `invalid_device_credentials`
  */
 export async function proveDevice(
@@ -81,7 +82,10 @@ export async function proveDevice(
 ): Promise<'ok' | 'unknown_device' | 'invalid_device_credentials'> {
   const digest = await deps.devices.deviceSecretDigest(deps.db, userId, deviceId);
   if (digest === null) return 'unknown_device';
-  return deviceSecretMatches(digest, secret) ? 'ok' : 'invalid_device_credentials';
+  if (!deviceSecretMatches(digest, secret)) return 'invalid_device_credentials';
+  // "Last active" for the owner's device list: at most one write per device and hour.
+  await deps.devices.touchDevice(deps.db, userId, deviceId).catch((err: unknown) => deps.log.warn({ err, userId, deviceId }, 'last active not recorded'));
+  return 'ok';
 }
 
 function publicKey(b64: string, path: string): Buffer {

@@ -280,6 +280,8 @@ export interface DeviceRow {
   deviceId: number;
   hasKeys: boolean;
   createdAt: Date;
+  /** The hour it last connected or proved itself (null: not since this was recorded). */
+  lastActiveAt: Date | null;
 }
 
 /** Keys of one device, decoded from the upload. */
@@ -315,6 +317,8 @@ export interface DeviceStore {
   /** SHA-256 of the device's secret, or null when the user has no such device. */
   deviceSecretDigest(db: Db, userId: string, deviceId: number): Promise<Buffer | null>;
   listDevices(db: Db, userId: string): Promise<DeviceRow[]>;
+  /** Marks a device active this hour (at most one write per device and hour). */
+  touchDevice(db: Db, userId: string, deviceId: number): Promise<void>;
   listKeyedDeviceIds(db: Db, userId: string): Promise<number[]>;
   storeDeviceKeys(
     tx: Db,

@@ -64,7 +64,15 @@ export function devicesRouter(deps: ChatDeps, limits: Pick<RateLimits, 'prekeyRe
   r.get('/devices', async (req, res) => {
     const devices = await listMyDevices(deps, authUserId(req));
     // `name` stays in the answer for outside clients, always empty: names travel end to end
-    res.json({ devices: devices.map((d) => ({ deviceId: d.deviceId, name: '', hasKeys: d.hasKeys, createdAt: d.createdAt.toISOString() })) });
+    res.json({
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        name: '',
+        hasKeys: d.hasKeys,
+        createdAt: d.createdAt.toISOString(),
+        lastActiveAt: d.lastActiveAt?.toISOString() ?? null,
+      })),
+    });
   });
 
   r.delete('/devices/:deviceId', async (req, res) => {

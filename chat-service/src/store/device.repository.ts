@@ -28,7 +28,11 @@ export async function insertDevice(
   )) as { next_device_id: number; n: number }[];
   if (!acc || acc.n >= maxDevices) return null;
   // no name: device names travel end to end between the account's devices (the column stays empty)
-  await q(m, `INSERT INTO chat.devices (user_id, device_id, secret_digest) VALUES ($1, $2, $3)`, [userId, acc.next_device_id, secretDigest]);
+  await q(m, `INSERT INTO chat.devices (user_id, device_id, secret_digest, last_active_at) VALUES ($1, $2, $3, date_trunc('hour', now()))`, [
+    userId,
+    acc.next_device_id,
+    secretDigest,
+  ]);
   await q(m, `UPDATE chat.accounts SET next_device_id = next_device_id + 1, updated_at = now() WHERE user_id = $1`, [userId]);
   return acc.next_device_id;
 }
@@ -81,10 +85,26 @@ export async function deviceSecretDigest(m: EntityManager, userId: string, devic
  */
 export async function listDevices(m: EntityManager, userId: string): Promise<DeviceRow[]> {
   const rows = (await q(m, 
-    `SELECT device_id, signed_prekey IS NOT NULL AS has_keys, created_at FROM chat.devices WHERE user_id = $1 ORDER BY device_id`,
+    `SELECT device_id, signed_prekey IS NOT NULL AS has_keys, created_at, last_active_at FROM chat.devices WHERE user_id = $1 ORDER BY device_id`,
     [userId],
-  )) as { device_id: number; has_keys: boolean; created_at: Date }[];
-  return rows.map((r) => ({ deviceId: r.device_id, hasKeys: r.has_keys, createdAt: r.created_at }));
+  )) as { device_id: number; has_keys: boolean; created_at: Date; last_active_at: Date | null }[];
+  return rows.map((r) => ({ deviceId: r.device_id, hasKeys: r.has_keys, createdAt: r.created_at, lastActiveAt: r.last_active_at }));
+}
+
+/**
+ * Records that a device was active this hour: `last_active_at` holds the start of the hour and
+ * is written at most once per hour (a no-op otherwise), so it stays coarse and cheap.
+ * @param m manager
+ * @param userId owner
+ * @param deviceId device
+ */
+export async function touchDevice(m: EntityManager, userId: string, deviceId: number): Promise<void> {
+  await q(
+    m,
+    `UPDATE chat.devices SET last_active_at = date_trunc('hour', now())
+      WHERE user_id = $1 AND device_id = $2 AND (last_active_at IS NULL OR last_active_at < date_trunc('hour', now()))`,
+    [userId, deviceId],
+  );
 }
 
 /**
@@ -244,6 +264,7 @@ export const deviceStore: DeviceStore = {
   deleteDevice,
   deviceSecretDigest,
   listDevices,
+  touchDevice,
   listKeyedDeviceIds,
   storeDeviceKeys,
   countPreKeys,

@@ -37,7 +37,7 @@ describe('chat-cli', () => {
     await new Promise((resolve) => listener.on('close', resolve));
 
     // The state files hold no key or text in clear.
-    const files = await readdir(cli.stateDir);
+    const files = (await readdir(cli.stateDir)).filter((f) => f.endsWith('.state'));
     expect(files.length).toBe(2);
     for (const f of files) expect(await readFile(path.join(cli.stateDir, f), 'utf8')).not.toContain('terminal');
     // Logging in again reuses the stored device (no new device registered).

@@ -1,15 +1,21 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Dialog } from './Dialog.js';
 
 /**
- * Confirms logging out. Logging out wipes this browser's keys and history, so when the key
- * backup is behind the user is warned and offered to back up first, and messages still waiting
- * to be sent are counted (they would be deleted).
+ * Confirms logging out. By default logging out removes this browser from the account's devices
+ * (so logged-out browsers do not fill the device limit) and wipes its keys and history; the
+ * user may instead keep it as a device (keys and history stay for the next login here). When
+ * the key backup is behind the user is warned and offered to back up first, and messages still
+ * waiting to be sent are counted (removing would delete them). If the device cannot be removed
+ * (server unreachable) the dialog says so and nothing is logged out.
  */
 export function LogOutDialog({ onClose }: { onClose: () => void }) {
   const { api, actions } = useApp();
+  const { t } = useTranslation('dev');
+  const [keepDevice, setKeepDevice] = useState(false);
   const [upToDate, setUpToDate] = useState<boolean | null>(null);
   const [unsent, setUnsent] = useState(0);
   const [busy, setBusy] = useState(false);
@@ -36,19 +42,54 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await actions.signOut();
+      await actions.signOut({ keepDevice });
     } catch (e) {
-      setError(describeError(e));
+      setError(keepDevice ? describeError(e) : t('logOut.notRemoved', { reason: describeError(e) }));
       setBusy(false);
     }
   };
 
   return (
     <Dialog title="Log out?" onClose={onClose}>
-      <p>
-        Logging out removes your keys and message history from this browser. Log in again to restore
-        your keys from the encrypted backup.
-      </p>
+      {keepDevice ? (
+        <p>{t('logOut.keepIntro')}</p>
+      ) : (
+        <p>
+          Logging out removes your keys and message history from this browser. Log in again to
+          restore your keys from the encrypted backup.
+        </p>
+      )}
+      <fieldset className="logout-choice">
+        <legend>{t('logOut.choice')}</legend>
+        <label>
+          <input
+            type="radio"
+            name="logout-device"
+            checked={!keepDevice}
+            onChange={() => setKeepDevice(false)}
+            disabled={busy}
+            aria-describedby="logout-remove-hint"
+          />{' '}
+          {t('logOut.remove')}
+        </label>
+        <p id="logout-remove-hint" className="muted small">
+          {t('logOut.removeHint')}
+        </p>
+        <label>
+          <input
+            type="radio"
+            name="logout-device"
+            checked={keepDevice}
+            onChange={() => setKeepDevice(true)}
+            disabled={busy}
+            aria-describedby="logout-keep-hint"
+          />{' '}
+          {t('logOut.keep')}
+        </label>
+        <p id="logout-keep-hint" className="muted small">
+          {t('logOut.keepHint')}
+        </p>
+      </fieldset>
       {upToDate === null && <p role="status">Checking your key backup…</p>}
       {upToDate === false && (
         <div className="notice notice-warning" role="alert">
@@ -62,7 +103,7 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
         </div>
       )}
       {upToDate === true && <p className="muted">Your key backup is up to date.</p>}
-      {unsent > 0 && (
+      {unsent > 0 && !keepDevice && (
         <div className="notice notice-warning" role="alert">
           <strong>
             {unsent === 1 ? '1 message has' : `${unsent} messages have`} not been sent yet.

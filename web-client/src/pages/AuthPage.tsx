@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { describeError } from '../state/index.js';
+import { DeviceLimitNotice, deviceLimitOf } from '../components/DeviceLimitNotice.js';
 import type { MeView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Field } from './AuthField.js';
@@ -65,6 +66,7 @@ function useLogIn() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [locked, setLocked] = useState(false);
+  const [limit, setLimit] = useState<{ max: number | undefined } | null>(null);
   const run = async (
     email: string,
     password: string,
@@ -72,6 +74,7 @@ function useLogIn() {
   ) => {
     setBusy(true);
     setError(null);
+    setLimit(null);
     try {
       const r = await api.logIn(email, password, options);
       // A new identity comes with a new recovery key: show it once, as at sign-up.
@@ -83,17 +86,18 @@ function useLogIn() {
     } catch (err) {
       if (err && typeof err === 'object' && 'code' in err && err.code === 'backup_locked')
         setLocked(true);
+      else if (deviceLimitOf(err)) setLimit(deviceLimitOf(err));
       else setError(describeError(err));
       setBusy(false);
     }
   };
-  return { busy, error, locked, run };
+  return { busy, error, locked, limit, run };
 }
 
 function LogInForm({ onForgot }: { onForgot: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const { busy, error, locked, run } = useLogIn();
+  const { busy, error, locked, limit, run } = useLogIn();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(email, password);
@@ -123,6 +127,7 @@ function LogInForm({ onForgot }: { onForgot: () => void }) {
           {error}
         </p>
       )}
+      {limit && <DeviceLimitNotice max={limit.max} />}
       <button type="submit" disabled={busy}>
         {busy ? 'Logging in and restoring keys…' : 'Log in'}
       </button>

@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { describeError } from '../state/index.js';
 import type { DeviceView } from '../state/index.js';
 import { useApp } from '../state/store.js';
@@ -10,9 +12,26 @@ const STATUS_TEXT: Record<DeviceView['status'], string> = {
   foreign: 'Not yours: another identity key',
 };
 
+/**
+ * "Last active" in words: today, yesterday, else the date (the server keeps only the hour).
+ * @param iso the device's `lastActiveAt`
+ * @param t the `dev` namespace
+ * @param now the current time
+ * @returns e.g. "last active today"
+ */
+export function lastActiveText(iso: string | undefined, t: TFunction<'dev'>, now = new Date()): string {
+  if (!iso) return t('devices.unknown');
+  const at = new Date(iso);
+  const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(now) - day(at)) / 86_400_000);
+  const when = days <= 0 ? t('devices.today') : days === 1 ? t('devices.yesterday') : at.toLocaleDateString();
+  return t('devices.lastActive', { when });
+}
+
 /** My devices (each browser install is one) and "log out other devices". */
 export function DevicesPage() {
   const { api } = useApp();
+  const { t } = useTranslation('dev');
   const [devices, setDevices] = useState<DeviceView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -88,6 +107,9 @@ export function DevicesPage() {
               {d.createdAt && (
                 <span className="muted small">added {new Date(d.createdAt).toLocaleString()}</span>
               )}
+              <span className="muted small device-last-active">
+                {lastActiveText(d.lastActiveAt, t)}
+              </span>
               {!d.current && (
                 <button type="button" className="secondary small" onClick={() => setRemoving(d)}>
                   Remove

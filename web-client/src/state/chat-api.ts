@@ -166,6 +166,8 @@ export interface DeviceView {
   name?: string;
   current: boolean;
   createdAt?: string;
+  /** The hour it last connected or proved itself (ISO 8601, coarse on purpose); absent when unknown. */
+  lastActiveAt?: string;
   /**
    * `linked`: this browser, or announced to me by a device holding my identity key;
    * `foreign`: carries another identity key (did not come from me; gets nothing);
@@ -264,8 +266,12 @@ export interface ChatApi extends MessageActionsApi {
   backupNow(): Promise<void>;
   /** How many of my messages are still queued on this browser (logging out deletes them). */
   unsentCount(): Promise<number>;
-  /** Logs out and wipes this browser's keys and history. */
-  logOut(): Promise<void>;
+  /**
+   * Logs out. By default this browser's device is first removed from the account (with its
+   * proof) and its keys and history are wiped; `keepDevice` keeps both for the next login here.
+   * Throws, still logged in, when the device could not be removed (server unreachable).
+   */
+  logOut(options?: { keepDevice?: boolean }): Promise<void>;
   /** Changes the password (re-keys the key backup; the recovery key keeps working). */
   changePassword(newPassword: string): Promise<void>;
   /** Replaces the recovery key (re-keys the backup; the old key stops working); returns the new key. */

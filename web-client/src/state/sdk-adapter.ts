@@ -159,6 +159,10 @@ export function createChatApi(): ChatApi {
         return { me: started(r.user), ...(r.recoveryKey ? { recoveryKey: r.recoveryKey } : {}) };
       } catch (err) {
         if (err instanceof BackupLockedError) throw new ApiError(0, 'backup_locked', err.message);
+        // Refused at device registration (the account has its maximum of devices): end the
+        // half-open session (the sealed store stays: a browser that had history keeps it).
+        if (err instanceof ApiError && err.code === 'too_many_devices')
+          await client.logOut().catch(() => undefined);
         throw err;
       }
     },
@@ -181,9 +185,11 @@ export function createChatApi(): ChatApi {
       }
     },
     backupNow: () => client.flushBackup(),
-    async logOut() {
+    async logOut(options = {}) {
       if (me) {
-        await client.logOut({ forget: true });
+        // Remove: this browser's device goes too (its own proof), so logged-out browsers do not
+        // fill the device limit. Keep: device and sealed store stay for the next login here.
+        await client.logOut(options.keepDevice ? {} : { forget: true, removeDevice: true });
       } else {
         await http.user.logOut().catch(() => undefined);
       }
@@ -320,6 +326,7 @@ export function createChatApi(): ChatApi {
         ...(d.name !== null ? { name: d.name } : {}),
         current: d.current,
         createdAt: d.createdAt,
+        ...(d.lastActiveAt ? { lastActiveAt: d.lastActiveAt } : {}),
         status: d.status,
       }));
     },

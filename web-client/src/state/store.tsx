@@ -41,7 +41,8 @@ export interface AppActions {
   setMuted(conversationId: string, on: boolean): Promise<void>;
   retry(message: MessageView): Promise<void>;
   upsertConversation(c: ConversationView): Promise<void>;
-  signOut(): Promise<void>;
+  /** Logs out (see `ChatApi.logOut`; `keepDevice` keeps this browser as a device). */
+  signOut(options?: { keepDevice?: boolean }): Promise<void>;
 }
 
 /** Moves to a view through the router (set by RouteSync while the signed-in shell shows). */
@@ -235,8 +236,8 @@ export function AppProvider({
         dispatch({ type: 'conversationUpserted', conversation: c });
         await ensureUsers(c.members.map((m) => m.userId));
       },
-      signOut: async () => {
-        await api.logOut();
+      signOut: async (options) => {
+        await api.logOut(options);
         // The next person to log in here starts at the chats, not at my last screen.
         navigator.current?.({ name: 'chats' }, { replace: true });
         dispatch({ type: 'signedOut' });

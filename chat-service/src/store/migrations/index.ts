@@ -6,6 +6,7 @@ import { MailboxUsage1796610000000 } from './1796610000000-mailbox-usage.js';
 import { MailboxTallies1796640000000 } from './1796640000000-mailbox-tallies.js';
 import { RequestBudget1796650000000 } from './1796650000000-request-budget.js';
 import { MailboxHeld1796660000000 } from './1796660000000-mailbox-held.js';
+import { DeviceLastActive1797000000000 } from './1797000000000-device-last-active.js';
 
 /** Every migration of the chat schema, oldest first. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   MailboxTallies1796640000000,
   RequestBudget1796650000000,
   MailboxHeld1796660000000,
+  DeviceLastActive1797000000000,
 ];

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
-import { createFileStore } from '../node/file-backend.js';
 import { ApiError } from '../transport/api-error.js';
+import { logOutCommand, openAccount, passwordLogin, type AccountContext } from './account-commands.js';
+import { CliSession } from './cli-session.js';
 import { runMessageAction, describeChange } from './message-action-commands.js';
 import { describeTimer, parseTimerArg } from './timer-args.js';
 import { GROUP_USAGE, runGroupCommand } from './group-commands.js';
@@ -15,20 +17,27 @@ import { timeText } from './time-text.js';
 const USAGE = `chat-cli: a terminal client for cipherchat (end-to-end encrypted)
 
 Usage:
-  chat-cli signup --email E --username U --display-name D [--password P]
-  chat-cli login  --email E [--password P]
-  chat-cli send <username> <text> --email E [--password P]
-  chat-cli reply <conversationId> <messageId> <text> --email E [--password P]
+  chat-cli signup --email E --username U --display-name D [--password P]   (logs in too)
+  chat-cli login  --email E [--password P]   once: later commands reuse the saved session
+  chat-cli logout [--email E] [--keep-device]
+                     removes this terminal's device from the account and wipes its local
+                     state; --keep-device keeps both for the next login
+  chat-cli send <username> <text>
+  chat-cli reply <conversationId> <messageId> <text>
                      (the message must be in this terminal's history: see listen's "id")
-  chat-cli listen --email E [--password P]
-  chat-cli safety-number <username> --email E [--password P]
+  chat-cli listen
+  chat-cli safety-number <username>
   chat-cli react <conversationId> <messageId> <emoji|->   (- takes my reaction back)
   chat-cli edit <conversationId> <messageId> <text>       (my own, within 24 h)
   chat-cli delete <conversationId> <messageId> [--for-me] (for everyone: my own, within 24 h)
-  chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w> --email E [--password P]
+  chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w>
 ${GROUP_USAGE}
 
+Commands other than signup and login use the saved session of --email (or the only one saved
+for this server). Without one they log in with --password / CHAT_PASSWORD and save it.
+
 Options (or environment):
+  --version          print chat-cli's version
   --json             machine-readable output: one JSON object per line on stdout (one per
                      event for \`listen\`); errors as {"error":{"code","message"}} on stderr
                      with a non-zero exit code
@@ -36,7 +45,8 @@ Options (or environment):
   --email E          CHAT_EMAIL
   --password P       CHAT_PASSWORD   (never stored; avoid putting it on the command line)
   --state-dir DIR    CHAT_STATE_DIR  (default ~/.cipherchat; state files are sealed with a
-                                      key derived from the OPAQUE export key)
+                                      key derived from the OPAQUE export key; while logged in,
+                                      a session file (0600) there holds that key)
   --recovery-key K   open the key backup after a password reset
   --user-api URL, --chat-api URL, --socket URL
                      reach services directly instead of through nginx (development)`;
@@ -63,6 +73,8 @@ function parseOptions(argv: string[]) {
         'chat-api': { type: 'string' },
         socket: { type: 'string' },
         'for-me': { type: 'boolean' },
+        'keep-device': { type: 'boolean' },
+        version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
       },
@@ -78,14 +90,20 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseOptions(argv);
   configureOutput(values.json ?? false);
   const [command, ...args] = positionals;
+  if (values.version) {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    printResult({ version }, `chat-cli ${version}`);
+    return;
+  }
   if (values.help || !command) {
     printResult({ usage: USAGE }, USAGE);
     return;
   }
   const server = values.server ?? process.env.CHAT_SERVER ?? 'http://localhost:8080';
-  const email = values.email ?? process.env.CHAT_EMAIL ?? fail('--email is required');
-  const password = values.password ?? process.env.CHAT_PASSWORD ?? fail('--password or CHAT_PASSWORD is required');
+  const email = values.email ?? process.env.CHAT_EMAIL;
+  const password = values.password ?? process.env.CHAT_PASSWORD;
   const stateDir = values['state-dir'] ?? process.env.CHAT_STATE_DIR ?? join(homedir(), '.cipherchat');
+  const session = new CliSession(stateDir, values['user-api'] ?? server);
 
   const client = new ChatClient({
     baseUrl: server,
@@ -94,34 +112,33 @@ async function main(argv: string[]): Promise<void> {
     ...(values.socket ? { socketUrl: values.socket } : {}),
     deviceName: 'chat-cli',
     openStore: async (userId, { exportKey }) => {
-      const file = join(stateDir, `${userId}.state`);
       try {
-        return await createFileStore(file, exportKey);
-      } catch {
+        return await session.open(userId, exportKey);
+      } catch (err) {
+        if (!exportKey) throw err;
         // Sealed under another export key (the password changed since): set it aside; the
         // identity comes back from the key backup and this terminal registers as a new device.
+        const file = session.statePath(userId);
         const aside = `${file}.unreadable-${Date.now()}`;
         await rename(file, aside);
         printWarning('state_set_aside', `note: local state was sealed under an older password; moved to ${aside}`);
-        return createFileStore(file, exportKey);
+        return session.open(userId, exportKey);
       }
     },
   });
+  // Rotated tokens go into the sealed state at once, so the next command can use them.
+  client.api.onTokens = (tokens) => session.keepTokens(tokens);
+  const ctx: AccountContext = { client, session, email, password, recoveryKey: values['recovery-key'] };
   client.on('error', (err) => printWarning('background_error', `warning: ${String(err)}`));
   client.on('identityChanged', ({ userId }) =>
     printWarning('identity_changed', `! the safety number with ${userId} changed; verify it, then accept it in a client`),
   );
 
-  const login = async (connect: boolean) =>
-    client.logIn({
-      email,
-      password,
-      connect,
-      ...(values['recovery-key'] ? { recoveryKey: values['recovery-key'] } : {}),
-    });
+  const login = (connect: boolean) => openAccount(ctx, connect);
 
   switch (command) {
     case 'signup': {
+      if (!email || !password) fail('--email and --password (or CHAT_PASSWORD) are required');
       const { user, recoveryKey } = await client.signUp({
         email,
         password,
@@ -132,10 +149,21 @@ async function main(argv: string[]): Promise<void> {
         { user: { id: user.id, username: user.username }, recoveryKey },
         `signed up as ${user.username} (${user.id})\nRECOVERY KEY (shown once, keep it offline):\n  ${recoveryKey}`,
       );
+      await session.save(email, user.id, client.api.getTokens());
       break;
     }
+    case 'logout': {
+      const r = await logOutCommand(ctx, values['keep-device'] === true);
+      printResult(
+        r,
+        !r.loggedOut
+          ? 'not logged in'
+          : `logged out${r.email ? ` ${r.email}` : ''}; ${r.deviceRemoved ? "this terminal's device was removed from the account and its local state wiped" : "this terminal's device was kept"}`,
+      );
+      return;
+    }
     case 'login': {
-      const r = await login(false);
+      const r = await passwordLogin(ctx, false);
       const deviceId = await client.deviceId();
       printResult(
         { user: { id: r.user.id, username: r.user.username }, identity: r.identity, deviceId, ...(r.recoveryKey ? { recoveryKey: r.recoveryKey } : {}) },
@@ -253,7 +281,10 @@ async function main(argv: string[]): Promise<void> {
       if (!(await runGroupCommand(command, args, { client, login: () => login(true) })))
         failWith('usage_error', `unknown command ${command}\n\n${USAGE}`);
   }
-  await client.logOut();
+  // The session stays (see cli-session.ts): push pending key-backup changes, then just close.
+  await client.flushBackup().catch((err: unknown) => printWarning('background_error', `warning: ${String(err)}`));
+  client.disconnect();
+  await session.flush();
 }
 
 main(process.argv.slice(2)).then(

@@ -15,11 +15,13 @@ import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
 import { mutedConversations, setMuted } from './mute.js';
 import type { OwnDevice } from './own-devices.js';
+import { logOutParts, type LogOutOptions } from './log-out.js';
 import type { Groups } from './groups.js';
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 export type { ChatClientEvents, ChatClientOptions, LogInResult, SendFailure, SendOptions } from './client-types.js';
 export type { OwnDevice } from './own-devices.js';
+export type { LogOutOptions } from './log-out.js';
 
 /**
  * The headless chat client: account (OPAQUE), device keys, key backup, end-to-end encrypted
@@ -93,18 +95,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Ends the session: disconnects, uploads pending backup state, revokes the refresh token.
-   * Local state (history, queued messages) stays unless `forget` is set.
-   * @param options `forget` wipes the local store of this account
+   * Ends the session: disconnects, uploads pending backup state,
+   * revokes the refresh token; `forget` wipes the local store, `removeDevice` first removes this
+   * device from the account with its own proof (on failure nothing is logged out and it throws).
+   * @param options `forget`, `removeDevice`
+   * @returns whether this device was removed from the account
    */
-  async logOut(options: { forget?: boolean } = {}): Promise<void> {
-    this.disconnect();
-    this.parts.queue.stop();
-    this.parts.disappearing.stop();
-    await this.parts.sessions.close(options.forget ?? false);
-    this.parts.conversations.clear();
-    this.parts.views.clear();
-    this.parts.safety.clear();
+  logOut(options: LogOutOptions = {}): Promise<{ deviceRemoved: boolean }> {
+    return logOutParts(this.parts, options);
   }
 
   /** Changes the password (OPAQUE re-registration) and re-keys the backup (see {@link Account.changePassword}). */

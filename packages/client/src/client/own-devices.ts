@@ -18,6 +18,11 @@ export interface OwnDevice {
   name: string | null;
   /** When the server registered it (ISO 8601, the server's word). */
   createdAt: string;
+  /**
+   * The start of the hour in which it last connected or proved itself (ISO 8601, the server's
+   * word, coarse on purpose); null when the server does not know.
+   */
+  lastActiveAt: string | null;
   /** This device. */
   current: boolean;
   /**
@@ -84,6 +89,7 @@ export class OwnDevices {
         deviceId: d.deviceId,
         name: current ? deviceKeys.deviceName : (linked[key]?.name ?? null),
         createdAt: d.createdAt,
+        lastActiveAt: d.lastActiveAt ?? null,
         current,
         status,
         hasKeys: d.hasKeys,
@@ -116,6 +122,29 @@ export class OwnDevices {
       const m = await s.store.getMessage(id);
       if (m?.status === 'failed' && m.failure?.code === 'foreign_device') await this.deps.retry(id, { wait: false });
     }
+  }
+
+  /**
+   * Removes this device from my account (log out): the key backup is flushed first (it needs
+   * this device's proof), then `DELETE /devices/:id` with this device's own proof; the server
+   * drops its prekeys and mailbox, and contacts' next sends see it gone (`stale_devices`). The
+   * local store forgets the device id and secret, so a later login here registers a new device.
+   * @returns nothing; a 404 (already removed) counts as done
+   * @throws {ApiError} when the server refused or could not be reached (the device stays)
+   */
+  async removeSelf(): Promise<void> {
+    const { api, session, deviceKeys, emit } = this.deps;
+    const s = session.require();
+    const me = await deviceKeys.deviceId();
+    if (me === undefined) return;
+    await s.backup.flush().catch((err: unknown) => emit('error', err));
+    try {
+      await api.chat.deleteDevice(me, await deviceKeys.proof());
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+    await DeviceKeys.forgetDevice(s.store);
+    deviceKeys.cachedId = undefined;
   }
 
   /**

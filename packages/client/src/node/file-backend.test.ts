@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes, toBase64, toBase64Url } from '../protocol/bytes.js';
 import { generateLocalIdentity } from '../protocol/keys.js';
-import { createFileStore } from './file-backend.js';
+import { createFileStore, createFileStoreWithKey, deriveStateKey } from './file-backend.js';
 
 describe('file store (CLI)', () => {
   const dirs: string[] = [];
@@ -30,5 +30,9 @@ describe('file store (CLI)', () => {
       toBase64(identity.identityKeyPair.privKey),
     );
     await expect(createFileStore(path, toBase64Url(randomBytes(64)))).rejects.toThrow();
+    // a saved session's state key (derived from the same export key) opens the same file
+    const byKey = await createFileStoreWithKey(path, await deriveStateKey(exportKey));
+    expect(await byKey.getMeta('deviceId')).toBe(3);
+    await expect(createFileStoreWithKey(path, randomBytes(32))).rejects.toThrow();
   });
 });

@@ -29,14 +29,19 @@ export class FileKvBackend implements KvBackend {
    * @throws {Error} when the file exists but does not open with this key (e.g. password changed)
    */
   static async open(path: string, exportKey: string): Promise<FileKvBackend> {
-    const ikm = await crypto.subtle.importKey('raw', fromBase64(exportKey), 'HKDF', false, ['deriveKey']);
-    const key = await crypto.subtle.deriveKey(
-      { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: utf8('cipherchat/cli-state/v1') },
-      ikm,
-      { name: 'AES-GCM', length: 256 },
-      false,
-      ['encrypt', 'decrypt'],
-    );
+    return FileKvBackend.openWithKey(path, await deriveStateKey(exportKey));
+  }
+
+  /**
+   * Opens (or starts) the state file with its raw sealing key (see {@link deriveStateKey}): what
+   * a saved CLI session keeps so later commands need no password.
+   * @param path file path
+   * @param stateKey the 32-byte AES-256-GCM key
+   * @returns the backend
+   * @throws {Error} when the file exists but does not open with this key
+   */
+  static async openWithKey(path: string, stateKey: Uint8Array<ArrayBuffer>): Promise<FileKvBackend> {
+    const key = await crypto.subtle.importKey('raw', stateKey, 'AES-GCM', false, ['encrypt', 'decrypt']);
     const backend = new FileKvBackend(path, key);
     let text: string | undefined;
     try {
@@ -109,6 +114,32 @@ export class FileKvBackend implements KvBackend {
     else for (const n of namespaces) delete this.data[n];
     await this.persist();
   }
+}
+
+/**
+ * The state file's sealing key: HKDF-SHA-256 of the OPAQUE export key (the same bytes
+ * `FileKvBackend.open` always derived, so existing files still open).
+ * @param exportKey OPAQUE export key (base64url)
+ * @returns the 32-byte AES-256-GCM key
+ */
+export async function deriveStateKey(exportKey: string): Promise<Uint8Array<ArrayBuffer>> {
+  const ikm = await crypto.subtle.importKey('raw', fromBase64(exportKey), 'HKDF', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: utf8('cipherchat/cli-state/v1') },
+    ikm,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+/**
+ * A file-backed store for Node (the CLI), opened with the state key of a saved session.
+ * @param path state file
+ * @param stateKey see {@link deriveStateKey}
+ * @returns the store
+ */
+export async function createFileStoreWithKey(path: string, stateKey: Uint8Array<ArrayBuffer>): Promise<ProtocolStore> {
+  return new KvProtocolStore(await FileKvBackend.openWithKey(path, stateKey));
 }
 
 /**

@@ -127,6 +127,12 @@ export const MyDevicesResult = z.object({
       /** Whether the device has uploaded keys (only those receive messages). */
       hasKeys: z.boolean(),
       createdAt: z.iso.datetime(),
+      /**
+       * The start of the hour in which the device last connected or proved itself (coarse on
+       * purpose: written at most once an hour); null when unknown (older devices). Absent from
+       * servers before issue 17.
+       */
+      lastActiveAt: z.iso.datetime().nullable().optional(),
     }),
   ),
 });
