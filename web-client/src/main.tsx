@@ -8,6 +8,7 @@ import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
+import './styles/attachments.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
