@@ -181,11 +181,7 @@ export async function openContext(
  * @returns the person in the new context
  */
 export async function inNewBrowser(p: Person, browser: Browser): Promise<Person> {
-  const { context, page, problems } = await openContext(
-    browser,
-    undefined,
-    `${p.name} (another browser)`,
-  );
+  const { context, page, problems } = await openContext(browser, undefined, `${p.name} (another browser)`);
   return { ...p, context, page, problems };
 }
 
