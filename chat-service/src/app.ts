@@ -52,6 +52,7 @@ import { devicesRouter } from './http/devices.routes.js';
 import { backupRouter } from './http/backup.routes.js';
 import { conversationsRouter } from './http/conversations.routes.js';
 import { attachmentsRouter } from './http/attachments.routes.js';
+import { configRouter } from './http/config.routes.js';
 import { safetyRouter } from './http/safety.routes.js';
 import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
@@ -262,6 +263,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   api.use(backupRouter(useCases));
   api.use(conversationsRouter(useCases));
   api.use(attachmentsRouter(useCases));
+  api.use(configRouter(useCases));
   api.use(safetyRouter(useCases, ctx.limits));
   app.use('/api/chat', api);
   finishHttpApp(app, logger);

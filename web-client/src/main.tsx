@@ -10,6 +10,7 @@ import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
 import './styles/route.css';
+import './styles/attachments.css';
 import { applyTheme, storedTheme } from './theme/theme.js';
 
 // The chosen theme before React's first render (no inline script: the CSP forbids it).

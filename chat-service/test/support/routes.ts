@@ -262,6 +262,14 @@ export const rows: Row[] = [
     owner: ok(),
     stranger: notFound,
   },
+  // the service's limits: the same public answer for every signed-in user
+  {
+    method: 'GET',
+    path: `${API}/config`,
+    req: () => ({ path: '/config' }),
+    owner: ok(),
+    stranger: ok(),
+  },
   {
     method: 'DELETE',
     path: `${API}/attachments/:id`,

@@ -26,11 +26,19 @@ export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 /** How long one UI outcome may take (sign-up derives keys and uploads prekeys and a backup). */
 export const STEP_TIMEOUT_MS = 30_000;
 
+/** Chromium flags for a fake microphone (a tone) that needs no permission prompt, and audio that may play without a click. */
+export const FAKE_MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
 /**
  * Starts headless Chromium.
+ * @param extraArgs more command-line flags (e.g. {@link FAKE_MEDIA_ARGS})
  * @returns the browser
  */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -40,6 +48,7 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
@@ -76,19 +85,29 @@ export function problemsIn(browser: Browser): string[] {
  * page, socket or account outlives the test that made it. After the test body the fixture fails
  * the test if any page it opened hit a CSP violation or an uncaught error.
  */
-export const test = vitestTest.extend<{ browser: Browser }>({
-  // eslint-disable-next-line no-empty-pattern -- vitest reads the fixtures a fixture needs from this pattern
-  browser: async ({}, use) => {
-    const browser = await launchBrowser();
-    try {
-      await use(browser);
-      const problems = problemsIn(browser);
-      if (problems.length) throw new Error(`pages hit CSP violations or uncaught errors:\n${problems.join('\n')}`);
-    } finally {
-      await browser.close();
-    }
-  },
-});
+export const test = browserTest();
+
+/**
+ * The e2e `test` with Chromium started with more flags (see {@link test}).
+ * @param extraArgs command-line flags, e.g. {@link FAKE_MEDIA_ARGS}
+ * @returns the test function
+ */
+export function browserTest(extraArgs: readonly string[] = []) {
+  return vitestTest.extend<{ browser: Browser }>({
+    // eslint-disable-next-line no-empty-pattern -- vitest reads the fixtures a fixture needs from this pattern
+    browser: async ({}, use) => {
+      const browser = await launchBrowser(extraArgs);
+      try {
+        await use(browser);
+        const problems = problemsIn(browser);
+        if (problems.length)
+          throw new Error(`pages hit CSP violations or uncaught errors:\n${problems.join('\n')}`);
+      } finally {
+        await browser.close();
+      }
+    },
+  });
+}
 
 /** Random suffix so every run uses fresh accounts. */
 export const runId = randomBytes(4).toString('hex');

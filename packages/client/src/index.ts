@@ -29,3 +29,11 @@ export * from './client/message-action-rules.js';
 export { MessageActions } from './client/message-actions.js';
 export * from './client/receipt-state.js';
 export * from './client/group-permissions.js';
+export * from './transport/progress.js';
+export {
+  AttachmentTooLargeError,
+  ATTACHMENT_OVERHEAD,
+  DEFAULT_MEDIA_CACHE_BYTES,
+  formatFileSize,
+  type AttachmentMeta,
+} from './client/attachment-transfer.js';

@@ -1,20 +1,24 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MentionPopup, useMentionAutocomplete } from './MentionPopup.js';
 import { PaperclipIcon } from './PaperclipIcon.js';
 import { authorName } from './ReplyQuote.js';
 import { useReply } from './reply-context.js';
+import { TransferBar } from './TransferBar.js';
+import { useAttachmentSend } from './useAttachmentSend.js';
+import { useDropTarget } from './useDropTarget.js';
+import { VoiceRecorder } from './VoiceRecorder.js';
 
 /** Refresh "typing on" at most this often; send "off" after this long without keystrokes. */
 const TYPING_REFRESH_MS = 3000;
-/** Largest attachment accepted (nginx allows 50 MB of ciphertext). */
-export const MAX_ATTACHMENT_BYTES = 45 * 1024 * 1024;
-
 /**
- * Message input: Enter sends, Shift+Enter adds a line, a file button attaches (encrypted before
- * upload). Typing state is throttled so a fast typist does not flood the socket.
+ * Message input: Enter sends, Shift+Enter adds a line; a file is attached with the file button,
+ * by pasting it or by dropping it on the conversation, or recorded as a voice note (each
+ * encrypted before upload, with progress and Cancel; over the server's limit it is refused
+ * before anything is encrypted). Typing state is throttled so a fast typist does not flood the socket.
  * @param props.conversationId the conversation
  * @param props.blockedReason when set, sending is disabled and this says why
  */
@@ -35,7 +39,11 @@ export function Composer({
     if (quote) textarea.current?.focus();
   }, [quote]);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { t } = useTranslation('att');
+  const form = useRef<HTMLFormElement>(null);
+  const files = useAttachmentSend(conversationId, quote ? { replyTo: quote.id } : undefined, () => setQuote(null));
+  const busy = files.upload !== null;
+  const dragging = useDropTarget(form, (file) => void onFile(file), !!blockedReason || busy);
   const inputId = useId();
   const fileId = useId();
   const lastTypingOn = useRef(0);
@@ -103,34 +111,27 @@ export function Composer({
     }
   };
 
-  const onFile = async (file: File | undefined) => {
+  const onFile = async (file: File | undefined, voiceDurationMs?: number) => {
     if (!file || blockedReason) return;
-    if (file.size > MAX_ATTACHMENT_BYTES) {
-      setError(`That file is too large (the limit is ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB).`);
-      return;
-    }
-    setBusy(true);
     setError(null);
-    try {
-      await actions.sendFile(conversationId, file, quote ? { replyTo: quote.id } : undefined);
-      setQuote(null);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    await files.send(file, voiceDurationMs);
   };
 
   return (
-    <form className="composer" onSubmit={send} aria-label="Send a message">
+    <form className="composer" onSubmit={send} aria-label="Send a message" ref={form}>
+      {dragging && (
+        <div className="drop-zone" data-testid="drop-zone">
+          {t('dropHere')}
+        </div>
+      )}
       {blockedReason && (
         <p className="muted small composer-blocked" role="status">
           {blockedReason}
         </p>
       )}
-      {error && (
+      {(error ?? files.error) && (
         <p className="error small" role="alert">
-          {error}
+          {error ?? files.error}
         </p>
       )}
       {quote && (
@@ -197,15 +198,24 @@ export function Composer({
           }}
           onKeyDown={onKeyDown}
           onBlur={stopTyping}
+          onPaste={(e) => {
+            const file = e.clipboardData.files[0];
+            if (!file || blockedReason) return;
+            e.preventDefault();
+            void onFile(file);
+          }}
         />
+        <VoiceRecorder disabled={!!blockedReason || busy} onRecorded={(file, ms) => void onFile(file, ms)} />
         <button type="submit" disabled={!!blockedReason || !text.trim()}>
           Send
         </button>
       </div>
-      {busy && (
-        <p className="muted small" role="status">
-          Encrypting and uploading…
-        </p>
+      {files.upload && (
+        <TransferBar
+          label={t('uploading', { name: files.upload.name })}
+          percent={files.upload.percent}
+          onCancel={files.upload.cancel}
+        />
       )}
     </form>
   );

@@ -4,6 +4,7 @@
  * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
  */
 import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
+import type { AttachmentView, FileTransfer } from './attachment-api.js';
 
 /** The signed-in user as the UI shows them. */
 export interface MeView {
@@ -93,13 +94,7 @@ export interface GroupEventView {
 /** Delivery state of a message; `received` is an incoming message I have not read yet. */
 export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received' | 'failed';
 
-/** An encrypted attachment as referenced inside a message (the key never leaves the SDK's care). */
-export interface AttachmentView {
-  id: string;
-  contentType: string;
-  size: number;
-  fileName?: string;
-}
+export type { AttachmentView, FileTransfer, ThumbnailView, TransferProgress } from './attachment-api.js';
 
 /** One message of the local (decrypted) history. */
 export interface MessageView extends MessageChangeFields {
@@ -339,16 +334,18 @@ export interface ChatApi extends MessageActionsApi {
    * `extra`: the message it replies to (by id) and the members it mentions.
    */
   sendText(conversationId: string, text: string, extra?: SendExtras): Promise<MessageView>;
-  /** Encrypts and uploads a file, then sends the pointer (optionally as a reply). */
-  sendAttachment(conversationId: string, file: File, extra?: SendExtras): Promise<MessageView>;
+  /** Checks the server's limit, makes an image's thumbnail, encrypts and uploads (progress, cancel), then sends the pointer. */
+  sendAttachment(conversationId: string, file: File, extra?: SendExtras, transfer?: FileTransfer): Promise<MessageView>;
+  /** The largest file the server accepts, in bytes. */
+  maxAttachmentBytes(): Promise<number>;
   /** Conversations muted in this browser (their unread count shows mentions of me only). */
   mutedConversations(): Promise<string[]>;
   /** Mutes or unmutes a conversation in this browser only. */
   setMuted(conversationId: string, on: boolean): Promise<void>;
   /** Sends a failed message again. */
   retry(message: MessageView): Promise<MessageView>;
-  /** Downloads, verifies and decrypts an attachment. */
-  downloadAttachment(message: MessageView): Promise<Blob>;
+  /** Downloads (once: then from the local cache), verifies and decrypts an attachment. */
+  downloadAttachment(message: MessageView, transfer?: FileTransfer): Promise<Blob>;
   /** Marks incoming messages read (sends read receipts). */
   markRead(conversationId: string, messageIds: string[]): Promise<void>;
   /** Tells the others in a conversation that I am typing (or stopped). */

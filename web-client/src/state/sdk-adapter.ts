@@ -1,5 +1,6 @@
 import {
   ApiError,
+  AttachmentTooLargeError,
   BackupLockedError,
   ChatClient,
   createIndexedDbStore,
@@ -14,6 +15,7 @@ import type {
   MeView,
   ResumeResult,
 } from './chat-api.js';
+import { makeThumbnail } from '../platform/thumbnail.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
@@ -270,9 +272,13 @@ export function createChatApi(): ChatApi {
     async setMuted(conversationId, on) {
       await signedIn(() => client.setMuted(conversationId, on));
     },
-    async sendAttachment(conversationId, file, extra) {
+    async sendAttachment(conversationId, file, extra, transfer = {}) {
+      // The server's limit first: a file over it is refused before it is read or encrypted.
+      const max = await client.maxAttachmentBytes();
+      if (file.size > max) throw new AttachmentTooLargeError(file.size, max);
       // Only the upload needs the file: once uploaded, the queued message carries the pointer
       // and Retry resends it without the file. A failed upload throws and stores nothing.
+      const thumbnail = transfer.voiceDurationMs === undefined ? await makeThumbnail(file) : undefined;
       const bytes = new Uint8Array(await file.arrayBuffer());
       const m = await client.sendAttachment(
         conversationId,
@@ -280,18 +286,24 @@ export function createChatApi(): ChatApi {
         {
           contentType: file.type || 'application/octet-stream',
           ...(file.name ? { fileName: file.name } : {}),
+          ...(thumbnail ? { thumbnail } : {}),
+          ...(transfer.voiceDurationMs !== undefined ? { voice: { durationMs: Math.round(transfer.voiceDurationMs) } } : {}),
         },
-        { wait: false, ...extra },
+        { wait: false, ...extra, ...(transfer.onProgress ? { onProgress: transfer.onProgress } : {}), ...(transfer.signal ? { signal: transfer.signal } : {}) },
       );
       return toView(m);
     },
+    maxAttachmentBytes: () => client.maxAttachmentBytes(),
     async retry(message) {
       // The same message id goes back into the SDK's queue: no copy, nothing to hide.
       return toView(await client.retryMessage(message.id, { wait: false }));
     },
-    async downloadAttachment(message) {
+    async downloadAttachment(message, transfer = {}) {
       const pointer = await attachmentPointer(message);
-      const bytes = await client.downloadAttachment(pointer);
+      const bytes = await client.downloadAttachment(pointer, {
+        ...(transfer.onProgress ? { onProgress: transfer.onProgress } : {}),
+        ...(transfer.signal ? { signal: transfer.signal } : {}),
+      });
       return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: pointer.contentType });
     },
     ...sdkMessageActions(client),

@@ -122,6 +122,16 @@ export function toView(m: StoredMessage): MessageView {
             contentType: m.attachment.contentType,
             size: m.attachment.size,
             ...(m.attachment.fileName ? { fileName: m.attachment.fileName } : {}),
+            ...(m.attachment.thumbnail
+              ? {
+                  thumbnail: {
+                    url: `data:${m.attachment.thumbnail.contentType};base64,${m.attachment.thumbnail.data}`,
+                    width: m.attachment.thumbnail.width,
+                    height: m.attachment.thumbnail.height,
+                  },
+                }
+              : {}),
+            ...(m.attachment.voice ? { voice: m.attachment.voice } : {}),
           },
         }
       : {}),

@@ -8,7 +8,15 @@ import {
   useRef,
 } from 'react';
 import type { Dispatch, MutableRefObject, ReactNode } from 'react';
-import type { ChatApi, ChatEvent, ConversationView, MessageView, SendExtras, View } from './index.js';
+import type {
+  ChatApi,
+  ChatEvent,
+  ConversationView,
+  FileTransfer,
+  MessageView,
+  SendExtras,
+  View,
+} from './index.js';
 import { initialState, reducer } from './reducer.js';
 import type { Action, AppState } from './reducer.js';
 import { mentionsMe, withMentions } from './mentions-state.js';
@@ -36,7 +44,7 @@ export interface AppActions {
   /** Loads the page before the oldest loaded message; false when history is exhausted. */
   loadOlder(conversationId: string): Promise<boolean>;
   sendText(conversationId: string, text: string, extra?: SendExtras): Promise<void>;
-  sendFile(conversationId: string, file: File, extra?: SendExtras): Promise<void>;
+  sendFile(conversationId: string, file: File, extra?: SendExtras, transfer?: FileTransfer): Promise<void>;
   /** Mutes or unmutes a conversation in this browser (only mentions of me count as unread). */
   setMuted(conversationId: string, on: boolean): Promise<void>;
   retry(message: MessageView): Promise<void>;
@@ -202,8 +210,8 @@ export function AppProvider({
         const msg = await api.sendText(conversationId, text, extra);
         dispatch({ type: 'messageUpserted', message: msg });
       },
-      sendFile: async (conversationId, file, extra) => {
-        const msg = await api.sendAttachment(conversationId, file, extra);
+      sendFile: async (conversationId, file, extra, transfer) => {
+        const msg = await api.sendAttachment(conversationId, file, extra, transfer);
         dispatch({ type: 'messageUpserted', message: msg });
       },
       setMuted: async (conversationId, on) => {

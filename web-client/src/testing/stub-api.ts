@@ -51,6 +51,7 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     history: async () => [],
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),
+    maxAttachmentBytes: fail('maxAttachmentBytes'),
     mutedConversations: async () => [],
     setMuted: async () => undefined,
     retry: fail('retry'),

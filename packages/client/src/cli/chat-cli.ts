@@ -107,6 +107,8 @@ async function main(argv: string[]): Promise<void> {
 
   const client = new ChatClient({
     baseUrl: server,
+    // The state file is written whole on every change: no cached files in it.
+    mediaCacheBytes: 0,
     ...(values['user-api'] ? { userApiUrl: values['user-api'] } : {}),
     ...(values['chat-api'] ? { chatApiUrl: values['chat-api'] } : {}),
     ...(values.socket ? { socketUrl: values.socket } : {}),

@@ -7,7 +7,8 @@ import type { ApiClient, Tokens } from '../transport/api-client.js';
 import type { Conversation } from '../transport/chat-endpoints.js';
 import type { IncomingEnvelope, OutgoingEnvelope } from '../transport/socket-client.js';
 import type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
-import { downloadAttachment, uploadAttachment } from './attachment-transfer.js';
+import type { AttachmentMeta } from './attachment-transfer.js';
+import type { TransferOptions } from '../transport/progress.js';
 import { buildClientParts, type ClientParts } from './client-parts.js';
 import { sendContent } from './compose.js';
 import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOptions } from './client-types.js';
@@ -287,24 +288,22 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Encrypts a file with a fresh key, uploads the ciphertext, and queues pointer + key + digest
-   * inside an E2EE message. The upload itself is not queued: when it fails this throws and
-   * nothing is stored (the caller still holds the file); once uploaded, Retry needs no file.
+   * Checks the size against the server's limit (`AttachmentTooLargeError` before anything is
+   * encrypted or sent), encrypts with a fresh key, uploads (progress, cancel) and queues pointer,
+   * key, digest, thumbnail inside an E2EE message. A failed upload throws and stores nothing.
    * @param conversationId conversation
    * @param data file bytes
-   * @param meta content type, file name, caption
-   * @param options `wait: false` to return as soon as it is queued
+   * @param meta content type, file name, caption, thumbnail, voice
+   * @param options `wait`, `replyTo`, `mentions` as for texts; `onProgress`, `signal` for the upload
    * @returns the stored message
    */
-  async sendAttachment(
-    conversationId: string,
-    data: Uint8Array,
-    meta: { contentType: string; fileName?: string; caption?: string },
-    options: SendOptions = {},
-  ): Promise<StoredMessage> {
-    const attachment = await uploadAttachment(this.api, conversationId, data, meta);
+  async sendAttachment(conversationId: string, data: Uint8Array, meta: AttachmentMeta, options: SendOptions & TransferOptions = {}): Promise<StoredMessage> {
+    const attachment = await this.parts.attachments.upload(conversationId, data, meta, options);
     return sendContent(this.parts, conversationId, { kind: 'attachment', attachment, ...(meta.caption ? { text: meta.caption } : {}) }, options);
   }
+
+  /** @returns the largest file the server accepts, in bytes (`GET /api/chat/config`, asked once) */
+  maxAttachmentBytes(): Promise<number> { return this.parts.attachments.maxFileBytes(); }
 
   /**
    * Diagnostics and adversarial tests: sends a text, passing the envelopes through `mutate` just
@@ -333,13 +332,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /**
-   * Downloads an attachment, checks its digest, and decrypts it.
-   * @param pointer from the message
-   * @returns the plaintext bytes
+   * The file of an attachment: from the local media cache, else downloaded (progress, cancel),
+   * digest-checked, decrypted and cached.
    * @throws {AttachmentIntegrityError} digest mismatch or bad ciphertext
    */
-  downloadAttachment(pointer: AttachmentPointer): Promise<Uint8Array> {
-    return downloadAttachment(this.api, pointer);
+  downloadAttachment(pointer: AttachmentPointer, options: TransferOptions = {}): Promise<Uint8Array> {
+    return this.parts.attachments.download(pointer, options);
   }
 
   /**

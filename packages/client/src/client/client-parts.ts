@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../messages/message.schema.js';
 import { ApiClient } from '../transport/api-client.js';
+import { AttachmentTransfer, DEFAULT_MEDIA_CACHE_BYTES } from './attachment-transfer.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
@@ -25,6 +26,7 @@ import { SessionSlot } from './session.js';
 /** The parts behind the `ChatClient` facade, each given exactly the others it uses. */
 export interface ClientParts {
   api: ApiClient;
+  attachments: AttachmentTransfer;
   session: SessionSlot;
   deviceKeys: DeviceKeys;
   conversations: Conversations;
@@ -185,5 +187,6 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
+  const attachments = new AttachmentTransfer(api, session, options.mediaCacheBytes ?? DEFAULT_MEDIA_CACHE_BYTES);
+  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
 }

@@ -28,6 +28,11 @@ export interface ChatClientOptions extends ApiClientOptions {
   now?: () => number;
   /** Longest wait between two sweeps of expired messages (default 60 s). */
   disappearingSweepMs?: number;
+  /**
+   * Size cap of the decrypted-media cache in the local store, least recently used first out
+   * (default 100 MiB; 0 turns it off, e.g. for a store written whole to one file).
+   */
+  mediaCacheBytes?: number;
 }
 
 /** How a send call returns. */

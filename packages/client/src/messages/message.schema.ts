@@ -32,6 +32,25 @@ export const DISAPPEAR_TIMERS_S = [300, 3600, 86_400, 604_800, 2_419_200] as con
  */
 export const DisappearTimer = z.number().int().min(1).max(31_536_000).nullable();
 
+/** Largest thumbnail a plaintext carries, in base64 characters (12 KiB of image). */
+export const MAX_THUMBNAIL_CHARS = 16_384;
+
+/**
+ * A small preview of an image, made by the sender and carried inside the (encrypted) message, so
+ * the receiver shows it at once while the full file downloads.
+ */
+export const AttachmentThumbnail = z.strictObject({
+  /** Image type of `data`. */
+  contentType: z.enum(['image/jpeg', 'image/webp', 'image/png']),
+  /** Size of the preview in pixels (the full image has the same aspect ratio). */
+  width: z.number().int().min(1).max(1024),
+  height: z.number().int().min(1).max(1024),
+  /** base64 of the image bytes. */
+  data: b64.min(1).max(MAX_THUMBNAIL_CHARS),
+});
+/** A small preview of an image attachment. */
+export type AttachmentThumbnail = z.infer<typeof AttachmentThumbnail>;
+
 /** Pointer to an encrypted attachment plus what is needed to verify and open it. */
 export const AttachmentPointer = z.strictObject({
   /** Server id of the ciphertext blob (`GET /api/chat/attachments/:id`). */
@@ -46,6 +65,10 @@ export const AttachmentPointer = z.strictObject({
   contentType: z.string().max(255),
   /** Original file name, if any. */
   fileName: z.string().max(255).optional(),
+  /** A preview of an image (format 2; older readers keep it in `raw` and show the file). */
+  thumbnail: AttachmentThumbnail.optional(),
+  /** A recorded voice note (format 2): played inline; its length in milliseconds. */
+  voice: z.strictObject({ durationMs: z.number().int().min(0).max(3_600_000) }).optional(),
 });
 /** Pointer to an encrypted attachment. */
 export type AttachmentPointer = z.infer<typeof AttachmentPointer>;

@@ -35,6 +35,8 @@ export function formatVersionOf(p: PlaintextMessage): 1 | 2 {
   const v2 =
     !V1_KINDS.includes(p.kind) ||
     V2_FIELDS.some((f) => p[f] !== undefined) ||
+    p.attachment?.thumbnail !== undefined ||
+    p.attachment?.voice !== undefined ||
     p.group?.op === 'timer' ||
     p.group?.timerS !== undefined ||
     p.group?.state?.timerS !== undefined;

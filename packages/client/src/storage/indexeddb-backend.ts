@@ -3,11 +3,11 @@ import type { KvBackend, KvWrite, Namespace } from './kv-backend.js';
 import { KvProtocolStore } from './kv-protocol-store.js';
 import type { ProtocolStore } from './protocol-store.js';
 
-const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message', 'outbox'];
+const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message', 'outbox', 'media'];
 const KEYRING = 'keyring';
 const DEVICE_KEY_ID = 'device-key';
-/** Version 2 added the `outbox` store (the upgrade creates whatever store is missing). */
-const DB_VERSION = 2;
+/** Version 2 added the `outbox` store, 3 the `media` cache (the upgrade creates whatever store is missing). */
+const DB_VERSION = 3;
 
 /** What rests in IndexedDB for each record: never the clear value. */
 interface SealedValue {

@@ -7,7 +7,9 @@ export type Namespace =
   | 'identity'
   | 'meta'
   | 'message'
-  | 'outbox';
+  | 'outbox'
+  /** Decrypted attachments cached on this device (`storage/media-cache.ts`). */
+  | 'media';
 
 /** One write of an atomic {@link KvBackend.batch}: a value to put, or `undefined` to delete. */
 export interface KvWrite {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 import { MemoryKvBackend, type KvBackend, type Namespace } from './kv-backend.js';
+import { MediaCache } from './media-cache.js';
 import type {
   IdentityRecord,
   LocalIdentity,
@@ -75,8 +76,12 @@ function signedFromJson(j: z.infer<typeof SignedPreKeyJson>): SignedPreKeyRecord
  * IndexedDB and file stores behave identically. Every read is schema-checked.
  */
 export class KvProtocolStore implements ProtocolStore {
+  private readonly media: MediaCache;
+
   /** @param backend where the records rest */
-  constructor(private readonly backend: KvBackend) {}
+  constructor(private readonly backend: KvBackend) {
+    this.media = new MediaCache(backend);
+  }
 
   /** @inheritdoc */
   async getLocalIdentity(): Promise<LocalIdentity | undefined> {
@@ -192,6 +197,8 @@ export class KvProtocolStore implements ProtocolStore {
 
   /** @inheritdoc */
   async putMessage(message: StoredMessage): Promise<void> {
+    // A tombstone (deleted for everyone) takes the cached file with it.
+    if (message.deletedAt !== undefined) await this.dropMediaOf(message.id);
     await this.backend.putMany('message', [[message.id, JSON.stringify(StoredMessage.parse(message))]]);
   }
 
@@ -203,10 +210,31 @@ export class KvProtocolStore implements ProtocolStore {
 
   /** @inheritdoc */
   async deleteMessage(id: string): Promise<void> {
+    await this.dropMediaOf(id);
     await this.backend.batch([
       { ns: 'message', key: id, value: undefined },
       { ns: 'outbox', key: id, value: undefined },
     ]);
+  }
+
+  private async dropMediaOf(messageId: string): Promise<void> {
+    const old = await this.getMessage(messageId);
+    if (old?.attachment) await this.media.delete([old.attachment.id]);
+  }
+
+  /** @inheritdoc */
+  getMedia(id: string): Promise<Uint8Array | undefined> {
+    return this.media.get(id);
+  }
+
+  /** @inheritdoc */
+  putMedia(id: string, bytes: Uint8Array, capBytes: number): Promise<void> {
+    return this.media.put(id, bytes, capBytes);
+  }
+
+  /** @inheritdoc */
+  deleteMedia(ids: readonly string[]): Promise<void> {
+    return this.media.delete(ids);
   }
 
   /** @inheritdoc */

@@ -1,6 +1,7 @@
 import { AuthResult, ErrorBody } from '@cipherchat/contracts';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { cancelledError, readWithProgress, type TransferOptions, xhrSend } from './progress.js';
 import { ChatEndpoints } from './chat-endpoints.js';
 import { NotificationEndpoints } from './notification-endpoints.js';
 import { UserEndpoints } from './user-endpoints.js';
@@ -53,6 +54,10 @@ export interface RequestOptions<T> {
   auth?: boolean;
   /** Extra request headers (e.g. `x-device-secret` on routes that act as this device). */
   headers?: Record<string, string>;
+  /** Progress of the body sent (with `bytes`; uses `XMLHttpRequest` where there is one) or, with `binary`, of the answer. */
+  onProgress?: TransferOptions['onProgress'];
+  /** Cancels the request (`ApiError` code `cancelled`). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -163,10 +168,17 @@ export class ApiClient {
       body,
       credentials: this.mode === 'cookies' ? 'include' : 'omit',
       redirect: 'error',
+      ...(options.signal ? { signal: options.signal } : {}),
     };
+    const upload = options.bytes && options.onProgress;
+    if (upload && typeof XMLHttpRequest !== 'undefined') return xhrSend(url, init, upload, options.signal);
     try {
-      return await this.fetchImpl(url, init);
+      const res = await this.fetchImpl(url, init);
+      // No XMLHttpRequest (Node): the body is sent once the answer is here.
+      if (upload) upload({ loaded: options.bytes!.length, total: options.bytes!.length });
+      return res;
     } catch (err) {
+      if (options.signal?.aborted) throw cancelledError();
       // A kept-alive connection the server closed while this process was busy (a long
       // synchronous step such as generating 100 prekeys) fails at once on reuse; an idempotent
       // request is safe to send again, once, on a fresh connection.
@@ -185,6 +197,7 @@ export class ApiClient {
 
   private async parse<T>(res: Response, options: RequestOptions<T>): Promise<T> {
     if (!res.ok) throw await this.toError(res);
+    if (options.binary && options.onProgress) return (await readWithProgress(res, options.onProgress, options.signal)) as T;
     if (options.binary) return new Uint8Array(await res.arrayBuffer()) as T;
     const text = res.status === 204 ? '' : await res.text();
     if (text === '') {

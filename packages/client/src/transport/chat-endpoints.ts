@@ -1,5 +1,6 @@
 import {
   AttachmentResult,
+  ChatConfigResult,
   BackupResult,
   BlockList,
   Conversation as ConversationSchema,
@@ -19,6 +20,7 @@ import {
 } from '@cipherchat/contracts';
 import type { z } from 'zod';
 import type { ApiClient } from './api-client.js';
+import type { TransferOptions } from './progress.js';
 
 /**
  * A conversation as chat-service presents it (the contract's `Conversation`), plus `memberIds`:
@@ -250,22 +252,33 @@ export class ChatEndpoints {
    * `POST /attachments?conversationId=`: stores an encrypted attachment.
    * @param conversationId where it will be sent
    * @param ciphertext the encrypted bytes
+   * @param options upload progress and cancel
    * @returns its id, size and expiry
    */
-  uploadAttachment(conversationId: string, ciphertext: Uint8Array): Promise<AttachmentResult> {
+  uploadAttachment(conversationId: string, ciphertext: Uint8Array, options: TransferOptions = {}): Promise<AttachmentResult> {
     return this.http.request('chat', 'POST', `/attachments?conversationId=${seg(conversationId)}`, {
       bytes: ciphertext,
       schema: AttachmentResult,
+      ...options,
     });
   }
 
   /**
    * `GET /attachments/:id`.
    * @param id attachment id
+   * @param options download progress and cancel
    * @returns the encrypted bytes
    */
-  downloadAttachment(id: string): Promise<Uint8Array> {
-    return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true });
+  downloadAttachment(id: string, options: TransferOptions = {}): Promise<Uint8Array> {
+    return this.http.request<Uint8Array>('chat', 'GET', `/attachments/${seg(id)}`, { binary: true, ...options });
+  }
+
+  /**
+   * `GET /config`: the service's limits (the largest attachment, in ciphertext bytes).
+   * @returns the limits
+   */
+  config(): Promise<ChatConfigResult> {
+    return this.http.request('chat', 'GET', '/config', { schema: ChatConfigResult });
   }
 
   /**

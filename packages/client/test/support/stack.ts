@@ -54,7 +54,7 @@ export interface Stack {
   /** Waits for a bus message matching a predicate (already seen ones count). */
   waitForBus(match: (m: { routingKey: string; body: string }) => boolean, timeoutMs?: number): Promise<{ routingKey: string; body: string }>;
   /** A new SDK client pointed at this stack (`openStore` for a browser-like IndexedDB store). */
-  client(deviceName?: string, options?: Pick<ChatClientOptions, 'openStore' | 'sendRetry' | 'socketUrl' | 'now' | 'disappearingSweepMs' | 'fetch'>): ChatClient;
+  client(deviceName?: string, options?: Pick<ChatClientOptions, 'openStore' | 'sendRetry' | 'socketUrl' | 'now' | 'disappearingSweepMs' | 'fetch' | 'mediaCacheBytes'>): ChatClient;
   /** `pg_dump` of the whole test database (schema and data, every schema). */
   dump(): Promise<string>;
   /** Every byte of every stored attachment blob, as latin1 text. */

@@ -212,6 +212,15 @@ export const AttachmentResult = z.object({
   expiresAt: z.iso.datetime(),
 });
 
+/**
+ * GET /api/chat/config answer: the service's limits a client checks before it does the work
+ * (any signed-in user; the same for everyone).
+ */
+export const ChatConfigResult = z.object({
+  /** Largest attachment the server stores, in bytes of ciphertext (`iv ‖ ciphertext ‖ tag`: plaintext + 28). */
+  attachmentMaxBytes: z.number().int().positive(),
+});
+
 export type CreateDeviceBody = z.infer<typeof CreateDeviceBody>;
 export type CreateDeviceResult = z.infer<typeof CreateDeviceResult>;
 export type UploadKeysBody = z.input<typeof UploadKeysBody>;
@@ -225,3 +234,4 @@ export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 export type Conversation = z.infer<typeof Conversation>;
 export type ConversationMember = z.infer<typeof ConversationMember>;
 export type AttachmentResult = z.infer<typeof AttachmentResult>;
+export type ChatConfigResult = z.infer<typeof ChatConfigResult>;
