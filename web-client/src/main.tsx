@@ -4,10 +4,13 @@ import './i18n/index.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { registerServiceWorker } from './pwa/register.js';
+import { UpdatePrompt } from './pwa/UpdatePrompt.js';
 import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
+import './styles/pwa.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
@@ -19,6 +22,10 @@ createRoot(root).render(
   <StrictMode>
     <AppProvider api={api}>
       <App />
+      <UpdatePrompt />
     </AppProvider>
   </StrictMode>,
 );
+
+// Offline and installable: the service worker (built from src/sw.ts) caches the app shell.
+registerServiceWorker();
