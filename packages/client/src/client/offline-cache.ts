@@ -32,7 +32,11 @@ const SavedUsers = z.record(z.string(), PublicUser);
  */
 export function isUnreachable(err: unknown): boolean {
   if (!(err instanceof ApiError)) return false;
-  return err.code === 'network_error' || err.code === 'unavailable' || [502, 503, 504].includes(err.status);
+  return (
+    err.code === 'network_error' ||
+    err.code === 'unavailable' ||
+    [502, 503, 504].includes(err.status)
+  );
 }
 
 /** Offline copies in the local store. */
@@ -50,7 +54,11 @@ export const offlineCache = {
   async me(store: ProtocolStore, userId: string, now = Date.now()): Promise<Me | undefined> {
     const saved = SavedMe.safeParse(await store.getMeta(META_ME));
     if (!saved.success || saved.data.user.id !== userId) return undefined;
-    if (now - saved.data.confirmedAt > OFFLINE_RESUME_MAX_AGE_MS || saved.data.confirmedAt > now + 60_000) return undefined;
+    if (
+      now - saved.data.confirmedAt > OFFLINE_RESUME_MAX_AGE_MS ||
+      saved.data.confirmedAt > now + 60_000
+    )
+      return undefined;
     return saved.data.user;
   },
   /** @param store local store @param list my conversations as the server listed them */
@@ -60,7 +68,9 @@ export const offlineCache = {
   /** @param store local store @returns the last list the server gave (empty if none) */
   async conversations(store: ProtocolStore): Promise<Conversation[]> {
     const saved = z.array(ConversationSchema).safeParse(await store.getMeta(META_CONVERSATIONS));
-    return saved.success ? saved.data.map((c) => ({ ...c, memberIds: c.members.map((m) => m.userId) })) : [];
+    return saved.success
+      ? saved.data.map((c) => ({ ...c, memberIds: c.members.map((m) => m.userId) }))
+      : [];
   },
   /** @param store local store @param user a directory entry the server gave */
   async saveUser(store: ProtocolStore, user: PublicUser): Promise<void> {
