@@ -1,7 +1,11 @@
-import type { Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import {
   BASE_URL,
+  CHROMIUM,
   chattingPair,
   openConversation,
   reachApp,
@@ -28,6 +32,14 @@ async function serviceWorkerInControl(page: Page): Promise<void> {
       );
     }
   });
+}
+
+/**
+ * Waits for the signed-out screen (the app has started).
+ * @param page the page
+ */
+async function reachSignIn(page: Page): Promise<void> {
+  await page.getByRole('tab', { name: 'Log in' }).waitFor();
 }
 
 /** The status line of one of my messages. */
@@ -68,15 +80,42 @@ describe('offline and installable', () => {
     expect(sw.headers()['content-type']).toMatch(/javascript/);
     expect(sw.headers()['cache-control']).toBe('no-cache');
 
-    await page.goto('/');
-    await serviceWorkerInControl(page);
-    const cdp = await context.newCDPSession(page);
-    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
-      installabilityErrors: { errorId: string }[];
-    };
-    expect(installabilityErrors).toEqual([]);
-    await shot(page, 'i17-pwa-installable');
     await context.close();
+
+    // Installability is judged in a normal (not incognito) profile, as a person's browser is.
+    const profile = mkdtempSync(join(tmpdir(), 'cipherchat-pwa-'));
+    const installed = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      baseURL: BASE_URL,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const app = installed.pages()[0] ?? (await installed.newPage());
+      const problems: string[] = [];
+      app.on('pageerror', (err) => problems.push(err.message));
+      app.on('console', (msg) => {
+        if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+      });
+      await app.goto('/');
+      await reachSignIn(app);
+      await serviceWorkerInControl(app);
+      const cdp = await installed.newCDPSession(app);
+      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+        installabilityErrors: { errorId: string }[];
+      };
+      expect(installabilityErrors).toEqual([]);
+      expect(problems).toEqual([]);
+      await shot(app, 'i17-pwa-installable');
+    } finally {
+      await installed.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   it('when Bob reloads with the network down, then the app opens with his chats, the history and the offline banner, and what he writes offline reaches Alice once he is back', async ({

@@ -205,9 +205,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @param input kind, other members, a group's title
    * @returns the conversation
    */
-  createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
-    if (input.kind === 'group') return this.parts.groups.create(input);
-    return this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+  async createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+    const c = input.kind === 'group' ? await this.parts.groups.create(input) : await this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+    await offlineCache.changeConversation(this.store, c.id, () => c);
+    return c;
   }
 
   /** @returns group operations, end to end (create, add, remove, leave, rename, role, views; docs/client.md "Groups") */
@@ -262,10 +263,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
   /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
-  acceptRequest(conversationId: string): Promise<void> { return this.parts.safety.accept(conversationId); }
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.parts.safety.accept(conversationId);
+    await offlineCache.changeConversation(this.store, conversationId, (c) => (c ? { ...c, myState: 'accepted' } : null));
+  }
 
   /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
-  declineRequest(conversationId: string): Promise<void> { return this.parts.safety.decline(conversationId); }
+  async declineRequest(conversationId: string): Promise<void> {
+    await this.parts.safety.decline(conversationId);
+    await offlineCache.changeConversation(this.store, conversationId, () => null);
+  }
 
   /** Blocks a person: the server drops their messages quietly; they get no presence, receipts or typing of mine. @param userId whom */
   block(userId: string): Promise<void> { return this.parts.safety.block(userId); }

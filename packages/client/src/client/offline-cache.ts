@@ -72,6 +72,22 @@ export const offlineCache = {
       ? saved.data.map((c) => ({ ...c, memberIds: c.members.map((m) => m.userId) }))
       : [];
   },
+  /**
+   * Keeps the saved list in step with a change made here (accepted, declined, created).
+   * @param store local store
+   * @param id the conversation
+   * @param next its new state, `null` to drop it
+   */
+  async changeConversation(
+    store: ProtocolStore,
+    id: string,
+    next: (c: Conversation | undefined) => Conversation | null,
+  ): Promise<void> {
+    const list = await offlineCache.conversations(store);
+    const changed = next(list.find((c) => c.id === id));
+    const rest = list.filter((c) => c.id !== id);
+    await store.setMeta(META_CONVERSATIONS, changed ? [changed, ...rest] : rest);
+  },
   /** @param store local store @param user a directory entry the server gave */
   async saveUser(store: ProtocolStore, user: PublicUser): Promise<void> {
     const saved = SavedUsers.safeParse(await store.getMeta(META_USERS));
