@@ -24,6 +24,7 @@ vi.mock('@cipherchat/client', () => ({
       super(message);
     }
   },
+  isUnreachable: (err: unknown) => (err as { code?: string }).code === 'network_error',
 }));
 
 const { ApiError } = await import('@cipherchat/client');

@@ -1,4 +1,4 @@
-import { ApiError, type ChatClient } from '@cipherchat/client';
+import { isUnreachable, type ChatClient } from '@cipherchat/client';
 import type { Me } from '@cipherchat/contracts';
 import type { ChatEvent, MeView, ResumeResult } from './chat-api.js';
 import { lastAccount } from './last-account.js';
@@ -24,7 +24,7 @@ export interface OfflineSessionDeps {
  * offline session: history, conversations and names as last seen, sends wait in the queue), and
  * completing it as soon as the server answers: on the browser's `online` event ({@link complete})
  * and every few seconds meanwhile (a server outage with the network up fires no event). A session
- * the server no longer knows ends (login screen); otherwise the conversation list is refreshed
+ * the server does not take back ends (login screen); otherwise the conversation list is refreshed
  * from the server and the socket connects, which sends what waited.
  * @param deps the adapter's parts
  * @returns `resume` (the offline open), `complete`, `stop` (log-out)
@@ -44,9 +44,12 @@ export function offlineSessions(deps: OfflineSessionDeps) {
           emit({ type: 'conversationsChanged' });
         },
         (err: unknown) => {
-          if (err instanceof ApiError && err.status === 401 && deps.signedIn())
-            return deps.endSession();
-          if (deps.signedIn() && client.offline) schedule();
+          // Completed, but the socket did not connect: the socket's own reconnection goes on.
+          if (!client.offline || !deps.signedIn()) return;
+          // Still no answer: try again later. Any answer but a welcome (401, another account,
+          // a backup re-keyed elsewhere or refused as a rollback) ends it: log in again.
+          if (isUnreachable(err)) schedule();
+          else deps.endSession();
         },
       )
       .finally(() => {
