@@ -1,5 +1,6 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * Where the dev server forwards `/api` and `/socket.io`: the nginx edge of `npm start` by
@@ -14,9 +15,52 @@ const proxyTarget = process.env.CIPHERCHAT_PROXY_TARGET ?? 'http://localhost:808
  * - The build lands in `web-client/dist` with content-hashed files under `/assets/`, which
  *   nginx serves with long cache lifetimes; `index.html` has no inline script or style, so
  *   the strict CSP (`script-src 'self'`, `style-src 'self'`) holds.
+ * - vite-plugin-pwa writes `manifest.webmanifest` (linked from index.html) and builds the
+ *   service worker from `src/sw.ts` (`injectManifest`: our own worker, Workbox precaching of the
+ *   app shell; docs/web-client.md "Offline, install and updates"). It registers nothing by
+ *   itself (`injectRegister: false`, no inline script): `src/pwa/register.ts` does.
  */
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      injectRegister: false,
+      registerType: 'prompt',
+      manifestFilename: 'manifest.webmanifest',
+      manifest: {
+        id: '/',
+        name: 'CipherChat',
+        short_name: 'CipherChat',
+        description: 'End-to-end encrypted chat',
+        start_url: '/chats',
+        scope: '/',
+        display: 'standalone',
+        theme_color: '#2563eb',
+        background_color: '#ffffff',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          {
+            src: '/icons/icon-maskable-512.png',
+            sizes: '512x512',
+            type: 'image/png',
+            purpose: 'maskable',
+          },
+        ],
+      },
+      injectManifest: {
+        // The app shell: the entry, the hashed bundle, styles, WASM files, icons (the plugin
+        // adds the manifest).
+        globPatterns: ['**/*.{js,css,html,wasm,png}'],
+        // The SDK bundle is about 1.3 MB; keep room for growth.
+        maximumFileSizeToCacheInBytes: 6 * 1024 * 1024,
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
   resolve: { conditions: ['source', ...defaultClientConditions] },
   build: {
     outDir: 'dist',

@@ -5,12 +5,15 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './App.js';
+import { registerServiceWorker } from './pwa/register.js';
+import { UpdatePrompt } from './pwa/UpdatePrompt.js';
 import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
 import './styles/route.css';
 import './styles/attachments.css';
+import './styles/pwa.css';
 import { applyTheme, storedTheme } from './theme/theme.js';
 
 // The chosen theme before React's first render (no inline script: the CSP forbids it).
@@ -27,7 +30,11 @@ createRoot(root).render(
     <BrowserRouter>
       <AppProvider api={api}>
         <App />
+        <UpdatePrompt />
       </AppProvider>
     </BrowserRouter>
   </StrictMode>,
 );
+
+// Offline and installable: the service worker (built from src/sw.ts) caches the app shell.
+registerServiceWorker();

@@ -20,6 +20,7 @@ export * from './transport/notification-endpoints.js';
 export * from './transport/socket-client.js';
 export * from './client/chat-client.js';
 export * from './client/retry-policy.js';
+export { isUnreachable, OFFLINE_RESUME_MAX_AGE_MS } from './client/offline-cache.js';
 export * from './client/backup-sync.js';
 export * from './client/emitter.js';
 export * from './client/groups.js';

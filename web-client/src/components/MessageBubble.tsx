@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { MessageStatus, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
@@ -41,6 +42,9 @@ export function MessageBubble({
   senderName?: string;
 }) {
   const { actions, state } = useApp();
+  const { t } = useTranslation('pwa');
+  // A message queued while offline waits for the network (it goes out by itself).
+  const waiting = message.direction === 'out' && message.status === 'sending' && !state.online;
   const groupRead = groupReadState(message, state.conversations[message.conversationId], state.me?.id);
   const [retryError, setRetryError] = useState<string | null>(null);
   const out = message.direction === 'out';
@@ -79,7 +83,7 @@ export function MessageBubble({
           {out && !groupRead && (
             <span className={`status status-${message.status}`} data-testid="message-status">
               <span aria-hidden="true">{statusIcon[message.status]}</span>{' '}
-              {statusText[message.status]}
+              {waiting ? t('waitingForNetwork') : statusText[message.status]}
             </span>
           )}
         </div>

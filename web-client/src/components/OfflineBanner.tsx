@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { useApp } from '../state/store.js';
 
 /**
@@ -7,6 +8,7 @@ import { useApp } from '../state/store.js';
  */
 export function OfflineBanner() {
   const { state, dispatch } = useApp();
+  const { t } = useTranslation('pwa');
   return (
     <>
       {state.missedMessages > 0 && (
@@ -26,8 +28,7 @@ export function OfflineBanner() {
       )}
       {!state.online && (
         <div className="banner banner-offline" role="status" aria-live="polite">
-          You are offline. Reconnecting automatically… Messages that fail to send meanwhile can be
-          retried.
+          {t('offlineBanner')}
         </div>
       )}
     </>

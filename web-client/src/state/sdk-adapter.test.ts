@@ -18,6 +18,7 @@ const fake = vi.hoisted(() => {
     static last: FakeChatClient | undefined;
     handlers = new Map<string, Handler[]>();
     connected = true;
+    offline = false;
     api = {
       refreshNow: async () => true,
       user: {
@@ -71,6 +72,7 @@ vi.mock('@cipherchat/client', () => ({
   createIndexedDbStore: vi.fn(),
   BackupLockedError: class extends Error {},
   UntrustedIdentityError: class extends Error {},
+  isUnreachable: (err: unknown) => err instanceof fake.ApiError && err.code === 'network_error',
 }));
 
 const { BACKUP_CHECK_TIMEOUT_MS, createChatApi } = await import('./sdk-adapter.js');

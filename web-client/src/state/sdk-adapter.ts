@@ -4,6 +4,7 @@ import {
   BackupLockedError,
   ChatClient,
   createIndexedDbStore,
+  isUnreachable,
   type Conversation,
 } from '@cipherchat/client';
 import type { Me } from '@cipherchat/contracts';
@@ -16,6 +17,8 @@ import type {
   ResumeResult,
 } from './chat-api.js';
 import { makeThumbnail } from '../platform/thumbnail.js';
+import { lastAccount } from './last-account.js';
+import { offlineSessions } from './sdk-offline.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
@@ -70,15 +73,19 @@ export function createChatApi(): ChatApi {
     try {
       return await work();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && me) {
-        me = null;
-        client.disconnect();
-        emit({ type: 'sessionEnded', reason: 'revoked' });
-      }
+      if (err instanceof ApiError && err.status === 401 && me) endSession();
       throw err;
     }
   };
   let me: MeView | null = null;
+  /** The server ended the session: back to the login screen, and no offline opening of it. */
+  const endSession = () => {
+    me = null;
+    client.disconnect();
+    void lastAccount.clear().catch(() => undefined);
+    emit({ type: 'sessionEnded', reason: 'revoked' });
+  };
+
 
   const conversationView = (c: Conversation) => {
     const view = toConversation(c, c.kind === 'group' ? client.groups.info(c.id) : undefined, me?.id);
@@ -96,9 +103,7 @@ export function createChatApi(): ChatApi {
       (err.code === 'session_revoked' || err.code === 'account_deleted') &&
       me
     ) {
-      me = null;
-      client.disconnect();
-      emit({ type: 'sessionEnded', reason: 'revoked' });
+      endSession();
     }
   });
 
@@ -106,7 +111,9 @@ export function createChatApi(): ChatApi {
   // back, nudge it now. The banner clears on the SDK's `connection` event, not on this one.
   window.addEventListener('online', () => {
     if (!me) return;
-    if (client.connected) {
+    if (client.offline) {
+      void offline.complete();
+    } else if (client.connected) {
       // The socket may have lived through the outage, or be half-open and not know yet: a
       // round trip proves it (and fetches anything queued meanwhile). No answer: Socket.IO's
       // heartbeat drops it soon and the reconnection then clears the banner.
@@ -121,6 +128,8 @@ export function createChatApi(): ChatApi {
 
   const started = (user: Me): MeView => {
     me = toMe(user);
+    // Confirmed by the server: this account may open offline on this browser (last-account.ts).
+    if (!client.offline) void lastAccount.set(user.id).catch(() => undefined);
     return me;
   };
 
@@ -131,6 +140,15 @@ export function createChatApi(): ChatApi {
     return stored.attachment;
   };
 
+  // Opening without the server, and completing that session once it answers (sdk-offline.ts).
+  const offline = offlineSessions({
+    client,
+    emit,
+    started: (user) => started(user),
+    signedIn: () => me !== null,
+    endSession: () => endSession(),
+  });
+
   const api: ChatApi = {
     async resume(): Promise<ResumeResult> {
       // Is anyone signed in? (The SDK refreshes an expired access cookie once here; asking this
@@ -138,8 +156,8 @@ export function createChatApi(): ChatApi {
       let user: Me;
       try {
         user = await http.user.me();
-      } catch {
-        return { kind: 'none' };
+      } catch (err) {
+        return isUnreachable(err) ? offline.resume() : { kind: 'none' };
       }
       // The SDK reopens the sealed IndexedDB store with the session cookie, no password needed.
       try {
@@ -188,6 +206,8 @@ export function createChatApi(): ChatApi {
     },
     backupNow: () => client.flushBackup(),
     async logOut(options = {}) {
+      offline.stop();
+      await lastAccount.clear().catch(() => undefined);
       if (me) {
         // Remove: this browser's device goes too (its own proof), so logged-out browsers do not
         // fill the device limit. Keep: device and sealed store stay for the next login here.
@@ -209,7 +229,8 @@ export function createChatApi(): ChatApi {
       const page = await signedIn(() => http.user.searchUsers(query, { cursor }));
       return { users: page.users.map(toUser), nextCursor: page.nextCursor };
     },
-    getUser: async (id) => toUser(await signedIn(() => http.user.getUser(id))),
+    // Names as last seen come from the local store while the server cannot be reached.
+    getUser: async (id) => toUser(await signedIn(() => client.getUser(id))),
     async presence(userIds) {
       const ids = userIds.filter((id) => id !== me?.id);
       if (ids.length === 0 || !client.connected) return [];

@@ -25,6 +25,7 @@ import { ApiError } from '../transport/api-error.js';
 import { BackupSync, fetchBackup, raiseHighWater, readHighWater } from './backup-sync.js';
 import { BackupLockedError, type ChatClientOptions, type EmitFn, type LogInResult } from './client-types.js';
 import { DeviceKeys } from './device-keys.js';
+import { isUnreachable, offlineCache } from './offline-cache.js';
 import { deviceRecords } from './device-records.js';
 import type { SessionSlot } from './session.js';
 
@@ -159,19 +160,26 @@ export class AccountSessions {
 
   /**
    * Re-opens the account after a reload without the password: needs a live session (cookies
-   * or tokens) and this device's local store from an earlier login.
+   * or tokens) and this device's local store from an earlier login. Also completes an offline
+   * session (see {@link resumeOffline}) once the server answers: a session the server no longer
+   * knows, or another account signed in meanwhile, needs a full login.
+   * @param offlineAs the account last signed in on this device: when the server cannot be
+   *   reached, open it from the local store alone (docs/client.md "Offline")
    * @returns the user, or undefined when a full login is needed
    */
-  async resume(): Promise<Me | undefined> {
+  async resume(offlineAs?: string): Promise<Me | undefined> {
     const { api } = this.deps;
     let me: Me;
     try {
       me = await api.request('user', 'GET', '/me', { schema: Me });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return undefined;
+      if (offlineAs && isUnreachable(err) && !this.deps.session.current) return this.resumeOffline(offlineAs, err);
       throw err;
     }
-    const store = await this.openStore(me.id, undefined);
+    const offline = this.deps.session.current?.offline ? this.deps.session.current : undefined;
+    if (offline && offline.user.id !== me.id) return undefined;
+    const store = offline?.store ?? (await this.openStore(me.id, undefined));
     const saved = BackupKeyMeta.safeParse(await store.getMeta(META_BACKUP_KEY));
     if (!(await store.getLocalIdentity()) || !saved.success || !(await DeviceKeys.hasDevice(store))) return undefined;
     const dataKey = await globalThis.crypto.subtle.importKey('raw', fromBase64(saved.data.dataKey), 'AES-GCM', true, [
@@ -191,6 +199,7 @@ export class AccountSessions {
       throw err;
     }
     if (remote) await raiseHighWater(store, remote.version);
+    offline?.backup.stop();
     await this.start({
       user: me,
       exportKey: saved.data.exportKey ?? '',
@@ -208,6 +217,40 @@ export class AccountSessions {
     return me;
   }
 
+  /**
+   * Opens the account from this device's local store while the server cannot be reached
+   * (offline session): history, conversation list and names as last seen, sends queued. Only
+   * for the account the caller says was signed in last, with its identity, device and backup
+   * key here, whose session the server confirmed within `OFFLINE_RESUME_MAX_AGE_MS`. No
+   * backup upload, no key upload and no socket until {@link resume} completes it with the
+   * server (which may still end it).
+   * @param userId the account
+   * @param cause why the server could not be asked (thrown when the account cannot be opened)
+   * @returns the user as last confirmed
+   */
+  private async resumeOffline(userId: string, cause: unknown): Promise<Me> {
+    const store = await this.openStore(userId, undefined);
+    const saved = BackupKeyMeta.safeParse(await store.getMeta(META_BACKUP_KEY));
+    const me = await offlineCache.me(store, userId);
+    if (!me || !saved.success || !(await store.getLocalIdentity()) || !(await DeviceKeys.hasDevice(store))) throw cause;
+    const dataKey = await globalThis.crypto.subtle.importKey('raw', fromBase64(saved.data.dataKey), 'AES-GCM', true, [
+      'encrypt',
+      'decrypt',
+    ]);
+    await this.start({
+      user: me,
+      exportKey: saved.data.exportKey ?? '',
+      store,
+      dataKey,
+      wrappedKeys: savedWraps(saved.data.wrappedKeys),
+      version: await readHighWater(store),
+      base: undefined,
+      offline: true,
+    });
+    this.deps.deviceKeys.cachedId = await this.deps.deviceKeys.deviceId();
+    return me;
+  }
+
   private async start(input: {
     user: Me;
     exportKey: string;
@@ -216,6 +259,8 @@ export class AccountSessions {
     wrappedKeys: WrappedKeys;
     version: number;
     base: BackupPayload | undefined;
+    /** Opened without the server: no backup uploads until the session is completed. */
+    offline?: boolean;
   }): Promise<void> {
     const { store, user, dataKey, wrappedKeys } = input;
     const { session, deviceKeys, emit } = this.deps;
@@ -234,6 +279,7 @@ export class AccountSessions {
       },
       this.deps.backupDebounceMs,
     );
+    if (input.offline) backup.hold();
     backup.onError = (err) => emit('error', err);
     backup.onWrappedKeysAdopted = async (adopted) => {
       // Another device changed or reset the password: keep its wraps here and on disk too.
@@ -243,8 +289,14 @@ export class AccountSessions {
     };
     // Names of my devices recorded by my other devices (a new device learns the older ones).
     if (input.base?.linkedDevices) await deviceRecords.addLinked(store, input.base.linkedDevices);
-    session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys };
+    session.current = { user, exportKey: input.exportKey, store, protocol, backup, dataKey, wrappedKeys, ...(input.offline ? { offline: true } : {}) };
+    if (input.offline) {
+      // Not known whether a backup exists: never claim there is none (group views, legacy adoption).
+      await this.deps.onStarted(store, { exists: true });
+      return;
+    }
     await this.saveBackupKey();
+    await offlineCache.confirmed(store, user);
     await this.deps.onStarted(store, { exists: input.base !== undefined, groups: input.base?.groups });
   }
 

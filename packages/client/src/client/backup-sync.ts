@@ -80,6 +80,8 @@ export class BackupSync {
   private previousDataKey: CryptoKey | undefined;
   /** Set when the server's backup was refused: no more uploads in this session. */
   private halted: BackupRefusedError | undefined;
+  /** Set for an offline session: no uploads (its base and version are not the server's). */
+  private held = false;
   /** Last error of a background upload (surfaced by the client as an event). */
   onError: ((err: unknown) => void) | undefined;
   /**
@@ -139,9 +141,17 @@ export class BackupSync {
     return this.ctx.version;
   }
 
+  /**
+   * Never uploads (an offline session: it did not read the server's backup, so an upload could
+   * drop other devices' sections). A completed session gets a new `BackupSync`.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
   /** Marks the state changed and uploads after the quiet period. */
   schedule(): void {
-    if (this.halted) return;
+    if (this.halted || this.held) return;
     this.dirty = true;
     this.firstDirtyAt ??= Date.now();
     if (this.timer) clearTimeout(this.timer);
@@ -176,6 +186,7 @@ export class BackupSync {
 
   private async uploadIfDirty(): Promise<void> {
     if (this.halted) throw this.halted;
+    if (this.held) throw new ApiError(0, 'not_connected', 'offline: the key backup is uploaded once the server is reached');
     if (!this.dirty) return;
     this.dirty = false;
     this.firstDirtyAt = undefined;

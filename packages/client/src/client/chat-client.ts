@@ -15,6 +15,8 @@ import type { ChatClientEvents, ChatClientOptions, EmitFn, LogInResult, SendOpti
 import { deviceRecords } from './device-records.js';
 import { Emitter } from './emitter.js';
 import { mutedConversations, setMuted } from './mute.js';
+import { cachedWhenUnreachable, offlineCache } from './offline-cache.js';
+import { ApiError } from '../transport/api-error.js';
 import type { OwnDevice } from './own-devices.js';
 import { logOutParts, type LogOutOptions } from './log-out.js';
 import type { Groups } from './groups.js';
@@ -82,18 +84,27 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /**
    * Re-opens the account after a reload without the password (live session cookies or tokens,
-   * and this device's local store from an earlier login); resumes the outgoing queue.
-   * @param input `connect: false` to skip the socket
+   * and this device's local store from an earlier login); resumes the outgoing queue. With
+   * `offlineAs` and the server unreachable, opens that account offline from the local store
+   * ({@link offline}; docs/client.md "Offline"); {@link connect} completes it later.
+   * @param input `connect: false` to skip the socket; `offlineAs`: the account last signed in here
    * @returns the user, or undefined when a full `logIn` is needed
    */
-  async resume(input: { connect?: boolean } = {}): Promise<Me | undefined> {
-    const me = await this.parts.sessions.resume();
+  async resume(input: { connect?: boolean; offlineAs?: string } = {}): Promise<Me | undefined> {
+    const me = await this.parts.sessions.resume(input.offlineAs);
     if (!me) return undefined;
+    if (this.offline) {
+      await this.parts.queue.resume();
+      return me;
+    }
     if (input.connect !== false) await this.parts.realtime.connect();
     await this.parts.groups.migrateLegacy(this.connected).catch((err: unknown) => this.emit('error', err));
     await this.parts.queue.resume();
     return me;
   }
+
+  /** @returns true while the session was opened without the server (read local, sends wait) */
+  get offline(): boolean { return this.parts.session.current?.offline === true; }
 
   /**
    * Ends the session: disconnects, uploads pending backup state,
@@ -147,8 +158,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- realtime (realtime.ts)
 
-  /** Connects the socket and drains the mailbox; waiting outgoing messages are tried at once. */
-  connect(): Promise<void> {
+  /** Connects the socket and drains the mailbox; waiting sends are tried at once. An offline session is first completed with the server (like `resume`). @throws {ApiError} 401 `unauthorized` when it needs a full login */
+  async connect(): Promise<void> {
+    if (this.offline) {
+      const me = await this.resume({ connect: false });
+      if (!me) throw new ApiError(401, 'unauthorized', 'the session ended: log in again');
+    }
     return this.parts.realtime.connect();
   }
 
@@ -177,12 +192,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.parts.realtime.disconnect();
   }
 
-  /**
-   * Tells the conversation I am typing, as a padded E2EE message like any other; sent only while
-   * every other member is online, dropped otherwise (never queued: see `receipts.ts`).
-   * @param conversationId conversation
-   * @param on typing or not
-   */
+  /** Tells the conversation I am typing (a padded E2EE message); sent only while every other member is online, else dropped (`receipts.ts`). @param conversationId conversation @param on typing or not */
   async setTyping(conversationId: string, on: boolean): Promise<void> {
     await this.parts.receipts.setTyping(conversationId, on);
   }
@@ -194,9 +204,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @param input kind, other members, a group's title
    * @returns the conversation
    */
-  createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
-    if (input.kind === 'group') return this.parts.groups.create(input);
-    return this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+  async createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+    const c = input.kind === 'group' ? await this.parts.groups.create(input) : await this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+    await offlineCache.changeConversation(this.store, c.id, () => c);
+    return c;
   }
 
   /** @returns group operations, end to end (create, add, remove, leave, rename, role, views; docs/client.md "Groups") */
@@ -207,10 +218,19 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** @returns reactions, edits, delete for everyone and for me (`react`, `edit`, `deleteForEveryone`, `deleteForMe`; docs/client.md) */
   get actions(): ClientParts['actions'] { return this.parts.actions; }
 
-  /** @returns my conversations (my self conversation, between my own devices, is left out) */
+  /** @returns my conversations (not my self conversation); the last list seen while the server is unreachable */
   async listConversations(): Promise<Conversation[]> {
-    const self = await deviceRecords.selfConversation(this.parts.session.require().store);
-    return (await this.parts.conversations.list()).filter((c) => c.kind !== 'self' && c.id !== self);
+    const store = this.parts.session.require().store;
+    const self = await deviceRecords.selfConversation(store);
+    const list = await cachedWhenUnreachable(
+      this.offline, () => this.parts.conversations.list(), (l) => offlineCache.saveConversations(store, l), () => offlineCache.conversations(store));
+    return list.filter((c) => c.kind !== 'self' && c.id !== self);
+  }
+
+  /** @param userId someone @returns their directory entry; the last one seen while the server is unreachable */
+  getUser(userId: string): Promise<PublicUser> {
+    const store = this.parts.session.require().store;
+    return cachedWhenUnreachable(this.offline, () => this.api.user.getUser(userId), (u) => offlineCache.saveUser(store, u), () => offlineCache.user(store, userId));
   }
 
   /** @param id conversation id @param refresh bypass the cache @returns the conversation */
@@ -218,20 +238,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.conversations.get(id, refresh);
   }
 
-  /**
-   * Directory lookup by username (exact match preferred).
-   * @param username handle
-   * @returns the user, if found
-   */
+  /** Directory lookup by username (exact match preferred). @param username handle @returns the user, if found */
   findUser(username: string): Promise<PublicUser | undefined> {
     return this.parts.conversations.findUser(username);
   }
 
-  /**
-   * The local history of a conversation (oldest first), queued and failed outgoing messages included.
-   * @param conversationId conversation
-   * @returns messages
-   */
+  /** The local history of a conversation (oldest first), queued and failed outgoing messages included. @param conversationId conversation @returns messages */
   history(conversationId: string): Promise<StoredMessage[]> {
     return this.parts.session.require().store.listMessages(conversationId);
   }
@@ -250,10 +262,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
   /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
-  acceptRequest(conversationId: string): Promise<void> { return this.parts.safety.accept(conversationId); }
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.parts.safety.accept(conversationId);
+    await offlineCache.changeConversation(this.store, conversationId, (c) => (c ? { ...c, myState: 'accepted' } : null));
+  }
 
   /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
-  declineRequest(conversationId: string): Promise<void> { return this.parts.safety.decline(conversationId); }
+  async declineRequest(conversationId: string): Promise<void> {
+    await this.parts.safety.decline(conversationId);
+    await offlineCache.changeConversation(this.store, conversationId, () => null);
+  }
 
   /** Blocks a person: the server drops their messages quietly; they get no presence, receipts or typing of mine. @param userId whom */
   block(userId: string): Promise<void> { return this.parts.safety.block(userId); }
@@ -340,12 +358,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.attachments.download(pointer, options);
   }
 
-  /**
-   * Marks messages read and sends an encrypted read receipt (to the senders and my other devices);
-   * held in the store while a member is offline, sent when everyone is online (`receipts.ts`).
-   * @param conversationId conversation
-   * @param messageIds client message ids
-   */
+  /** Marks messages read and sends an encrypted read receipt (held while a member is offline, `receipts.ts`). @param conversationId conversation @param messageIds client message ids */
   markRead(conversationId: string, messageIds: string[]): Promise<void> {
     return this.parts.receipts.markRead(conversationId, messageIds);
   }
@@ -357,21 +370,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- receiving (message-receiver.ts)
 
-  /**
-   * Handles one `message:new` (tests inject envelopes here); one at a time, in arrival order.
-   * @param envelope the server event
-   */
+  /** Handles one `message:new` (tests inject envelopes here); one at a time, in arrival order. @param envelope the server event */
   receive(envelope: IncomingEnvelope): Promise<void> {
     return this.parts.receiver.receive(envelope);
   }
 
   // ---------------------------------------------------------------- identities (identities.ts)
 
-  /**
-   * The safety number with a contact (60 digits and QR payload); fetches their key if unknown.
-   * @param userId contact
-   * @returns safety number
-   */
+  /** The safety number with a contact (60 digits and QR payload); fetches their key if unknown. @param userId contact @returns safety number */
   safetyNumber(userId: string): Promise<SafetyNumber> {
     return this.parts.identities.safetyNumber(userId);
   }
@@ -381,10 +387,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.identities.status(userId);
   }
 
-  /**
-   * Accepts a contact's changed identity key: unblocks sending and processes held messages.
-   * @param userId contact
-   */
+  /** Accepts a contact's changed identity key: unblocks sending and processes held messages. @param userId contact */
   acceptIdentity(userId: string): Promise<void> {
     return this.parts.identities.accept(userId);
   }

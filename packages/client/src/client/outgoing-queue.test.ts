@@ -89,13 +89,53 @@ describe('OutgoingQueue', () => {
   });
 
   it('when a transient error outlasts the budget, then the message fails with its code and the next one still goes out', async () => {
-    const t = setUp((text) => (text === 'doomed' ? new ApiError(0, 'timeout', 'no ack') : 'ok'));
+    const t = setUp((text) => (text === 'doomed' ? new ApiError(429, 'rate_limited', 'slow down') : 'ok'));
     const doomed = t.queue.send(t.message('doomed'), {}).catch((e: unknown) => e);
     await t.queue.send(t.message('after'), { wait: false });
-    expect(await doomed).toMatchObject({ code: 'timeout' });
+    expect(await doomed).toMatchObject({ code: 'rate_limited' });
     expect(t.tries.get('doomed')).toBe(4);
-    expect(await t.store.getMessage('m-doomed')).toMatchObject({ status: 'failed', failure: { code: 'timeout' } });
+    expect(await t.store.getMessage('m-doomed')).toMatchObject({ status: 'failed', failure: { code: 'rate_limited' } });
     await until(() => t.sent.includes('after'), 'the next message');
+  });
+
+  it('when the server does not answer while the socket still looks connected, then the message never fails: it waits past the budget and goes out once answered, no Retry', async () => {
+    // Twice the budget of 4 attempts: a half-open socket's ack timeouts, then nginx's 502, then the network.
+    const unanswered = [
+      new ApiError(0, 'timeout', 'no ack'),
+      new ApiError(0, 'timeout', 'no ack'),
+      new ApiError(502, 'unavailable', 'no upstream'),
+      new ApiError(0, 'network_error', 'offline'),
+      new ApiError(0, 'timeout', 'no ack'),
+      new ApiError(503, 'unavailable', 'restarting'),
+      new ApiError(0, 'timeout', 'no ack'),
+      new ApiError(0, 'timeout', 'no ack'),
+    ];
+    const t = setUp((_text, attempt) => unanswered[attempt - 1] ?? 'ok');
+    const sent = await t.queue.send(t.message('patient'), {});
+    expect(sent.status).toBe('sent');
+    expect(t.tries.get('patient')).toBe(unanswered.length + 1);
+    expect(t.events.filter(([e]) => e === 'sendFailed')).toEqual([]);
+    expect(await t.store.listOutgoingJobs()).toEqual([]);
+  });
+
+  it('when the socket drops during an unanswered attempt, then no attempt is counted and the message goes out on the reconnection', async () => {
+    const t = setUp((_text, attempt) => {
+      if (attempt === 1) {
+        t.state.online = false;
+        return new ApiError(0, 'timeout', 'no ack');
+      }
+      return 'ok';
+    });
+    await t.queue.send(t.message('across the outage'), { wait: false });
+    await until(async () => (await t.store.listOutgoingJobs()).length === 1 && t.tries.get('across the outage') === 1, 'the first attempt');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await t.store.listOutgoingJobs()).toMatchObject([{ attempts: 0 }]);
+    expect(t.tries.get('across the outage')).toBe(1);
+    t.state.online = true;
+    await t.queue.kick();
+    await until(() => t.sent.includes('across the outage'), 'the send after the reconnection');
+    expect((await t.store.getMessage('m-across the outage'))?.status).toBe('sent');
+    expect(t.events.filter(([e]) => e === 'sendFailed')).toEqual([]);
   });
 
   it('when kicks, resumes and sends come together, then each message is attempted once', async () => {

@@ -252,8 +252,9 @@ export class OutgoingQueue {
       // A receipt for it arrived meanwhile (its ack was lost): it is there, do not send it again.
       const now = await s.store.getMessage(job.id);
       if (now && now.status !== 'sending') return this.alreadyThere(job, now);
-      const { code, transient } = classifySendError(err);
-      if (code === 'not_connected') return 'offline';
+      const { code, transient, unreachable } = classifySendError(err);
+      if (code === 'not_connected' || (unreachable && !this.deps.isOnline())) return 'offline';
+      if (unreachable) return this.waitForServer(job, code, (j) => s.store.saveOutgoing(message, j));
       const attempts = job.attempts + 1;
       const budget = code === 'unexpected_member' ? Math.min(UNEXPECTED_MEMBER_ATTEMPTS, this.policy.maxAttempts) : this.policy.maxAttempts;
       if (transient && attempts < budget) {
@@ -300,8 +301,9 @@ export class OutgoingQueue {
       await this.deps.sender.fanOut(job.conversationId, control, this.mutators.get(job.id));
     } catch (err) {
       if (generation !== this.generation || this.deps.session.current !== s) return 'stopped';
-      const { code, transient } = classifySendError(err);
-      if (code === 'not_connected') return 'offline';
+      const { code, transient, unreachable } = classifySendError(err);
+      if (code === 'not_connected' || (unreachable && !this.deps.isOnline())) return 'offline';
+      if (unreachable) return this.waitForServer(job, code, (j) => s.store.putOutgoingJob(j));
       const attempts = job.attempts + 1;
       if (transient && attempts < this.policy.maxAttempts) {
         const delay = backoffDelay(attempts, this.policy);
@@ -318,6 +320,20 @@ export class OutgoingQueue {
     await s.store.deleteOutgoingJob(job.id);
     this.settle(job.id, undefined, undefined);
     return 'done';
+  }
+
+  /**
+   * The server did not answer (half-open socket, network gone, 502/503/504) while the socket
+   * still looked connected: no attempt counted, the job waits with its own backoff (never failed
+   * for this; a reconnection tries it at once).
+   */
+  private async waitForServer(job: OutgoingJob, code: string, save: (job: OutgoingJob) => Promise<void>): Promise<'deferred'> {
+    const unreachable = (job.unreachable ?? 0) + 1;
+    const delay = backoffDelay(unreachable, this.policy);
+    await save({ ...job, unreachable, notBefore: Date.now() + delay, lastError: code });
+    this.schedule(job.conversationId, delay);
+    if (!job.control) this.deps.emit('sendDeferred', { messageId: job.id, conversationId: job.conversationId, attempts: job.attempts, code, retryInMs: delay });
+    return 'deferred';
   }
 
   /**

@@ -62,21 +62,28 @@ const PERMANENT_LIMIT_CODES = new Set(['mailbox_full', 'quota_exceeded']);
 export const UNEXPECTED_MEMBER_ATTEMPTS = 4;
 
 /**
- * Sorts a failed send: transient errors are retried with backoff, permanent ones fail the
- * message at once.
- * @param err what the attempt threw
- * @returns the reason code and whether to retry
+ * Codes that say the server was not reached or did not answer (network down, socket half-open,
+ * nginx without its upstream): no refusal, so the message waits for the network however long.
  */
-export function classifySendError(err: unknown): { code: string; transient: boolean } {
-  if (err instanceof UntrustedIdentityError) return { code: 'untrusted_identity', transient: false };
+const UNREACHABLE_CODES = new Set(['not_connected', 'network_error', 'timeout', 'unavailable', 'service_unavailable']);
+
+/**
+ * Sorts a failed send: transient errors are retried with backoff, permanent ones fail the
+ * message at once; `unreachable` ones (no answer from the server) are retried without a budget.
+ * @param err what the attempt threw
+ * @returns the reason code, whether to retry, and whether the server was unreachable
+ */
+export function classifySendError(err: unknown): { code: string; transient: boolean; unreachable: boolean } {
+  if (err instanceof UntrustedIdentityError) return { code: 'untrusted_identity', transient: false, unreachable: false };
   // The plaintext schema refused the message (text too long...): no attempt can fix that.
-  if (err instanceof Error && err.name === 'ZodError') return { code: 'validation_error', transient: false };
+  if (err instanceof Error && err.name === 'ZodError') return { code: 'validation_error', transient: false, unreachable: false };
   if (err instanceof ApiError) {
-    if (PERMANENT_LIMIT_CODES.has(err.code)) return { code: err.code, transient: false };
-    if (TRANSIENT_CODES.has(err.code)) return { code: err.code, transient: true };
-    if (err.status >= 500 || err.status === 408 || err.status === 429) return { code: err.code, transient: true };
-    return { code: err.code, transient: false };
+    const unreachable = UNREACHABLE_CODES.has(err.code) || [502, 503, 504].includes(err.status);
+    if (PERMANENT_LIMIT_CODES.has(err.code)) return { code: err.code, transient: false, unreachable: false };
+    if (TRANSIENT_CODES.has(err.code)) return { code: err.code, transient: true, unreachable };
+    if (err.status >= 500 || err.status === 408 || err.status === 429) return { code: err.code, transient: true, unreachable };
+    return { code: err.code, transient: false, unreachable: false };
   }
   const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'send_failed';
-  return { code, transient: false };
+  return { code, transient: false, unreachable: false };
 }

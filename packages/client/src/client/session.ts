@@ -17,6 +17,11 @@ export interface Session {
   dataKey: CryptoKey;
   /** The backup data key wrapped under the password and the recovery key. */
   wrappedKeys: WrappedKeys;
+  /**
+   * Opened from the local store while the server could not be reached (docs/client.md
+   * "Offline"): nothing leaves the device until `resume` completes it with the server.
+   */
+  offline?: true;
 }
 
 /**

@@ -322,6 +322,11 @@ export const OutgoingJob = z.object({
   attempts: z.number().int().nonnegative(),
   /** Epoch milliseconds before which the job is not tried again. */
   notBefore: z.number(),
+  /**
+   * Attempts that found the server unreachable (no answer, network down, 502/503/504): they set
+   * the backoff but never fail the message (it waits for the network; docs/client.md).
+   */
+  unreachable: z.number().int().nonnegative().optional(),
   /** Code of the last transient error, if any. */
   lastError: z.string().optional(),
   /**
