@@ -9,6 +9,7 @@ import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
 import { Disappearing } from './disappearing.js';
 import { GroupViews } from './group-views.js';
+import { HistoryPages } from './history.js';
 import { Groups } from './groups.js';
 import { Identities } from './identities.js';
 import { MessageActions } from './message-actions.js';
@@ -42,6 +43,7 @@ export interface ClientParts {
   safety: Safety;
   actions: MessageActions;
   disappearing: Disappearing;
+  history: HistoryPages;
 }
 
 /**
@@ -185,5 +187,6 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
+  const history = new HistoryPages({ session, receipts });
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history };
 }
