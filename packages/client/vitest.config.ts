@@ -13,6 +13,8 @@ export default mergeConfig(
     tsconfig: 'tsconfig.json',
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.int.test.ts'],
+      // fake-indexeddb's IDBKeyRange as the global one (the IndexedDB backend's history ranges).
+      setupFiles: ['src/testing/idb-key-range.ts'],
       // Whole multi-device flows (OPAQUE, 100 prekeys per device, restores) take seconds each on two
       // busy cores; this is a hang guard, not a speed check.
       testTimeout: 90_000,

@@ -7,6 +7,7 @@ export * from './protocol/signal-protocol.js';
 export * from './storage/protocol-store.js';
 export * from './storage/kv-backend.js';
 export * from './storage/kv-protocol-store.js';
+export { HistoryIndex, timeKey, type HistoryCursor } from './storage/history-index.js';
 export * from './messages/message.schema.js';
 export * from './storage/indexeddb-backend.js';
 export * from './backup/key-backup.js';
@@ -24,6 +25,7 @@ export { isUnreachable, OFFLINE_RESUME_MAX_AGE_MS } from './client/offline-cache
 export * from './client/backup-sync.js';
 export * from './client/emitter.js';
 export * from './client/groups.js';
+export * from './client/history.js';
 export * from './client/groups-state.js';
 export * from './client/group-views.js';
 export * from './client/message-action-rules.js';

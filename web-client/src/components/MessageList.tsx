@@ -1,38 +1,42 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { describeError, describeGroupEvent } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MessageBubble } from './MessageBubble.js';
 import { useJumpToMessage } from './useJumpToMessage.js';
+import { useMessageWindow } from './useMessageWindow.js';
+
+const NO_MESSAGES: never[] = [];
 
 /**
  * The message history of one conversation with infinite scroll upwards over the local store:
  * a sentinel at the top loads the previous page when it scrolls into view (and a button does
- * the same for keyboard users). The scroll position is kept while older messages are prepended,
+ * the same for keyboard users). The list is virtualised (only rows near the viewport are in the
+ * DOM, useMessageWindow.ts). The scroll position is kept while older messages are prepended,
  * and the view follows new messages only when the reader is already at the bottom.
  * @param props.conversationId the conversation
  */
 export function MessageList({ conversationId }: { conversationId: string }) {
   const { state, actions } = useApp();
-  const messages = state.messages[conversationId];
+  const loaded = state.messages[conversationId];
+  const messages = loaded ?? NO_MESSAGES;
   const hasMore = state.hasMore[conversationId] ?? false;
   const isGroup = state.conversations[conversationId]?.kind === 'group';
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLOListElement>(null);
   const atBottom = useRef(true);
-  const anchor = useRef<{ height: number; top: number } | null>(null);
+  const view = useMessageWindow(messages, scroller, list, atBottom);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   const loadOlder = async () => {
-    const el = scroller.current;
     if (loadingOlder || !hasMore) return;
     setLoadingOlder(true);
     setError(null);
-    if (el) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    view.holdPosition();
     try {
       await actions.loadOlder(conversationId);
     } catch (e) {
-      anchor.current = null;
       setError(describeError(e));
     } finally {
       setLoadingOlder(false);
@@ -40,19 +44,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   };
   const loadOlderRef = useRef(loadOlder);
   loadOlderRef.current = loadOlder;
-  const missing = useJumpToMessage(conversationId, scroller);
-
-  // Keep what the reader looked at in place after prepending; otherwise follow the bottom.
-  useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    if (anchor.current) {
-      el.scrollTop = el.scrollHeight - anchor.current.height + anchor.current.top;
-      anchor.current = null;
-    } else if (atBottom.current) {
-      el.scrollTop = el.scrollHeight;
-    }
-  }, [messages]);
+  const missing = useJumpToMessage(conversationId, scroller, view.reveal);
 
   useEffect(() => {
     const el = sentinel.current;
@@ -67,7 +59,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
     return () => io.disconnect();
   }, [conversationId, hasMore]);
 
-  if (!messages) {
+  if (!loaded) {
     return (
       <div className="message-scroller" aria-busy="true">
         <p className="muted pad">Loading messages…</p>
@@ -113,9 +105,16 @@ export function MessageList({ conversationId }: { conversationId: string }) {
       {messages.length === 0 && (
         <p className="muted pad">No messages yet. Say hello — it is end-to-end encrypted.</p>
       )}
-      <ol className="messages" aria-live="polite" aria-relevant="additions">
-        {messages.map((m) =>
-          m.kind === 'event' && m.event ? (
+      <ol
+        ref={list}
+        className="messages"
+        aria-live="polite"
+        aria-relevant="additions"
+        style={{ paddingTop: view.padTop, paddingBottom: view.padBottom }}
+      >
+        {view.virtualizer.getVirtualItems().map(({ index }) => {
+          const m = messages[index]!;
+          return m.kind === 'event' && m.event ? (
             <li key={m.id} className="system-line" data-testid="group-event">
               {describeGroupEvent(state, m.event)}
             </li>
@@ -127,8 +126,8 @@ export function MessageList({ conversationId }: { conversationId: string }) {
                 isGroup ? (state.users[m.senderUserId]?.displayName ?? 'Unknown') : undefined
               }
             />
-          ),
-        )}
+          );
+        })}
       </ol>
     </div>
   );

@@ -26,7 +26,11 @@ export function ReadMarker({ conversationId }: { conversationId: string }) {
     const ids = unreadKey ? unreadKey.split(',') : [];
     if (ids.length === 0 && counted === 0) return;
     dispatch({ type: 'markedRead', conversationId, messageIds: ids });
-    if (ids.length) void api.markRead(conversationId, ids).catch(() => undefined);
+    // What is loaded gets its receipts at once; unread messages older than the loaded pages
+    // (counted by the SDK) are read too: the reader opened the conversation.
+    const rest = counted > ids.length;
+    const marked = ids.length ? api.markRead(conversationId, ids) : Promise.resolve();
+    void marked.then(() => (rest ? api.markAllRead(conversationId) : undefined)).catch(() => undefined);
   }, [visible, request, unreadKey, counted, conversationId, api, dispatch]);
   return null;
 }

@@ -10,16 +10,19 @@ const HIGHLIGHT_MS = 2500;
 const rendered = () => new Promise<void>((resolve) => setTimeout(resolve, 30));
 
 /**
- * Registers the message list's jump (a click on a quote): finds the message in the loaded
- * window, else loads older history pages until it is there, then scrolls to it, highlights it
- * and moves the focus to it. When the whole local history lacks it, says so.
+ * Registers the message list's jump (a click on a quote): finds the message among the loaded
+ * ones (the virtualised list renders it first), else loads older history pages until it is
+ * there, then scrolls to it, highlights it and moves the focus to it. When the whole local
+ * history lacks it, says so.
  * @param conversationId the conversation shown
  * @param scroller the scrolling list
+ * @param reveal brings a loaded message's row into the rendered window (false: not loaded)
  * @returns true while "the original message is not on this device" should show
  */
 export function useJumpToMessage(
   conversationId: string,
   scroller: RefObject<HTMLDivElement | null>,
+  reveal: (messageId: string) => boolean = () => false,
 ): boolean {
   const { state, actions } = useApp();
   const { registerJump } = useReply();
@@ -27,6 +30,8 @@ export function useJumpToMessage(
   const hasMore = useRef(true);
   hasMore.current = state.hasMore[conversationId] ?? false;
   const run = useRef(0);
+  const revealRef = useRef(reveal);
+  revealRef.current = reveal;
 
   useEffect(() => {
     const find = (id: string) =>
@@ -36,18 +41,29 @@ export function useJumpToMessage(
     const jump = async (id: string) => {
       const mine = (run.current += 1);
       setMissing(false);
-      let el = find(id);
+      // Loaded but outside the rendered window: scroll the window to it (rows settle as they
+      // are measured, so a few tries).
+      const shown = async () => {
+        for (let tries = 0; tries < 5 && mine === run.current; tries++) {
+          const found = find(id);
+          if (found) return found;
+          if (!revealRef.current(id)) return undefined;
+          await rendered();
+        }
+        return find(id);
+      };
+      let el = await shown();
       while (!el && hasMore.current && mine === run.current) {
         await actions.loadOlder(conversationId);
         await rendered();
-        el = find(id);
+        el = await shown();
       }
       if (mine !== run.current) return;
       if (!el) {
         setMissing(true);
         return;
       }
-      el.scrollIntoView?.({ block: 'center' });
+      el.scrollIntoView?.({ block: "center" });
       el.classList.add('highlight');
       el.tabIndex = -1;
       el.focus({ preventScroll: true });

@@ -3,6 +3,7 @@
  * attachment encryption, the local history store) lives in `@cipherchat/client`; this file only
  * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
  */
+import type { HistoryApi } from './history-api.js';
 import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
 import type { AttachmentView, FileTransfer } from './attachment-api.js';
 
@@ -235,7 +236,7 @@ export interface SignUpInput {
 }
 
 /** What the UI needs from the SDK and the REST services. */
-export interface ChatApi extends MessageActionsApi {
+export interface ChatApi extends MessageActionsApi, HistoryApi {
   /**
    * What to show after a (re)load: an open session, a session whose keys are locked on this
    * browser (log in again with the password to unlock; nothing secret is kept in clear between
@@ -324,11 +325,6 @@ export interface ChatApi extends MessageActionsApi {
    */
   setDisappearingTimer(conversationId: string, seconds: number | null): Promise<ConversationView>;
 
-  /** Decrypted local history, newest last; `before` pages backwards (epoch ms, exclusive). */
-  history(
-    conversationId: string,
-    options: { before?: number; limit: number },
-  ): Promise<MessageView[]>;
   /**
    * Encrypts and sends a text; resolves with the local message (status tells the outcome).
    * `extra`: the message it replies to (by id) and the members it mentions.

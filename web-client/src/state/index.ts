@@ -1,4 +1,5 @@
 export type * from './chat-api.js';
+export type * from './history-api.js';
 export type { View, AppState, Action } from './reducer.js';
 export {
   reducer,

@@ -280,10 +280,20 @@ export function createChatApi(): ChatApi {
       return conversationView(await signedIn(() => client.getConversation(id)));
     },
 
-    async history(conversationId, { before, limit }) {
-      const all = (await client.history(conversationId)).sort((a, b) => a.sentAt - b.sentAt);
-      const older = before === undefined ? all : all.filter((m) => m.sentAt < before);
-      return older.slice(-limit).map((m) => toView(m));
+    // Pages over the SDK's history index: only the page's records are decrypted.
+    async history(conversationId, { before, beforeId, limit }) {
+      // Without an id, `before` alone: the cursor sorts after every message of that millisecond
+      // except those whose id is '' (none), so it keeps the old exclusive-time meaning.
+      const cursor = before === undefined ? undefined : { sentAt: before, id: beforeId ?? '' };
+      const page = await client.messages.page(conversationId, { limit, ...(cursor ? { before: cursor } : {}) });
+      return page.map((m) => toView(m));
+    },
+    async summary(conversationId) {
+      const s = await client.messages.summary(conversationId);
+      return { last: s.last && toView(s.last), unread: s.unread, unreadMentions: s.unreadMentions };
+    },
+    async markAllRead(conversationId) {
+      await client.messages.markAllRead(conversationId);
     },
     // Sends return once the message is queued (status "sending"); `messageUpdated` follows it.
     async sendText(conversationId, text, extra) {

@@ -19,7 +19,7 @@ import type {
 } from './index.js';
 import { initialState, reducer } from './reducer.js';
 import type { Action, AppState } from './reducer.js';
-import { mentionsMe, withMentions } from './mentions-state.js';
+import { withMentions } from './mentions-state.js';
 
 /** The UI reducer with mute and mention counting. */
 const appReducer = withMentions(reducer);
@@ -112,12 +112,10 @@ export function AppProvider({
 
   const loadSummary = useCallback(
     async (conversationId: string) => {
-      const recent = await api.history(conversationId, { limit: 100 });
-      const last = recent[recent.length - 1];
-      const fresh = recent.filter((m) => m.direction === 'in' && m.status === 'received');
-      dispatch({ type: 'summaryLoaded', conversationId, last, unread: fresh.length });
-      const count = fresh.filter((m) => mentionsMe(m, stateRef.current.me?.id)).length;
-      dispatch({ type: 'mentionSummary', conversationId, count });
+      // Counted by the SDK over its history index: exact at any history length.
+      const { last, unread, unreadMentions } = await api.summary(conversationId);
+      dispatch({ type: 'summaryLoaded', conversationId, last, unread });
+      dispatch({ type: 'mentionSummary', conversationId, count: unreadMentions });
     },
     [api],
   );
@@ -194,6 +192,7 @@ export function AppProvider({
         const oldest = loaded[0];
         const page = await api.history(conversationId, {
           before: oldest?.sentAt,
+          beforeId: oldest?.id,
           limit: PAGE_SIZE,
         });
         const more = page.length === PAGE_SIZE;

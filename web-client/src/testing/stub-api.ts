@@ -49,6 +49,8 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     renameGroup: fail('renameGroup'),
     setDisappearingTimer: fail('setDisappearingTimer'),
     history: async () => [],
+    summary: async () => ({ last: undefined, unread: 0, unreadMentions: 0 }),
+    markAllRead: async () => undefined,
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),
     maxAttachmentBytes: fail('maxAttachmentBytes'),
@@ -87,5 +89,16 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
       return () => listeners.delete(l);
     },
   };
-  return { ...base, ...overrides, emit: (e) => listeners.forEach((l) => l(e)) };
+  const api = { ...base, ...overrides };
+  // Summaries come from the stub's history unless a test gives its own (no test needs both).
+  if (!overrides.summary) {
+    api.summary = async (id) => {
+      const all = await api.history(id, { limit: 100_000 });
+      const unread = all.filter((m) => m.direction === 'in' && m.status === 'received');
+      // Every stub session is Alice's.
+      const mentions = unread.filter((m) => m.mentions?.includes(alice.id));
+      return { last: all.at(-1), unread: unread.length, unreadMentions: mentions.length };
+    };
+  }
+  return { ...api, emit: (e) => listeners.forEach((l) => l(e)) };
 }

@@ -20,6 +20,7 @@ import { ApiError } from '../transport/api-error.js';
 import type { OwnDevice } from './own-devices.js';
 import { logOutParts, type LogOutOptions } from './log-out.js';
 import type { Groups } from './groups.js';
+import type { HistoryPages } from './history.js';
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 export type { ChatClientEvents, ChatClientOptions, LogInResult, SendFailure, SendOptions } from './client-types.js';
@@ -243,10 +244,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.conversations.findUser(username);
   }
 
-  /** The local history of a conversation (oldest first), queued and failed outgoing messages included. @param conversationId conversation @returns messages */
-  history(conversationId: string): Promise<StoredMessage[]> {
-    return this.parts.session.require().store.listMessages(conversationId);
-  }
+  /** The whole local history of a conversation, oldest first (queued and failed sends included); pages: {@link messages}. @param conversationId conversation @returns messages */
+  history(conversationId: string): Promise<StoredMessage[]> { return this.parts.session.require().store.listMessages(conversationId); }
+
+  /** @returns paged history and summaries over the history index (`latest`, `before`, `page`, `summary`, `markAllRead`; history.ts) */
+  get messages(): HistoryPages { return this.parts.history; }
 
   /** Sets a chat's disappearing timer, end to end (docs/client.md "Disappearing messages"). @param conversationId chat @param seconds timer, null for off @param options `wait: false`: return once queued */
   setDisappearingTimer(conversationId: string, seconds: number | null, options: SendOptions = {}): Promise<void> { return this.parts.disappearing.set(conversationId, seconds, options); }

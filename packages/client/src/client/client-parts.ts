@@ -10,6 +10,7 @@ import { Conversations } from './conversations.js';
 import { DeviceKeys } from './device-keys.js';
 import { Disappearing } from './disappearing.js';
 import { GroupViews } from './group-views.js';
+import { HistoryPages } from './history.js';
 import { Groups } from './groups.js';
 import { Identities } from './identities.js';
 import { MessageActions } from './message-actions.js';
@@ -44,6 +45,7 @@ export interface ClientParts {
   safety: Safety;
   actions: MessageActions;
   disappearing: Disappearing;
+  history: HistoryPages;
 }
 
 /**
@@ -188,5 +190,6 @@ export function buildClientParts(
     },
   });
   const attachments = new AttachmentTransfer(api, session, options.mediaCacheBytes ?? DEFAULT_MEDIA_CACHE_BYTES);
-  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
+  const history = new HistoryPages({ session, receipts });
+  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history };
 }

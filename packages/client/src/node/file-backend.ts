@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fromBase64, randomBytes, toBase64, utf8 } from '../protocol/bytes.js';
-import type { KvBackend, KvWrite, Namespace } from '../storage/kv-backend.js';
+import { keysInRange, type KeyRange, type KvBackend, type KvWrite, type Namespace } from '../storage/kv-backend.js';
 import { KvProtocolStore } from '../storage/kv-protocol-store.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 
@@ -19,6 +19,7 @@ export class FileKvBackend implements KvBackend {
   private constructor(
     private readonly path: string,
     private readonly key: CryptoKey,
+    private readonly hmac: CryptoKey,
   ) {}
 
   /**
@@ -42,7 +43,16 @@ export class FileKvBackend implements KvBackend {
    */
   static async openWithKey(path: string, stateKey: Uint8Array<ArrayBuffer>): Promise<FileKvBackend> {
     const key = await crypto.subtle.importKey('raw', stateKey, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    const backend = new FileKvBackend(path, key);
+    // The history index key: its own HKDF label under the state key (stable across opens).
+    const ikm = await crypto.subtle.importKey('raw', stateKey, 'HKDF', false, ['deriveKey']);
+    const hmac = await crypto.subtle.deriveKey(
+      { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: utf8('cipherchat/cli-state/index/v1') },
+      ikm,
+      { name: 'HMAC', hash: 'SHA-256', length: 256 },
+      false,
+      ['sign'],
+    );
+    const backend = new FileKvBackend(path, key, hmac);
     let text: string | undefined;
     try {
       text = await readFile(path, 'utf8');
@@ -113,6 +123,27 @@ export class FileKvBackend implements KvBackend {
     if (!namespaces) this.data = {};
     else for (const n of namespaces) delete this.data[n];
     await this.persist();
+  }
+
+  /** @inheritdoc */
+  async getMany(ns: Namespace, keys: readonly string[]): Promise<Array<string | undefined>> {
+    const m = this.data[ns] ?? {};
+    return keys.map((k) => (Object.hasOwn(m, k) ? m[k] : undefined));
+  }
+
+  /** @inheritdoc */
+  async keys(ns: Namespace, range: KeyRange, options?: { reverse?: boolean; limit?: number }): Promise<string[]> {
+    return keysInRange(Object.keys(this.data[ns] ?? {}), range, options);
+  }
+
+  /** @inheritdoc */
+  async count(ns: Namespace, range: KeyRange): Promise<number> {
+    return keysInRange(Object.keys(this.data[ns] ?? {}), range).length;
+  }
+
+  /** @inheritdoc */
+  async indexKey(): Promise<CryptoKey> {
+    return this.hmac;
   }
 }
 

@@ -1,13 +1,64 @@
 import { utf8 } from '../protocol/bytes.js';
-import type { KvBackend, KvWrite, Namespace } from './kv-backend.js';
+import { generateIndexKey, type KeyRange, type KvBackend, type KvWrite, type Namespace } from './kv-backend.js';
 import { KvProtocolStore } from './kv-protocol-store.js';
 import type { ProtocolStore } from './protocol-store.js';
 
-const NAMESPACES: readonly Namespace[] = ['local', 'prekey', 'signed-prekey', 'session', 'identity', 'meta', 'message', 'outbox', 'media'];
+const NAMESPACES: readonly Namespace[] = [
+  'local',
+  'prekey',
+  'signed-prekey',
+  'session',
+  'identity',
+  'meta',
+  'message',
+  'outbox',
+  'history-index',
+  'unread-index',
+  'mention-index',
+  'media',
+];
 const KEYRING = 'keyring';
 const DEVICE_KEY_ID = 'device-key';
-/** Version 2 added the `outbox` store, 3 the `media` cache (the upgrade creates whatever store is missing). */
+const INDEX_KEY_ID = 'index-key';
+/**
+ * Version 2 added the `outbox` store, version 3 the history index stores and the `media` cache
+ * (the upgrade creates whatever store is missing; the index itself is built by the store on first use).
+ */
 const DB_VERSION = 3;
+
+/** The IndexedDB range of a {@link KeyRange} (undefined: every key). */
+function idbRange(range: KeyRange): IDBKeyRange | undefined {
+  const { lower, upper } = range;
+  if (lower !== undefined && upper !== undefined) return lower < upper ? IDBKeyRange.bound(lower, upper, false, true) : undefined;
+  if (lower !== undefined) return IDBKeyRange.lowerBound(lower);
+  if (upper !== undefined) return IDBKeyRange.upperBound(upper, true);
+  return undefined;
+}
+
+/** An empty range (`lower >= upper`) matches nothing; IndexedDB would throw on it. */
+function isEmpty(range: KeyRange): boolean {
+  return range.lower !== undefined && range.upper !== undefined && range.lower >= range.upper;
+}
+
+/**
+ * Reads a non-extractable key from the keyring, creating it when absent. `add` (not `put`): if
+ * another tab created it meanwhile, theirs is kept and used.
+ */
+async function keyringKey(db: IDBDatabase, id: string, generate: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const existing = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(id));
+  if (existing instanceof CryptoKey) return existing;
+  const key = await generate();
+  const tx = db.transaction(KEYRING, 'readwrite');
+  tx.objectStore(KEYRING).add(key, id);
+  try {
+    await done(tx);
+    return key;
+  } catch {
+    const theirs = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(id));
+    if (!(theirs instanceof CryptoKey)) throw new Error(`could not create the ${id}`);
+    return theirs;
+  }
+}
 
 /** What rests in IndexedDB for each record: never the clear value. */
 interface SealedValue {
@@ -41,6 +92,8 @@ function done(tx: IDBTransaction): Promise<void> {
  * are the associated data, so sealed values cannot be swapped between records.
  */
 export class IndexedDbKvBackend implements KvBackend {
+  private hmac: Promise<CryptoKey> | undefined;
+
   private constructor(
     private readonly db: IDBDatabase,
     private readonly key: CryptoKey,
@@ -59,26 +112,9 @@ export class IndexedDbKvBackend implements KvBackend {
       for (const ns of [...NAMESPACES, KEYRING]) if (!db.objectStoreNames.contains(ns)) db.createObjectStore(ns);
     };
     const db = await request(openReq);
-    const existing = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(DEVICE_KEY_ID));
-    let key: CryptoKey;
-    if (existing instanceof CryptoKey) {
-      key = existing;
-    } else {
-      key = await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
-        'encrypt',
-        'decrypt',
-      ]);
-      // `add` (not `put`): if another tab created the key meanwhile, keep theirs.
-      const tx = db.transaction(KEYRING, 'readwrite');
-      tx.objectStore(KEYRING).add(key, DEVICE_KEY_ID);
-      try {
-        await done(tx);
-      } catch {
-        const theirs = await request(db.transaction(KEYRING, 'readonly').objectStore(KEYRING).get(DEVICE_KEY_ID));
-        if (!(theirs instanceof CryptoKey)) throw new Error('could not create the device key');
-        key = theirs;
-      }
-    }
+    const key = await keyringKey(db, DEVICE_KEY_ID, () =>
+      globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']),
+    );
     return new IndexedDbKvBackend(db, key);
   }
 
@@ -157,6 +193,51 @@ export class IndexedDbKvBackend implements KvBackend {
     const tx = this.db.transaction([...namespaces], 'readwrite');
     for (const ns of namespaces) tx.objectStore(ns).clear();
     await done(tx);
+  }
+
+  /** @inheritdoc */
+  async getMany(ns: Namespace, keys: readonly string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    const store = this.db.transaction(ns, 'readonly').objectStore(ns);
+    const sealed = await Promise.all(keys.map((k) => request(store.get(k))));
+    return Promise.all(sealed.map((v, i) => (v === undefined ? undefined : this.open(ns, keys[i]!, v))));
+  }
+
+  /** @inheritdoc */
+  async keys(ns: Namespace, range: KeyRange, options: { reverse?: boolean; limit?: number } = {}): Promise<string[]> {
+    if (isEmpty(range) || options.limit === 0) return [];
+    const store = this.db.transaction(ns, 'readonly').objectStore(ns);
+    if (!options.reverse) return (await request(store.getAllKeys(idbRange(range), options.limit))).map(String);
+    // Newest first: a key cursor walking down, stopped at the limit (nothing is decrypted).
+    const found: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = store.openKeyCursor(idbRange(range), 'prev');
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB cursor failed'));
+      req.onsuccess = () => {
+        const cursor = req.result;
+        if (!cursor) return resolve();
+        found.push(String(cursor.key));
+        if (options.limit !== undefined && found.length >= options.limit) return resolve();
+        cursor.continue();
+      };
+    });
+    return found;
+  }
+
+  /** @inheritdoc */
+  async count(ns: Namespace, range: KeyRange): Promise<number> {
+    if (isEmpty(range)) return 0;
+    return request(this.db.transaction(ns, 'readonly').objectStore(ns).count(idbRange(range)));
+  }
+
+  /**
+   * A second non-extractable key next to the device key (HMAC-SHA-256, same protection: usable
+   * by script, its bytes not exportable). An AES-GCM key cannot derive another, hence its own.
+   * @inheritdoc
+   */
+  indexKey(): Promise<CryptoKey> {
+    this.hmac ??= keyringKey(this.db, INDEX_KEY_ID, generateIndexKey);
+    return this.hmac;
   }
 
   /** Closes the database connection. */

@@ -9,7 +9,46 @@ export type Namespace =
   | 'message'
   | 'outbox'
   /** Decrypted attachments cached on this device (`storage/media-cache.ts`). */
-  | 'media';
+  | 'media'
+  /** History index: `<conversation tag>/<time>/<message id>` (see history-index.ts). */
+  | 'history-index'
+  /** The same keys, for incoming messages not read yet. */
+  | 'unread-index'
+  /** The same keys, for unread messages that mention someone (value: the mentioned user ids). */
+  | 'mention-index';
+
+/** Keys from `lower` (inclusive) to `upper` (exclusive), compared by UTF-16 code units (IndexedDB order). */
+export interface KeyRange {
+  readonly lower?: string;
+  readonly upper?: string;
+}
+
+/**
+ * The keys of `all` within a range, in key order (or reverse), at most `limit`: the in-memory
+ * equivalent of an IndexedDB key cursor.
+ * @param all every key of a namespace
+ * @param range the range
+ * @param options `reverse` starts at the top; `limit` caps the answer
+ * @returns the keys
+ */
+export function keysInRange(
+  all: Iterable<string>,
+  range: KeyRange,
+  options: { reverse?: boolean; limit?: number } = {},
+): string[] {
+  const inRange: string[] = [];
+  for (const k of all) {
+    if ((range.lower === undefined || k >= range.lower) && (range.upper === undefined || k < range.upper)) inRange.push(k);
+  }
+  inRange.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (options.reverse) inRange.reverse();
+  return options.limit === undefined ? inRange : inRange.slice(0, options.limit);
+}
+
+/** A fresh non-extractable HMAC-SHA-256 key (the index key of stores that keep none of their own). */
+export function generateIndexKey(): Promise<CryptoKey> {
+  return globalThis.crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
+}
 
 /** One write of an atomic {@link KvBackend.batch}: a value to put, or `undefined` to delete. */
 export interface KvWrite {
@@ -38,11 +77,23 @@ export interface KvBackend {
   list(ns: Namespace): Promise<Array<[string, string]>>;
   /** Deletes the given namespaces (all when omitted). */
   clear(namespaces?: readonly Namespace[]): Promise<void>;
+  /** @returns the values of several keys of one namespace (undefined where absent), in one read. */
+  getMany(ns: Namespace, keys: readonly string[]): Promise<Array<string | undefined>>;
+  /** @returns the keys of a namespace within `range`, in key order (or `reverse`), at most `limit`; no value is opened. */
+  keys(ns: Namespace, range: KeyRange, options?: { reverse?: boolean; limit?: number }): Promise<string[]>;
+  /** @returns how many keys of a namespace lie within `range` (no value is opened). */
+  count(ns: Namespace, range: KeyRange): Promise<number>;
+  /**
+   * @returns this store's HMAC-SHA-256 key for index keys (a keyed hash of a conversation id
+   * names it in the history index), stable for as long as the store's records open.
+   */
+  indexKey(): Promise<CryptoKey>;
 }
 
 /** In-memory backend (Node, tests). Values are strings, so callers never share mutable objects. */
 export class MemoryKvBackend implements KvBackend {
   private readonly data = new Map<Namespace, Map<string, string>>();
+  private hmac: Promise<CryptoKey> | undefined;
 
   private ns(ns: Namespace): Map<string, string> {
     let m = this.data.get(ns);
@@ -86,5 +137,27 @@ export class MemoryKvBackend implements KvBackend {
   async clear(namespaces?: readonly Namespace[]): Promise<void> {
     if (!namespaces) this.data.clear();
     else for (const n of namespaces) this.data.delete(n);
+  }
+
+  /** @inheritdoc */
+  async getMany(ns: Namespace, keys: readonly string[]): Promise<Array<string | undefined>> {
+    const m = this.ns(ns);
+    return keys.map((k) => m.get(k));
+  }
+
+  /** @inheritdoc */
+  async keys(ns: Namespace, range: KeyRange, options?: { reverse?: boolean; limit?: number }): Promise<string[]> {
+    return keysInRange(this.ns(ns).keys(), range, options);
+  }
+
+  /** @inheritdoc */
+  async count(ns: Namespace, range: KeyRange): Promise<number> {
+    return keysInRange(this.ns(ns).keys(), range).length;
+  }
+
+  /** @inheritdoc */
+  indexKey(): Promise<CryptoKey> {
+    this.hmac ??= generateIndexKey();
+    return this.hmac;
   }
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
-import { MemoryKvBackend, type KvBackend, type Namespace } from './kv-backend.js';
+import { HistoryIndex, readMessage, type HistoryCursor } from './history-index.js';
+import { MemoryKvBackend, type KvBackend, type KvWrite, type Namespace } from './kv-backend.js';
 import { MediaCache } from './media-cache.js';
 import type {
   IdentityRecord,
@@ -76,11 +77,36 @@ function signedFromJson(j: z.infer<typeof SignedPreKeyJson>): SignedPreKeyRecord
  * IndexedDB and file stores behave identically. Every read is schema-checked.
  */
 export class KvProtocolStore implements ProtocolStore {
+  private readonly index: HistoryIndex;
   private readonly media: MediaCache;
 
   /** @param backend where the records rest */
   constructor(private readonly backend: KvBackend) {
+    this.index = new HistoryIndex(backend);
     this.media = new MediaCache(backend);
+  }
+
+  /**
+   * Writes (or deletes) a message with its index entries, and `extra` writes, in one atomic
+   * batch, one at a time (the index entries depend on the version stored before).
+   */
+  private writeMessage(id: string, next: StoredMessage | undefined, extra: KvWrite[] = []): Promise<void> {
+    return this.index.serialized(async () => {
+      const raw = await this.backend.get('message', id);
+      const old = raw === undefined ? undefined : readMessage(raw);
+      const value = next === undefined ? undefined : JSON.stringify(next);
+      await this.backend.batch([
+        { ns: 'message', key: id, value },
+        ...extra,
+        ...(await this.index.writesFor(old, next)),
+      ]);
+    });
+  }
+
+  /** Opens the messages of `ids` in one read (those gone meanwhile are left out), in that order. */
+  private async messages(ids: readonly string[]): Promise<StoredMessage[]> {
+    const values = await this.backend.getMany('message', ids);
+    return values.flatMap((v) => (v === undefined ? [] : [parse(StoredMessage, v)]));
   }
 
   /** @inheritdoc */
@@ -199,7 +225,7 @@ export class KvProtocolStore implements ProtocolStore {
   async putMessage(message: StoredMessage): Promise<void> {
     // A tombstone (deleted for everyone) takes the cached file with it.
     if (message.deletedAt !== undefined) await this.dropMediaOf(message.id);
-    await this.backend.putMany('message', [[message.id, JSON.stringify(StoredMessage.parse(message))]]);
+    await this.writeMessage(message.id, StoredMessage.parse(message));
   }
 
   /** @inheritdoc */
@@ -211,10 +237,7 @@ export class KvProtocolStore implements ProtocolStore {
   /** @inheritdoc */
   async deleteMessage(id: string): Promise<void> {
     await this.dropMediaOf(id);
-    await this.backend.batch([
-      { ns: 'message', key: id, value: undefined },
-      { ns: 'outbox', key: id, value: undefined },
-    ]);
+    await this.writeMessage(id, undefined, [{ ns: 'outbox', key: id, value: undefined }]);
   }
 
   private async dropMediaOf(messageId: string): Promise<void> {
@@ -239,18 +262,31 @@ export class KvProtocolStore implements ProtocolStore {
 
   /** @inheritdoc */
   async listMessages(conversationId: string): Promise<StoredMessage[]> {
-    return (await this.backend.list('message'))
-      .map(([, v]) => parse(StoredMessage, v))
-      .filter((m) => m.conversationId === conversationId)
-      .sort((a, b) => a.sentAt - b.sentAt || a.id.localeCompare(b.id));
+    return this.messages(await this.index.ids(conversationId));
+  }
+
+  /** @inheritdoc */
+  async pageMessages(conversationId: string, options: { before?: HistoryCursor; limit: number }): Promise<StoredMessage[]> {
+    return this.messages(await this.index.ids(conversationId, options));
+  }
+
+  /** @inheritdoc */
+  async unreadSummary(conversationId: string, mentionOf?: string): Promise<{ count: number; mentions: number }> {
+    const count = await this.index.unreadCount(conversationId);
+    const mentions = mentionOf === undefined || count === 0 ? 0 : await this.index.unreadMentions(conversationId, mentionOf);
+    return { count, mentions };
+  }
+
+  /** @inheritdoc */
+  unreadMessageIds(conversationId: string): Promise<string[]> {
+    return this.index.unreadIds(conversationId);
   }
 
   /** @inheritdoc */
   async saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void> {
-    await this.backend.batch([
-      { ns: 'message', key: message.id, value: JSON.stringify(StoredMessage.parse(message)) },
-      { ns: 'outbox', key: message.id, value: job === undefined ? undefined : JSON.stringify(OutgoingJob.parse(job)) },
-    ]);
+    const parsed = StoredMessage.parse(message);
+    const value = job === undefined ? undefined : JSON.stringify(OutgoingJob.parse(job));
+    await this.writeMessage(parsed.id, parsed, [{ ns: 'outbox', key: message.id, value }]);
   }
 
   /** @inheritdoc */
@@ -300,7 +336,8 @@ export class KvProtocolStore implements ProtocolStore {
 
   /** @inheritdoc */
   async clear(): Promise<void> {
-    await this.backend.clear();
+    await this.index.serialized(() => this.backend.clear());
+    this.index.reset();
   }
 }
 

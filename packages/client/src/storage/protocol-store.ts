@@ -1,3 +1,4 @@
+import type { HistoryCursor } from './history-index.js';
 import type { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 
 /** A Curve25519 key pair as raw bytes (public key in the 33-byte 0x05-prefixed form). */
@@ -133,8 +134,21 @@ export interface ProtocolStore {
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** Removes a message from the local history (delete for me, disappearing, a re-read placeholder), with its outgoing job if any, in one atomic step; nothing happens when it is not there. */
   deleteMessage(id: string): Promise<void>;
-  /** @returns a conversation's messages, oldest first. */
+  /** @returns a conversation's messages, oldest first (only that conversation's records are opened). */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
+  /**
+   * One page of a conversation's history through the history index: the `limit` latest
+   * messages, or with `before` the `limit` messages just older than that one; oldest first.
+   */
+  pageMessages(conversationId: string, options: { before?: HistoryCursor; limit: number }): Promise<StoredMessage[]>;
+  /**
+   * @param conversationId the conversation
+   * @param mentionOf a user id (me): also count the unread messages that mention them
+   * @returns how many incoming messages are unread (status `received`) and how many of those mention `mentionOf`, at any history length
+   */
+  unreadSummary(conversationId: string, mentionOf?: string): Promise<{ count: number; mentions: number }>;
+  /** @returns the ids of a conversation's unread incoming messages, oldest first (nothing is opened) */
+  unreadMessageIds(conversationId: string): Promise<string[]>;
 
   /**
    * Writes an outgoing message together with its send job in one atomic step; without a job,
