@@ -29,3 +29,5 @@ export * from './client/message-action-rules.js';
 export { MessageActions } from './client/message-actions.js';
 export * from './client/receipt-state.js';
 export * from './client/group-permissions.js';
+export * from './client/avatar-rules.js';
+export { Avatars, type AvatarImage } from './client/avatars.js';

@@ -195,9 +195,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * @param input kind, other members, a group's title
    * @returns the conversation
    */
-  createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
-    if (input.kind === 'group') return this.parts.groups.create(input);
-    return this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+  async createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+    const c = input.kind === 'group' ? await this.parts.groups.create(input) : await this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
+    void this.parts.avatars.shareWith(c.id).catch((err: unknown) => this.emit('error', err)); // my picture, if any
+    return c;
   }
 
   /** @returns group operations, end to end (create, add, remove, leave, rename, role, views; docs/client.md "Groups") */
@@ -205,6 +206,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.groups;
   }
 
+  /** @returns profile pictures, end to end (`set`, `remove`, `image(userId)`; docs/client.md "Profile pictures") */
+  get avatars(): ClientParts['avatars'] { return this.parts.avatars; }
   /** @returns reactions, edits, delete for everyone and for me (`react`, `edit`, `deleteForEveryone`, `deleteForMe`; docs/client.md) */
   get actions(): ClientParts['actions'] { return this.parts.actions; }
 
@@ -250,26 +253,23 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
-  /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
-  acceptRequest(conversationId: string): Promise<void> { return this.parts.safety.accept(conversationId); }
-
+  /** Accepts a message request (`myState` becomes `accepted`); its pictures download, mine goes to it. @param conversationId conversation */
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.parts.safety.accept(conversationId);
+    void this.parts.avatars.accepted(conversationId).catch((err: unknown) => this.emit('error', err));
+  }
   /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
   declineRequest(conversationId: string): Promise<void> { return this.parts.safety.decline(conversationId); }
-
   /** Blocks a person: the server drops their messages quietly; they get no presence, receipts or typing of mine. @param userId whom */
   block(userId: string): Promise<void> { return this.parts.safety.block(userId); }
-
   /** @param userId whom to unblock */
   unblock(userId: string): Promise<void> { return this.parts.safety.unblock(userId); }
   /** @returns the people I blocked, most recent first */
   blockedUsers(): Promise<string[]> { return this.parts.safety.blockedUsers(); }
-
   /** Reports a person to the operators (they are not told); `block` blocks them too. @param report who, why, note */
   report(report: ReportBody): Promise<void> { return this.parts.safety.report(report); }
-
   /** @returns what I share: read receipts, typing, last seen */
   privacy(): Promise<PrivacySettings> { return this.parts.safety.privacy(); }
-
   /** Saves what I share; this device applies it at once, my others at their next connection. @param settings all three @returns as stored */
   setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> { return this.parts.safety.setPrivacy(settings); }
 

@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../messages/message.schema.js';
 import { ApiClient } from '../transport/api-client.js';
+import { Avatars } from './avatars.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
@@ -42,6 +43,7 @@ export interface ClientParts {
   safety: Safety;
   actions: MessageActions;
   disappearing: Disappearing;
+  avatars: Avatars;
 }
 
 /**
@@ -63,7 +65,7 @@ export function buildClientParts(
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing; avatars?: Avatars } = {};
   // Disappearing messages are stamped where they are stored (received, read); built below.
   const expiry = {
     onRead: (m: StoredMessage) => late.disappearing?.onRead(m) ?? m,
@@ -103,6 +105,7 @@ export function buildClientParts(
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
     onGroupControl: (env, plain) => views.receive(env, plain),
     onTimer: (env, plain) => late.disappearing?.receive(env, plain) ?? Promise.resolve(),
+    onAvatar: (env, plain) => late.avatars?.receive(env, plain) ?? Promise.resolve(),
     expiry,
     mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
     onAction: (env, plain) => late.actions?.receive(env, plain) ?? Promise.resolve(),
@@ -156,6 +159,7 @@ export function buildClientParts(
     now: options.now ?? (() => Date.now()),
     sweepMaxMs: options.disappearingSweepMs,
   }));
+  const avatars = (late.avatars = new Avatars({ api, session, conversations, safety, queue, emit }));
   deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
@@ -185,5 +189,5 @@ export function buildClientParts(
       await queue.resume();
     },
   });
-  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing };
+  return { api, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, avatars };
 }
