@@ -1,6 +1,7 @@
 import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
 import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { Avatar } from './Avatar.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
 import { shownUnread } from '../state/mentions-state.js';
@@ -84,6 +85,7 @@ function ConversationItems({
               onClick={() => void actions.openConversation(c.id)}
             >
               <span className="conversation-top">
+                <Avatar userId={peer} name={title} />
                 {peer && <PresenceDot userId={peer} />}
                 <span className="conversation-title">{title}</span>
                 {peer && state.verified[peer] && <VerifiedMark />}

@@ -5,6 +5,8 @@ import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
+import { AvatarSettings } from '../components/AvatarSettings.js';
+import { LanguageSetting } from '../components/LanguageSetting.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -12,6 +14,8 @@ export function SettingsPage() {
     <section className="page settings" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
       <ProfileForm />
+      <AvatarSettings />
+      <LanguageSetting />
       <PasswordForm />
       <RecoveryKeyForm />
       <PreferencesForm />

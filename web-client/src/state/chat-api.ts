@@ -3,6 +3,7 @@
  * attachment encryption, the local history store) lives in `@cipherchat/client`; this file only
  * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
  */
+import type { AvatarApi } from './avatars.js';
 import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
 
 /** The signed-in user as the UI shows them. */
@@ -238,7 +239,7 @@ export interface SignUpInput {
 }
 
 /** What the UI needs from the SDK and the REST services. */
-export interface ChatApi extends MessageActionsApi {
+export interface ChatApi extends MessageActionsApi, AvatarApi {
   /**
    * What to show after a (re)load: an open session, a session whose keys are locked on this
    * browser (log in again with the password to unlock; nothing secret is kept in clear between
@@ -394,7 +395,6 @@ export interface ChatApi extends MessageActionsApi {
   getPreferences(): Promise<NotificationPreferences>;
   /** Saves email notification preferences. */
   savePreferences(prefs: NotificationPreferences): Promise<NotificationPreferences>;
-
   /** Subscribes to events; returns the unsubscribe function. */
   subscribe(listener: ChatEventListener): () => void;
 }
