@@ -151,6 +151,34 @@ describe('profile pictures', () => {
     expect((await indexOf(dave)).users[alice.user.id]).toBeUndefined();
   });
 
+  it('when Alice has a picture and adds Dave to a group, then Dave gets it once he accepts the group, and Bob (already a member) keeps it', async () => {
+    const alice = await signUp('alice');
+    const bob = await signUp('bob');
+    const dave = await signUp('dave');
+    await alice.avatars.set(PNG);
+    const onBob = changed(bob, alice.user.id);
+    const group = await alice.createConversation({ kind: 'group', memberIds: [bob.user.id] });
+    const ready = messageWith(bob, 'group ready');
+    await alice.sendText(group.id, 'group ready');
+    await ready;
+    await bob.acceptRequest(group.id);
+    await onBob;
+
+    const added = dave.next('message', (m) => m.kind === 'event' && m.event?.type === 'added');
+    await alice.groups.add(group.id, [dave.user.id]);
+    await added;
+    // The picture comes to Dave inside a group he has not accepted yet: known, not downloaded.
+    await vi.waitFor(
+      async () => expect((await indexOf(dave)).users[alice.user.id]?.state).toBe('pending'),
+      { timeout: 20_000 },
+    );
+    const onDave = changed(dave, alice.user.id);
+    await dave.acceptRequest(group.id);
+    await onDave;
+    expect(toBase64((await dave.avatars.image(alice.user.id))!.bytes)).toBe(toBase64(PNG));
+    expect(toBase64((await bob.avatars.image(alice.user.id))!.bytes)).toBe(toBase64(PNG));
+  });
+
   it('when a contact sends a picture whose blob does not match its digest, then it is refused and none is shown', async () => {
     const mallory = await signUp('mallory');
     const bob = await signUp('bob');

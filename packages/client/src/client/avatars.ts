@@ -174,6 +174,26 @@ export class Avatars {
   }
 
   /**
+   * Someone was added to a group: my picture goes to it again as a fresh blob (the new member
+   * could read the old one, but never got its key); the old blob of that group is deleted.
+   * @param conversationId the group
+   */
+  async reshare(conversationId: string): Promise<void> {
+    const old = await this.lock.run('avatars', async () => {
+      const s = this.deps.session.require();
+      const index = await readIndex(s.store);
+      const id = index.blobs[conversationId];
+      if (index.users[s.user.id]?.state !== 'cached' || !id) return undefined;
+      delete index.blobs[conversationId];
+      await writeIndex(s.store, index);
+      return id;
+    });
+    if (!old) return;
+    await this.shareWith(conversationId);
+    await this.deleteBlobs([old]);
+  }
+
+  /**
    * A message request was accepted: the pictures that came through it are downloaded now, and
    * mine goes to it.
    * @param conversationId the accepted conversation

@@ -95,7 +95,16 @@ export function buildClientParts(
     },
     onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
-  const views = new GroupViews({ session, emit });
+  const views = new GroupViews({
+    session,
+    emit: (event, ...args) => {
+      emit(event, ...args);
+      // Someone joined a group: my picture goes to them too (avatars.ts).
+      const [m] = args as [StoredMessage];
+      if (event === 'message' && m.kind === 'event' && m.event?.type === 'added')
+        void late.avatars?.reshare(m.conversationId).catch((err: unknown) => emit('error', err));
+    },
+  });
   conversations.onSeen = (c) => void views.sight(c).catch((err: unknown) => emit('error', err));
   const receiver = new MessageReceiver({
     session,
