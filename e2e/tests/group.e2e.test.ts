@@ -101,7 +101,7 @@ describe('group chat', () => {
     await waitForResume(carol);
     await goTo(carol.page, 'Chats');
     const entry = carol.page.getByRole('navigation', { name: 'Conversations' });
-    if ((await entry.getByRole('button', { name: new RegExp(`^${title}`) }).count()) > 0) {
+    if ((await entry.getByRole('link', { name: new RegExp(`^${title}`) }).count()) > 0) {
       await openConversation(carol.page, title);
       await carol.page.locator('li.message-out', { hasText: 'Carol here, on a phone' }).waitFor();
     }

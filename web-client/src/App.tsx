@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Navigate, useLocation, useNavigate } from 'react-router';
 import { NavBar } from './components/NavBar.js';
 import { OfflineBanner } from './components/OfflineBanner.js';
 import { AuthPage } from './pages/AuthPage.js';
@@ -11,12 +12,17 @@ import { PeoplePage } from './pages/PeoplePage.js';
 import { RecoveryKeyPage } from './pages/RecoveryKeyPage.js';
 import { SafetyNumberPage } from './pages/SafetyNumberPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
+import { NotFoundPage } from './routing/NotFoundPage.js';
+import { RouteSync } from './routing/RouteSync.js';
+import { viewFromPath } from './routing/routes.js';
 import { describeError } from './state/index.js';
 import type { MeView } from './state/index.js';
 import { useApp } from './state/store.js';
 
 /**
- * Top-level screen switch: loading, signed out, recovery key, or the signed-in shell.
+ * Top-level screen switch: loading, signed out, recovery key, or the signed-in shell, whose
+ * page is the one the URL names (routing/routes.ts). Signed out, any address shows the log-in
+ * page and stays in the address bar, so logging in lands where a deep link pointed.
  */
 export function App() {
   const { state, dispatch, api, actions } = useApp();
@@ -25,6 +31,14 @@ export function App() {
   const [lockedAs, setLockedAs] = useState<MeView | null>(null);
   // An emailed link (verify address, reset password) opens its own page first.
   const [emailLink, setEmailLink] = useState(() => takeEmailLink());
+  const location = useLocation();
+  const navigate = useNavigate();
+
+  // takeEmailLink rewrote the address behind the router's back: tell the router.
+  const tookLink = emailLink !== null;
+  useEffect(() => {
+    if (tookLink) void navigate('/chats', { replace: true });
+  }, [tookLink, navigate]);
 
   // Resume a session after a reload (cookie + this browser's device keys).
   useEffect(() => {
@@ -86,12 +100,14 @@ export function App() {
     return <AuthPage unlockAs={lockedAs} onForget={() => setLockedAs(null)} />;
   if (state.phase === 'recoveryKey') return <RecoveryKeyPage />;
 
-  const v = state.view;
+  const v = viewFromPath(location.pathname);
+  if (location.pathname === '/') return <Navigate to="/chats" replace />;
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      <RouteSync />
       <NavBar />
       <OfflineBanner />
       {loadError && (
@@ -111,13 +127,14 @@ export function App() {
         </div>
       )}
       <main id="main" className="shell-main" tabIndex={-1}>
-        {v.name === 'chats' && <ChatsPage conversationId={v.conversationId} />}
-        {v.name === 'people' && <PeoplePage />}
-        {v.name === 'newGroup' && <NewGroupPage />}
-        {v.name === 'members' && <MembersPage conversationId={v.conversationId} />}
-        {v.name === 'safety' && <SafetyNumberPage userId={v.userId} />}
-        {v.name === 'devices' && <DevicesPage />}
-        {v.name === 'settings' && <SettingsPage />}
+        {!v && <NotFoundPage />}
+        {v?.name === 'chats' && <ChatsPage conversationId={v.conversationId} />}
+        {v?.name === 'people' && <PeoplePage />}
+        {v?.name === 'newGroup' && <NewGroupPage />}
+        {v?.name === 'members' && <MembersPage conversationId={v.conversationId} />}
+        {v?.name === 'safety' && <SafetyNumberPage userId={v.userId} />}
+        {v?.name === 'devices' && <DevicesPage />}
+        {v?.name === 'settings' && <SettingsPage />}
       </main>
     </div>
   );

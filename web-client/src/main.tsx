@@ -3,11 +3,17 @@ import './platform/set-immediate.js';
 import './i18n/index.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
 import { App } from './App.js';
 import { createChatApi } from './state/sdk-adapter.js';
 import { AppProvider } from './state/store.js';
 import './styles/app.css';
 import './styles/message-actions.css';
+import './styles/route.css';
+import { applyTheme, storedTheme } from './theme/theme.js';
+
+// The chosen theme before React's first render (no inline script: the CSP forbids it).
+applyTheme(storedTheme());
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
@@ -17,8 +23,10 @@ const api = createChatApi();
 
 createRoot(root).render(
   <StrictMode>
-    <AppProvider api={api}>
-      <App />
-    </AppProvider>
+    <BrowserRouter>
+      <AppProvider api={api}>
+        <App />
+      </AppProvider>
+    </BrowserRouter>
   </StrictMode>,
 );

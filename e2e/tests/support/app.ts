@@ -83,7 +83,7 @@ export async function goTo(
 ): Promise<void> {
   await page
     .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: section })
+    .getByRole('link', { name: section })
     .click();
 }
 
@@ -111,12 +111,12 @@ export async function startDirectChat(
  * The conversation list entry whose title starts with `title`.
  * @param page the page
  * @param title conversation title (peer display name or group title)
- * @returns the button
+ * @returns the link (each entry links to /chats/<conversation id>)
  */
 export function conversationEntry(page: Page, title: string): Locator {
   return page
     .getByRole('navigation', { name: 'Conversations' })
-    .getByRole('button', { name: new RegExp(`^${escapeRegExp(title)}`) });
+    .getByRole('link', { name: new RegExp(`^${escapeRegExp(title)}`) });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useRequestActions } from '../state/request-actions.js';
 
@@ -10,12 +11,13 @@ import { useRequestActions } from '../state/request-actions.js';
  */
 export function BlockButton({ userId, name }: { userId: string; name: string }) {
   const requests = useRequestActions();
+  const { t } = useTranslation('people');
   const [state, setState] = useState<'idle' | 'busy' | 'done'>('idle');
   const [error, setError] = useState<string | null>(null);
   if (state === 'done') {
     return (
       <span className="muted small" role="status">
-        {name} is blocked. Unblock in Settings.
+        {t('block.done', { name })}
       </span>
     );
   }
@@ -36,10 +38,10 @@ export function BlockButton({ userId, name }: { userId: string; name: string }) 
         type="button"
         className="secondary small"
         disabled={state === 'busy'}
-        aria-label={`Block ${name}`}
+        aria-label={t('block.label', { name })}
         onClick={() => void block()}
       >
-        Block
+        {t('block.submit')}
       </button>
       {error && (
         <span className="error small" role="alert">

@@ -1,3 +1,5 @@
+import { Link } from 'react-router';
+import { pathFor } from '../routing/routes.js';
 import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
 import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
@@ -68,7 +70,7 @@ function ConversationItems({
   list: ConversationView[];
   selectedId: string | undefined;
 }) {
-  const { state, actions } = useApp();
+  const { state } = useApp();
   return (
     <ul>
       {list.map((c) => {
@@ -77,12 +79,11 @@ function ConversationItems({
         const title = conversationTitle(state, c);
         return (
           <li key={c.id}>
-            <button
-              type="button"
+            <Link
+              to={pathFor({ name: 'chats', conversationId: c.id })}
               className="conversation-item"
               aria-current={c.id === selectedId ? 'true' : undefined}
               aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
-              onClick={() => void actions.openConversation(c.id)}
             >
               <span className="conversation-top">
                 <Avatar userId={peer} name={title} />
@@ -106,7 +107,7 @@ function ConversationItems({
               <span className="conversation-preview" data-testid="last-message">
                 {previewOf(state.lastMessage[c.id], state.me?.id)}
               </span>
-            </button>
+            </Link>
           </li>
         );
       })}

@@ -1,13 +1,18 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatLocale } from '../i18n/format-locale.js';
 import { describeError } from '../state/index.js';
 import type { ForeignDeviceView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Dialog } from './Dialog.js';
 
-/** "14:05" in the reader's locale. */
+/** "14:05" in the UI language. */
 function hhmm(epochMs: number): string {
-  return new Date(epochMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(epochMs).toLocaleTimeString(formatLocale(), {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 }
 
 /**
@@ -18,6 +23,7 @@ function hhmm(epochMs: number): string {
  */
 export function DeviceAlerts() {
   const { api } = useApp();
+  const { t } = useTranslation('safety');
   const [foreign, setForeign] = useState<ForeignDeviceView[]>([]);
   const [linked, setLinked] = useState<{ name: string; linkedAt: number } | null>(null);
   const [needsLogin, setNeedsLogin] = useState(false);
@@ -71,9 +77,9 @@ export function DeviceAlerts() {
       {foreign.map((d) => (
         <div key={d.deviceId} className="notice notice-danger device-banner" role="alert">
           <p>
-            An unknown device (added {new Date(d.createdAt).toLocaleString()}) is on your account.
-            It did not come from you and cannot read your messages; sending is paused until you
-            remove it.
+            {t('devices.foreign', {
+              date: new Date(d.createdAt).toLocaleString(formatLocale()),
+            })}
           </p>
           <button
             type="button"
@@ -81,16 +87,16 @@ export function DeviceAlerts() {
             disabled={busy}
             onClick={() => void remove(d.deviceId)}
           >
-            Remove it
+            {t('devices.remove')}
           </button>
           {error && <p className="error">{error}</p>}
         </div>
       ))}
       {linked && (
         <div className="notice device-linked" role="status">
-          New device linked: {linked.name}, {hhmm(linked.linkedAt)}{' '}
+          {t('devices.linked', { name: linked.name, time: hhmm(linked.linkedAt) })}{' '}
           <button type="button" className="link" onClick={() => setLinked(null)}>
-            Dismiss
+            {t('devices.dismiss')}
           </button>
         </div>
       )}
@@ -102,6 +108,7 @@ export function DeviceAlerts() {
 /** Asks for the password to link this browser again after it was removed from the account. */
 function RelinkDialog({ onDone }: { onDone: () => void }) {
   const { api } = useApp();
+  const { t } = useTranslation('safety');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -119,13 +126,10 @@ function RelinkDialog({ onDone }: { onDone: () => void }) {
     }
   };
   return (
-    <Dialog title="Link this browser again" onClose={() => undefined}>
+    <Dialog title={t('devices.relinkTitle')} onClose={() => undefined}>
       <form onSubmit={(e) => void submit(e)}>
-        <p>
-          This browser was removed from your account. Enter your password to link it again; your
-          messages on this browser are kept.
-        </p>
-        <label htmlFor="relink-password">Password</label>
+        <p>{t('devices.relinkExplain')}</p>
+        <label htmlFor="relink-password">{t('devices.password')}</label>
         <input
           id="relink-password"
           type="password"
@@ -141,7 +145,7 @@ function RelinkDialog({ onDone }: { onDone: () => void }) {
         )}
         <div className="actions">
           <button type="submit" disabled={busy || password === ''}>
-            Link this browser
+            {t('devices.relink')}
           </button>
         </div>
       </form>

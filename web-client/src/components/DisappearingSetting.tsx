@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ConversationView } from '../state/index.js';
 import { describeError } from '../state/index.js';
 import {
@@ -24,13 +25,14 @@ function TimerIcon() {
  * @param props.conversation the open chat
  */
 export function DisappearingBadge({ conversation }: { conversation: ConversationView }) {
+  const { t } = useTranslation('chat');
   const s = conversation.disappearingS;
   if (!s) return null;
   return (
     <span
       className="muted small disappearing-badge"
       data-testid="disappearing-badge"
-      title={`Disappearing messages: ${timerLabel(s)}`}
+      title={t('disappearing.badgeTitle', { timer: timerLabel(s) })}
     >
       <TimerIcon /> {timerShortLabel(s)}
     </span>
@@ -45,6 +47,7 @@ export function DisappearingBadge({ conversation }: { conversation: Conversation
  */
 export function DisappearingSetting({ conversation }: { conversation: ConversationView }) {
   const { api, state, actions } = useApp();
+  const { t } = useTranslation('chat');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const allowed = maySetDisappearing(state, conversation);
@@ -69,16 +72,16 @@ export function DisappearingSetting({ conversation }: { conversation: Conversati
   return (
     <span className="small disappearing-setting">
       <select
-        aria-label="Disappearing messages"
+        aria-label={t('disappearing.label')}
         value={current}
         disabled={!allowed || busy}
-        title={allowed ? 'Disappearing messages' : 'Only group owners and admins can change this'}
+        title={allowed ? t('disappearing.label') : t('disappearing.notAllowed')}
         onChange={(e) => void change(Number(e.target.value))}
       >
-        <option value={0}>Disappearing: off</option>
+        <option value={0}>{t('disappearing.off')}</option>
         {options.map((s) => (
           <option key={s} value={s}>
-            Disappear after {timerLabel(s)}
+            {t('disappearing.after', { timer: timerLabel(s) })}
           </option>
         ))}
       </select>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { MessageView } from '../state/index.js';
 import { isoTime, localDateTime } from './time-format.js';
 
@@ -15,6 +16,7 @@ const time = (at: number) =>
  * @param props.message an edited message
  */
 export function EditHistory({ message }: { message: MessageView }) {
+  const { t } = useTranslation('chat');
   const [open, setOpen] = useState(false);
   if (message.editedAt === undefined || message.deletedAt !== undefined) return null;
   return (
@@ -23,24 +25,21 @@ export function EditHistory({ message }: { message: MessageView }) {
         type="button"
         className="link edited-marker"
         aria-expanded={open}
-        title={`Edited ${time(message.editedAt)}`}
+        title={t('edit.title', { time: time(message.editedAt) })}
         onClick={() => setOpen(!open)}
       >
-        edited
+        {t('edit.marker')}
       </button>
       {open && (
-        <ol className="edit-list" aria-label="Edit history">
+        <ol className="edit-list" aria-label={t('edit.history')}>
           {(message.edits ?? []).map((e, i) => (
             <li key={i}>
-              <time dateTime={isoTime(e.at)}>{time(e.at)}</time>{' '}
-              <span>{e.text}</span>
+              <time dateTime={isoTime(e.at)}>{time(e.at)}</time> <span>{e.text}</span>
             </li>
           ))}
           <li className="edit-current">
-            <time dateTime={isoTime(message.editedAt)}>
-              {time(message.editedAt)}
-            </time>{' '}
-            <span>{message.text}</span> <span className="muted">(now)</span>
+            <time dateTime={isoTime(message.editedAt)}>{time(message.editedAt)}</time>{' '}
+            <span>{message.text}</span> <span className="muted">{t('edit.now')}</span>
           </li>
         </ol>
       )}

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import type { GroupReadState } from '../state/read-state.js';
 import { useApp } from '../state/store.js';
 
@@ -8,14 +9,15 @@ import { useApp } from '../state/store.js';
  */
 export function GroupReceipts({ state: read }: { state: GroupReadState }) {
   const { state } = useApp();
-  const name = (id: string) => state.users[id]?.displayName ?? 'Unknown';
+  const { t } = useTranslation('chat');
+  const name = (id: string) => state.users[id]?.displayName ?? t('who.unknown');
   const waiting = read.deliveredTo.filter((id) => !read.readBy.includes(id));
   const summary =
     read.readBy.length > 0
-      ? `Read by ${read.readBy.length} of ${read.total}`
+      ? t('receipts.readBy', { count: read.readBy.length, total: read.total })
       : read.deliveredTo.length > 0
-        ? `Delivered to ${read.deliveredTo.length} of ${read.total}`
-        : 'Sent';
+        ? t('receipts.deliveredTo', { count: read.deliveredTo.length, total: read.total })
+        : t('receipts.sent');
   return (
     <details className="group-receipts" data-testid="group-receipts">
       <summary>
@@ -27,8 +29,8 @@ export function GroupReceipts({ state: read }: { state: GroupReadState }) {
       <div className="group-receipts-list" data-testid="group-receipts-list">
         {read.readBy.length > 0 && (
           <>
-            <p className="small-heading">Read by</p>
-            <ul aria-label="Read by">
+            <p className="small-heading">{t('receipts.readByHeading')}</p>
+            <ul aria-label={t('receipts.readByHeading')}>
               {read.readBy.map((id) => (
                 <li key={id}>{name(id)}</li>
               ))}
@@ -37,15 +39,15 @@ export function GroupReceipts({ state: read }: { state: GroupReadState }) {
         )}
         {waiting.length > 0 && (
           <>
-            <p className="small-heading">Delivered to</p>
-            <ul aria-label="Delivered to">
+            <p className="small-heading">{t('receipts.deliveredToHeading')}</p>
+            <ul aria-label={t('receipts.deliveredToHeading')}>
               {waiting.map((id) => (
                 <li key={id}>{name(id)}</li>
               ))}
             </ul>
           </>
         )}
-        {read.deliveredTo.length === 0 && <p className="muted small">No receipts yet.</p>}
+        {read.deliveredTo.length === 0 && <p className="muted small">{t('receipts.none')}</p>}
       </div>
     </details>
   );

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /**
  * The group name field: the name travels end to end only. Disabled (with the reason) for members
@@ -19,6 +20,7 @@ export function GroupRenameForm({
   allowed: boolean;
   onRename: (title: string) => Promise<void>;
 }) {
+  const { t } = useTranslation('groups');
   const [title, setTitle] = useState(current);
   const id = useId();
   const hint = useId();
@@ -30,7 +32,7 @@ export function GroupRenameForm({
         void onRename(title);
       }}
     >
-      <label htmlFor={id}>Group name</label>
+      <label htmlFor={id}>{t('groupName')}</label>
       <input
         id={id}
         value={title}
@@ -44,11 +46,11 @@ export function GroupRenameForm({
         className="small"
         disabled={!allowed || busy || title.trim() === current}
       >
-        Rename
+        {t('rename.submit')}
       </button>
       {!allowed && (
         <span id={hint} className="muted small">
-          Only owners and admins can rename the group.
+          {t('rename.notAllowed')}
         </span>
       )}
     </form>

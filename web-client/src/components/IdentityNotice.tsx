@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
@@ -9,6 +10,7 @@ import { useApp } from '../state/store.js';
  */
 export function IdentityNotice({ userIds }: { userIds: string[] }) {
   const { state, api, dispatch, actions } = useApp();
+  const { t } = useTranslation('safety');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   if (userIds.length === 0) return null;
@@ -27,13 +29,11 @@ export function IdentityNotice({ userIds }: { userIds: string[] }) {
   return (
     <div className="notice notice-danger" role="alert" data-testid="identity-changed">
       {userIds.map((userId) => {
-        const name = state.users[userId]?.displayName ?? 'A contact';
+        const name = state.users[userId]?.displayName ?? t('identity.aContact');
         return (
           <div key={userId} className="identity-row">
             <p>
-              <strong>{name}'s safety number has changed.</strong> This happens when they reinstall
-              or reset their account, but it can also mean someone is intercepting your messages.
-              Sending is paused until you review it.
+              <strong>{t('identity.changed', { name })}</strong> {t('identity.explain')}
             </p>
             <div className="actions">
               <button
@@ -41,10 +41,10 @@ export function IdentityNotice({ userIds }: { userIds: string[] }) {
                 className="secondary"
                 onClick={() => actions.navigate({ name: 'safety', userId })}
               >
-                View safety number
+                {t('identity.view')}
               </button>
               <button type="button" onClick={() => void accept(userId)} disabled={busy}>
-                Accept new safety number
+                {t('identity.accept')}
               </button>
             </div>
           </div>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { Dialog } from './Dialog.js';
 
@@ -18,6 +19,7 @@ export function LeaveGroupDialog({
   onLeave: () => Promise<void>;
   onClose: () => void;
 }) {
+  const { t } = useTranslation('groups');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const leave = async () => {
@@ -31,11 +33,8 @@ export function LeaveGroupDialog({
     }
   };
   return (
-    <Dialog title={`Leave ${title}?`} onClose={onClose}>
-      <p>
-        The other members are told that you left. You keep the history on this browser, but you no
-        longer get new messages and cannot send; only an owner or admin can add you again.
-      </p>
+    <Dialog title={t('leave.title', { title })} onClose={onClose}>
+      <p>{t('leave.explain')}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -43,10 +42,10 @@ export function LeaveGroupDialog({
       )}
       <div className="actions">
         <button type="button" className="secondary" onClick={onClose} disabled={busy}>
-          Cancel
+          {t('cancel')}
         </button>
         <button type="button" className="danger" onClick={() => void leave()} disabled={busy}>
-          Leave
+          {t('leave.submit')}
         </button>
       </div>
     </Dialog>

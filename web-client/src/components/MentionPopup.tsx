@@ -1,5 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import type { KeyboardEvent, RefObject } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   activeMention,
   insertMention,
@@ -105,9 +106,10 @@ export function useMentionAutocomplete(
  * @param props.auto the autocomplete wiring
  */
 export function MentionPopup({ auto }: { auto: MentionAutocomplete }) {
+  const { t } = useTranslation('chat');
   if (auto.candidates.length === 0) return null;
   return (
-    <ul className="mention-popup" role="listbox" id={auto.listId} aria-label="Mention a member">
+    <ul className="mention-popup" role="listbox" id={auto.listId} aria-label={t('mentionList')}>
       {auto.candidates.map((m, i) => (
         <li
           key={m.userId}

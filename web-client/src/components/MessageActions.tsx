@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { MessageView } from '../state/index.js';
 import { canChange, DEFAULT_REACTIONS } from '../state/message-actions.js';
@@ -16,6 +17,7 @@ type Confirm = 'everyone' | 'me' | null;
  */
 export function MessageActions({ message, onEdit }: { message: MessageView; onEdit: () => void }) {
   const handlers = useMessageActions();
+  const { t } = useTranslation('chat');
   const [open, setOpen] = useState(false);
   const [custom, setCustom] = useState('');
   const [confirm, setConfirm] = useState<Confirm>(null);
@@ -63,7 +65,7 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
         ref={trigger}
         type="button"
         className="message-actions-trigger"
-        aria-label="Message actions"
+        aria-label={t('actions.menu')}
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen(!open)}
@@ -75,17 +77,17 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
           ref={menu}
           className="message-menu"
           role="menu"
-          aria-label="Message actions"
+          aria-label={t('actions.menu')}
           onKeyDown={onKey}
         >
           {reactable && (
-            <div className="reaction-picker" role="group" aria-label="React">
+            <div className="reaction-picker" role="group" aria-label={t('actions.react')}>
               {DEFAULT_REACTIONS.map((emoji) => (
                 <button
                   key={emoji}
                   type="button"
                   role="menuitem"
-                  aria-label={`React ${emoji}`}
+                  aria-label={t('actions.reactWith', { emoji })}
                   onClick={() => void run(() => handlers.react(message, emoji))}
                 >
                   {emoji}
@@ -101,21 +103,21 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
                 }}
               >
                 <input
-                  aria-label="Any emoji"
-                  placeholder="Any emoji"
+                  aria-label={t('actions.anyEmoji')}
+                  placeholder={t('actions.anyEmoji')}
                   value={custom}
                   maxLength={32}
                   onChange={(e) => setCustom(e.target.value)}
                 />
                 <button type="submit" role="menuitem" className="small">
-                  React
+                  {t('actions.react')}
                 </button>
               </form>
             </div>
           )}
           {mine && message.kind !== 'unsupported' && (
             <button type="button" role="menuitem" onClick={() => (setOpen(false), onEdit())}>
-              Edit
+              {t('actions.edit')}
             </button>
           )}
           {mine && (
@@ -124,11 +126,11 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
               role="menuitem"
               onClick={() => (setOpen(false), setConfirm('everyone'))}
             >
-              Delete for everyone
+              {t('actions.deleteEveryone')}
             </button>
           )}
           <button type="button" role="menuitem" onClick={() => (setOpen(false), setConfirm('me'))}>
-            Delete for me
+            {t('actions.deleteMe')}
           </button>
         </div>
       )}
@@ -139,17 +141,13 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
       )}
       {confirm && (
         <Dialog
-          title={confirm === 'everyone' ? 'Delete for everyone?' : 'Delete for me?'}
+          title={confirm === 'everyone' ? t('actions.confirmEveryone') : t('actions.confirmMe')}
           onClose={() => setConfirm(null)}
         >
-          <p>
-            {confirm === 'everyone'
-              ? 'The message is replaced by “This message was deleted” on every device of everyone in this chat. Its attachment is deleted from the server.'
-              : 'The message is removed from this browser only. Others still have it.'}
-          </p>
+          <p>{confirm === 'everyone' ? t('actions.explainEveryone') : t('actions.explainMe')}</p>
           <div className="actions">
             <button type="button" className="secondary" onClick={() => setConfirm(null)}>
-              Cancel
+              {t('actions.cancel')}
             </button>
             <button
               type="button"
@@ -164,7 +162,7 @@ export function MessageActions({ message, onEdit }: { message: MessageView; onEd
                 );
               }}
             >
-              Delete
+              {t('actions.delete')}
             </button>
           </div>
         </Dialog>

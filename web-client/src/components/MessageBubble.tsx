@@ -9,7 +9,7 @@ import { MessageExtras } from './MessageExtras.js';
 import { GroupReceipts } from './GroupReceipts.js';
 import { MessageText } from './MessageText.js';
 import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
-import { isoTime, localTime } from './time-format.js';
+import { RelativeTime } from './RelativeTime.js';
 
 const statusText: Record<MessageStatus, string> = {
   sending: 'Sending…',
@@ -45,10 +45,6 @@ export function MessageBubble({
   const groupRead = groupReadState(message, state.conversations[message.conversationId], state.me?.id);
   const [retryError, setRetryError] = useState<string | null>(null);
   const out = message.direction === 'out';
-  const time = localTime(message.sentAt, {
-    hour: '2-digit',
-    minute: '2-digit',
-  });
   const retry = async () => {
     setRetryError(null);
     try {
@@ -80,7 +76,7 @@ export function MessageBubble({
         <MessageExtras message={message} />
         <div className="meta">
           <ReplyButton message={message} />
-          <time dateTime={isoTime(message.sentAt)}>{time}</time>
+          <RelativeTime at={message.sentAt} />
           {groupRead && <GroupReceipts state={groupRead} />}
           {out && !groupRead && (
             <span className={`status status-${message.status}`} data-testid="message-status">

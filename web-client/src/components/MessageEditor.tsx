@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { MessageView } from '../state/index.js';
 import { useMessageActions } from '../state/use-message-actions.js';
@@ -10,6 +11,7 @@ import { useMessageActions } from '../state/use-message-actions.js';
  */
 export function MessageEditor({ message, onDone }: { message: MessageView; onDone: () => void }) {
   const handlers = useMessageActions();
+  const { t } = useTranslation('chat');
   const [text, setText] = useState(message.text ?? '');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -32,7 +34,7 @@ export function MessageEditor({ message, onDone }: { message: MessageView; onDon
     <div className="message-editor">
       <textarea
         ref={input}
-        aria-label="Edit message"
+        aria-label={t('edit.label')}
         value={text}
         rows={Math.min(6, text.split('\n').length)}
         onChange={(e) => setText(e.target.value)}
@@ -48,7 +50,7 @@ export function MessageEditor({ message, onDone }: { message: MessageView; onDon
       />
       <div className="actions">
         <button type="button" className="small secondary" onClick={onDone}>
-          Cancel
+          {t('edit.cancel')}
         </button>
         <button
           type="button"
@@ -56,7 +58,7 @@ export function MessageEditor({ message, onDone }: { message: MessageView; onDon
           onClick={() => void save()}
           disabled={busy || text.trim() === ''}
         >
-          Save
+          {t('edit.save')}
         </button>
       </div>
       {error && (

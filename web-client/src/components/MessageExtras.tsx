@@ -1,6 +1,6 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { MessageView } from '../state/index.js';
-import { TOMBSTONE_TEXT } from '../state/message-actions.js';
 import { EditHistory } from './EditHistory.js';
 import { MessageActions } from './MessageActions.js';
 import { MessageEditor } from './MessageEditor.js';
@@ -12,12 +12,13 @@ import { Reactions } from './Reactions.js';
  * @param props.message the message
  */
 export function MessageExtras({ message }: { message: MessageView }) {
+  const { t } = useTranslation('chat');
   const [editing, setEditing] = useState(false);
   return (
     <>
       {message.deletedAt !== undefined && (
         <p className="message-deleted" data-testid="message-deleted">
-          {TOMBSTONE_TEXT}
+          {t('tombstone')}
         </p>
       )}
       {editing && message.deletedAt === undefined && (

@@ -1,9 +1,27 @@
+import { linkSegments } from '../state/link-text.js';
 import { splitMentions } from '../state/mention-input.js';
 import type { MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
 /**
- * A message's text with its mentions highlighted (a mention of me more strongly).
+ * Plain text with its addresses as links (http, https, mailto only; opened in a new tab with no
+ * opener or referrer; nothing is fetched for a preview). The title shows the real address.
+ */
+function Linked({ text }: { text: string }) {
+  return linkSegments(text).map((s, i) =>
+    s.href ? (
+      <a key={i} href={s.href} title={s.href} target="_blank" rel="noopener noreferrer">
+        {s.text}
+      </a>
+    ) : (
+      s.text
+    ),
+  );
+}
+
+/**
+ * A message's text with its mentions highlighted (a mention of me more strongly) and its
+ * addresses as links.
  * @param props.message the message (its `text` and `mentions`)
  */
 export function MessageText({ message }: { message: MessageView }) {
@@ -28,7 +46,7 @@ export function MessageText({ message }: { message: MessageView }) {
             {p.text}
           </span>
         ) : (
-          p.text
+          <Linked key={i} text={p.text} />
         ),
       )}
     </p>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
@@ -9,6 +10,7 @@ import { useApp } from '../state/store.js';
  */
 export function MuteButton({ conversationId }: { conversationId: string }) {
   const { state, actions } = useApp();
+  const { t } = useTranslation('chat');
   const [error, setError] = useState<string | null>(null);
   const muted = state.muted[conversationId] === true;
   const toggle = async () => {
@@ -26,10 +28,10 @@ export function MuteButton({ conversationId }: { conversationId: string }) {
         className="secondary small"
         aria-pressed={muted}
         data-testid="mute-button"
-        title="Muted conversations count only messages that mention you (this browser only)"
+        title={t('mute.hint')}
         onClick={() => void toggle()}
       >
-        {muted ? 'Unmute' : 'Mute'}
+        {muted ? t('mute.unmute') : t('mute.mute')}
       </button>
       {error && (
         <span className="error small" role="alert">

@@ -1,5 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { NavLink } from 'react-router';
+import { pathFor } from '../routing/routes.js';
 import type { View } from '../state/index.js';
 import { totalShownUnread } from '../state/mentions-state.js';
 import { useApp } from '../state/store.js';
@@ -12,9 +14,9 @@ const items: Array<{ name: View['name']; view: View }> = [
   { name: 'settings', view: { name: 'settings' } },
 ];
 
-/** Main navigation plus the log-out button. */
+/** Main navigation (links to each section's URL) plus the log-out button. */
 export function NavBar() {
-  const { state, actions } = useApp();
+  const { state } = useApp();
   const { t } = useTranslation();
   const [loggingOut, setLoggingOut] = useState(false);
   const totalUnread = totalShownUnread(state);
@@ -28,19 +30,15 @@ export function NavBar() {
         <ul>
           {items.map((item) => (
             <li key={item.name}>
-              <button
-                type="button"
-                className="nav-link"
-                aria-current={state.view.name === item.name ? 'page' : undefined}
-                onClick={() => actions.navigate(item.view)}
-              >
+              {/* NavLink marks the current section with aria-current="page" (also /chats/<id>). */}
+              <NavLink className="nav-link" to={pathFor(item.view)}>
                 {t(`nav.${item.name}`)}
                 {item.name === 'chats' && totalUnread > 0 && (
                   <span className="badge" aria-label={t('nav.unread', { count: totalUnread })}>
                     {totalUnread}
                   </span>
                 )}
-              </button>
+              </NavLink>
             </li>
           ))}
         </ul>

@@ -1,21 +1,11 @@
 import { useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { PrivacyView, UserView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
-const TOGGLES: Array<{ key: keyof PrivacyView; label: string; hint: string }> = [
-  {
-    key: 'readReceipts',
-    label: 'Send read receipts',
-    hint: 'Others see “Read” under their messages once you read them.',
-  },
-  { key: 'typing', label: 'Show when I am typing', hint: 'Others see “typing…” while you write.' },
-  {
-    key: 'lastSeen',
-    label: 'Show when I was last online',
-    hint: 'Without it, people you talk with see only whether you are online now.',
-  },
-];
+/** The switches, in order (each worded by `settings:privacy.<key>.label` and `.hint`). */
+const TOGGLES: Array<keyof PrivacyView> = ['readReceipts', 'typing', 'lastSeen'];
 
 /**
  * Settings › Privacy: what I share, each toggle saved at once with its outcome announced; a
@@ -24,6 +14,7 @@ const TOGGLES: Array<{ key: keyof PrivacyView; label: string; hint: string }> = 
  */
 export function PrivacySettings() {
   const { api } = useApp();
+  const { t } = useTranslation('settings');
   const [settings, setSettings] = useState<PrivacyView | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -54,39 +45,36 @@ export function PrivacySettings() {
     setSettings(next);
     try {
       setSettings(await api.savePrivacy(next));
-      setDone('Privacy settings saved.');
+      setDone(t('privacy.saved'));
     } catch (e) {
       setSettings(settings);
-      setError(`Not saved: ${describeError(e)}`);
+      setError(t('privacy.notSaved', { reason: describeError(e) }));
     } finally {
       setBusy(false);
     }
   };
   return (
     <section className="card" aria-labelledby="privacy-title">
-      <h2 id="privacy-title">Privacy</h2>
-      <p className="muted small">
-        People whose message requests you have not accepted, and people you blocked, never see any
-        of this.
-      </p>
-      {!settings && !error && <p role="status">Loading privacy settings…</p>}
+      <h2 id="privacy-title">{t('privacy.title')}</h2>
+      <p className="muted small">{t('privacy.intro')}</p>
+      {!settings && !error && <p role="status">{t('privacy.loading')}</p>}
       {settings && (
         <fieldset disabled={busy}>
-          <legend className="visually-hidden">What I share</legend>
-          {TOGGLES.map((t) => (
-            <div className="check" key={t.key}>
+          <legend className="visually-hidden">{t('privacy.legend')}</legend>
+          {TOGGLES.map((key) => (
+            <div className="check" key={key}>
               <input
-                id={`${baseId}-${t.key}`}
+                id={`${baseId}-${key}`}
                 type="checkbox"
                 role="switch"
-                checked={settings[t.key]}
-                aria-describedby={`${baseId}-${t.key}-hint`}
-                onChange={(e) => void toggle(t.key, e.target.checked)}
+                checked={settings[key]}
+                aria-describedby={`${baseId}-${key}-hint`}
+                onChange={(e) => void toggle(key, e.target.checked)}
               />
               <span className="check-text">
-                <label htmlFor={`${baseId}-${t.key}`}>{t.label}</label>
-                <span id={`${baseId}-${t.key}-hint`} className="muted small">
-                  {t.hint}
+                <label htmlFor={`${baseId}-${key}`}>{t(`privacy.${key}.label`)}</label>
+                <span id={`${baseId}-${key}-hint`} className="muted small">
+                  {t(`privacy.${key}.hint`)}
                 </span>
               </span>
             </div>
@@ -106,6 +94,7 @@ export function PrivacySettings() {
 /** Settings › Blocked people: who I blocked, each with Unblock. */
 export function BlockedPeople() {
   const { api } = useApp();
+  const { t } = useTranslation('settings');
   const [people, setPeople] = useState<UserView[] | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -120,7 +109,7 @@ export function BlockedPeople() {
     try {
       await api.unblock(u.id);
       setPeople((list) => (list ?? []).filter((p) => p.id !== u.id));
-      setDone(`${u.displayName} is unblocked.`);
+      setDone(t('blocked.unblocked', { name: u.displayName }));
     } catch (e) {
       setError(describeError(e));
     } finally {
@@ -129,14 +118,12 @@ export function BlockedPeople() {
   };
   return (
     <section className="card" aria-labelledby="blocked-title">
-      <h2 id="blocked-title">Blocked people</h2>
-      <p className="muted small">
-        Their messages do not reach you, and they cannot see when you are online.
-      </p>
-      {!people && !error && <p role="status">Loading…</p>}
-      {people && people.length === 0 && <p className="muted">You have not blocked anyone.</p>}
+      <h2 id="blocked-title">{t('blocked.title')}</h2>
+      <p className="muted small">{t('blocked.intro')}</p>
+      {!people && !error && <p role="status">{t('blocked.loading')}</p>}
+      {people && people.length === 0 && <p className="muted">{t('blocked.none')}</p>}
       {people && people.length > 0 && (
-        <ul className="blocked-list" aria-label="Blocked people">
+        <ul className="blocked-list" aria-label={t('blocked.title')}>
           {people.map((u) => (
             <li key={u.id}>
               <span>
@@ -147,10 +134,10 @@ export function BlockedPeople() {
                 type="button"
                 className="secondary small"
                 disabled={busy !== null}
-                aria-label={`Unblock ${u.displayName}`}
+                aria-label={t('blocked.unblockLabel', { name: u.displayName })}
                 onClick={() => void unblock(u)}
               >
-                Unblock
+                {t('blocked.unblock')}
               </button>
             </li>
           ))}

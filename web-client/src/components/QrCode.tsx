@@ -1,5 +1,6 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /**
  * A QR code rendered locally (no network) as a PNG data URL; the CSP allows `data:` images.
@@ -7,6 +8,7 @@ import { useEffect, useState } from 'react';
  * @param props.label accessible description
  */
 export function QrCode({ value, label }: { value: string; label: string }) {
+  const { t } = useTranslation('safety');
   const [src, setSrc] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -19,7 +21,7 @@ export function QrCode({ value, label }: { value: string; label: string }) {
       cancelled = true;
     };
   }, [value]);
-  if (failed) return <p className="error">Could not draw the QR code.</p>;
+  if (failed) return <p className="error">{t('qrFailed')}</p>;
   if (!src) return <div className="qr-placeholder" aria-busy="true" />;
   return <img className="qr" src={src} alt={label} width={240} height={240} />;
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { MessageView } from '../state/index.js';
 import { reactionChips } from '../state/message-actions.js';
@@ -12,12 +13,14 @@ import { useMessageActions } from '../state/use-message-actions.js';
  */
 export function Reactions({ message }: { message: MessageView }) {
   const { state } = useApp();
+  const { t } = useTranslation('chat');
   const handlers = useMessageActions();
   const [error, setError] = useState<string | null>(null);
   const myId = state.me?.id;
   const chips = reactionChips(message, myId);
   if (chips.length === 0 || message.deletedAt !== undefined) return null;
-  const name = (id: string) => (id === myId ? 'You' : (state.users[id]?.displayName ?? 'Someone'));
+  const name = (id: string) =>
+    id === myId ? t('who.you') : (state.users[id]?.displayName ?? t('who.someone'));
   const click = async (emoji: string, mine: boolean) => {
     setError(null);
     try {
@@ -36,7 +39,11 @@ export function Reactions({ message }: { message: MessageView }) {
             type="button"
             className={`reaction-chip${c.mine ? ' reaction-mine' : ''}`}
             aria-pressed={c.mine}
-            aria-label={`${c.emoji} ${c.count}: ${who}${c.mine ? ' (click to remove yours)' : ''}`}
+            aria-label={t(c.mine ? 'reactions.labelMine' : 'reactions.label', {
+              emoji: c.emoji,
+              count: c.count,
+              who,
+            })}
             title={who}
             onClick={() => void click(c.emoji, c.mine)}
           >

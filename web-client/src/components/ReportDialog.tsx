@@ -1,14 +1,12 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { ReportInput } from '../state/index.js';
 import { Dialog } from './Dialog.js';
 
-const REASONS: Array<{ value: ReportInput['reason']; label: string }> = [
-  { value: 'spam', label: 'Spam' },
-  { value: 'abuse', label: 'Abuse or harassment' },
-  { value: 'other', label: 'Something else' },
-];
+/** The reasons offered, in order (each worded by `requests:report.reasons.<reason>`). */
+const REASONS: Array<ReportInput['reason']> = ['spam', 'abuse', 'other'];
 
 /**
  * Asks why someone is reported (a reason, an optional note, "also block"), then sends it.
@@ -26,6 +24,7 @@ export function ReportDialog({
   onSubmit: (r: Pick<ReportInput, 'reason' | 'note' | 'block'>) => Promise<void>;
   onClose: () => void;
 }) {
+  const { t } = useTranslation('requests');
   const [reason, setReason] = useState<ReportInput['reason'] | null>(null);
   const [note, setNote] = useState('');
   const [block, setBlock] = useState(true);
@@ -35,7 +34,7 @@ export function ReportDialog({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!reason) {
-      setError('Choose a reason.');
+      setError(t('report.chooseReason'));
       return;
     }
     setBusy(true);
@@ -49,30 +48,27 @@ export function ReportDialog({
     }
   };
   return (
-    <Dialog title={`Report ${name}`} onClose={onClose}>
+    <Dialog title={t('report.title', { name })} onClose={onClose}>
       <form onSubmit={(e) => void submit(e)}>
-        <p className="muted small">
-          The operators are told who you report and why. {name} is not told, and your messages stay
-          end-to-end encrypted: nothing of the conversation is sent.
-        </p>
+        <p className="muted small">{t('report.explain', { name })}</p>
         <fieldset disabled={busy} aria-describedby={ids.reason}>
-          <legend id={ids.reason}>Reason</legend>
+          <legend id={ids.reason}>{t('report.reason')}</legend>
           {REASONS.map((r) => (
-            <div className="check" key={r.value}>
+            <div className="check" key={r}>
               <input
-                id={`${ids.reason}-${r.value}`}
+                id={`${ids.reason}-${r}`}
                 type="radio"
                 name="reason"
-                value={r.value}
-                checked={reason === r.value}
-                onChange={() => setReason(r.value)}
+                value={r}
+                checked={reason === r}
+                onChange={() => setReason(r)}
               />
-              <label htmlFor={`${ids.reason}-${r.value}`}>{r.label}</label>
+              <label htmlFor={`${ids.reason}-${r}`}>{t(`report.reasons.${r}`)}</label>
             </div>
           ))}
         </fieldset>
         <div className="field">
-          <label htmlFor={ids.note}>Note (optional)</label>
+          <label htmlFor={ids.note}>{t('report.note')}</label>
           <textarea
             id={ids.note}
             value={note}
@@ -89,7 +85,7 @@ export function ReportDialog({
             disabled={busy}
             onChange={(e) => setBlock(e.target.checked)}
           />
-          <label htmlFor={ids.block}>Also block {name}</label>
+          <label htmlFor={ids.block}>{t('report.alsoBlock', { name })}</label>
         </div>
         {error && (
           <p className="error" role="alert">
@@ -98,10 +94,10 @@ export function ReportDialog({
         )}
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose} disabled={busy}>
-            Cancel
+            {t('cancel')}
           </button>
           <button type="submit" className="danger" disabled={busy}>
-            Send report
+            {t('report.submit')}
           </button>
         </div>
       </form>

@@ -61,7 +61,7 @@ const requestsRegion = (c: HTMLElement) =>
   c.querySelector<HTMLElement>('section[aria-labelledby="requests-title"]');
 
 async function openRequest(container: HTMLElement) {
-  const entry = requestsRegion(container)?.querySelector('button.conversation-item');
+  const entry = requestsRegion(container)?.querySelector('.conversation-item');
   if (!entry) throw new Error('no request in the list');
   await click(entry);
   await settle();
@@ -74,7 +74,7 @@ describe('message requests', () => {
     const { container } = await withRequest({ markRead, downloadAttachment });
     expect(container.querySelector('#requests-title')?.textContent).toBe('Message requests (1)');
     // The accepted chat is not under the requests heading.
-    expect(requestsRegion(container)?.querySelectorAll('button.conversation-item').length).toBe(1);
+    expect(requestsRegion(container)?.querySelectorAll('.conversation-item').length).toBe(1);
 
     await openRequest(container);
     const panel = container.querySelector('[aria-labelledby="request-title"]');

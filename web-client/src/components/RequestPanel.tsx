@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { conversationTitle, describeError } from '../state/index.js';
 import type { ConversationView } from '../state/index.js';
 import { useRequestActions } from '../state/request-actions.js';
@@ -25,13 +26,14 @@ export function requestSender(c: ConversationView, me: string | undefined): stri
  */
 export function RequestPanel({ conversation }: { conversation: ConversationView }) {
   const { state } = useApp();
+  const { t } = useTranslation('requests');
   const requests = useRequestActions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [reporting, setReporting] = useState(false);
   const from = requestSender(conversation, state.me?.id);
   const user = from ? state.users[from] : undefined;
-  const name = user?.displayName ?? 'Unknown contact';
+  const name = user?.displayName ?? t('panel.unknown');
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
@@ -46,15 +48,14 @@ export function RequestPanel({ conversation }: { conversation: ConversationView 
   return (
     <section className="request-panel notice" aria-labelledby="request-title" role="region">
       <h3 id="request-title">
-        Message request from {name}
+        {t('panel.title', { name })}
         {user?.username ? ` (@${user.username})` : ''}
       </h3>
       <p className="small">
         {conversation.kind === 'group'
-          ? `${name} added you to “${conversationTitle(state, conversation)}”. `
+          ? `${t('panel.addedYou', { name, title: conversationTitle(state, conversation) })} `
           : ''}
-        You have not talked with {name} before. Until you accept, they cannot see when you are
-        online or typing, or that you read their messages, and their attachments are not downloaded.
+        {t('panel.explain', { name })}
       </p>
       {error && (
         <p className="error" role="alert">
@@ -67,7 +68,7 @@ export function RequestPanel({ conversation }: { conversation: ConversationView 
           disabled={busy}
           onClick={() => void run(() => requests.accept(conversation))}
         >
-          Accept
+          {t('panel.accept')}
         </button>
         <button
           type="button"
@@ -75,7 +76,7 @@ export function RequestPanel({ conversation }: { conversation: ConversationView 
           disabled={busy}
           onClick={() => void run(() => requests.decline(conversation.id))}
         >
-          Decline
+          {t('panel.decline')}
         </button>
         {from && (
           <button
@@ -84,7 +85,7 @@ export function RequestPanel({ conversation }: { conversation: ConversationView 
             disabled={busy}
             onClick={() => void run(() => requests.block(from, conversation.id))}
           >
-            Block
+            {t('panel.block')}
           </button>
         )}
         {from && (
@@ -94,7 +95,7 @@ export function RequestPanel({ conversation }: { conversation: ConversationView 
             disabled={busy}
             onClick={() => setReporting(true)}
           >
-            Report…
+            {t('panel.report')}
           </button>
         )}
       </div>

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { useApp } from '../state/store.js';
 
 /**
@@ -6,15 +7,11 @@ import { useApp } from '../state/store.js';
  */
 export function TypingIndicator({ conversationId }: { conversationId: string }) {
   const { state } = useApp();
+  const { t } = useTranslation('chat');
   const who = Object.keys(state.typing[conversationId] ?? {}).map(
-    (id) => state.users[id]?.displayName ?? 'Someone',
+    (id) => state.users[id]?.displayName ?? t('who.someone'),
   );
-  const text =
-    who.length === 0
-      ? ''
-      : who.length === 1
-        ? `${who[0]} is typing…`
-        : `${who.join(', ')} are typing…`;
+  const text = who.length === 0 ? '' : t('typing', { count: who.length, names: who.join(', ') });
   return (
     <div className="typing" role="status" aria-live="polite" data-testid="typing-indicator">
       {text}

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { DIRECTORY_QUERY_MIN } from '@cipherchat/contracts';
 import { describeError } from '../state/index.js';
 import type { UserView } from '../state/index.js';
@@ -27,6 +28,7 @@ export function UserSearch({
   exclude?: string[];
 }) {
   const { api, state, dispatch, actions } = useApp();
+  const { t } = useTranslation('people');
   const [query, setQuery] = useState('');
   const [users, setUsers] = useState<UserView[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -43,7 +45,7 @@ export function UserSearch({
       return;
     }
     let cancelled = false;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       setLoading(true);
       setError(null);
       api.searchUsers(q).then(
@@ -64,7 +66,7 @@ export function UserSearch({
     }, DEBOUNCE_MS);
     return () => {
       cancelled = true;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [api, query, dispatch, actions]);
 
@@ -92,15 +94,15 @@ export function UserSearch({
           type="search"
           value={query}
           autoComplete="off"
-          placeholder="Name or username"
+          placeholder={t('search.placeholder')}
           onChange={(e) => setQuery(e.target.value)}
         />
       </div>
       <div role="status" aria-live="polite" className="muted small">
         {loading
-          ? 'Searching…'
+          ? t('search.searching')
           : query.trim() && shown.length === 0 && !error
-            ? 'Nobody found.'
+            ? t('search.nobody')
             : ''}
       </div>
       {error && (
@@ -108,7 +110,7 @@ export function UserSearch({
           {error}
         </p>
       )}
-      <ul className="user-list" aria-label="Search results">
+      <ul className="user-list" aria-label={t('search.results')}>
         {shown.map((u) => (
           <li key={u.id} className="user-row">
             <Avatar userId={u.id} name={u.displayName} />
@@ -124,7 +126,7 @@ export function UserSearch({
       </ul>
       {cursor && (
         <button type="button" className="secondary small" onClick={() => void more()}>
-          More results
+          {t('search.more')}
         </button>
       )}
     </div>

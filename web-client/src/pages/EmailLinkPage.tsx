@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
@@ -49,6 +50,7 @@ export function EmailLinkPage({ link, onDone }: { link: EmailLink; onDone: () =>
 
 function VerifyEmail({ token, onDone }: { token: string; onDone: () => void }) {
   const { api } = useApp();
+  const { t } = useTranslation('auth');
   const [state, setState] = useState<'working' | 'done' | string>('working');
   const started = useRef(false);
   useEffect(() => {
@@ -62,16 +64,16 @@ function VerifyEmail({ token, onDone }: { token: string; onDone: () => void }) {
   }, [api, token]);
   return (
     <section aria-labelledby="verify-title">
-      <h1 id="verify-title">Confirm your email</h1>
-      {state === 'working' && <p role="status">Confirming…</p>}
-      {state === 'done' && <p role="status">Your email address is confirmed.</p>}
+      <h1 id="verify-title">{t('verify.title')}</h1>
+      {state === 'working' && <p role="status">{t('verify.working')}</p>}
+      {state === 'done' && <p role="status">{t('verify.done')}</p>}
       {state !== 'working' && state !== 'done' && (
         <p className="error" role="alert">
           {state}
         </p>
       )}
       <button type="button" onClick={onDone}>
-        Continue
+        {t('continue')}
       </button>
     </section>
   );
@@ -79,6 +81,7 @@ function VerifyEmail({ token, onDone }: { token: string; onDone: () => void }) {
 
 function ResetPassword({ token, onDone }: { token: string; onDone: () => void }) {
   const { api } = useApp();
+  const { t } = useTranslation('auth');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [busy, setBusy] = useState(false);
@@ -88,7 +91,7 @@ function ResetPassword({ token, onDone }: { token: string; onDone: () => void })
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (password !== confirm) {
-      setError('The two passwords differ.');
+      setError(t('passwordsDiffer'));
       return;
     }
     setBusy(true);
@@ -105,23 +108,19 @@ function ResetPassword({ token, onDone }: { token: string; onDone: () => void })
   if (done) {
     return (
       <section aria-labelledby="reset-title">
-        <h1 id="reset-title">Password changed</h1>
-        <p role="status">
-          Your password is changed and every session was signed out. Log in with the new password:
-          with your recovery key you keep your identity and message keys; without it you start a new
-          identity and your contacts see a new safety number.
-        </p>
+        <h1 id="reset-title">{t('reset.doneTitle')}</h1>
+        <p role="status">{t('reset.doneBody')}</p>
         <button type="button" onClick={onDone}>
-          Go to log in
+          {t('reset.goToLogin')}
         </button>
       </section>
     );
   }
   return (
     <form onSubmit={submit} aria-labelledby="reset-title">
-      <h1 id="reset-title">Choose a new password</h1>
+      <h1 id="reset-title">{t('reset.title')}</h1>
       <div className="field">
-        <label htmlFor={ids.pw}>New password</label>
+        <label htmlFor={ids.pw}>{t('reset.password')}</label>
         <input
           id={ids.pw}
           type="password"
@@ -133,7 +132,7 @@ function ResetPassword({ token, onDone }: { token: string; onDone: () => void })
         />
       </div>
       <div className="field">
-        <label htmlFor={ids.confirm}>Confirm new password</label>
+        <label htmlFor={ids.confirm}>{t('reset.confirm')}</label>
         <input
           id={ids.confirm}
           type="password"
@@ -150,7 +149,7 @@ function ResetPassword({ token, onDone }: { token: string; onDone: () => void })
         </p>
       )}
       <button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : 'Set new password'}
+        {busy ? t('reset.saving') : t('reset.submit')}
       </button>
     </form>
   );

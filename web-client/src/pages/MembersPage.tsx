@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { GroupRenameForm } from '../components/GroupRenameForm.js';
 import { LeaveGroupDialog } from '../components/LeaveGroupDialog.js';
 import { PresenceDot } from '../components/PresenceDot.js';
@@ -25,13 +26,14 @@ const NONE: GroupPermissionsView = {
  */
 export function MembersPage({ conversationId }: { conversationId: string }) {
   const { api, state, actions } = useApp();
+  const { t } = useTranslation('groups');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const c = state.conversations[conversationId];
-  if (!c) return <p className="pad">This group is gone.</p>;
+  if (!c) return <p className="pad">{t('settings.gone')}</p>;
   const may = c.left ? NONE : (c.permissions ?? NONE);
-  const title = c.title ?? 'Group';
+  const title = c.title ?? t('settings.fallbackTitle');
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -71,13 +73,13 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
   return (
     <section className="page" aria-labelledby="members-title">
       <div className="page-header">
-        <h1 id="members-title">{title}: group settings</h1>
+        <h1 id="members-title">{t('settings.title', { title })}</h1>
         <button
           type="button"
           className="secondary"
           onClick={() => void actions.openConversation(conversationId)}
         >
-          Back to chat
+          {t('settings.backToChat')}
         </button>
       </div>
       {error && (
@@ -85,12 +87,9 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
           {error}
         </p>
       )}
-      <p className="muted small">
-        Members, roles and the name are set by members, end to end: this list is your own view of
-        the group, not the server’s.
-      </p>
-      {c.pending && <p className="muted">Waiting for the group’s details from a member.</p>}
-      {c.left && <p className="notice">You are no longer in this group.</p>}
+      <p className="muted small">{t('settings.explain')}</p>
+      {c.pending && <p className="muted">{t('settings.pending')}</p>}
+      {c.left && <p className="notice">{t('settings.left')}</p>}
       <GroupRenameForm
         key={c.title ?? ''}
         current={c.title ?? ''}
@@ -98,13 +97,13 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
         allowed={may.rename}
         onRename={rename}
       />
-      <h2 className="small-heading">Members ({c.members.length})</h2>
-      <ul className="user-list" aria-label="Members">
+      <h2 className="small-heading">{t('members', { count: c.members.length })}</h2>
+      <ul className="user-list" aria-label={t('settings.list')}>
         {c.members.map((m) => {
           const me = m.userId === state.me?.id;
           const name = me
-            ? `${state.me?.displayName ?? 'You'} (you)`
-            : (state.users[m.userId]?.displayName ?? 'Unknown');
+            ? t('settings.me', { name: state.me?.displayName ?? t('settings.you') })
+            : (state.users[m.userId]?.displayName ?? t('settings.unknown'));
           const toRole = m.role === 'admin' ? 'member' : 'admin';
           return (
             <li key={m.userId} className="user-row" data-testid="group-member">
@@ -112,7 +111,7 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
               <span className="user-names">
                 <span className="user-display">{name}</span>{' '}
                 <span className="muted small" data-testid="member-role">
-                  {m.role}
+                  {t(`settings.role.${m.role}`, { defaultValue: m.role })}
                 </span>
               </span>
               {state.verified[m.userId] && <VerifiedMark />}
@@ -123,7 +122,7 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                     className="small secondary"
                     onClick={() => actions.navigate({ name: 'safety', userId: m.userId })}
                   >
-                    Safety number
+                    {t('settings.safetyNumber')}
                   </button>
                 )}
                 {!me && m.role !== 'owner' && (
@@ -132,12 +131,15 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                     className="small secondary"
                     disabled={busy || !may.setRole.includes(m.userId)}
                     title={
-                      may.setRole.includes(m.userId) ? undefined : 'Only the owner changes roles'
+                      may.setRole.includes(m.userId) ? undefined : t('settings.onlyOwnerRoles')
                     }
                     onClick={() => void setRole(m.userId, toRole)}
-                    aria-label={`${toRole === 'member' ? 'Make a member' : 'Make an admin'}: ${name}`}
+                    aria-label={t(
+                      toRole === 'member' ? 'settings.makeMemberLabel' : 'settings.makeAdminLabel',
+                      { name },
+                    )}
                   >
-                    {toRole === 'member' ? 'Make member' : 'Make admin'}
+                    {toRole === 'member' ? t('settings.makeMember') : t('settings.makeAdmin')}
                   </button>
                 )}
                 {!me && m.role !== 'owner' && (
@@ -145,15 +147,11 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                     type="button"
                     className="small danger"
                     disabled={busy || !may.remove.includes(m.userId)}
-                    title={
-                      may.remove.includes(m.userId)
-                        ? undefined
-                        : 'The owner removes anyone; admins remove plain members'
-                    }
+                    title={may.remove.includes(m.userId) ? undefined : t('settings.removeHint')}
                     onClick={() => void remove(m.userId)}
-                    aria-label={`Remove ${name}`}
+                    aria-label={t('removeLabel', { name })}
                   >
-                    Remove
+                    {t('settings.remove')}
                   </button>
                 )}
                 {me && (
@@ -163,7 +161,7 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
                     disabled={busy || !may.leave}
                     onClick={() => setLeaving(true)}
                   >
-                    Leave group
+                    {t('settings.leave')}
                   </button>
                 )}
               </span>
@@ -173,22 +171,22 @@ export function MembersPage({ conversationId }: { conversationId: string }) {
       </ul>
       {may.add ? (
         <UserSearch
-          label="Add people"
+          label={t('addPeople')}
           exclude={c.members.map((m) => m.userId)}
           renderAction={(u) => (
             <button
               type="button"
               className="small"
               disabled={busy}
-              aria-label={`Add ${u.displayName}`}
+              aria-label={t('addLabel', { name: u.displayName })}
               onClick={() => void add(u.id)}
             >
-              Add
+              {t('add')}
             </button>
           )}
         />
       ) : (
-        !c.left && <p className="muted small">Only owners and admins can add people.</p>
+        !c.left && <p className="muted small">{t('settings.onlyAdminsAdd')}</p>
       )}
       {leaving && (
         <LeaveGroupDialog title={title} onLeave={leave} onClose={() => setLeaving(false)} />

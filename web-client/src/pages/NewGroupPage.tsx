@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { UserSearch } from '../components/UserSearch.js';
 import { describeError } from '../state/index.js';
 import type { UserView } from '../state/index.js';
@@ -8,6 +9,7 @@ import { useApp } from '../state/store.js';
 /** Creates a group: a title and the people picked from the directory. */
 export function NewGroupPage() {
   const { api, actions } = useApp();
+  const { t } = useTranslation('groups');
   const [title, setTitle] = useState('');
   const [picked, setPicked] = useState<UserView[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -17,7 +19,7 @@ export function NewGroupPage() {
   const create = async (e: FormEvent) => {
     e.preventDefault();
     if (picked.length === 0) {
-      setError('Add at least one person.');
+      setError(t('new.atLeastOne'));
       return;
     }
     setBusy(true);
@@ -38,10 +40,10 @@ export function NewGroupPage() {
 
   return (
     <section className="page" aria-labelledby="group-title">
-      <h1 id="group-title">New group</h1>
-      <form onSubmit={create} aria-label="New group">
+      <h1 id="group-title">{t('new.title')}</h1>
+      <form onSubmit={create} aria-label={t('new.title')}>
         <div className="field">
-          <label htmlFor={titleId}>Group name</label>
+          <label htmlFor={titleId}>{t('groupName')}</label>
           <input
             id={titleId}
             value={title}
@@ -50,15 +52,15 @@ export function NewGroupPage() {
             onChange={(e) => setTitle(e.target.value)}
           />
         </div>
-        <h2 className="small-heading">Members ({picked.length})</h2>
-        <ul className="chips" aria-label="Chosen members">
+        <h2 className="small-heading">{t('members', { count: picked.length })}</h2>
+        <ul className="chips" aria-label={t('new.chosen')}>
           {picked.map((u) => (
             <li key={u.id} className="chip">
               {u.displayName}
               <button
                 type="button"
                 className="chip-remove"
-                aria-label={`Remove ${u.displayName}`}
+                aria-label={t('removeLabel', { name: u.displayName })}
                 onClick={() => setPicked((p) => p.filter((x) => x.id !== u.id))}
               >
                 ×
@@ -67,16 +69,16 @@ export function NewGroupPage() {
           ))}
         </ul>
         <UserSearch
-          label="Add people"
+          label={t('addPeople')}
           exclude={picked.map((u) => u.id)}
           renderAction={(u) => (
             <button
               type="button"
               className="small secondary"
-              aria-label={`Add ${u.displayName}`}
+              aria-label={t('addLabel', { name: u.displayName })}
               onClick={() => setPicked((p) => [...p, u])}
             >
-              Add
+              {t('add')}
             </button>
           )}
         />
@@ -91,10 +93,10 @@ export function NewGroupPage() {
             className="secondary"
             onClick={() => actions.navigate({ name: 'chats' })}
           >
-            Cancel
+            {t('cancel')}
           </button>
           <button type="submit" disabled={busy}>
-            Create group
+            {t('new.create')}
           </button>
         </div>
       </form>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { UserSearch } from '../components/UserSearch.js';
 import { describeError } from '../state/index.js';
 import type { UserView } from '../state/index.js';
@@ -7,6 +8,7 @@ import { useApp } from '../state/store.js';
 /** Directory search; "Message" opens (or creates) the direct chat with that person. */
 export function PeoplePage() {
   const { api, state, actions } = useApp();
+  const { t } = useTranslation('people');
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
 
@@ -30,13 +32,13 @@ export function PeoplePage() {
   return (
     <section className="page" aria-labelledby="people-title">
       <div className="page-header">
-        <h1 id="people-title">People</h1>
+        <h1 id="people-title">{t('title')}</h1>
         <button
           type="button"
           className="secondary"
           onClick={() => actions.navigate({ name: 'newGroup' })}
         >
-          New group
+          {t('newGroup')}
         </button>
       </div>
       {error && (
@@ -45,16 +47,16 @@ export function PeoplePage() {
         </p>
       )}
       <UserSearch
-        label="Search the directory"
+        label={t('searchLabel')}
         renderAction={(u) => (
           <button
             type="button"
             className="small"
             onClick={() => void message(u)}
             disabled={busyId === u.id}
-            aria-label={`Message ${u.displayName}`}
+            aria-label={t('messageLabel', { name: u.displayName })}
           >
-            Message
+            {t('message')}
           </button>
         )}
       />

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 
@@ -9,6 +10,7 @@ import { useApp } from '../state/store.js';
  */
 export function RecoveryKeyForm() {
   const { api, dispatch } = useApp();
+  const { t } = useTranslation('auth');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const rotate = async () => {
@@ -24,18 +26,15 @@ export function RecoveryKeyForm() {
   };
   return (
     <section className="card" aria-labelledby="recovery-rotate-title">
-      <h2 id="recovery-rotate-title">Recovery key</h2>
-      <p className="muted small">
-        Lost your recovery key, or someone may have seen it? Create a new one: your key backup is
-        sealed again and the old key stops working.
-      </p>
+      <h2 id="recovery-rotate-title">{t('rotate.title')}</h2>
+      <p className="muted small">{t('rotate.explain')}</p>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
       <button type="button" className="secondary" disabled={busy} onClick={() => void rotate()}>
-        Create a new recovery key
+        {t('rotate.submit')}
       </button>
     </section>
   );

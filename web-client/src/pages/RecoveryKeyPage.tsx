@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { useApp } from '../state/store.js';
 
 /**
@@ -16,6 +17,7 @@ export function groupKey(key: string): string {
  */
 export function RecoveryKeyPage() {
   const { state, dispatch } = useApp();
+  const { t } = useTranslation('auth');
   const [saved, setSaved] = useState(false);
   const [copied, setCopied] = useState(false);
   const checkId = useId();
@@ -31,23 +33,20 @@ export function RecoveryKeyPage() {
   return (
     <main className="center-page">
       <section className="card recovery-card" aria-labelledby="recovery-title">
-        <h1 id="recovery-title">Save your recovery key</h1>
+        <h1 id="recovery-title">{t('recovery.title')}</h1>
         <p>
-          This key is shown <strong>only once</strong>. If you forget your password, it is the only
-          way to keep your message keys: without it, a password reset starts a new identity.
+          <Trans t={t} i18nKey="recovery.once" components={{ strong: <strong /> }} />
         </p>
-        <p className="recovery-key" data-testid="recovery-key" aria-label="Recovery key">
+        <p className="recovery-key" data-testid="recovery-key" aria-label={t('recovery.keyLabel')}>
           {groupKey(key)}
         </p>
         <div className="actions">
           <button type="button" className="secondary" onClick={copy}>
-            Copy
+            {t('recovery.copy')}
           </button>
-          {copied && <span role="status">Copied to the clipboard.</span>}
+          {copied && <span role="status">{t('recovery.copied')}</span>}
         </div>
-        <p className="muted small">
-          Store it in a password manager or on paper, not in this browser.
-        </p>
+        <p className="muted small">{t('recovery.storeHint')}</p>
         <div className="check">
           <input
             id={checkId}
@@ -55,14 +54,14 @@ export function RecoveryKeyPage() {
             checked={saved}
             onChange={(e) => setSaved(e.target.checked)}
           />
-          <label htmlFor={checkId}>I have saved my recovery key somewhere safe</label>
+          <label htmlFor={checkId}>{t('recovery.savedCheck')}</label>
         </div>
         <button
           type="button"
           disabled={!saved}
           onClick={() => dispatch({ type: 'recoveryKeyConfirmed' })}
         >
-          Continue
+          {t('continue')}
         </button>
       </section>
     </main>

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { QrCode } from '../components/QrCode.js';
 import { VerifiedMark } from '../components/VerifiedMark.js';
@@ -18,10 +19,11 @@ export function digitBlocks(digits: string): string[] {
  */
 export function SafetyNumberPage({ userId }: { userId: string }) {
   const { api, state, dispatch, actions } = useApp();
+  const { t } = useTranslation('safety');
   const [sn, setSn] = useState<SafetyNumberView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const name = state.users[userId]?.displayName ?? 'this contact';
+  const name = state.users[userId]?.displayName ?? t('number.thisContact');
   const changed = !!state.identityChanged[userId];
 
   useEffect(() => {
@@ -59,32 +61,33 @@ export function SafetyNumberPage({ userId }: { userId: string }) {
   return (
     <section className="page safety" aria-labelledby="safety-title">
       <div className="page-header">
-        <h1 id="safety-title">Safety number with {name}</h1>
+        <h1 id="safety-title">{t('number.title', { name })}</h1>
         {direct && (
           <button
             type="button"
             className="secondary"
             onClick={() => void actions.openConversation(direct.id)}
           >
-            Back to chat
+            {t('number.backToChat')}
           </button>
         )}
       </div>
       <IdentityNotice userIds={changed ? [userId] : []} />
-      <p>
-        Compare these numbers with {name} in person or over a call you trust, or scan the code. If
-        they match, your conversation is end-to-end encrypted with nobody in between.
-      </p>
+      <p>{t('number.compare', { name })}</p>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      {!sn && !error && <p role="status">Computing the safety number…</p>}
+      {!sn && !error && <p role="status">{t('number.computing')}</p>}
       {sn && (
         <div className="safety-body">
-          <QrCode value={sn.qrPayload} label={`QR code of the safety number with ${name}`} />
-          <p className="safety-digits" aria-label="Safety number" data-testid="safety-number">
+          <QrCode value={sn.qrPayload} label={t('number.qrLabel', { name })} />
+          <p
+            className="safety-digits"
+            aria-label={t('number.digitsLabel')}
+            data-testid="safety-number"
+          >
             {digitBlocks(sn.digits).map((block, i) => (
               <span key={i} className="digit-block">
                 {block}
@@ -96,8 +99,7 @@ export function SafetyNumberPage({ userId }: { userId: string }) {
       <div className="actions">
         {verified || sn?.verified ? (
           <p className="verified-line" role="status">
-            <VerifiedMark /> You verified {name}. If their safety number changes, the mark goes away
-            and you are warned.
+            <VerifiedMark /> {t('number.verifiedLine', { name })}
           </p>
         ) : (
           <button
@@ -105,7 +107,7 @@ export function SafetyNumberPage({ userId }: { userId: string }) {
             disabled={busy || !sn || changed}
             onClick={() => void markVerified()}
           >
-            Mark as verified
+            {t('number.markVerified')}
           </button>
         )}
       </div>

@@ -5,6 +5,7 @@ import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
+import { ThemeSetting } from '../theme/ThemeSetting.js';
 import { AvatarSettings } from '../components/AvatarSettings.js';
 import { LanguageSetting } from '../components/LanguageSetting.js';
 
@@ -21,6 +22,7 @@ export function SettingsPage() {
       <PreferencesForm />
       <PrivacySettings />
       <BlockedPeople />
+      <ThemeSetting />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Field } from './AuthField.js';
@@ -7,6 +8,7 @@ import { Field } from './AuthField.js';
 /** Creates an account, then shows its recovery key (the app's next screen). */
 export function SignUpForm() {
   const { api, dispatch } = useApp();
+  const { t } = useTranslation('auth');
   const [email, setEmail] = useState('');
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
@@ -17,7 +19,7 @@ export function SignUpForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (password !== confirm) {
-      setError('The two passwords differ.');
+      setError(t('passwordsDiffer'));
       return;
     }
     setBusy(true);
@@ -30,40 +32,46 @@ export function SignUpForm() {
       // for a taken one. Say what the owner of such an address should do, without saying it is.
       setError(
         err instanceof Error && 'code' in err && err.code === 'invalid_credentials'
-          ? 'This account could not be created. If you already have an account with this address, log in or reset your password: we have sent it an email.'
+          ? t('signUp.notCreated')
           : describeError(err),
       );
       setBusy(false);
     }
   };
   return (
-    <form onSubmit={submit} aria-label="Sign up" role="tabpanel">
-      <Field label="Email" type="email" value={email} onChange={setEmail} autoComplete="email" />
+    <form onSubmit={submit} aria-label={t('signUp.form')} role="tabpanel">
       <Field
-        label="Username"
+        label={t('signUp.email')}
+        type="email"
+        value={email}
+        onChange={setEmail}
+        autoComplete="email"
+      />
+      <Field
+        label={t('signUp.username')}
         value={username}
         onChange={setUsername}
         autoComplete="username"
         pattern="[A-Za-z0-9_.]{3,32}"
-        hint="3-32 characters: letters, digits, _ or ."
+        hint={t('signUp.usernameHint')}
       />
       <Field
-        label="Display name"
+        label={t('signUp.displayName')}
         value={displayName}
         onChange={setDisplayName}
         autoComplete="name"
       />
       <Field
-        label="Password"
+        label={t('signUp.password')}
         type="password"
         value={password}
         onChange={setPassword}
         autoComplete="new-password"
         minLength={10}
-        hint="At least 10 characters. It never leaves this browser."
+        hint={t('signUp.passwordHint')}
       />
       <Field
-        label="Confirm password"
+        label={t('signUp.confirm')}
         type="password"
         value={confirm}
         onChange={setConfirm}
@@ -76,7 +84,7 @@ export function SignUpForm() {
         </p>
       )}
       <button type="submit" disabled={busy}>
-        {busy ? 'Creating your keys…' : 'Create account'}
+        {busy ? t('signUp.creating') : t('signUp.submit')}
       </button>
     </form>
   );

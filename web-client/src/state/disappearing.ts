@@ -1,11 +1,12 @@
 import { DISAPPEAR_TIMERS_S } from '@cipherchat/client';
+import { i18next } from '../i18n/index.js';
 import type { ConversationView } from './chat-api.js';
 import type { AppState } from './reducer.js';
 
 /** The timers the settings control offers, in seconds (the SDK's list; off is separate). */
 export const DISAPPEARING_OPTIONS: readonly number[] = DISAPPEAR_TIMERS_S;
 
-const UNITS: ReadonlyArray<readonly [number, string]> = [
+const UNITS: ReadonlyArray<readonly [number, 'week' | 'day' | 'hour' | 'minute' | 'second']> = [
   [604_800, 'week'],
   [86_400, 'day'],
   [3600, 'hour'],
@@ -13,15 +14,20 @@ const UNITS: ReadonlyArray<readonly [number, string]> = [
   [1, 'second'],
 ];
 
+/** The largest unit that divides the timer, and how many of it. */
+function inUnits(seconds: number) {
+  const [size, unit] = UNITS.find(([s]) => seconds % s === 0 && seconds >= s) ?? [1, 'second'];
+  return { n: seconds / size, unit };
+}
+
 /**
- * Words a disappearing timer for people ("5 minutes", "1 hour", "4 weeks").
+ * Words a disappearing timer for people ("5 minutes", "1 hour", "4 weeks"), in the UI language.
  * @param seconds the timer
  * @returns the label
  */
 export function timerLabel(seconds: number): string {
-  const [size, unit] = UNITS.find(([s]) => seconds % s === 0 && seconds >= s) ?? [1, 'second'];
-  const n = seconds / size;
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+  const { n, unit } = inUnits(seconds);
+  return i18next.t(`chat:disappearing.unit.${unit}`, { count: n });
 }
 
 /**
@@ -30,8 +36,8 @@ export function timerLabel(seconds: number): string {
  * @returns the label
  */
 export function timerShortLabel(seconds: number): string {
-  const [size, unit] = UNITS.find(([s]) => seconds % s === 0 && seconds >= s) ?? [1, 'second'];
-  return `${seconds / size}${unit === 'minute' ? 'm' : unit[0]}`;
+  const { n, unit } = inUnits(seconds);
+  return i18next.t(`chat:disappearing.short.${unit}`, { n });
 }
 
 /**

@@ -1,49 +1,55 @@
+import { i18next } from '../i18n/index.js';
 import type { AppState } from './reducer.js';
 import type { GroupEventView } from './chat-api.js';
 import { timerLabel } from './disappearing.js';
 
+const t = (key: string, options?: Record<string, unknown>) =>
+  i18next.t(`groups:events.${key}`, options ?? {});
+
 /**
- * A user's name as a chat line shows it: "you" for me, else the display name.
+ * A user's name as the object of a chat line: "you" for me, else the display name.
  * @param state app state
  * @param userId the user
- * @param start whether the name starts the sentence
  * @returns the name
  */
-function nameOf(state: AppState, userId: string, start = false): string {
-  if (userId === state.me?.id) return start ? 'You' : 'you';
-  return state.users[userId]?.displayName ?? 'Someone';
+function nameOf(state: AppState, userId: string): string {
+  if (userId === state.me?.id) return t('youObject');
+  return state.users[userId]?.displayName ?? t('someone');
 }
 
 /**
- * Words a membership change for the chat ("Carol added Dan", "Dan left").
+ * Words a membership change for the chat ("Carol added Dan", "Dan left"), in the UI language
+ * (namespace `groups`; a line whose actor is me has its own wording, `_you`, as languages
+ * conjugate for it).
  * @param state app state (names)
  * @param e the change
  * @returns one sentence
  */
 export function describeGroupEvent(state: AppState, e: GroupEventView): string {
-  const actor = nameOf(state, e.actorUserId, true);
-  const names = (e.userIds ?? []).map((id) => nameOf(state, id)).join(', ');
+  const me = e.actorUserId === state.me?.id;
+  const ids = e.userIds ?? [];
+  const vars = {
+    context: me ? 'you' : undefined,
+    actor: me ? '' : (state.users[e.actorUserId]?.displayName ?? t('someone')),
+    names: ids.map((id) => nameOf(state, id)).join(', '),
+  };
   switch (e.type) {
     case 'created':
-      return e.title ? `${actor} created the group “${e.title}”` : `${actor} created the group`;
+      return e.title ? t('createdTitled', { ...vars, title: e.title }) : t('created', vars);
     case 'added':
-      return `${actor} added ${names}`;
+      return t('added', vars);
     case 'removed':
-      return `${actor} removed ${names}`;
+      return t('removed', vars);
     case 'left':
-      return `${actor} left`;
+      return t('left', vars);
     case 'renamed':
-      return e.title
-        ? `${actor} renamed the group to “${e.title}”`
-        : `${actor} removed the group name`;
+      return e.title ? t('renamed', { ...vars, title: e.title }) : t('nameRemoved', vars);
     case 'role':
-      return e.role === 'admin'
-        ? `${actor} made ${names} an admin`
-        : `${actor} made ${names} a member`;
+      return t(e.role === 'admin' ? 'madeAdmin' : 'madeMember', { ...vars, count: ids.length });
     case 'timer':
       return e.timerS
-        ? `${actor} set disappearing messages to ${timerLabel(e.timerS)}`
-        : `${actor} turned off disappearing messages`;
+        ? t('timerSet', { ...vars, timer: timerLabel(e.timerS) })
+        : t('timerOff', vars);
   }
 }
 
@@ -54,6 +60,6 @@ export function describeGroupEvent(state: AppState, e: GroupEventView): string {
  * @returns the sentence
  */
 export function membershipWarningText(state: AppState, userIds: string[]): string {
-  const names = userIds.map((id) => state.users[id]?.displayName ?? 'someone unknown').join(', ');
-  return `The server lists people no member added: ${names}. Nothing is sent to them.`;
+  const names = userIds.map((id) => state.users[id]?.displayName ?? t('someoneUnknown')).join(', ');
+  return t('serverAdded', { names });
 }

@@ -8,9 +8,6 @@ export const DEFAULT_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '�
 /** How long after sending its author may edit or delete a message for everyone (the SDK's rule). */
 export const EDIT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** What the tombstone of a message deleted for everyone says. */
-export const TOMBSTONE_TEXT = 'This message was deleted';
-
 /** Reactions, edits and deletes (part of {@link ChatApi}; sdk-message-actions.ts implements it). */
 export interface MessageActionsApi {
   /**

@@ -2,7 +2,7 @@ import type { ConversationView, MeView, MessageStatus, MessageView, UserView } f
 import { withoutMessage } from './message-actions.js';
 import { withoutExpired } from './disappearing.js';
 
-/** Which screen is shown. Kept in memory only: a reload lands on the conversation list. */
+/** Which screen is shown; each has its URL (routing/routes.ts), which RouteSync keeps in step. */
 export type View =
   | { name: 'chats'; conversationId?: string }
   | { name: 'people' }

@@ -7,7 +7,7 @@ import {
   useReducer,
   useRef,
 } from 'react';
-import type { Dispatch, ReactNode } from 'react';
+import type { Dispatch, MutableRefObject, ReactNode } from 'react';
 import type { ChatApi, ChatEvent, ConversationView, MessageView, SendExtras, View } from './index.js';
 import { initialState, reducer } from './reducer.js';
 import type { Action, AppState } from './reducer.js';
@@ -23,6 +23,7 @@ const TYPING_TTL_MS = 6000;
 
 /** Operations screens call; each updates the state and talks to the {@link ChatApi}. */
 export interface AppActions {
+  /** Shows a view: pushes its URL when a router is mounted (routing/RouteSync.tsx). */
   navigate(view: View): void;
   /** Loads everything a signed-in session shows (conversations, names, summaries, security). */
   loadSession(): Promise<void>;
@@ -30,6 +31,8 @@ export interface AppActions {
   /** Asks for the current presence of these users (best effort; unknown ones stay unknown). */
   loadPresence(userIds: string[]): Promise<void>;
   openConversation(conversationId: string): Promise<void>;
+  /** Loads the first history page of a conversation unless it is loaded (deep links, Back). */
+  ensureHistory(conversationId: string): Promise<void>;
   /** Loads the page before the oldest loaded message; false when history is exhausted. */
   loadOlder(conversationId: string): Promise<boolean>;
   sendText(conversationId: string, text: string, extra?: SendExtras): Promise<void>;
@@ -41,11 +44,16 @@ export interface AppActions {
   signOut(): Promise<void>;
 }
 
+/** Moves to a view through the router (set by RouteSync while the signed-in shell shows). */
+export type ViewNavigator = (view: View, options?: { replace?: boolean }) => void;
+
 interface AppContextValue {
   state: AppState;
   dispatch: Dispatch<Action>;
   api: ChatApi;
   actions: AppActions;
+  /** The router's navigator; without one (signed out, tests) views change in state only. */
+  navigator: MutableRefObject<ViewNavigator | null>;
 }
 
 const AppContext = createContext<AppContextValue | null>(null);
@@ -79,6 +87,7 @@ export function AppProvider({
   const stateRef = useRef(state);
   stateRef.current = state;
   const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  const navigator = useRef<ViewNavigator | null>(null);
 
   const ensureUsers = useCallback(
     async (userIds: string[]) => {
@@ -130,9 +139,27 @@ export function AppProvider({
     await Promise.all(list.map((c) => loadSummary(c.id).catch(() => undefined)));
   }, [api, ensureUsers, loadSummary, loadPresence]);
 
+  const loadFirstPage = useCallback(
+    async (conversationId: string) => {
+      if (stateRef.current.messages[conversationId]) return;
+      const page = await api.history(conversationId, { limit: PAGE_SIZE });
+      dispatch({
+        type: 'historyLoaded',
+        conversationId,
+        messages: page,
+        older: false,
+        hasMore: page.length === PAGE_SIZE,
+      });
+    },
+    [api],
+  );
+
   const actions = useMemo<AppActions>(
     () => ({
-      navigate: (view) => dispatch({ type: 'navigate', view }),
+      navigate: (view) => {
+        if (navigator.current) navigator.current(view);
+        else dispatch({ type: 'navigate', view });
+      },
       loadSession: async () => {
         const [verified, changed] = await Promise.all([
           api.verifiedUsers().catch(() => new Set<string>()),
@@ -146,18 +173,12 @@ export function AppProvider({
       refreshConversations,
       loadPresence,
       openConversation: async (conversationId) => {
-        dispatch({ type: 'navigate', view: { name: 'chats', conversationId } });
-        if (!stateRef.current.messages[conversationId]) {
-          const page = await api.history(conversationId, { limit: PAGE_SIZE });
-          dispatch({
-            type: 'historyLoaded',
-            conversationId,
-            messages: page,
-            older: false,
-            hasMore: page.length === PAGE_SIZE,
-          });
-        }
+        const view: View = { name: 'chats', conversationId };
+        if (navigator.current) navigator.current(view);
+        else dispatch({ type: 'navigate', view });
+        await loadFirstPage(conversationId);
       },
+      ensureHistory: (conversationId) => loadFirstPage(conversationId),
       loadOlder: async (conversationId) => {
         const loaded = stateRef.current.messages[conversationId] ?? [];
         if (stateRef.current.hasMore[conversationId] === false) return false;
@@ -216,10 +237,12 @@ export function AppProvider({
       },
       signOut: async () => {
         await api.logOut();
+        // The next person to log in here starts at the chats, not at my last screen.
+        navigator.current?.({ name: 'chats' }, { replace: true });
         dispatch({ type: 'signedOut' });
       },
     }),
-    [api, refreshConversations, ensureUsers, loadPresence],
+    [api, refreshConversations, ensureUsers, loadPresence, loadFirstPage],
   );
 
   // SDK events -> state.
@@ -355,6 +378,9 @@ export function AppProvider({
     return () => window.removeEventListener('offline', off);
   }, []);
 
-  const value = useMemo(() => ({ state, dispatch, api, actions }), [state, api, actions]);
+  const value = useMemo(
+    () => ({ state, dispatch, api, actions, navigator }),
+    [state, api, actions],
+  );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
 }

@@ -1,22 +1,28 @@
 import { act } from 'react';
 import type { ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { MemoryRouter } from 'react-router';
 
 // React's act() warns unless the environment says it supports it.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 /**
- * Renders into a fresh container (jsdom) inside act().
+ * Renders into a fresh container (jsdom) inside act(), inside a MemoryRouter (the app's pages
+ * and links need a router; main.tsx uses a BrowserRouter).
  * @param ui the element
+ * @param options.path the address the router starts at (default `/`, which shows the chats)
  * @returns the container and an unmount function
  */
 export async function render(
   ui: ReactNode,
+  options: { path?: string } = {},
 ): Promise<{ container: HTMLElement; unmount: () => void }> {
   const container = document.createElement('div');
   document.body.appendChild(container);
   const root = createRoot(container);
-  await act(async () => root.render(ui));
+  await act(async () =>
+    root.render(<MemoryRouter initialEntries={[options.path ?? '/']}>{ui}</MemoryRouter>),
+  );
   return {
     container,
     unmount: () => {
@@ -57,9 +63,9 @@ export async function click(el: Element): Promise<void> {
   });
 }
 
-/** Finds a button by its visible text. */
+/** Finds a button, or a link (navigation, conversation list), by its visible text. */
 export function button(container: HTMLElement, text: string | RegExp): HTMLButtonElement {
-  const found = [...container.querySelectorAll('button')].find((b) =>
+  const found = [...container.querySelectorAll<HTMLButtonElement>('button, a[href]')].find((b) =>
     typeof text === 'string' ? b.textContent?.trim() === text : text.test(b.textContent ?? ''),
   );
   if (!found) throw new Error(`no button ${String(text)}`);

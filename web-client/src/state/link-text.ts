@@ -1,0 +1,46 @@
+import { find } from 'linkifyjs';
+
+/** A piece of message text: plain, or a link with the address it opens. */
+export interface LinkSegment {
+  text: string;
+  /** Set on a link: the normalised address (host in punycode), http(s) or mailto only. */
+  href?: string;
+}
+
+/** The only schemes a message may link to; anything else stays plain text. */
+const ALLOWED = new Set(['http:', 'https:', 'mailto:']);
+
+/**
+ * Normalises a found address and checks its scheme.
+ * @param href the address linkifyjs formed (bare domains get `https://`)
+ * @returns the address as the browser will open it (an IDN host shows as `xn--…`), or null
+ */
+export function safeHref(href: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  return ALLOWED.has(url.protocol) ? url.href : null;
+}
+
+/**
+ * Splits text into plain pieces and links: http(s) URLs, bare domains (opened as https) and
+ * email addresses (mailto). Nothing is fetched: this only finds and checks addresses.
+ * @param text plain text
+ * @returns the pieces, in order; joined, their `text` is the input
+ */
+export function linkSegments(text: string): LinkSegment[] {
+  const out: LinkSegment[] = [];
+  let at = 0;
+  for (const found of find(text, { defaultProtocol: 'https' })) {
+    const href = safeHref(found.href);
+    if (!href) continue;
+    if (found.start > at) out.push({ text: text.slice(at, found.start) });
+    out.push({ text: text.slice(found.start, found.end), href });
+    at = found.end;
+  }
+  if (at < text.length) out.push({ text: text.slice(at) });
+  return out;
+}
