@@ -146,14 +146,14 @@ describe('profile pictures and language', () => {
     const alice = await signedUp(browser, 'Alice');
     await goTo(alice.page, 'Settings');
     const nav = alice.page.getByRole('navigation', { name: 'Main' });
-    await nav.getByRole('button', { name: 'Settings' }).waitFor();
+    await nav.getByRole('link', { name: 'Settings' }).waitFor();
     await alice.page.getByLabel('Language of the app').selectOption('de');
     const german = alice.page.getByRole('navigation', { name: 'Hauptnavigation' });
-    await german.getByRole('button', { name: 'Einstellungen' }).waitFor();
+    await german.getByRole('link', { name: 'Einstellungen' }).waitFor();
     expect(await alice.page.locator('html').getAttribute('lang')).toBe('de');
     await shot(alice.page, 'i17-language-deutsch');
     await alice.page.getByLabel('Sprache der App').selectOption('en');
-    await nav.getByRole('button', { name: 'Settings' }).waitFor();
+    await nav.getByRole('link', { name: 'Settings' }).waitFor();
     expect(await alice.page.locator('html').getAttribute('lang')).toBe('en');
   });
 });
