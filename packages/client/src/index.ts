@@ -40,3 +40,5 @@ export {
   formatFileSize,
   type AttachmentMeta,
 } from './client/attachment-transfer.js';
+export * from './client/avatar-rules.js';
+export { Avatars, type AvatarImage } from './client/avatars.js';

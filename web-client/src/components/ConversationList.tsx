@@ -3,6 +3,7 @@ import { pathFor } from '../routing/routes.js';
 import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
 import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { Avatar } from './Avatar.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
 import { shownUnread } from '../state/mentions-state.js';
@@ -85,6 +86,7 @@ function ConversationItems({
               aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
             >
               <span className="conversation-top">
+                <Avatar userId={peer} name={title} />
                 {peer && <PresenceDot userId={peer} />}
                 <span className="conversation-title">{title}</span>
                 {peer && state.verified[peer] && <VerifiedMark />}

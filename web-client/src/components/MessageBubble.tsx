@@ -5,6 +5,7 @@ import type { MessageStatus, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { groupReadState } from '../state/read-state.js';
 import { AttachmentPreview } from './AttachmentPreview.js';
+import { Avatar } from './Avatar.js';
 import { MessageExtras } from './MessageExtras.js';
 import { GroupReceipts } from './GroupReceipts.js';
 import { MessageText } from './MessageText.js';
@@ -63,6 +64,7 @@ export function MessageBubble({
       data-status={message.status}
     >
       <div className="bubble">
+        {senderName && !out && <Avatar userId={message.senderUserId} name={senderName} />}
         {senderName && !out && <div className="sender">{senderName}</div>}
         <ReplyQuote message={message} />
         <MessageText message={message} />

@@ -5,6 +5,7 @@ import { DIRECTORY_QUERY_MIN } from '@cipherchat/contracts';
 import { describeError } from '../state/index.js';
 import type { UserView } from '../state/index.js';
 import { useApp } from '../state/store.js';
+import { Avatar } from './Avatar.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
 
@@ -112,6 +113,7 @@ export function UserSearch({
       <ul className="user-list" aria-label={t('search.results')}>
         {shown.map((u) => (
           <li key={u.id} className="user-row">
+            <Avatar userId={u.id} name={u.displayName} />
             <PresenceDot userId={u.id} />
             <span className="user-names">
               <span className="user-display">{u.displayName}</span>{' '}

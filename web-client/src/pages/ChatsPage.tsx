@@ -1,3 +1,4 @@
+import { Avatar } from '../components/Avatar.js';
 import { Composer } from '../components/Composer.js';
 import { DeviceAlerts } from '../components/DeviceAlerts.js';
 import { BlockButton } from '../components/BlockButton.js';
@@ -69,6 +70,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
         >
           ←
         </button>
+        <Avatar userId={peer} name={title} size="medium" />
         <div className="pane-title">
           <h2 id="conversation-title">
             {peer && <PresenceDot userId={peer} />} {title}

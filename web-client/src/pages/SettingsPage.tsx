@@ -7,6 +7,8 @@ import { RecoveryKeyForm } from './RecoveryKeyForm.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
 import { ThemeSetting } from '../theme/ThemeSetting.js';
 import { NotificationSettings } from '../components/NotificationSettings.js';
+import { AvatarSettings } from '../components/AvatarSettings.js';
+import { LanguageSetting } from '../components/LanguageSetting.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -14,6 +16,8 @@ export function SettingsPage() {
     <section className="page settings" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
       <ProfileForm />
+      <AvatarSettings />
+      <LanguageSetting />
       <PasswordForm />
       <RecoveryKeyForm />
       <PreferencesForm />

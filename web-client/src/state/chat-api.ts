@@ -4,6 +4,7 @@
  * names what the screens need, so swapping or upgrading the SDK touches `sdk-adapter.ts` alone.
  */
 import type { HistoryApi } from './history-api.js';
+import type { AvatarApi } from './avatars.js';
 import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
 import type { AttachmentView, FileTransfer } from './attachment-api.js';
 
@@ -236,7 +237,7 @@ export interface SignUpInput {
 }
 
 /** What the UI needs from the SDK and the REST services. */
-export interface ChatApi extends MessageActionsApi, HistoryApi {
+export interface ChatApi extends MessageActionsApi, HistoryApi, AvatarApi {
   /**
    * What to show after a (re)load: an open session, a session whose keys are locked on this
    * browser (log in again with the password to unlock; nothing secret is kept in clear between
@@ -393,7 +394,6 @@ export interface ChatApi extends MessageActionsApi, HistoryApi {
   getPreferences(): Promise<NotificationPreferences>;
   /** Saves email notification preferences. */
   savePreferences(prefs: NotificationPreferences): Promise<NotificationPreferences>;
-
   /** Subscribes to events; returns the unsubscribe function. */
   subscribe(listener: ChatEventListener): () => void;
 }

@@ -21,6 +21,7 @@ import { lastAccount } from './last-account.js';
 import { offlineSessions } from './sdk-offline.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
+import { sdkAvatars } from './sdk-avatars.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
@@ -338,6 +339,7 @@ export function createChatApi(): ChatApi {
       return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: pointer.contentType });
     },
     ...sdkMessageActions(client),
+    ...sdkAvatars(client),
     markRead: (conversationId, ids) => client.markRead(conversationId, ids),
     setTyping(conversationId, on) {
       void client.setTyping(conversationId, on).catch(() => undefined);

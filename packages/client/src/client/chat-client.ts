@@ -208,6 +208,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   async createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
     const c = input.kind === 'group' ? await this.parts.groups.create(input) : await this.parts.conversations.create({ kind: input.kind, memberIds: input.memberIds });
     await offlineCache.changeConversation(this.store, c.id, () => c);
+    void this.parts.avatars.shareWith(c.id).catch((err: unknown) => this.emit('error', err)); // my picture, if any
     return c;
   }
 
@@ -216,6 +217,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.parts.groups;
   }
 
+  /** @returns profile pictures, end to end (`set`, `remove`, `image(userId)`; docs/client.md "Profile pictures") */
+  get avatars(): ClientParts['avatars'] { return this.parts.avatars; }
   /** @returns reactions, edits, delete for everyone and for me (`react`, `edit`, `deleteForEveryone`, `deleteForMe`; docs/client.md) */
   get actions(): ClientParts['actions'] { return this.parts.actions; }
 
@@ -263,32 +266,27 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
-  /** Accepts a message request (`myState` becomes `accepted`). @param conversationId conversation */
+  /** Accepts a message request (`myState` becomes `accepted`); its pictures download, mine goes to it. @param conversationId conversation */
   async acceptRequest(conversationId: string): Promise<void> {
     await this.parts.safety.accept(conversationId);
     await offlineCache.changeConversation(this.store, conversationId, (c) => (c ? { ...c, myState: 'accepted' } : null));
+    void this.parts.avatars.accepted(conversationId).catch((err: unknown) => this.emit('error', err));
   }
-
   /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
   async declineRequest(conversationId: string): Promise<void> {
     await this.parts.safety.decline(conversationId);
     await offlineCache.changeConversation(this.store, conversationId, () => null);
   }
-
   /** Blocks a person: the server drops their messages quietly; they get no presence, receipts or typing of mine. @param userId whom */
   block(userId: string): Promise<void> { return this.parts.safety.block(userId); }
-
   /** @param userId whom to unblock */
   unblock(userId: string): Promise<void> { return this.parts.safety.unblock(userId); }
   /** @returns the people I blocked, most recent first */
   blockedUsers(): Promise<string[]> { return this.parts.safety.blockedUsers(); }
-
   /** Reports a person to the operators (they are not told); `block` blocks them too. @param report who, why, note */
   report(report: ReportBody): Promise<void> { return this.parts.safety.report(report); }
-
   /** @returns what I share: read receipts, typing, last seen */
   privacy(): Promise<PrivacySettings> { return this.parts.safety.privacy(); }
-
   /** Saves what I share; this device applies it at once, my others at their next connection. @param settings all three @returns as stored */
   setPrivacy(settings: PrivacySettings): Promise<PrivacySettings> { return this.parts.safety.setPrivacy(settings); }
 

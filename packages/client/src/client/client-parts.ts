@@ -1,6 +1,7 @@
 import type { StoredMessage } from '../messages/message.schema.js';
 import { ApiClient } from '../transport/api-client.js';
 import { AttachmentTransfer, DEFAULT_MEDIA_CACHE_BYTES } from './attachment-transfer.js';
+import { Avatars } from './avatars.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
@@ -46,6 +47,7 @@ export interface ClientParts {
   actions: MessageActions;
   disappearing: Disappearing;
   history: HistoryPages;
+  avatars: Avatars;
 }
 
 /**
@@ -67,7 +69,7 @@ export function buildClientParts(
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing; avatars?: Avatars } = {};
   // Disappearing messages are stamped where they are stored (received, read); built below.
   const expiry = {
     onRead: (m: StoredMessage) => late.disappearing?.onRead(m) ?? m,
@@ -97,7 +99,16 @@ export function buildClientParts(
     },
     onDeviceGone: () => void late.ownDevices?.relink().catch((err: unknown) => emit('error', err)),
   });
-  const views = new GroupViews({ session, emit });
+  const views = new GroupViews({
+    session,
+    emit: (event, ...args) => {
+      emit(event, ...args);
+      // Someone joined a group: my picture goes to them too (avatars.ts).
+      const [m] = args as [StoredMessage];
+      if (event === 'message' && m.kind === 'event' && m.event?.type === 'added')
+        void late.avatars?.reshare(m.conversationId).catch((err: unknown) => emit('error', err));
+    },
+  });
   conversations.onSeen = (c) => void views.sight(c).catch((err: unknown) => emit('error', err));
   const receiver = new MessageReceiver({
     session,
@@ -107,6 +118,7 @@ export function buildClientParts(
     onDevice: (env, plain) => late.ownDevices?.onAnnouncement(env, plain) ?? Promise.resolve(),
     onGroupControl: (env, plain) => views.receive(env, plain),
     onTimer: (env, plain) => late.disappearing?.receive(env, plain) ?? Promise.resolve(),
+    onAvatar: (env, plain) => late.avatars?.receive(env, plain) ?? Promise.resolve(),
     expiry,
     mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
     onAction: (env, plain) => late.actions?.receive(env, plain) ?? Promise.resolve(),
@@ -160,6 +172,7 @@ export function buildClientParts(
     now: options.now ?? (() => Date.now()),
     sweepMaxMs: options.disappearingSweepMs,
   }));
+  const avatars = (late.avatars = new Avatars({ api, session, conversations, safety, queue, emit }));
   deviceKeys.onLinked = () => void ownDevices.announce().catch((err: unknown) => emit('error', err));
   const identities = new Identities({ session, contacts, receiver, emit });
   const sessions = new AccountSessions({
@@ -191,5 +204,5 @@ export function buildClientParts(
   });
   const attachments = new AttachmentTransfer(api, session, options.mediaCacheBytes ?? DEFAULT_MEDIA_CACHE_BYTES);
   const history = new HistoryPages({ session, receipts });
-  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history };
+  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history, avatars };
 }

@@ -136,6 +136,10 @@ export interface ChatClientEvents {
    * from the screen, and forget any decrypted copy of their attachments).
    */
   messagesExpired: (e: { conversationId: string; messageIds: string[] }) => void;
+  /** Someone's profile picture (mine too) changed or was removed: ask `avatars.image(userId)` again. */
+  avatarChanged: (a: { userId: string }) => void;
+  /** A received profile picture was refused (digest mismatch, not an image, too large); none is shown. */
+  avatarRefused: (a: { userId: string; reason: string }) => void;
   /** A group control message was refused: its sender may not make that change in my view. */
   groupChangeRefused: (r: { conversationId: string; fromUserId: string; op: string; reason: string }) => void;
 }

@@ -45,6 +45,8 @@ export interface MessageReceiverDeps {
   onGroupControl?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
   /** Handles a direct chat's disappearing timer (kind `timer`; disappearing.ts). */
   onTimer?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** A contact's (or my own) profile picture changed (kind `avatar`; avatars.ts). */
+  onAvatar?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
   /** Stamps and registers messages that disappear (disappearing.ts). */
   expiry?: ExpiryHooks;
   /** Whether my view of the conversation has the sender as a member (group-views.ts). */
@@ -306,6 +308,10 @@ export class MessageReceiver {
       }
       case 'timer': {
         await this.deps.onTimer?.(env, plain);
+        return;
+      }
+      case 'avatar': {
+        await this.deps.onAvatar?.(env, plain);
         return;
       }
     }

@@ -20,6 +20,7 @@ export const KNOWN_KINDS = [
   'edit',
   'delete',
   'timer',
+  'avatar',
 ] as const;
 /** A kind this client understands. */
 export type KnownKind = (typeof KNOWN_KINDS)[number];
@@ -72,6 +73,19 @@ export const AttachmentPointer = z.strictObject({
 });
 /** Pointer to an encrypted attachment. */
 export type AttachmentPointer = z.infer<typeof AttachmentPointer>;
+
+/**
+ * A profile picture (kind `avatar`), sent end to end to the people I share a conversation with:
+ * the pointer to its encrypted blob (null: removed) and when I set it (orders changes).
+ */
+export const AvatarChange = z.strictObject({
+  /** The encrypted image uploaded into this conversation, or null when I removed my picture. */
+  pointer: AttachmentPointer.nullable(),
+  /** When the picture was set or removed (sender's clock, epoch ms; bounded by the server's time on receipt). */
+  setAt: z.number().int().nonnegative().max(8_640_000_000_000_000),
+});
+/** A profile-picture change. */
+export type AvatarChange = z.infer<typeof AvatarChange>;
 
 /** A member of a group as the group's own (end-to-end) state says. */
 export const GroupMemberState = z.strictObject({ userId: z.uuid(), role: z.enum(['owner', 'admin', 'member']) });
@@ -189,6 +203,8 @@ export const PlaintextMessage = z.strictObject({
   delete: z.strictObject({ messageIds: z.array(z.uuid()).min(1).max(100) }).optional(),
   /** Disappearing timer of a direct conversation (kind `timer`; groups use a `group` op `timer`). */
   timer: z.strictObject({ seconds: DisappearTimer }).optional(),
+  /** My profile picture (kind `avatar`; see docs/client.md "Profile pictures"). */
+  avatar: AvatarChange.optional(),
 });
 /** The plaintext inside a Signal ciphertext. */
 export type PlaintextMessage = z.infer<typeof PlaintextMessage>;
