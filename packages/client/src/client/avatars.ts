@@ -1,4 +1,4 @@
-import { encryptAttachment } from '../attachments/attachment-crypto.js';
+import { decryptAttachment, encryptAttachment } from '../attachments/attachment-crypto.js';
 import {
   FORMAT_VERSION,
   type AttachmentPointer,
@@ -10,7 +10,7 @@ import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { Conversation } from '../transport/chat-endpoints.js';
-import { deleteAttachmentBlob, downloadAttachment } from './attachment-transfer.js';
+import { deleteAttachmentBlob } from './attachment-transfer.js';
 import { checkAvatarImage } from './avatar-rules.js';
 import type { EmitFn } from './client-types.js';
 import type { Conversations } from './conversations.js';
@@ -270,7 +270,7 @@ export class Avatars {
       let contentType: string;
       let bytes: Uint8Array;
       try {
-        bytes = await downloadAttachment(this.deps.api, rec.pointer);
+        bytes = await decryptAttachment(await this.deps.api.chat.downloadAttachment(rec.pointer.id), rec.pointer.key, rec.pointer.digest);
         contentType = checkAvatarImage(bytes);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'network_error') throw err;
