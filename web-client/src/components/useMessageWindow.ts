@@ -77,7 +77,8 @@ export function useMessageWindow(
   // Measure the rendered rows (MessageBubble renders its own <li>: the index is set here).
   useLayoutEffect(() => {
     const ol = list.current;
-    if (!ol) return;
+    // Without a layout there is nothing to measure (every row renders anyway).
+    if (!ol || noLayout.current) return;
     const items = virtualizer.getVirtualItems();
     Array.from(ol.children).forEach((row, k) => {
       const item = items[k];
