@@ -99,6 +99,11 @@ async function key(el: Element, k: string): Promise<void> {
   });
 }
 
+/** Lets effects and renders run, in short act() scopes, until `done` holds (at most ~3 s). */
+async function settleUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 60 && !done(); i++) await settle(50);
+}
+
 const bubble = (c: HTMLElement, id: string) => c.querySelector(`[data-message-id="${id}"]`);
 
 describe('replies', () => {
@@ -111,7 +116,8 @@ describe('replies', () => {
     );
     expect(bubble(c, 'm005')).toBeNull();
     await click(quote!);
-    await settle(200);
+    // Each settle ends an act() scope, so React renders the pages the jump loads in between.
+    await settleUntil(() => bubble(c, 'm005')?.classList.contains('highlight') === true);
     expect(bubble(c, 'm005')?.classList.contains('highlight')).toBe(true);
     expect(document.activeElement).toBe(bubble(c, 'm005'));
   });
@@ -119,7 +125,7 @@ describe('replies', () => {
   it('when the quoted message is in no page of local history, then the chat says so', async () => {
     const c = await openGroup();
     await click(bubble(c, 'r2')!.querySelector('[data-testid="reply-quote"]')!);
-    await settle(300);
+    await settleUntil(() => c.querySelector('[data-testid="original-missing"]') !== null);
     expect(c.querySelector('[data-testid="original-missing"]')?.textContent).toBe(
       'The original message is not on this device.',
     );
