@@ -1,6 +1,5 @@
 import {
   ApiError,
-  AttachmentTooLargeError,
   BackupLockedError,
   ChatClient,
   createIndexedDbStore,
@@ -12,15 +11,14 @@ import type {
   ChatApi,
   ChatEvent,
   ChatEventListener,
-  MessageView,
   MeView,
   ResumeResult,
 } from './chat-api.js';
-import { makeThumbnail } from '../platform/thumbnail.js';
 import { lastAccount } from './last-account.js';
 import { offlineSessions } from './sdk-offline.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
+import { sdkAttachments } from './sdk-attachments.js';
 import { sdkAvatars } from './sdk-avatars.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
@@ -132,13 +130,6 @@ export function createChatApi(): ChatApi {
     // Confirmed by the server: this account may open offline on this browser (last-account.ts).
     if (!client.offline) void lastAccount.set(user.id).catch(() => undefined);
     return me;
-  };
-
-  const attachmentPointer = async (message: MessageView) => {
-    const stored = await client.store.getMessage(message.id);
-    if (!stored?.attachment)
-      throw new ApiError(404, 'not_found', 'This attachment is not on this device.');
-    return stored.attachment;
   };
 
   // Opening without the server, and completing that session once it answers (sdk-offline.ts).
@@ -304,39 +295,10 @@ export function createChatApi(): ChatApi {
     async setMuted(conversationId, on) {
       await signedIn(() => client.setMuted(conversationId, on));
     },
-    async sendAttachment(conversationId, file, extra, transfer = {}) {
-      // The server's limit first: a file over it is refused before it is read or encrypted.
-      const max = await client.maxAttachmentBytes();
-      if (file.size > max) throw new AttachmentTooLargeError(file.size, max);
-      // Only the upload needs the file: once uploaded, the queued message carries the pointer
-      // and Retry resends it without the file. A failed upload throws and stores nothing.
-      const thumbnail = transfer.voiceDurationMs === undefined ? await makeThumbnail(file) : undefined;
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const m = await client.sendAttachment(
-        conversationId,
-        bytes,
-        {
-          contentType: file.type || 'application/octet-stream',
-          ...(file.name ? { fileName: file.name } : {}),
-          ...(thumbnail ? { thumbnail } : {}),
-          ...(transfer.voiceDurationMs !== undefined ? { voice: { durationMs: Math.round(transfer.voiceDurationMs) } } : {}),
-        },
-        { wait: false, ...extra, ...(transfer.onProgress ? { onProgress: transfer.onProgress } : {}), ...(transfer.signal ? { signal: transfer.signal } : {}) },
-      );
-      return toView(m);
-    },
-    maxAttachmentBytes: () => client.maxAttachmentBytes(),
+    ...sdkAttachments(client),
     async retry(message) {
       // The same message id goes back into the SDK's queue: no copy, nothing to hide.
       return toView(await client.retryMessage(message.id, { wait: false }));
-    },
-    async downloadAttachment(message, transfer = {}) {
-      const pointer = await attachmentPointer(message);
-      const bytes = await client.downloadAttachment(pointer, {
-        ...(transfer.onProgress ? { onProgress: transfer.onProgress } : {}),
-        ...(transfer.signal ? { signal: transfer.signal } : {}),
-      });
-      return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: pointer.contentType });
     },
     ...sdkMessageActions(client),
     ...sdkAvatars(client),
