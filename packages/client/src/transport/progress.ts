@@ -54,7 +54,9 @@ export function xhrSend(
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'cannot reach the server'));
     xhr.onload = () => {
       signal?.removeEventListener('abort', abort);
-      if (xhr.responseURL && xhr.responseURL !== url) {
+      // The SDK's URLs are relative in browsers (`/api/chat/...`); XHR reports the absolute one.
+      const asked = new URL(url, globalThis.location?.href).href;
+      if (xhr.responseURL && xhr.responseURL !== asked) {
         return reject(new ApiError(xhr.status, 'bad_response', 'the server redirected the upload'));
       }
       const headers = new Headers();
