@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachmentTooLargeError } from '../src/client/attachment-transfer.js';
 import type { StoredMessage } from '../src/messages/message.schema.js';
 import { randomBytes, toBase64 } from '../src/protocol/bytes.js';
+import { mediaKey } from '../src/storage/media-cache.js';
 import { account, startStack, type Stack } from './support/stack.js';
 
 /**
@@ -129,7 +130,7 @@ describe('attachments', () => {
       loaded: photoBytes.length + 28,
       total: photoBytes.length + 28,
     });
-    expect(await bob.client.store.getMedia(photo.attachment!.id)).toEqual(photoBytes);
+    expect(await bob.client.store.getMedia(mediaKey(photo.attachment!))).toEqual(photoBytes);
     // Alice's own upload is cached: she opens it without a download.
     expect(await alice.client.downloadAttachment(sent.attachment!)).toEqual(photoBytes);
     expect(alice.requests.filter((r) => r.startsWith('GET /api/chat/attachments/'))).toEqual([]);
@@ -141,8 +142,8 @@ describe('attachments', () => {
     );
     await alice.client.actions.deleteForEveryone(sent.id);
     await bobSeesDelete;
-    expect(await bob.client.store.getMedia(photo.attachment!.id)).toBeUndefined();
-    expect(await alice.client.store.getMedia(photo.attachment!.id)).toBeUndefined();
+    expect(await bob.client.store.getMedia(mediaKey(photo.attachment!))).toBeUndefined();
+    expect(await alice.client.store.getMedia(mediaKey(photo.attachment!))).toBeUndefined();
   });
 
   it('when a message with a cached file disappears or is deleted for me, then the cached file goes with it', async () => {
@@ -158,20 +159,20 @@ describe('attachments', () => {
     });
     const m = await got;
     await bob.client.downloadAttachment(m.attachment!);
-    expect(await bob.client.store.getMedia(m.attachment!.id)).toBeDefined();
+    expect(await bob.client.store.getMedia(mediaKey(m.attachment!))).toBeDefined();
     await bob.client.actions.deleteForMe(m.id);
-    expect(await bob.client.store.getMedia(m.attachment!.id)).toBeUndefined();
+    expect(await bob.client.store.getMedia(mediaKey(m.attachment!))).toBeUndefined();
 
     await alice.client.setDisappearingTimer(conv.id, 300);
     const sent = await alice.client.sendAttachment(conv.id, randomBytes(1000), {
       contentType: 'application/pdf',
       fileName: 'b.pdf',
     });
-    expect(await alice.client.store.getMedia(sent.attachment!.id)).toBeDefined();
+    expect(await alice.client.store.getMedia(mediaKey(sent.attachment!))).toBeDefined();
     const gone = alice.client.next('messagesExpired', (x) => x.messageIds.includes(sent.id));
     clock.offsetMs = 301_000; // mine disappear 5 minutes after sending
     await alice.client.sweepExpired();
     await gone;
-    expect(await alice.client.store.getMedia(sent.attachment!.id)).toBeUndefined();
+    expect(await alice.client.store.getMedia(mediaKey(sent.attachment!))).toBeUndefined();
   });
 });

@@ -102,7 +102,7 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
       {isImage && url && (
         <img src={url} alt={att.fileName ?? 'Image'} className="attachment-image" />
       )}
-      {isImage && !url && att.thumbnail && (
+      {isImage && !url && att.thumbnail && (!inRequest || asked) && (
         <img
           src={att.thumbnail.url}
           width={att.thumbnail.width}

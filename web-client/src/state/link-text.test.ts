@@ -41,11 +41,15 @@ describe('links in message text', () => {
     expect(safeHref('not a url')).toBeNull();
   });
 
-  it('when a link only looks like another site, then its address shows the real host', () => {
-    // Cyrillic "а" in paypal: the address is the punycode host, not paypal.com.
+  it('when a link only looks like another site, then it shows the address it really opens', () => {
+    // Cyrillic "а" in paypal: the address is the punycode host, and that is what shows.
     const [idn] = links('log in at https://pаypal.com now');
-    expect(idn?.text).toBe('https://pаypal.com');
     expect(idn?.href).toMatch(/^https:\/\/xn--/);
+    expect(idn?.text).toBe(idn?.href);
+    // Bidirectional controls would make ".exe" read as ".png": the plain address shows.
+    const [bidi] = links('https://a.example/\u202Egnp.exe');
+    expect(bidi?.text).toBe(bidi?.href);
+    expect(bidi?.text).not.toMatch(/[\u202A-\u202E]/);
     // user-info before the host: the real host is evil.example.
     const [userinfo] = links('https://bank.example@evil.example/login');
     expect(new URL(userinfo!.href!).host).toBe('evil.example');

@@ -4,6 +4,7 @@ import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { TransferOptions } from '../transport/progress.js';
 import type { SessionSlot } from './session.js';
+import { mediaKey } from '../storage/media-cache.js';
 
 /** Bytes an encrypted blob adds to the file: the 12-byte IV and the 16-byte GCM tag. */
 export const ATTACHMENT_OVERHEAD = 28;
@@ -122,7 +123,7 @@ export class AttachmentTransfer {
       ...(meta.thumbnail ? { thumbnail: meta.thumbnail } : {}),
       ...(meta.voice ? { voice: meta.voice } : {}),
     };
-    await this.remember(pointer.id, data); // my own file opens without a download
+    await this.remember(mediaKey(pointer), data); // my own file opens without a download
     return pointer;
   }
 
@@ -136,17 +137,17 @@ export class AttachmentTransfer {
    */
   async download(pointer: AttachmentPointer, options: TransferOptions = {}): Promise<Uint8Array> {
     const store = this.session.current?.store;
-    const cached = this.cacheBytes > 0 ? await store?.getMedia(pointer.id) : undefined;
+    const cached = this.cacheBytes > 0 ? await store?.getMedia(mediaKey(pointer)) : undefined;
     if (cached && cached.length === pointer.size) return cached;
     const bytes = await this.api.chat.downloadAttachment(pointer.id, options);
     const plain = await decryptAttachment(bytes, pointer.key, pointer.digest);
-    await this.remember(pointer.id, plain);
+    await this.remember(mediaKey(pointer), plain);
     return plain;
   }
 
-  private async remember(id: string, bytes: Uint8Array): Promise<void> {
+  private async remember(key: string, bytes: Uint8Array): Promise<void> {
     if (this.cacheBytes <= 0) return;
-    await this.session.current?.store.putMedia(id, bytes, this.cacheBytes);
+    await this.session.current?.store.putMedia(key, bytes, this.cacheBytes);
   }
 }
 

@@ -1,7 +1,11 @@
+import { imageSize } from '../attachments/image-size.js';
 import { ApiError } from '../transport/api-error.js';
 
 /** Largest profile picture, in bytes of the (scaled) image: 1 MiB. */
 export const AVATAR_MAX_BYTES = 1024 * 1024;
+
+/** Largest side of a profile picture in pixels (the app sends 256): a bigger one is refused. */
+export const AVATAR_MAX_SIDE = 2048;
 
 /** Image types a profile picture may have. */
 export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
@@ -31,7 +35,8 @@ export function sniffAvatarType(bytes: Uint8Array): AvatarType | undefined {
  * @param bytes the image
  * @returns its type (from its bytes)
  * @throws {ApiError} `avatar_empty`, `avatar_too_large` (over {@link AVATAR_MAX_BYTES}),
- *   `avatar_not_image` (not a PNG, JPEG or WebP image)
+ *   `avatar_not_image` (not a PNG, JPEG or WebP image, or one whose header declares more than
+ *   {@link AVATAR_MAX_SIDE} pixels a side: a few KiB can declare gigabytes once decoded)
  */
 export function checkAvatarImage(bytes: Uint8Array): AvatarType {
   if (bytes.length === 0) throw new ApiError(0, 'avatar_empty', 'the picture is empty');
@@ -44,5 +49,12 @@ export function checkAvatarImage(bytes: Uint8Array): AvatarType {
   const type = sniffAvatarType(bytes);
   if (!type)
     throw new ApiError(0, 'avatar_not_image', 'a profile picture is a PNG, JPEG or WebP image');
+  const size = imageSize(bytes);
+  if (!size || size.width > AVATAR_MAX_SIDE || size.height > AVATAR_MAX_SIDE)
+    throw new ApiError(
+      0,
+      'avatar_not_image',
+      `a profile picture is at most ${AVATAR_MAX_SIDE}×${AVATAR_MAX_SIDE} pixels`,
+    );
   return type;
 }

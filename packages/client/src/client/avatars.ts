@@ -11,7 +11,7 @@ import type { ApiClient } from '../transport/api-client.js';
 import { ApiError } from '../transport/api-error.js';
 import type { Conversation } from '../transport/chat-endpoints.js';
 import { deleteAttachmentBlob } from './attachment-transfer.js';
-import { checkAvatarImage } from './avatar-rules.js';
+import { AVATAR_MAX_BYTES, checkAvatarImage } from './avatar-rules.js';
 import type { EmitFn } from './client-types.js';
 import type { Conversations } from './conversations.js';
 import { settingTime } from './message-time.js';
@@ -249,7 +249,9 @@ export class Avatars {
       index.users[from] = { setAt, state: 'pending', conversationId, pointer: change.pointer };
       await writeIndex(s.store, index);
       const conversation = await this.deps.conversations.get(conversationId).catch(() => undefined);
-      return mine || conversation?.myState !== 'request';
+      // Fail closed: a lookup that fails (or a server that makes it fail) downloads nothing now;
+      // accepting the conversation fetches it then.
+      return mine || conversation?.myState === 'accepted';
     });
     // Not in the inbox's lane: a slow download must not hold back the messages behind it.
     if (download)
@@ -270,6 +272,9 @@ export class Avatars {
       let contentType: string;
       let bytes: Uint8Array;
       try {
+        // A picture is at most AVATAR_MAX_BYTES: a pointer to anything bigger is not fetched.
+        if (rec.pointer.size > AVATAR_MAX_BYTES)
+          throw new ApiError(0, 'avatar_too_large', 'the picture is too large');
         bytes = await decryptAttachment(await this.deps.api.chat.downloadAttachment(rec.pointer.id), rec.pointer.key, rec.pointer.digest);
         contentType = checkAvatarImage(bytes);
       } catch (err) {

@@ -2,6 +2,7 @@ import type { StoredMessage } from '../messages/message.schema.js';
 import { ApiClient } from '../transport/api-client.js';
 import { AttachmentTransfer, DEFAULT_MEDIA_CACHE_BYTES } from './attachment-transfer.js';
 import { Avatars } from './avatars.js';
+import { offlineCache } from './offline-cache.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
@@ -132,11 +133,17 @@ export function buildClientParts(
     session,
     sender,
     // A message is written for the members of my view (the server's list only routes).
-    membersOf: (id) =>
-      conversations
+    // Who a message may be encrypted for, fixed when it is written. Fails closed: without the
+    // conversation (offline, or a server that fails the lookup) the last copy this device kept is
+    // used, else nobody, so no one who joins while it waits can read it (`membership_changed`).
+    membersOf: async (id) => {
+      const s = session.require();
+      const c = await conversations
         .get(id)
-        .then((c) => views.audience(c, session.require().user.id))
-        .catch(() => undefined),
+        .catch(async () => (await offlineCache.conversations(s.store)).find((x) => x.id === id));
+      if (!c) return [];
+      return views.audience(c, s.user.id).catch(() => []);
+    },
     isOnline: () => realtime.connected,
     emit: (event, ...args) => {
       // A message held back by a foreign device is re-sent once that device is removed.

@@ -1,3 +1,4 @@
+import { ApiError } from '../transport/api-error.js';
 import type { ClientParts } from './client-parts.js';
 
 /** Options of `ChatClient.logOut`. */
@@ -26,6 +27,11 @@ export async function logOutParts(
   parts: ClientParts,
   options: LogOutOptions,
 ): Promise<{ deviceRemoved: boolean }> {
+  // A session opened without the server has not been checked by it yet (docs/client.md
+  // "Offline"): nothing is removed from it, and its socket stays down.
+  const offline = parts.session.current?.offline === true;
+  if (options.removeDevice && offline)
+    throw new ApiError(0, 'network_error', 'offline: reconnect before removing this device');
   parts.realtime.disconnect();
   parts.queue.stop();
   let deviceRemoved = false;
@@ -35,7 +41,7 @@ export async function logOutParts(
       deviceRemoved = true;
     } catch (err) {
       await parts.queue.resume().catch(() => undefined);
-      await parts.realtime.connect().catch(() => undefined);
+      if (!offline) await parts.realtime.connect().catch(() => undefined);
       throw err;
     }
   }

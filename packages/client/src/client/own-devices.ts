@@ -133,11 +133,12 @@ export class OwnDevices {
    * @throws {ApiError} when the server refused or could not be reached (the device stays)
    */
   async removeSelf(): Promise<void> {
-    const { api, session, deviceKeys, emit } = this.deps;
+    const { api, session, deviceKeys } = this.deps;
     const s = session.require();
     const me = await deviceKeys.deviceId();
     if (me === undefined) return;
-    await s.backup.flush().catch((err: unknown) => emit('error', err));
+    // No removal of a device whose state is not backed up: a failed flush throws.
+    await s.backup.flush();
     try {
       await api.chat.deleteDevice(me, await deviceKeys.proof());
     } catch (err) {

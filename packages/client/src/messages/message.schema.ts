@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { imageSize } from '../attachments/image-size.js';
+import { fromBase64 } from '../protocol/bytes.js';
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 
@@ -48,7 +50,15 @@ export const AttachmentThumbnail = z.strictObject({
   height: z.number().int().min(1).max(1024),
   /** base64 of the image bytes. */
   data: b64.min(1).max(MAX_THUMBNAIL_CHARS),
-});
+}).refine(
+  // The header must declare the size the sender stated, at most 1024 a side: a few KiB of PNG
+  // can declare gigabytes of pixels. A thumbnail that fails is dropped; the file itself stays.
+  (t) => {
+    const size = imageSize(fromBase64(t.data));
+    return size !== undefined && size.width === t.width && size.height === t.height;
+  },
+  { message: 'thumbnail header does not match its stated size' },
+);
 /** A small preview of an image attachment. */
 export type AttachmentThumbnail = z.infer<typeof AttachmentThumbnail>;
 
@@ -67,7 +77,7 @@ export const AttachmentPointer = z.strictObject({
   /** Original file name, if any. */
   fileName: z.string().max(255).optional(),
   /** A preview of an image (format 2; older readers keep it in `raw` and show the file). */
-  thumbnail: AttachmentThumbnail.optional(),
+  thumbnail: AttachmentThumbnail.optional().catch(undefined),
   /** A recorded voice note (format 2): played inline; its length in milliseconds. */
   voice: z.strictObject({ durationMs: z.number().int().min(0).max(3_600_000) }).optional(),
 });

@@ -3,7 +3,7 @@ import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 import { HistoryIndex, readMessage, type HistoryCursor } from './history-index.js';
 import { MemoryKvBackend, type KvBackend, type KvWrite, type Namespace } from './kv-backend.js';
-import { MediaCache } from './media-cache.js';
+import { MediaCache, mediaKey } from './media-cache.js';
 import type {
   IdentityRecord,
   LocalIdentity,
@@ -242,7 +242,7 @@ export class KvProtocolStore implements ProtocolStore {
 
   private async dropMediaOf(messageId: string): Promise<void> {
     const old = await this.getMessage(messageId);
-    if (old?.attachment) await this.media.delete([old.attachment.id]);
+    if (old?.attachment) await this.media.delete([mediaKey(old.attachment)]);
   }
 
   /** @inheritdoc */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKvBackend } from './kv-backend.js';
 import { KvProtocolStore } from './kv-protocol-store.js';
+import { mediaKey } from './media-cache.js';
 
 const ids = ['a', 'b', 'c', 'd'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
@@ -40,14 +41,15 @@ describe('the decrypted-media cache', () => {
         contentType: 'image/png',
       },
     });
+    const key = (id: string) => mediaKey({ id, digest: 'B'.repeat(44) });
     await store.putMessage(message('m1', ids[0]!));
     await store.putMessage(message('m2', ids[1]!));
-    await store.putMedia(ids[0]!, bytes(3, 1), 1000);
-    await store.putMedia(ids[1]!, bytes(3, 2), 1000);
+    await store.putMedia(key(ids[0]!), bytes(3, 1), 1000);
+    await store.putMedia(key(ids[1]!), bytes(3, 2), 1000);
     await store.deleteMessage('m1');
-    expect(await store.getMedia(ids[0]!)).toBeUndefined();
+    expect(await store.getMedia(key(ids[0]!))).toBeUndefined();
     const { attachment: _gone, ...tomb } = message('m2', ids[1]!);
     await store.putMessage({ ...tomb, deletedAt: 2 });
-    expect(await store.getMedia(ids[1]!)).toBeUndefined();
+    expect(await store.getMedia(key(ids[1]!))).toBeUndefined();
   });
 });

@@ -8,6 +8,17 @@ const Index = z.record(z.string(), z.object({ size: z.number(), usedAt: z.number
 type Index = z.infer<typeof Index>;
 
 /**
+ * The cache key of an attachment: its server id AND the digest its message promised. A file
+ * cached under another message's pointer with the same id (a hostile server re-using ids, or
+ * serving one sender's blob under another's id) never answers for this one.
+ * @param pointer the attachment's id and digest (from the message)
+ * @returns the key
+ */
+export function mediaKey(pointer: { id: string; digest: string }): string {
+  return `${pointer.id}.${pointer.digest}`;
+}
+
+/**
  * Decrypted attachments kept on this device, in the `media` namespace of the store's backend:
  * so they rest however the store rests (sealed under the device key in IndexedDB). Bounded by a
  * byte cap; the least recently used go first. Index updates run one at a time.

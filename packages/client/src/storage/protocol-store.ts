@@ -170,9 +170,9 @@ export interface ProtocolStore {
   clear(): Promise<void>;
 
   /** @returns a cached decrypted attachment by its id (now the most recently used), if held. */
-  getMedia(id: string): Promise<Uint8Array | undefined>;
+  getMedia(key: string): Promise<Uint8Array | undefined>;
   /** Caches a decrypted attachment; the least recently used go until the cache fits `capBytes`. */
-  putMedia(id: string, bytes: Uint8Array, capBytes: number): Promise<void>;
+  putMedia(key: string, bytes: Uint8Array, capBytes: number): Promise<void>;
   /** Drops cached attachments (also done by `deleteMessage` and by storing a tombstone). */
   deleteMedia(ids: readonly string[]): Promise<void>;
 }
