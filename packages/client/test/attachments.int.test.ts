@@ -51,7 +51,13 @@ const thumbnail = {
   contentType: 'image/jpeg' as const,
   width: 32,
   height: 24,
-  data: toBase64(randomBytes(900)),
+  // A JPEG header declaring 32×24 (checked against width/height on receipt), then filler.
+  data: toBase64(
+    new Uint8Array([
+      ...[0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 0x11, 8, 0, 24, 0, 32, 3],
+      ...randomBytes(900),
+    ]),
+  ),
 };
 
 describe('attachments', () => {

@@ -9,7 +9,8 @@ export function imageSize(b: Uint8Array): { width: number; height: number } | un
   const u16be = (i: number) => (b[i]! << 8) | b[i + 1]!;
   const u16le = (i: number) => b[i]! | (b[i + 1]! << 8);
   const u24le = (i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
-  const u32be = (i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
+  const u32be = (i: number) =>
+    ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
   const ascii = (i: number, n: number) => String.fromCharCode(...b.subarray(i, i + n));
   // PNG: signature, then the IHDR chunk (length, "IHDR", width, height).
   if (b.length >= 24 && b[0] === 0x89 && ascii(1, 3) === 'PNG' && ascii(12, 4) === 'IHDR')

@@ -19,7 +19,8 @@ describe('avatar rules', () => {
       expect.objectContaining({ code: 'avatar_empty' }),
     );
     const big = new Uint8Array(AVATAR_MAX_BYTES + 1);
-    big.set([0xff, 0xd8, 0xff]);
+    // A JPEG header (APP0, then a frame of 256×256): what is checked before any decoding.
+    big.set([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 0x11, 8, 1, 0, 1, 0, 3]);
     expect(() => checkAvatarImage(big)).toThrow(
       expect.objectContaining({ code: 'avatar_too_large' }),
     );

@@ -17,7 +17,7 @@ const pointer = {
   contentType: 'image/jpeg',
   fileName: 'p.jpg',
 };
-const thumbnail = { contentType: 'image/webp' as const, width: 320, height: 240, data: 'UklGRg==' };
+const thumbnail = { contentType: 'image/webp' as const, width: 320, height: 240, data: 'UklGRhYAAABXRUJQVlA4WAoAAAAAAAAAPwEA7wAA' }; // a WebP header of 320×240
 const base = {
   v: FORMAT_VERSION,
   id,

@@ -52,7 +52,7 @@ export const AttachmentThumbnail = z.strictObject({
   data: b64.min(1).max(MAX_THUMBNAIL_CHARS),
 }).refine(
   // The header must declare the size the sender stated, at most 1024 a side: a few KiB of PNG
-  // can declare gigabytes of pixels. A thumbnail that fails is dropped; the file itself stays.
+  // can declare gigabytes of pixels. A plaintext with such a thumbnail is refused.
   (t) => {
     const size = imageSize(fromBase64(t.data));
     return size !== undefined && size.width === t.width && size.height === t.height;
@@ -77,7 +77,7 @@ export const AttachmentPointer = z.strictObject({
   /** Original file name, if any. */
   fileName: z.string().max(255).optional(),
   /** A preview of an image (format 2; older readers keep it in `raw` and show the file). */
-  thumbnail: AttachmentThumbnail.optional().catch(undefined),
+  thumbnail: AttachmentThumbnail.optional(),
   /** A recorded voice note (format 2): played inline; its length in milliseconds. */
   voice: z.strictObject({ durationMs: z.number().int().min(0).max(3_600_000) }).optional(),
 });

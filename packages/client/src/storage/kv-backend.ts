@@ -1,4 +1,7 @@
 /** Record namespaces of the key-value layout (one IndexedDB index / map per namespace). */
+/** WebCrypto's key type, named without the DOM library (protocol/ builds without it). */
+export type WebCryptoKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
+
 export type Namespace =
   | 'local'
   | 'prekey'
@@ -46,8 +49,8 @@ export function keysInRange(
 }
 
 /** A fresh non-extractable HMAC-SHA-256 key (the index key of stores that keep none of their own). */
-export function generateIndexKey(): Promise<CryptoKey> {
-  return globalThis.crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
+export function generateIndexKey(): Promise<WebCryptoKey> {
+  return globalThis.crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<WebCryptoKey>;
 }
 
 /** One write of an atomic {@link KvBackend.batch}: a value to put, or `undefined` to delete. */
@@ -87,13 +90,13 @@ export interface KvBackend {
    * @returns this store's HMAC-SHA-256 key for index keys (a keyed hash of a conversation id
    * names it in the history index), stable for as long as the store's records open.
    */
-  indexKey(): Promise<CryptoKey>;
+  indexKey(): Promise<WebCryptoKey>;
 }
 
 /** In-memory backend (Node, tests). Values are strings, so callers never share mutable objects. */
 export class MemoryKvBackend implements KvBackend {
   private readonly data = new Map<Namespace, Map<string, string>>();
-  private hmac: Promise<CryptoKey> | undefined;
+  private hmac: Promise<WebCryptoKey> | undefined;
 
   private ns(ns: Namespace): Map<string, string> {
     let m = this.data.get(ns);
@@ -156,7 +159,7 @@ export class MemoryKvBackend implements KvBackend {
   }
 
   /** @inheritdoc */
-  indexKey(): Promise<CryptoKey> {
+  indexKey(): Promise<WebCryptoKey> {
     this.hmac ??= generateIndexKey();
     return this.hmac;
   }
