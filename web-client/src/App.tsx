@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { NavBar } from './components/NavBar.js';
 import { Notifications } from './components/Notifications.js';
@@ -27,6 +28,7 @@ import { useApp } from './state/store.js';
  */
 export function App() {
   const { state, dispatch, api, actions } = useApp();
+  const { t } = useTranslation('shell');
   const [loadError, setLoadError] = useState<string | null>(null);
   // A session whose keys are locked on this browser after a reload: ask for the password.
   const [lockedAs, setLockedAs] = useState<MeView | null>(null);
@@ -93,7 +95,7 @@ export function App() {
   if (state.phase === 'loading') {
     return (
       <main className="center-page" aria-busy="true">
-        <p role="status">Opening your encrypted store…</p>
+        <p role="status">{t('opening')}</p>
       </main>
     );
   }
@@ -106,7 +108,7 @@ export function App() {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
-        Skip to content
+        {t('skip')}
       </a>
       <RouteSync />
       <NavBar />
@@ -114,7 +116,7 @@ export function App() {
       <Notifications />
       {loadError && (
         <div className="banner banner-error" role="alert">
-          Could not load your conversations: {loadError}{' '}
+          {t('loadError', { reason: loadError })}{' '}
           <button
             type="button"
             onClick={() =>
@@ -124,7 +126,7 @@ export function App() {
               )
             }
           >
-            Retry
+            {t('retry')}
           </button>
         </div>
       )}

@@ -26,6 +26,7 @@ export function formatBytes(n: number): string {
 export function AttachmentPreview({ message }: { message: MessageView }) {
   const { api, state } = useApp();
   const { t } = useTranslation('att');
+  const { t: tc } = useTranslation('conversation');
   const inRequest = state.conversations[message.conversationId]?.myState === 'request';
   const [asked, setAsked] = useState(false);
   const att = message.attachment;
@@ -100,7 +101,7 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
   return (
     <div className="attachment">
       {isImage && url && (
-        <img src={url} alt={att.fileName ?? 'Image'} className="attachment-image" />
+        <img src={url} alt={name} className="attachment-image" />
       )}
       {isImage && !url && att.thumbnail && (!inRequest || asked) && (
         <img
@@ -121,7 +122,7 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
         />
       )}
       {isImage && ready && !url && !error && !progress && (
-        <span className="muted small">Decrypting image…</span>
+        <span className="muted small">{tc('file.decryptingImage')}</span>
       )}
       {isVoice && ready && !url && !error && !progress && (
         <span className="muted small">{t('loadingVoice')}</span>
@@ -134,7 +135,7 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
         />
       )}
       {inRequest && !asked && (
-        <span className="muted small">Not downloaded: this is a message request.</span>
+        <span className="muted small">{tc('file.notInRequest')}</span>
       )}
       {isVoice && att.voice && !(inRequest && !asked) ? (
         <span className="small muted">
@@ -142,8 +143,11 @@ export function AttachmentPreview({ message }: { message: MessageView }) {
         </span>
       ) : (
         <button type="button" className="link small" onClick={download}>
-          <PaperclipIcon /> {inRequest && !asked ? 'Download ' : ''}
-          {att.fileName ?? 'Attachment'} ({formatBytes(att.size)})
+          <PaperclipIcon />{' '}
+          {tc(inRequest && !asked ? 'file.download' : 'file.label', {
+            name: att.fileName ?? tc('attachment'),
+            size: formatBytes(att.size),
+          })}
         </button>
       )}
       {error && (

@@ -40,6 +40,7 @@ export function Composer({
   }, [quote]);
   const [error, setError] = useState<string | null>(null);
   const { t } = useTranslation('att');
+  const { t: tc } = useTranslation('conversation');
   const form = useRef<HTMLFormElement>(null);
   const files = useAttachmentSend(conversationId, quote ? { replyTo: quote.id } : undefined, () => setQuote(null));
   const busy = files.upload !== null;
@@ -118,7 +119,7 @@ export function Composer({
   };
 
   return (
-    <form className="composer" onSubmit={send} aria-label="Send a message" ref={form}>
+    <form className="composer" onSubmit={send} aria-label={tc('composer.label')} ref={form}>
       {dragging && (
         <div className="drop-zone" data-testid="drop-zone">
           {t('dropHere')}
@@ -137,15 +138,17 @@ export function Composer({
       {quote && (
         <div className="reply-box" data-testid="reply-box">
           <div className="reply-quote-preview">
-            <span className="reply-author">Replying to {authorName(state, quote.senderUserId)}</span>
+            <span className="reply-author">
+              {tc('composer.replyingTo', { name: authorName(state, quote.senderUserId) })}
+            </span>
             <span className="reply-excerpt">
-              {quote.text || quote.attachment?.fileName || 'Attachment'}
+              {quote.text || quote.attachment?.fileName || tc('attachment')}
             </span>
           </div>
           <button
             type="button"
             className="link small"
-            aria-label="Cancel reply"
+            aria-label={tc('composer.cancelReply')}
             onClick={() => {
               setQuote(null);
               textarea.current?.focus();
@@ -160,10 +163,10 @@ export function Composer({
         <label
           htmlFor={fileId}
           className={`file-button ${blockedReason || busy ? 'disabled' : ''}`}
-          title="Attach a file"
+          title={tc('composer.attach')}
         >
           <PaperclipIcon />
-          <span className="visually-hidden">Attach a file</span>
+          <span className="visually-hidden">{tc('composer.attach')}</span>
         </label>
         <input
           id={fileId}
@@ -176,7 +179,7 @@ export function Composer({
           }}
         />
         <label htmlFor={inputId} className="visually-hidden">
-          Message
+          {tc('composer.message')}
         </label>
         <textarea
           id={inputId}
@@ -190,7 +193,7 @@ export function Composer({
           onSelect={(e) => auto.onCaret(e.currentTarget.selectionStart)}
           rows={1}
           value={text}
-          placeholder={blockedReason ? 'Sending is paused' : 'Write a message'}
+          placeholder={blockedReason ? tc('composer.paused') : tc('composer.placeholder')}
           disabled={!!blockedReason}
           onChange={(e) => {
             onType(e.target.value);
@@ -207,7 +210,7 @@ export function Composer({
         />
         <VoiceRecorder disabled={!!blockedReason || busy} onRecorded={(file, ms) => void onFile(file, ms)} />
         <button type="submit" disabled={!!blockedReason || !text.trim()}>
-          Send
+          {tc('composer.send')}
         </button>
       </div>
       {files.upload && (

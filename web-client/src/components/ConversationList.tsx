@@ -1,4 +1,6 @@
+import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { i18next } from '../i18n/index.js';
 import { pathFor } from '../routing/routes.js';
 import { conversationTitle, directPeer, orderedConversations } from '../state/index.js';
 import type { ConversationView, MessageView } from '../state/index.js';
@@ -10,11 +12,13 @@ import { shownUnread } from '../state/mentions-state.js';
 
 /** One-line preview of a message (decrypted locally; never sent anywhere). */
 export function previewOf(m: MessageView | undefined, myId: string | undefined): string {
-  if (!m) return 'No messages yet';
-  const prefix = m.senderUserId === myId ? 'You: ' : '';
+  const t = i18next.getFixedT(null, 'conversation');
+  if (!m) return t('preview.none');
+  const prefix = m.senderUserId === myId ? t('preview.you') : '';
   if (m.kind === 'event')
-    return m.event?.type === 'timer' ? 'Disappearing messages changed' : 'Group updated';
-  if (m.kind === 'attachment') return `${prefix}Attachment: ${m.attachment?.fileName ?? 'file'}`;
+    return m.event?.type === 'timer' ? t('preview.timer') : t('preview.group');
+  if (m.kind === 'attachment')
+    return `${prefix}${t('preview.attachment', { name: m.attachment?.fileName ?? t('preview.file') })}`;
   return `${prefix}${m.text ?? ''}`;
 }
 
@@ -26,35 +30,36 @@ export function ConversationList({ selectedId }: { selectedId?: string }) {
   const { state, actions } = useApp();
   const list = orderedConversations(state);
   const requests = orderedConversations(state, 'request');
+  const { t } = useTranslation('conversation');
   return (
-    <nav className="conversation-list" aria-label="Conversations">
+    <nav className="conversation-list" aria-label={t('list.label')}>
       <div className="list-header">
-        <h2>Chats</h2>
+        <h2>{t('list.title')}</h2>
         <div className="actions">
           <button
             type="button"
             className="secondary small"
             onClick={() => actions.navigate({ name: 'people' })}
           >
-            New chat
+            {t('list.newChat')}
           </button>
           <button
             type="button"
             className="secondary small"
             onClick={() => actions.navigate({ name: 'newGroup' })}
           >
-            New group
+            {t('list.newGroup')}
           </button>
         </div>
       </div>
       {list.length === 0 && requests.length === 0 && (
-        <p className="muted pad">No conversations yet. Find someone under People.</p>
+        <p className="muted pad">{t('list.empty')}</p>
       )}
       <ConversationItems list={list} selectedId={selectedId} />
       {requests.length > 0 && (
         <section aria-labelledby="requests-title" className="requests">
           <h3 id="requests-title" className="list-subheader">
-            Message requests ({requests.length})
+            {t('list.requests', { n: requests.length })}
           </h3>
           <ConversationItems list={requests} selectedId={selectedId} />
         </section>
@@ -71,6 +76,7 @@ function ConversationItems({
   selectedId: string | undefined;
 }) {
   const { state } = useApp();
+  const { t } = useTranslation('conversation');
   return (
     <ul>
       {list.map((c) => {
@@ -83,7 +89,7 @@ function ConversationItems({
               to={pathFor({ name: 'chats', conversationId: c.id })}
               className="conversation-item"
               aria-current={c.id === selectedId ? 'true' : undefined}
-              aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
+              aria-label={unread ? t('list.itemUnread', { title, n: unread }) : title}
             >
               <span className="conversation-top">
                 <Avatar userId={peer} name={title} />
@@ -91,11 +97,11 @@ function ConversationItems({
                 <span className="conversation-title">{title}</span>
                 {peer && state.verified[peer] && <VerifiedMark />}
                 {peer && state.identityChanged[peer] && (
-                  <span className="warn-chip">Safety number changed</span>
+                  <span className="warn-chip">{t('list.safetyChanged')}</span>
                 )}
                 {state.muted[c.id] && (
-                  <span className="muted-mark" title="Muted" data-testid="muted-mark">
-                    Muted
+                  <span className="muted-mark" title={t('list.muted')} data-testid="muted-mark">
+                    {t('list.muted')}
                   </span>
                 )}
                 {unread > 0 && (

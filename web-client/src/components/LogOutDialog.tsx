@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Dialog } from './Dialog.js';
@@ -15,6 +15,7 @@ import { Dialog } from './Dialog.js';
 export function LogOutDialog({ onClose }: { onClose: () => void }) {
   const { api, actions } = useApp();
   const { t } = useTranslation('dev');
+  const { t: ta } = useTranslation('account');
   const [keepDevice, setKeepDevice] = useState(false);
   const [upToDate, setUpToDate] = useState<boolean | null>(null);
   const [unsent, setUnsent] = useState(0);
@@ -50,14 +51,11 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <Dialog title="Log out?" onClose={onClose}>
+    <Dialog title={ta('logOut.title')} onClose={onClose}>
       {keepDevice ? (
         <p>{t('logOut.keepIntro')}</p>
       ) : (
-        <p>
-          Logging out removes your keys and message history from this browser. Log in again to
-          restore your keys from the encrypted backup.
-        </p>
+        <p>{ta('logOut.removeIntro')}</p>
       )}
       <fieldset className="logout-choice">
         <legend>{t('logOut.choice')}</legend>
@@ -90,26 +88,22 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
           {t('logOut.keepHint')}
         </p>
       </fieldset>
-      {upToDate === null && <p role="status">Checking your key backup…</p>}
+      {upToDate === null && <p role="status">{ta('logOut.checking')}</p>}
       {upToDate === false && (
         <div className="notice notice-warning" role="alert">
-          <strong>Your key backup is not up to date.</strong> If you log out now, recent changes to
-          your keys are lost and some conversations may not decrypt on your next login.
+          <Trans t={ta} i18nKey="logOut.stale" components={{ strong: <strong /> }} />
           <div className="actions">
             <button type="button" onClick={backUp} disabled={busy}>
-              Back up now
+              {ta('logOut.backUp')}
             </button>
           </div>
         </div>
       )}
-      {upToDate === true && <p className="muted">Your key backup is up to date.</p>}
+      {upToDate === true && <p className="muted">{ta('logOut.upToDate')}</p>}
       {unsent > 0 && !keepDevice && (
         <div className="notice notice-warning" role="alert">
-          <strong>
-            {unsent === 1 ? '1 message has' : `${unsent} messages have`} not been sent yet.
-          </strong>{' '}
-          Logging out deletes {unsent === 1 ? 'it' : 'them'} from this browser. Cancel and wait
-          until you are back online to send {unsent === 1 ? 'it' : 'them'}.
+          <strong>{ta('logOut.unsent', { count: unsent })}</strong>{' '}
+          {ta('logOut.unsentHint', { count: unsent })}
         </div>
       )}
       {error && (
@@ -119,7 +113,7 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
       )}
       <div className="actions">
         <button type="button" className="secondary" onClick={onClose} disabled={busy}>
-          Cancel
+          {ta('logOut.cancel')}
         </button>
         <button
           type="button"
@@ -127,7 +121,7 @@ export function LogOutDialog({ onClose }: { onClose: () => void }) {
           onClick={logOut}
           disabled={busy || upToDate === null}
         >
-          {upToDate === false || unsent > 0 ? 'Log out anyway' : 'Log out'}
+          {upToDate === false || unsent > 0 ? ta('logOut.anyway') : ta('logOut.confirm')}
         </button>
       </div>
     </Dialog>

@@ -12,13 +12,14 @@ import { MessageText } from './MessageText.js';
 import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
 import { RelativeTime } from './RelativeTime.js';
 
-const statusText: Record<MessageStatus, string> = {
-  sending: 'Sending…',
-  sent: 'Sent',
-  delivered: 'Delivered',
-  read: 'Read',
-  received: '',
-  failed: 'Not sent',
+/** Catalogue keys (namespace `conversation`) of the delivery states; a received one shows none. */
+const statusKey: Record<MessageStatus, string | null> = {
+  sending: 'status.sending',
+  sent: 'status.sent',
+  delivered: 'status.delivered',
+  read: 'status.read',
+  received: null,
+  failed: 'status.failed',
 };
 const statusIcon: Record<MessageStatus, string> = {
   sending: '◷',
@@ -44,6 +45,7 @@ export function MessageBubble({
 }) {
   const { actions, state } = useApp();
   const { t } = useTranslation('pwa');
+  const { t: tc } = useTranslation('conversation');
   // A message queued while offline waits for the network (it goes out by itself).
   const waiting = message.direction === 'out' && message.status === 'sending' && !state.online;
   const groupRead = groupReadState(message, state.conversations[message.conversationId], state.me?.id);
@@ -71,9 +73,7 @@ export function MessageBubble({
         {message.kind === 'attachment' && message.attachment && <AttachmentPreview message={message} />}
         {message.newer && (
           <p className="message-newer" data-testid="message-newer">
-            {message.newer.whole
-              ? 'This message needs a newer version of CipherChat.'
-              : 'Part of this message needs a newer version of CipherChat.'}
+            {message.newer.whole ? tc('newer.whole') : tc('newer.part')}
             {message.newer.fallback && <span className="fallback"> {message.newer.fallback}</span>}
           </p>
         )}
@@ -85,16 +85,20 @@ export function MessageBubble({
           {out && !groupRead && (
             <span className={`status status-${message.status}`} data-testid="message-status">
               <span aria-hidden="true">{statusIcon[message.status]}</span>{' '}
-              {waiting ? t('waitingForNetwork') : statusText[message.status]}
+              {waiting
+                ? t('waitingForNetwork')
+                : statusKey[message.status] && tc(statusKey[message.status]!)}
             </span>
           )}
         </div>
       </div>
       {out && message.status === 'failed' && (
         <div className="send-error" role="alert">
-          <span>Not sent{message.error ? `: ${message.error}` : ''}</span>
+          <span>
+            {message.error ? tc('notSentBecause', { reason: message.error }) : tc('status.failed')}
+          </span>
           <button type="button" className="small" onClick={retry}>
-            Retry
+            {tc('retry')}
           </button>
           {retryError && <span className="error">{retryError}</span>}
         </div>

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError, describeGroupEvent } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MessageBubble } from './MessageBubble.js';
@@ -17,6 +18,7 @@ const NO_MESSAGES: never[] = [];
  */
 export function MessageList({ conversationId }: { conversationId: string }) {
   const { state, actions } = useApp();
+  const { t } = useTranslation('conversation');
   const loaded = state.messages[conversationId];
   const messages = loaded ?? NO_MESSAGES;
   const hasMore = state.hasMore[conversationId] ?? false;
@@ -62,7 +64,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   if (!loaded) {
     return (
       <div className="message-scroller" aria-busy="true">
-        <p className="muted pad">Loading messages…</p>
+        <p className="muted pad">{t('messages.loading')}</p>
       </div>
     );
   }
@@ -71,7 +73,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
       className="message-scroller"
       ref={scroller}
       tabIndex={0}
-      aria-label="Messages"
+      aria-label={t('messages.label')}
       onScroll={(e) => {
         const el = e.currentTarget;
         atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
@@ -85,12 +87,12 @@ export function MessageList({ conversationId }: { conversationId: string }) {
             onClick={() => void loadOlder()}
             disabled={loadingOlder}
           >
-            {loadingOlder ? 'Loading…' : 'Load older messages'}
+            {loadingOlder ? t('messages.loadingOlder') : t('messages.loadOlder')}
           </button>
         </div>
       )}
       {!hasMore && messages.length > 0 && (
-        <p className="muted small history-top">Start of your history on this device</p>
+        <p className="muted small history-top">{t('messages.historyStart')}</p>
       )}
       {error && (
         <p className="error small" role="alert">
@@ -99,11 +101,11 @@ export function MessageList({ conversationId }: { conversationId: string }) {
       )}
       {missing && (
         <p className="notice small" role="status" data-testid="original-missing">
-          The original message is not on this device.
+          {t('messages.originalMissing')}
         </p>
       )}
       {messages.length === 0 && (
-        <p className="muted pad">No messages yet. Say hello — it is end-to-end encrypted.</p>
+        <p className="muted pad">{t('messages.empty')}</p>
       )}
       <ol
         ref={list}
@@ -123,7 +125,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
               key={m.id}
               message={m}
               senderName={
-                isGroup ? (state.users[m.senderUserId]?.displayName ?? 'Unknown') : undefined
+                isGroup ? (state.users[m.senderUserId]?.displayName ?? t('messages.unknownSender')) : undefined
               }
             />
           );

@@ -9,15 +9,14 @@ import { useApp } from '../state/store.js';
 export function OfflineBanner() {
   const { state, dispatch } = useApp();
   const { t } = useTranslation('pwa');
+  const { t: ts } = useTranslation('shell');
   return (
     <>
       {state.missedMessages > 0 && (
         <div className="banner banner-offline" role="alert" data-testid="missed-warning">
-          {state.missedMessages === 1 ? 'A group message' : `${state.missedMessages} group messages`}{' '}
-          could not be delivered to this browser while it was offline: its mailbox was full. Ask the
-          group to send again what matters.{' '}
+          {ts('missed', { count: state.missedMessages })}{' '}
           <button type="button" className="small" onClick={() => dispatch({ type: 'messagesMissed', count: 0 })}>
-            Dismiss
+            {ts('dismiss')}
           </button>
         </div>
       )}

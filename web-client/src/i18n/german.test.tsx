@@ -1,10 +1,13 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { previewOf } from '../components/ConversationList.js';
 import { GroupReceipts } from '../components/GroupReceipts.js';
+import { LogOutDialog } from '../components/LogOutDialog.js';
 import { ReportDialog } from '../components/ReportDialog.js';
 import { RecoveryKeyPage } from '../pages/RecoveryKeyPage.js';
 import type { ConversationView, MessageView } from '../state/index.js';
 import {
+  conversationTitle,
   describeError,
   describeGroupEvent,
   initialState,
@@ -15,7 +18,7 @@ import { timerLabel, timerShortLabel } from '../state/disappearing.js';
 import { groupReadState } from '../state/read-state.js';
 import { AppProvider } from '../state/store.js';
 import { alice, bob, stubApi } from '../testing/stub-api.js';
-import { button, click, render } from '../testing/render.js';
+import { button, click, render, settle } from '../testing/render.js';
 import { i18next } from './index.js';
 
 let cleanup: (() => void) | undefined;
@@ -144,6 +147,43 @@ describe('the UI in German', () => {
       '2 weeks',
       '1d',
     ]);
+  });
+
+  it('when the log-out dialog opens in German with a stale backup and unsent messages, then it warns in German', async () => {
+    await i18next.changeLanguage('de');
+    const api = stubApi({ isBackupUpToDate: async () => false, unsentCount: async () => 2 });
+    const { container, unmount } = await render(
+      <AppProvider api={api} initial={signedIn()}>
+        <LogOutDialog onClose={() => undefined} />
+      </AppProvider>,
+    );
+    cleanup = unmount;
+    await settle();
+    expect(container.querySelector('h2')?.textContent).toBe('Abmelden?');
+    expect(container.querySelector('.notice strong')?.textContent).toBe(
+      'Deine Schlüsselsicherung ist nicht aktuell.',
+    );
+    expect(container.textContent).toContain('2 Nachrichten wurden noch nicht gesendet.');
+    expect(button(container, 'Trotzdem abmelden').disabled).toBe(false);
+    expect(button(container, 'Jetzt sichern')).toBeTruthy();
+  });
+
+  it('when a conversation has no title or no message yet, then its German fallbacks show', async () => {
+    const s = signedIn();
+    await i18next.changeLanguage('de');
+    const group: ConversationView = {
+      id: 'g2',
+      kind: 'group',
+      title: null,
+      members: [{ userId: alice.id, role: 'admin' }],
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(conversationTitle(s, group)).toBe('Gruppe');
+    expect(conversationTitle(s, { ...group, kind: 'direct' })).toBe('Notiz an mich');
+    expect(previewOf(undefined, alice.id)).toBe('Noch keine Nachrichten');
+    await i18next.changeLanguage('en');
+    expect(conversationTitle(s, group)).toBe('Group');
+    expect(previewOf(undefined, alice.id)).toBe('No messages yet');
   });
 
   it('when a name looks like a translation key or placeholder, then it is shown as typed', async () => {

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import { DeviceLimitNotice, deviceLimitOf } from '../components/DeviceLimitNotice.js';
 import type { MeView } from '../state/index.js';
@@ -23,6 +24,7 @@ export function AuthPage({
   onForget?: () => void;
 }) {
   const [mode, setMode] = useState<Mode>('login');
+  const { t } = useTranslation('account');
   if (unlockAs) return <UnlockPage me={unlockAs} onForget={onForget} />;
   return (
     <main className="center-page auth-page">
@@ -31,17 +33,15 @@ export function AuthPage({
           <img src="/logo.png" alt="" width="48" height="48" />
           <h1>CipherChat</h1>
         </div>
-        <p className="muted">
-          End-to-end encrypted: the server never sees your messages or your password.
-        </p>
-        <div role="tablist" aria-label="Account" className="tabs">
+        <p className="muted">{t('auth.tagline')}</p>
+        <div role="tablist" aria-label={t('auth.tabs')} className="tabs">
           <button
             type="button"
             role="tab"
             aria-selected={mode === 'login'}
             onClick={() => setMode('login')}
           >
-            Log in
+            {t('auth.logIn')}
           </button>
           <button
             type="button"
@@ -49,7 +49,7 @@ export function AuthPage({
             aria-selected={mode === 'signup'}
             onClick={() => setMode('signup')}
           >
-            Sign up
+            {t('auth.signUp')}
           </button>
         </div>
         {mode === 'login' && <LogInForm onForgot={() => setMode('reset')} />}
@@ -98,6 +98,7 @@ function LogInForm({ onForgot }: { onForgot: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const { busy, error, locked, limit, run } = useLogIn();
+  const { t } = useTranslation('account');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(email, password);
@@ -113,10 +114,16 @@ function LogInForm({ onForgot }: { onForgot: () => void }) {
     );
   }
   return (
-    <form onSubmit={submit} aria-label="Log in" role="tabpanel">
-      <Field label="Email" type="email" value={email} onChange={setEmail} autoComplete="username" />
+    <form onSubmit={submit} aria-label={t('auth.logIn')} role="tabpanel">
       <Field
-        label="Password"
+        label={t('auth.email')}
+        type="email"
+        value={email}
+        onChange={setEmail}
+        autoComplete="username"
+      />
+      <Field
+        label={t('auth.password')}
         type="password"
         value={password}
         onChange={setPassword}
@@ -129,13 +136,11 @@ function LogInForm({ onForgot }: { onForgot: () => void }) {
       )}
       {limit && <DeviceLimitNotice max={limit.max} />}
       <button type="submit" disabled={busy}>
-        {busy ? 'Logging in and restoring keys…' : 'Log in'}
+        {busy ? t('auth.loggingIn') : t('auth.logIn')}
       </button>
-      <p className="muted small">
-        On a new browser, logging in restores your keys from your encrypted backup.
-      </p>
+      <p className="muted small">{t('auth.restoreHint')}</p>
       <button type="button" className="link" onClick={onForgot}>
-        Forgot your password?
+        {t('auth.forgot')}
       </button>
     </form>
   );
@@ -154,22 +159,20 @@ function BackupLockedStep(props: {
   const [key, setKey] = useState('');
   const [confirmFresh, setConfirmFresh] = useState(false);
   const keyId = useId();
+  const { t } = useTranslation('account');
   return (
     <section aria-labelledby="locked-title">
-      <h2 id="locked-title">Your key backup needs your recovery key</h2>
-      <p className="muted small">
-        Your password was reset, so your encrypted key backup can no longer be opened with it. Enter
-        the recovery key you saved at sign-up to keep your identity and your contacts' trust.
-      </p>
+      <h2 id="locked-title">{t('locked.title')}</h2>
+      <p className="muted small">{t('locked.intro')}</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           void props.onRecover(key.trim());
         }}
-        aria-label="Restore with recovery key"
+        aria-label={t('locked.restore')}
       >
         <div className="field">
-          <label htmlFor={keyId}>Recovery key</label>
+          <label htmlFor={keyId}>{t('locked.key')}</label>
           <input
             id={keyId}
             value={key}
@@ -180,14 +183,12 @@ function BackupLockedStep(props: {
           />
         </div>
         <button type="submit" disabled={props.busy}>
-          Restore with recovery key
+          {t('locked.restore')}
         </button>
       </form>
       <div className="notice notice-warning">
         <p>
-          <strong>No recovery key?</strong> You can start over with a new identity. Your contacts
-          will see that your safety number changed, and messages sent to your old keys cannot be
-          read.
+          <Trans t={t} i18nKey="locked.noKey" components={{ strong: <strong /> }} />
         </p>
         {!confirmFresh ? (
           <button
@@ -196,7 +197,7 @@ function BackupLockedStep(props: {
             onClick={() => setConfirmFresh(true)}
             disabled={props.busy}
           >
-            Start a new identity…
+            {t('locked.fresh')}
           </button>
         ) : (
           <button
@@ -205,7 +206,7 @@ function BackupLockedStep(props: {
             onClick={() => void props.onFresh()}
             disabled={props.busy}
           >
-            Yes, start a new identity
+            {t('locked.freshYes')}
           </button>
         )}
       </div>
@@ -223,6 +224,7 @@ function UnlockPage({ me, onForget }: { me: MeView; onForget?: () => void }) {
   const { api } = useApp();
   const [password, setPassword] = useState('');
   const { busy, error, locked, run } = useLogIn();
+  const { t } = useTranslation('account');
   if (locked) {
     return (
       <main className="center-page auth-page">
@@ -241,7 +243,7 @@ function UnlockPage({ me, onForget }: { me: MeView; onForget?: () => void }) {
     <main className="center-page auth-page">
       <form
         className="card auth-card"
-        aria-label="Unlock"
+        aria-label={t('unlock.unlock')}
         onSubmit={(e) => {
           e.preventDefault();
           void run(me.email, password);
@@ -249,14 +251,12 @@ function UnlockPage({ me, onForget }: { me: MeView; onForget?: () => void }) {
       >
         <div className="brand brand-large">
           <img src="/logo.png" alt="" width="48" height="48" />
-          <h1>Welcome back, {me.displayName}</h1>
+          <h1>{t('unlock.welcome', { name: me.displayName })}</h1>
         </div>
-        <p className="muted">
-          Your keys on this browser are locked. Enter your password to unlock them.
-        </p>
+        <p className="muted">{t('unlock.intro')}</p>
         <p className="small">{me.email}</p>
         <Field
-          label="Password"
+          label={t('auth.password')}
           type="password"
           value={password}
           onChange={setPassword}
@@ -269,14 +269,14 @@ function UnlockPage({ me, onForget }: { me: MeView; onForget?: () => void }) {
         )}
         <div className="actions">
           <button type="submit" disabled={busy}>
-            {busy ? 'Unlocking…' : 'Unlock'}
+            {busy ? t('unlock.unlocking') : t('unlock.unlock')}
           </button>
           <button
             type="button"
             className="link"
             onClick={() => void api.logOut().finally(() => onForget?.())}
           >
-            Not you? Log out
+            {t('unlock.notYou')}
           </button>
         </div>
       </form>
@@ -289,6 +289,7 @@ function ResetForm({ onBack }: { onBack: () => void }) {
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const { t } = useTranslation('account');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -300,15 +301,17 @@ function ResetForm({ onBack }: { onBack: () => void }) {
     }
   };
   return (
-    <form onSubmit={submit} aria-label="Reset password">
-      <h2>Reset your password</h2>
-      <p className="muted small">
-        We email you a link. Your messages stay readable only if you still have the recovery key
-        shown at sign-up; without it your account starts a new identity and your contacts see a
-        safety-number change.
-      </p>
-      <Field label="Email" type="email" value={email} onChange={setEmail} autoComplete="email" />
-      {sent && <p role="status">If an account exists for this address, an email is on its way.</p>}
+    <form onSubmit={submit} aria-label={t('reset.label')}>
+      <h2>{t('reset.title')}</h2>
+      <p className="muted small">{t('reset.intro')}</p>
+      <Field
+        label={t('auth.email')}
+        type="email"
+        value={email}
+        onChange={setEmail}
+        autoComplete="email"
+      />
+      {sent && <p role="status">{t('reset.sent')}</p>}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -316,9 +319,9 @@ function ResetForm({ onBack }: { onBack: () => void }) {
       )}
       <div className="actions">
         <button type="button" className="secondary" onClick={onBack}>
-          Back to log in
+          {t('reset.back')}
         </button>
-        <button type="submit">Send reset link</button>
+        <button type="submit">{t('reset.send')}</button>
       </div>
     </form>
   );

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { Avatar } from '../components/Avatar.js';
 import { Composer } from '../components/Composer.js';
 import { DeviceAlerts } from '../components/DeviceAlerts.js';
@@ -23,6 +24,7 @@ import { useApp } from '../state/store.js';
  */
 export function ChatsPage({ conversationId }: { conversationId?: string }) {
   const { state } = useApp();
+  const { t } = useTranslation('conversation');
   const conversation = conversationId ? state.conversations[conversationId] : undefined;
   return (
     <div className={`chats ${conversation ? 'has-selection' : ''}`}>
@@ -33,8 +35,8 @@ export function ChatsPage({ conversationId }: { conversationId?: string }) {
       {conversation ? (
         <ConversationPane conversationId={conversation.id} />
       ) : (
-        <section className="conversation-pane empty-pane" aria-label="No conversation selected">
-          <p className="muted">Pick a conversation, or start one from People.</p>
+        <section className="conversation-pane empty-pane" aria-label={t('pane.noneSelected')}>
+          <p className="muted">{t('pane.pick')}</p>
         </section>
       )}
     </div>
@@ -43,6 +45,7 @@ export function ChatsPage({ conversationId }: { conversationId?: string }) {
 
 function ConversationPane({ conversationId }: { conversationId: string }) {
   const { state, actions } = useApp();
+  const { t } = useTranslation('conversation');
   const c = state.conversations[conversationId];
   if (!c) return null;
   const title = conversationTitle(state, c);
@@ -50,13 +53,13 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
   const others = c.members.map((m) => m.userId).filter((id) => id !== state.me?.id);
   const changed = others.filter((id) => state.identityChanged[id]);
   const blockedReason = c.left
-    ? 'You are no longer in this conversation.'
+    ? t('blocked.left')
     : changed.length
-      ? 'Sending is paused until you review the changed safety number.'
+      ? t('blocked.safety')
       : c.kind === 'direct' && !peer
-        ? 'This conversation has no other member.'
+        ? t('blocked.noPeer')
         : c.pending
-          ? 'Waiting for the group’s details from a member.'
+          ? t('blocked.pending')
           : undefined;
   const warned = state.membershipWarnings[c.id];
   return (
@@ -66,7 +69,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
           type="button"
           className="back-button"
           onClick={() => actions.navigate({ name: 'chats' })}
-          aria-label="Back to conversations"
+          aria-label={t('pane.back')}
         >
           ←
         </button>
@@ -76,7 +79,9 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
             {peer && <PresenceDot userId={peer} />} {title}
           </h2>
           {peer && state.verified[peer] && <VerifiedMark />}
-          {c.kind === 'group' && <span className="muted small">{c.members.length} members</span>}
+          {c.kind === 'group' && (
+            <span className="muted small">{t('pane.members', { count: c.members.length })}</span>
+          )}
           <DisappearingBadge conversation={c} />
         </div>
         <div className="actions">
@@ -87,7 +92,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               className="secondary small"
               onClick={() => actions.navigate({ name: 'safety', userId: peer })}
             >
-              Safety number
+              {t('pane.safety')}
             </button>
           )}
           <MuteButton conversationId={c.id} />
@@ -98,7 +103,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
               className="secondary small"
               onClick={() => actions.navigate({ name: 'members', conversationId: c.id })}
             >
-              Group settings
+              {t('pane.groupSettings')}
             </button>
           )}
         </div>

@@ -6,10 +6,11 @@ import type { DeviceView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Dialog } from '../components/Dialog.js';
 
-const STATUS_TEXT: Record<DeviceView['status'], string> = {
-  linked: 'Linked',
-  unknown: 'Not announced yet',
-  foreign: 'Not yours: another identity key',
+/** Catalogue keys (namespace `account`) of the device states. */
+const STATUS_KEY: Record<DeviceView['status'], string> = {
+  linked: 'devices.linked',
+  unknown: 'devices.notAnnounced',
+  foreign: 'devices.foreign',
 };
 
 /**
@@ -32,6 +33,8 @@ export function lastActiveText(iso: string | undefined, t: TFunction<'dev'>, now
 export function DevicesPage() {
   const { api } = useApp();
   const { t } = useTranslation('dev');
+  const { t: ta } = useTranslation('account');
+  const nameOf = (d: DeviceView) => d.name ?? ta('devices.fallbackName', { id: d.deviceId });
   const [devices, setDevices] = useState<DeviceView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -50,7 +53,7 @@ export function DevicesPage() {
     setError(null);
     try {
       await api.logOutOtherDevices();
-      setNotice('Every other device has been logged out.');
+      setNotice(ta('devices.othersLoggedOut'));
       setConfirming(false);
       load();
     } catch (e) {
@@ -65,7 +68,7 @@ export function DevicesPage() {
     setError(null);
     try {
       await api.removeDevice(d.deviceId);
-      setNotice(`${d.name ?? `Device ${d.deviceId}`} has been removed.`);
+      setNotice(ta('devices.removed', { name: nameOf(d) }));
       setRemoving(null);
       load();
     } catch (e) {
@@ -77,42 +80,41 @@ export function DevicesPage() {
 
   return (
     <section className="page" aria-labelledby="devices-title">
-      <h1 id="devices-title">My devices</h1>
-      <p className="muted">
-        Every browser where you logged in holds its own keys. Messages are encrypted for each of
-        them. Names come from the devices themselves, end to end: the server does not know them.
-      </p>
+      <h1 id="devices-title">{ta('devices.title')}</h1>
+      <p className="muted">{ta('devices.intro')}</p>
       {error && (
         <p className="error" role="alert">
           {error}{' '}
           <button type="button" className="link" onClick={load}>
-            Retry
+            {ta('devices.retry')}
           </button>
         </p>
       )}
       {notice && <p role="status">{notice}</p>}
-      {!devices && !error && <p role="status">Loading devices…</p>}
+      {!devices && !error && <p role="status">{ta('devices.loading')}</p>}
       {devices && (
-        <ul className="device-list" aria-label="Devices">
+        <ul className="device-list" aria-label={ta('devices.label')}>
           {devices.map((d) => (
             <li key={d.deviceId} className={`device-row device-${d.status}`}>
-              <span>{d.name ?? `Device ${d.deviceId}`}</span>
+              <span>{nameOf(d)}</span>
               {d.current ? (
-                <span className="chip">This browser</span>
+                <span className="chip">{ta('devices.thisBrowser')}</span>
               ) : (
                 <span className={d.status === 'foreign' ? 'chip chip-danger' : 'muted small'}>
-                  {STATUS_TEXT[d.status]}
+                  {ta(STATUS_KEY[d.status])}
                 </span>
               )}
               {d.createdAt && (
-                <span className="muted small">added {new Date(d.createdAt).toLocaleString()}</span>
+                <span className="muted small">
+                  {ta('devices.added', { when: new Date(d.createdAt).toLocaleString() })}
+                </span>
               )}
               <span className="muted small device-last-active">
                 {lastActiveText(d.lastActiveAt, t)}
               </span>
               {!d.current && (
                 <button type="button" className="secondary small" onClick={() => setRemoving(d)}>
-                  Remove
+                  {ta('devices.remove')}
                 </button>
               )}
             </li>
@@ -120,34 +122,34 @@ export function DevicesPage() {
         </ul>
       )}
       {removing && (
-        <Dialog title="Remove this device?" onClose={() => setRemoving(null)}>
+        <Dialog title={ta('devices.removeTitle')} onClose={() => setRemoving(null)}>
           <p>
-            Remove {removing.name ?? `device ${removing.deviceId}`} from your account? It will no
-            longer receive your messages.
+            {ta('devices.removeConfirm', {
+              name: removing.name ?? ta('devices.fallbackNameLower', { id: removing.deviceId }),
+            })}
           </p>
           <ConfirmActions
             busy={busy}
             onCancel={() => setRemoving(null)}
             onConfirm={() => void remove(removing)}
-            label="Remove"
+            label={ta('devices.remove')}
           />
         </Dialog>
       )}
       {!confirming ? (
         <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Log out other devices
+          {ta('devices.logOutOthers')}
         </button>
       ) : (
         <div className="notice notice-warning" role="alertdialog" aria-labelledby="confirm-others">
           <p id="confirm-others">
-            Log out every other browser and app of your account? They need your password to come
-            back.
+            {ta('devices.logOutOthersConfirm')}
           </p>
           <ConfirmActions
             busy={busy}
             onCancel={() => setConfirming(false)}
             onConfirm={() => void logOutOthers()}
-            label="Yes, log them out"
+            label={ta('devices.logOutOthersYes')}
           />
         </div>
       )}
@@ -162,10 +164,11 @@ function ConfirmActions(props: {
   onConfirm: () => void;
   label: string;
 }) {
+  const { t } = useTranslation('account');
   return (
     <div className="actions">
       <button type="button" className="secondary" onClick={props.onCancel} disabled={props.busy}>
-        Cancel
+        {t('devices.cancel')}
       </button>
       <button type="button" className="danger" onClick={props.onConfirm} disabled={props.busy}>
         {props.label}

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
 import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
@@ -12,9 +13,10 @@ import { LanguageSetting } from '../components/LanguageSetting.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
+  const { t } = useTranslation('account');
   return (
     <section className="page settings" aria-labelledby="settings-title">
-      <h1 id="settings-title">Settings</h1>
+      <h1 id="settings-title">{t('settings.title')}</h1>
       <ProfileForm />
       <AvatarSettings />
       <LanguageSetting />
@@ -65,26 +67,27 @@ function ProfileForm() {
   const { busy, run, status } = useFormStatus();
   const nameId = useId();
   const userId = useId();
+  const { t } = useTranslation('account');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
       const patch: { displayName?: string; username?: string } = {};
       if (displayName !== state.me?.displayName) patch.displayName = displayName;
       if (username !== state.me?.username) patch.username = username;
-      if (!patch.displayName && !patch.username) return 'Nothing to change.';
+      if (!patch.displayName && !patch.username) return t('settings.nothing');
       dispatch({ type: 'meUpdated', me: await api.updateProfile(patch) });
-      return 'Profile saved.';
+      return t('settings.profileSaved');
     });
   };
   return (
     <form className="card" onSubmit={submit} aria-labelledby="profile-title">
-      <h2 id="profile-title">Profile</h2>
+      <h2 id="profile-title">{t('settings.profile')}</h2>
       <p className="muted small">
-        Email: {state.me?.email}{' '}
-        {state.me && !state.me.emailVerified && <span className="warn-chip">not verified</span>}
+        {t('settings.email', { email: state.me?.email })}{' '}
+        {state.me && !state.me.emailVerified && <span className="warn-chip">{t('settings.notVerified')}</span>}
       </p>
       <div className="field">
-        <label htmlFor={nameId}>Display name</label>
+        <label htmlFor={nameId}>{t('settings.displayName')}</label>
         <input
           id={nameId}
           value={displayName}
@@ -94,7 +97,7 @@ function ProfileForm() {
         />
       </div>
       <div className="field">
-        <label htmlFor={userId}>Username</label>
+        <label htmlFor={userId}>{t('settings.username')}</label>
         <input
           id={userId}
           value={username}
@@ -105,7 +108,7 @@ function ProfileForm() {
       </div>
       {status}
       <button type="submit" disabled={busy}>
-        Save profile
+        {t('settings.saveProfile')}
       </button>
     </form>
   );
@@ -117,24 +120,23 @@ function PasswordForm() {
   const [confirm, setConfirm] = useState('');
   const { busy, run, status } = useFormStatus();
   const ids = { next: useId(), confirm: useId() };
+  const { t } = useTranslation('account');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      if (newPassword !== confirm) throw new Error('The two new passwords differ.');
+      if (newPassword !== confirm) throw new Error(t('settings.differ'));
       await api.changePassword(newPassword);
       setNew('');
       setConfirm('');
-      return 'Password changed. Your key backup is now sealed under a new key for the new password.';
+      return t('settings.passwordChanged');
     });
   };
   return (
     <form className="card" onSubmit={submit} aria-labelledby="password-title">
-      <h2 id="password-title">Change password</h2>
-      <p className="muted small">
-        Your password never leaves this browser. Your recovery key keeps working after the change.
-      </p>
+      <h2 id="password-title">{t('settings.changePassword')}</h2>
+      <p className="muted small">{t('settings.passwordIntro')}</p>
       <div className="field">
-        <label htmlFor={ids.next}>New password</label>
+        <label htmlFor={ids.next}>{t('settings.newPassword')}</label>
         <input
           id={ids.next}
           type="password"
@@ -146,7 +148,7 @@ function PasswordForm() {
         />
       </div>
       <div className="field">
-        <label htmlFor={ids.confirm}>Confirm new password</label>
+        <label htmlFor={ids.confirm}>{t('settings.confirmPassword')}</label>
         <input
           id={ids.confirm}
           type="password"
@@ -159,7 +161,7 @@ function PasswordForm() {
       </div>
       {status}
       <button type="submit" disabled={busy}>
-        Change password
+        {t('settings.changePassword')}
       </button>
     </form>
   );
@@ -171,6 +173,7 @@ function PreferencesForm() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const { busy, run, status } = useFormStatus();
   const ids = { digest: useId(), login: useId(), delay: useId(), level: useId(), welcome: useId() };
+  const { t } = useTranslation('account');
   useEffect(() => {
     api.getPreferences().then(setPrefs, (e: unknown) => setLoadError(describeError(e)));
   }, [api]);
@@ -179,21 +182,21 @@ function PreferencesForm() {
     if (!prefs) return;
     void run(async () => {
       setPrefs(await api.savePreferences(prefs));
-      return 'Notification preferences saved.';
+      return t('settings.prefsSaved');
     });
   };
   return (
     <form className="card" onSubmit={submit} aria-labelledby="prefs-title">
-      <h2 id="prefs-title">Email notifications</h2>
+      <h2 id="prefs-title">{t('settings.emailTitle')}</h2>
       {loadError && (
         <p className="error" role="alert">
           {loadError}
         </p>
       )}
-      {!prefs && !loadError && <p role="status">Loading preferences…</p>}
+      {!prefs && !loadError && <p role="status">{t('settings.loadingPrefs')}</p>}
       {prefs && (
         <fieldset disabled={busy}>
-          <legend className="visually-hidden">Email notifications</legend>
+          <legend className="visually-hidden">{t('settings.emailTitle')}</legend>
           <div className="check">
             <input
               id={ids.digest}
@@ -203,10 +206,10 @@ function PreferencesForm() {
                 setPrefs({ ...prefs, email: { ...prefs.email, digest: e.target.checked } })
               }
             />
-            <label htmlFor={ids.digest}>Email me about unread messages while I am offline</label>
+            <label htmlFor={ids.digest}>{t('settings.digest')}</label>
           </div>
           <div className="field">
-            <label htmlFor={ids.delay}>Wait before emailing (minutes)</label>
+            <label htmlFor={ids.delay}>{t('settings.delay')}</label>
             <input
               id={ids.delay}
               type="number"
@@ -226,7 +229,7 @@ function PreferencesForm() {
             />
           </div>
           <div className="field">
-            <label htmlFor={ids.level}>What the email says</label>
+            <label htmlFor={ids.level}>{t('settings.level')}</label>
             <select
               id={ids.level}
               value={prefs.digestContent}
@@ -237,8 +240,8 @@ function PreferencesForm() {
                 })
               }
             >
-              <option value="sender">How many messages and who sent them</option>
-              <option value="generic">Only that there are new messages</option>
+              <option value="sender">{t('settings.levelSender')}</option>
+              <option value="generic">{t('settings.levelGeneric')}</option>
             </select>
           </div>
           <div className="check">
@@ -250,7 +253,7 @@ function PreferencesForm() {
                 setPrefs({ ...prefs, email: { ...prefs.email, newLogin: e.target.checked } })
               }
             />
-            <label htmlFor={ids.login}>Email me when my account logs in on a new device</label>
+            <label htmlFor={ids.login}>{t('settings.newLogin')}</label>
           </div>
           <div className="check">
             <input
@@ -261,16 +264,14 @@ function PreferencesForm() {
                 setPrefs({ ...prefs, email: { ...prefs.email, welcome: e.target.checked } })
               }
             />
-            <label htmlFor={ids.welcome}>Send me a welcome email with tips</label>
+            <label htmlFor={ids.welcome}>{t('settings.welcome')}</label>
           </div>
-          <p className="muted small">
-            Verification and password-reset emails are always sent, because you asked for them.
-          </p>
+          <p className="muted small">{t('settings.always')}</p>
         </fieldset>
       )}
       {status}
       <button type="submit" disabled={busy || !prefs}>
-        Save preferences
+        {t('settings.savePrefs')}
       </button>
     </form>
   );

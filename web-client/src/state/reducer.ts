@@ -1,4 +1,5 @@
 import type { ConversationView, MeView, MessageStatus, MessageView, UserView } from './chat-api.js';
+import { i18next } from '../i18n/index.js';
 import { withoutMessage } from './message-actions.js';
 import { withoutExpired } from './disappearing.js';
 
@@ -381,10 +382,10 @@ export function orderedConversations(
  * @returns a display title
  */
 export function conversationTitle(state: AppState, c: ConversationView): string {
-  if (c.kind === 'group') return c.title ?? 'Group';
+  if (c.kind === 'group') return c.title ?? i18next.t('conversation:title.group');
   const other = c.members.find((m) => m.userId !== state.me?.id);
-  if (!other) return 'Note to self';
-  return state.users[other.userId]?.displayName ?? 'Unknown contact';
+  if (!other) return i18next.t('conversation:title.self');
+  return state.users[other.userId]?.displayName ?? i18next.t('conversation:title.unknown');
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   useRef,
 } from 'react';
 import type { Dispatch, MutableRefObject, ReactNode } from 'react';
+import { i18next } from '../i18n/index.js';
 import type {
   ChatApi,
   ChatEvent,
@@ -234,7 +235,7 @@ export function AppProvider({
             conversationId: message.conversationId,
             messageIds: [message.id],
             status: 'failed',
-            error: err instanceof Error ? err.message : 'Not sent',
+            error: err instanceof Error ? err.message : i18next.t('conversation:status.failed'),
           });
           throw err;
         }
