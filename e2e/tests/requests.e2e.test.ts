@@ -55,7 +55,7 @@ describe('message requests, blocking and privacy', () => {
 
     // I see it apart from my chats, as a request.
     const requests = me.page.getByRole('region', { name: 'Message requests (1)' });
-    await requests.getByRole('button', { name: new RegExp(`^${stranger.displayName}`) }).waitFor();
+    await requests.getByRole('link', { name: new RegExp(`^${stranger.displayName}`) }).waitFor();
     await shot(me.page, 'requests-01-list');
     await openConversation(me.page, stranger.displayName, { request: 'keep' });
     await seeMessage(me.page, 'Hi, you won a prize');
