@@ -14,10 +14,11 @@ import './styles/message-actions.css';
 import './styles/route.css';
 import './styles/attachments.css';
 import './styles/pwa.css';
-import { applyTheme, storedTheme } from './theme/theme.js';
+import { applyTheme, followSystemTheme, storedTheme } from './theme/theme.js';
 
 // The chosen theme before React's first render (no inline script: the CSP forbids it).
 applyTheme(storedTheme());
+followSystemTheme();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');

@@ -1,8 +1,9 @@
 /**
  * The colour theme of this browser: System (follow `prefers-color-scheme`), Light or Dark.
- * Kept in localStorage (not a secret) and applied as `data-theme` on <html>, which
- * styles/route.css lets override the system's choice. main.tsx applies it before the first
- * render (the CSP forbids the usual inline script in index.html).
+ * Kept in localStorage (not a secret) and applied as `data-theme` on <html> (`light` or `dark`;
+ * System resolves to one of them from `prefers-color-scheme` and follows its changes), so the
+ * dark palette exists once, in styles/route.css. main.tsx applies it before the first render
+ * (the CSP forbids the usual inline script in index.html).
  */
 
 /** A theme choice. */
@@ -30,14 +31,28 @@ export function storedTheme(): Theme {
   }
 }
 
+/** The system's colour scheme query (undefined where the browser has no `matchMedia`). */
+function systemDark(): MediaQueryList | undefined {
+  return globalThis.matchMedia?.('(prefers-color-scheme: dark)');
+}
+
 /**
- * Sets `data-theme` on <html> (`light` / `dark`), or removes it for `system`.
+ * Sets `data-theme` on <html>: `light` / `dark`; for `system`, the one the system prefers now.
  * @param theme the theme
  * @param root the element (default: <html>)
  */
 export function applyTheme(theme: Theme, root: HTMLElement = document.documentElement): void {
-  if (theme === 'system') delete root.dataset['theme'];
-  else root.dataset['theme'] = theme;
+  root.dataset['theme'] = theme === 'system' ? (systemDark()?.matches ? 'dark' : 'light') : theme;
+}
+
+/**
+ * Follows the system's colour scheme while System is chosen (a change of the OS setting while
+ * the app is open). Called once by main.tsx.
+ */
+export function followSystemTheme(): void {
+  systemDark()?.addEventListener('change', () => {
+    if (storedTheme() === 'system') applyTheme('system');
+  });
 }
 
 /**
