@@ -136,13 +136,15 @@ export function buildClientParts(
     // Who a message may be encrypted for, fixed when it is written. Fails closed: without the
     // conversation (offline, or a server that fails the lookup) the last copy this device kept is
     // used, else nobody, so no one who joins while it waits can read it (`membership_changed`).
+    // A group whose end-to-end state has not arrived yet has no audience to fix (undefined): the
+    // sender checks that state itself when it encrypts.
     membersOf: async (id) => {
       const s = session.require();
       const c = await conversations
         .get(id)
         .catch(async () => (await offlineCache.conversations(s.store)).find((x) => x.id === id));
       if (!c) return [];
-      return views.audience(c, s.user.id).catch(() => []);
+      return views.audience(c, s.user.id).catch(() => undefined);
     },
     isOnline: () => realtime.connected,
     emit: (event, ...args) => {
