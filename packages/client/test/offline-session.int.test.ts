@@ -79,6 +79,14 @@ describe('offline session', () => {
     expect(reloaded.offline).toBe(true);
     expect((await reloaded.store.getMessage(queued.id))?.status).toBe('sending');
     expect((await reloaded.store.listOutgoingJobs()).map((j) => j.id)).toEqual([queued.id]);
+    // Its readers are fixed from the conversation kept on this device (the lookup failed): no one
+    // who joins while it waits could read it.
+    expect((await reloaded.store.listOutgoingJobs())[0]?.recipients).toContain(bob.user.id);
+    // An offline session removes no device (its backup cannot be flushed, it is not checked yet).
+    await expect(reloaded.logOut({ removeDevice: true })).rejects.toMatchObject({
+      code: 'network_error',
+    });
+    expect(reloaded.offline).toBe(true);
 
     // The server answers again: the session is completed, connects, and the queue sends it.
     net.down = false;
