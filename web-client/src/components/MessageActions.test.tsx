@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App.js';
 import type { MessageView } from '../state/index.js';
 import { AppProvider } from '../state/store.js';
-import { alice, bob, stubApi } from '../testing/stub-api.js';
+import { alice, bob, directConversation, stubApi } from '../testing/stub-api.js';
 import { button, click, render, settle, typeInto } from '../testing/render.js';
 
 let cleanup: (() => void) | undefined;
@@ -12,16 +12,7 @@ afterEach(() => {
   cleanup = undefined;
 });
 
-const conversation = {
-  id: '00000000-0000-4000-8000-0000000000c3',
-  kind: 'direct' as const,
-  title: null,
-  members: [
-    { userId: alice.id, role: 'member' as const },
-    { userId: bob.id, role: 'member' as const },
-  ],
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const conversation = directConversation('00000000-0000-4000-8000-0000000000c3');
 const now = Date.now();
 const base = { conversationId: conversation.id, kind: 'text' as const };
 const mine: MessageView = {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App.js';
 import type { ChatApi, MessageView } from '../state/index.js';
 import { AppProvider, useApp } from '../state/store.js';
-import { alice, bob, stubApi } from '../testing/stub-api.js';
+import { alice, bob, directConversation, stubApi } from '../testing/stub-api.js';
 import { button, click, field, render, settle, typeInto } from '../testing/render.js';
 
 let cleanup: (() => void) | undefined;
@@ -14,16 +14,7 @@ afterEach(() => {
   cleanup = undefined;
 });
 
-const direct = {
-  id: '00000000-0000-4000-8000-0000000000d1',
-  kind: 'direct' as const,
-  title: null,
-  members: [
-    { userId: alice.id, role: 'member' as const },
-    { userId: bob.id, role: 'member' as const },
-  ],
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const direct = directConversation('00000000-0000-4000-8000-0000000000d1');
 
 const hello: MessageView = {
   id: 'm1',

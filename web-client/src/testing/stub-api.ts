@@ -16,6 +16,24 @@ export const bob = {
 };
 
 /**
+ * A direct conversation between {@link alice} and {@link bob}, as the list shows it.
+ * @param id its id
+ * @returns the conversation view
+ */
+export function directConversation(id: string) {
+  return {
+    id,
+    kind: 'direct' as const,
+    title: null,
+    members: [
+      { userId: alice.id, role: 'member' as const },
+      { userId: bob.id, role: 'member' as const },
+    ],
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+/**
  * A {@link ChatApi} stub for UI tests: every method rejects unless overridden, and `emit`
  * pushes events to subscribers as the SDK would.
  * @param overrides methods to implement
