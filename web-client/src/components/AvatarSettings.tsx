@@ -1,4 +1,5 @@
-import { useId, useRef, useState } from 'react';
+import { useId, useRef } from 'react';
+import { useFormStatus } from './useFormStatus.js';
 import type { ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { describeError } from '../state/index.js';
@@ -55,9 +56,6 @@ export function AvatarSettings() {
   const { api, state } = useApp();
   const { t } = useTranslation('avatar');
   const me = state.me;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const inputId = useId();
   const hintId = useId();
@@ -76,19 +74,7 @@ export function AvatarSettings() {
     if (code === 'quota_exceeded') return t('settings.errors.quota');
     return t('settings.errors.failed', { reason: describeError(e) });
   };
-  const run = async (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await work());
-    } catch (e) {
-      setError(explain(e));
-    } finally {
-      setBusy(false);
-      if (input.current) input.current.value = '';
-    }
-  };
+  const { busy, run, status } = useFormStatus(explain);
   const pick = (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
     if (!file) return;
@@ -96,6 +82,8 @@ export function AvatarSettings() {
       if (file.size > AVATAR_INPUT_MAX_MB * 1024 * 1024) throw new PickedTooLarge();
       await api.setAvatar(await squarePicture(file));
       return t('settings.saved');
+    }).then(() => {
+      if (input.current) input.current.value = ''; // the same file may be picked again
     });
   };
   const remove = () =>
@@ -134,12 +122,7 @@ export function AvatarSettings() {
         </div>
       </div>
       {busy && <p role="status">{t('settings.saving')}</p>}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {done && !busy && <p role="status">{done}</p>}
+      {status}
     </section>
   );
 }

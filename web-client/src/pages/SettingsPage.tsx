@@ -5,6 +5,7 @@ import { describeError } from '../state/index.js';
 import type { NotificationPreferences } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { RecoveryKeyForm } from './RecoveryKeyForm.js';
+import { useFormStatus } from '../components/useFormStatus.js';
 import { BlockedPeople, PrivacySettings } from '../components/PrivacySettings.js';
 import { ThemeSetting } from '../theme/ThemeSetting.js';
 import { NotificationSettings } from '../components/NotificationSettings.js';
@@ -29,35 +30,6 @@ export function SettingsPage() {
       <ThemeSetting />
     </section>
   );
-}
-
-function useFormStatus() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const run = async (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await work());
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const status = (
-    <>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {done && <p role="status">{done}</p>}
-    </>
-  );
-  return { busy, run, status };
 }
 
 function ProfileForm() {
