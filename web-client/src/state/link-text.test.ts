@@ -53,6 +53,7 @@ describe('links in message text', () => {
     // user-info before the host: the real host is evil.example.
     const [userinfo] = links('https://bank.example@evil.example/login');
     expect(new URL(userinfo!.href!).host).toBe('evil.example');
+    expect(userinfo?.text).toBe(userinfo?.href);
   });
 
   it('when text has no address, then it is one plain piece', () => {

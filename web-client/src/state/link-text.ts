@@ -61,5 +61,7 @@ export function honestText(written: string, href: string): string {
   if (BIDI.test(written)) return href;
   const url = new URL(href);
   if (url.protocol === 'mailto:') return written;
+  // "https://apple.com@evil.com" names apple.com but opens evil.com.
+  if (url.username || url.password) return href;
   return written.toLowerCase().includes(url.hostname) ? written : href;
 }

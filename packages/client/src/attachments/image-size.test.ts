@@ -44,6 +44,18 @@ describe('declared image sizes', () => {
     expect(imageSize(new Uint8Array([1, 2, 3]))).toBeUndefined();
   });
 
+  it('when a length-less TEM marker precedes the frame, then the parser does not lose its place', () => {
+    // FF01 (TEM) has no length; read as one it would jump into the APP1 block after it.
+    const jpeg = new Uint8Array([
+      0xff,
+      0xd8,
+      0xff,
+      0x01,
+      ...jpegHeader(30_000, 30_000).subarray(2),
+    ]);
+    expect(imageSize(jpeg)).toEqual({ width: 30_000, height: 30_000 });
+  });
+
   it('when a profile picture declares 30000×30000 pixels in a few bytes, then it is refused', () => {
     expect(() => checkAvatarImage(pngHeader(30_000, 30_000))).toThrow(/pixels/);
     expect(checkAvatarImage(pngHeader(256, 256))).toBe('image/png');

@@ -25,6 +25,11 @@ export function imageSize(b: Uint8Array): { width: number; height: number } | un
         i += 1; // fill byte
         continue;
       }
+      // TEM and RST0-7 carry no length: decoders step over the marker alone.
+      if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+        i += 2;
+        continue;
+      }
       const sof = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
       if (sof) return { width: u16be(i + 7), height: u16be(i + 5) };
       i += 2 + u16be(i + 2);

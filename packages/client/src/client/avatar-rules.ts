@@ -50,7 +50,7 @@ export function checkAvatarImage(bytes: Uint8Array): AvatarType {
   if (!type)
     throw new ApiError(0, 'avatar_not_image', 'a profile picture is a PNG, JPEG or WebP image');
   const size = imageSize(bytes);
-  if (!size || size.width > AVATAR_MAX_SIDE || size.height > AVATAR_MAX_SIDE)
+  if (!size || !size.width || !size.height || size.width > AVATAR_MAX_SIDE || size.height > AVATAR_MAX_SIDE)
     throw new ApiError(
       0,
       'avatar_not_image',

@@ -3,6 +3,7 @@ import { ApiClient } from '../transport/api-client.js';
 import { AttachmentTransfer, DEFAULT_MEDIA_CACHE_BYTES } from './attachment-transfer.js';
 import { Avatars } from './avatars.js';
 import { offlineCache } from './offline-cache.js';
+import { ApiError } from '../transport/api-error.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import { Account } from './account.js';
 import { AccountSessions } from './account-session.js';
@@ -144,7 +145,11 @@ export function buildClientParts(
         .get(id)
         .catch(async () => (await offlineCache.conversations(s.store)).find((x) => x.id === id));
       if (!c) return [];
-      return views.audience(c, s.user.id).catch(() => undefined);
+      return views
+        .audience(c, s.user.id)
+        .catch((err: unknown) =>
+          err instanceof ApiError && err.code === 'group_state_pending' ? undefined : [],
+        );
     },
     isOnline: () => realtime.connected,
     emit: (event, ...args) => {

@@ -54,8 +54,12 @@ export const AttachmentThumbnail = z.strictObject({
   // The header must declare the size the sender stated, at most 1024 a side: a few KiB of PNG
   // can declare gigabytes of pixels. A plaintext with such a thumbnail is refused.
   (t) => {
-    const size = imageSize(fromBase64(t.data));
-    return size !== undefined && size.width === t.width && size.height === t.height;
+    try {
+      const size = imageSize(fromBase64(t.data));
+      return size !== undefined && size.width === t.width && size.height === t.height;
+    } catch {
+      return false; // not decodable base64
+    }
   },
   { message: 'thumbnail header does not match its stated size' },
 );

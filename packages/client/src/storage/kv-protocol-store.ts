@@ -242,7 +242,8 @@ export class KvProtocolStore implements ProtocolStore {
 
   private async dropMediaOf(messageId: string): Promise<void> {
     const old = await this.getMessage(messageId);
-    if (old?.attachment) await this.media.delete([mediaKey(old.attachment)]);
+    // (The bare id: how entries were keyed before the digest was part of the key.)
+    if (old?.attachment) await this.media.delete([mediaKey(old.attachment), old.attachment.id]);
   }
 
   /** @inheritdoc */
