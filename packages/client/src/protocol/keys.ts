@@ -1,6 +1,9 @@
 import { KeyHelper } from '@privacyresearch/libsignal-protocol-typescript';
 import type { KeyPairBytes, LocalIdentity, PreKeyRecord, SignedPreKeyRecord } from '../storage/protocol-store.js';
 import { fromBase64, toArrayBuffer, toBase64, toBytes } from './bytes.js';
+import { useWebCryptoCurve } from './x25519.js';
+
+useWebCryptoCurve();
 
 /** Serialized Curve25519 public keys are 33 bytes: a 0x05 type byte and the 32-byte key. */
 export const PUBLIC_KEY_LENGTH = 33;

@@ -7,6 +7,9 @@ import { computeSafetyNumber, type SafetyNumber } from './fingerprint.js';
 import type { DeviceBundle } from './keys.js';
 import { KeyedSerialQueue } from './serial-queue.js';
 import { SignalStoreAdapter } from './signal-store.adapter.js';
+import { useWebCryptoCurve } from './x25519.js';
+
+useWebCryptoCurve();
 
 /** Signal message types as they travel in envelopes. */
 export const MessageType = { Whisper: 1, PreKeyWhisper: 3 } as const;
