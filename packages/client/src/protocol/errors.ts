@@ -5,6 +5,8 @@ export type ProtocolErrorCode =
   | 'invalid_message'
   | 'duplicate_message'
   | 'invalid_signature'
+  /** A bundle key that cannot be used (e.g. a low-order one-time prekey from a hostile server). */
+  | 'invalid_bundle'
   | 'no_local_identity'
   /** A device listed under my own account whose identity key is not mine (a "ghost" device). */
   | 'foreign_device'

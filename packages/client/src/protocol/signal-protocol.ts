@@ -107,6 +107,10 @@ export class SignalProtocol {
         if (err instanceof Error && /identity key changed/i.test(err.message)) {
           throw new UntrustedIdentityError(userId, { cause: err });
         }
+        // WebCrypto refuses an agreement with a low-order key (x25519.ts).
+        if (err instanceof Error && err.name === 'OperationError') {
+          throw new ProtocolError('invalid_bundle', 'the bundle holds a key that cannot be used', { cause: err });
+        }
         throw err;
       }
     });
@@ -216,6 +220,10 @@ export class SignalProtocol {
       } catch (err) {
         if (err instanceof Error && /identity key changed/i.test(err.message)) {
           throw new UntrustedIdentityError(userId, { cause: err });
+        }
+        // WebCrypto refuses an agreement with a low-order key (x25519.ts).
+        if (err instanceof Error && err.name === 'OperationError') {
+          throw new ProtocolError('invalid_bundle', 'the bundle holds a key that cannot be used', { cause: err });
         }
         throw err;
       }

@@ -1,7 +1,9 @@
 import { AsyncCurve25519Wrapper } from '@privacyresearch/curve25519-typescript';
 import { KeyHelper } from '@privacyresearch/libsignal-protocol-typescript';
 import { describe, expect, it } from 'vitest';
+import { createTestDevice } from '../testing/test-device.js';
 import { randomBytes, toArrayBuffer } from './bytes.js';
+import { ProtocolError } from './errors.js';
 import { WebCryptoCurve, useWebCryptoCurve } from './x25519.js';
 
 const hex = (s: string): ArrayBuffer => toArrayBuffer(Uint8Array.from(Buffer.from(s, 'hex')));
@@ -58,5 +60,18 @@ describe('WebCrypto X25519 for the Signal library', () => {
     expect(toHex(identity.pubKey.slice(1))).toBe(toHex(raw));
     const invalid = await donna.verify(raw, signed.keyPair.pubKey, signed.signature);
     expect(invalid).toBe(false);
+  });
+
+  it('when a hostile server hands out a bundle with a low-order one-time prekey, then it is refused as invalid_bundle and no session is built', async () => {
+    const alice = await createTestDevice('11111111-1111-4111-8111-111111111111', 1);
+    const bob = await createTestDevice('22222222-2222-4222-8222-222222222222', 1);
+    const bundle = await bob.bundle();
+    const lowOrder = Uint8Array.from({ length: 33 }, (_, i) => (i === 0 ? 5 : 0));
+    const err = await alice.protocol
+      .processBundle(bob.userId, { ...bundle, preKey: { keyId: bundle.preKey!.keyId, publicKey: lowOrder } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).code).toBe('invalid_bundle');
+    expect(await alice.protocol.hasSession(bob.userId, 1)).toBe(false);
   });
 });
