@@ -18,7 +18,9 @@ import {
   encodePostings,
   intersect,
   pad,
+  readSearchable,
   searchableText,
+  type SearchableMessage,
   SHARD,
   type SearchDoc,
 } from './search-postings.js';
@@ -230,7 +232,7 @@ export class SearchIndex {
    */
   rebuild(
     onProgress?: (p: SearchProgress) => void,
-    source?: AsyncIterable<readonly StoredMessage[]>,
+    source?: AsyncIterable<readonly SearchableMessage[]>,
   ): Promise<number> {
     return this.serialized(async () => {
       this.state = undefined;
@@ -262,7 +264,7 @@ export class SearchIndex {
     });
   }
 
-  private async *localHistory(): AsyncGenerator<StoredMessage[]> {
+  private async *localHistory(): AsyncGenerator<SearchableMessage[]> {
     let after: string | undefined;
     for (;;) {
       const ids = await this.backend.keys(
@@ -271,7 +273,7 @@ export class SearchIndex {
         { limit: READ_CHUNK },
       );
       const values = await this.backend.getMany('message', ids);
-      yield values.flatMap((v) => (v === undefined ? [] : (readMessage(v) ?? [])));
+      yield values.flatMap((v) => (v === undefined ? [] : (readSearchable(v) ?? [])));
       if (ids.length < READ_CHUNK) return;
       after = ids[ids.length - 1];
     }

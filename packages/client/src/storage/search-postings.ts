@@ -16,7 +16,7 @@ export interface SearchDoc {
 }
 
 /** Document numbers per posting record (`g/<tag>/<shard>`): what one live write rewrites at most. */
-export const SHARD = 8192;
+export const SHARD = 2048;
 /** Documents per document-table record (`d/<chunk>`). */
 export const DOC_CHUNK = 1024;
 
@@ -25,17 +25,54 @@ export function pad(n: number): string {
   return String(n).padStart(8, '0');
 }
 
+/** The fields of a stored message that search reads. */
+export type SearchableMessage = Pick<
+  StoredMessage,
+  'id' | 'conversationId' | 'sentAt' | 'kind' | 'text' | 'deletedAt'
+> & { attachment?: { fileName?: string | undefined } | undefined };
+
 /**
  * The text of a message that search indexes: the text (or caption) and the attachment's file
  * name. Nothing for a tombstone, an event line or a kind this client does not read.
  * @param m a stored message (or none)
  * @returns the text, or undefined when nothing of it is searchable
  */
-export function searchableText(m: StoredMessage | undefined): string | undefined {
+export function searchableText(m: SearchableMessage | undefined): string | undefined {
   if (!m || m.deletedAt !== undefined || (m.kind !== 'text' && m.kind !== 'attachment'))
     return undefined;
   const parts = [m.text, m.attachment?.fileName].filter((p): p is string => !!p && p.trim() !== '');
   return parts.length > 0 ? parts.join('\n') : undefined;
+}
+
+/**
+ * Reads only what search needs from a stored message record, checking just those fields (a
+ * rebuild reads every record; the full schema check is what a hit's record gets).
+ * @param text the record's JSON
+ * @returns the fields, or undefined when they are not there or of the wrong type
+ */
+export function readSearchable(text: string): SearchableMessage | undefined {
+  try {
+    const m = JSON.parse(text) as Record<string, unknown>;
+    const a = m.attachment as Record<string, unknown> | undefined;
+    if (typeof m.id !== 'string' || typeof m.conversationId !== 'string') return undefined;
+    if (typeof m.sentAt !== 'number' || (m.kind !== 'text' && m.kind !== 'attachment'))
+      return undefined;
+    if (m.text !== undefined && typeof m.text !== 'string') return undefined;
+    if (m.deletedAt !== undefined && typeof m.deletedAt !== 'number') return undefined;
+    const fileName =
+      a && typeof a === 'object' && typeof a.fileName === 'string' ? a.fileName : undefined;
+    return {
+      id: m.id,
+      conversationId: m.conversationId,
+      sentAt: m.sentAt,
+      kind: m.kind,
+      ...(m.text !== undefined ? { text: m.text as string } : {}),
+      ...(m.deletedAt !== undefined ? { deletedAt: m.deletedAt as number } : {}),
+      ...(fileName !== undefined ? { attachment: { fileName } } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

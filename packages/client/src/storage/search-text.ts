@@ -48,13 +48,24 @@ export function normalize(input: string): NormalizedText {
   let space = true; // drops leading space
   for (let i = 0; i < input.length;) {
     const cp = input.codePointAt(i)!;
-    const width = cp > 0xffff ? 2 : 1;
-    let out: string;
-    if (cp < 0x80) out = cp >= 0x41 && cp <= 0x5a ? String.fromCharCode(cp + 32) : input[i]!;
-    else {
-      const folded = String.fromCodePoint(cp).normalize('NFKC').toLowerCase().normalize('NFD');
-      out = stripMarks(folded).normalize('NFC');
+    if (cp < 0x80) {
+      // ASCII, most text: lower-case, white space collapsed, nothing else to fold.
+      if (cp === 0x20 || (cp >= 0x09 && cp <= 0x0d)) {
+        if (!space) {
+          space = true;
+          text += ' ';
+          origin.push(i);
+        }
+      } else {
+        space = false;
+        text += cp >= 0x41 && cp <= 0x5a ? String.fromCharCode(cp + 32) : input[i]!;
+        origin.push(i);
+      }
+      i += 1;
+      continue;
     }
+    const width = cp > 0xffff ? 2 : 1;
+    const out = fold(cp);
     for (const ch of out) {
       if (SPACE.test(ch)) {
         if (space) continue;
@@ -85,9 +96,25 @@ export function normalize(input: string): NormalizedText {
   return { text, origin };
 }
 
+/** Folded forms of the non-ASCII code points met so far (a bounded cache: folding is pure). */
+const folded = new Map<number, string>();
+
+/** @param cp a non-ASCII code point @returns it in search form (NFKC, lower-case, no marks, NFC) */
+function fold(cp: number): string {
+  let out = folded.get(cp);
+  if (out === undefined) {
+    out = stripMarks(
+      String.fromCodePoint(cp).normalize('NFKC').toLowerCase().normalize('NFD'),
+    ).normalize('NFC');
+    if (folded.size < 65_536) folded.set(cp, out);
+  }
+  return out;
+}
+
 /** @param ch one code point @returns whether it belongs to a script written without spaces (CJK) */
 export function isCjk(ch: string): boolean {
-  return CJK.test(ch);
+  const cp = ch.codePointAt(0) ?? 0;
+  return cp >= 0x1100 && CJK.test(ch);
 }
 
 /**
