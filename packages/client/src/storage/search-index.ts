@@ -18,7 +18,7 @@ import {
   encodePostings,
   intersect,
   pad,
-  readSearchable,
+  readHistory,
   searchableText,
   type SearchableMessage,
   SHARD,
@@ -34,6 +34,8 @@ const META = 'meta';
 const TAG_BYTES = 16;
 /** Messages read per step of a rebuild from local history. */
 const READ_CHUNK = 500;
+/** N-grams of a query whose postings are opened at most (the rarest). */
+const QUERY_GRAMS = 4;
 /** Records written per atomic step of a rebuild. */
 const WRITE_CHUNK = 2000;
 
@@ -242,7 +244,7 @@ export class SearchIndex {
       const st: State = { check, done: true, next: 0, gen: 1, docs: new Map(), byId: new Map() };
       const postings = new Map<string, number[]>();
       let read = 0;
-      for await (const batch of source ?? this.localHistory()) {
+      for await (const batch of source ?? readHistory(this.backend, READ_CHUNK)) {
         for (const m of batch) {
           const text = searchableText(m);
           if (text === undefined || st.byId.has(m.id)) continue;
@@ -262,21 +264,6 @@ export class SearchIndex {
       this.state = Promise.resolve(st);
       return st.docs.size;
     });
-  }
-
-  private async *localHistory(): AsyncGenerator<SearchableMessage[]> {
-    let after: string | undefined;
-    for (;;) {
-      const ids = await this.backend.keys(
-        'message',
-        after === undefined ? {} : { lower: `${after}\0` },
-        { limit: READ_CHUNK },
-      );
-      const values = await this.backend.getMany('message', ids);
-      yield values.flatMap((v) => (v === undefined ? [] : (readSearchable(v) ?? [])));
-      if (ids.length < READ_CHUNK) return;
-      after = ids[ids.length - 1];
-    }
   }
 
   private async writeAll(
@@ -332,14 +319,28 @@ export class SearchIndex {
     if (!grams) return [];
     await this.ensure();
     const st = await this.current();
-    const perGram = await Promise.all(
+    // Shard keys first (nothing is opened): only shards that every n-gram has can hold a match,
+    // and only the rarest n-grams (fewest shards) are opened. Postings of some of the query's
+    // n-grams still hold every match; the text check below drops the rest.
+    const shardOf = (k: string) => k.slice(k.lastIndexOf('/') + 1);
+    const keyed = await Promise.all(
       grams.map(async (g) => {
         const tag = await this.tag(g);
-        const keys = await this.backend.keys(NS, { lower: `g/${tag}/`, upper: `g/${tag}0` });
-        const values = await this.backend.getMany(NS, keys);
-        return new Map(
-          keys.map((k, i) => [k.slice(k.lastIndexOf('/') + 1), decodePostings(values[i])]),
-        );
+        return this.backend.keys(NS, { lower: `g/${tag}/`, upper: `g/${tag}0` });
+      }),
+    );
+    let shared = new Set(keyed[0]!.map(shardOf));
+    for (const ks of keyed.slice(1)) {
+      const has = new Set(ks.map(shardOf));
+      shared = new Set([...shared].filter((x) => has.has(x)));
+    }
+    if (shared.size === 0) return [];
+    const rarest = [...keyed].sort((a, b) => a.length - b.length).slice(0, QUERY_GRAMS);
+    const perGram = await Promise.all(
+      rarest.map(async (ks) => {
+        const wanted = ks.filter((k) => shared.has(shardOf(k)));
+        const values = await this.backend.getMany(NS, wanted);
+        return new Map(wanted.map((k, i) => [shardOf(k), decodePostings(values[i])]));
       }),
     );
     const candidates: Array<SearchDoc & { n: number }> = [];

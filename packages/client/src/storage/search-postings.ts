@@ -1,5 +1,5 @@
 import type { StoredMessage } from '../messages/message.schema.js';
-import type { KvWrite } from './kv-backend.js';
+import type { KvBackend, KvWrite } from './kv-backend.js';
 import type { Snippet } from './search-text.js';
 
 /** Layout version of the search index (another one is rebuilt). */
@@ -263,5 +263,39 @@ export function readMeta(text: string | undefined): SearchMeta | undefined {
     return { check: m.check, done: m.done, next: m.next as number, gen: m.gen as number };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Every message of local history, in batches, as search reads them (only its fields checked).
+ * The next batch is read (IndexedDB, decryption) while the caller indexes this one.
+ * @param backend the store's backend
+ * @param chunk messages per batch
+ * @yields the batches, in message key order
+ */
+export async function* readHistory(
+  backend: KvBackend,
+  chunk: number,
+): AsyncGenerator<SearchableMessage[]> {
+  const read = async (after: string | undefined) => {
+    const ids = await backend.keys('message', after === undefined ? {} : { lower: `${after}\0` }, {
+      limit: chunk,
+    });
+    const values = await backend.getMany('message', ids);
+    return {
+      last: ids[ids.length - 1],
+      batch: values.flatMap((v) => (v === undefined ? [] : (readSearchable(v) ?? []))),
+      full: ids.length === chunk,
+    };
+  };
+  let next = read(undefined);
+  for (;;) {
+    const { last, batch, full } = await next;
+    if (full) {
+      next = read(last);
+      next.catch(() => undefined); // awaited on the next turn; no unhandled rejection meanwhile
+    }
+    yield batch;
+    if (!full) return;
   }
 }
