@@ -34,8 +34,6 @@ const META = 'meta';
 const TAG_BYTES = 16;
 /** Messages read per step of a rebuild from local history. */
 const READ_CHUNK = 500;
-/** N-grams of a query whose postings are opened at most (the rarest). */
-const QUERY_GRAMS = 4;
 /** Records written per atomic step of a rebuild. */
 const WRITE_CHUNK = 2000;
 
@@ -319,9 +317,9 @@ export class SearchIndex {
     if (!grams) return [];
     await this.ensure();
     const st = await this.current();
-    // Shard keys first (nothing is opened): only shards that every n-gram has can hold a match,
-    // and only the rarest n-grams (fewest shards) are opened. Postings of some of the query's
-    // n-grams still hold every match; the text check below drops the rest.
+    // Shard keys first (nothing is opened): only shards that every n-gram has can hold a match.
+    // Postings of some of the query's n-grams still hold every match; the text check below
+    // drops the rest.
     const shardOf = (k: string) => k.slice(k.lastIndexOf('/') + 1);
     const keyed = await Promise.all(
       grams.map(async (g) => {
@@ -335,9 +333,11 @@ export class SearchIndex {
       shared = new Set([...shared].filter((x) => has.has(x)));
     }
     if (shared.size === 0) return [];
-    const rarest = [...keyed].sort((a, b) => a.length - b.length).slice(0, QUERY_GRAMS);
+    // Trigrams that cover the query end to end (every third, and the last) are as selective as
+    // all of them, at a third of the records opened.
+    const cover = keyed.filter((_, i) => i % 3 === 0 || i === keyed.length - 1);
     const perGram = await Promise.all(
-      rarest.map(async (ks) => {
+      cover.map(async (ks) => {
         const wanted = ks.filter((k) => shared.has(shardOf(k)));
         const values = await this.backend.getMany(NS, wanted);
         return new Map(wanted.map((k, i) => [shardOf(k), decodePostings(values[i])]));
