@@ -128,6 +128,25 @@ describe('search index build', () => {
     expect(await ids(store, 'search existed')).toEqual([later.id, old.id]);
   });
 
+  it('when the index cannot be updated, then the message is still stored and the next query rebuilds the index', async () => {
+    const backend = new MemoryKvBackend();
+    const store = new KvProtocolStore(backend);
+    await store.putMessage(msg('first message'));
+    const getMany = backend.getMany.bind(backend);
+    let broken = true;
+    backend.getMany = async (ns, keys) => {
+      if (ns === 'search-index' && broken) throw new Error('damaged record');
+      return getMany(ns, keys);
+    };
+    const second = msg('second message');
+    await store.putMessage(second);
+    broken = false;
+    expect((await store.getMessage(second.id))?.text).toBe('second message');
+    expect(await backend.get('search-index', 'meta')).toBeUndefined();
+    expect(await ids(store, 'message')).toHaveLength(2);
+    expect(await ids(store, 'second')).toEqual([second.id]);
+  });
+
   it('when rebuilt from a source, then exactly that source is indexed (hits are checked against the store)', async () => {
     const store = createMemoryStore();
     const local = msg('local only message');
