@@ -14,6 +14,7 @@ import './styles/message-actions.css';
 import './styles/route.css';
 import './styles/attachments.css';
 import './styles/pwa.css';
+import './styles/search.css';
 import { applyTheme, followSystemTheme, storedTheme } from './theme/theme.js';
 
 // The chosen theme before React's first render (no inline script: the CSP forbids it).

@@ -26,6 +26,8 @@ export * from './client/backup-sync.js';
 export * from './client/emitter.js';
 export * from './client/groups.js';
 export * from './client/history.js';
+export * from './client/search.js';
+export type { Snippet } from './storage/search-text.js';
 export * from './client/groups-state.js';
 export * from './client/group-views.js';
 export * from './client/message-action-rules.js';

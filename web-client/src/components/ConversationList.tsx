@@ -6,6 +6,7 @@ import { conversationTitle, directPeer, orderedConversations } from '../state/in
 import type { ConversationView, MessageView } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { Avatar } from './Avatar.js';
+import { MessageSearch } from './MessageSearch.js';
 import { PresenceDot } from './PresenceDot.js';
 import { VerifiedMark } from './VerifiedMark.js';
 import { shownUnread } from '../state/mentions-state.js';
@@ -52,6 +53,7 @@ export function ConversationList({ selectedId }: { selectedId?: string }) {
           </button>
         </div>
       </div>
+      <MessageSearch />
       {list.length === 0 && requests.length === 0 && (
         <p className="muted pad">{t('list.empty')}</p>
       )}

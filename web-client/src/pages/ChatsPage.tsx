@@ -6,6 +6,7 @@ import { BlockButton } from '../components/BlockButton.js';
 import { ConversationList } from '../components/ConversationList.js';
 import { IdentityNotice } from '../components/IdentityNotice.js';
 import { MessageList } from '../components/MessageList.js';
+import { JumpFromUrl } from '../components/MessageSearch.js';
 import { MuteButton } from '../components/MuteButton.js';
 import { ReplyProvider } from '../components/reply-context.js';
 import { PresenceDot } from '../components/PresenceDot.js';
@@ -117,6 +118,7 @@ function ConversationPane({ conversationId }: { conversationId: string }) {
       )}
       <ReplyProvider key={c.id}>
         <MessageList conversationId={c.id} />
+        <JumpFromUrl conversationId={c.id} />
         <TypingIndicator conversationId={c.id} />
         {c.myState === 'request' ? (
           <RequestPanel conversation={c} />

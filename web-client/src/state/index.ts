@@ -10,3 +10,4 @@ export {
 } from './reducer.js';
 export { describeError } from './describe-error.js';
 export { describeGroupEvent, membershipWarningText } from './group-events.js';
+export type * from './search-api.js';

@@ -19,6 +19,7 @@ import { offlineSessions } from './sdk-offline.js';
 import { withSerialisedRefresh } from './refresh-lock.js';
 import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
 import { sdkAttachments } from './sdk-attachments.js';
+import { sdkSearch } from './sdk-search.js';
 import { sdkAvatars } from './sdk-avatars.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
@@ -296,6 +297,7 @@ export function createChatApi(): ChatApi {
       await signedIn(() => client.setMuted(conversationId, on));
     },
     ...sdkAttachments(client),
+    ...sdkSearch(client),
     async retry(message) {
       // The same message id goes back into the SDK's queue: no copy, nothing to hide.
       return toView(await client.retryMessage(message.id, { wait: false }));

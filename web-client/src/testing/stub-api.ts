@@ -69,6 +69,8 @@ export function stubApi(overrides: Partial<ChatApi> = {}): ChatApi & { emit(e: C
     history: async () => [],
     summary: async () => ({ last: undefined, unread: 0, unreadMentions: 0 }),
     markAllRead: async () => undefined,
+    searchMessages: async () => [],
+    prepareSearch: async () => undefined,
     sendText: fail('sendText'),
     sendAttachment: fail('sendAttachment'),
     maxAttachmentBytes: fail('maxAttachmentBytes'),

@@ -11,6 +11,7 @@ import { CliSession } from './cli-session.js';
 import { runMessageAction, describeChange } from './message-action-commands.js';
 import { describeTimer, parseTimerArg } from './timer-args.js';
 import { GROUP_USAGE, runGroupCommand } from './group-commands.js';
+import { hitLine, SEARCH_USAGE, searchArgs } from './search-command.js';
 import { configureOutput, failWith, printError, printEvent, printResult, printWarning } from './output.js';
 import { timeText } from './time-text.js';
 
@@ -31,6 +32,7 @@ Usage:
   chat-cli edit <conversationId> <messageId> <text>       (my own, within 24 h)
   chat-cli delete <conversationId> <messageId> [--for-me] (for everyone: my own, within 24 h)
   chat-cli timer <username | group-id> <off|5m|1h|1d|1w|4w>
+${SEARCH_USAGE}
 ${GROUP_USAGE}
 
 Commands other than signup and login use the saved session of --email (or the only one saved
@@ -74,6 +76,8 @@ function parseOptions(argv: string[]) {
         socket: { type: 'string' },
         'for-me': { type: 'boolean' },
         'keep-device': { type: 'boolean' },
+        conversation: { type: 'string' },
+        limit: { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
@@ -277,6 +281,14 @@ async function main(argv: string[]): Promise<void> {
       // End to end only: the server never learns the timer.
       await client.setDisappearingTimer(conversationId, seconds);
       printResult({ conversationId, timerS: seconds }, `${describeTimer(seconds)} in ${conversationId}`);
+      break;
+    }
+    case 'search': {
+      const q = searchArgs(args, values);
+      if ('error' in q) fail(q.error);
+      await login(false);
+      const hits = await client.search.query(q.text, q);
+      printResult({ hits }, hits.length > 0 ? hits.map(hitLine).join('\n') : 'no messages found');
       break;
     }
     default:

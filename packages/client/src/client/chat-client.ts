@@ -21,12 +21,12 @@ import type { OwnDevice } from './own-devices.js';
 import { logOutParts, type LogOutOptions } from './log-out.js';
 import type { Groups } from './groups.js';
 import type { HistoryPages } from './history.js';
+import type { MessageSearch } from './search.js';
 export { BackupLockedError } from './client-types.js';
 export type { LogInInput, ResetPasswordInput, SignUpInput } from './account.js';
 export type { ChatClientEvents, ChatClientOptions, LogInResult, SendFailure, SendOptions } from './client-types.js';
 export type { OwnDevice } from './own-devices.js';
 export type { LogOutOptions } from './log-out.js';
-
 /**
  * The headless chat client: account (OPAQUE), device keys, key backup, end-to-end encrypted
  * messaging with multi-device fan-out and a persisted outgoing queue, receipts, typing,
@@ -249,7 +249,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** The whole local history of a conversation, oldest first (queued and failed sends included); pages: {@link messages}. @param conversationId conversation @returns messages */
   history(conversationId: string): Promise<StoredMessage[]> { return this.parts.session.require().store.listMessages(conversationId); }
-
+  /** @returns local encrypted search over message text (`query`, `rebuild`, `prepare`; search.ts, docs/client.md "Local search") */
+  get search(): MessageSearch { return this.parts.search; }
   /** @returns paged history and summaries over the history index (`latest`, `before`, `page`, `summary`, `markAllRead`; history.ts) */
   get messages(): HistoryPages { return this.parts.history; }
 

@@ -25,6 +25,7 @@ import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
 import { Safety } from './safety.js';
+import { MessageSearch } from './search.js';
 import { SessionSlot } from './session.js';
 
 /** The parts behind the `ChatClient` facade, each given exactly the others it uses. */
@@ -50,6 +51,7 @@ export interface ClientParts {
   disappearing: Disappearing;
   history: HistoryPages;
   avatars: Avatars;
+  search: MessageSearch;
 }
 
 /**
@@ -218,5 +220,5 @@ export function buildClientParts(
   });
   const attachments = new AttachmentTransfer(api, session, options.mediaCacheBytes ?? DEFAULT_MEDIA_CACHE_BYTES);
   const history = new HistoryPages({ session, receipts });
-  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history, avatars };
+  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history, avatars, search: new MessageSearch(session) };
 }

@@ -16,15 +16,17 @@ const NAMESPACES: readonly Namespace[] = [
   'unread-index',
   'mention-index',
   'media',
+  'search-index',
 ];
 const KEYRING = 'keyring';
 const DEVICE_KEY_ID = 'device-key';
 const INDEX_KEY_ID = 'index-key';
 /**
  * Version 2 added the `outbox` store, version 3 the history index stores and the `media` cache
- * (the upgrade creates whatever store is missing; the index itself is built by the store on first use).
+ * (the upgrade creates whatever store is missing; the index itself is built by the store on first use),
+ * version 4 the `search-index` store (local search, built on first use as well).
  */
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 /** The IndexedDB range of a {@link KeyRange} (undefined: every key). */
 function idbRange(range: KeyRange): IDBKeyRange | undefined {

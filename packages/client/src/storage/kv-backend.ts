@@ -18,7 +18,9 @@ export type Namespace =
   /** The same keys, for incoming messages not read yet. */
   | 'unread-index'
   /** The same keys, for unread messages that mention someone (value: the mentioned user ids). */
-  | 'mention-index';
+  | 'mention-index'
+  /** Local search: sealed posting lists under HMAC tags of n-grams (see search-index.ts). */
+  | 'search-index';
 
 /** Keys from `lower` (inclusive) to `upper` (exclusive), compared by UTF-16 code units (IndexedDB order). */
 export interface KeyRange {

@@ -4,6 +4,7 @@ import { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
 import { HistoryIndex, readMessage, type HistoryCursor } from './history-index.js';
 import { MemoryKvBackend, type KvBackend, type KvWrite, type Namespace } from './kv-backend.js';
 import { MediaCache, mediaKey } from './media-cache.js';
+import { SearchIndex, type SearchHit, type SearchOptions, type SearchProgress, type SearchWrites } from './search-index.js';
 import type {
   IdentityRecord,
   LocalIdentity,
@@ -79,11 +80,13 @@ function signedFromJson(j: z.infer<typeof SignedPreKeyJson>): SignedPreKeyRecord
 export class KvProtocolStore implements ProtocolStore {
   private readonly index: HistoryIndex;
   private readonly media: MediaCache;
+  private readonly search: SearchIndex;
 
   /** @param backend where the records rest */
   constructor(private readonly backend: KvBackend) {
     this.index = new HistoryIndex(backend);
     this.media = new MediaCache(backend);
+    this.search = new SearchIndex(backend, (work) => this.index.serialized(work));
   }
 
   /**
@@ -95,11 +98,16 @@ export class KvProtocolStore implements ProtocolStore {
       const raw = await this.backend.get('message', id);
       const old = raw === undefined ? undefined : readMessage(raw);
       const value = next === undefined ? undefined : JSON.stringify(next);
+      // A search index that cannot be updated (a damaged record) never blocks the message: it is
+      // marked incomplete in the same batch and the next query rebuilds it.
+      const search: SearchWrites = await this.search.writesFor(old, next).catch(() => this.search.staleWrite());
       await this.backend.batch([
         { ns: 'message', key: id, value },
         ...extra,
         ...(await this.index.writesFor(old, next)),
+        ...search.writes,
       ]);
+      search.commit();
     });
   }
 
@@ -284,6 +292,24 @@ export class KvProtocolStore implements ProtocolStore {
   }
 
   /** @inheritdoc */
+  searchMessages(query: string, options?: SearchOptions): Promise<SearchHit[]> {
+    return this.search.query(query, options);
+  }
+
+  /** @inheritdoc */
+  rebuildSearch(
+    onProgress?: (p: SearchProgress) => void,
+    source?: AsyncIterable<readonly StoredMessage[]>,
+  ): Promise<number> {
+    return this.search.rebuild(onProgress, source);
+  }
+
+  /** @inheritdoc */
+  async prepareSearch(onProgress?: (p: SearchProgress) => void): Promise<void> {
+    await this.search.ensure(onProgress);
+  }
+
+  /** @inheritdoc */
   async saveOutgoing(message: StoredMessage, job: OutgoingJob | undefined): Promise<void> {
     const parsed = StoredMessage.parse(message);
     const value = job === undefined ? undefined : JSON.stringify(OutgoingJob.parse(job));
@@ -339,6 +365,7 @@ export class KvProtocolStore implements ProtocolStore {
   async clear(): Promise<void> {
     await this.index.serialized(() => this.backend.clear());
     this.index.reset();
+    this.search.reset();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { HistoryCursor } from './history-index.js';
 import type { OutgoingJob, StoredMessage } from '../messages/message.schema.js';
+import type { SearchHit, SearchOptions, SearchProgress } from './search-index.js';
 
 /** A Curve25519 key pair as raw bytes (public key in the 33-byte 0x05-prefixed form). */
 export interface KeyPairBytes {
@@ -166,6 +167,26 @@ export interface ProtocolStore {
   exportPrivateState(): Promise<PrivateState>;
   /** Replaces the private protocol state (not history or metadata) with `state`. */
   importPrivateState(state: PrivateState): Promise<void>;
+  /**
+   * Local search over message text (docs/client.md "Local search"): builds the index first when
+   * it is not complete.
+   * @param query the text to find (substring; case, accents and width ignored)
+   * @param options conversation filter, limit, clock for expiry
+   * @returns the hits, newest first
+   */
+  searchMessages(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * Builds the search index again from scratch.
+   * @param onProgress told as it goes
+   * @param source messages to index (default: all of local history)
+   * @returns how many messages were indexed
+   */
+  rebuildSearch(
+    onProgress?: (p: SearchProgress) => void,
+    source?: AsyncIterable<readonly StoredMessage[]>,
+  ): Promise<number>;
+  /** Builds the search index if it is not complete (a store from before search). @param onProgress told as it goes */
+  prepareSearch(onProgress?: (p: SearchProgress) => void): Promise<void>;
   /** Deletes everything (log out and forget this device). */
   clear(): Promise<void>;
 
