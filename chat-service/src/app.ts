@@ -58,8 +58,12 @@ import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
 import { Delivery } from './realtime/delivery.js';
 import { Presence } from './realtime/presence.js';
+import { onRedisRecovered } from './realtime/redis-recovery.js';
 import { consumeUserDeleted } from './events/user-deleted.handler.js';
 import { startRetentionJob, type Job } from './jobs/retention.job.js';
+
+/** Wait after the adapter's Redis connection is ready again before the mailbox pass (resubscribe). */
+const ADAPTER_RESUBSCRIBE_MS = 500;
 
 export type { Config } from './config.js';
 export { configSchema } from './config.js';
@@ -279,6 +283,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     io,
     presence,
     deps: useCases,
+  });
+  // The adapter's Redis connections came back after a loss: cross-process live emits of the
+  // outage are gone (their envelopes wait in the mailbox), so every local socket gets a pass.
+  onRedisRecovered([pub, sub], ADAPTER_RESUBSCRIBE_MS, () => {
+    realtime
+      .resyncLocalSockets()
+      .then((sockets) => logger.info({ sockets }, 'redis back: mailbox pass for local sockets'))
+      .catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'mailbox pass after redis outage failed'),
+      );
   });
   const userDeletedQueue = await consumeUserDeleted(useCases, bus, ds);
   const retention = startRetentionJob(useCases, ds);

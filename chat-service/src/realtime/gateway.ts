@@ -23,9 +23,21 @@ export type { SocketData } from './chat-socket.js';
 export interface Realtime {
   io: ChatServer;
   presence: Presence;
+  /**
+   * Runs the connect-time drain again ({@link MailboxDrain.resync}) for every socket on this
+   * process, a few at a time. For when the adapter's Redis connection comes back: emits other
+   * processes published meanwhile never reached this process, and this process's own publishes
+   * failed; those envelopes are still in the mailbox (unacked), and a device that stayed
+   * connected would otherwise see them only after its next reconnect or `mailbox:sync`.
+   * @returns how many sockets were resynced
+   */
+  resyncLocalSockets(): Promise<number>;
   /** Disconnects local sockets, waits for their cleanup, closes the adapter. */
   close(): Promise<void>;
 }
+
+/** Mailbox passes run at once by {@link Realtime.resyncLocalSockets}. */
+const RESYNC_CONCURRENCY = 8;
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -77,6 +89,7 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   const rtMetrics = createRealtimeMetrics(parts.metrics.registry);
   const events = new AckedEvents(parts.limits.socket, logger);
   const pending = new Set<Promise<unknown>>();
+  const drains = new Set<MailboxDrain>();
   const track = (p: Promise<unknown>) => {
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -105,12 +118,14 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
       Math.min(Math.max(exp * 1000 - Date.now(), 0), MAX_TIMER_MS),
     );
     const drain = new MailboxDrain(socket, deps, rtMetrics, logger);
+    drains.add(drain);
 
     rtMetrics.sockets.inc();
     socket.on('disconnect', () => {
       rtMetrics.sockets.dec();
       clearTimeout(expiry);
       drain.stop();
+      drains.delete(drain);
       track(
         presence
           .leave(userId, deviceId, socket.id)
@@ -159,6 +174,15 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   return {
     io,
     presence,
+    async resyncLocalSockets() {
+      const queue = [...drains];
+      const worker = async () => {
+        for (let d = queue.shift(); d; d = queue.shift()) await d.resync();
+      };
+      const n = queue.length;
+      await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
+      return n;
+    },
     close() {
       closed ??= (async () => {
         clearInterval(renewTimer);
