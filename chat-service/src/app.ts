@@ -62,7 +62,7 @@ import { onRedisRecovered } from './realtime/redis-recovery.js';
 import { consumeUserDeleted } from './events/user-deleted.handler.js';
 import { startRetentionJob, type Job } from './jobs/retention.job.js';
 
-/** Wait after the adapter's Redis connection is ready again before the mailbox pass (resubscribe). */
+/** Wait after the adapter's Redis connection is ready again before the mailbox passes (resubscribe). */
 const ADAPTER_RESUBSCRIBE_MS = 500;
 
 export type { Config } from './config.js';
@@ -286,9 +286,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   });
   // The adapter's Redis connections came back after a loss: cross-process live emits of the
   // outage are gone (their envelopes wait in the mailbox), so every local socket gets a pass.
-  onRedisRecovered([pub, sub], ADAPTER_RESUBSCRIBE_MS, () => {
+  onRedisRecovered([pub, sub], () => {
     realtime
-      .resyncLocalSockets()
+      .resyncLocalSockets(ADAPTER_RESUBSCRIBE_MS)
       .then((sockets) => logger.info({ sockets }, 'redis back: mailbox pass for local sockets'))
       .catch((err: unknown) =>
         logger.warn({ err: (err as Error).message }, 'mailbox pass after redis outage failed'),

@@ -24,14 +24,17 @@ export interface Realtime {
   io: ChatServer;
   presence: Presence;
   /**
-   * Runs the connect-time drain again ({@link MailboxDrain.resync}) for every socket on this
-   * process, a few at a time. For when the adapter's Redis connection comes back: emits other
-   * processes published meanwhile never reached this process, and this process's own publishes
-   * failed; those envelopes are still in the mailbox (unacked), and a device that stayed
-   * connected would otherwise see them only after its next reconnect or `mailbox:sync`.
+   * For when the adapter's Redis connection comes back: emits other processes published
+   * meanwhile never reached this process, and this process's own publishes failed; those
+   * envelopes are still in the mailbox (unacked), and a device that stayed connected would
+   * otherwise see them only after its next reconnect or `mailbox:sync`. Takes every local socket
+   * out of its device room at once ({@link MailboxDrain.detach}), waits `settleMs` (the
+   * subscriber's SUBSCRIBE goes out again), then runs their drains a few at a time: each reads
+   * its mailbox in order and joins its room again.
+   * @param settleMs wait before the drains
    * @returns how many sockets were resynced
    */
-  resyncLocalSockets(): Promise<number>;
+  resyncLocalSockets(settleMs: number): Promise<number>;
   /** Disconnects local sockets, waits for their cleanup, closes the adapter. */
   close(): Promise<void>;
 }
@@ -174,10 +177,12 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   return {
     io,
     presence,
-    async resyncLocalSockets() {
+    async resyncLocalSockets(settleMs) {
       const queue = [...drains];
+      for (const d of queue) d.detach();
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
       const worker = async () => {
-        for (let d = queue.shift(); d; d = queue.shift()) await d.resync();
+        for (let d = queue.shift(); d; d = queue.shift()) await d.run();
       };
       const n = queue.length;
       await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));

@@ -65,14 +65,17 @@ export class MailboxDrain {
   }
 
   /**
-   * Runs the connect-time protocol once more: the socket leaves its device room, pass 1 reads
-   * the whole mailbox, it joins again, pass 2 reads what was stored meanwhile. For when live
-   * emits may have been lost while the socket stayed connected (the adapter's Redis was gone):
-   * the stored envelopes then arrive in `seq` order, not after newer live ones.
+   * Takes the socket out of its device room now (no live emit reaches it any more) and makes the
+   * next {@link run} do the connect-time protocol again: pass 1 over the whole mailbox, join,
+   * pass 2 over what was stored meanwhile. For when live emits may have been lost while the
+   * socket stayed connected (the adapter's Redis was gone): the stored envelopes then arrive in
+   * `seq` order, not after newer live ones. A drain already running starts over.
    */
-  async resync(): Promise<void> {
+  detach(): void {
     this.rejoin = true;
-    await this.run();
+    if (!this.deviceJoined) return;
+    this.deviceJoined = false;
+    void Promise.resolve(this.socket.leave(deviceRoom(this.socket.data.userId, this.socket.data.deviceId))).catch(() => undefined);
   }
 
   /** Cancels a pending late pass (the socket disconnected). */

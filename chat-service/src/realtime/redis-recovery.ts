@@ -1,19 +1,13 @@
 import type { Redis } from 'ioredis';
 
 /**
- * Calls `fn` each time one of the connections is ready again after it was lost (not on the
- * first connect), `settleMs` after its `ready` event: time for ioredis to resend a subscriber's
- * SUBSCRIBE commands. Connections coming back within that time give one call.
+ * Calls `fn` each time one of the connections is ready again after it was lost; not on the
+ * first connect. Synchronously, in the `ready` handler: before any message of a resubscribed
+ * channel is handled.
  * @param clients the connections to watch
- * @param settleMs delay after `ready`
  * @param fn what to run
  */
-export function onRedisRecovered(
-  clients: readonly Redis[],
-  settleMs: number,
-  fn: () => void,
-): void {
-  let timer: NodeJS.Timeout | undefined;
+export function onRedisRecovered(clients: readonly Redis[], fn: () => void): void {
   for (const c of clients) {
     let lost = false;
     c.on('close', () => {
@@ -22,9 +16,7 @@ export function onRedisRecovered(
     c.on('ready', () => {
       if (!lost) return;
       lost = false;
-      clearTimeout(timer);
-      timer = setTimeout(fn, settleMs);
-      timer.unref();
+      fn();
     });
   }
 }
