@@ -67,7 +67,10 @@ export interface LedgerSummary {
   rawDuplicates: number;
   bodyMismatches: number;
   unknownBodies: number;
+  /** A copy that came before an older message of its sender, where the older one came live (a device that stayed on its connection). */
   orderViolations: number;
+  /** The same where the older message came after the device reconnected (the drain→live switch of a new connection). */
+  orderViolationsAcrossReconnect: number;
   devicesCut: number;
   devicesNeverCut: number;
   missingLiveSample: string[];
@@ -89,7 +92,8 @@ export class DeliveryLedger {
   private rawDuplicates = 0;
   private bodyMismatches = 0;
   private unknownBodies = 0;
-  private readonly orderViolations: string[] = [];
+  private readonly orderViolations: { key: number; early: LedgerMessage; late: LedgerMessage }[] =
+    [];
 
   /**
    * A device's connection opened or closed.
@@ -203,10 +207,7 @@ export class DeliveryLedger {
       else hi = mid;
     }
     if (p < lo) {
-      const missingFirst = list[p] as LedgerMessage;
-      this.orderViolations.push(
-        `device ${key}: ${m.clientMessageId} before ${missingFirst.clientMessageId}`,
-      );
+      this.orderViolations.push({ key, early: m, late: list[p] as LedgerMessage });
     }
   }
 
@@ -267,13 +268,26 @@ export class DeliveryLedger {
       rawDuplicates: this.rawDuplicates,
       bodyMismatches: this.bodyMismatches,
       unknownBodies: this.unknownBodies,
-      orderViolations: this.orderViolations.length,
+      orderViolations: 0,
+      orderViolationsAcrossReconnect: 0,
       devicesCut: 0,
       devicesNeverCut: 0,
       missingLiveSample: [],
       missingAfterCutSample: [],
-      orderViolationSample: this.orderViolations.slice(0, 5),
+      orderViolationSample: [],
     };
+    for (const v of this.orderViolations) {
+      if (!devices.has(v.key)) continue;
+      const [epoch, connected] = v.late.atSend?.get(v.key) ?? [0, false];
+      const got = this.receipts.get(`${v.key}:${v.late.messageId}`);
+      const live = connected && got !== undefined && got.epoch <= epoch;
+      if (live) s.orderViolations++;
+      else s.orderViolationsAcrossReconnect++;
+      if (s.orderViolationSample.length < 5)
+        s.orderViolationSample.push(
+          `device ${v.key}: ${v.early.clientMessageId} before ${v.late.clientMessageId} (${live ? 'live' : 'across a reconnect'})`,
+        );
+    }
     for (const k of devices) {
       if (this.wasCut(k)) s.devicesCut++;
       else s.devicesNeverCut++;
