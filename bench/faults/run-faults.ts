@@ -3,10 +3,11 @@
  *
  * Starts its OWN throwaway PostgreSQL cluster, Redis and RabbitMQ node (bench/faults/private-infra.ts;
  * the machine's shared servers are never touched), two chat-service processes, one
- * notification-service and an SMTP catcher; drives steady load from online pairs (members on
- * different processes) and towards offline users, and meanwhile SIGKILLs, one after the other,
- * each under load and each started again: chat-service #1, PostgreSQL's postmaster (crash
- * recovery on start), RabbitMQ's Erlang VM, Redis (it comes back empty) and notification-service.
+ * notification-service, one user-service and an SMTP catcher; drives steady load from online
+ * pairs (members on different processes), towards offline users and (sign-ups) on user-service,
+ * and meanwhile SIGKILLs, one after the other, each under load and each started again:
+ * chat-service #1, PostgreSQL's postmaster (crash recovery on start), RabbitMQ's Erlang VM,
+ * Redis (it comes back empty), notification-service and user-service.
  * Senders behave like the real client's outbox (load-driver.ts): an unacked send is retried with
  * the same clientMessageId until acked; every failed attempt is counted by the fault it happened in.
  *
@@ -14,12 +15,14 @@
  * (delivery-ledger.ts) checks every online device: a device that stayed connected must have
  * received every acked message live, on the connection it had when the message was sent; only a
  * device whose socket a fault cut may have got a message after reconnecting (the server's mailbox
- * drain on the new connection), counted separately. Bodies, sender, conversation and per-sender
+ * drain on the new connection), counted separately. The same live check also runs just before
+ * each kill (a checkpoint), so a later recovery cannot hide an earlier loss. Bodies, sender, conversation and per-sender
  * order are checked on every copy. The offline users connect last and drain their mailboxes.
  * Further checks: stored messages = acked messages, every acked message once per recipient device
  * after dedupe (raw duplicates reported), mailboxes empty, outboxes published, every expected
  * `chat.message_queued.v1` once on the bus and in notification-service's inbox, exactly one digest
- * per offline recipient and one welcome per seeded user, no process exiting on its own.
+ * per offline recipient, one welcome per seeded user and one verification mail per sign-up, no
+ * process exiting on its own.
  * Exit code 1 on any violation.
  */
 import { parseArgs } from 'node:util';
@@ -256,6 +259,12 @@ try {
     },
     beforeKill: (component) => {
       const c = ledger.checkpoint(driver.all, onlineKeys, LIVE_SETTLED_MS);
+      // which phase those were sent and acked in, how many attempts (for the diagnosis)
+      const byCid = new Map(driver.all.map((o) => [o.clientMessageId, o]));
+      c.sample = c.sample.map((line) => {
+        const o = byCid.get(line.split(' ')[2] ?? '');
+        return `${line} (sent in ${o?.sentIn}, acked in ${o?.ackedIn}, ${o?.attempts} attempts)`;
+      });
       checkpoints.push({ before: component, ...c });
       if (c.missing > 0) log(`LOST LIVE before the kill of ${component}: ${c.missing} (e.g. ${c.sample.join(', ')})`);
     },
