@@ -13,6 +13,7 @@ import pg from 'pg';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { freePort } from '@cipherchat/service-kit/testing';
+import { groupPids, procStat } from './proc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,8 +31,15 @@ export interface PrivateServer {
   start(): Promise<void>;
   /** Stops it and waits for the process group to be gone. */
   stop(): Promise<void>;
-  /** Milliseconds the last start / stop took. */
-  readonly timings: { startMs: number[]; stopMs: number[] };
+  /**
+   * kill -9 of the server's main process (PostgreSQL's postmaster, RabbitMQ's Erlang VM, Redis),
+   * then SIGKILL of whatever it left in its process group (orphaned backends), waiting until the
+   * group is gone so the next start finds nothing still holding the data directory.
+   * @returns the process that got the SIGKILL
+   */
+  kill9(): Promise<{ pid: number; comm: string }>;
+  /** Milliseconds each start / stop / kill -9 (until its process group was gone) took. */
+  readonly timings: { startMs: number[]; stopMs: number[]; killMs: number[] };
   /** Stops it (hard) and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -81,7 +89,7 @@ function installHandlers(): void {
 abstract class Base implements PrivateServer {
   abstract readonly name: string;
   abstract readonly url: string;
-  readonly timings = { startMs: [] as number[], stopMs: [] as number[] };
+  readonly timings = { startMs: [] as number[], stopMs: [] as number[], killMs: [] as number[] };
   protected child: ChildProcess | undefined;
   private destroyed = false;
 
@@ -155,6 +163,33 @@ abstract class Base implements PrivateServer {
     this.killGroup('SIGKILL');
     this.timings.stopMs.push(Math.round(performance.now() - t0));
     this.child = undefined;
+  }
+
+  /** @returns the pid that a kill -9 of this server targets (default: the spawned process) */
+  protected killTarget(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async kill9(): Promise<{ pid: number; comm: string }> {
+    const child = this.child;
+    const pid = this.killTarget();
+    if (!child?.pid || !pid) throw new Error(`private ${this.name} is not running`);
+    const t0 = performance.now();
+    const comm = procStat(pid)?.comm ?? '?';
+    const exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    process.kill(pid, 'SIGKILL');
+    await Promise.race([exited, sleep(10_000)]);
+    const pgid = child.pid;
+    this.killGroup('SIGKILL');
+    await exited;
+    const deadline = Date.now() + 10_000;
+    while (groupPids(pgid).length > 0 && Date.now() < deadline) await sleep(20);
+    this.timings.killMs.push(Math.round(performance.now() - t0));
+    this.child = undefined;
+    return { pid, comm };
   }
 
   async destroy(): Promise<void> {
@@ -335,6 +370,13 @@ export class PrivateRabbit extends Base {
         ERL_EPMD_ADDRESS: '127.0.0.1',
       },
     });
+  }
+
+  /** The node's Erlang VM (`beam.smp`), not the `rabbitmq-server` shell script that started it. */
+  protected override killTarget(): number | undefined {
+    const pgid = this.child?.pid;
+    if (!pgid) return undefined;
+    return groupPids(pgid).find((pid) => procStat(pid)?.comm === 'beam.smp') ?? pgid;
   }
 
   protected async ready(): Promise<boolean> {

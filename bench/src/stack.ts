@@ -88,6 +88,8 @@ export interface Stack {
   notificationQueuePrefix: string;
   /** Starts an exited notification-service again on the same port and waits until ready. */
   restartNotification(): Promise<void>;
+  /** Kills notification-service with SIGKILL and waits for it to exit. */
+  killNotification(): Promise<void>;
   /** Kills a process with SIGKILL and waits for it to exit. */
   kill(index: number): Promise<void>;
   /** Starts a (killed) process again on the same port and waits until healthy. */
@@ -221,6 +223,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     async restartNotification() {
       if (!notification) throw new Error('no notification-service in this stack');
       await startNotification(notification.port);
+    },
+    async killNotification() {
+      if (!notification?.child) return;
+      await stopChild(notification.child, 0);
+      notification.child = undefined;
     },
     async kill(index) {
       const svc = services[index];

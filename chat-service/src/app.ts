@@ -58,8 +58,13 @@ import { refuseDeletedAccounts } from './http/deleted-account.middleware.js';
 import { attachRealtime, createSocketServer, type Realtime } from './realtime/gateway.js';
 import { Delivery } from './realtime/delivery.js';
 import { Presence } from './realtime/presence.js';
+import { onRedisRecovered } from './realtime/redis-recovery.js';
+import { PublishTracker } from './realtime/publish-tracker.js';
 import { consumeUserDeleted } from './events/user-deleted.handler.js';
 import { startRetentionJob, type Job } from './jobs/retention.job.js';
+
+/** Wait after the adapter's Redis connection is ready again before the mailbox passes (resubscribe). */
+const ADAPTER_RESUBSCRIBE_MS = 500;
 
 export type { Config } from './config.js';
 export { configSchema } from './config.js';
@@ -134,17 +139,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const sub = createRedis(config.REDIS_URL, 'chat-service-adapter-sub');
   for (const c of [redis, pub, sub])
     c.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
-  // The Socket.IO Redis adapter fires PUBLISH and ignores the promise: during a Redis outage
-  // that would be an unhandled rejection (and main.ts shuts down on those). Handle it here:
-  // cross-process delivery is lost for that emit, the envelope stays in the mailbox.
-  const publish = pub.publish.bind(pub) as (...args: unknown[]) => Promise<number>;
-  (pub as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (
-    ...args: unknown[]
-  ) => {
-    const p = publish(...args);
-    p.catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'redis publish failed'));
-    return p;
-  };
+  // The adapter's publishes: handled on failure, and a send waits for its own (PublishTracker).
+  const publishes = new PublishTracker(logger);
+  publishes.wrap(pub);
 
   const bus = new Bus({ url: config.AMQP_URL, exchange: config.BUS_EXCHANGE, logger, metrics });
   await bus.start();
@@ -215,7 +212,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       512,
     ),
     presence,
-    notifier: new Delivery(io, logger),
+    notifier: new Delivery(io, logger, publishes),
     outbox: relay,
   };
   const ctx: ChatContext = {
@@ -279,6 +276,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     io,
     presence,
     deps: useCases,
+  });
+  // The adapter's Redis connections came back after a loss: cross-process live emits of the
+  // outage are gone (their envelopes wait in the mailbox), so every local socket gets a pass.
+  onRedisRecovered([pub, sub], () => {
+    realtime
+      .resyncLocalSockets(ADAPTER_RESUBSCRIBE_MS)
+      .then((sockets) => logger.info({ sockets }, 'redis back: mailbox pass for local sockets'))
+      .catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'mailbox pass after redis outage failed'),
+      );
   });
   const userDeletedQueue = await consumeUserDeleted(useCases, bus, ds);
   const retention = startRetentionJob(useCases, ds);

@@ -127,6 +127,7 @@ export class ClientHost {
   private lastDeliveryAt = 0;
   private listeners: ((key: number, m: MessageNew) => void)[] = [];
   private mailboxEmptyListeners: ((key: number) => void)[] = [];
+  private connectionListeners: ((key: number, connected: boolean) => void)[] = [];
 
   /**
    * @param socketOptions extra socket.io-client options (the fault suite turns on retries)
@@ -178,7 +179,13 @@ export class ClientHost {
     this.clients.set(spec.key, client);
     socket.on('message:new', (m) => this.onMessage(client, m));
     // receipts held back while disconnected go out as soon as the socket is back
-    socket.on('connect', () => this.flushAcks(client));
+    socket.on('connect', () => {
+      for (const l of this.connectionListeners) l(spec.key, true);
+      this.flushAcks(client);
+    });
+    socket.on('disconnect', () => {
+      for (const l of this.connectionListeners) l(spec.key, false);
+    });
     socket.on('mailbox:empty', () => {
       for (const l of this.mailboxEmptyListeners) l(spec.key);
     });
@@ -222,6 +229,14 @@ export class ClientHost {
    */
   onEnvelope(fn: (key: number, m: MessageNew) => void): void {
     this.listeners.push(fn);
+  }
+
+  /**
+   * Listens to every connect and disconnect of a hosted socket (the fault suite's ledger).
+   * @param fn listener
+   */
+  onConnection(fn: (key: number, connected: boolean) => void): void {
+    this.connectionListeners.push(fn);
   }
 
   /**

@@ -67,8 +67,10 @@ export interface Notifier {
    * @param envelopes one per addressed device
    * @param live what presence said of the recipients' sockets shortly before the write, or null
    *   when that is unknown or too old to rely on
+   * @returns when the emits for other processes reached Redis (or failed, or a short bound
+   *   passed): the send is acked only then
    */
-  deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): void;
+  deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): Promise<void>;
   /**
    * Emits an event to every connected socket of one device.
    * @param userId the device's user

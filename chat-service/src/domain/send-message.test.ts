@@ -32,7 +32,12 @@ function fakeDeps(options: { outcome?: WriteOutcome; live?: LiveSockets | 'down'
     },
     mailbox: { loadSendContext: async () => options.context ?? { existing: null, members: [], devices: [], kind: null } },
     outbox: { kick: () => void kicks++ },
-    notifier: { deliver: (envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null) => void delivered.push({ envelopes, live }) },
+    notifier: {
+      deliver: (envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null) => {
+        delivered.push({ envelopes, live });
+        return Promise.resolve();
+      },
+    },
   } as unknown as ChatDeps;
   return { deps, written, delivered, kicks: () => kicks };
 }

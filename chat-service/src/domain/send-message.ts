@@ -137,7 +137,8 @@ async function sendInTurn(deps: ChatDeps, sender: SenderIdentity, p: MessageSend
   const fresh = looked !== null && performance.now() - looked.lookedUpAt <= LOCAL_DELIVERY_WINDOW_MS;
   // nothing for those who blocked the sender or declined: the sender cannot tell
   const withheld = new Set(input.withheld ?? []);
-  deps.notifier.deliver(
+  // acked only once the emits for other processes reached Redis: a crash after the ack cannot take them along
+  await deps.notifier.deliver(
     p.envelopes.filter((e) => !withheld.has(e.userId)).map((e) => ({
       userId: e.userId,
       deviceId: e.deviceId,

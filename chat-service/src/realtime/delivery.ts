@@ -2,6 +2,10 @@ import type { ServerToClientEvents } from '@cipherchat/contracts';
 import type { Logger } from '@cipherchat/service-kit';
 import type { LiveSockets, Notifier, OutgoingEnvelope } from '../domain/ports.js';
 import { deviceRoom, userRoom, type ChatServer } from './chat-socket.js';
+import type { PublishTracker } from './publish-tracker.js';
+
+/** Longest wait of a send for its adapter publishes (Redis slow or gone: ack anyway, it is stored). */
+const PUBLISH_WAIT_MS = 1_000;
 
 /**
  * The notifier port over Socket.IO rooms: per-user and per-device rooms shared across
@@ -12,10 +16,12 @@ export class Delivery implements Notifier {
   /**
    * @param io the Socket.IO server
    * @param logger for failed socket look-ups
+   * @param publishes the adapter's publishes (a send waits for its own)
    */
   constructor(
     private readonly io: ChatServer,
     private readonly logger: Logger,
+    private readonly publishes: PublishTracker,
   ) {}
 
   /** @inheritdoc */
@@ -40,15 +46,18 @@ export class Delivery implements Notifier {
    * MailboxDrain).
    * @param envelopes one per addressed device
    * @param live the send's presence lookup, or null
+   * @returns when the adapter publishes of these emits have Redis's answer (bounded)
    */
-  deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): void {
+  deliver(envelopes: readonly OutgoingEnvelope[], live: LiveSockets | null): Promise<void> {
     const io = this.io;
     const localSockets = io.of('/').sockets;
-    for (const e of envelopes) {
-      const listed = live?.get(e.userId)?.get(e.deviceId);
-      const localOnly = listed !== undefined && listed.every((id) => localSockets.has(id));
-      (localOnly ? io.local : io).to(deviceRoom(e.userId, e.deviceId)).emit('message:new', e.message);
-    }
+    return this.publishes.capture(() => {
+      for (const e of envelopes) {
+        const listed = live?.get(e.userId)?.get(e.deviceId);
+        const localOnly = listed !== undefined && listed.every((id) => localSockets.has(id));
+        (localOnly ? io.local : io).to(deviceRoom(e.userId, e.deviceId)).emit('message:new', e.message);
+      }
+    }, PUBLISH_WAIT_MS);
   }
 
   /** @inheritdoc */

@@ -23,9 +23,24 @@ export type { SocketData } from './chat-socket.js';
 export interface Realtime {
   io: ChatServer;
   presence: Presence;
+  /**
+   * For when the adapter's Redis connection comes back: emits other processes published
+   * meanwhile never reached this process, and this process's own publishes failed; those
+   * envelopes are still in the mailbox (unacked), and a device that stayed connected would
+   * otherwise see them only after its next reconnect or `mailbox:sync`. Takes every local socket
+   * out of its device room at once ({@link MailboxDrain.detach}), waits `settleMs` (the
+   * subscriber's SUBSCRIBE goes out again), then runs their drains a few at a time: each reads
+   * its mailbox in order and joins its room again.
+   * @param settleMs wait before the drains
+   * @returns how many sockets were resynced
+   */
+  resyncLocalSockets(settleMs: number): Promise<number>;
   /** Disconnects local sockets, waits for their cleanup, closes the adapter. */
   close(): Promise<void>;
 }
+
+/** Mailbox passes run at once by {@link Realtime.resyncLocalSockets}. */
+const RESYNC_CONCURRENCY = 8;
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -77,6 +92,7 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   const rtMetrics = createRealtimeMetrics(parts.metrics.registry);
   const events = new AckedEvents(parts.limits.socket, logger);
   const pending = new Set<Promise<unknown>>();
+  const drains = new Set<MailboxDrain>();
   const track = (p: Promise<unknown>) => {
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -105,12 +121,14 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
       Math.min(Math.max(exp * 1000 - Date.now(), 0), MAX_TIMER_MS),
     );
     const drain = new MailboxDrain(socket, deps, rtMetrics, logger);
+    drains.add(drain);
 
     rtMetrics.sockets.inc();
     socket.on('disconnect', () => {
       rtMetrics.sockets.dec();
       clearTimeout(expiry);
       drain.stop();
+      drains.delete(drain);
       track(
         presence
           .leave(userId, deviceId, socket.id)
@@ -159,6 +177,17 @@ export function attachRealtime(server: HttpServer, parts: RealtimeParts): Realti
   return {
     io,
     presence,
+    async resyncLocalSockets(settleMs) {
+      const queue = [...drains];
+      for (const d of queue) d.detach();
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const worker = async () => {
+        for (let d = queue.shift(); d; d = queue.shift()) await d.run();
+      };
+      const n = queue.length;
+      await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
+      return n;
+    },
     close() {
       closed ??= (async () => {
         clearInterval(renewTimer);

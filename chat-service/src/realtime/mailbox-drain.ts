@@ -37,6 +37,8 @@ export class MailboxDrain {
   /** A late pass is due: it reads rows stored before this time. */
   private lateUntil: Date | undefined;
   private deviceJoined = false;
+  /** A resync asked for the connect-time protocol again (out of the device room, passes, back in). */
+  private rejoin = false;
   private initial: InitialWindow | undefined;
   private lateTimer: NodeJS.Timeout | undefined;
 
@@ -62,6 +64,20 @@ export class MailboxDrain {
     this.lateTimer = setTimeout(() => void this.run(lateUntil), afterMs);
   }
 
+  /**
+   * Takes the socket out of its device room now (no live emit reaches it any more) and makes the
+   * next {@link run} do the connect-time protocol again: pass 1 over the whole mailbox, join,
+   * pass 2 over what was stored meanwhile. For when live emits may have been lost while the
+   * socket stayed connected (the adapter's Redis was gone): the stored envelopes then arrive in
+   * `seq` order, not after newer live ones. A drain already running starts over.
+   */
+  detach(): void {
+    this.rejoin = true;
+    if (!this.deviceJoined) return;
+    this.deviceJoined = false;
+    void Promise.resolve(this.socket.leave(deviceRoom(this.socket.data.userId, this.socket.data.deviceId))).catch(() => undefined);
+  }
+
   /** Cancels a pending late pass (the socket disconnected). */
   stop(): void {
     clearTimeout(this.lateTimer);
@@ -80,35 +96,43 @@ export class MailboxDrain {
     this.running = true;
     let full = false;
     try {
-      // The first drain of a socket (whoever triggers it: connect or an early mailbox:sync)
-      // is the one that switches it to live delivery.
-      if (!this.deviceJoined) {
-        this.again = false;
-        const startedAt = Date.now();
-        const sent = new Set<string>();
-        await this.pass({ record: sent });
-        await socket.join(deviceRoom(socket.data.userId, socket.data.deviceId));
-        this.deviceJoined = true;
-        // 60 s covers any send that was in flight (stored with an earlier server time) when pass 1 began.
-        this.initial = { since: new Date(startedAt - 60_000), skip: sent, record: sent };
-        await this.pass(this.initial);
-        full = true;
-      }
-      while (socket.connected && (this.again || this.lateUntil)) {
-        const initial = this.initial;
-        if (this.again || !initial) {
+      do {
+        // The first drain of a socket (whoever triggers it: connect or an early mailbox:sync)
+        // is the one that switches it to live delivery; a resync does the same again.
+        while (!this.deviceJoined || (this.rejoin && socket.connected)) {
+          this.rejoin = false;
           this.again = false;
-          this.lateUntil = undefined; // a full pass also reads what the late one would
-          this.initial = undefined;
-          await this.pass();
+          if (this.deviceJoined) {
+            await socket.leave(deviceRoom(socket.data.userId, socket.data.deviceId));
+            this.deviceJoined = false;
+          }
+          const startedAt = Date.now();
+          const sent = new Set<string>();
+          await this.pass({ record: sent });
+          await socket.join(deviceRoom(socket.data.userId, socket.data.deviceId));
+          this.deviceJoined = true;
+          // 60 s covers any send that was in flight (stored with an earlier server time) when pass 1 began.
+          this.initial = { since: new Date(startedAt - 60_000), skip: sent, record: sent };
+          await this.pass(this.initial);
           full = true;
-        } else {
-          const until = this.lateUntil;
-          this.lateUntil = undefined;
-          this.initial = undefined;
-          await this.pass({ ...initial, until });
         }
-      }
+        while (socket.connected && (this.again || this.lateUntil) && !this.rejoin) {
+          const initial = this.initial;
+          if (this.again || !initial) {
+            this.again = false;
+            this.lateUntil = undefined; // a full pass also reads what the late one would
+            this.initial = undefined;
+            await this.pass();
+            full = true;
+          } else {
+            const until = this.lateUntil;
+            this.lateUntil = undefined;
+            this.initial = undefined;
+            await this.pass({ ...initial, until });
+          }
+        }
+        // a resync asked while the passes ran starts over
+      } while (this.rejoin && socket.connected);
       if (full && socket.connected) {
         const missed = await mailboxDrained(this.deps, socket.data);
         // additive: the payload only when something was missed
