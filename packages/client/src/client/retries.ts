@@ -1,0 +1,322 @@
+import { FORMAT_VERSION, PlaintextMessage, type RetryControl } from '../messages/message.schema.js';
+import { encodePlaintext, readPlaintextJson } from '../messages/plaintext-codec.js';
+import { randomId } from '../protocol/bytes.js';
+import { UntrustedIdentityError } from '../protocol/errors.js';
+import { KeyedSerialQueue } from '../protocol/serial-queue.js';
+import { ApiError } from '../transport/api-error.js';
+import type { IncomingEnvelope } from '../transport/socket-client.js';
+import type { EmitFn } from './client-types.js';
+import type { ContactSessions } from './contact-sessions.js';
+import type { DeviceKeys } from './device-keys.js';
+import type { MessageSender, SentRecord } from './message-sender.js';
+import { checkRetryRequest, isContentKind, keptPlaintext, SentLog, type RefusedReason, type SentEntry } from './retry-log.js';
+import {
+  capPlaceholders,
+  causeOfAnswer,
+  failed,
+  isRetryable,
+  newPlaceholder,
+  nextStep,
+  RETRY_GIVE_UP_MS,
+  statsOf,
+  type RetryCause,
+  type RetryCounters,
+  type RetryPlaceholder,
+  type RetryStats,
+} from './retry-state.js';
+import type { SessionSlot } from './session.js';
+
+const META_PLACEHOLDERS = 'retry.placeholders';
+const META_COUNTERS = 'retry.counters';
+/** A session with one peer device is rebuilt at most this often (a fresh one is not thrown away). */
+export const RESET_MIN_MS = 30_000;
+/** How often waiting placeholders are looked at (requests again, give-ups, removed devices). */
+export const RETRY_TICK_MS = 10_000;
+
+/** What {@link Retries} needs. */
+export interface RetriesDeps {
+  session: SessionSlot;
+  sender: MessageSender;
+  contacts: ContactSessions;
+  deviceKeys: DeviceKeys;
+  /** Whether the socket is connected (requests wait for it). */
+  connected: () => boolean;
+  emit: EmitFn;
+  now?: () => number;
+  /** How long a placeholder waits before it says "not re-sent" (default {@link RETRY_GIVE_UP_MS}). */
+  giveUpMs?: number;
+}
+
+/** The send did not address the one device it is for (it left the conversation, or was removed). */
+class NotAddressed extends Error {}
+
+/**
+ * No silent decrypt failures (docs/client.md "Decrypt failures and retries"). As the receiver: a
+ * message that fails to decrypt becomes a placeholder, the session with its sender's device is
+ * rebuilt from a fresh bundle and a `retry` request names the message to that device; a resend
+ * resolves the placeholder with the message in its place, an answer or a removed device ends it
+ * with a cause. As the sender: a request is served only for a message this device sent in the
+ * last 24 h to the asking device, through the same conversation, a bounded number of times.
+ */
+export class Retries {
+  private readonly log = new SentLog();
+  private placeholders: RetryPlaceholder[] = [];
+  private counters: RetryCounters = { resolved: 0, requestsSent: 0, resent: 0, refused: 0 };
+  private readonly lanes = new KeyedSerialQueue();
+  private readonly resets = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  /** @param deps collaborators */
+  constructor(private readonly deps: RetriesDeps) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Loads the log, placeholders and counters of a session's store, and starts the periodic look. */
+  async load(store: import('../storage/protocol-store.js').ProtocolStore): Promise<void> {
+    await this.log.load(store);
+    const list = await store.getMeta(META_PLACEHOLDERS);
+    this.placeholders = Array.isArray(list) ? (list as RetryPlaceholder[]).filter((p) => typeof p?.messageId === 'string') : [];
+    const c = (await store.getMeta(META_COUNTERS)) as Partial<RetryCounters> | undefined;
+    this.counters = { resolved: c?.resolved ?? 0, requestsSent: c?.requestsSent ?? 0, resent: c?.resent ?? 0, refused: c?.refused ?? 0 };
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.deps.emit('error', err)), RETRY_TICK_MS);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Stops the periodic look and writes the log (log-out). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.log.flush().catch(() => undefined);
+  }
+
+  /** @param conversationId only this conversation's @returns the placeholders, oldest first */
+  pending(conversationId?: string): RetryPlaceholder[] {
+    return this.placeholders.filter((p) => conversationId === undefined || p.conversationId === conversationId).map((p) => ({ ...p }));
+  }
+
+  /** @returns counters of unresolved failures (in all and per sender device), resolutions, requests, resends, refusals */
+  stats(): RetryStats {
+    return statsOf(this.placeholders, this.counters);
+  }
+
+  /** @param sent a send the server accepted: kept in the log (not retries themselves: no retry of a retry) */
+  recordSent(sent: SentRecord): void {
+    if (sent.plaintext.kind === 'retry') return;
+    const p = keptPlaintext(sent.plaintext);
+    const entry: SentEntry = { s: sent.messageId, c: sent.plaintext.id, k: sent.plaintext.kind, conv: sent.conversationId, r: sent.readers, t: this.now() };
+    this.log.record(p ? { ...entry, p } : entry);
+  }
+
+  /**
+   * An envelope failed to decrypt: a placeholder for it (once per server id) and a request.
+   * @param env the envelope
+   * @param code the decrypt error's code
+   */
+  async onDecryptFailed(env: IncomingEnvelope, code: string): Promise<void> {
+    if (!isRetryable(code) || this.placeholders.some((p) => p.messageId === env.messageId)) return;
+    const p = newPlaceholder(env, code, this.now());
+    this.placeholders = capPlaceholders([...this.placeholders, p]);
+    await this.save();
+    this.deps.emit('retryChanged', { ...p });
+    void this.ask(p.messageId).catch((err: unknown) => this.deps.emit('error', err));
+  }
+
+  /** Sends due requests, gives up on old placeholders (also on reconnection and every {@link RETRY_TICK_MS}). */
+  async tick(): Promise<void> {
+    if (!this.deps.session.current) return;
+    const now = this.now();
+    for (const p of [...this.placeholders]) {
+      const step = nextStep(p, now, this.deps.giveUpMs ?? RETRY_GIVE_UP_MS);
+      if (step === 'give_up') await this.end(p.messageId, 'no_answer');
+      else if (step === 'request') await this.ask(p.messageId).catch((err: unknown) => this.deps.emit('error', err));
+    }
+  }
+
+  /**
+   * A `retry` plaintext arrived. Only the device it names acts on it.
+   * @param env its envelope
+   * @param plain the plaintext (kind `retry`)
+   * @param deliver handles a resent plaintext as if just received (message-receiver.ts)
+   */
+  async receive(env: IncomingEnvelope, plain: PlaintextMessage, deliver: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>): Promise<void> {
+    const r = plain.retry;
+    const s = this.deps.session.require();
+    if (!r || r.to.userId !== s.user.id || r.to.deviceId !== this.deps.deviceKeys.cachedId) return;
+    if (r.op === 'request') {
+      this.serve(env, r);
+      return;
+    }
+    // A resend or an answer counts only from the very device whose message failed, through its conversation.
+    const p = this.placeholders.find(
+      (x) => x.messageId === r.messageId && x.senderUserId === env.senderUserId && x.senderDeviceId === env.senderDeviceId && x.conversationId === env.conversationId,
+    );
+    if (!p) return;
+    if (r.op === 'answer') {
+      const cause = causeOfAnswer(r.reason);
+      await (cause ? this.end(p.messageId, cause) : this.resolve(p));
+      return;
+    }
+    let inner: PlaintextMessage | undefined;
+    try {
+      const decoded = r.plaintext !== undefined ? readPlaintextJson(r.plaintext) : undefined;
+      if (decoded?.type === 'known') inner = decoded.plain;
+    } catch {
+      inner = undefined;
+    }
+    // No retry inside a retry, and nothing moved into another conversation.
+    if (!inner || inner.kind === 'retry' || inner.conversationId !== env.conversationId) return;
+    // Stored as the original: its server id and time (it takes the placeholder's place); a late
+    // original or a second resend is the same client id and is dropped by the receiver's dedupe.
+    await deliver({ ...env, messageId: p.messageId, serverTimestamp: p.serverTimestamp }, inner);
+    await this.resolve(p, inner.id);
+  }
+
+  /** Asks the sender's device for a placeholder's message (on a fresh session the first time). */
+  private ask(messageId: string): Promise<void> {
+    const first = this.placeholders.find((p) => p.messageId === messageId);
+    if (!first) return Promise.resolve();
+    return this.lanes.run(`${first.senderUserId}.${first.senderDeviceId}`, async () => {
+      const p = this.placeholders.find((x) => x.messageId === messageId);
+      if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected()) return;
+      const s = this.deps.session.require();
+      try {
+        await this.freshSession(p.senderUserId, p.senderDeviceId, p.requests === 0);
+      } catch (err) {
+        if (err instanceof UntrustedIdentityError) return this.end(messageId, 'identity_changed');
+        if (err instanceof ApiError && err.status === 404) return this.end(messageId, 'device_removed');
+        throw err;
+      }
+      // The server lists no keys for it any more: it was removed.
+      if (!(await s.protocol.hasSession(p.senderUserId, p.senderDeviceId))) return this.end(messageId, 'device_removed');
+      const to = { userId: p.senderUserId, deviceId: p.senderDeviceId };
+      const request = this.retryPlain(p.conversationId, { op: 'request', messageId, to });
+      if (!(await this.sendTo(p.conversationId, to, request))) return this.end(messageId, 'left');
+      this.update(messageId, (x) => ({ ...x, requests: x.requests + 1, lastRequestAt: this.now() }));
+      this.counters.requestsSent += 1;
+      await this.save();
+    });
+  }
+
+  /** Serves a request in the asking device's lane (not the inbox's: it sends). */
+  private serve(env: IncomingEnvelope, r: RetryControl): void {
+    const reader = `${env.senderUserId}.${env.senderDeviceId}`;
+    const now = this.now();
+    const check = checkRetryRequest(this.log.get(r.messageId), { conversationId: env.conversationId, reader }, now);
+    if (!check.ok) return this.refuse(env, r, check.reason);
+    if (!this.log.take(check.entry, reader, now)) return this.refuse(env, r, 'rate_limited');
+    const to = { userId: env.senderUserId, deviceId: env.senderDeviceId };
+    void this.lanes
+      .run(reader, async () => {
+        // No reset here: the asking device rebuilt its side before asking (a first message, which
+        // this device's session now follows), or its request decrypted on the current session,
+        // which then works both ways. Resetting too would race with its fresh session.
+        const content = await this.contentFor(check.entry);
+        const real = this.retryPlain(env.conversationId, {
+          op: content.plaintext ? 'resend' : 'answer',
+          messageId: r.messageId,
+          to,
+          ...(content.plaintext ? { plaintext: JSON.stringify(content.plaintext) } : { reason: content.reason }),
+        });
+        // The others of the conversation get an answer addressed to that device, which they ignore.
+        const filler = { ...real, retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const } };
+        if (!(await this.sendTo(env.conversationId, to, real, filler))) return;
+        if (content.plaintext) this.counters.resent += 1;
+        await this.save();
+      })
+      .catch((err: unknown) => this.deps.emit('error', err));
+  }
+
+  /** What to send again for a logged message: the message as the history now has it, a kept control, or why nothing. */
+  private async contentFor(entry: SentEntry): Promise<{ plaintext?: PlaintextMessage; reason?: 'control' | 'deleted' | 'expired' }> {
+    const s = this.deps.session.require();
+    if (isContentKind(entry.k)) {
+      const m = await s.store.getMessage(entry.c);
+      if (!m || (m.kind !== 'text' && m.kind !== 'attachment')) return { reason: 'expired' };
+      if (m.deletedAt !== undefined) return { reason: 'deleted' };
+      if (m.expiresAt !== undefined && m.expiresAt <= this.now()) return { reason: 'expired' };
+      const plaintext: PlaintextMessage = {
+        v: FORMAT_VERSION,
+        kind: m.kind,
+        id: m.id,
+        conversationId: m.conversationId,
+        sentAt: m.sentAt,
+        ...(m.text !== undefined ? { text: m.text } : {}),
+        ...(m.attachment ? { attachment: m.attachment } : {}),
+        ...(m.expiresInS ? { expiresInS: m.expiresInS } : {}),
+        ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+        ...(m.mentions ? { mentions: m.mentions } : {}),
+      };
+      return { plaintext };
+    }
+    const kept = entry.p !== undefined ? PlaintextMessage.safeParse(JSON.parse(entry.p)) : undefined;
+    return kept?.success ? { plaintext: kept.data } : { reason: 'control' };
+  }
+
+  /** Drops the session with a peer device (at most every {@link RESET_MIN_MS}) and builds one from a fresh bundle. */
+  private async freshSession(userId: string, deviceId: number, reset: boolean): Promise<void> {
+    const s = this.deps.session.require();
+    const key = `${userId}.${deviceId}`;
+    if (reset && this.now() - (this.resets.get(key) ?? -Infinity) >= RESET_MIN_MS) {
+      await s.protocol.deleteSession(userId, deviceId);
+      this.resets.set(key, this.now());
+    }
+    await this.deps.contacts.ensure(userId, [deviceId]);
+  }
+
+  /** Fans out to the conversation; `to` gets `real`, every other device `filler` (or `real`). @returns false when `to` was not addressed */
+  private async sendTo(conversationId: string, to: RetryControl['to'], real: PlaintextMessage, filler?: PlaintextMessage): Promise<boolean> {
+    const realBytes = encodePlaintext(real);
+    const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
+    const forDevice = (u: string, d: number) => (u === to.userId && d === to.deviceId ? realBytes : undefined);
+    try {
+      await this.deps.sender.fanOut(conversationId, { id: real.id, padded: fillerBytes, forDevice }, (envelopes) => {
+        if (!envelopes.some((e) => e.userId === to.userId && e.deviceId === to.deviceId)) throw new NotAddressed();
+        return envelopes;
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof NotAddressed) return false;
+      throw err;
+    }
+  }
+
+  private retryPlain(conversationId: string, retry: RetryControl): PlaintextMessage {
+    return { v: FORMAT_VERSION, kind: 'retry', id: randomId(), conversationId, sentAt: this.now(), retry };
+  }
+
+  private refuse(env: IncomingEnvelope, r: RetryControl, reason: RefusedReason): void {
+    this.counters.refused += 1;
+    void this.save().catch(() => undefined);
+    this.deps.emit('retryRefused', { fromUserId: env.senderUserId, fromDeviceId: env.senderDeviceId, messageId: r.messageId, reason });
+  }
+
+  private async resolve(p: RetryPlaceholder, resolvedId?: string): Promise<void> {
+    this.placeholders = this.placeholders.filter((x) => x.messageId !== p.messageId);
+    this.counters.resolved += 1;
+    await this.save();
+    this.deps.emit('retryChanged', { ...p, state: 'resolved', ...(resolvedId ? { resolvedId } : {}) });
+  }
+
+  private async end(messageId: string, cause: RetryCause): Promise<void> {
+    const p = this.update(messageId, (x) => failed(x, cause));
+    await this.save();
+    if (p) this.deps.emit('retryChanged', { ...p });
+  }
+
+  private update(messageId: string, change: (p: RetryPlaceholder) => RetryPlaceholder): RetryPlaceholder | undefined {
+    let out: RetryPlaceholder | undefined;
+    this.placeholders = this.placeholders.map((p) => (p.messageId === messageId ? (out = change(p)) : p));
+    return out;
+  }
+
+  private async save(): Promise<void> {
+    const store = this.deps.session.current?.store;
+    if (!store) return;
+    await store.setMeta(META_PLACEHOLDERS, this.placeholders);
+    await store.setMeta(META_COUNTERS, this.counters);
+  }
+}
