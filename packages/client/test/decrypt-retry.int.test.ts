@@ -30,14 +30,26 @@ async function pair(): Promise<{ alice: ChatClient; bob: ChatClient; conv: { id:
   return { alice, bob, conv };
 }
 
-const retryChange = (c: ChatClient, state: RetryUpdate['state']) => c.next('retryChanged', (p) => p.state === state) as Promise<RetryUpdate>;
+const retryChange = (c: ChatClient, state: RetryUpdate['state']) =>
+  c.next('retryChanged', (p) => p.state === state) as Promise<RetryUpdate>;
 
 /** The parts behind a client (adversarial tests send hand-made retry messages through its sender). */
 const partsOf = (c: ChatClient): ClientParts => (c as unknown as { parts: ClientParts }).parts;
 
 /** Sends a hand-made retry message through a client's own sender (what a hostile peer's client could do). */
-async function sendRetry(from: ChatClient, conversationId: string, retry: RetryControl): Promise<void> {
-  await partsOf(from).sender.fanOut(conversationId, { v: FORMAT_VERSION, kind: 'retry', id: randomId(), conversationId, sentAt: Date.now(), retry });
+async function sendRetry(
+  from: ChatClient,
+  conversationId: string,
+  retry: RetryControl,
+): Promise<void> {
+  await partsOf(from).sender.fanOut(conversationId, {
+    v: FORMAT_VERSION,
+    kind: 'retry',
+    id: randomId(),
+    conversationId,
+    sentAt: Date.now(),
+    retry,
+  });
 }
 
 describe('no silent decrypt failures', () => {
@@ -51,12 +63,25 @@ describe('no silent decrypt failures', () => {
     const arrives = messageWith(bob, 'after the reset');
     const sent = await alice.sendText(conv.id, 'after the reset');
     const placeholder = await waiting;
-    expect(placeholder).toMatchObject({ conversationId: conv.id, senderUserId: alice.user.id, senderDeviceId: aliceDevice, messageId: sent.serverMessageId, code: 'no_session' });
+    expect(placeholder).toMatchObject({
+      conversationId: conv.id,
+      senderUserId: alice.user.id,
+      senderDeviceId: aliceDevice,
+      messageId: sent.serverMessageId,
+      code: 'no_session',
+    });
     const m = await arrives;
     expect(await resolved).toMatchObject({ messageId: sent.serverMessageId, resolvedId: sent.id });
     // In place: the original's ids and server time.
-    expect(m).toMatchObject({ id: sent.id, serverMessageId: sent.serverMessageId, serverTimestamp: sent.serverTimestamp, direction: 'in' });
-    expect((await bob.history(conv.id)).filter((x) => x.text === 'after the reset')).toHaveLength(1);
+    expect(m).toMatchObject({
+      id: sent.id,
+      serverMessageId: sent.serverMessageId,
+      serverTimestamp: sent.serverTimestamp,
+      direction: 'in',
+    });
+    expect((await bob.history(conv.id)).filter((x) => x.text === 'after the reset')).toHaveLength(
+      1,
+    );
     expect(bob.retries.stats()).toMatchObject({ unresolved: 0, resolved: 1, requestsSent: 1 });
     expect(alice.retries.stats()).toMatchObject({ resent: 1, refused: 0 });
     expect(bob.retries.pending(conv.id)).toEqual([]);
@@ -75,10 +100,20 @@ describe('no silent decrypt failures', () => {
     const resolved = retryChange(bob, 'resolved');
     const arrives = messageWith(bob, 'tampered');
     const sent = await alice.sendTextWithEnvelopes(conv.id, 'tampered', (envs) =>
-      envs.map((e) => (e.userId === bob.user.id ? { ...e, body: e.body.slice(0, 40) + (e.body[40] === 'A' ? 'B' : 'A') + e.body.slice(41) } : e)),
+      envs.map((e) =>
+        e.userId === bob.user.id
+          ? {
+              ...e,
+              body: e.body.slice(0, 40) + (e.body[40] === 'A' ? 'B' : 'A') + e.body.slice(41),
+            }
+          : e,
+      ),
     );
     await arrives;
-    expect(await resolved).toMatchObject({ messageId: sent.serverMessageId, code: 'invalid_message' });
+    expect(await resolved).toMatchObject({
+      messageId: sent.serverMessageId,
+      code: 'invalid_message',
+    });
     expect((await bob.history(conv.id)).filter((x) => x.text === 'tampered')).toHaveLength(1);
     expect(bob.retries.stats().unresolved).toBe(0);
   });
@@ -100,15 +135,27 @@ describe('no silent decrypt failures', () => {
     bob.disconnect();
     await phone.sendText(conv.id, 'lost on the way');
     await bob.protocol.deleteSession(laptop.user.id, phoneDevice);
-    expect(await phone.logOut({ forget: true, removeDevice: true })).toEqual({ deviceRemoved: true });
+    expect(await phone.logOut({ forget: true, removeDevice: true })).toEqual({
+      deviceRemoved: true,
+    });
 
     const waiting = retryChange(bob, 'waiting');
     const failed = retryChange(bob, 'failed');
     await bob.connect();
     expect(await waiting).toMatchObject({ senderDeviceId: phoneDevice });
-    expect(await failed).toMatchObject({ senderUserId: laptop.user.id, senderDeviceId: phoneDevice, cause: 'device_removed' });
-    expect(bob.retries.stats()).toMatchObject({ unresolved: 1, failed: 1, byDevice: [{ userId: laptop.user.id, deviceId: phoneDevice, unresolved: 1 }] });
-    expect(bob.retries.pending(conv.id)).toEqual([expect.objectContaining({ state: 'failed', cause: 'device_removed' })]);
+    expect(await failed).toMatchObject({
+      senderUserId: laptop.user.id,
+      senderDeviceId: phoneDevice,
+      cause: 'device_removed',
+    });
+    expect(bob.retries.stats()).toMatchObject({
+      unresolved: 1,
+      failed: 1,
+      byDevice: [{ userId: laptop.user.id, deviceId: phoneDevice, unresolved: 1 }],
+    });
+    expect(bob.retries.pending(conv.id)).toEqual([
+      expect.objectContaining({ state: 'failed', cause: 'device_removed' }),
+    ]);
   });
 
   it('when hostile retry requests name an unknown message, a message of another conversation, or ask too often, then Alice refuses them and re-sends nothing', async () => {
@@ -126,8 +173,15 @@ describe('no silent decrypt failures', () => {
 
     // Not a reader: Mallory names Alice's message to Bob, through her own chat with Alice.
     let refused = alice.next('retryRefused');
-    await sendRetry(mallory, other.id, { op: 'request', messageId: secret.serverMessageId ?? '', to });
-    expect(await refused).toMatchObject({ fromUserId: mallory.user.id, reason: 'foreign_conversation' });
+    await sendRetry(mallory, other.id, {
+      op: 'request',
+      messageId: secret.serverMessageId ?? '',
+      to,
+    });
+    expect(await refused).toMatchObject({
+      fromUserId: mallory.user.id,
+      reason: 'foreign_conversation',
+    });
     // A message Alice never sent.
     refused = alice.next('retryRefused');
     await sendRetry(mallory, other.id, { op: 'request', messageId: randomId(), to });
@@ -135,10 +189,15 @@ describe('no silent decrypt failures', () => {
 
     // Bob, a reader, asks for the same message three times: twice served, then refused.
     const bobDevice = { userId: bob.user.id, deviceId: (await bob.deviceId()) ?? 0 };
-    for (let i = 0; i < 2; i++) await sendRetry(bob, conv.id, { op: 'request', messageId: secret.serverMessageId ?? '', to });
+    for (let i = 0; i < 2; i++)
+      await sendRetry(bob, conv.id, { op: 'request', messageId: secret.serverMessageId ?? '', to });
     refused = alice.next('retryRefused');
     await sendRetry(bob, conv.id, { op: 'request', messageId: secret.serverMessageId ?? '', to });
-    expect(await refused).toMatchObject({ fromUserId: bobDevice.userId, fromDeviceId: bobDevice.deviceId, reason: 'rate_limited' });
+    expect(await refused).toMatchObject({
+      fromUserId: bobDevice.userId,
+      fromDeviceId: bobDevice.deviceId,
+      reason: 'rate_limited',
+    });
     expect(alice.retries.stats().refused).toBe(3);
     // Bob had no placeholder for it: the resends changed nothing there (one copy, no resolution).
     expect((await bob.history(conv.id)).filter((x) => x.text === 'for bob only')).toHaveLength(1);
@@ -148,5 +207,44 @@ describe('no silent decrypt failures', () => {
     await alice.sendText(other.id, 'done');
     await marker;
     expect(leaked).toEqual(['done']);
+  });
+
+  it('when Carol joins a group after Alice wrote a message and asks for it again, then Alice refuses: Carol was not among its readers', async () => {
+    const alice = stack.client('alice');
+    const bob = stack.client('bob');
+    const carol = stack.client('carol');
+    await alice.signUp(account('alice'));
+    await bob.signUp(account('bob'));
+    await carol.signUp(account('carol'));
+    const group = await alice.createConversation({
+      kind: 'group',
+      memberIds: [bob.user.id],
+      title: 'plans',
+    });
+    const seen = messageWith(bob, 'before carol');
+    const secret = await alice.sendText(group.id, 'before carol');
+    await seen;
+    const joined = carol.next(
+      'message',
+      (m) => m.kind === 'event' && m.conversationId === group.id,
+    );
+    await alice.groups.add(group.id, [carol.user.id]);
+    await joined;
+
+    const refused = alice.next('retryRefused');
+    const to = { userId: alice.user.id, deviceId: (await alice.deviceId()) ?? 0 };
+    await sendRetry(carol, group.id, {
+      op: 'request',
+      messageId: secret.serverMessageId ?? '',
+      to,
+    });
+    expect(await refused).toMatchObject({ fromUserId: carol.user.id, reason: 'not_reader' });
+    // What Alice sends next reaches Carol, and the old message never did.
+    const after = messageWith(carol, 'welcome carol');
+    await alice.sendText(group.id, 'welcome carol');
+    await after;
+    expect((await carol.history(group.id)).map((m) => m.text).filter(Boolean)).toEqual([
+      'welcome carol',
+    ]);
   });
 });

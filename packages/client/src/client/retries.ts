@@ -9,7 +9,14 @@ import type { EmitFn } from './client-types.js';
 import type { ContactSessions } from './contact-sessions.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { MessageSender, SentRecord } from './message-sender.js';
-import { checkRetryRequest, isContentKind, keptPlaintext, SentLog, type RefusedReason, type SentEntry } from './retry-log.js';
+import {
+  checkRetryRequest,
+  isContentKind,
+  keptPlaintext,
+  SentLog,
+  type RefusedReason,
+  type SentEntry,
+} from './retry-log.js';
 import {
   capPlaceholders,
   causeOfAnswer,
@@ -77,11 +84,21 @@ export class Retries {
   async load(store: import('../storage/protocol-store.js').ProtocolStore): Promise<void> {
     await this.log.load(store);
     const list = await store.getMeta(META_PLACEHOLDERS);
-    this.placeholders = Array.isArray(list) ? (list as RetryPlaceholder[]).filter((p) => typeof p?.messageId === 'string') : [];
+    this.placeholders = Array.isArray(list)
+      ? (list as RetryPlaceholder[]).filter((p) => typeof p?.messageId === 'string')
+      : [];
     const c = (await store.getMeta(META_COUNTERS)) as Partial<RetryCounters> | undefined;
-    this.counters = { resolved: c?.resolved ?? 0, requestsSent: c?.requestsSent ?? 0, resent: c?.resent ?? 0, refused: c?.refused ?? 0 };
+    this.counters = {
+      resolved: c?.resolved ?? 0,
+      requestsSent: c?.requestsSent ?? 0,
+      resent: c?.resent ?? 0,
+      refused: c?.refused ?? 0,
+    };
     if (!this.timer) {
-      this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.deps.emit('error', err)), RETRY_TICK_MS);
+      this.timer = setInterval(
+        () => void this.tick().catch((err: unknown) => this.deps.emit('error', err)),
+        RETRY_TICK_MS,
+      );
       (this.timer as { unref?: () => void }).unref?.();
     }
   }
@@ -95,7 +112,9 @@ export class Retries {
 
   /** @param conversationId only this conversation's @returns the placeholders, oldest first */
   pending(conversationId?: string): RetryPlaceholder[] {
-    return this.placeholders.filter((p) => conversationId === undefined || p.conversationId === conversationId).map((p) => ({ ...p }));
+    return this.placeholders
+      .filter((p) => conversationId === undefined || p.conversationId === conversationId)
+      .map((p) => ({ ...p }));
   }
 
   /** @returns counters of unresolved failures (in all and per sender device), resolutions, requests, resends, refusals */
@@ -107,7 +126,14 @@ export class Retries {
   recordSent(sent: SentRecord): void {
     if (sent.plaintext.kind === 'retry') return;
     const p = keptPlaintext(sent.plaintext);
-    const entry: SentEntry = { s: sent.messageId, c: sent.plaintext.id, k: sent.plaintext.kind, conv: sent.conversationId, r: sent.readers, t: this.now() };
+    const entry: SentEntry = {
+      s: sent.messageId,
+      c: sent.plaintext.id,
+      k: sent.plaintext.kind,
+      conv: sent.conversationId,
+      r: sent.readers,
+      t: this.now(),
+    };
     this.log.record(p ? { ...entry, p } : entry);
   }
 
@@ -132,7 +158,8 @@ export class Retries {
     for (const p of [...this.placeholders]) {
       const step = nextStep(p, now, this.deps.giveUpMs ?? RETRY_GIVE_UP_MS);
       if (step === 'give_up') await this.end(p.messageId, 'no_answer');
-      else if (step === 'request') await this.ask(p.messageId).catch((err: unknown) => this.deps.emit('error', err));
+      else if (step === 'request')
+        await this.ask(p.messageId).catch((err: unknown) => this.deps.emit('error', err));
     }
   }
 
@@ -142,7 +169,11 @@ export class Retries {
    * @param plain the plaintext (kind `retry`)
    * @param deliver handles a resent plaintext as if just received (message-receiver.ts)
    */
-  async receive(env: IncomingEnvelope, plain: PlaintextMessage, deliver: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>): Promise<void> {
+  async receive(
+    env: IncomingEnvelope,
+    plain: PlaintextMessage,
+    deliver: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>,
+  ): Promise<void> {
     const r = plain.retry;
     const s = this.deps.session.require();
     if (!r || r.to.userId !== s.user.id || r.to.deviceId !== this.deps.deviceKeys.cachedId) return;
@@ -152,7 +183,11 @@ export class Retries {
     }
     // A resend or an answer counts only from the very device whose message failed, through its conversation.
     const p = this.placeholders.find(
-      (x) => x.messageId === r.messageId && x.senderUserId === env.senderUserId && x.senderDeviceId === env.senderDeviceId && x.conversationId === env.conversationId,
+      (x) =>
+        x.messageId === r.messageId &&
+        x.senderUserId === env.senderUserId &&
+        x.senderDeviceId === env.senderDeviceId &&
+        x.conversationId === env.conversationId,
     );
     if (!p) return;
     if (r.op === 'answer') {
@@ -181,21 +216,28 @@ export class Retries {
     if (!first) return Promise.resolve();
     return this.lanes.run(`${first.senderUserId}.${first.senderDeviceId}`, async () => {
       const p = this.placeholders.find((x) => x.messageId === messageId);
-      if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected()) return;
+      if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected())
+        return;
       const s = this.deps.session.require();
       try {
         await this.freshSession(p.senderUserId, p.senderDeviceId, p.requests === 0);
       } catch (err) {
         if (err instanceof UntrustedIdentityError) return this.end(messageId, 'identity_changed');
-        if (err instanceof ApiError && err.status === 404) return this.end(messageId, 'device_removed');
+        if (err instanceof ApiError && err.status === 404)
+          return this.end(messageId, 'device_removed');
         throw err;
       }
       // The server lists no keys for it any more: it was removed.
-      if (!(await s.protocol.hasSession(p.senderUserId, p.senderDeviceId))) return this.end(messageId, 'device_removed');
+      if (!(await s.protocol.hasSession(p.senderUserId, p.senderDeviceId)))
+        return this.end(messageId, 'device_removed');
       const to = { userId: p.senderUserId, deviceId: p.senderDeviceId };
       const request = this.retryPlain(p.conversationId, { op: 'request', messageId, to });
       if (!(await this.sendTo(p.conversationId, to, request))) return this.end(messageId, 'left');
-      this.update(messageId, (x) => ({ ...x, requests: x.requests + 1, lastRequestAt: this.now() }));
+      this.update(messageId, (x) => ({
+        ...x,
+        requests: x.requests + 1,
+        lastRequestAt: this.now(),
+      }));
       this.counters.requestsSent += 1;
       await this.save();
     });
@@ -205,7 +247,11 @@ export class Retries {
   private serve(env: IncomingEnvelope, r: RetryControl): void {
     const reader = `${env.senderUserId}.${env.senderDeviceId}`;
     const now = this.now();
-    const check = checkRetryRequest(this.log.get(r.messageId), { conversationId: env.conversationId, reader }, now);
+    const check = checkRetryRequest(
+      this.log.get(r.messageId),
+      { conversationId: env.conversationId, reader },
+      now,
+    );
     if (!check.ok) return this.refuse(env, r, check.reason);
     if (!this.log.take(check.entry, reader, now)) return this.refuse(env, r, 'rate_limited');
     const to = { userId: env.senderUserId, deviceId: env.senderDeviceId };
@@ -219,10 +265,15 @@ export class Retries {
           op: content.plaintext ? 'resend' : 'answer',
           messageId: r.messageId,
           to,
-          ...(content.plaintext ? { plaintext: JSON.stringify(content.plaintext) } : { reason: content.reason }),
+          ...(content.plaintext
+            ? { plaintext: JSON.stringify(content.plaintext) }
+            : { reason: content.reason }),
         });
         // The others of the conversation get an answer addressed to that device, which they ignore.
-        const filler = { ...real, retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const } };
+        const filler = {
+          ...real,
+          retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const },
+        };
         if (!(await this.sendTo(env.conversationId, to, real, filler))) return;
         if (content.plaintext) this.counters.resent += 1;
         await this.save();
@@ -231,7 +282,9 @@ export class Retries {
   }
 
   /** What to send again for a logged message: the message as the history now has it, a kept control, or why nothing. */
-  private async contentFor(entry: SentEntry): Promise<{ plaintext?: PlaintextMessage; reason?: 'control' | 'deleted' | 'expired' }> {
+  private async contentFor(
+    entry: SentEntry,
+  ): Promise<{ plaintext?: PlaintextMessage; reason?: 'control' | 'deleted' | 'expired' }> {
     const s = this.deps.session.require();
     if (isContentKind(entry.k)) {
       const m = await s.store.getMessage(entry.c);
@@ -252,7 +305,8 @@ export class Retries {
       };
       return { plaintext };
     }
-    const kept = entry.p !== undefined ? PlaintextMessage.safeParse(JSON.parse(entry.p)) : undefined;
+    const kept =
+      entry.p !== undefined ? PlaintextMessage.safeParse(JSON.parse(entry.p)) : undefined;
     return kept?.success ? { plaintext: kept.data } : { reason: 'control' };
   }
 
@@ -268,15 +322,26 @@ export class Retries {
   }
 
   /** Fans out to the conversation; `to` gets `real`, every other device `filler` (or `real`). @returns false when `to` was not addressed */
-  private async sendTo(conversationId: string, to: RetryControl['to'], real: PlaintextMessage, filler?: PlaintextMessage): Promise<boolean> {
+  private async sendTo(
+    conversationId: string,
+    to: RetryControl['to'],
+    real: PlaintextMessage,
+    filler?: PlaintextMessage,
+  ): Promise<boolean> {
     const realBytes = encodePlaintext(real);
     const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
-    const forDevice = (u: string, d: number) => (u === to.userId && d === to.deviceId ? realBytes : undefined);
+    const forDevice = (u: string, d: number) =>
+      u === to.userId && d === to.deviceId ? realBytes : undefined;
     try {
-      await this.deps.sender.fanOut(conversationId, { id: real.id, padded: fillerBytes, forDevice }, (envelopes) => {
-        if (!envelopes.some((e) => e.userId === to.userId && e.deviceId === to.deviceId)) throw new NotAddressed();
-        return envelopes;
-      });
+      await this.deps.sender.fanOut(
+        conversationId,
+        { id: real.id, padded: fillerBytes, forDevice },
+        (envelopes) => {
+          if (!envelopes.some((e) => e.userId === to.userId && e.deviceId === to.deviceId))
+            throw new NotAddressed();
+          return envelopes;
+        },
+      );
       return true;
     } catch (err) {
       if (err instanceof NotAddressed) return false;
@@ -285,20 +350,36 @@ export class Retries {
   }
 
   private retryPlain(conversationId: string, retry: RetryControl): PlaintextMessage {
-    return { v: FORMAT_VERSION, kind: 'retry', id: randomId(), conversationId, sentAt: this.now(), retry };
+    return {
+      v: FORMAT_VERSION,
+      kind: 'retry',
+      id: randomId(),
+      conversationId,
+      sentAt: this.now(),
+      retry,
+    };
   }
 
   private refuse(env: IncomingEnvelope, r: RetryControl, reason: RefusedReason): void {
     this.counters.refused += 1;
     void this.save().catch(() => undefined);
-    this.deps.emit('retryRefused', { fromUserId: env.senderUserId, fromDeviceId: env.senderDeviceId, messageId: r.messageId, reason });
+    this.deps.emit('retryRefused', {
+      fromUserId: env.senderUserId,
+      fromDeviceId: env.senderDeviceId,
+      messageId: r.messageId,
+      reason,
+    });
   }
 
   private async resolve(p: RetryPlaceholder, resolvedId?: string): Promise<void> {
     this.placeholders = this.placeholders.filter((x) => x.messageId !== p.messageId);
     this.counters.resolved += 1;
     await this.save();
-    this.deps.emit('retryChanged', { ...p, state: 'resolved', ...(resolvedId ? { resolvedId } : {}) });
+    this.deps.emit('retryChanged', {
+      ...p,
+      state: 'resolved',
+      ...(resolvedId ? { resolvedId } : {}),
+    });
   }
 
   private async end(messageId: string, cause: RetryCause): Promise<void> {
@@ -307,9 +388,14 @@ export class Retries {
     if (p) this.deps.emit('retryChanged', { ...p });
   }
 
-  private update(messageId: string, change: (p: RetryPlaceholder) => RetryPlaceholder): RetryPlaceholder | undefined {
+  private update(
+    messageId: string,
+    change: (p: RetryPlaceholder) => RetryPlaceholder,
+  ): RetryPlaceholder | undefined {
     let out: RetryPlaceholder | undefined;
-    this.placeholders = this.placeholders.map((p) => (p.messageId === messageId ? (out = change(p)) : p));
+    this.placeholders = this.placeholders.map((p) =>
+      p.messageId === messageId ? (out = change(p)) : p,
+    );
     return out;
   }
 

@@ -38,7 +38,8 @@ export interface SentEntry {
 }
 
 /** Why a retry request is not served. */
-export type RefusedReason = 'unknown_message' | 'foreign_conversation' | 'not_reader' | 'too_old' | 'rate_limited';
+export type RefusedReason =
+  'unknown_message' | 'foreign_conversation' | 'not_reader' | 'too_old' | 'rate_limited';
 
 /**
  * Whether a retry request may be served: the message is one this device sent, less than
@@ -58,7 +59,8 @@ export function checkRetryRequest(
   if (entry.conv !== request.conversationId) return { ok: false, reason: 'foreign_conversation' };
   if (!entry.r.includes(request.reader)) return { ok: false, reason: 'not_reader' };
   if (now - entry.t > RETRY_WINDOW_MS) return { ok: false, reason: 'too_old' };
-  if ((entry.n?.[request.reader] ?? 0) >= MAX_RESENDS_PER_READER) return { ok: false, reason: 'rate_limited' };
+  if ((entry.n?.[request.reader] ?? 0) >= MAX_RESENDS_PER_READER)
+    return { ok: false, reason: 'rate_limited' };
   return { ok: true, entry };
 }
 
@@ -159,5 +161,13 @@ export class SentLog {
 
 function isEntry(x: unknown): x is SentEntry {
   const e = x as SentEntry;
-  return typeof e === 'object' && e !== null && typeof e.s === 'string' && typeof e.c === 'string' && typeof e.conv === 'string' && Array.isArray(e.r) && typeof e.t === 'number';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.s === 'string' &&
+    typeof e.c === 'string' &&
+    typeof e.conv === 'string' &&
+    Array.isArray(e.r) &&
+    typeof e.t === 'number'
+  );
 }

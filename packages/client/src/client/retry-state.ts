@@ -9,7 +9,8 @@ import type { RetryControl } from '../messages/message.schema.js';
  * the sender's safety number changed, so nothing can be asked until it is accepted; `left` the
  * sender is no longer in the conversation (in my view), so it is not asked.
  */
-export type RetryCause = 'device_removed' | 'deleted' | 'expired' | 'no_answer' | 'identity_changed' | 'left';
+export type RetryCause =
+  'device_removed' | 'deleted' | 'expired' | 'no_answer' | 'identity_changed' | 'left';
 
 /** A message this device could not decrypt, shown in its chat until it resolves (or with why it cannot). */
 export interface RetryPlaceholder {
@@ -35,7 +36,8 @@ export interface RetryPlaceholder {
 }
 
 /** A placeholder as the `retryChanged` event tells it: waiting, failed, or resolved (`resolvedId`: the message now in its place). */
-export type RetryUpdate = RetryPlaceholder | (Omit<RetryPlaceholder, 'state'> & { state: 'resolved'; resolvedId?: string });
+export type RetryUpdate =
+  RetryPlaceholder | (Omit<RetryPlaceholder, 'state'> & { state: 'resolved'; resolvedId?: string });
 
 /** How long a placeholder waits before it says "not re-sent" (48 h: twice the sender's window). A late resend still resolves it. */
 export const RETRY_GIVE_UP_MS = 48 * 60 * 60 * 1000;
@@ -65,7 +67,13 @@ export function isRetryable(code: string): boolean {
  * @returns the placeholder, waiting
  */
 export function newPlaceholder(
-  env: { messageId: string; conversationId: string; senderUserId: string; senderDeviceId: number; serverTimestamp: string },
+  env: {
+    messageId: string;
+    conversationId: string;
+    senderUserId: string;
+    senderDeviceId: number;
+    serverTimestamp: string;
+  },
   code: string,
   now: number,
 ): RetryPlaceholder {
@@ -110,7 +118,11 @@ export function causeOfAnswer(reason: RetryControl['reason']): RetryCause | unde
  * @param giveUpMs how long it waits in all
  * @returns `request`, `give_up` or `wait`
  */
-export function nextStep(p: RetryPlaceholder, now: number, giveUpMs = RETRY_GIVE_UP_MS): 'request' | 'give_up' | 'wait' {
+export function nextStep(
+  p: RetryPlaceholder,
+  now: number,
+  giveUpMs = RETRY_GIVE_UP_MS,
+): 'request' | 'give_up' | 'wait' {
   if (p.state !== 'waiting') return 'wait';
   if (now - p.failedAt >= giveUpMs) return 'give_up';
   if (p.requests === 0) return 'request';
@@ -151,11 +163,18 @@ export interface RetryCounters {
  * @param counters its counters
  * @returns the stats
  */
-export function statsOf(placeholders: readonly RetryPlaceholder[], counters: RetryCounters): RetryStats {
+export function statsOf(
+  placeholders: readonly RetryPlaceholder[],
+  counters: RetryCounters,
+): RetryStats {
   const byDevice = new Map<string, { userId: string; deviceId: number; unresolved: number }>();
   for (const p of placeholders) {
     const key = `${p.senderUserId}.${p.senderDeviceId}`;
-    const d = byDevice.get(key) ?? { userId: p.senderUserId, deviceId: p.senderDeviceId, unresolved: 0 };
+    const d = byDevice.get(key) ?? {
+      userId: p.senderUserId,
+      deviceId: p.senderDeviceId,
+      unresolved: 0,
+    };
     d.unresolved += 1;
     byDevice.set(key, d);
   }
