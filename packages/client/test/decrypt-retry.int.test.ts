@@ -95,7 +95,7 @@ describe('no silent decrypt failures', () => {
     await again;
   });
 
-  it("when a server corrupts Bob's ciphertext in flight, then Bob's placeholder resolves with the message and a replay of the original changes nothing", async () => {
+  it("when a server corrupts Bob's ciphertext in flight, then Bob's placeholder resolves with the message, stored once", async () => {
     const { alice, bob, conv } = await pair();
     const resolved = retryChange(bob, 'resolved');
     const arrives = messageWith(bob, 'tampered');
@@ -116,6 +116,45 @@ describe('no silent decrypt failures', () => {
     });
     expect((await bob.history(conv.id)).filter((x) => x.text === 'tampered')).toHaveLength(1);
     expect(bob.retries.stats().unresolved).toBe(0);
+  });
+
+  it('when the resend itself is garbled on the way, then Bob asks for that one too and everything resolves with one copy', async () => {
+    const { alice, bob, conv } = await pair();
+    const aliceDevice = (await alice.deviceId()) ?? 0;
+    await bob.protocol.deleteSession(alice.user.id, aliceDevice);
+    // A hostile server garbles Alice's first retry message to Bob.
+    const sender = partsOf(alice).sender;
+    const fanOut = sender.fanOut.bind(sender);
+    let garbled = 0;
+    sender.fanOut = (id, plaintext, mutate, ...rest) => {
+      if (!('padded' in plaintext) || garbled > 0) return fanOut(id, plaintext, mutate, ...rest);
+      garbled += 1;
+      const corrupt: typeof mutate = (envs) =>
+        (mutate ? mutate(envs) : envs).map((e) =>
+          e.userId === bob.user.id
+            ? {
+                ...e,
+                body: e.body.slice(0, 60) + (e.body[60] === 'A' ? 'B' : 'A') + e.body.slice(61),
+              }
+            : e,
+        );
+      return fanOut(id, plaintext, corrupt, ...rest);
+    };
+    const arrives = messageWith(bob, 'through two failures');
+    const resolvedTwice = new Promise<void>((resolve) => {
+      let n = 0;
+      bob.on('retryChanged', (p) => {
+        if (p.state === 'resolved' && ++n === 2) resolve();
+      });
+    });
+    const sent = await alice.sendText(conv.id, 'through two failures');
+    expect(await arrives).toMatchObject({ id: sent.id, serverMessageId: sent.serverMessageId });
+    await resolvedTwice;
+    expect(garbled).toBe(1);
+    expect(
+      (await bob.history(conv.id)).filter((x) => x.text === 'through two failures'),
+    ).toHaveLength(1);
+    expect(bob.retries.stats()).toMatchObject({ unresolved: 0, resolved: 2 });
   });
 
   it("when Alice's phone is removed before it could re-send, then Bob's placeholder says the device was removed", async () => {

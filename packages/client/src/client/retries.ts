@@ -202,12 +202,30 @@ export class Retries {
     } catch {
       inner = undefined;
     }
-    // No retry inside a retry, and nothing moved into another conversation.
-    if (!inner || inner.kind === 'retry' || inner.conversationId !== env.conversationId) return;
+    // Nothing moved into another conversation.
+    // A request or an answer sent again is handled as received; a resend inside a resend is not.
+    if (!inner || inner.retry?.op === 'resend' || inner.conversationId !== env.conversationId)
+      return;
     // Stored as the original: its server id and time (it takes the placeholder's place); a late
     // original or a second resend is the same client id and is dropped by the receiver's dedupe.
-    await deliver({ ...env, messageId: p.messageId, serverTimestamp: p.serverTimestamp }, inner);
+    // The resend of a failed resend names the original too: both resolve, stored as the original.
+    const original =
+      r.of !== undefined
+        ? this.placeholders.find(
+            (x) =>
+              x.messageId === r.of &&
+              x.senderUserId === p.senderUserId &&
+              x.senderDeviceId === p.senderDeviceId &&
+              x.conversationId === p.conversationId,
+          )
+        : undefined;
+    const first = original ?? p;
+    await deliver(
+      { ...env, messageId: first.messageId, serverTimestamp: first.serverTimestamp },
+      inner,
+    );
     await this.resolve(p, inner.id);
+    if (original) await this.resolve(original, inner.id);
   }
 
   /** Asks the sender's device for a placeholder's message (on a fresh session the first time). */
@@ -232,7 +250,10 @@ export class Retries {
         return this.end(messageId, 'device_removed');
       const to = { userId: p.senderUserId, deviceId: p.senderDeviceId };
       const request = this.retryPlain(p.conversationId, { op: 'request', messageId, to });
-      if (!(await this.sendTo(p.conversationId, to, request))) return this.end(messageId, 'left');
+      // Logged too (depth 1): if it fails at the other end, it is asked for and sent again.
+      const logAs = { c: request.id, k: 'retry', p: JSON.stringify(request), d: 1 };
+      if (!(await this.sendTo(p.conversationId, to, request, undefined, logAs)))
+        return this.end(messageId, 'left');
       this.update(messageId, (x) => ({
         ...x,
         requests: x.requests + 1,
@@ -266,7 +287,10 @@ export class Retries {
           messageId: r.messageId,
           to,
           ...(content.plaintext
-            ? { plaintext: JSON.stringify(content.plaintext) }
+            ? {
+                plaintext: JSON.stringify(content.plaintext),
+                ...(check.entry.o ? { of: check.entry.o } : {}),
+              }
             : { reason: content.reason }),
         });
         // The others of the conversation get an answer addressed to that device, which they ignore.
@@ -274,7 +298,18 @@ export class Retries {
           ...real,
           retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const },
         };
-        if (!(await this.sendTo(env.conversationId, to, real, filler))) return;
+        // Logged with the depth of what it answers: a resend is sent again from the history.
+        const depth = (check.entry.d ?? 0) + 1;
+        const logAs = content.plaintext
+          ? {
+              c: check.entry.c,
+              k: check.entry.k,
+              ...(check.entry.p !== undefined ? { p: check.entry.p } : {}),
+              o: check.entry.o ?? check.entry.s,
+              d: depth,
+            }
+          : { c: real.id, k: 'retry', p: JSON.stringify(real), d: depth };
+        if (!(await this.sendTo(env.conversationId, to, real, filler, logAs))) return;
         if (content.plaintext) this.counters.resent += 1;
         await this.save();
       })
@@ -326,14 +361,15 @@ export class Retries {
     conversationId: string,
     to: RetryControl['to'],
     real: PlaintextMessage,
-    filler?: PlaintextMessage,
+    filler: PlaintextMessage | undefined,
+    logAs: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
   ): Promise<boolean> {
     const realBytes = encodePlaintext(real);
     const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
     const forDevice = (u: string, d: number) =>
       u === to.userId && d === to.deviceId ? realBytes : undefined;
     try {
-      await this.deps.sender.fanOut(
+      const ack = await this.deps.sender.fanOut(
         conversationId,
         { id: real.id, padded: fillerBytes, forDevice },
         (envelopes) => {
@@ -342,6 +378,14 @@ export class Retries {
           return envelopes;
         },
       );
+      // Its one reader is the device it is for (the others got the filler).
+      this.log.record({
+        ...logAs,
+        s: ack.messageId,
+        conv: conversationId,
+        r: [`${to.userId}.${to.deviceId}`],
+        t: this.now(),
+      });
       return true;
     } catch (err) {
       if (err instanceof NotAddressed) return false;

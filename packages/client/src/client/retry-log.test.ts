@@ -5,6 +5,7 @@ import {
   checkRetryRequest,
   keptPlaintext,
   MAX_RESENDS_PER_READER,
+  MAX_RETRY_DEPTH,
   PEER_REQUESTS_PER_MINUTE,
   RETRY_LOG_LIMIT,
   RETRY_WINDOW_MS,
@@ -55,6 +56,16 @@ describe('the sent log (sender side of retries)', () => {
         1000 + RETRY_WINDOW_MS + 1,
       ),
     ).toEqual({ ok: false, reason: 'too_old' });
+    expect(
+      checkRetryRequest(entry({ d: 1 }), { conversationId: 'c1', reader: 'bob.1' }, 2000),
+    ).toMatchObject({ ok: true });
+    expect(
+      checkRetryRequest(
+        entry({ d: MAX_RETRY_DEPTH }),
+        { conversationId: 'c1', reader: 'bob.1' },
+        2000,
+      ),
+    ).toEqual({ ok: false, reason: 'too_deep' });
     const used = entry({ n: { 'bob.1': MAX_RESENDS_PER_READER } });
     expect(checkRetryRequest(used, { conversationId: 'c1', reader: 'bob.1' }, 2000)).toEqual({
       ok: false,

@@ -9,6 +9,12 @@ export const RETRY_LOG_LIMIT = 1000;
 export const MAX_RESENDS_PER_READER = 2;
 /** How many retry requests one peer device gets served per minute, at most. */
 export const PEER_REQUESTS_PER_MINUTE = 20;
+/**
+ * Served up to this depth: an original (0), a request or a resend of it (1); a resend of those
+ * (2) is not served again, so a server that garbles every envelope cannot make two devices send
+ * each other retries forever.
+ */
+export const MAX_RETRY_DEPTH = 2;
 /** A control plaintext longer than this is not kept (a large group state): asked again, it is answered `control`. */
 export const MAX_KEPT_CONTROL_CHARS = 16_384;
 
@@ -33,18 +39,31 @@ export interface SentEntry {
   t: number;
   /** A control plaintext's JSON (reaction, edit, delete, timer, group, avatar, device), sent again as it is. */
   p?: string;
+  /**
+   * Retry depth: 0 (absent) an original; 1 a retry request or a resend of an original; 2 a resend
+   * of that (never served: see `MAX_RETRY_DEPTH` in retries.ts).
+   */
+  d?: number;
+  /** A resend: the server id of the original message it carries. */
+  o?: string;
   /** How many times it was sent again, per reader. */
   n?: Record<string, number>;
 }
 
 /** Why a retry request is not served. */
 export type RefusedReason =
-  'unknown_message' | 'foreign_conversation' | 'not_reader' | 'too_old' | 'rate_limited';
+  | 'unknown_message'
+  | 'foreign_conversation'
+  | 'not_reader'
+  | 'too_old'
+  | 'rate_limited'
+  | 'too_deep';
 
 /**
  * Whether a retry request may be served: the message is one this device sent, less than
  * {@link RETRY_WINDOW_MS} ago, to the conversation the request came through, and the asking device
- * was among its readers (same user and device) and has not had it {@link MAX_RESENDS_PER_READER} times.
+ * was among its readers (same user and device) and has not had it {@link MAX_RESENDS_PER_READER} times,
+ * and it is not itself a retry of depth {@link MAX_RETRY_DEPTH}.
  * @param entry the log's entry for the named message (undefined: not sent by this device, or forgotten)
  * @param request the conversation the request came through and the asking device (`userId.deviceId`)
  * @param now this device's clock
@@ -59,6 +78,7 @@ export function checkRetryRequest(
   if (entry.conv !== request.conversationId) return { ok: false, reason: 'foreign_conversation' };
   if (!entry.r.includes(request.reader)) return { ok: false, reason: 'not_reader' };
   if (now - entry.t > RETRY_WINDOW_MS) return { ok: false, reason: 'too_old' };
+  if ((entry.d ?? 0) >= MAX_RETRY_DEPTH) return { ok: false, reason: 'too_deep' };
   if ((entry.n?.[request.reader] ?? 0) >= MAX_RESENDS_PER_READER)
     return { ok: false, reason: 'rate_limited' };
   return { ok: true, entry };

@@ -160,6 +160,11 @@ export const RetryControl = z.strictObject({
   messageId: z.uuid(),
   /** The one device this is for: the original sender (request) or the device that asked (resend, answer). */
   to: z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1).max(2_147_483_647) }),
+  /**
+   * Op `resend` of a retry message that itself failed: the server id of the original message it
+   * carries (that placeholder resolves too, and the message is stored with the original's ids).
+   */
+  of: z.uuid().optional(),
   /** The original plaintext's JSON (op `resend`): read like a received plaintext of its own. */
   plaintext: z.string().min(2).max(MAX_RESENT_CHARS).optional(),
   /**
