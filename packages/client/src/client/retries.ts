@@ -252,8 +252,12 @@ export class Retries {
       const request = this.retryPlain(p.conversationId, { op: 'request', messageId, to });
       // Logged too (depth 1): if it fails at the other end, it is asked for and sent again.
       const logAs = { c: request.id, k: 'retry', p: JSON.stringify(request), d: 1 };
-      if (!(await this.sendTo(p.conversationId, to, request, undefined, logAs)))
-        return this.end(messageId, 'left');
+      if (!(await this.sendTo(p.conversationId, to, request, undefined, logAs))) {
+        // Not addressed: the server no longer lists the device (the send dropped its session),
+        // or its user is no longer in the conversation in my view.
+        const removed = !(await s.protocol.hasSession(to.userId, to.deviceId));
+        return this.end(messageId, removed ? 'device_removed' : 'left');
+      }
       this.update(messageId, (x) => ({
         ...x,
         requests: x.requests + 1,
@@ -345,13 +349,27 @@ export class Retries {
     return kept?.success ? { plaintext: kept.data } : { reason: 'control' };
   }
 
-  /** Drops the session with a peer device (at most every {@link RESET_MIN_MS}) and builds one from a fresh bundle. */
+  /**
+   * Starts a fresh session with a peer device from a new bundle (at most every
+   * {@link RESET_MIN_MS}). An existing session is archived, not deleted (libsignal keeps the old
+   * state beside the new one), so messages already on their way on it still decrypt; one whose
+   * record cannot be read any more is deleted. Without `reset`, only builds a missing session.
+   */
   private async freshSession(userId: string, deviceId: number, reset: boolean): Promise<void> {
     const s = this.deps.session.require();
     const key = `${userId}.${deviceId}`;
     if (reset && this.now() - (this.resets.get(key) ?? -Infinity) >= RESET_MIN_MS) {
-      await s.protocol.deleteSession(userId, deviceId);
       this.resets.set(key, this.now());
+      const had = await s.protocol.hasSession(userId, deviceId).catch(() => undefined);
+      if (had === true) {
+        try {
+          await this.deps.contacts.fetchBundles(userId, [deviceId]);
+          return;
+        } catch (err) {
+          if (err instanceof UntrustedIdentityError || err instanceof ApiError) throw err;
+          await s.protocol.deleteSession(userId, deviceId);
+        }
+      } else if (had === undefined) await s.protocol.deleteSession(userId, deviceId);
     }
     await this.deps.contacts.ensure(userId, [deviceId]);
   }
