@@ -1,9 +1,9 @@
-import { FORMAT_VERSION, PlaintextMessage, type RetryControl } from '../messages/message.schema.js';
-import { encodePlaintext, readPlaintextJson } from '../messages/plaintext-codec.js';
-import { randomId } from '../protocol/bytes.js';
+import type { PlaintextMessage, RetryControl } from '../messages/message.schema.js';
+import { readPlaintextJson } from '../messages/plaintext-codec.js';
 import { UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
+import { freshSession, resendContent, retryPlaintext, sendRetryTo } from './retry-send.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
 import type { ContactSessions } from './contact-sessions.js';
@@ -11,7 +11,6 @@ import type { DeviceKeys } from './device-keys.js';
 import type { MessageSender, SentRecord } from './message-sender.js';
 import {
   checkRetryRequest,
-  isContentKind,
   keptPlaintext,
   SentLog,
   type RefusedReason,
@@ -35,8 +34,6 @@ import type { SessionSlot } from './session.js';
 
 const META_PLACEHOLDERS = 'retry.placeholders';
 const META_COUNTERS = 'retry.counters';
-/** A session with one peer device is rebuilt at most this often (a fresh one is not thrown away). */
-export const RESET_MIN_MS = 30_000;
 /** How often waiting placeholders are looked at (requests again, give-ups, removed devices). */
 export const RETRY_TICK_MS = 10_000;
 
@@ -53,9 +50,6 @@ export interface RetriesDeps {
   /** How long a placeholder waits before it says "not re-sent" (default {@link RETRY_GIVE_UP_MS}). */
   giveUpMs?: number;
 }
-
-/** The send did not address the one device it is for (it left the conversation, or was removed). */
-class NotAddressed extends Error {}
 
 /**
  * No silent decrypt failures (docs/client.md "Decrypt failures and retries"). As the receiver: a
@@ -88,17 +82,16 @@ export class Retries {
       ? (list as RetryPlaceholder[]).filter((p) => typeof p?.messageId === 'string')
       : [];
     const c = (await store.getMeta(META_COUNTERS)) as Partial<RetryCounters> | undefined;
+    const n = (k: keyof RetryCounters) => (typeof c?.[k] === 'number' ? c[k] : 0);
     this.counters = {
-      resolved: c?.resolved ?? 0,
-      requestsSent: c?.requestsSent ?? 0,
-      resent: c?.resent ?? 0,
-      refused: c?.refused ?? 0,
+      resolved: n('resolved'),
+      requestsSent: n('requestsSent'),
+      resent: n('resent'),
+      refused: n('refused'),
     };
     if (!this.timer) {
-      this.timer = setInterval(
-        () => void this.tick().catch((err: unknown) => this.deps.emit('error', err)),
-        RETRY_TICK_MS,
-      );
+      const tick = () => void this.tick().catch((err: unknown) => this.deps.emit('error', err));
+      this.timer = setInterval(tick, RETRY_TICK_MS);
       (this.timer as { unref?: () => void }).unref?.();
     }
   }
@@ -238,7 +231,17 @@ export class Retries {
         return;
       const s = this.deps.session.require();
       try {
-        await this.freshSession(p.senderUserId, p.senderDeviceId, p.requests === 0);
+        await freshSession(
+          {
+            session: this.deps.session,
+            contacts: this.deps.contacts,
+            resets: this.resets,
+            now: this.now(),
+          },
+          p.senderUserId,
+          p.senderDeviceId,
+          p.requests === 0,
+        );
       } catch (err) {
         if (err instanceof UntrustedIdentityError) return this.end(messageId, 'identity_changed');
         if (err instanceof ApiError && err.status === 404)
@@ -249,10 +252,14 @@ export class Retries {
       if (!(await s.protocol.hasSession(p.senderUserId, p.senderDeviceId)))
         return this.end(messageId, 'device_removed');
       const to = { userId: p.senderUserId, deviceId: p.senderDeviceId };
-      const request = this.retryPlain(p.conversationId, { op: 'request', messageId, to });
+      const request = retryPlaintext(
+        p.conversationId,
+        { op: 'request', messageId, to },
+        this.now(),
+      );
       // Logged too (depth 1): if it fails at the other end, it is asked for and sent again.
       const logAs = { c: request.id, k: 'retry', p: JSON.stringify(request), d: 1 };
-      if (!(await this.sendTo(p.conversationId, to, request, undefined, logAs))) {
+      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request, undefined, logAs))) {
         // Not addressed: the server no longer lists the device (the send dropped its session),
         // or its user is no longer in the conversation in my view.
         const removed = !(await s.protocol.hasSession(to.userId, to.deviceId));
@@ -285,18 +292,26 @@ export class Retries {
         // No reset here: the asking device rebuilt its side before asking (a first message, which
         // this device's session now follows), or its request decrypted on the current session,
         // which then works both ways. Resetting too would race with its fresh session.
-        const content = await this.contentFor(check.entry);
-        const real = this.retryPlain(env.conversationId, {
-          op: content.plaintext ? 'resend' : 'answer',
-          messageId: r.messageId,
-          to,
-          ...(content.plaintext
-            ? {
-                plaintext: JSON.stringify(content.plaintext),
-                ...(check.entry.o ? { of: check.entry.o } : {}),
-              }
-            : { reason: content.reason }),
-        });
+        const content = await resendContent(
+          this.deps.session.require().store,
+          check.entry,
+          this.now(),
+        );
+        const real = retryPlaintext(
+          env.conversationId,
+          {
+            op: content.plaintext ? 'resend' : 'answer',
+            messageId: r.messageId,
+            to,
+            ...(content.plaintext
+              ? {
+                  plaintext: JSON.stringify(content.plaintext),
+                  ...(check.entry.o ? { of: check.entry.o } : {}),
+                }
+              : { reason: content.reason }),
+          },
+          this.now(),
+        );
         // The others of the conversation get an answer addressed to that device, which they ignore.
         const filler = {
           ...real,
@@ -313,113 +328,16 @@ export class Retries {
               d: depth,
             }
           : { c: real.id, k: 'retry', p: JSON.stringify(real), d: depth };
-        if (!(await this.sendTo(env.conversationId, to, real, filler, logAs))) return;
+        if (!(await sendRetryTo(this.sendDeps(), env.conversationId, to, real, filler, logAs)))
+          return;
         if (content.plaintext) this.counters.resent += 1;
         await this.save();
       })
       .catch((err: unknown) => this.deps.emit('error', err));
   }
 
-  /** What to send again for a logged message: the message as the history now has it, a kept control, or why nothing. */
-  private async contentFor(
-    entry: SentEntry,
-  ): Promise<{ plaintext?: PlaintextMessage; reason?: 'control' | 'deleted' | 'expired' }> {
-    const s = this.deps.session.require();
-    if (isContentKind(entry.k)) {
-      const m = await s.store.getMessage(entry.c);
-      if (!m || (m.kind !== 'text' && m.kind !== 'attachment')) return { reason: 'expired' };
-      if (m.deletedAt !== undefined) return { reason: 'deleted' };
-      if (m.expiresAt !== undefined && m.expiresAt <= this.now()) return { reason: 'expired' };
-      const plaintext: PlaintextMessage = {
-        v: FORMAT_VERSION,
-        kind: m.kind,
-        id: m.id,
-        conversationId: m.conversationId,
-        sentAt: m.sentAt,
-        ...(m.text !== undefined ? { text: m.text } : {}),
-        ...(m.attachment ? { attachment: m.attachment } : {}),
-        ...(m.expiresInS ? { expiresInS: m.expiresInS } : {}),
-        ...(m.replyTo ? { replyTo: m.replyTo } : {}),
-        ...(m.mentions ? { mentions: m.mentions } : {}),
-      };
-      return { plaintext };
-    }
-    const kept =
-      entry.p !== undefined ? PlaintextMessage.safeParse(JSON.parse(entry.p)) : undefined;
-    return kept?.success ? { plaintext: kept.data } : { reason: 'control' };
-  }
-
-  /**
-   * Starts a fresh session with a peer device from a new bundle (at most every
-   * {@link RESET_MIN_MS}). An existing session is archived, not deleted (libsignal keeps the old
-   * state beside the new one), so messages already on their way on it still decrypt; one whose
-   * record cannot be read any more is deleted. Without `reset`, only builds a missing session.
-   */
-  private async freshSession(userId: string, deviceId: number, reset: boolean): Promise<void> {
-    const s = this.deps.session.require();
-    const key = `${userId}.${deviceId}`;
-    if (reset && this.now() - (this.resets.get(key) ?? -Infinity) >= RESET_MIN_MS) {
-      this.resets.set(key, this.now());
-      const had = await s.protocol.hasSession(userId, deviceId).catch(() => undefined);
-      if (had === true) {
-        try {
-          await this.deps.contacts.fetchBundles(userId, [deviceId]);
-          return;
-        } catch (err) {
-          if (err instanceof UntrustedIdentityError || err instanceof ApiError) throw err;
-          await s.protocol.deleteSession(userId, deviceId);
-        }
-      } else if (had === undefined) await s.protocol.deleteSession(userId, deviceId);
-    }
-    await this.deps.contacts.ensure(userId, [deviceId]);
-  }
-
-  /** Fans out to the conversation; `to` gets `real`, every other device `filler` (or `real`). @returns false when `to` was not addressed */
-  private async sendTo(
-    conversationId: string,
-    to: RetryControl['to'],
-    real: PlaintextMessage,
-    filler: PlaintextMessage | undefined,
-    logAs: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
-  ): Promise<boolean> {
-    const realBytes = encodePlaintext(real);
-    const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
-    const forDevice = (u: string, d: number) =>
-      u === to.userId && d === to.deviceId ? realBytes : undefined;
-    try {
-      const ack = await this.deps.sender.fanOut(
-        conversationId,
-        { id: real.id, padded: fillerBytes, forDevice },
-        (envelopes) => {
-          if (!envelopes.some((e) => e.userId === to.userId && e.deviceId === to.deviceId))
-            throw new NotAddressed();
-          return envelopes;
-        },
-      );
-      // Its one reader is the device it is for (the others got the filler).
-      this.log.record({
-        ...logAs,
-        s: ack.messageId,
-        conv: conversationId,
-        r: [`${to.userId}.${to.deviceId}`],
-        t: this.now(),
-      });
-      return true;
-    } catch (err) {
-      if (err instanceof NotAddressed) return false;
-      throw err;
-    }
-  }
-
-  private retryPlain(conversationId: string, retry: RetryControl): PlaintextMessage {
-    return {
-      v: FORMAT_VERSION,
-      kind: 'retry',
-      id: randomId(),
-      conversationId,
-      sentAt: this.now(),
-      retry,
-    };
+  private sendDeps(): Parameters<typeof sendRetryTo>[0] {
+    return { sender: this.deps.sender, log: this.log, now: this.now() };
   }
 
   private refuse(env: IncomingEnvelope, r: RetryControl, reason: RefusedReason): void {
