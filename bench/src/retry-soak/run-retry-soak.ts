@@ -147,7 +147,8 @@ await Promise.all(
 const deadline = Date.now() + Number(values.settleMs);
 const unresolved = () => devices.reduce((n, d) => n + d.client.retries.stats().waiting, 0);
 /** Over every device: copies missing and messages held more than once. */
-async function tally(): Promise<{ missing: number; duplicated: number }> {
+const gaps: Array<{ device: string; message: number }> = [];
+async function tally(final = false): Promise<{ missing: number; duplicated: number }> {
   let missing = 0;
   let duplicated = 0;
   for (const d of devices) {
@@ -155,7 +156,10 @@ async function tally(): Promise<{ missing: number; duplicated: number }> {
     for (const m of await d.client.history(group.id)) counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
     for (const id of sentIds) {
       const c = counts.get(id) ?? 0;
-      if (c === 0) missing += 1;
+      if (c === 0) {
+        missing += 1;
+        if (final) gaps.push({ device: d.name, message: sentIds.indexOf(id) });
+      }
       if (c > 1) duplicated += 1;
     }
   }
@@ -166,6 +170,7 @@ while ((unresolved() > 0 || held.missing > 0) && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 500));
   held = await tally();
 }
+held = await tally(true);
 const { missing, duplicated } = held;
 const settleMs = Date.now() - (deadline - Number(values.settleMs));
 const latencies = [...failures.values()]
@@ -193,7 +198,7 @@ const report = {
     max: latencies.at(-1) ?? 0,
     over10s: latencies.filter((x) => x > 10_000).length,
   },
-  history: { missing, duplicated },
+  history: { missing, duplicated, gaps: gaps.slice(0, 20) },
   requests: devices.reduce((n, d) => n + d.client.retries.stats().requestsSent, 0),
   resent: devices.reduce((n, d) => n + d.client.retries.stats().resent, 0),
   refused: devices.reduce((n, d) => n + d.client.retries.stats().refused, 0),
