@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { describeError, describeGroupEvent } from '../state/index.js';
 import { useApp } from '../state/store.js';
 import { MessageBubble } from './MessageBubble.js';
+import { RetryPlaceholders } from './RetryPlaceholders.js';
 import { useJumpToMessage } from './useJumpToMessage.js';
 import { useMessageWindow } from './useMessageWindow.js';
 
@@ -131,6 +132,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
           );
         })}
       </ol>
+      <RetryPlaceholders conversationId={conversationId} />
     </div>
   );
 }

@@ -11,6 +11,7 @@ import { ThemeSetting } from '../theme/ThemeSetting.js';
 import { NotificationSettings } from '../components/NotificationSettings.js';
 import { AvatarSettings } from '../components/AvatarSettings.js';
 import { LanguageSetting } from '../components/LanguageSetting.js';
+import { DecryptDiagnostics } from '../components/DecryptDiagnostics.js';
 
 /** Settings: profile, password, email notifications, privacy, blocked people. */
 export function SettingsPage() {
@@ -28,6 +29,7 @@ export function SettingsPage() {
       <PrivacySettings />
       <BlockedPeople />
       <ThemeSetting />
+      <DecryptDiagnostics />
     </section>
   );
 }

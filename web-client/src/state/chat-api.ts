@@ -6,6 +6,7 @@
 import type { HistoryApi } from './history-api.js';
 import type { AvatarApi } from './avatars.js';
 import type { SearchApi } from './search-api.js';
+import type { RetryApi } from './retries.js';
 import type { MessageActionsApi, MessageChangeFields } from './message-actions.js';
 import type { AttachmentView, FileTransfer } from './attachment-api.js';
 
@@ -238,7 +239,7 @@ export interface SignUpInput {
 }
 
 /** What the UI needs from the SDK and the REST services. */
-export interface ChatApi extends MessageActionsApi, HistoryApi, AvatarApi, SearchApi {
+export interface ChatApi extends MessageActionsApi, HistoryApi, AvatarApi, SearchApi, RetryApi {
   /**
    * What to show after a (re)load: an open session, a session whose keys are locked on this
    * browser (log in again with the password to unlock; nothing secret is kept in clear between

@@ -21,6 +21,7 @@ import { DeviceAlertState, forwardClientEvents } from './sdk-events.js';
 import { sdkAttachments } from './sdk-attachments.js';
 import { sdkSearch } from './sdk-search.js';
 import { sdkAvatars } from './sdk-avatars.js';
+import { sdkRetries } from './sdk-retries.js';
 import { sdkMessageActions } from './sdk-message-actions.js';
 import { deviceLabel, toConversation, toMe, toUser, toView } from './sdk-views.js';
 
@@ -304,6 +305,7 @@ export function createChatApi(): ChatApi {
     },
     ...sdkMessageActions(client),
     ...sdkAvatars(client),
+    ...sdkRetries(client),
     markRead: (conversationId, ids) => client.markRead(conversationId, ids),
     setTyping(conversationId, on) {
       void client.setTyping(conversationId, on).catch(() => undefined);

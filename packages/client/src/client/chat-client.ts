@@ -169,9 +169,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /** @returns whether the socket is connected right now */
-  get connected(): boolean {
-    return this.parts.realtime.connected;
-  }
+  get connected(): boolean { return this.parts.realtime.connected; }
 
   /**
    * Current presence of users who share a conversation with me (`presence:get`).
@@ -219,6 +217,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** @returns profile pictures, end to end (`set`, `remove`, `image(userId)`; docs/client.md "Profile pictures") */
   get avatars(): ClientParts['avatars'] { return this.parts.avatars; }
+  /** @returns decrypt-failure retries: placeholders (`pending`), counters (`stats`); docs/client.md "Decrypt failures and retries" */
+  get retries(): ClientParts['retries'] { return this.parts.retries; }
   /** @returns reactions, edits, delete for everyone and for me (`react`, `edit`, `deleteForEveryone`, `deleteForMe`; docs/client.md) */
   get actions(): ClientParts['actions'] { return this.parts.actions; }
 

@@ -24,6 +24,7 @@ import { PresenceMap } from './presence-map.js';
 import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
+import { Retries } from './retries.js';
 import { Safety } from './safety.js';
 import { MessageSearch } from './search.js';
 import { SessionSlot } from './session.js';
@@ -52,6 +53,7 @@ export interface ClientParts {
   history: HistoryPages;
   avatars: Avatars;
   search: MessageSearch;
+  retries: Retries;
 }
 
 /**
@@ -73,7 +75,7 @@ export function buildClientParts(
   const contacts = new ContactSessions(api, session, deviceKeys);
   const safety = new Safety({ api, session, conversations, proof: () => deviceKeys.proof() });
   // The socket reaches the queue only after connect(), when it exists.
-  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing; avatars?: Avatars } = {};
+  const late: { queue?: OutgoingQueue; receipts?: Receipts; ownDevices?: OwnDevices; actions?: MessageActions; disappearing?: Disappearing; avatars?: Avatars; retries?: Retries } = {};
   // Disappearing messages are stamped where they are stored (received, read); built below.
   const expiry = {
     onRead: (m: StoredMessage) => late.disappearing?.onRead(m) ?? m,
@@ -95,6 +97,7 @@ export function buildClientParts(
       late.receipts?.onOnline();
       void late.ownDevices?.announce().catch((err: unknown) => emit('error', err));
       void late.actions?.flushBlobDeletes().catch((err: unknown) => emit('error', err));
+      void late.retries?.tick().catch((err: unknown) => emit('error', err));
     },
     onPresence: (p) => late.receipts?.onPresence(p),
     onPrivacyChanged: (settings) => {
@@ -127,9 +130,21 @@ export function buildClientParts(
     mayPost: (conversationId, sender) => views.mayPost(conversationId, session.require().user.id, sender),
     onAction: (env, plain) => late.actions?.receive(env, plain) ?? Promise.resolve(),
     arrived: (m) => late.actions?.arrived(m) ?? Promise.resolve(m),
+    onDecryptFailed: (env, code) => late.retries?.onDecryptFailed(env, code) ?? Promise.resolve(),
+    onRetry: (env, plain, deliver) => late.retries?.receive(env, plain, deliver) ?? Promise.resolve(),
   });
   const presence = new PresenceMap(realtime);
-  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views });
+  const sender = new MessageSender({ session, realtime, conversations, contacts, deviceKeys, presence, groups: views, onSent: (x) => late.retries?.recordSent(x) });
+  const retries = (late.retries = new Retries({
+    session,
+    sender,
+    contacts,
+    deviceKeys,
+    connected: () => realtime.connected,
+    emit,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.retryGiveUpMs !== undefined ? { giveUpMs: options.retryGiveUpMs } : {}),
+  }));
   const receipts = (late.receipts = new Receipts({ session, realtime, conversations, sender, presence, safety, emit, expiry }));
   const groups = new Groups({ api, session, conversations, deviceKeys, views, sender, emit });
   const queue = (late.queue = new OutgoingQueue({
@@ -201,6 +216,7 @@ export function buildClientParts(
     onIdentityChange: (c) => identities.onIdentityChange(c),
     onStarted: async (store, backup) => {
       await receiver.load(store);
+      await retries.load(store);
       await views.load(store, backup);
       await disappearing.start();
       // The upgrade path: kept messages this version now reads are handled again.
@@ -220,5 +236,5 @@ export function buildClientParts(
   });
   const attachments = new AttachmentTransfer(api, session, options.mediaCacheBytes ?? DEFAULT_MEDIA_CACHE_BYTES);
   const history = new HistoryPages({ session, receipts });
-  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history, avatars, search: new MessageSearch(session) };
+  return { api, attachments, session, deviceKeys, conversations, realtime, receiver, sender, receipts, queue, identities, sessions, account, ownDevices, views, groups, safety, actions, disappearing, history, avatars, search: new MessageSearch(session), retries };
 }

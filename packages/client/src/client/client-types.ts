@@ -3,6 +3,7 @@ import type { StoredMessage } from '../messages/message.schema.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import type { ApiClientOptions } from '../transport/api-client.js';
 import type { RetryPolicy } from './retry-policy.js';
+import type { RetryUpdate } from './retry-state.js';
 
 /** Options of `ChatClient`. */
 export interface ChatClientOptions extends ApiClientOptions {
@@ -33,6 +34,8 @@ export interface ChatClientOptions extends ApiClientOptions {
    * (default 100 MiB; 0 turns it off, e.g. for a store written whole to one file).
    */
   mediaCacheBytes?: number;
+  /** How long a decrypt failure's placeholder waits for a resend before it says why not (default 48 h; retry-state.ts). */
+  retryGiveUpMs?: number;
 }
 
 /** How a send call returns. */
@@ -77,8 +80,16 @@ export interface ChatClientEvents {
   privacyChanged: (settings: PrivacySettings) => void;
   /** A contact's identity key changed: sending to them is blocked until `acceptIdentity`. */
   identityChanged: (c: { userId: string }) => void;
-  /** An envelope could not be used (it is acknowledged and dropped; never thrown). */
+  /** An envelope could not be used (it is acknowledged; a decrypt failure also gets a placeholder and a retry: `retryChanged`). */
   decryptFailed: (e: { messageId: string; senderUserId: string; senderDeviceId: number; code: string }) => void;
+  /**
+   * A message I could not decrypt (docs/client.md "Decrypt failures and retries"): its placeholder
+   * appeared (`waiting`), could not resolve (`failed`, with a `cause`), or resolved (`resolved`:
+   * the message, sent again by its sender's device, is in its place and came as `message`).
+   */
+  retryChanged: (p: RetryUpdate) => void;
+  /** Another device asked this one to send a message again and was refused (unknown message, not a reader, over the limits). */
+  retryRefused: (r: { fromUserId: string; fromDeviceId: number; messageId: string; reason: string }) => void;
   /** A background task (backup upload, prekey refill) failed. */
   error: (err: unknown) => void;
   /**

@@ -46,6 +46,7 @@ export async function logOutParts(
     }
   }
   parts.disappearing.stop();
+  await parts.retries.stop();
   await parts.sessions.close(options.forget ?? false);
   parts.conversations.clear();
   parts.views.clear();

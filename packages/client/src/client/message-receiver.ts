@@ -53,6 +53,10 @@ export interface MessageReceiverDeps {
   mayPost?: (conversationId: string, senderUserId: string) => boolean;
   /** Applies a reaction, edit or delete (message-actions.ts). */
   onAction?: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>;
+  /** A message failed to decrypt: its placeholder and retry request (retries.ts). */
+  onDecryptFailed?: (env: IncomingEnvelope, code: string) => Promise<void>;
+  /** A `retry` message (retries.ts); `deliver` handles a resent plaintext as if just received. */
+  onRetry?: (env: IncomingEnvelope, plain: PlaintextMessage, deliver: (env: IncomingEnvelope, plain: PlaintextMessage) => Promise<void>) => Promise<void>;
   /** A new text or attachment is about to be stored: applies reactions, edits or deletes that waited for it. */
   arrived?: (m: StoredMessage) => Promise<StoredMessage>;
 }
@@ -149,7 +153,10 @@ export class MessageReceiver {
         emit('identityChanged', { userId: env.senderUserId });
         return;
       }
-      await drop(err instanceof DecryptError ? err.code : 'invalid_message');
+      const code = err instanceof DecryptError ? err.code : 'invalid_message';
+      await drop(code);
+      // Not silent: a placeholder, and the sender's device is asked to send it again.
+      await this.deps.onDecryptFailed?.(env, code).catch((e: unknown) => emit('error', e));
       return;
     }
     // Session state advanced: keep the backup current.
@@ -312,6 +319,10 @@ export class MessageReceiver {
       }
       case 'avatar': {
         await this.deps.onAvatar?.(env, plain);
+        return;
+      }
+      case 'retry': {
+        await this.deps.onRetry?.(env, plain, (e, p) => this.handlePlaintext(e, p));
         return;
       }
     }

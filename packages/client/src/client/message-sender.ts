@@ -20,6 +20,18 @@ export type EnvelopeMutator = (envelopes: OutgoingEnvelope[]) => OutgoingEnvelop
 export interface PreEncodedPlaintext {
   id: string;
   padded: Uint8Array;
+  /** Other bytes for one device (a retry's resend goes to its one reader; the others get `padded`). */
+  forDevice?: (userId: string, deviceId: number) => Uint8Array | undefined;
+}
+
+/** A send the server accepted: what the retry log keeps (retry-log.ts). */
+export interface SentRecord {
+  conversationId: string;
+  plaintext: PlaintextMessage;
+  /** Server message id. */
+  messageId: string;
+  /** Every device it was encrypted for, as `userId.deviceId`. */
+  readers: string[];
 }
 
 /** What {@link MessageSender} needs. */
@@ -33,6 +45,8 @@ export interface MessageSenderDeps {
   presence?: PresenceMap;
   /** My own views of groups and direct chats: who a send may address. */
   groups: GroupViews;
+  /** Told of every send the server accepted (the retry log; retries.ts). */
+  onSent?: (sent: SentRecord) => void;
 }
 
 /**
@@ -91,7 +105,7 @@ export class MessageSender {
       for (const t of targets) {
         let c: Awaited<ReturnType<SignalProtocol['encrypt']>>;
         try {
-          c = await s.protocol.encrypt(t.userId, t.deviceId, bytes);
+          c = await s.protocol.encrypt(t.userId, t.deviceId, ('forDevice' in plaintext && plaintext.forDevice?.(t.userId, t.deviceId)) || bytes);
         } catch (err) {
           // Dropped since the targets were listed (a concurrent send learnt the device was
           // removed): leave it out; the server names it as missing if it is still expected.
@@ -101,12 +115,12 @@ export class MessageSender {
         envelopes.push({ userId: t.userId, deviceId: t.deviceId, type: c.type, body: toBase64(c.body) });
       }
       try {
-        const ack = await socket.sendMessage({
-          conversationId,
-          clientMessageId: plaintext.id,
-          envelopes: mutate ? mutate(envelopes) : envelopes,
-        });
+        const sent = mutate ? mutate(envelopes) : envelopes;
+        const ack = await socket.sendMessage({ conversationId, clientMessageId: plaintext.id, envelopes: sent });
         s.backup.schedule();
+        if (!('padded' in plaintext)) {
+          this.deps.onSent?.({ conversationId, plaintext, messageId: ack.messageId, readers: sent.map((e) => `${e.userId}.${e.deviceId}`) });
+        }
         return ack;
       } catch (err) {
         lastError = err;

@@ -23,6 +23,7 @@ export const KNOWN_KINDS = [
   'delete',
   'timer',
   'avatar',
+  'retry',
 ] as const;
 /** A kind this client understands. */
 export type KnownKind = (typeof KNOWN_KINDS)[number];
@@ -141,6 +142,40 @@ export const DeviceAnnouncement = z.strictObject({
   linkedAt: z.number().int().nonnegative(),
 });
 
+/** Longest plaintext JSON a `retry` resend carries (a text's 64 KiB and its attachment pointer). */
+export const MAX_RESENT_CHARS = 131_072;
+
+/**
+ * A decryption-failure retry (kind `retry`; docs/client.md "Decrypt failures and retries"). It
+ * goes to every device of the conversation (the server wants the whole device set), but only
+ * the device named in `to` acts on it; the others ignore it.
+ */
+export const RetryControl = z.strictObject({
+  /**
+   * `request`: I could not decrypt the message `messageId` that `to` sent me: please send it
+   * again. `resend`: here it is again (`plaintext`). `answer`: nothing is sent again (`reason`).
+   */
+  op: z.enum(['request', 'resend', 'answer']),
+  /** The server message id of the message that failed to decrypt (the same for all its envelopes). */
+  messageId: z.uuid(),
+  /** The one device this is for: the original sender (request) or the device that asked (resend, answer). */
+  to: z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1).max(2_147_483_647) }),
+  /**
+   * Op `resend` of a retry message that itself failed: the server id of the original message it
+   * carries (that placeholder resolves too, and the message is stored with the original's ids).
+   */
+  of: z.uuid().optional(),
+  /** The original plaintext's JSON (op `resend`): read like a received plaintext of its own. */
+  plaintext: z.string().min(2).max(MAX_RESENT_CHARS).optional(),
+  /**
+   * Why nothing comes (op `answer`): `control` (it was a receipt or typing message: nothing to
+   * show), `deleted` (deleted for everyone), `expired` (it disappeared or left the sender's history).
+   */
+  reason: z.enum(['control', 'deleted', 'expired']).optional(),
+});
+/** A decryption-failure retry message. */
+export type RetryControl = z.infer<typeof RetryControl>;
+
 /** Latest `sentAt` a plaintext may carry: the last moment a JavaScript `Date` can hold (8.64e15 ms). */
 export const MAX_SENT_AT = 8_640_000_000_000_000;
 
@@ -219,6 +254,8 @@ export const PlaintextMessage = z.strictObject({
   timer: z.strictObject({ seconds: DisappearTimer }).optional(),
   /** My profile picture (kind `avatar`; see docs/client.md "Profile pictures"). */
   avatar: AvatarChange.optional(),
+  /** A decryption-failure retry (kind `retry`; docs/client.md "Decrypt failures and retries"). */
+  retry: RetryControl.optional(),
 });
 /** The plaintext inside a Signal ciphertext. */
 export type PlaintextMessage = z.infer<typeof PlaintextMessage>;
