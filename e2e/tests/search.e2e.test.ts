@@ -40,8 +40,10 @@ describe('searching messages on this device', () => {
     await expect.poll(() => focusedMessage(bob.page)).toContain('The little café near the station');
     expect(new URL(bob.page.url()).pathname).toMatch(/^\/chats\/[^/]+$/);
 
+    // The list shows the last query's results until the new one answers: wait for this one's.
     const japanese = await searchFor(bob.page, '東京タワー');
-    await expect.poll(() => japanese.count()).toBe(1);
+    await expect.poll(() => japanese.first().locator('mark').textContent()).toBe('東京タワー');
+    expect(await japanese.count()).toBe(1);
     await japanese.first().click();
     await expect.poll(() => focusedMessage(bob.page)).toContain('明日は東京タワーに行きます');
 
