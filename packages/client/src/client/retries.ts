@@ -3,6 +3,7 @@ import { readPlaintextJson } from '../messages/plaintext-codec.js';
 import { UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
+import { RequestBudget } from './retry-budget.js';
 import { freshSession, resendContent, retryPlaintext, sendRetryTo } from './retry-send.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
@@ -29,6 +30,7 @@ import {
   type RetryCounters,
   type RetryPlaceholder,
   type RetryStats,
+  unansweredOf,
 } from './retry-state.js';
 import type { SessionSlot } from './session.js';
 
@@ -65,6 +67,7 @@ export class Retries {
   private counters: RetryCounters = { resolved: 0, requestsSent: 0, resent: 0, refused: 0 };
   private readonly lanes = new KeyedSerialQueue();
   private readonly resets = new Map<string, number>();
+  private readonly budget = new RequestBudget();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   /** @param deps collaborators */
@@ -230,6 +233,11 @@ export class Retries {
       if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected())
         return;
       const s = this.deps.session.require();
+      // Budgeted before any session work (a bundle fetch costs the peer a prekey).
+      const device = `${p.senderUserId}.${p.senderDeviceId}`;
+      const unanswered = p.requests === 0 ? unansweredOf(this.placeholders, p) : 0;
+      if (!this.budget.allows(device, this.now(), unanswered)) return;
+      this.budget.spend(device, this.now());
       try {
         await freshSession(
           {
@@ -257,9 +265,8 @@ export class Retries {
         { op: 'request', messageId, to },
         this.now(),
       );
-      // Logged too (depth 1): if it fails at the other end, it is asked for and sent again.
-      const logAs = { c: request.id, k: 'retry', p: JSON.stringify(request), d: 1 };
-      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request, undefined, logAs))) {
+      // Not logged: a request is never sent again (one lost is followed by the next, up to MAX_REQUESTS).
+      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request, undefined))) {
         // Not addressed: the server no longer lists the device (the send dropped its session),
         // or its user is no longer in the conversation in my view.
         const removed = !(await s.protocol.hasSession(to.userId, to.deviceId));

@@ -69,13 +69,13 @@ export async function resendContent(
 /**
  * Fans a retry message out to the conversation (the server wants every device): `to` gets
  * `real`, every other device `filler` (or `real`), which it ignores as it names another device.
- * Nothing goes out when `to` is not among the addressed devices. Logged with `to` as its one reader.
+ * Nothing goes out when `to` is not among the addressed devices. Logged (with `logAs`) with `to` as its one reader.
  * @param deps the sender, the sent log, the clock
  * @param conversationId conversation
  * @param to the one device it is for
  * @param real what that device gets
  * @param filler what the others get
- * @param logAs how the send is logged (client id, kind, kept plaintext, depth, original)
+ * @param logAs how the send is logged (client id, kind, kept plaintext, depth, original); not logged without
  * @returns false when `to` was not addressed (removed, or no longer in the conversation)
  */
 export async function sendRetryTo(
@@ -84,7 +84,7 @@ export async function sendRetryTo(
   to: RetryControl['to'],
   real: PlaintextMessage,
   filler: PlaintextMessage | undefined,
-  logAs: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
+  logAs?: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
 ): Promise<boolean> {
   const realBytes = encodePlaintext(real);
   const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
@@ -100,13 +100,14 @@ export async function sendRetryTo(
         return envelopes;
       },
     );
-    deps.log.record({
-      ...logAs,
-      s: ack.messageId,
-      conv: conversationId,
-      r: [`${to.userId}.${to.deviceId}`],
-      t: deps.now,
-    });
+    if (logAs)
+      deps.log.record({
+        ...logAs,
+        s: ack.messageId,
+        conv: conversationId,
+        r: [`${to.userId}.${to.deviceId}`],
+        t: deps.now,
+      });
     return true;
   } catch (err) {
     if (err instanceof NotAddressed) return false;
