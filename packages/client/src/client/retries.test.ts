@@ -92,4 +92,40 @@ describe('retries (receiver and sender sides together)', () => {
       expect.objectContaining({ reason: 'unknown_message' }),
     ]);
   });
+
+  it('when the conversation is an unaccepted request or the sender is blocked, then nothing is asked and no session is built until it is allowed; a sender who left fails the placeholder', async () => {
+    const { devs, clock } = world([ALICE, BOB], () => undefined);
+    const a = devs[ALICE]!;
+    const b = devs[BOB]!;
+    b.gate = 'hold';
+    await b.retries.onDecryptFailed(
+      simEnvelope(a, CONV, randomUUID(), clock.now),
+      'invalid_message',
+    );
+    await settle();
+    clock.now += 60_000;
+    await b.retries.tick();
+    await settle();
+    expect(b.sends).toHaveLength(0);
+    expect(b.sessionWork).toBe(0);
+    expect(b.retries.pending()[0]).toMatchObject({ state: 'waiting', requests: 0 });
+    // Accepted: the next tick asks.
+    b.gate = 'ok';
+    await b.retries.tick();
+    await settle();
+    expect(b.sends).toHaveLength(1);
+    expect(b.sessionWork).toBeGreaterThan(0);
+    // Someone not in my view of the conversation is never asked.
+    const work = b.sessionWork;
+    b.gate = 'left';
+    const other = randomUUID();
+    await b.retries.onDecryptFailed(simEnvelope(a, CONV, other, clock.now), 'invalid_message');
+    await settle();
+    expect(b.sends).toHaveLength(1);
+    expect(b.sessionWork).toBe(work);
+    expect(b.retries.pending().find((p) => p.messageId === other)).toMatchObject({
+      state: 'failed',
+      cause: 'left',
+    });
+  });
 });

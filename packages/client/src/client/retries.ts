@@ -4,6 +4,7 @@ import { UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
 import { RequestBudget } from './retry-budget.js';
+import type { RetryGate } from './retry-gate.js';
 import { freshSession, resendContent, retryPlaintext, sendRetryTo } from './retry-send.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
@@ -45,6 +46,8 @@ export interface RetriesDeps {
   sender: MessageSender;
   contacts: ContactSessions;
   deviceKeys: DeviceKeys;
+  /** Whether a request may go to a placeholder's sender now (retry-gate.ts: requests, blocks, membership). */
+  gate: (conversationId: string, senderUserId: string) => Promise<RetryGate>;
   /** Whether the socket is connected (requests wait for it). */
   connected: () => boolean;
   emit: EmitFn;
@@ -233,7 +236,10 @@ export class Retries {
       if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected())
         return;
       const s = this.deps.session.require();
-      // Budgeted before any session work (a bundle fetch costs the peer a prekey).
+      // Gated and budgeted before any session work (a bundle fetch costs the peer a prekey).
+      const gate = await this.deps.gate(p.conversationId, p.senderUserId);
+      if (gate === 'left') return this.end(messageId, 'left');
+      if (gate === 'hold') return;
       const device = `${p.senderUserId}.${p.senderDeviceId}`;
       const unanswered = p.requests === 0 ? unansweredOf(this.placeholders, p) : 0;
       if (!this.budget.allows(device, this.now(), unanswered)) return;

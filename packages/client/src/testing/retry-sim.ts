@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RetryGate } from '../client/retry-gate.js';
 import { Retries } from '../client/retries.js';
 import type { PlaintextMessage } from '../messages/message.schema.js';
 import { decodePlaintext } from '../messages/plaintext-codec.js';
@@ -21,6 +22,8 @@ export interface SimDevice {
   events: Array<[string, unknown]>;
   /** Bundle fetches and session builds (freshSession's work). */
   sessionWork: number;
+  /** What `gate` answers (default ok). */
+  gate: RetryGate;
   clock: { now: number };
 }
 
@@ -52,7 +55,7 @@ export function simDevice(
     store,
     protocol: { hasSession: () => Promise.resolve(true), deleteSession: () => Promise.resolve() },
   };
-  const d = { user, dev, sends: [], events: [], sessionWork: 0, clock } as Omit<
+  const d = { user, dev, sends: [], events: [], sessionWork: 0, gate: 'ok', clock } as Omit<
     SimDevice,
     'retries'
   > as SimDevice;
@@ -91,6 +94,7 @@ export function simDevice(
     sender: sender as never,
     contacts: { fetchBundles: work, ensure: work } as never,
     deviceKeys: { cachedId: dev } as never,
+    gate: () => Promise.resolve(d.gate),
     connected: () => true,
     emit: (ev: string, x: unknown) => void d.events.push([ev, x]),
     now: () => clock.now,
