@@ -7,12 +7,14 @@ import {
   type SimDelivery,
   type SimDevice,
 } from '../testing/retry-sim.js';
+import { FORMAT_VERSION } from '../messages/message.schema.js';
 import { REQUESTS_PER_DEVICE_PER_HOUR } from './retry-budget.js';
 import { retryPlaintext } from './retry-send.js';
 import { MAX_REQUESTS } from './retry-state.js';
 
 const ALICE = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
+const CAROL = '00000000-0000-4000-8000-00000000000c';
 const CONV = '00000000-0000-4000-8000-0000000000cc';
 
 /** A world of devices in one conversation; `deliver` decides what each envelope does. */
@@ -127,5 +129,50 @@ describe('retries (receiver and sender sides together)', () => {
       state: 'failed',
       cause: 'left',
     });
+  });
+
+  it('when a request and its answer go out in a group, then every device but the target gets a typing-off filler', async () => {
+    const seen: SimDelivery[] = [];
+    const { devs, clock } = world([ALICE, BOB, CAROL], (w, d) => {
+      seen.push(d);
+      if (d.plain?.kind === 'retry' && d.to.userId === d.plain.retry?.to.userId) {
+        const env = simEnvelope(d.from, CONV, d.messageId, clock.now);
+        void w[d.to.userId]?.retries.receive(env, d.plain, () => Promise.resolve());
+      }
+    });
+    const a = devs[ALICE]!;
+    const b = devs[BOB]!;
+    const sent = randomUUID();
+    const reaction = {
+      v: FORMAT_VERSION,
+      kind: 'reaction',
+      id: randomUUID(),
+      conversationId: CONV,
+      sentAt: clock.now,
+      reaction: { messageId: randomUUID(), emoji: '👍' },
+    } as const;
+    await settle(); // loaded
+    a.retries.recordSent({
+      conversationId: CONV,
+      plaintext: reaction,
+      messageId: sent,
+      readers: [`${BOB}.1`, `${CAROL}.1`],
+    });
+    await b.retries.onDecryptFailed(simEnvelope(a, CONV, sent, clock.now), 'invalid_message');
+    await settle();
+    const kinds = (from: SimDevice) =>
+      seen
+        .filter((d) => d.from === from)
+        .map((d) => [d.to.userId, d.plain?.kind, d.plain?.retry?.op]);
+    expect(kinds(b)).toEqual([
+      [ALICE, 'retry', 'request'],
+      [CAROL, 'typing', undefined],
+    ]);
+    expect(kinds(a)).toEqual([
+      [BOB, 'retry', 'resend'],
+      [CAROL, 'typing', undefined],
+    ]);
+    expect(seen.find((d) => d.to.userId === CAROL)?.plain?.typing).toEqual({ on: false });
+    expect(b.retries.pending()).toHaveLength(0);
   });
 });

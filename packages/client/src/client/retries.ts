@@ -272,7 +272,7 @@ export class Retries {
         this.now(),
       );
       // Not logged: a request is never sent again (one lost is followed by the next, up to MAX_REQUESTS).
-      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request, undefined))) {
+      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request))) {
         // Not addressed: the server no longer lists the device (the send dropped its session),
         // or its user is no longer in the conversation in my view.
         const removed = !(await s.protocol.hasSession(to.userId, to.deviceId));
@@ -325,11 +325,6 @@ export class Retries {
           },
           this.now(),
         );
-        // The others of the conversation get an answer addressed to that device, which they ignore.
-        const filler = {
-          ...real,
-          retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const },
-        };
         // Logged with the depth of what it answers: a resend is sent again from the history.
         const depth = (check.entry.d ?? 0) + 1;
         const logAs = content.plaintext
@@ -341,8 +336,7 @@ export class Retries {
               d: depth,
             }
           : { c: real.id, k: 'retry', p: JSON.stringify(real), d: depth };
-        if (!(await sendRetryTo(this.sendDeps(), env.conversationId, to, real, filler, logAs)))
-          return;
+        if (!(await sendRetryTo(this.sendDeps(), env.conversationId, to, real, logAs))) return;
         if (content.plaintext) this.counters.resent += 1;
         await this.save();
       })

@@ -67,14 +67,25 @@ export async function resendContent(
 }
 
 /**
+ * What every device but the target gets instead of a retry message: a typing-off message, a
+ * kind every client version knows and never shows (no bubble, no notification), which also
+ * tells the others nothing about who failed to read what.
+ * @param real the retry plaintext
+ * @returns the filler (same id, conversation and time)
+ */
+export function retryFiller(real: PlaintextMessage): PlaintextMessage {
+  const { v, id, conversationId, sentAt } = real;
+  return { v, kind: 'typing', id, conversationId, sentAt, typing: { on: false } };
+}
+
+/**
  * Fans a retry message out to the conversation (the server wants every device): `to` gets
- * `real`, every other device `filler` (or `real`), which it ignores as it names another device.
- * Nothing goes out when `to` is not among the addressed devices. Logged (with `logAs`) with `to` as its one reader.
+ * `real`, every other device a {@link retryFiller}. Nothing goes out when `to` is not among the
+ * addressed devices. Logged (with `logAs`) with `to` as its one reader.
  * @param deps the sender, the sent log, the clock
  * @param conversationId conversation
  * @param to the one device it is for
  * @param real what that device gets
- * @param filler what the others get
  * @param logAs how the send is logged (client id, kind, kept plaintext, depth, original); not logged without
  * @returns false when `to` was not addressed (removed, or no longer in the conversation)
  */
@@ -83,11 +94,10 @@ export async function sendRetryTo(
   conversationId: string,
   to: RetryControl['to'],
   real: PlaintextMessage,
-  filler: PlaintextMessage | undefined,
   logAs?: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
 ): Promise<boolean> {
   const realBytes = encodePlaintext(real);
-  const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
+  const fillerBytes = encodePlaintext(retryFiller(real));
   const forDevice = (u: string, d: number) =>
     u === to.userId && d === to.deviceId ? realBytes : undefined;
   try {
