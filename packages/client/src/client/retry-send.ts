@@ -1,7 +1,7 @@
 import { FORMAT_VERSION, PlaintextMessage, type RetryControl } from '../messages/message.schema.js';
 import { encodePlaintext } from '../messages/plaintext-codec.js';
 import { randomId } from '../protocol/bytes.js';
-import { UntrustedIdentityError } from '../protocol/errors.js';
+import { ProtocolError, UntrustedIdentityError } from '../protocol/errors.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ContactSessions } from './contact-sessions.js';
@@ -11,6 +11,14 @@ import type { SessionSlot } from './session.js';
 
 /** A session with one peer device is rebuilt at most this often (a fresh one is not thrown away). */
 export const RESET_MIN_MS = 30_000;
+
+/** Why a fetched bundle is refused: the session it would replace is kept. */
+const BUNDLE_REFUSED: readonly string[] = [
+  'invalid_signature',
+  'invalid_bundle',
+  'foreign_device',
+  'own_identity_key',
+];
 
 /** The send did not address the one device it is for (it left the conversation, or was removed). */
 class NotAddressed extends Error {}
@@ -129,7 +137,9 @@ export async function sendRetryTo(
  * Starts a fresh session with a peer device from a new bundle (at most every
  * {@link RESET_MIN_MS} per device). An existing session is archived, not deleted (libsignal keeps
  * the old state beside the new one), so messages already on their way on it still decrypt; one
- * whose record cannot be read any more is deleted. Without `reset`, only builds a missing session.
+ * whose record cannot be read any more is deleted; a fresh bundle that is refused (a
+ * `ProtocolError`: a forged signature, a foreign key) leaves the existing session as it is.
+ * Without `reset`, only builds a missing session.
  * @param deps the session, contact sessions, when each device was last reset, the clock
  * @param userId peer
  * @param deviceId peer device
@@ -159,7 +169,9 @@ export async function freshSession(
         return;
       } catch (err) {
         if (err instanceof UntrustedIdentityError || err instanceof ApiError) throw err;
-        await s.protocol.deleteSession(userId, deviceId);
+        // A bundle refused (a forged signature, someone else's key): the old session stays.
+        if (!(err instanceof ProtocolError && BUNDLE_REFUSED.includes(err.code)))
+          await s.protocol.deleteSession(userId, deviceId);
       }
     } else if (had === undefined) await s.protocol.deleteSession(userId, deviceId);
   }
