@@ -46,5 +46,6 @@ export * from './client/avatar-rules.js';
 export { Avatars, type AvatarImage } from './client/avatars.js';
 export * from './client/retry-state.js';
 export { MAX_RESENDS_PER_READER, MAX_RETRY_DEPTH, PEER_REQUESTS_PER_MINUTE, RETRY_LOG_LIMIT, RETRY_WINDOW_MS, type RefusedReason } from './client/retry-log.js';
+export { REQUESTS_PER_DEVICE_PER_HOUR, REQUESTS_PER_HOUR } from './client/retry-budget.js';
 export { Retries, RETRY_TICK_MS } from './client/retries.js';
 export { RESET_MIN_MS } from './client/retry-send.js';

@@ -20,6 +20,8 @@ async function pair(): Promise<{ alice: ChatClient; bob: ChatClient; conv: { id:
   await alice.signUp(account('alice'));
   await bob.signUp(account('bob'));
   const conv = await alice.createConversation({ kind: 'direct', memberIds: [bob.user.id] });
+  // Retry requests follow the message-request rules: Bob accepts Alice's request first.
+  await bob.acceptRequest(conv.id);
   // A first exchange: both sides hold a working session.
   const hi = messageWith(bob, 'hi');
   await alice.sendText(conv.id, 'hi');

@@ -315,6 +315,8 @@ describe('tampering by the server', () => {
     const bob = await signUp('bob', 'bob 1');
     const bob2 = await logInAgain(bob.input, 'bob 2');
     const direct = await alice.client.createConversation({ kind: 'direct', memberIds: [bob.client.user.id] });
+    // Retries follow the message-request rules: Bob accepts Alice's request first.
+    await bob.client.acceptRequest(direct.id);
     await sendAndExpect(alice.client, direct.id, 'setup', [bob.client, bob2.client]);
     const d1 = (await bob.client.deviceId())!;
     const d2 = (await bob2.client.deviceId())!;

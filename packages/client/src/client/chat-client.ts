@@ -267,11 +267,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- requests, blocks, privacy (safety.ts)
 
-  /** Accepts a message request (`myState` becomes `accepted`); its pictures download, mine goes to it. @param conversationId conversation */
+  /** Accepts a message request (`myState` becomes `accepted`); its pictures download, mine goes to it, held retry requests go. @param conversationId conversation */
   async acceptRequest(conversationId: string): Promise<void> {
     await this.parts.safety.accept(conversationId);
     await offlineCache.changeConversation(this.store, conversationId, (c) => (c ? { ...c, myState: 'accepted' } : null));
-    void this.parts.avatars.accepted(conversationId).catch((err: unknown) => this.emit('error', err));
+    for (const p of [this.parts.avatars.accepted(conversationId), this.parts.retries.tick()]) void p.catch((err: unknown) => this.emit('error', err));
   }
   /** Declines a message request: it leaves my list, the sender is not told. @param conversationId conversation */
   async declineRequest(conversationId: string): Promise<void> {

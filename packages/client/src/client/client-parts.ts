@@ -25,6 +25,7 @@ import { OwnDevices } from './own-devices.js';
 import { Realtime } from './realtime.js';
 import { Receipts } from './receipts.js';
 import { Retries } from './retries.js';
+import { retryGate } from './retry-gate.js';
 import { Safety } from './safety.js';
 import { MessageSearch } from './search.js';
 import { SessionSlot } from './session.js';
@@ -140,6 +141,7 @@ export function buildClientParts(
     sender,
     contacts,
     deviceKeys,
+    gate: (id, sender) => retryGate({ safety, conversations, views, me: () => session.require().user.id }, id, sender),
     connected: () => realtime.connected,
     emit,
     ...(options.now ? { now: options.now } : {}),

@@ -3,6 +3,8 @@ import { readPlaintextJson } from '../messages/plaintext-codec.js';
 import { UntrustedIdentityError } from '../protocol/errors.js';
 import { KeyedSerialQueue } from '../protocol/serial-queue.js';
 import { ApiError } from '../transport/api-error.js';
+import { RequestBudget } from './retry-budget.js';
+import type { RetryGate } from './retry-gate.js';
 import { freshSession, resendContent, retryPlaintext, sendRetryTo } from './retry-send.js';
 import type { IncomingEnvelope } from '../transport/socket-client.js';
 import type { EmitFn } from './client-types.js';
@@ -29,6 +31,7 @@ import {
   type RetryCounters,
   type RetryPlaceholder,
   type RetryStats,
+  unansweredOf,
 } from './retry-state.js';
 import type { SessionSlot } from './session.js';
 
@@ -43,6 +46,8 @@ export interface RetriesDeps {
   sender: MessageSender;
   contacts: ContactSessions;
   deviceKeys: DeviceKeys;
+  /** Whether a request may go to a placeholder's sender now (retry-gate.ts: requests, blocks, membership). */
+  gate: (conversationId: string, senderUserId: string) => Promise<RetryGate>;
   /** Whether the socket is connected (requests wait for it). */
   connected: () => boolean;
   emit: EmitFn;
@@ -65,6 +70,7 @@ export class Retries {
   private counters: RetryCounters = { resolved: 0, requestsSent: 0, resent: 0, refused: 0 };
   private readonly lanes = new KeyedSerialQueue();
   private readonly resets = new Map<string, number>();
+  private readonly budget = new RequestBudget();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   /** @param deps collaborators */
@@ -230,6 +236,14 @@ export class Retries {
       if (!p || nextStep(p, this.now(), this.deps.giveUpMs) !== 'request' || !this.deps.connected())
         return;
       const s = this.deps.session.require();
+      // Gated and budgeted before any session work (a bundle fetch costs the peer a prekey).
+      const gate = await this.deps.gate(p.conversationId, p.senderUserId);
+      if (gate === 'left') return this.end(messageId, 'left');
+      if (gate === 'hold') return;
+      const device = `${p.senderUserId}.${p.senderDeviceId}`;
+      const unanswered = p.requests === 0 ? unansweredOf(this.placeholders, p) : 0;
+      if (!this.budget.allows(device, this.now(), unanswered)) return;
+      this.budget.spend(device, this.now());
       try {
         await freshSession(
           {
@@ -257,9 +271,8 @@ export class Retries {
         { op: 'request', messageId, to },
         this.now(),
       );
-      // Logged too (depth 1): if it fails at the other end, it is asked for and sent again.
-      const logAs = { c: request.id, k: 'retry', p: JSON.stringify(request), d: 1 };
-      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request, undefined, logAs))) {
+      // Not logged: a request is never sent again (one lost is followed by the next, up to MAX_REQUESTS).
+      if (!(await sendRetryTo(this.sendDeps(), p.conversationId, to, request))) {
         // Not addressed: the server no longer lists the device (the send dropped its session),
         // or its user is no longer in the conversation in my view.
         const removed = !(await s.protocol.hasSession(to.userId, to.deviceId));
@@ -312,11 +325,6 @@ export class Retries {
           },
           this.now(),
         );
-        // The others of the conversation get an answer addressed to that device, which they ignore.
-        const filler = {
-          ...real,
-          retry: { op: 'answer' as const, messageId: r.messageId, to, reason: 'control' as const },
-        };
         // Logged with the depth of what it answers: a resend is sent again from the history.
         const depth = (check.entry.d ?? 0) + 1;
         const logAs = content.plaintext
@@ -328,8 +336,7 @@ export class Retries {
               d: depth,
             }
           : { c: real.id, k: 'retry', p: JSON.stringify(real), d: depth };
-        if (!(await sendRetryTo(this.sendDeps(), env.conversationId, to, real, filler, logAs)))
-          return;
+        if (!(await sendRetryTo(this.sendDeps(), env.conversationId, to, real, logAs))) return;
         if (content.plaintext) this.counters.resent += 1;
         await this.save();
       })

@@ -117,4 +117,31 @@ describe('the sent log (sender side of retries)', () => {
     await again.load(store);
     expect(again.get('late')?.r).toEqual(['bob.1', 'alice.2', 'carol.1']);
   });
+
+  it('when the server acks another message (a typing message, a later member) with an older message id, then that id is refused from then on', () => {
+    const log = new SentLog();
+    log.record(entry({ s: 'srv-9', r: ['bob.1'] }));
+    // Same id, another message whose readers include a device added later.
+    log.record(entry({ s: 'srv-9', c: 'typing-1', k: 'typing', r: ['bob.1', 'mallory.1'] }));
+    const poisoned = log.get('srv-9');
+    expect(poisoned?.r).toEqual(['bob.1']);
+    expect(checkRetryRequest(poisoned, { conversationId: 'c1', reader: 'mallory.1' }, 2000)).toEqual({
+      ok: false,
+      reason: 'id_collision',
+    });
+    expect(checkRetryRequest(poisoned, { conversationId: 'c1', reader: 'bob.1' }, 2000)).toEqual({
+      ok: false,
+      reason: 'id_collision',
+    });
+    // Another conversation or the same client id in another conversation poisons it too.
+    log.record(entry({ s: 'srv-10', r: ['bob.1'] }));
+    log.record(entry({ s: 'srv-10', conv: 'c2', r: ['mallory.1'] }));
+    expect(log.get('srv-10')?.x).toBe(true);
+    // The very same message acked twice (a new device of the conversation) still merges.
+    log.record(entry({ s: 'srv-11', r: ['bob.1'] }));
+    log.record(entry({ s: 'srv-11', r: ['bob.2'] }));
+    expect(
+      checkRetryRequest(log.get('srv-11'), { conversationId: 'c1', reader: 'bob.2' }, 2000),
+    ).toMatchObject({ ok: true });
+  });
 });

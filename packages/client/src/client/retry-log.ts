@@ -48,6 +48,11 @@ export interface SentEntry {
   o?: string;
   /** How many times it was sent again, per reader. */
   n?: Record<string, number>;
+  /**
+   * Poisoned: the server acked another message (another client id, conversation or kind) with
+   * this server id. Never served again: a hostile server must not make a later reader of it.
+   */
+  x?: true;
 }
 
 /** Why a retry request is not served. */
@@ -57,7 +62,8 @@ export type RefusedReason =
   | 'not_reader'
   | 'too_old'
   | 'rate_limited'
-  | 'too_deep';
+  | 'too_deep'
+  | 'id_collision';
 
 /**
  * Whether a retry request may be served: the message is one this device sent, less than
@@ -75,6 +81,7 @@ export function checkRetryRequest(
   now: number,
 ): { ok: true; entry: SentEntry } | { ok: false; reason: RefusedReason } {
   if (!entry) return { ok: false, reason: 'unknown_message' };
+  if (entry.x) return { ok: false, reason: 'id_collision' };
   if (entry.conv !== request.conversationId) return { ok: false, reason: 'foreign_conversation' };
   if (!entry.r.includes(request.reader)) return { ok: false, reason: 'not_reader' };
   if (now - entry.t > RETRY_WINDOW_MS) return { ok: false, reason: 'too_old' };
@@ -121,11 +128,17 @@ export class SentLog {
     for (const e of this.entries) this.byServerId.set(e.s, e);
   }
 
-  /** @param entry a send to remember (a duplicate ack merges its readers into the first entry) */
+  /**
+   * @param entry a send to remember. A second ack with the same server id merges its readers into
+   * the first entry only when it is the same message (client id, conversation and kind); any
+   * other message acked with that id poisons it: it is never served again (first readers unchanged).
+   */
   record(entry: SentEntry): void {
     const existing = this.byServerId.get(entry.s);
     if (existing) {
-      existing.r = [...new Set([...existing.r, ...entry.r])];
+      if (existing.c === entry.c && existing.conv === entry.conv && existing.k === entry.k) {
+        if (!existing.x) existing.r = [...new Set([...existing.r, ...entry.r])];
+      } else existing.x = true;
     } else {
       this.entries.push(entry);
       this.byServerId.set(entry.s, entry);

@@ -1,7 +1,7 @@
 import { FORMAT_VERSION, PlaintextMessage, type RetryControl } from '../messages/message.schema.js';
 import { encodePlaintext } from '../messages/plaintext-codec.js';
 import { randomId } from '../protocol/bytes.js';
-import { UntrustedIdentityError } from '../protocol/errors.js';
+import { ProtocolError, UntrustedIdentityError } from '../protocol/errors.js';
 import type { ProtocolStore } from '../storage/protocol-store.js';
 import { ApiError } from '../transport/api-error.js';
 import type { ContactSessions } from './contact-sessions.js';
@@ -11,6 +11,14 @@ import type { SessionSlot } from './session.js';
 
 /** A session with one peer device is rebuilt at most this often (a fresh one is not thrown away). */
 export const RESET_MIN_MS = 30_000;
+
+/** Why a fetched bundle is refused: the session it would replace is kept. */
+const BUNDLE_REFUSED: readonly string[] = [
+  'invalid_signature',
+  'invalid_bundle',
+  'foreign_device',
+  'own_identity_key',
+];
 
 /** The send did not address the one device it is for (it left the conversation, or was removed). */
 class NotAddressed extends Error {}
@@ -67,15 +75,26 @@ export async function resendContent(
 }
 
 /**
+ * What every device but the target gets instead of a retry message: a typing-off message, a
+ * kind every client version knows and never shows (no bubble, no notification), which also
+ * tells the others nothing about who failed to read what.
+ * @param real the retry plaintext
+ * @returns the filler (same id, conversation and time)
+ */
+export function retryFiller(real: PlaintextMessage): PlaintextMessage {
+  const { v, id, conversationId, sentAt } = real;
+  return { v, kind: 'typing', id, conversationId, sentAt, typing: { on: false } };
+}
+
+/**
  * Fans a retry message out to the conversation (the server wants every device): `to` gets
- * `real`, every other device `filler` (or `real`), which it ignores as it names another device.
- * Nothing goes out when `to` is not among the addressed devices. Logged with `to` as its one reader.
+ * `real`, every other device a {@link retryFiller}. Nothing goes out when `to` is not among the
+ * addressed devices. Logged (with `logAs`) with `to` as its one reader.
  * @param deps the sender, the sent log, the clock
  * @param conversationId conversation
  * @param to the one device it is for
  * @param real what that device gets
- * @param filler what the others get
- * @param logAs how the send is logged (client id, kind, kept plaintext, depth, original)
+ * @param logAs how the send is logged (client id, kind, kept plaintext, depth, original); not logged without
  * @returns false when `to` was not addressed (removed, or no longer in the conversation)
  */
 export async function sendRetryTo(
@@ -83,11 +102,10 @@ export async function sendRetryTo(
   conversationId: string,
   to: RetryControl['to'],
   real: PlaintextMessage,
-  filler: PlaintextMessage | undefined,
-  logAs: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
+  logAs?: Pick<SentEntry, 'c' | 'k' | 'p' | 'd' | 'o'>,
 ): Promise<boolean> {
   const realBytes = encodePlaintext(real);
-  const fillerBytes = filler ? encodePlaintext(filler) : realBytes;
+  const fillerBytes = encodePlaintext(retryFiller(real));
   const forDevice = (u: string, d: number) =>
     u === to.userId && d === to.deviceId ? realBytes : undefined;
   try {
@@ -100,13 +118,14 @@ export async function sendRetryTo(
         return envelopes;
       },
     );
-    deps.log.record({
-      ...logAs,
-      s: ack.messageId,
-      conv: conversationId,
-      r: [`${to.userId}.${to.deviceId}`],
-      t: deps.now,
-    });
+    if (logAs)
+      deps.log.record({
+        ...logAs,
+        s: ack.messageId,
+        conv: conversationId,
+        r: [`${to.userId}.${to.deviceId}`],
+        t: deps.now,
+      });
     return true;
   } catch (err) {
     if (err instanceof NotAddressed) return false;
@@ -118,7 +137,9 @@ export async function sendRetryTo(
  * Starts a fresh session with a peer device from a new bundle (at most every
  * {@link RESET_MIN_MS} per device). An existing session is archived, not deleted (libsignal keeps
  * the old state beside the new one), so messages already on their way on it still decrypt; one
- * whose record cannot be read any more is deleted. Without `reset`, only builds a missing session.
+ * whose record cannot be read any more is deleted; a fresh bundle that is refused (a
+ * `ProtocolError`: a forged signature, a foreign key) leaves the existing session as it is.
+ * Without `reset`, only builds a missing session.
  * @param deps the session, contact sessions, when each device was last reset, the clock
  * @param userId peer
  * @param deviceId peer device
@@ -148,7 +169,9 @@ export async function freshSession(
         return;
       } catch (err) {
         if (err instanceof UntrustedIdentityError || err instanceof ApiError) throw err;
-        await s.protocol.deleteSession(userId, deviceId);
+        // A bundle refused (a forged signature, someone else's key): the old session stays.
+        if (!(err instanceof ProtocolError && BUNDLE_REFUSED.includes(err.code)))
+          await s.protocol.deleteSession(userId, deviceId);
       }
     } else if (had === undefined) await s.protocol.deleteSession(userId, deviceId);
   }

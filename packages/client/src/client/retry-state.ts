@@ -201,3 +201,21 @@ export function capPlaceholders(list: RetryPlaceholder[]): RetryPlaceholder[] {
   }
   return out;
 }
+
+/**
+ * @param list placeholders
+ * @param of a placeholder (its sender's device)
+ * @returns how many placeholders of that device were asked for and still wait
+ */
+export function unansweredOf(
+  list: readonly RetryPlaceholder[],
+  of: Pick<RetryPlaceholder, 'senderUserId' | 'senderDeviceId'>,
+): number {
+  return list.filter(
+    (x) =>
+      x.senderUserId === of.senderUserId &&
+      x.senderDeviceId === of.senderDeviceId &&
+      x.state === 'waiting' &&
+      x.requests > 0,
+  ).length;
+}

@@ -142,8 +142,13 @@ export const DeviceAnnouncement = z.strictObject({
   linkedAt: z.number().int().nonnegative(),
 });
 
-/** Longest plaintext JSON a `retry` resend carries (a text's 64 KiB and its attachment pointer). */
-export const MAX_RESENT_CHARS = 131_072;
+/**
+ * Longest plaintext JSON a `retry` resend carries: as much as one envelope can hold (256 Ki
+ * base64 characters, `MAX_ENVELOPE_BODY_CHARS`, are 192 KiB of bytes, and a JSON character is at
+ * least one byte), so the JSON of any plaintext that could be sent at all passes, even a 64 Ki
+ * character text of quotes (each escaped to two characters).
+ */
+export const MAX_RESENT_CHARS = 196_608;
 
 /**
  * A decryption-failure retry (kind `retry`; docs/client.md "Decrypt failures and retries"). It
