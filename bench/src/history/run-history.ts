@@ -5,13 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { openBenchPage, pct } from '../bench-page.js';
 import { REPO_ROOT } from '../stack.js';
 
 const { values } = parseArgs({
@@ -28,10 +25,6 @@ const n = (v: string | undefined) => Number(v);
 const runs = n(values.runs);
 const limit = n(values.limit);
 
-/** Nearest-rank percentile. */
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   return {
@@ -41,55 +34,14 @@ const stats = (ms: number[]) => {
   };
 };
 
-const bundle = await build({
-  entryPoints: [path.join(import.meta.dirname, 'page.ts')],
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'browser',
-  target: 'chrome120',
-  conditions: ['source'],
-  logLevel: 'error',
-});
-const js = bundle.outputFiles[0]!.text;
-const server = createServer((req, res) => {
-  if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-  else
-    res
-      .writeHead(200, { 'content-type': 'text/html' })
-      .end('<!doctype html><script type="module" src="/page.js"></script>');
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+type Bench = {
+  seed(a: number, b: number, c: number): Promise<number>;
+  openIndexed(l: number): Promise<{ ms: number; count: number; newest: number }>;
+  openOld(l: number): Promise<{ ms: number; count: number; newest: number }>;
+};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const { browser, call, close } = await openBenchPage<Bench>(import.meta.dirname, 'benchHistory');
 try {
-  const page = await browser.newPage();
-  await page.goto(url);
-  await page.waitForFunction(() => 'benchHistory' in globalThis);
-  type Bench = {
-    seed(a: number, b: number, c: number): Promise<number>;
-    openIndexed(l: number): Promise<{ ms: number; count: number; newest: number }>;
-    openOld(l: number): Promise<{ ms: number; count: number; newest: number }>;
-  };
-  const call = <K extends keyof Bench>(name: K, ...args: Parameters<Bench[K]>) =>
-    page.evaluate(
-      ([k, a]) =>
-        (globalThis as unknown as { benchHistory: Record<string, (...x: unknown[]) => unknown> })
-          .benchHistory[k as string]!(...(a as unknown[])),
-      [name, args] as const,
-    ) as ReturnType<Bench[K]>;
-
   process.stderr.write(
     `seeding ${values.messages} + ${values.conversations}×${values.others} messages through the store API…\n`,
   );
@@ -132,6 +84,5 @@ try {
     JSON.stringify(result, null, 2),
   );
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

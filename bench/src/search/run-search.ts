@@ -7,13 +7,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { openBenchPage, pct } from '../bench-page.js';
 import { REPO_ROOT } from '../stack.js';
 
 const { values } = parseArgs({
@@ -26,10 +23,6 @@ const { values } = parseArgs({
 });
 const n = (v: string | undefined) => Number(v);
 
-/** Nearest-rank percentile. */
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 10) / 10;
@@ -41,57 +34,15 @@ const stats = (ms: number[]) => {
   };
 };
 
-const bundle = await build({
-  entryPoints: [path.join(import.meta.dirname, 'page.ts')],
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'browser',
-  target: 'chrome120',
-  conditions: ['source'],
-  logLevel: 'error',
-});
-const js = bundle.outputFiles[0]!.text;
-const server = createServer((req, res) => {
-  if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-  else
-    res
-      .writeHead(200, { 'content-type': 'text/html' })
-      .end('<!doctype html><script type="module" src="/page.js"></script>');
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+type Bench = {
+  seed(count: number): Promise<number>;
+  build(): Promise<{ ms: number; indexed: number }>;
+  run(q: number): Promise<{ ms: number[]; recallChecked: number; missed: string[] }>;
+  live(count: number): Promise<number[]>;
+};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const { browser, call, close } = await openBenchPage<Bench>(import.meta.dirname, 'benchSearch');
 try {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  await page.goto(url);
-  await page.waitForFunction(() => 'benchSearch' in globalThis);
-  type Bench = {
-    seed(count: number): Promise<number>;
-    build(): Promise<{ ms: number; indexed: number }>;
-    run(q: number): Promise<{ ms: number[]; recallChecked: number; missed: string[] }>;
-    live(count: number): Promise<number[]>;
-  };
-  const call = <K extends keyof Bench>(name: K, ...args: Parameters<Bench[K]>) =>
-    page.evaluate(
-      ([k, a]) =>
-        (globalThis as unknown as { benchSearch: Record<string, (...x: unknown[]) => unknown> })
-          .benchSearch[k as string]!(...(a as unknown[])),
-      [name, args] as const,
-    ) as ReturnType<Bench[K]>;
-
   process.stderr.write(`seeding ${values.messages} messages…\n`);
   const seedMs = await call('seed', n(values.messages));
   process.stderr.write(`building the index…\n`);
@@ -128,6 +79,5 @@ try {
     JSON.stringify(result, null, 2),
   );
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }
