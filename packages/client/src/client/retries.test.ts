@@ -9,7 +9,7 @@ import {
 } from '../testing/retry-sim.js';
 import { FORMAT_VERSION } from '../messages/message.schema.js';
 import { REQUESTS_PER_DEVICE_PER_HOUR } from './retry-budget.js';
-import { retryPlaintext } from './retry-send.js';
+import { retryFiller, retryPlaintext } from './retry-send.js';
 import { MAX_REQUESTS } from './retry-state.js';
 
 const ALICE = '00000000-0000-4000-8000-00000000000a';
@@ -174,5 +174,47 @@ describe('retries (receiver and sender sides together)', () => {
     ]);
     expect(seen.find((d) => d.to.userId === CAROL)?.plain?.typing).toEqual({ on: false });
     expect(b.retries.pending()).toHaveLength(0);
+  });
+
+  it('when someone I blocked (or whose request I have not accepted) asks me to re-send, then nothing is sent and the request is refused as blocked', async () => {
+    const { devs, clock } = world([ALICE, BOB], () => undefined);
+    const a = devs[ALICE]!;
+    const b = devs[BOB]!;
+    const sent = retryFiller(
+      retryPlaintext(
+        CONV,
+        {
+          op: 'answer',
+          messageId: randomUUID(),
+          to: { userId: BOB, deviceId: 1 },
+          reason: 'control',
+        },
+        clock.now,
+      ),
+    );
+    a.retries.recordSent({
+      messageId: 'srv-1',
+      conversationId: CONV,
+      readers: [`${BOB}.1`],
+      plaintext: sent,
+    } as never);
+    const ask = () =>
+      a.retries.receive(
+        simEnvelope(b, CONV, randomUUID(), clock.now),
+        retryPlaintext(
+          CONV,
+          { op: 'request', messageId: 'srv-1', to: { userId: ALICE, deviceId: 1 } },
+          clock.now,
+        ),
+        () => Promise.resolve(),
+      );
+    a.gate = 'hold';
+    await ask();
+    await settle();
+    expect(a.sends).toHaveLength(0);
+    expect(a.events).toContainEqual([
+      'retryRefused',
+      expect.objectContaining({ reason: 'blocked' }),
+    ]);
   });
 });

@@ -298,10 +298,14 @@ export class Retries {
       now,
     );
     if (!check.ok) return this.refuse(env, r, check.reason);
-    if (!this.log.take(check.entry, reader, now)) return this.refuse(env, r, 'rate_limited');
     const to = { userId: env.senderUserId, deviceId: env.senderDeviceId };
     void this.lanes
       .run(reader, async () => {
+        // Answering follows the rules of asking: nothing to someone I blocked or whose request
+        // I have not accepted, nor to someone no longer in the conversation (retry-gate.ts).
+        if ((await this.deps.gate(env.conversationId, env.senderUserId)) !== 'ok')
+          return this.refuse(env, r, 'blocked');
+        if (!this.log.take(check.entry, reader, now)) return this.refuse(env, r, 'rate_limited');
         // No reset here: the asking device rebuilt its side before asking (a first message, which
         // this device's session now follows), or its request decrypted on the current session,
         // which then works both ways. Resetting too would race with its fresh session.

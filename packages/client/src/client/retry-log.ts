@@ -57,6 +57,8 @@ export interface SentEntry {
 
 /** Why a retry request is not served. */
 export type RefusedReason =
+  /** The asker is blocked, in a request I have not accepted, or not in the conversation. */
+  | 'blocked'
   | 'unknown_message'
   | 'foreign_conversation'
   | 'not_reader'
